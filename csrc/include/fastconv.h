@@ -1,0 +1,89 @@
+/* fastconv: the C contract between the Python layer and the kernels.
+ *
+ * Arrays are described by fc_view: a data pointer plus the extent and the element stride
+ * (any sign, in elements, not bytes) of each logical dimension in NHWC order.  NCHW, Fortran
+ * order, negative strides and other views are therefore read and written in place.
+ *
+ * Filters are dense HWIO: [k_h][k_w][in_channels / groups][out_channels], output channel oc
+ * belongs to group oc / (out_channels / groups).  Depthwise filters [k_h][k_w][C][M] are
+ * exactly this layout with groups = C.  bias is NULL or dense [out_channels].
+ *
+ * Every entry point is safe to call without the GIL and from several threads at once.
+ */
+#ifndef FASTCONV_H
+#define FASTCONV_H
+
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum { FC_FLOAT32 = 0, FC_FLOAT64 = 1 } fc_dtype;
+
+typedef enum {
+    FC_OK = 0,
+    FC_ERR_NOMEM = 1,   /* a workspace allocation failed */
+    FC_ERR_ARG = 2      /* an argument the Python layer should have rejected */
+} fc_status;
+
+typedef enum {
+    FC_ACT_NONE = 0,
+    FC_ACT_RELU,
+    FC_ACT_RELU6,
+    FC_ACT_SIGMOID,
+    FC_ACT_TANH
+} fc_activation;
+
+typedef enum {
+    FC_ALGO_AUTO = 0,
+    FC_ALGO_DIRECT,
+    FC_ALGO_IM2COL     /* im2col + GEMM, tile by tile (never the whole patch matrix) */
+} fc_algorithm;
+
+typedef enum { FC_POOL_MAX = 0, FC_POOL_AVG } fc_pool_kind;
+
+/* A 4-D array viewed in logical NHWC order. */
+typedef struct {
+    void *data;
+    int64_t n, h, w, c;
+    int64_t sn, sh, sw, sc;   /* element strides */
+} fc_view;
+
+/* A sliding window.  Output pixel (oy, ox) reads input rows oy * stride_h - pad_top +
+ * ky * dil_h for ky in [0, k_h); cells outside the input are padding (zero for
+ * convolution, not counted for pooling). */
+typedef struct {
+    int64_t k_h, k_w;
+    int64_t stride_h, stride_w;
+    int64_t dil_h, dil_w;
+    int64_t pad_top, pad_left;
+} fc_window;
+
+typedef struct {
+    fc_window win;
+    int64_t groups;
+    fc_activation activation;
+} fc_conv_desc;
+
+/* y = activation(conv(x, filters) + bias).  x: [n, h, w, C]; y: [n, out_h, out_w, out_C]. */
+fc_status fc_conv2d(fc_dtype dtype, const fc_conv_desc *desc, fc_algorithm algorithm,
+                    const fc_view *x, const void *filters, const void *bias, const fc_view *y);
+
+/* Max pooling propagates NaN; avg pooling divides by the number of real (unpadded) cells. */
+fc_status fc_pool2d(fc_dtype dtype, fc_pool_kind kind, const fc_window *win,
+                    const fc_view *x, const fc_view *y);
+
+/* Threads used by the next call from this thread: set_num_threads and threadpoolctl both
+ * act through OpenMP's per-thread setting; 1 where built without OpenMP. */
+void fc_set_num_threads(int n);
+int fc_get_num_threads(void);
+int fc_have_openmp(void);
+
+/* The algorithm fc_conv2d runs for FC_ALGO_AUTO on this problem (for `fastconv info`). */
+fc_algorithm fc_conv2d_choose(const fc_conv_desc *desc, const fc_view *x, const fc_view *y);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

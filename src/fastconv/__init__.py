@@ -1,0 +1,28 @@
+"""fastconv: fast CPU convolutions and pooling for NumPy, with the arguments and results of
+tf.nn.conv2d, depthwise_conv2d, max_pool2d and avg_pool2d.
+
+All functions compute cross-correlation (no kernel flip), like every deep-learning framework.
+``fastconv.reference`` holds plain-NumPy versions of the same functions for use as a test
+oracle.
+"""
+
+from importlib.metadata import PackageNotFoundError, version
+
+from .conv import conv2d, depthwise_conv2d
+from .pool import avg_pool2d, max_pool2d
+from ._threads import get_num_threads, set_num_threads
+
+try:
+    __version__ = version("fastconv")
+except PackageNotFoundError:  # running from a source tree without an install
+    __version__ = "0+unknown"
+
+__all__ = [
+    "__version__",
+    "avg_pool2d",
+    "conv2d",
+    "depthwise_conv2d",
+    "get_num_threads",
+    "max_pool2d",
+    "set_num_threads",
+]

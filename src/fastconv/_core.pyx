@@ -1,0 +1,139 @@
+# cython: language_level=3, boundscheck=False, wraparound=False
+"""Thin binding to the C kernels: arrays in, one nogil C call, status -> exception.
+
+The Python layer has already validated everything: arrays are aligned, share one dtype
+(float32 or float64), filters and bias are dense, and views are given in NHWC axis order.
+"""
+
+cimport numpy as cnp
+from libc.stdint cimport int64_t
+
+cnp.import_array()
+
+cdef extern from "fastconv.h" nogil:
+    ctypedef enum fc_dtype:
+        FC_FLOAT32
+        FC_FLOAT64
+    ctypedef enum fc_status:
+        FC_OK
+        FC_ERR_NOMEM
+        FC_ERR_ARG
+    ctypedef enum fc_activation:
+        pass
+    ctypedef enum fc_algorithm:
+        pass
+    ctypedef enum fc_pool_kind:
+        pass
+    ctypedef struct fc_view:
+        void *data
+        int64_t n, h, w, c
+        int64_t sn, sh, sw, sc
+    ctypedef struct fc_window:
+        int64_t k_h, k_w, stride_h, stride_w, dil_h, dil_w, pad_top, pad_left
+    ctypedef struct fc_conv_desc:
+        fc_window win
+        int64_t groups
+        fc_activation activation
+
+    fc_status fc_conv2d(fc_dtype dtype, const fc_conv_desc *desc, fc_algorithm algorithm,
+                        const fc_view *x, const void *filters, const void *bias,
+                        const fc_view *y)
+    fc_status fc_pool2d(fc_dtype dtype, fc_pool_kind kind, const fc_window *win,
+                        const fc_view *x, const fc_view *y)
+    fc_algorithm fc_conv2d_choose(const fc_conv_desc *desc, const fc_view *x, const fc_view *y)
+    void fc_set_num_threads(int n)
+    int fc_get_num_threads()
+    int fc_have_openmp()
+
+
+cdef fc_dtype _dtype(cnp.ndarray a) except *:
+    if a.dtype.num == cnp.NPY_FLOAT32:
+        return FC_FLOAT32
+    if a.dtype.num == cnp.NPY_FLOAT64:
+        return FC_FLOAT64
+    raise TypeError(f"internal: kernels take float32 or float64, got {a.dtype}")
+
+
+cdef void _view(cnp.ndarray a, fc_view *v):
+    """An NHWC-ordered 4-D array as an fc_view (strides in elements)."""
+    cdef int64_t item = a.itemsize
+    v.data = cnp.PyArray_DATA(a)
+    v.n, v.h, v.w, v.c = a.shape[0], a.shape[1], a.shape[2], a.shape[3]
+    v.sn, v.sh, v.sw, v.sc = (a.strides[0] // item, a.strides[1] // item,
+                              a.strides[2] // item, a.strides[3] // item)
+
+
+cdef void _window(win, fc_window *w):
+    w.k_h, w.k_w = win.k_h, win.k_w
+    w.stride_h, w.stride_w = win.stride_h, win.stride_w
+    w.dil_h, w.dil_w = win.dil_h, win.dil_w
+    w.pad_top, w.pad_left = win.pad_top, win.pad_left
+
+
+cdef int _check(fc_status status) except -1:
+    if status == FC_ERR_NOMEM:
+        raise MemoryError("fastconv: could not allocate the kernel workspace")
+    if status != FC_OK:
+        raise ValueError("fastconv: the C kernels rejected the arguments (internal error)")
+    return 0
+
+
+cdef void _conv_desc(win, int64_t groups, int activation, fc_conv_desc *d):
+    _window(win, &d.win)
+    d.groups = groups
+    d.activation = <fc_activation>activation
+
+
+def conv2d(cnp.ndarray x, cnp.ndarray filters, bias, cnp.ndarray y, win, int64_t groups,
+           int activation, int algorithm):
+    """y[...] = activation(conv(x, filters) + bias); x and y are NHWC-ordered views."""
+    cdef fc_conv_desc d
+    cdef fc_view xv, yv
+    cdef fc_dtype dt = _dtype(x)
+    cdef const void *bias_ptr = NULL
+    cdef const void *w_ptr = cnp.PyArray_DATA(filters)
+    cdef fc_status status
+    _conv_desc(win, groups, activation, &d)
+    _view(x, &xv)
+    _view(y, &yv)
+    if bias is not None:
+        bias_ptr = cnp.PyArray_DATA(<cnp.ndarray>bias)
+    with nogil:
+        status = fc_conv2d(dt, &d, <fc_algorithm>algorithm, &xv, w_ptr, bias_ptr, &yv)
+    _check(status)
+
+
+def conv2d_choice(cnp.ndarray x, cnp.ndarray y, win, int64_t groups):
+    """The algorithm code that algorithm="auto" runs for this problem."""
+    cdef fc_conv_desc d
+    cdef fc_view xv, yv
+    _conv_desc(win, groups, 0, &d)
+    _view(x, &xv)
+    _view(y, &yv)
+    return <int>fc_conv2d_choose(&d, &xv, &yv)
+
+
+def pool2d(cnp.ndarray x, cnp.ndarray y, win, int kind):
+    """y[...] = max or average pooling of x; x and y are NHWC-ordered views."""
+    cdef fc_window w
+    cdef fc_view xv, yv
+    cdef fc_dtype dt = _dtype(x)
+    cdef fc_status status
+    _window(win, &w)
+    _view(x, &xv)
+    _view(y, &yv)
+    with nogil:
+        status = fc_pool2d(dt, <fc_pool_kind>kind, &w, &xv, &yv)
+    _check(status)
+
+
+def set_num_threads(int n):
+    fc_set_num_threads(n)
+
+
+def get_num_threads():
+    return fc_get_num_threads()
+
+
+def have_openmp():
+    return bool(fc_have_openmp())
