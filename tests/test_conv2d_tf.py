@@ -1,0 +1,265 @@
+"""conv2d against tf.nn.conv2d: covering sweeps, argument forms, tile edges, bias and
+activations, grouped convolution, and a hypothesis property test. Every algorithm."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import tensorflow as tf
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
+
+import fastconv
+from _cases import covering, eff, fit_size, tf_padding
+from tolerance import assert_close
+
+ALGORITHMS = ("direct", "im2col", "auto")
+TF_ACTIVATIONS = {
+    None: lambda v: v,
+    "relu": tf.nn.relu,
+    "relu6": tf.nn.relu6,
+    "sigmoid": tf.nn.sigmoid,
+    "tanh": tf.nn.tanh,
+}
+
+
+def tf_conv2d(x, w, strides, padding, dilations=1, data_format="NHWC"):
+    """TF on NHWC (what every TF CPU build runs); NCHW arrays are transposed around it."""
+    if data_format == "NCHW":
+        y = tf_conv2d(x.transpose(0, 2, 3, 1), w, strides, padding, dilations)
+        return y.transpose(0, 3, 1, 2)
+    return tf.nn.conv2d(x, w, strides, tf_padding(padding), dilations=dilations).numpy()
+
+
+def make_input(rng, n, h, w, c, dtype, data_format="NHWC"):
+    shape = (n, h, w, c) if data_format == "NHWC" else (n, c, h, w)
+    return rng.standard_normal(shape).astype(dtype)
+
+
+def _sweep_cases():
+    """Strided cases (dilation 1) and dilated cases (stride 1: TF's rule)."""
+    common = dict(
+        size=[(1, 1), (2, 3), (4, 4), (5, 8), (7, 6), (9, 9), (10, 13), (16, 11)],
+        c_in=[1, 2, 3, 4, 7, 8, 16, 17],
+        c_out=[1, 2, 3, 5, 8, 9, 16, 17],
+        batch=[1, 2, 3],
+        padding=["SAME", "VALID", "explicit"],
+        data_format=["NHWC", "NHWC", "NCHW"],
+        dtype=["float32", "float32", "float32", "float64"],
+    )
+    kernels = [(1, 1), (2, 2), (3, 3), (4, 4), (5, 5), (6, 6), (7, 7), (1, 3), (3, 1), (2, 5), (7, 4)]
+    strided = covering(
+        24, seed=1, kernel=kernels, stride=[(1, 1), (2, 2), (3, 3), (1, 2), (3, 1), (2, 3)],
+        dilation=[(1, 1)], **common,
+    )
+    dilated = covering(
+        14, seed=2, kernel=kernels[1:], stride=[(1, 1)],
+        dilation=[(2, 2), (3, 3), (1, 2), (3, 1), (2, 3)], **common,
+    )
+    cases = []
+    for i, case in enumerate(strided + dilated):
+        (kh, kw), (dh, dw) = case["kernel"], case["dilation"]
+        pad = case["padding"]
+        if pad == "explicit":
+            pad = ((i % 4, (i * 7) % 3), ((i * 5) % 4, i % 2))
+        pads = ((0, 0), (0, 0)) if isinstance(pad, str) else pad
+        h = fit_size(case["size"][0], eff(kh, dh), pads[0], pad)
+        w = fit_size(case["size"][1], eff(kw, dw), pads[1], pad)
+        case.update(padding=pad, size=(h, w))
+        case["id"] = (
+            f"k{kh}x{kw}-s{case['stride'][0]}x{case['stride'][1]}-d{dh}x{dw}-"
+            f"{pad if isinstance(pad, str) else 'pad' + ''.join(map(str, sum(pad, ())))}-"
+            f"{case['batch']}x{h}x{w}x{case['c_in']}to{case['c_out']}-"
+            f"{case['data_format']}-{case['dtype']}"
+        )
+        cases.append(case)
+    return cases
+
+
+SWEEP = _sweep_cases()
+
+
+@pytest.mark.parametrize("algorithm", ALGORITHMS)
+@pytest.mark.parametrize("case", SWEEP, ids=[c["id"] for c in SWEEP])
+def test_conv2d_sweep_matches_tf(case, algorithm, rng):
+    (kh, kw), (h, w) = case["kernel"], case["size"]
+    fmt, dtype = case["data_format"], case["dtype"]
+    x = make_input(rng, case["batch"], h, w, case["c_in"], dtype, fmt)
+    f = rng.standard_normal((kh, kw, case["c_in"], case["c_out"])).astype(dtype)
+    args = (case["stride"], case["padding"], fmt, case["dilation"])
+    got = fastconv.conv2d(x, f, *args, algorithm=algorithm)
+    want = tf_conv2d(x, f, case["stride"], case["padding"], case["dilation"], fmt)
+    assert got.dtype == np.dtype(dtype)
+    assert_close(got, want, kh * kw * case["c_in"], dtype)
+
+
+@pytest.mark.parametrize("algorithm", ALGORITHMS)
+@pytest.mark.parametrize(
+    "strides, dilations",
+    [
+        (2, 1), ([2], [1]), ((2, 3), (1, 1)), ([1, 2, 3, 1], [1, 1, 1, 1]),
+        (np.int64(2), np.array([1, 1])), (1, 2), (1, [2, 3]), ([1, 1, 1, 1], [1, 3, 2, 1]),
+    ],
+    ids=["int", "one", "pair", "four", "numpy", "dil-int", "dil-pair", "dil-four"],
+)
+def test_conv2d_argument_forms(strides, dilations, algorithm, rng):
+    """int, 1-, 2- and 4-element strides/dilations (numpy ints too) mean what TF means."""
+    x = make_input(rng, 2, 11, 10, 3, np.float32)
+    f = rng.standard_normal((3, 2, 3, 4)).astype(np.float32)
+    want = tf.nn.conv2d(x, f, strides, "SAME", dilations=dilations).numpy()
+    got = fastconv.conv2d(x, f, strides, "SAME", "NHWC", dilations, algorithm=algorithm)
+    assert_close(got, want, 3 * 2 * 3, np.float32)
+
+
+@pytest.mark.parametrize("algorithm", ALGORITHMS)
+@pytest.mark.parametrize(
+    "ours, theirs",
+    [
+        ("same", "SAME"), ("Valid", "VALID"), ("VALID", "VALID"),
+        ([[1, 2], [0, 3]], [[0, 0], [1, 2], [0, 3], [0, 0]]),
+        (((2, 0), (1, 1)), [[0, 0], [2, 0], [1, 1], [0, 0]]),
+        ([[0, 0], [1, 2], [3, 0], [0, 0]], [[0, 0], [1, 2], [3, 0], [0, 0]]),
+        (np.array([[1, 1], [2, 2]]), [[0, 0], [1, 1], [2, 2], [0, 0]]),
+        ([[5, 4], [6, 0]], [[0, 0], [5, 4], [6, 0], [0, 0]]),
+    ],
+    ids=["same-lower", "valid-mixed", "valid", "2pairs", "tuples", "4pairs", "numpy", "wide"],
+)
+def test_conv2d_padding_forms(ours, theirs, algorithm, rng):
+    """Case-insensitive strings, 2-pair and TF's 4-pair explicit padding, pads > kernel."""
+    x = make_input(rng, 1, 7, 8, 2, np.float32)
+    f = rng.standard_normal((3, 4, 2, 5)).astype(np.float32)
+    want = tf.nn.conv2d(x, f, [1, 2], theirs).numpy()
+    got = fastconv.conv2d(x, f, [1, 2], ours, algorithm=algorithm)
+    assert_close(got, want, 3 * 4 * 2, np.float32)
+
+
+@pytest.mark.parametrize("algorithm", ALGORITHMS)
+def test_conv2d_nchw_four_value_forms(algorithm, rng):
+    """4-value strides/dilations/padding are read in NCHW order for NCHW input."""
+    x = make_input(rng, 2, 9, 12, 3, np.float32, "NCHW")
+    f = rng.standard_normal((3, 3, 3, 4)).astype(np.float32)
+    got = fastconv.conv2d(x, f, [1, 1, 2, 3], [[0, 0], [0, 0], [1, 0], [2, 1]], "NCHW",
+                          [1, 1, 1, 1], algorithm=algorithm)
+    want = tf_conv2d(x, f, [2, 3], [[1, 0], [2, 1]], 1, "NCHW")
+    assert_close(got, want, 27, np.float32)
+    got = fastconv.conv2d(x, f, 1, "SAME", "nchw", [1, 1, 2, 3], algorithm=algorithm)
+    want = tf_conv2d(x, f, 1, "SAME", [2, 3], "NCHW")
+    assert_close(got, want, 27, np.float32)
+
+
+# Sizes around the im2col pixel tile (64) and the GEMM blocks (KC 256, NC 512): tile-1, tile,
+# tile+1, 2*tile+1 and a prime, in the spirit of XNNPACK's tests.
+@pytest.mark.parametrize("algorithm", ALGORITHMS)
+@pytest.mark.parametrize(
+    "shape, kernel, c_out",
+    [
+        ((1, 7, 9, 3), (1, 1), 8),      # 63 output pixels
+        ((1, 8, 8, 3), (1, 1), 8),      # 64
+        ((1, 5, 13, 3), (1, 1), 8),     # 65
+        ((2, 3, 43, 2), (1, 1), 8),     # 129 per image
+        ((1, 13, 11, 5), (3, 3), 8),    # 99 pixels
+        ((1, 4, 5, 255), (1, 1), 9),    # reduction 255
+        ((1, 4, 5, 256), (1, 1), 9),    # 256
+        ((1, 4, 5, 257), (1, 1), 9),    # 257
+        ((1, 5, 5, 29), (3, 3), 9),     # 261 = KC + 5 through the taps
+        ((1, 3, 4, 4), (2, 2), 511),
+        ((1, 3, 4, 4), (2, 2), 512),
+        ((1, 3, 4, 4), (2, 2), 513),
+        ((1, 2, 3, 3), (1, 1), 1031),   # 2 * NC + 7
+    ],
+)
+def test_conv2d_tile_edges(shape, kernel, c_out, algorithm, rng):
+    x = rng.standard_normal(shape).astype(np.float32)
+    f = rng.standard_normal(kernel + (shape[3], c_out)).astype(np.float32)
+    got = fastconv.conv2d(x, f, 1, "SAME", algorithm=algorithm)
+    want = tf.nn.conv2d(x, f, 1, "SAME").numpy()
+    assert_close(got, want, kernel[0] * kernel[1] * shape[3], np.float32)
+
+
+@pytest.mark.parametrize("data_format", ["NHWC", "NCHW"])
+@pytest.mark.parametrize("algorithm", ALGORITHMS)
+@pytest.mark.parametrize("activation", [None, "relu", "relu6", "sigmoid", "tanh"])
+def test_conv2d_bias_activation(activation, algorithm, data_format, rng):
+    """bias= and activation= fused == tf.nn.bias_add then the tf.nn activation."""
+    x = 2.0 * make_input(rng, 2, 7, 6, 5, np.float32, data_format)
+    f = rng.standard_normal((3, 3, 5, 7)).astype(np.float32)
+    b = (2.0 * rng.standard_normal(7)).astype(np.float32)
+    got = fastconv.conv2d(x, f, [1, 2], "SAME", data_format, bias=b, activation=activation,
+                          algorithm=algorithm)
+    pre = tf_conv2d(x, f, [1, 2], "SAME", 1, data_format)
+    want = TF_ACTIVATIONS[activation](
+        tf.nn.bias_add(pre, b, data_format="NHWC" if data_format == "NHWC" else "NCHW")
+    ).numpy()
+    assert_close(got, want, 3 * 3 * 5 + 1, np.float32)
+    if activation == "relu6":  # the clip must actually bite on both ends in this test
+        assert (want == 0).any() and (want == 6).any()
+
+
+@pytest.mark.parametrize("algorithm", ALGORITHMS)
+@pytest.mark.parametrize(
+    "c_in, c_per_group, c_out, kernel, strides, padding",
+    [
+        (4, 2, 4, (3, 3), 1, "SAME"),
+        (6, 1, 6, (3, 3), 2, "VALID"),      # depthwise-like
+        (6, 2, 9, (2, 3), (1, 2), "SAME"),
+        (8, 4, 16, (1, 1), 1, "VALID"),
+        (12, 3, 8, (3, 1), (2, 1), [[1, 1], [0, 2]]),
+        (9, 3, 3, (5, 5), 1, "SAME"),       # one output channel per group
+    ],
+)
+def test_conv2d_grouped_matches_tf(c_in, c_per_group, c_out, kernel, strides, padding,
+                                   algorithm, rng):
+    """groups = C / filters.shape[2], as in TF (which supports it on this CPU build)."""
+    x = make_input(rng, 2, 9, 8, c_in, np.float32)
+    f = rng.standard_normal(kernel + (c_per_group, c_out)).astype(np.float32)
+    b = rng.standard_normal(c_out).astype(np.float32)
+    got = fastconv.conv2d(x, f, strides, padding, bias=b, activation="relu", algorithm=algorithm)
+    want = tf.nn.relu(tf.nn.bias_add(tf_conv2d(x, f, strides, padding), b)).numpy()
+    assert_close(got, want, kernel[0] * kernel[1] * c_per_group + 1, np.float32)
+
+
+@st.composite
+def conv_arguments(draw):
+    """A random valid tf.nn.conv2d call (dilation > 1 only with stride 1, as TF requires)."""
+    kh, kw = draw(st.integers(1, 5)), draw(st.integers(1, 5))
+    if draw(st.booleans()):
+        strides, dilations = (draw(st.integers(1, 3)), draw(st.integers(1, 3))), (1, 1)
+    else:
+        strides, dilations = (1, 1), (draw(st.integers(1, 3)), draw(st.integers(1, 3)))
+    kind = draw(st.sampled_from(["SAME", "VALID", "explicit"]))
+    if kind == "explicit":
+        padding = tuple((draw(st.integers(0, 3)), draw(st.integers(0, 3))) for _ in range(2))
+    else:
+        padding = kind
+    pads = ((0, 0), (0, 0)) if isinstance(padding, str) else padding
+    h = draw(st.integers(1, 10))
+    w = draw(st.integers(1, 10))
+    groups = draw(st.integers(1, 3))
+    c_per_group = draw(st.integers(1, 4))
+    out_per_group = draw(st.integers(1, 4))
+    # TF returns garbage where VALID leaves nothing (DESIGN.md): those go to test_errors.
+    for size, k, d, (a, b) in ((h, kh, dilations[0], pads[0]), (w, kw, dilations[1], pads[1])):
+        if padding != "SAME":
+            assume(size + a + b >= eff(k, d))
+    return dict(
+        batch=draw(st.integers(1, 3)), h=h, w=w, kh=kh, kw=kw, strides=strides,
+        dilations=dilations, padding=padding, groups=groups, c_per_group=c_per_group,
+        c_out=groups * out_per_group, data_format=draw(st.sampled_from(["NHWC", "NCHW"])),
+        dtype=draw(st.sampled_from(["float32", "float64"])),
+        algorithm=draw(st.sampled_from(ALGORITHMS)),
+        seed=draw(st.integers(0, 2**32 - 1)),
+    )
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.filter_too_much])
+@given(conv_arguments())
+def test_conv2d_property_matches_tf(a):
+    rng = np.random.default_rng(a["seed"])
+    c_in = a["groups"] * a["c_per_group"]
+    x = make_input(rng, a["batch"], a["h"], a["w"], c_in, a["dtype"], a["data_format"])
+    f = rng.standard_normal((a["kh"], a["kw"], a["c_per_group"], a["c_out"])).astype(a["dtype"])
+    got = fastconv.conv2d(x, f, a["strides"], a["padding"], a["data_format"], a["dilations"],
+                          algorithm=a["algorithm"])
+    want = tf_conv2d(x, f, a["strides"], a["padding"], a["dilations"], a["data_format"])
+    assert got.dtype == np.dtype(a["dtype"])
+    assert_close(got, want, a["kh"] * a["kw"] * a["c_per_group"], a["dtype"])
