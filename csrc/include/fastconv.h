@@ -43,6 +43,9 @@ typedef enum {
 
 typedef enum { FC_POOL_MAX = 0, FC_POOL_AVG } fc_pool_kind;
 
+/* Instruction sets with their own GEMM micro-kernels, lowest first. */
+typedef enum { FC_ISA_SCALAR = 0, FC_ISA_AVX2 = 1, FC_ISA_AVX512 = 2 } fc_isa;
+
 /* A 4-D array viewed in logical NHWC order. */
 typedef struct {
     void *data;
@@ -79,6 +82,17 @@ fc_status fc_pool2d(fc_dtype dtype, fc_pool_kind kind, const fc_window *win,
 void fc_set_num_threads(int n);
 int fc_get_num_threads(void);
 int fc_have_openmp(void);
+
+/* CPU dispatch.  The best ISA the CPU supports is detected once; the environment variable
+ * FASTCONV_ISA=avx512|avx2|scalar (read once) or fc_set_isa lowers it, so that tests and
+ * benchmarks can exercise every variant.  fc_set_isa returns FC_ERR_ARG for an ISA the
+ * CPU lacks. */
+fc_isa fc_detected_isa(void);
+fc_isa fc_get_isa(void);
+fc_status fc_set_isa(fc_isa isa);
+const char *fc_isa_name(fc_isa isa);
+/* The GEMM tile (MR x NR) and K block of the active ISA for a dtype. */
+void fc_gemm_blocking(fc_dtype dtype, int *mr, int *nr, int *kc);
 
 /* The algorithm fc_conv2d runs for FC_ALGO_AUTO on this problem (for `fastconv info`). */
 fc_algorithm fc_conv2d_choose(const fc_conv_desc *desc, const fc_view *x, const fc_view *y);

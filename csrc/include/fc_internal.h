@@ -4,6 +4,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include "fastconv.h"
 
 /* Per-dtype names: FC_FN(gemm) is gemm_f32 or gemm_f64 inside a template instantiation. */
@@ -15,18 +16,49 @@
  * microsecond per thread, where waking a second thread costs more than it saves. */
 int fc_threads_for(double work_flops);
 
+/* The GEMM micro-kernel contract (see gemm/ukernel_tmpl.h): C[mr x nr] (+)= A * B over kc,
+ * A rows at stride rs_a (unit column stride), B a packed [kc][nr] panel. */
+#define FC_DECLARE_UKERNEL_TYPE(T, SFX)                                                     \
+    typedef struct {                                                                        \
+        void (*run)(int64_t kc, const T *a, int64_t rs_a, const T *b, T *c, int64_t ldc,    \
+                    int accumulate);                                                        \
+        int mr, nr;                                                                         \
+    } FC_CAT(fc_ukernel, SFX);
+FC_DECLARE_UKERNEL_TYPE(float, f32)
+FC_DECLARE_UKERNEL_TYPE(double, f64)
+
+/* The micro-kernels of the ISA chosen at run time (runtime/cpu.c, gemm/kernels.c). */
+const fc_ukernel_f32 *fc_ukernel_for_f32(fc_isa isa);
+const fc_ukernel_f64 *fc_ukernel_for_f64(fc_isa isa);
+
+/* K block of the GEMM: an MR x KC micro-panel of A stays in L1 (12 x 256 x 4 B = 12 KiB)
+ * while the B panels stream from L2. */
+#define FC_GEMM_KC_BYTES 1024
+
 /* The kernels, one declaration per dtype (defined from one template source each). */
 #define FC_DECLARE_KERNELS(T, SFX)                                                          \
     void FC_CAT(direct_conv_rows, SFX)(const fc_conv_desc *d, const fc_view *x,             \
                                        const T *w, const T *bias, const fc_view *y,         \
                                        int64_t n, int64_t oy0, int64_t oy1, T *acc);        \
+    void FC_CAT(gemm_macro, SFX)(const FC_CAT(fc_ukernel, SFX) *uk, int64_t m, int64_t n,   \
+                                 int64_t kc, const T *a, int64_t rs_a, const T *bp,         \
+                                 int64_t panel_stride, T *c, int64_t ldc, int accumulate,   \
+                                 int finish, const T *bias, fc_activation act, T *atail);   \
+    void FC_CAT(gemm_pack_b, SFX)(int64_t nr_tile, int64_t k, int64_t n, const T *b,        \
+                                  int64_t ldb, int64_t first, int64_t last, T *dst);        \
+    int64_t FC_CAT(im2col_panels, SFX)(const fc_conv_desc *d, const fc_view *x,            \
+                                       const fc_view *y);                                   \
+    size_t FC_CAT(im2col_packed_weights_size, SFX)(const fc_conv_desc *d, const fc_view *x, \
+                                                   const fc_view *y);                       \
+    void FC_CAT(im2col_pack_weights, SFX)(const fc_conv_desc *d, const fc_view *x,          \
+                                          const fc_view *y, const T *w, int64_t first,      \
+                                          int64_t last, T *wpack);                          \
     size_t FC_CAT(im2col_workspace, SFX)(const fc_conv_desc *d, const fc_view *x,           \
-                                         const fc_view *y, int64_t tile);                   \
-    void FC_CAT(im2col_conv_tile, SFX)(const fc_conv_desc *d, const fc_view *x,             \
-                                       const T *w, const T *bias, const fc_view *y,         \
-                                       int64_t n, int64_t p0, int64_t p1, T *ws);           \
-    void FC_CAT(gemm, SFX)(int64_t m, int64_t n, int64_t k, const T *a, int64_t lda,        \
-                           const T *b, int64_t ldb, T *c, int64_t ldc);                     \
+                                         const fc_view *y, int64_t mc);                     \
+    void FC_CAT(im2col_conv_block, SFX)(const fc_conv_desc *d, const fc_view *x,            \
+                                        const fc_view *y, const T *wpack, const T *bias,    \
+                                        T *yd, int64_t m0, int64_t m1, int64_t g,           \
+                                        int64_t p0, int64_t p1, T *ws);                     \
     void FC_CAT(maxpool_rows, SFX)(const fc_window *win, const fc_view *x,                  \
                                    const fc_view *y, int64_t n, int64_t oy0, int64_t oy1,   \
                                    T *acc);                                                 \
@@ -36,6 +68,17 @@ int fc_threads_for(double work_flops);
 
 FC_DECLARE_KERNELS(float, f32)
 FC_DECLARE_KERNELS(double, f64)
+
+/* A dense NHWC view: channels, then pixels, then images follow each other in memory. */
+static inline int fc_is_dense(const fc_view *v) {
+    return v->sc == 1 && v->sw == v->c && v->sh == v->w * v->c && v->sn == v->h * v->w * v->c;
+}
+
+/* Workspace memory aligned for the widest vector loads (NULL on failure). */
+static inline void *fc_alloc(size_t bytes) {
+    void *p = NULL;
+    return posix_memalign(&p, 64, bytes ? bytes : 64) == 0 ? p : NULL;
+}
 
 /* First and one-past-last tap k in [0, k_len) whose input coordinate
  * o * stride - pad + k * dil lies in [0, in_len): taps outside are padding. */

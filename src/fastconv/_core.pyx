@@ -24,6 +24,10 @@ cdef extern from "fastconv.h" nogil:
         pass
     ctypedef enum fc_pool_kind:
         pass
+    ctypedef enum fc_isa:
+        FC_ISA_SCALAR
+        FC_ISA_AVX2
+        FC_ISA_AVX512
     ctypedef struct fc_view:
         void *data
         int64_t n, h, w, c
@@ -41,6 +45,11 @@ cdef extern from "fastconv.h" nogil:
     fc_status fc_pool2d(fc_dtype dtype, fc_pool_kind kind, const fc_window *win,
                         const fc_view *x, const fc_view *y)
     fc_algorithm fc_conv2d_choose(const fc_conv_desc *desc, const fc_view *x, const fc_view *y)
+    fc_isa fc_detected_isa()
+    fc_isa fc_get_isa()
+    fc_status fc_set_isa(fc_isa isa)
+    const char *fc_isa_name(fc_isa isa)
+    void fc_gemm_blocking(fc_dtype dtype, int *mr, int *nr, int *kc)
     void fc_set_num_threads(int n)
     int fc_get_num_threads()
     int fc_have_openmp()
@@ -137,3 +146,28 @@ def get_num_threads():
 
 def have_openmp():
     return bool(fc_have_openmp())
+
+
+_ISAS = {"scalar": FC_ISA_SCALAR, "avx2": FC_ISA_AVX2, "avx512": FC_ISA_AVX512}
+
+
+def isa_names():
+    """The ISAs this CPU can run, lowest first."""
+    return [name for name, code in _ISAS.items() if code <= fc_detected_isa()]
+
+
+def get_isa():
+    return fc_isa_name(fc_get_isa()).decode()
+
+
+def set_isa(name):
+    """Run the kernels of a lower ISA than detected (tests and benchmarks)."""
+    if name not in _ISAS or fc_set_isa(<fc_isa>_ISAS[name]) != FC_OK:
+        raise ValueError(f"ISA must be one of {isa_names()} on this CPU, got {name!r}")
+
+
+def gemm_blocking(dtype):
+    """(MR, NR, KC) of the active ISA's GEMM for float32 or float64."""
+    cdef int mr, nr, kc
+    fc_gemm_blocking(FC_FLOAT64 if dtype == "float64" else FC_FLOAT32, &mr, &nr, &kc)
+    return mr, nr, kc

@@ -42,9 +42,15 @@ def info() -> dict:
         "logical_cpus": os.cpu_count(),
         "openmp": _core.have_openmp(),
         "threads": _core.get_num_threads(),
+        "isa": _core.get_isa(),
+        "isas_available": _core.isa_names(),
+        "gemm_blocking": {
+            dt: dict(zip(("MR", "NR", "KC"), _core.gemm_blocking(dt)))
+            for dt in ("float32", "float64")
+        },
         "kernels": {
             "conv2d direct": "portable C (NHWC, any stride/dilation/padding/groups)",
-            "conv2d im2col": "portable C, tiled im2col + cache-blocked GEMM",
+            "conv2d im2col": f"implicit im2col + packed GEMM, {_core.get_isa()} micro-kernels",
             "depthwise_conv2d": "portable C direct (grouped convolution)",
             "max_pool2d / avg_pool2d": "portable C",
         },
@@ -58,6 +64,12 @@ def format_info(data: dict) -> str:
         f"features: {' '.join(data['cpu_features']) or 'none detected'}",
         f"OpenMP:   {'yes' if data['openmp'] else 'no (serial build)'}, "
         f"{data['threads']} thread(s)",
+        f"ISA:      {data['isa']} (available: {', '.join(data['isas_available'])}; "
+        "FASTCONV_ISA lowers it)",
+        "GEMM:     "
+        + "; ".join(
+            f"{dt} {b['MR']}x{b['NR']} tile, KC {b['KC']}" for dt, b in data["gemm_blocking"].items()
+        ),
         "kernels:",
     ]
     lines += [f"  {op:<24} {desc}" for op, desc in data["kernels"].items()]

@@ -1,0 +1,30 @@
+/* The micro-kernel of each ISA, and the GEMM blocking of the active one. */
+#include "fc_internal.h"
+
+#define FC_UKERNEL_TABLE(T, SFX)                                                            \
+    extern const FC_CAT(fc_ukernel, SFX) FC_CAT(ukernel_desc_avx512, SFX);                 \
+    extern const FC_CAT(fc_ukernel, SFX) FC_CAT(ukernel_desc_avx2, SFX);                   \
+    extern const FC_CAT(fc_ukernel, SFX) FC_CAT(ukernel_desc_scalar, SFX);                 \
+    const FC_CAT(fc_ukernel, SFX) *FC_CAT(fc_ukernel_for, SFX)(fc_isa isa) {                \
+        switch (isa) {                                                                      \
+        case FC_ISA_AVX512: return &FC_CAT(ukernel_desc_avx512, SFX);                       \
+        case FC_ISA_AVX2: return &FC_CAT(ukernel_desc_avx2, SFX);                           \
+        case FC_ISA_SCALAR: break;                                                          \
+        }                                                                                   \
+        return &FC_CAT(ukernel_desc_scalar, SFX);                                           \
+    }
+FC_UKERNEL_TABLE(float, f32)
+FC_UKERNEL_TABLE(double, f64)
+
+void fc_gemm_blocking(fc_dtype dtype, int *mr, int *nr, int *kc) {
+    fc_isa isa = fc_get_isa();
+    if (dtype == FC_FLOAT64) {
+        *mr = fc_ukernel_for_f64(isa)->mr;
+        *nr = fc_ukernel_for_f64(isa)->nr;
+        *kc = FC_GEMM_KC_BYTES / (int)sizeof(double);
+    } else {
+        *mr = fc_ukernel_for_f32(isa)->mr;
+        *nr = fc_ukernel_for_f32(isa)->nr;
+        *kc = FC_GEMM_KC_BYTES / (int)sizeof(float);
+    }
+}

@@ -1,0 +1,51 @@
+/* CPU feature detection, done once, and the ISA whose kernels run. */
+#include <stdlib.h>
+#include <string.h>
+#include "fc_internal.h"
+
+static int active_isa = -1;   /* -1: not decided yet */
+
+fc_isa fc_detected_isa(void) {
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl") &&
+        __builtin_cpu_supports("fma"))
+        return FC_ISA_AVX512;
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return FC_ISA_AVX2;
+#endif
+    return FC_ISA_SCALAR;
+}
+
+const char *fc_isa_name(fc_isa isa) {
+    switch (isa) {
+    case FC_ISA_AVX512: return "avx512";
+    case FC_ISA_AVX2: return "avx2";
+    case FC_ISA_SCALAR: return "scalar";
+    }
+    return "unknown";
+}
+
+/* The detected ISA, lowered by FASTCONV_ISA when that names a lower one. */
+static fc_isa initial_isa(void) {
+    fc_isa best = fc_detected_isa();
+    const char *env = getenv("FASTCONV_ISA");
+    if (env)
+        for (int isa = FC_ISA_SCALAR; isa <= (int)best; isa++)
+            if (strcmp(env, fc_isa_name((fc_isa)isa)) == 0) return (fc_isa)isa;
+    return best;
+}
+
+fc_isa fc_get_isa(void) {
+    int isa = __atomic_load_n(&active_isa, __ATOMIC_ACQUIRE);
+    if (isa < 0) {
+        isa = (int)initial_isa();
+        __atomic_store_n(&active_isa, isa, __ATOMIC_RELEASE);   /* same value in any race */
+    }
+    return (fc_isa)isa;
+}
+
+fc_status fc_set_isa(fc_isa isa) {
+    if ((int)isa < FC_ISA_SCALAR || isa > fc_detected_isa()) return FC_ERR_ARG;
+    __atomic_store_n(&active_isa, (int)isa, __ATOMIC_RELEASE);
+    return FC_OK;
+}
