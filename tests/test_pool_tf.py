@@ -1,0 +1,162 @@
+"""max_pool2d and avg_pool2d against tf.nn.max_pool2d / tf.nn.avg_pool2d: covering sweep,
+argument forms, and hypothesis property tests.
+
+float32 only: TF 2.21's float64 max_pool2d rounds some windows (e.g. 3x3) through float32,
+so float64 pooling is checked against fastconv.reference (test_reference.py)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import tensorflow as tf
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
+
+import fastconv
+from _cases import covering, fit_size, tf_padding
+from tolerance import assert_close
+
+FAST = {"max": fastconv.max_pool2d, "avg": fastconv.avg_pool2d}
+PEER = {"max": tf.nn.max_pool2d, "avg": tf.nn.avg_pool2d}
+
+
+def tf_pool(kind, x, ksize, strides, padding, data_format="NHWC"):
+    """TF on NHWC; NCHW arrays are transposed around it."""
+    if data_format == "NCHW":
+        return tf_pool(kind, x.transpose(0, 2, 3, 1), ksize, strides, padding).transpose(0, 3, 1, 2)
+    return PEER[kind](x, ksize, strides, tf_padding(padding)).numpy()
+
+
+def reduction(kind, ksize):
+    """max is exact (no rounding); an average sums the window."""
+    return 1 if kind == "max" else ksize[0] * ksize[1]
+
+
+def make_input(rng, n, h, w, c, dtype, data_format="NHWC"):
+    shape = (n, h, w, c) if data_format == "NHWC" else (n, c, h, w)
+    return rng.standard_normal(shape).astype(dtype)
+
+
+def _sweep_cases():
+    cases = covering(
+        30, seed=5,
+        kind=["max", "avg"],
+        ksize=[(1, 1), (2, 2), (3, 3), (4, 4), (5, 5), (6, 6), (7, 7), (1, 3), (3, 1), (2, 5), (7, 4)],
+        stride=[(1, 1), (2, 2), (3, 3), (1, 2), (3, 1), (2, 3)],
+        size=[(1, 1), (2, 3), (4, 4), (5, 8), (7, 6), (9, 9), (10, 13), (16, 11)],
+        channels=[1, 2, 3, 4, 7, 8, 16, 17],
+        batch=[1, 2, 3],
+        padding=["SAME", "VALID", "explicit"],
+        data_format=["NHWC", "NHWC", "NCHW"],
+        dtype=["float32"],
+    )
+    for i, case in enumerate(cases):
+        (kh, kw), pad = case["ksize"], case["padding"]
+        if pad == "explicit":
+            if case["kind"] == "avg":  # TF's avg_pool2d has no explicit padding
+                pad = "SAME" if i % 2 else "VALID"
+            else:  # explicit pool padding must be smaller than the window
+                pad = ((i % kh, (i * 3) % kh), ((i * 5) % kw, (i * 7) % kw))
+        pads = ((0, 0), (0, 0)) if isinstance(pad, str) else pad
+        h = fit_size(case["size"][0], kh, pads[0], pad)
+        w = fit_size(case["size"][1], kw, pads[1], pad)
+        case.update(padding=pad, size=(h, w))
+        case["id"] = (
+            f"{case['kind']}-k{kh}x{kw}-s{case['stride'][0]}x{case['stride'][1]}-"
+            f"{pad if isinstance(pad, str) else 'pad' + ''.join(map(str, sum(pad, ())))}-"
+            f"{case['batch']}x{h}x{w}x{case['channels']}-{case['data_format']}-{case['dtype']}"
+        )
+    return cases
+
+
+SWEEP = _sweep_cases()
+
+
+@pytest.mark.parametrize("case", SWEEP, ids=[c["id"] for c in SWEEP])
+def test_pool_sweep_matches_tf(case, rng):
+    kind, fmt, dtype = case["kind"], case["data_format"], case["dtype"]
+    x = make_input(rng, case["batch"], *case["size"], case["channels"], dtype, fmt)
+    got = FAST[kind](x, case["ksize"], case["stride"], case["padding"], fmt)
+    want = tf_pool(kind, x, case["ksize"], case["stride"], case["padding"], fmt)
+    assert got.dtype == np.dtype(dtype)
+    assert_close(got, want, reduction(kind, case["ksize"]), dtype)
+
+
+@pytest.mark.parametrize("kind", ["max", "avg"])
+@pytest.mark.parametrize(
+    "ksize, strides, tf_ksize, tf_strides",
+    [
+        (3, 2, 3, 2),
+        ([3], [2], [3], [2]),
+        ((2, 3), (1, 2), [2, 3], [1, 2]),
+        ([1, 3, 2, 1], [1, 2, 3, 1], [1, 3, 2, 1], [1, 2, 3, 1]),
+        (np.int64(2), np.array([2, 1]), 2, [2, 1]),
+    ],
+    ids=["int", "one", "pair", "four", "numpy"],
+)
+@pytest.mark.parametrize("padding, tf_pad", [("same", "SAME"), ("Valid", "VALID")])
+def test_pool_argument_forms(kind, ksize, strides, tf_ksize, tf_strides, padding, tf_pad, rng):
+    x = make_input(rng, 2, 9, 8, 3, np.float32)
+    got = FAST[kind](x, ksize, strides, padding)
+    want = PEER[kind](x, tf_ksize, tf_strides, tf_pad).numpy()
+    assert_close(got, want, 9, np.float32)
+
+
+@pytest.mark.parametrize("kind", ["max", "avg"])
+def test_pool_nchw_four_value_forms(kind, rng):
+    x = make_input(rng, 2, 9, 8, 3, np.float32, "NCHW")
+    got = FAST[kind](x, [1, 1, 3, 2], [1, 1, 2, 1], "SAME", "NCHW")
+    want = tf_pool(kind, x, (3, 2), (2, 1), "SAME", "NCHW")
+    assert_close(got, want, 6, np.float32)
+
+
+def test_max_pool_explicit_four_pairs(rng):
+    """TF's 4-pair explicit max-pool padding; padding cells never win, even over negatives."""
+    x = -np.abs(make_input(rng, 2, 7, 6, 4, np.float32)) - 1.0
+    pad4 = [[0, 0], [2, 1], [0, 2], [0, 0]]
+    got = fastconv.max_pool2d(x, 3, [2, 1], pad4)
+    want = tf.nn.max_pool2d(x, 3, [2, 1], pad4).numpy()
+    assert_close(got, want, 1, np.float32)
+    assert (got < 0).all()
+
+
+def test_avg_pool_same_counts_real_cells_only(rng):
+    """SAME avg pool divides by the real cells (TF), which differs from a zero-padded mean."""
+    x = np.ones((1, 4, 4, 1), np.float32) + 0.1 * make_input(rng, 1, 4, 4, 1, np.float32)
+    got = fastconv.avg_pool2d(x, 3, 1, "SAME")
+    want = tf.nn.avg_pool2d(x, 3, 1, "SAME").numpy()
+    assert_close(got, want, 9, np.float32)
+    assert got[0, 0, 0, 0] > 0.5  # a zero-padded mean would be about 4/9
+
+
+@st.composite
+def pool_arguments(draw):
+    kind = draw(st.sampled_from(["max", "avg"]))
+    kh, kw = draw(st.integers(1, 5)), draw(st.integers(1, 5))
+    choices = ["SAME", "VALID"] + (["explicit"] if kind == "max" else [])
+    padding = draw(st.sampled_from(choices))
+    if padding == "explicit":
+        padding = ((draw(st.integers(0, kh - 1)), draw(st.integers(0, kh - 1))),
+                   (draw(st.integers(0, kw - 1)), draw(st.integers(0, kw - 1))))
+    pads = ((0, 0), (0, 0)) if isinstance(padding, str) else padding
+    h, w = draw(st.integers(1, 11)), draw(st.integers(1, 11))
+    if padding != "SAME":  # TF aborts or dies on windows wider than the input (DESIGN.md)
+        assume(h + sum(pads[0]) >= kh and w + sum(pads[1]) >= kw)
+    return dict(
+        kind=kind, ksize=(kh, kw), strides=(draw(st.integers(1, 3)), draw(st.integers(1, 3))),
+        padding=padding, batch=draw(st.integers(1, 3)), h=h, w=w,
+        channels=draw(st.integers(1, 9)), data_format=draw(st.sampled_from(["NHWC", "NCHW"])),
+        dtype="float32",
+        seed=draw(st.integers(0, 2**32 - 1)),
+    )
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.filter_too_much])
+@given(pool_arguments())
+def test_pool_property_matches_tf(a):
+    rng = np.random.default_rng(a["seed"])
+    x = make_input(rng, a["batch"], a["h"], a["w"], a["channels"], a["dtype"], a["data_format"])
+    got = FAST[a["kind"]](x, a["ksize"], a["strides"], a["padding"], a["data_format"])
+    want = tf_pool(a["kind"], x, a["ksize"], a["strides"], a["padding"], a["data_format"])
+    assert got.dtype == np.dtype(a["dtype"])
+    assert_close(got, want, reduction(a["kind"], a["ksize"]), a["dtype"])
