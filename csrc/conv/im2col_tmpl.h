@@ -1,27 +1,37 @@
-/* Implicit im2col + GEMM convolution (template: FC_T, FC_SFX).
+/* Implicit im2col + GEMM convolution (indirect GEMM) (template: FC_T, FC_SFX).
  *
- * The convolution is the GEMM Y[M x out_C] = P[M x K] * W[K x out_C] per group, with M the
- * output pixels of the whole batch, K = k_h * k_w * C/groups (tap-major, channel-minor, the
- * order of HWIO filters) and P the patch matrix.  P is never materialized: each thread packs
- * the rows of its block, one K block at a time, straight from the NHWC input (padding cells
- * as zeros), into a workspace of MC x KC values.  A 1x1, stride-1, unpadded convolution of
- * a dense NHWC input reads P in place: the input already is P.  W is packed once per call
- * into the micro-kernel's panel format and shared by every block and image. */
+ * The convolution is, per group, the GEMM Y[M x out_C] = P[M x K] * W[K x out_C] with M the
+ * output pixels of the whole batch, K = taps x C/groups and P the patch matrix.  P is
+ * never built, not even tile by tile: for a block of output pixels an indirection buffer
+ * holds, for every row panel and tap, MR pointers to input pixels (their channels are
+ * contiguous in NHWC) or to a zero row where the tap falls in the padding (XNNPACK's
+ * IGEMM).  Any stride, dilation and padding costs the same, 1x1 convolutions read the
+ * input in place, and the workspace is a few KiB of pointers per thread.
+ *
+ * K is cut into channel blocks so that one packed B panel, [taps x block][NR], fits the
+ * FC_GEMM_PANEL_BYTES budget in L2.  W is packed once per call, laid out
+ * [group][channel block][panel][tap][block channels][NR], and shared by all images. */
 #include <string.h>
 
 typedef struct {
-    int64_t cg, og, kdim, kc, npanel;
+    int64_t cg, og, taps, npanel, kcb, nblocks;   /* kcb: channels per full block */
+    int mr, nr;
 } FC_FN(im2col_dims);
 
 static FC_FN(im2col_dims) FC_FN(dims)(const fc_conv_desc *d, const fc_view *x,
                                       const fc_view *y) {
     const FC_FN(fc_ukernel) *uk = FC_FN(fc_ukernel_for)(fc_get_isa());
     FC_FN(im2col_dims) s;
+    s.mr = uk->mr;
+    s.nr = uk->nr;
     s.cg = x->c / d->groups;
     s.og = y->c / d->groups;
-    s.kdim = d->win.k_h * d->win.k_w * s.cg;
-    s.kc = FC_GEMM_KC_BYTES / (int64_t)sizeof(FC_T);
-    s.npanel = (s.og + uk->nr - 1) / uk->nr;
+    s.taps = d->win.k_h * d->win.k_w;
+    s.npanel = (s.og + s.nr - 1) / s.nr;
+    int64_t most = FC_GEMM_PANEL_BYTES / (int64_t)sizeof(FC_T) / (s.taps * s.nr);
+    if (most < 8) most = 8;
+    s.nblocks = (s.cg + most - 1) / most;
+    s.kcb = (s.cg + s.nblocks - 1) / s.nblocks;   /* equal blocks, the last one shorter */
     return s;
 }
 
@@ -32,94 +42,97 @@ int64_t FC_FN(im2col_panels)(const fc_conv_desc *d, const fc_view *x, const fc_v
 size_t FC_FN(im2col_packed_weights_size)(const fc_conv_desc *d, const fc_view *x,
                                          const fc_view *y) {
     const FC_FN(im2col_dims) s = FC_FN(dims)(d, x, y);
-    const int64_t nr = FC_FN(fc_ukernel_for)(fc_get_isa())->nr;
-    return (size_t)(d->groups * s.npanel * s.kdim * nr);
+    return (size_t)(d->groups * s.npanel * s.taps * s.cg * s.nr);
 }
 
-/* Pack weight panels [first, last) of every group: HWIO is already W[K][out_C]. */
+/* Where block cb, panel p of group g starts in the packed weights. */
+static int64_t FC_FN(panel_offset)(const FC_FN(im2col_dims) *s, int64_t g, int64_t cb,
+                                   int64_t p) {
+    const int64_t kc = s->cg - cb * s->kcb < s->kcb ? s->cg - cb * s->kcb : s->kcb;
+    return ((g * s->cg + cb * s->kcb) * s->npanel + p * kc) * s->taps * s->nr;
+}
+
+/* Pack every channel block of one (group, panel) unit: unit = g * npanel + p. */
 void FC_FN(im2col_pack_weights)(const fc_conv_desc *d, const fc_view *x, const fc_view *y,
-                                const FC_T *w, int64_t first, int64_t last, FC_T *wpack) {
+                                const FC_T *w, int64_t unit, FC_T *wpack) {
     const FC_FN(im2col_dims) s = FC_FN(dims)(d, x, y);
-    const int64_t nr = FC_FN(fc_ukernel_for)(fc_get_isa())->nr;
-    for (int64_t g = 0; g < d->groups; g++)
-        FC_FN(gemm_pack_b)(nr, s.kdim, s.og, w + g * s.og, y->c, first, last,
-                           wpack + g * s.npanel * s.kdim * nr);
+    const int64_t g = unit / s.npanel, p = unit % s.npanel, j = p * s.nr;
+    const int64_t cols = s.og - j < s.nr ? s.og - j : s.nr;
+    for (int64_t cb = 0; cb < s.nblocks; cb++) {
+        const int64_t c0 = cb * s.kcb, kc = s.cg - c0 < s.kcb ? s.cg - c0 : s.kcb;
+        FC_T *dst = wpack + FC_FN(panel_offset)(&s, g, cb, p);
+        for (int64_t t = 0; t < s.taps; t++)
+            for (int64_t ic = 0; ic < kc; ic++, dst += s.nr) {
+                const FC_T *src = w + (t * s.cg + c0 + ic) * y->c + g * s.og + j;
+                memcpy(dst, src, sizeof(FC_T) * (size_t)cols);
+                memset(dst + cols, 0, sizeof(FC_T) * (size_t)(s.nr - cols));
+            }
+    }
 }
 
+/* Bytes per thread: the indirection buffer of an mc-pixel block, then a zero row. */
 size_t FC_FN(im2col_workspace)(const fc_conv_desc *d, const fc_view *x, const fc_view *y,
                                int64_t mc) {
     const FC_FN(im2col_dims) s = FC_FN(dims)(d, x, y);
-    const int64_t mr = FC_FN(fc_ukernel_for)(fc_get_isa())->mr;
-    return (size_t)((mc + mr) * s.kc);   /* the block, then the zero-padded tail panel */
+    const int64_t rows = (mc + s.mr - 1) / s.mr * s.mr;
+    return sizeof(FC_T *) * (size_t)(rows * s.taps) + sizeof(FC_T) * (size_t)s.cg;
 }
 
-/* The input is its own patch matrix: 1x1, stride 1, output pixels = input pixels, dense
- * NHWC. */
-static int FC_FN(reads_in_place)(const fc_conv_desc *d, const fc_view *x, const fc_view *y) {
-    const fc_window *w = &d->win;
-    return w->k_h == 1 && w->k_w == 1 && w->stride_h == 1 && w->stride_w == 1 &&
-           w->pad_top == 0 && w->pad_left == 0 && y->h == x->h && y->w == x->w &&
-           fc_is_dense(x);
-}
-
-/* Rows [m0, m1) of the patch matrix of group g, columns [k0, k0 + kc), row-major. */
-static void FC_FN(pack_patches)(const fc_conv_desc *d, const fc_view *x, const fc_view *y,
-                                int64_t cg, int64_t g, int64_t m0, int64_t m1, int64_t k0,
-                                int64_t kc, FC_T *dst) {
+/* For rows [m0, m1) rounded up to whole panels: ind[panel][tap][MR] -> the channels of
+ * group g at the input pixel under that tap, or the zero row.  Walks pixels and taps
+ * incrementally: no division per entry. */
+static void FC_FN(build_indirection)(const fc_conv_desc *d, const fc_view *x, const fc_view *y,
+                                     const FC_FN(im2col_dims) *s, int64_t g, int64_t m0,
+                                     int64_t m1, const FC_T *zero, const FC_T **ind) {
     const fc_window *win = &d->win;
-    const int64_t pixels = y->h * y->w;
-    for (int64_t m = m0; m < m1; m++) {
-        const int64_t n = m / pixels, pix = m % pixels;
-        const int64_t iy0 = (pix / y->w) * win->stride_h - win->pad_top;
-        const int64_t ix0 = (pix % y->w) * win->stride_w - win->pad_left;
-        const FC_T *xn = (const FC_T *)x->data + n * x->sn + g * cg * x->sc;
-        FC_T *row = dst + (m - m0) * kc;
-        for (int64_t k = k0; k < k0 + kc;) {
-            const int64_t tap = k / cg, ic = k % cg;
-            const int64_t len = cg - ic < k0 + kc - k ? cg - ic : k0 + kc - k;
-            const int64_t iy = iy0 + (tap / win->k_w) * win->dil_h;
-            const int64_t ix = ix0 + (tap % win->k_w) * win->dil_w;
-            FC_T *out = row + (k - k0);
-            if (iy < 0 || iy >= x->h || ix < 0 || ix >= x->w) {
-                memset(out, 0, sizeof(FC_T) * (size_t)len);
-            } else {
-                const FC_T *src = xn + iy * x->sh + ix * x->sw + ic * x->sc;
-                if (x->sc == 1) memcpy(out, src, sizeof(FC_T) * (size_t)len);
-                else for (int64_t t = 0; t < len; t++) out[t] = src[t * x->sc];
+    const int64_t rows = (m1 - m0 + s->mr - 1) / s->mr * s->mr;
+    int64_t n = m0 / (y->h * y->w), oy = m0 % (y->h * y->w) / y->w, ox = m0 % y->w;
+    for (int64_t r = 0; r < rows; r++) {
+        const FC_T **slot = ind + (r / s->mr) * s->taps * s->mr + r % s->mr;
+        if (m0 + r >= m1) {
+            for (int64_t t = 0; t < s->taps; t++) slot[t * s->mr] = zero;
+            continue;
+        }
+        const FC_T *xn = (const FC_T *)x->data + n * x->sn + g * s->cg;
+        for (int64_t ky = 0, t = 0; ky < win->k_h; ky++) {
+            const int64_t iy = oy * win->stride_h - win->pad_top + ky * win->dil_h;
+            const int row_in = iy >= 0 && iy < x->h;
+            for (int64_t kx = 0; kx < win->k_w; kx++, t++) {
+                const int64_t ix = ox * win->stride_w - win->pad_left + kx * win->dil_w;
+                slot[t * s->mr] = (row_in && ix >= 0 && ix < x->w) ? xn + iy * x->sh + ix * x->sw
+                                                                   : zero;
             }
-            k += len;
+        }
+        if (++ox == y->w) {
+            ox = 0;
+            if (++oy == y->h) {
+                oy = 0;
+                n++;
+            }
         }
     }
 }
 
-/* Output rows [m0, m1) (pixels of the batch), panels [p0, p1) of group g, into the dense
- * NHWC output yd [M][out_C]; bias and activation fused after the last K block. */
+/* Output rows [m0, m1) (pixels of the batch) x panels [p0, p1) of group g, into the dense
+ * NHWC output yd [M][out_C]; bias and activation fused after the last channel block.
+ * The input's channels must be contiguous (x->sc == 1). */
 void FC_FN(im2col_conv_block)(const fc_conv_desc *d, const fc_view *x, const fc_view *y,
                               const FC_T *wpack, const FC_T *bias, FC_T *yd, int64_t m0,
-                              int64_t m1, int64_t g, int64_t p0, int64_t p1, FC_T *ws) {
+                              int64_t m1, int64_t g, int64_t p0, int64_t p1, void *ws) {
     const FC_FN(fc_ukernel) *uk = FC_FN(fc_ukernel_for)(fc_get_isa());
     const FC_FN(im2col_dims) s = FC_FN(dims)(d, x, y);
-    const int in_place = FC_FN(reads_in_place)(d, x, y);
-    const int64_t rows = m1 - m0, j0 = p0 * uk->nr;
-    const int64_t cols = (p1 * uk->nr < s.og ? p1 * uk->nr : s.og) - j0;
-    const FC_T *panels = wpack + (g * s.npanel + p0) * s.kdim * uk->nr;
-    FC_T *atail = ws + rows * s.kc;
+    const int64_t rows = (m1 - m0 + s.mr - 1) / s.mr * s.mr;
+    const FC_T **ind = ws;
+    FC_T *zero = (FC_T *)(ind + rows * s.taps);
+    const int64_t j0 = p0 * s.nr, cols = (p1 * s.nr < s.og ? p1 * s.nr : s.og) - j0;
 
-    for (int64_t k0 = 0; k0 < s.kdim; k0 += s.kc) {
-        const int64_t kc = s.kdim - k0 < s.kc ? s.kdim - k0 : s.kc;
-        const FC_T *a;
-        int64_t rs_a;
-        if (in_place) {
-            a = (const FC_T *)x->data + m0 * x->c + g * s.cg + k0;
-            rs_a = x->c;
-        } else {
-            FC_FN(pack_patches)(d, x, y, s.cg, g, m0, m1, k0, kc, ws);
-            a = ws;
-            rs_a = kc;
-        }
-        FC_FN(gemm_macro)(uk, rows, cols, kc, a, rs_a, panels + k0 * uk->nr,
-                          s.kdim * uk->nr, yd + m0 * y->c + g * s.og + j0, y->c, k0 > 0,
-                          k0 + kc == s.kdim, bias ? bias + g * s.og + j0 : NULL,
-                          d->activation, atail);
+    memset(zero, 0, sizeof(FC_T) * (size_t)s.cg);
+    FC_FN(build_indirection)(d, x, y, &s, g, m0, m1, zero, ind);
+    for (int64_t cb = 0; cb < s.nblocks; cb++) {
+        const int64_t c0 = cb * s.kcb, kc = s.cg - c0 < s.kcb ? s.cg - c0 : s.kcb;
+        FC_FN(gemm_macro)(uk, m1 - m0, cols, s.taps, kc, ind, c0,
+                          wpack + FC_FN(panel_offset)(&s, g, cb, p0), s.taps * kc * s.nr,
+                          yd + m0 * y->c + g * s.og + j0, y->c, cb > 0, cb == s.nblocks - 1,
+                          bias ? bias + g * s.og + j0 : NULL, d->activation);
     }
 }

@@ -16,15 +16,10 @@
 FC_UKERNEL_TABLE(float, f32)
 FC_UKERNEL_TABLE(double, f64)
 
-void fc_gemm_blocking(fc_dtype dtype, int *mr, int *nr, int *kc) {
-    fc_isa isa = fc_get_isa();
-    if (dtype == FC_FLOAT64) {
-        *mr = fc_ukernel_for_f64(isa)->mr;
-        *nr = fc_ukernel_for_f64(isa)->nr;
-        *kc = FC_GEMM_KC_BYTES / (int)sizeof(double);
-    } else {
-        *mr = fc_ukernel_for_f32(isa)->mr;
-        *nr = fc_ukernel_for_f32(isa)->nr;
-        *kc = FC_GEMM_KC_BYTES / (int)sizeof(float);
-    }
+void fc_gemm_blocking(fc_dtype dtype, int *mr, int *nr, int *mc, int *panel_bytes) {
+    const fc_isa isa = fc_get_isa();
+    *mr = dtype == FC_FLOAT64 ? fc_ukernel_for_f64(isa)->mr : fc_ukernel_for_f32(isa)->mr;
+    *nr = dtype == FC_FLOAT64 ? fc_ukernel_for_f64(isa)->nr : fc_ukernel_for_f32(isa)->nr;
+    *mc = FC_GEMM_MC;
+    *panel_bytes = FC_GEMM_PANEL_BYTES;
 }

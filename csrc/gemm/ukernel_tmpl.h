@@ -1,15 +1,16 @@
-/* The MR x NR register-blocked micro-kernel (template: FC_T, FC_SFX, and per ISA file
- * UK_ISA, UK_VBYTES, UK_MR_F32/UK_NV_F32, UK_MR_F64/UK_NV_F64).
+/* The MR x NR register-blocked micro-kernel, in indirect-GEMM form (template: FC_T, FC_SFX,
+ * and per ISA file UK_ISA, UK_VBYTES, UK_MR_F32/UK_NV_F32, UK_MR_F64/UK_NV_F64).
  *
- * C[MR x NR] = (accumulate ? C : 0) + sum over k of A[:, k] * B[k, :], where
- *   A is MR rows of kc values at row stride rs_a: a packed block (rs = kc) or the NHWC
- *     input in place (rs = channels); its values are broadcast one at a time, so reading
- *     rows in place costs no more than a packed layout;
- *   B is a packed panel [k][NR], aligned to the vector size;
- *   C is row-major with leading dimension ldc and holds a full MR x NR tile.
+ *   C[MR x NR] = (accumulate ? C : 0) + sum over taps t, k < kc of
+ *                A_t[i][k] * B[t * kc + k][:],   A_t[i] = a[t * MR + i] + a_off
+ *
+ * a holds, for each tap, MR row pointers (XNNPACK's indirection buffer): a row is kc
+ * contiguous values -- the channels of one input pixel, or of a zero row for padding --
+ * so no patch matrix is ever built and padding costs nothing.  B is a packed panel
+ * [ntaps * kc][NR] aligned to the vector size; C is row-major with leading dimension ldc.
  * Written with GCC vector extensions: the same source compiles to zmm code under
- * -mavx512f, ymm under -mavx2 -mfma, and xmm on the portable baseline; the loops over the
- * MR x NV accumulators are fully unrolled so that they live in registers. */
+ * -mavx512f, ymm under -mavx2 -mfma and xmm on the portable baseline; the loops over the
+ * MR x NV accumulators are fully unrolled so that they stay in registers. */
 #if FC_T_IS_DOUBLE
 #define UK_MR UK_MR_F64
 #define UK_NV UK_NV_F64
@@ -24,30 +25,35 @@
 /* aligned(sizeof(FC_T)): loads and stores of C may be unaligned */
 typedef FC_T UK_VEC __attribute__((vector_size(UK_VBYTES), aligned(sizeof(FC_T))));
 
-void UK_NAME(int64_t kc, const FC_T *restrict a, int64_t rs_a, const FC_T *restrict b,
-             FC_T *restrict c, int64_t ldc, int accumulate) {
+void UK_NAME(int64_t ntaps, int64_t kc, const FC_T *const *a, int64_t a_off,
+             const FC_T *restrict b, FC_T *restrict c, int64_t ldc, int accumulate) {
     UK_VEC acc[UK_MR][UK_NV];
-#pragma GCC unroll 32
+#pragma GCC unroll 16
     for (int i = 0; i < UK_MR; i++)
 #pragma GCC unroll 8
         for (int v = 0; v < UK_NV; v++)
             acc[i][v] = accumulate ? *(const UK_VEC *)(c + i * ldc + v * UK_LANES) : (UK_VEC){0};
 
-    for (int64_t k = 0; k < kc; k++) {
-        UK_VEC bv[UK_NV];
+    for (int64_t t = 0; t < ntaps; t++) {
+        const FC_T *rows[UK_MR];
+#pragma GCC unroll 16
+        for (int i = 0; i < UK_MR; i++) rows[i] = a[t * UK_MR + i] + a_off;
+        for (int64_t k = 0; k < kc; k++) {
+            UK_VEC bv[UK_NV];
 #pragma GCC unroll 8
-        for (int v = 0; v < UK_NV; v++)
-            bv[v] = *(const UK_VEC *)__builtin_assume_aligned(b + k * UK_NV * UK_LANES + v * UK_LANES, UK_VBYTES);
-        const FC_T *ak = a + k;
-#pragma GCC unroll 32
-        for (int i = 0; i < UK_MR; i++) {
-            const UK_VEC av = ak[i * rs_a] - (UK_VEC){0};   /* broadcast (x - 0 folds to x) */
+            for (int v = 0; v < UK_NV; v++)
+                bv[v] = *(const UK_VEC *)__builtin_assume_aligned(b + v * UK_LANES, UK_VBYTES);
+            b += UK_NV * UK_LANES;
+#pragma GCC unroll 16
+            for (int i = 0; i < UK_MR; i++) {
+                const UK_VEC av = rows[i][k] - (UK_VEC){0};   /* broadcast (x - 0 folds to x) */
 #pragma GCC unroll 8
-            for (int v = 0; v < UK_NV; v++) acc[i][v] += av * bv[v];
+                for (int v = 0; v < UK_NV; v++) acc[i][v] += av * bv[v];
+            }
         }
     }
 
-#pragma GCC unroll 32
+#pragma GCC unroll 16
     for (int i = 0; i < UK_MR; i++)
 #pragma GCC unroll 8
         for (int v = 0; v < UK_NV; v++) *(UK_VEC *)(c + i * ldc + v * UK_LANES) = acc[i][v];

@@ -91,8 +91,9 @@ fc_isa fc_detected_isa(void);
 fc_isa fc_get_isa(void);
 fc_status fc_set_isa(fc_isa isa);
 const char *fc_isa_name(fc_isa isa);
-/* The GEMM tile (MR x NR) and K block of the active ISA for a dtype. */
-void fc_gemm_blocking(fc_dtype dtype, int *mr, int *nr, int *kc);
+/* The GEMM blocking of the active ISA for a dtype: the MR x NR register tile, the output
+ * pixels per task (MC) and the byte budget of one packed weight panel (kept in L2). */
+void fc_gemm_blocking(fc_dtype dtype, int *mr, int *nr, int *mc, int *panel_bytes);
 
 /* The algorithm fc_conv2d runs for FC_ALGO_AUTO on this problem (for `fastconv info`). */
 fc_algorithm fc_conv2d_choose(const fc_conv_desc *desc, const fc_view *x, const fc_view *y);

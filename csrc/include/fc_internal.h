@@ -16,12 +16,13 @@
  * microsecond per thread, where waking a second thread costs more than it saves. */
 int fc_threads_for(double work_flops);
 
-/* The GEMM micro-kernel contract (see gemm/ukernel_tmpl.h): C[mr x nr] (+)= A * B over kc,
- * A rows at stride rs_a (unit column stride), B a packed [kc][nr] panel. */
+/* The GEMM micro-kernel contract (see gemm/ukernel_tmpl.h): C[mr x nr] (+)= the sum over
+ * ntaps of A_t * B_t, each A_t given as mr row pointers (an indirection buffer), B a packed
+ * [ntaps * kc][nr] panel. */
 #define FC_DECLARE_UKERNEL_TYPE(T, SFX)                                                     \
     typedef struct {                                                                        \
-        void (*run)(int64_t kc, const T *a, int64_t rs_a, const T *b, T *c, int64_t ldc,    \
-                    int accumulate);                                                        \
+        void (*run)(int64_t ntaps, int64_t kc, const T *const *a, int64_t a_off,            \
+                    const T *b, T *c, int64_t ldc, int accumulate);                         \
         int mr, nr;                                                                         \
     } FC_CAT(fc_ukernel, SFX);
 FC_DECLARE_UKERNEL_TYPE(float, f32)
@@ -31,9 +32,14 @@ FC_DECLARE_UKERNEL_TYPE(double, f64)
 const fc_ukernel_f32 *fc_ukernel_for_f32(fc_isa isa);
 const fc_ukernel_f64 *fc_ukernel_for_f64(fc_isa isa);
 
-/* K block of the GEMM: an MR x KC micro-panel of A stays in L1 (12 x 256 x 4 B = 12 KiB)
- * while the B panels stream from L2. */
-#define FC_GEMM_KC_BYTES 1024
+/* Bytes of one packed B panel (ntaps x channel block x NR): it stays in L2 (1 MiB) while
+ * every row panel of a pixel block streams past it; the channel block is cut to fit. */
+#define FC_GEMM_PANEL_BYTES (256 * 1024)
+
+/* Output pixels per GEMM task: a multiple of every MR, large enough to amortize a task
+ * and its indirection buffer, small enough that 2 threads get several tasks on a 14x14
+ * layer. */
+#define FC_GEMM_MC 96
 
 /* The kernels, one declaration per dtype (defined from one template source each). */
 #define FC_DECLARE_KERNELS(T, SFX)                                                          \
@@ -41,24 +47,23 @@ const fc_ukernel_f64 *fc_ukernel_for_f64(fc_isa isa);
                                        const T *w, const T *bias, const fc_view *y,         \
                                        int64_t n, int64_t oy0, int64_t oy1, T *acc);        \
     void FC_CAT(gemm_macro, SFX)(const FC_CAT(fc_ukernel, SFX) *uk, int64_t m, int64_t n,   \
-                                 int64_t kc, const T *a, int64_t rs_a, const T *bp,         \
-                                 int64_t panel_stride, T *c, int64_t ldc, int accumulate,   \
-                                 int finish, const T *bias, fc_activation act, T *atail);   \
-    void FC_CAT(gemm_pack_b, SFX)(int64_t nr_tile, int64_t k, int64_t n, const T *b,        \
-                                  int64_t ldb, int64_t first, int64_t last, T *dst);        \
+                                 int64_t ntaps, int64_t kc, const T *const *ind,            \
+                                 int64_t a_off, const T *bp, int64_t panel_stride, T *c,    \
+                                 int64_t ldc, int accumulate, int finish, const T *bias,    \
+                                 fc_activation act);                                        \
     int64_t FC_CAT(im2col_panels, SFX)(const fc_conv_desc *d, const fc_view *x,            \
                                        const fc_view *y);                                   \
     size_t FC_CAT(im2col_packed_weights_size, SFX)(const fc_conv_desc *d, const fc_view *x, \
                                                    const fc_view *y);                       \
     void FC_CAT(im2col_pack_weights, SFX)(const fc_conv_desc *d, const fc_view *x,          \
-                                          const fc_view *y, const T *w, int64_t first,      \
-                                          int64_t last, T *wpack);                          \
+                                          const fc_view *y, const T *w, int64_t unit,       \
+                                          T *wpack);                                        \
     size_t FC_CAT(im2col_workspace, SFX)(const fc_conv_desc *d, const fc_view *x,           \
                                          const fc_view *y, int64_t mc);                     \
     void FC_CAT(im2col_conv_block, SFX)(const fc_conv_desc *d, const fc_view *x,            \
                                         const fc_view *y, const T *wpack, const T *bias,    \
                                         T *yd, int64_t m0, int64_t m1, int64_t g,           \
-                                        int64_t p0, int64_t p1, T *ws);                     \
+                                        int64_t p0, int64_t p1, void *ws);                  \
     void FC_CAT(maxpool_rows, SFX)(const fc_window *win, const fc_view *x,                  \
                                    const fc_view *y, int64_t n, int64_t oy0, int64_t oy1,   \
                                    T *acc);                                                 \

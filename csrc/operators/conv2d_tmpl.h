@@ -4,9 +4,6 @@
  * reduction, so every output value is summed in the same order whatever the thread count:
  * results are bit-identical for any count. */
 
-/* Output pixels per GEMM task: a multiple of every MR, large enough to amortize a task,
- * small enough that 2 threads get several tasks on a 14x14 layer. */
-#define GEMM_MC 96
 
 static fc_status FC_FN(direct_run)(const fc_conv_desc *d, const fc_view *x, const FC_T *w,
                                    const FC_T *bias, const fc_view *y, int threads) {
@@ -27,41 +24,51 @@ static fc_status FC_FN(direct_run)(const fc_conv_desc *d, const fc_view *x, cons
     return failed ? FC_ERR_NOMEM : FC_OK;
 }
 
-/* Copy a dense NHWC result into a strided output view (NCHW, or any view). */
-static void FC_FN(scatter_dense)(const FC_T *yd, const fc_view *y, int threads) {
-    const int64_t rows = y->n * y->h;
+/* Copy one view into another of the same shape (to and from dense NHWC workspaces). */
+static void FC_FN(copy_view)(const fc_view *src, const fc_view *dst, int threads) {
+    const int64_t rows = src->n * src->h;
 #pragma omp parallel for num_threads(threads) if (threads > 1) schedule(static)
     for (int64_t r = 0; r < rows; r++) {
-        const int64_t n = r / y->h, oy = r % y->h;
-        const FC_T *src = yd + r * y->w * y->c;
-        FC_T *dst = (FC_T *)y->data + n * y->sn + oy * y->sh;
-        for (int64_t ox = 0; ox < y->w; ox++)
-            for (int64_t c = 0; c < y->c; c++) dst[ox * y->sw + c * y->sc] = src[ox * y->c + c];
+        const int64_t n = r / src->h, iy = r % src->h;
+        const FC_T *s = (const FC_T *)src->data + n * src->sn + iy * src->sh;
+        FC_T *o = (FC_T *)dst->data + n * dst->sn + iy * dst->sh;
+        for (int64_t ix = 0; ix < src->w; ix++)
+            for (int64_t c = 0; c < src->c; c++) o[ix * dst->sw + c * dst->sc] = s[ix * src->sw + c * src->sc];
     }
 }
 
-static fc_status FC_FN(im2col_run)(const fc_conv_desc *d, const fc_view *x, const FC_T *w,
+static fc_view FC_FN(dense_like)(const fc_view *v, void *data) {
+    fc_view d = {data, v->n, v->h, v->w, v->c, v->h * v->w * v->c, v->w * v->c, v->c, 1};
+    return d;
+}
+
+static fc_status FC_FN(im2col_run)(const fc_conv_desc *d, const fc_view *x_in, const FC_T *w,
                                    const FC_T *bias, const fc_view *y, int threads) {
     const int64_t m = y->n * y->h * y->w, groups = d->groups;
-    const int64_t npanel = FC_FN(im2col_panels)(d, x, y);
-    const int64_t mblocks = (m + GEMM_MC - 1) / GEMM_MC;
+    const int64_t npanel = FC_FN(im2col_panels)(d, x_in, y), units = groups * npanel;
+    const int64_t mblocks = (m + FC_GEMM_MC - 1) / FC_GEMM_MC;
     /* Split the channel panels too when there are too few pixel blocks to balance. */
     int64_t chunks = (4 * threads + mblocks * groups - 1) / (mblocks * groups);
     if (chunks > npanel) chunks = npanel;
     if (chunks < 1) chunks = 1;
     const int64_t tasks = chunks * groups * mblocks;
-    const int dense_out = fc_is_dense(y);
+    /* The indirection buffer points at pixels whose channels must be contiguous (NCHW
+     * inputs are transposed once); the GEMM writes a dense NHWC output. */
+    const int dense_in = x_in->sc == 1, dense_out = fc_is_dense(y);
+    FC_T *xd = dense_in ? NULL : fc_alloc(sizeof(FC_T) * (size_t)(x_in->n * x_in->h * x_in->w * x_in->c));
     FC_T *yd = dense_out ? (FC_T *)y->data : fc_alloc(sizeof(FC_T) * (size_t)(m * y->c));
-    FC_T *wpack = fc_alloc(sizeof(FC_T) * FC_FN(im2col_packed_weights_size)(d, x, y));
-    const size_t ws_size = sizeof(FC_T) * FC_FN(im2col_workspace)(d, x, y, GEMM_MC);
-    int failed = !yd || !wpack;
+    FC_T *wpack = fc_alloc(sizeof(FC_T) * FC_FN(im2col_packed_weights_size)(d, x_in, y));
+    const size_t ws_size = FC_FN(im2col_workspace)(d, x_in, y, FC_GEMM_MC);
+    const fc_view x = dense_in ? *x_in : FC_FN(dense_like)(x_in, xd);
+    int failed = !yd || !wpack || (!dense_in && !xd);
 
     if (!failed) {
+        if (!dense_in) FC_FN(copy_view)(x_in, &x, threads);
 #pragma omp parallel num_threads(threads) if (threads > 1)
         {
 #pragma omp for schedule(static)
-            for (int64_t p = 0; p < npanel; p++) FC_FN(im2col_pack_weights)(d, x, y, w, p, p + 1, wpack);
-            FC_T *ws = fc_alloc(ws_size);
+            for (int64_t u = 0; u < units; u++) FC_FN(im2col_pack_weights)(d, &x, y, w, u, wpack);
+            void *ws = fc_alloc(ws_size);
             if (!ws) {
 #pragma omp atomic write
                 failed = 1;
@@ -71,15 +78,19 @@ static fc_status FC_FN(im2col_run)(const fc_conv_desc *d, const fc_view *x, cons
 #pragma omp for schedule(static)
             for (int64_t t = 0; t < tasks; t++) {
                 const int64_t mb = t % mblocks, g = (t / mblocks) % groups, ch = t / (mblocks * groups);
-                const int64_t m0 = mb * GEMM_MC, m1 = m0 + GEMM_MC < m ? m0 + GEMM_MC : m;
+                const int64_t m0 = mb * FC_GEMM_MC, m1 = m0 + FC_GEMM_MC < m ? m0 + FC_GEMM_MC : m;
                 if (ws)
-                    FC_FN(im2col_conv_block)(d, x, y, wpack, bias, yd, m0, m1, g,
+                    FC_FN(im2col_conv_block)(d, &x, y, wpack, bias, yd, m0, m1, g,
                                              ch * npanel / chunks, (ch + 1) * npanel / chunks, ws);
             }
             free(ws);
         }
-        if (!failed && !dense_out) FC_FN(scatter_dense)(yd, y, threads);
+        if (!failed && !dense_out) {
+            const fc_view yv = FC_FN(dense_like)(y, yd);
+            FC_FN(copy_view)(&yv, y, threads);
+        }
     }
+    free(xd);
     if (!dense_out) free(yd);
     free(wpack);
     return failed ? FC_ERR_NOMEM : FC_OK;
@@ -94,4 +105,3 @@ static fc_status FC_FN(conv2d_run)(const fc_conv_desc *d, fc_algorithm algo, con
                                   : FC_FN(im2col_run)(d, x, w, bias, y, threads);
 }
 
-#undef GEMM_MC

@@ -49,7 +49,7 @@ cdef extern from "fastconv.h" nogil:
     fc_isa fc_get_isa()
     fc_status fc_set_isa(fc_isa isa)
     const char *fc_isa_name(fc_isa isa)
-    void fc_gemm_blocking(fc_dtype dtype, int *mr, int *nr, int *kc)
+    void fc_gemm_blocking(fc_dtype dtype, int *mr, int *nr, int *mc, int *panel_bytes)
     void fc_set_num_threads(int n)
     int fc_get_num_threads()
     int fc_have_openmp()
@@ -167,7 +167,7 @@ def set_isa(name):
 
 
 def gemm_blocking(dtype):
-    """(MR, NR, KC) of the active ISA's GEMM for float32 or float64."""
-    cdef int mr, nr, kc
-    fc_gemm_blocking(FC_FLOAT64 if dtype == "float64" else FC_FLOAT32, &mr, &nr, &kc)
-    return mr, nr, kc
+    """The active ISA's GEMM blocking for "float32" or "float64": MR, NR, MC, panel bytes."""
+    cdef int mr, nr, mc, panel
+    fc_gemm_blocking(FC_FLOAT64 if dtype == "float64" else FC_FLOAT32, &mr, &nr, &mc, &panel)
+    return {"MR": mr, "NR": nr, "MC": mc, "panel_bytes": panel}

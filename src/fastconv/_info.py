@@ -44,10 +44,7 @@ def info() -> dict:
         "threads": _core.get_num_threads(),
         "isa": _core.get_isa(),
         "isas_available": _core.isa_names(),
-        "gemm_blocking": {
-            dt: dict(zip(("MR", "NR", "KC"), _core.gemm_blocking(dt)))
-            for dt in ("float32", "float64")
-        },
+        "gemm_blocking": {dt: _core.gemm_blocking(dt) for dt in ("float32", "float64")},
         "kernels": {
             "conv2d direct": "portable C (NHWC, any stride/dilation/padding/groups)",
             "conv2d im2col": f"implicit im2col + packed GEMM, {_core.get_isa()} micro-kernels",
@@ -67,9 +64,9 @@ def format_info(data: dict) -> str:
         f"ISA:      {data['isa']} (available: {', '.join(data['isas_available'])}; "
         "FASTCONV_ISA lowers it)",
         "GEMM:     "
-        + "; ".join(
-            f"{dt} {b['MR']}x{b['NR']} tile, KC {b['KC']}" for dt, b in data["gemm_blocking"].items()
-        ),
+        + "; ".join(f"{dt} {b['MR']}x{b['NR']} tile" for dt, b in data["gemm_blocking"].items())
+        + f"; {data['gemm_blocking']['float32']['MC']} pixels per task, weight panels "
+        f"<= {data['gemm_blocking']['float32']['panel_bytes'] // 1024} KiB (L2)",
         "kernels:",
     ]
     lines += [f"  {op:<24} {desc}" for op, desc in data["kernels"].items()]
