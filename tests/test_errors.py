@@ -1,0 +1,372 @@
+"""Bad input: a ValueError or TypeError whose message names the argument (the fast functions
+and fastconv.reference alike), and the TensorFlow failure cases of DESIGN.md, which must give
+the right empty result (TF is never called on those: it returns garbage or kills the process).
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pytest
+
+import fastconv
+from fastconv import reference
+
+MODULES = pytest.mark.parametrize("m", [fastconv, reference], ids=["fast", "reference"])
+
+X = np.ones((1, 6, 6, 4), np.float32)
+W = np.ones((3, 3, 4, 2), np.float32)
+DW = np.ones((3, 3, 4, 2), np.float32)
+
+
+def calls(m, x=X, **kw):
+    """One call per public function, with keyword overrides of the shared arguments."""
+    strides = kw.get("strides", 1)
+    padding = kw.get("padding", "SAME")
+    fmt = kw.get("data_format", "NHWC")
+    dil = kw.get("dilations", 1)
+    ksize = kw.get("ksize", 2)
+    return {
+        "conv2d": lambda: m.conv2d(x, W, strides, padding, fmt, dil),
+        "depthwise_conv2d": lambda: m.depthwise_conv2d(x, DW, strides, padding, fmt, dil),
+        "max_pool2d": lambda: m.max_pool2d(x, ksize, strides, padding, fmt),
+        "avg_pool2d": lambda: m.avg_pool2d(x, ksize, strides, padding, fmt),
+    }
+
+
+def raises(exc, name, call):
+    """call() raises exc (ValueError/TypeError) and the message names `name`."""
+    with pytest.raises(exc) as info:
+        call()
+    assert re.search(name, str(info.value)), f"{name!r} not named in: {info.value}"
+
+
+# ------------------------------------------------------------ shapes and channels
+
+@MODULES
+@pytest.mark.parametrize("shape", [(6, 6, 4), (1, 1, 6, 6, 4), (4,), ()])
+def test_wrong_input_rank(m, shape):
+    x = np.ones(shape, np.float32)
+    for fn, call in calls(m, x).items():
+        raises(ValueError, r"input.*4-D", call)
+
+
+@MODULES
+def test_wrong_filter_rank(m):
+    raises(ValueError, "filters", lambda: m.conv2d(X, np.ones((3, 3, 4), np.float32)))
+    raises(ValueError, "filter", lambda: m.depthwise_conv2d(X, np.ones((3, 3, 4, 1, 1), np.float32)))
+
+
+@MODULES
+def test_empty_filter_window(m):
+    raises(ValueError, "filters", lambda: m.conv2d(X, np.ones((0, 3, 4, 2), np.float32)))
+    raises(ValueError, "filters", lambda: m.conv2d(X, np.ones((3, 0, 4, 2), np.float32)))
+    raises(ValueError, "filter", lambda: m.depthwise_conv2d(X, np.ones((3, 3, 4, 0), np.float32)))
+
+
+@MODULES
+def test_channel_mismatch(m):
+    # conv2d: input channels (4) not a multiple of filters.shape[2] (3), or fewer than it (8)
+    raises(ValueError, r"in_channels|filters\.shape\[2\]",
+           lambda: m.conv2d(X, np.ones((3, 3, 3, 6), np.float32)))
+    raises(ValueError, r"in_channels|filters\.shape\[2\]",
+           lambda: m.conv2d(X, np.ones((3, 3, 8, 2), np.float32)))
+    # NCHW reads channels from axis 1
+    raises(ValueError, r"in_channels|filters\.shape\[2\]",
+           lambda: m.conv2d(X, W, 1, "SAME", "NCHW"))
+    # groups = 4 / 2 = 2, but 3 output channels do not split over 2 groups
+    raises(ValueError, "out_channels", lambda: m.conv2d(X, np.ones((3, 3, 2, 3), np.float32)))
+    # depthwise: filter.shape[2] must equal the input channels
+    raises(ValueError, r"filter.*channels|channels.*filter",
+           lambda: m.depthwise_conv2d(X, np.ones((3, 3, 3, 1), np.float32)))
+
+
+# ------------------------------------------------------------ strides, dilations, ksize
+
+@MODULES
+@pytest.mark.parametrize("bad", [0, -1, (1, 0), [0], [-2, 1], [1, 0, 1, 1], [1, 1, -1, 1]])
+def test_nonpositive_strides(m, bad):
+    for fn, call in calls(m, strides=bad).items():
+        raises(ValueError, "strides", call)
+
+
+@MODULES
+@pytest.mark.parametrize("bad", [0, -1, (2, 0), [1, 0, 1, 1]])
+def test_nonpositive_dilations(m, bad):
+    raises(ValueError, "dilations", calls(m, dilations=bad)["conv2d"])
+    raises(ValueError, "dilations", calls(m, dilations=bad)["depthwise_conv2d"])
+
+
+@MODULES
+@pytest.mark.parametrize("bad", [0, -3, (2, 0), [1, 0, 2, 1]])
+def test_nonpositive_ksize(m, bad):
+    raises(ValueError, "ksize", calls(m, ksize=bad)["max_pool2d"])
+    raises(ValueError, "ksize", calls(m, ksize=bad)["avg_pool2d"])
+
+
+@MODULES
+@pytest.mark.parametrize("name", ["strides", "dilations", "ksize"])
+@pytest.mark.parametrize(
+    "bad, exc",
+    [
+        ((1, 2, 3), ValueError),            # 3 values
+        ([], ValueError),                   # none
+        ([1, 1, 1, 1, 1], ValueError),      # 5 values
+        ([2, 1, 1, 1], ValueError),         # 4 values, batch place not 1
+        ([1, 1, 1, 2], ValueError),         # 4 values, channel place not 1
+        (1.5, TypeError),
+        ((1, 2.5), TypeError),
+        ("2", TypeError),
+        (None, TypeError),
+        (True, TypeError),
+        ([1, None], TypeError),
+    ],
+    ids=["three", "empty", "five", "batch", "channel", "float", "float-pair", "str", "none",
+         "bool", "none-in-pair"],
+)
+def test_malformed_window_arguments(m, name, bad, exc):
+    key = {"strides": "strides", "dilations": "dilations", "ksize": "ksize"}[name]
+    targets = ["conv2d", "depthwise_conv2d"] if name == "dilations" else (
+        ["max_pool2d", "avg_pool2d"] if name == "ksize" else list(calls(m)))
+    for fn in targets:
+        raises(exc, key, calls(m, **{name: bad})[fn])
+
+
+@MODULES
+@pytest.mark.parametrize("bad", [[None, 1, 1, 1], [1.5, 2, 2, 1], [1, 2, 2, "1"], "1221"],
+                         ids=["none-batch", "float-batch", "str-channel", "string"])
+def test_malformed_four_value_strides(m, bad):
+    """Junk in the batch/channel places of the 4-value form is rejected like junk elsewhere,
+    naming the argument (not an int() error, and never silently accepted)."""
+    for fn, call in calls(m, strides=bad).items():
+        with pytest.raises((ValueError, TypeError)) as info:
+            call()
+        assert "strides" in str(info.value), f"{fn}: {info.value}"
+
+
+@MODULES
+def test_numpy_array_strides_of_wrong_shape(m):
+    raises(TypeError, "strides", calls(m, strides=np.array([[1, 2]]))["conv2d"])
+
+
+# ------------------------------------------------------------ padding
+
+@MODULES
+@pytest.mark.parametrize(
+    "bad",
+    [
+        "FULL", "", "SAMEE", 1, None, 2.5,
+        [[1, 1]],                                   # one pair
+        [[1, 1], [1, 1], [1, 1]],                   # three pairs
+        [[1, 1, 1], [1, 1, 1]],                     # triples
+        [[1, 1], [1]],                              # a single
+        [[1.0, 1], [1, 1]],                         # float
+        [[1, "1"], [1, 1]],                         # string
+        [[True, 0], [0, 0]],                        # bool
+        [[1, None], [1, 1]],
+        [[-1, 0], [0, 0]],                          # negative
+        [[0, 0], [0, -2]],
+        [[1, 0], [1, 1], [1, 1], [0, 0]],           # non-zero batch pad (NHWC)
+        [[0, 0], [1, 1], [1, 1], [0, 2]],           # non-zero channel pad (NHWC)
+        [[0, 0], [0, 0], [-1, 1], [0, 0]],          # negative in 4-pair form
+        {"top": 1},
+    ],
+)
+def test_malformed_padding(m, bad):
+    for fn, call in calls(m, padding=bad).items():
+        raises(ValueError, "padding", call)
+
+
+@MODULES
+def test_nchw_four_pair_padding_checks_nchw_places(m):
+    x = np.ones((1, 4, 6, 6), np.float32)
+    ok = [[0, 0], [0, 0], [1, 1], [1, 1]]
+    assert m.max_pool2d(x, 3, 1, ok, "NCHW").shape == (1, 4, 6, 6)
+    # the NHWC-shaped form puts non-zero pads in NCHW's channel place
+    for fn, call in calls(m, x, padding=[[0, 0], [1, 1], [1, 1], [0, 0]], data_format="NCHW").items():
+        raises(ValueError, "padding", call)
+
+
+@MODULES
+@pytest.mark.parametrize("pad", [((2, 0), (0, 0)), ((0, 0), (0, 3)), [[0, 0], [0, 2], [0, 0], [0, 0]]])
+def test_pool_padding_not_smaller_than_window(m, pad):
+    """A pool window of only padding has no value (max) or count (avg)."""
+    raises(ValueError, "padding", lambda: m.max_pool2d(X, 2, 1, pad))
+    raises(ValueError, "padding", lambda: m.avg_pool2d(X, 2, 1, pad))
+
+
+@MODULES
+def test_pool_zero_height_input_with_padding(m):
+    x = np.ones((1, 0, 4, 2), np.float32)
+    for pool in (m.max_pool2d, m.avg_pool2d):
+        raises(ValueError, "height", lambda: pool(x, 2, 1, ((1, 1), (0, 0))))
+    x = np.ones((1, 4, 0, 2), np.float32)
+    for pool in (m.max_pool2d, m.avg_pool2d):
+        raises(ValueError, "width", lambda: pool(x, 2, 1, ((0, 0), (1, 1))))
+
+
+# ------------------------------------------------------------ bias, activation, algorithm, format
+
+@MODULES
+@pytest.mark.parametrize("bias", [np.ones(3, np.float32), np.ones(1, np.float32),
+                                  np.ones((1, 2), np.float32), np.float32(1.0), np.ones(0)],
+                         ids=["3", "1", "2d", "scalar", "empty"])
+def test_bias_wrong_shape(m, bias):
+    raises(ValueError, "bias", lambda: m.conv2d(X, W, bias=bias))
+    raises(ValueError, "bias", lambda: m.depthwise_conv2d(X, DW, bias=bias))  # needs 8
+
+
+@MODULES
+@pytest.mark.parametrize("activation", ["gelu", "", "relu ", 1, True, object()])
+def test_unknown_activation(m, activation):
+    raises(ValueError, "activation", lambda: m.conv2d(X, W, activation=activation))
+    raises(ValueError, "activation", lambda: m.depthwise_conv2d(X, DW, activation=activation))
+
+
+@MODULES
+@pytest.mark.parametrize("algorithm", ["winograd", "", None, 1, ["direct"]])
+def test_unknown_algorithm(m, algorithm):
+    raises(ValueError, "algorithm", lambda: m.conv2d(X, W, algorithm=algorithm))
+
+
+@MODULES
+@pytest.mark.parametrize("fmt", ["NCWH", "NHW", "", None, 4, "HWNC"])
+def test_unknown_data_format(m, fmt):
+    for fn, call in calls(m, data_format=fmt).items():
+        raises(ValueError, "data_format", call)
+
+
+def test_keyword_only_extras():
+    """bias, activation, algorithm and out are keyword-only (TF's positional order stays)."""
+    with pytest.raises(TypeError):
+        fastconv.conv2d(X, W, 1, "SAME", "NHWC", 1, None)
+    with pytest.raises(TypeError):
+        fastconv.max_pool2d(X, 2, 2, "SAME", "NHWC", None)
+
+
+# ------------------------------------------------------------ dtypes
+
+BAD_DTYPES = [np.int8, np.int32, np.int64, np.uint8, np.bool_, np.complex64, np.complex128,
+              object, np.str_]
+if np.dtype(np.longdouble) != np.dtype(np.float64):
+    BAD_DTYPES.append(np.longdouble)
+
+
+@MODULES
+@pytest.mark.parametrize("dtype", BAD_DTYPES, ids=lambda d: np.dtype(d).name)
+def test_unsupported_dtypes_name_the_dtype(m, dtype):
+    bad = np.zeros((1, 6, 6, 4), dtype=dtype)
+    name = str(bad.dtype)
+    for fn, call in calls(m, bad).items():
+        with pytest.raises(TypeError) as info:
+            call()
+        assert "input" in str(info.value) and name in str(info.value), f"{fn}: {info.value}"
+    bad_w = np.zeros((3, 3, 4, 2), dtype=dtype)
+    for label, call in [
+        ("filters", lambda: m.conv2d(X, bad_w)),
+        ("filter", lambda: m.depthwise_conv2d(X, bad_w)),
+        ("bias", lambda: m.conv2d(X, W, bias=np.zeros(2, dtype=dtype))),
+    ]:
+        with pytest.raises(TypeError) as info:
+            call()
+        assert label in str(info.value) and name in str(info.value), f"{label}: {info.value}"
+
+
+@MODULES
+def test_python_int_lists_are_rejected(m):
+    """Plain int data is an integer array: a TypeError naming int64, not a silent cast."""
+    data = np.ones((1, 6, 6, 4), np.int64).tolist()
+    with pytest.raises(TypeError, match="int64"):
+        m.max_pool2d(data, 2, 2)
+
+
+# ------------------------------------------------------------ out=
+
+def _out_cases():
+    good = (1, 6, 6, 2)
+    return {
+        "shape": (np.empty((1, 6, 6, 3), np.float32), ValueError),
+        "rank": (np.empty((6, 6, 2), np.float32), ValueError),
+        "nchw-shape": (np.empty((1, 2, 6, 6), np.float32), ValueError),
+        "dtype64": (np.empty(good, np.float64), ValueError),
+        "dtype16": (np.empty(good, np.float16), ValueError),
+        "fortran": (np.empty(good, np.float32, order="F"), ValueError),
+        "strided": (np.empty((1, 6, 6, 4), np.float32)[..., ::2], ValueError),
+        "reversed": (np.empty(good, np.float32)[:, ::-1], ValueError),
+        "readonly": (np.empty(good, np.float32), ValueError),
+        "list": (np.empty(good, np.float32).tolist(), TypeError),
+    }
+
+
+@MODULES
+@pytest.mark.parametrize("case", list(_out_cases()))
+def test_bad_out(m, case):
+    out, exc = _out_cases()[case]
+    if case == "readonly":
+        out.flags.writeable = False
+    before = None if isinstance(out, list) else out.copy()
+    raises(exc, "out", lambda: m.conv2d(X, W, 1, "SAME", out=out))
+    if before is not None:  # a rejected out is left alone
+        np.testing.assert_array_equal(out, before)
+    pool_out = _out_cases()[case][0]
+    if isinstance(pool_out, np.ndarray):
+        pool_out = np.empty(pool_out.shape[:-1] + (4,), pool_out.dtype,
+                            order="F" if case == "fortran" else "C")
+        if case in ("shape", "rank", "nchw-shape"):
+            pool_out = np.empty(pool_out.shape[:-1] + (5,), np.float32)
+        if case in ("strided", "reversed"):
+            pool_out = np.empty((1, 6, 6, 8), np.float32)[..., ::2]
+        if case == "readonly":
+            pool_out.flags.writeable = False
+    raises(exc, "out", lambda: m.max_pool2d(X, 2, 1, "SAME", out=pool_out))
+    raises(exc, "out", lambda: m.avg_pool2d(X, 2, 1, "SAME", out=pool_out))
+
+
+# ------------------------------------------------------------ huge but valid numbers
+
+def test_stride_beyond_int64():
+    """A stride larger than any int64 is still a valid request (one output row and column);
+    at worst it is a ValueError naming strides, never an unexplained OverflowError."""
+    x = np.arange(25, dtype=np.float32).reshape(1, 5, 5, 1)
+    try:
+        got = fastconv.max_pool2d(x, 1, 10**30, "VALID")
+    except ValueError as e:
+        assert "strides" in str(e)
+    else:
+        np.testing.assert_array_equal(got, reference.max_pool2d(x, 1, 10**30, "VALID"))
+
+
+# ------------------------------------------------------------ TF's failures, done right
+
+@pytest.mark.parametrize("algorithm", ["direct", "im2col", "auto"])
+def test_conv2d_valid_empty_result(algorithm):
+    """TF: x[1,2,5,1] * w[3,3,1,1] VALID returns (1,2,5,1) of uninitialized memory."""
+    x = np.arange(10, dtype=np.float32).reshape(1, 2, 5, 1)
+    w = np.ones((3, 3, 1, 1), np.float32)
+    got = fastconv.conv2d(x, w, 1, "VALID", algorithm=algorithm)
+    assert got.shape == (1, 0, 3, 1) and got.dtype == np.float32
+    assert reference.conv2d(x, w, 1, "VALID").shape == (1, 0, 3, 1)
+    got = fastconv.conv2d(x, w, 1, "VALID", bias=np.ones(1, np.float32), activation="relu",
+                          algorithm=algorithm, out=np.empty((1, 0, 3, 1), np.float32))
+    assert got.shape == (1, 0, 3, 1)
+    dw = fastconv.depthwise_conv2d(x, np.ones((3, 3, 1, 2), np.float32), 1, "VALID")
+    assert dw.shape == (1, 0, 3, 2)
+
+
+@pytest.mark.parametrize("k", [2, 3])
+@pytest.mark.parametrize("pool", ["max_pool2d", "avg_pool2d"])
+def test_pool_valid_window_wider_than_input(pool, k):
+    """TF: AbortedError (k=2 on width 1) or SIGFPE killing the process (k=3 on width 1)."""
+    x = np.arange(8, dtype=np.float32).reshape(2, 4, 1, 1)
+    got = getattr(fastconv, pool)(x, k, 1, "VALID")
+    assert got.shape == (2, 4 - k + 1, 0, 1) and got.dtype == np.float32
+    assert getattr(reference, pool)(x, k, 1, "VALID").shape == got.shape
+    # the NCHW twin and a 1x1 input
+    got = getattr(fastconv, pool)(x.transpose(0, 3, 1, 2), k, 1, "VALID", "NCHW")
+    assert got.shape == (2, 1, 4 - k + 1, 0)
+    assert getattr(fastconv, pool)(np.ones((1, 1, 1, 3), np.float32), k, 2, "VALID").shape == (1, 0, 0, 3)
+    # SAME still gives a full-size result over the same input
+    same = getattr(fastconv, pool)(x, k, 1, "SAME")
+    assert same.shape == (2, 4, 1, 1)
+    np.testing.assert_array_equal(same, getattr(reference, pool)(x, k, 1, "SAME"))
