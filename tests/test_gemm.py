@@ -1,0 +1,116 @@
+"""The GEMM engine behind algorithm="im2col", for every ISA variant this CPU has.
+
+Sizes sweep around the micro-tile (MR-1, MR, MR+1, 2*MR+1, a prime) and the channel
+blocks that keep a weight panel in L2; 1x1 stride-1 convolutions are exactly a GEMM.
+"""
+
+import numpy as np
+import pytest
+
+import fastconv
+from fastconv import _core, reference
+
+from tolerance import assert_close
+
+ISAS = _core.isa_names()
+DTYPES = [np.float32, np.float64]
+
+
+@pytest.fixture(params=ISAS)
+def isa(request):
+    before = _core.get_isa()
+    _core.set_isa(request.param)
+    yield request.param
+    _core.set_isa(before)
+
+
+def _sizes_around(tile):
+    return sorted({max(1, tile - 1), tile, tile + 1, 2 * tile + 1, 13})
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_gemm_sizes_around_tile(isa, dtype, rng):
+    """1x1 convolutions = GEMM: M around MR, N around NR, K long and short."""
+    blocking = _core.gemm_blocking(np.dtype(dtype).name)
+    mr, nr = blocking["MR"], blocking["NR"]
+    for m in _sizes_around(mr):
+        for n in _sizes_around(nr):
+            for k in (1, 7, 300):
+                x = rng.standard_normal((1, 1, m, k)).astype(dtype)
+                w = rng.standard_normal((1, 1, k, n)).astype(dtype)
+                got = fastconv.conv2d(x, w, algorithm="im2col")
+                expected = x.reshape(m, k).astype(np.float64) @ w.reshape(k, n)
+                assert_close(got.reshape(m, n), expected, k, dtype, f"{isa} m={m} n={n} k={k}")
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_gemm_pixel_blocks_and_batch(isa, dtype, rng):
+    """M spans several pixel blocks (96) and images; the last block is partial."""
+    x = rng.standard_normal((3, 11, 13, 24)).astype(dtype)
+    w = rng.standard_normal((3, 3, 24, 70)).astype(dtype)
+    got = fastconv.conv2d(x, w, 1, "SAME", algorithm="im2col")
+    assert_close(got, reference.conv2d(x, w, 1, "SAME"), 9 * 24, dtype)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_channel_blocks(isa, dtype, rng):
+    """Enough input channels that K is cut into several channel blocks (weight panels are
+    kept under 256 KiB), with an uneven last block."""
+    x = rng.standard_normal((1, 5, 6, 301)).astype(dtype)
+    w = rng.standard_normal((3, 3, 301, 20)).astype(dtype)
+    got = fastconv.conv2d(x, w, 1, [[1, 0], [2, 1]], algorithm="im2col")
+    assert_close(got, reference.conv2d(x, w, 1, [[1, 0], [2, 1]]), 9 * 301, dtype)
+
+
+@pytest.mark.parametrize("padding", ["SAME", "VALID", [[2, 0], [1, 3]]])
+@pytest.mark.parametrize("strides,dilations", [(1, 1), (2, 1), (1, 2), (3, 2), ((2, 1), (1, 3))])
+def test_padding_stride_dilation(isa, padding, strides, dilations, rng):
+    x = rng.standard_normal((2, 9, 10, 5)).astype(np.float32)
+    w = rng.standard_normal((3, 2, 5, 17)).astype(np.float32)
+    got = fastconv.conv2d(x, w, strides, padding, "NHWC", dilations, algorithm="im2col")
+    expected = reference.conv2d(x, w, strides, padding, "NHWC", dilations)
+    assert_close(got, expected, 6 * 5, np.float32)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("activation", [None, "relu", "relu6", "sigmoid", "tanh"])
+def test_fused_epilogue(isa, dtype, activation, rng):
+    """bias + activation fused after the last channel block, on full and edge tiles.
+
+    The pre-activation is checked against the reference; the activation against the
+    reference's activation of that pre-activation (sigmoid and tanh compress values, so
+    their error is relative to the pre-activation's scale, not the output's)."""
+    x = rng.standard_normal((1, 7, 9, 12)).astype(dtype)
+    w = rng.standard_normal((3, 3, 12, 67)).astype(dtype)
+    b = rng.standard_normal(67).astype(dtype)
+    pre = fastconv.conv2d(x, w, 1, "SAME", bias=b, algorithm="im2col")
+    assert_close(pre, reference.conv2d(x, w, 1, "SAME", bias=b), 9 * 12 + 1, dtype)
+    got = fastconv.conv2d(x, w, 1, "SAME", bias=b, activation=activation, algorithm="im2col")
+    identity = np.ones((1, 1, 1, 67), dtype)   # 1x1, one channel per group: y = x
+    expected = reference.conv2d(pre.reshape(-1, 1, 1, 67), identity, activation=activation)
+    assert_close(got, expected.reshape(got.shape), 1, dtype)
+
+
+def test_groups_and_nchw(isa, rng):
+    x = rng.standard_normal((2, 6, 7, 9)).astype(np.float32)   # NCHW, 6 channels
+    w = rng.standard_normal((3, 3, 2, 12)).astype(np.float32)  # 3 groups of 2 -> 4
+    got = fastconv.conv2d(x, w, 1, "SAME", "NCHW", algorithm="im2col")
+    assert_close(got, reference.conv2d(x, w, 1, "SAME", "NCHW"), 18, np.float32)
+
+
+def test_isa_choice_is_visible_and_validated():
+    assert _core.get_isa() in ISAS
+    with pytest.raises(ValueError, match="ISA"):
+        _core.set_isa("sse9")
+
+
+@pytest.mark.parametrize("algorithm", ["direct", "im2col"])
+def test_bit_identical_across_threads_large(algorithm, restore_threads, rng):
+    """Several pixel blocks and channel panels split over threads: same bits."""
+    x = rng.standard_normal((2, 20, 20, 40)).astype(np.float32)
+    w = rng.standard_normal((3, 3, 40, 130)).astype(np.float32)
+    fastconv.set_num_threads(1)
+    one = fastconv.conv2d(x, w, 1, "SAME", algorithm=algorithm)
+    fastconv.set_num_threads(2)
+    two = fastconv.conv2d(x, w, 1, "SAME", algorithm=algorithm)
+    assert np.array_equal(one, two)
