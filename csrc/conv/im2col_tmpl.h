@@ -63,9 +63,10 @@ void FC_FN(im2col_pack_weights)(const fc_conv_desc *d, const fc_view *x, const f
         FC_T *dst = wpack + FC_FN(panel_offset)(&s, g, cb, p);
         for (int64_t t = 0; t < s.taps; t++)
             for (int64_t ic = 0; ic < kc; ic++, dst += s.nr) {
+                /* rows of 16-64 values: an inline loop, not a libc call per row */
                 const FC_T *src = w + (t * s.cg + c0 + ic) * y->c + g * s.og + j;
-                memcpy(dst, src, sizeof(FC_T) * (size_t)cols);
-                memset(dst + cols, 0, sizeof(FC_T) * (size_t)(s.nr - cols));
+                for (int64_t c = 0; c < cols; c++) dst[c] = src[c];
+                for (int64_t c = cols; c < s.nr; c++) dst[c] = 0;
             }
     }
 }

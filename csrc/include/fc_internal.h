@@ -85,6 +85,17 @@ static inline void *fc_alloc(size_t bytes) {
     return posix_memalign(&p, 64, bytes ? bytes : 64) == 0 ? p : NULL;
 }
 
+/* Per-thread buffers kept across calls (runtime/scratch.c), one per use. */
+typedef enum {
+    FC_SCRATCH_WEIGHTS = 0,   /* packed GEMM weights (calling thread) */
+    FC_SCRATCH_INPUT,         /* dense NHWC copy of a strided input (calling thread) */
+    FC_SCRATCH_OUTPUT,        /* dense NHWC result before a strided store (calling thread) */
+    FC_SCRATCH_TASK,          /* a worker's per-task workspace (each OpenMP thread) */
+    FC_SCRATCH_SLOTS
+} fc_scratch_slot;
+void *fc_scratch(fc_scratch_slot slot, size_t bytes);
+void fc_scratch_release(fc_scratch_slot slot);   /* at the end of a call */
+
 /* First and one-past-last tap k in [0, k_len) whose input coordinate
  * o * stride - pad + k * dil lies in [0, in_len): taps outside are padding. */
 static inline void fc_valid_taps(int64_t o, int64_t stride, int64_t pad, int64_t dil,

@@ -55,9 +55,9 @@ static fc_status FC_FN(im2col_run)(const fc_conv_desc *d, const fc_view *x_in, c
     /* The indirection buffer points at pixels whose channels must be contiguous (NCHW
      * inputs are transposed once); the GEMM writes a dense NHWC output. */
     const int dense_in = x_in->sc == 1, dense_out = fc_is_dense(y);
-    FC_T *xd = dense_in ? NULL : fc_alloc(sizeof(FC_T) * (size_t)(x_in->n * x_in->h * x_in->w * x_in->c));
-    FC_T *yd = dense_out ? (FC_T *)y->data : fc_alloc(sizeof(FC_T) * (size_t)(m * y->c));
-    FC_T *wpack = fc_alloc(sizeof(FC_T) * FC_FN(im2col_packed_weights_size)(d, x_in, y));
+    FC_T *xd = dense_in ? NULL : fc_scratch(FC_SCRATCH_INPUT, sizeof(FC_T) * (size_t)(x_in->n * x_in->h * x_in->w * x_in->c));
+    FC_T *yd = dense_out ? (FC_T *)y->data : fc_scratch(FC_SCRATCH_OUTPUT, sizeof(FC_T) * (size_t)(m * y->c));
+    FC_T *wpack = fc_scratch(FC_SCRATCH_WEIGHTS, sizeof(FC_T) * FC_FN(im2col_packed_weights_size)(d, x_in, y));
     const size_t ws_size = FC_FN(im2col_workspace)(d, x_in, y, FC_GEMM_MC);
     const fc_view x = dense_in ? *x_in : FC_FN(dense_like)(x_in, xd);
     int failed = !yd || !wpack || (!dense_in && !xd);
@@ -68,14 +68,16 @@ static fc_status FC_FN(im2col_run)(const fc_conv_desc *d, const fc_view *x_in, c
         {
 #pragma omp for schedule(static)
             for (int64_t u = 0; u < units; u++) FC_FN(im2col_pack_weights)(d, &x, y, w, u, wpack);
-            void *ws = fc_alloc(ws_size);
+            void *ws = fc_scratch(FC_SCRATCH_TASK, ws_size);
             if (!ws) {
 #pragma omp atomic write
                 failed = 1;
             }
-            /* task order: pixel blocks fastest, so a thread's consecutive tasks reuse the
-             * same weight panels from L2 */
-#pragma omp for schedule(static)
+            /* Task order: pixel blocks fastest, so a thread's consecutive tasks reuse the
+             * same weight panels from L2.  Dynamic: a thread that loses its core to another
+             * process does not hold the others back (the tasks, hence the bits, are the
+             * same whoever runs them). */
+#pragma omp for schedule(dynamic, 1)
             for (int64_t t = 0; t < tasks; t++) {
                 const int64_t mb = t % mblocks, g = (t / mblocks) % groups, ch = t / (mblocks * groups);
                 const int64_t m0 = mb * FC_GEMM_MC, m1 = m0 + FC_GEMM_MC < m ? m0 + FC_GEMM_MC : m;
@@ -83,16 +85,15 @@ static fc_status FC_FN(im2col_run)(const fc_conv_desc *d, const fc_view *x_in, c
                     FC_FN(im2col_conv_block)(d, &x, y, wpack, bias, yd, m0, m1, g,
                                              ch * npanel / chunks, (ch + 1) * npanel / chunks, ws);
             }
-            free(ws);
         }
         if (!failed && !dense_out) {
             const fc_view yv = FC_FN(dense_like)(y, yd);
             FC_FN(copy_view)(&yv, y, threads);
         }
     }
-    free(xd);
-    if (!dense_out) free(yd);
-    free(wpack);
+    fc_scratch_release(FC_SCRATCH_INPUT);
+    fc_scratch_release(FC_SCRATCH_OUTPUT);
+    fc_scratch_release(FC_SCRATCH_WEIGHTS);
     return failed ? FC_ERR_NOMEM : FC_OK;
 }
 
