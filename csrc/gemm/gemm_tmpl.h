@@ -21,29 +21,42 @@ void FC_FN(gemm_macro)(const FC_FN(fc_ukernel) *uk, int64_t m, int64_t n, int64_
                        const FC_T *bias, fc_activation act) {
     const int64_t MR = uk->mr, NR = uk->nr;
     FC_T tile[FC_MAX_TILE] __attribute__((aligned(64))) = {0};
-    const int epilogue = finish && (bias || act != FC_ACT_NONE);
+    FC_T edge_bias[64] __attribute__((aligned(64))) = {0};   /* >= NR: bias of a partial panel */
+    /* Bias and ReLU/ReLU6 run in the micro-kernel on the last channel block; sigmoid and
+     * tanh on the stored tile, while it is in L1. */
+    const int in_kernel = act == FC_ACT_NONE || act == FC_ACT_RELU || act == FC_ACT_RELU6;
+    const fc_activation uk_act = finish && in_kernel ? act : FC_ACT_NONE;
+    const int after = finish && !in_kernel;
 
     for (int64_t j = 0; j < n; j += NR) {
         const int64_t nr = n - j < NR ? n - j : NR;
         const FC_T *bj = bp + (j / NR) * panel_stride;
+        const FC_T *uk_bias = NULL;
+        if (finish && bias) {
+            if (nr == NR) {
+                uk_bias = bias + j;
+            } else {
+                memcpy(edge_bias, bias + j, sizeof(FC_T) * (size_t)nr);
+                uk_bias = edge_bias;
+            }
+        }
         for (int64_t i = 0; i < m; i += MR) {
             const int64_t mr = m - i < MR ? m - i : MR;
             const FC_T *const *ai = ind + (i / MR) * ntaps * MR;
             FC_T *cij = c + i * ldc + j;
             if (mr == MR && nr == NR) {
-                uk->run(ntaps, kc, ai, a_off, bj, cij, ldc, accumulate);
+                uk->run(ntaps, kc, ai, a_off, bj, cij, ldc, accumulate, uk_bias, uk_act);
             } else {
                 if (accumulate)
                     for (int64_t r = 0; r < mr; r++)
                         memcpy(tile + r * NR, cij + r * ldc, sizeof(FC_T) * (size_t)nr);
-                uk->run(ntaps, kc, ai, a_off, bj, tile, NR, accumulate);
+                uk->run(ntaps, kc, ai, a_off, bj, tile, NR, accumulate, uk_bias, uk_act);
                 for (int64_t r = 0; r < mr; r++)
                     memcpy(cij + r * ldc, tile + r * NR, sizeof(FC_T) * (size_t)nr);
             }
-            if (epilogue)
+            if (after)   /* bias is already in */
                 for (int64_t r = 0; r < mr; r++)
-                    FC_FN(epilogue_store)(cij + r * ldc, nr, bias ? bias + j : NULL, act,
-                                          cij + r * ldc, 1);
+                    FC_FN(epilogue_store)(cij + r * ldc, nr, NULL, act, cij + r * ldc, 1);
         }
     }
 }

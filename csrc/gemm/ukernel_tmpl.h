@@ -8,6 +8,8 @@
  * contiguous values -- the channels of one input pixel, or of a zero row for padding --
  * so no patch matrix is ever built and padding costs nothing.  B is a packed panel
  * [ntaps * kc][NR] aligned to the vector size; C is row-major with leading dimension ldc.
+ * With `bias` (NR values) and/or a ReLU-family activation, the epilogue runs on the
+ * accumulators before the store; other activations are applied by the caller.
  * Written with GCC vector extensions: the same source compiles to zmm code under
  * -mavx512f, ymm under -mavx2 -mfma and xmm on the portable baseline; the loops over the
  * MR x NV accumulators are fully unrolled so that they stay in registers. */
@@ -24,9 +26,20 @@
 
 /* aligned(sizeof(FC_T)): loads and stores of C may be unaligned */
 typedef FC_T UK_VEC __attribute__((vector_size(UK_VBYTES), aligned(sizeof(FC_T))));
+#if FC_T_IS_DOUBLE
+typedef int64_t FC_CAT(UK_VEC, mask) __attribute__((vector_size(UK_VBYTES)));
+#else
+typedef int32_t FC_CAT(UK_VEC, mask) __attribute__((vector_size(UK_VBYTES)));
+#endif
+#define UK_MASK FC_CAT(UK_VEC, mask)
+
+/* v where keep is all-ones, else `other` (lane-wise select without C++'s vector ?:) */
+#define UK_SELECT(keep, v, other) \
+    ((UK_VEC)(((UK_MASK)(v) & (keep)) | ((UK_MASK)(other) & ~(keep))))
 
 void UK_NAME(int64_t ntaps, int64_t kc, const FC_T *const *a, int64_t a_off,
-             const FC_T *restrict b, FC_T *restrict c, int64_t ldc, int accumulate) {
+             const FC_T *restrict b, FC_T *restrict c, int64_t ldc, int accumulate,
+             const FC_T *restrict bias, fc_activation act) {
     UK_VEC acc[UK_MR][UK_NV];
 #pragma GCC unroll 16
     for (int i = 0; i < UK_MR; i++)
@@ -53,11 +66,35 @@ void UK_NAME(int64_t ntaps, int64_t kc, const FC_T *const *a, int64_t a_off,
         }
     }
 
+    if (bias) {
+#pragma GCC unroll 8
+        for (int v = 0; v < UK_NV; v++) {
+            const UK_VEC bv = *(const UK_VEC *)(bias + v * UK_LANES);
+#pragma GCC unroll 16
+            for (int i = 0; i < UK_MR; i++) acc[i][v] += bv;
+        }
+    }
+    if (act == FC_ACT_RELU || act == FC_ACT_RELU6) {
+        /* comparisons are false for NaN, so NaN passes through as in the scalar epilogue */
+        const UK_VEC zero = (UK_VEC){0}, six = zero + (FC_T)6;
+#pragma GCC unroll 16
+        for (int i = 0; i < UK_MR; i++)
+#pragma GCC unroll 8
+            for (int v = 0; v < UK_NV; v++) {
+                UK_VEC r = UK_SELECT(~(UK_MASK)(acc[i][v] < zero), acc[i][v], zero);
+                if (act == FC_ACT_RELU6) r = UK_SELECT(~(UK_MASK)(r > six), r, six);
+                acc[i][v] = r;
+            }
+    }
+
 #pragma GCC unroll 16
     for (int i = 0; i < UK_MR; i++)
 #pragma GCC unroll 8
         for (int v = 0; v < UK_NV; v++) *(UK_VEC *)(c + i * ldc + v * UK_LANES) = acc[i][v];
 }
+
+#undef UK_SELECT
+#undef UK_MASK
 
 /* The tile shape this ISA uses for this dtype (for the kernel table). */
 const FC_FN(fc_ukernel) FC_CAT(FC_CAT(ukernel_desc, UK_ISA), FC_SFX) = {

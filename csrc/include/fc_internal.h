@@ -18,11 +18,13 @@ int fc_threads_for(double work_flops);
 
 /* The GEMM micro-kernel contract (see gemm/ukernel_tmpl.h): C[mr x nr] (+)= the sum over
  * ntaps of A_t * B_t, each A_t given as mr row pointers (an indirection buffer), B a packed
- * [ntaps * kc][nr] panel. */
+ * [ntaps * kc][nr] panel; bias (nr values or NULL) and a ReLU-family activation are
+ * applied before the store. */
 #define FC_DECLARE_UKERNEL_TYPE(T, SFX)                                                     \
     typedef struct {                                                                        \
         void (*run)(int64_t ntaps, int64_t kc, const T *const *a, int64_t a_off,            \
-                    const T *b, T *c, int64_t ldc, int accumulate);                         \
+                    const T *b, T *c, int64_t ldc, int accumulate, const T *bias,           \
+                    fc_activation act);                                                     \
         int mr, nr;                                                                         \
     } FC_CAT(fc_ukernel, SFX);
 FC_DECLARE_UKERNEL_TYPE(float, f32)
