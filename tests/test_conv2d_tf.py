@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import tensorflow as tf
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import assume, given
 from hypothesis import strategies as st
 
 import fastconv
@@ -29,6 +29,21 @@ def tf_conv2d(x, w, strides, padding, dilations=1, data_format="NHWC"):
         y = tf_conv2d(x.transpose(0, 2, 3, 1), w, strides, padding, dilations)
         return y.transpose(0, 3, 1, 2)
     return tf.nn.conv2d(x, w, strides, tf_padding(padding), dilations=dilations).numpy()
+
+
+def tf_conv2d_is_wrong(batch, channels, strides, out_w):
+    """A TF 2.21 (oneDNN) failure found by the property test below: with one input channel,
+    strides (1, s > 1) and a single output column, every image after the first comes back
+    as zeros. fastconv gets it right (test_tf_conv2d_single_column_failure); TF is no
+    oracle there."""
+    return batch > 1 and channels == 1 and strides[0] == 1 and strides[1] > 1 and out_w == 1
+
+
+def out_size(size, k, stride, dilation, padding, pads):
+    if padding == "SAME":
+        return -(-size // stride)
+    span = size + pads[0] + pads[1] - eff(k, dilation)
+    return span // stride + 1 if span >= 0 else 0
 
 
 def make_input(rng, n, h, w, c, dtype, data_format="NHWC"):
@@ -241,8 +256,11 @@ def conv_arguments(draw):
     for size, k, d, (a, b) in ((h, kh, dilations[0], pads[0]), (w, kw, dilations[1], pads[1])):
         if padding != "SAME":
             assume(size + a + b >= eff(k, d))
+    batch = draw(st.integers(1, 3))
+    assume(not tf_conv2d_is_wrong(batch, groups * c_per_group, strides,
+                                  out_size(w, kw, strides[1], dilations[1], padding, pads[1])))
     return dict(
-        batch=draw(st.integers(1, 3)), h=h, w=w, kh=kh, kw=kw, strides=strides,
+        batch=batch, h=h, w=w, kh=kh, kw=kw, strides=strides,
         dilations=dilations, padding=padding, groups=groups, c_per_group=c_per_group,
         c_out=groups * out_per_group, data_format=draw(st.sampled_from(["NHWC", "NCHW"])),
         dtype=draw(st.sampled_from(["float32", "float64"])),
@@ -251,7 +269,6 @@ def conv_arguments(draw):
     )
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.filter_too_much])
 @given(conv_arguments())
 def test_conv2d_property_matches_tf(a):
     rng = np.random.default_rng(a["seed"])
@@ -263,3 +280,25 @@ def test_conv2d_property_matches_tf(a):
     want = tf_conv2d(x, f, a["strides"], a["padding"], a["dilations"], a["data_format"])
     assert got.dtype == np.dtype(a["dtype"])
     assert_close(got, want, a["kh"] * a["kw"] * a["c_per_group"], a["dtype"])
+
+
+@pytest.mark.parametrize("algorithm", ALGORITHMS)
+@pytest.mark.parametrize(
+    "shape, kernel, strides, padding",
+    [((2, 2, 1, 1), (1, 2), (1, 2), "SAME"), ((3, 4, 3, 1), (3, 3), (1, 3), "SAME"),
+     ((2, 7, 3, 1), (1, 2), (1, 2), "VALID")],
+)
+def test_tf_conv2d_single_column_failure(shape, kernel, strides, padding, algorithm, rng):
+    """TF 2.21 returns zeros for images 2.. here (see tf_conv2d_is_wrong); fastconv is
+    checked against the reference instead, and against TF image by image (batch 1 is fine)."""
+    from fastconv import reference
+
+    x = rng.standard_normal(shape).astype(np.float32)
+    f = rng.standard_normal(kernel + (1, 3)).astype(np.float32)
+    got = fastconv.conv2d(x, f, strides, padding, algorithm=algorithm)
+    assert got.shape[2] == 1 and tf_conv2d_is_wrong(shape[0], 1, strides, got.shape[2])
+    assert_close(got, reference.conv2d(x, f, strides, padding), kernel[0] * kernel[1], np.float32)
+    for n in range(shape[0]):
+        want = tf.nn.conv2d(x[n : n + 1], f, strides, padding).numpy()
+        assert_close(got[n : n + 1], want, kernel[0] * kernel[1], np.float32)
+    assert np.abs(got[1:]).max() > 0

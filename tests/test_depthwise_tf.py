@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import tensorflow as tf
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import assume, given
 from hypothesis import strategies as st
 
 import fastconv
@@ -168,7 +168,6 @@ def depthwise_arguments(draw):
     )
 
 
-@settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.filter_too_much])
 @given(depthwise_arguments())
 def test_depthwise_property_matches_tf(a):
     rng = np.random.default_rng(a["seed"])

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import tensorflow as tf
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import assume, given
 from hypothesis import strategies as st
 
 import fastconv
@@ -151,7 +151,6 @@ def pool_arguments(draw):
     )
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.filter_too_much])
 @given(pool_arguments())
 def test_pool_property_matches_tf(a):
     rng = np.random.default_rng(a["seed"])

@@ -320,7 +320,6 @@ def beyond_tf_arguments(draw):
     )
 
 
-@settings(max_examples=60, deadline=None)
 @given(beyond_tf_arguments())
 def test_conv2d_property_against_reference(a):
     rng = np.random.default_rng(a["seed"])
@@ -358,7 +357,6 @@ def pool_arguments(draw):
     )
 
 
-@settings(max_examples=60, deadline=None)
 @given(pool_arguments())
 def test_pool_property_against_reference(a):
     """Every padding (explicit avg-pool padding included), layout and float64, windows wider
@@ -370,3 +368,22 @@ def test_pool_property_against_reference(a):
     got, want = fast(x, *args), ref(x, *args)
     assert got.dtype == a["dtype"]
     assert_close(got, want, 1 if a["kind"] == "max" else a["ksize"][0] * a["ksize"][1], a["dtype"])
+
+
+@settings(max_examples=max(8, settings.default.max_examples // 5))
+@given(
+    st.integers(1, 3), st.integers(12, 40), st.integers(12, 40), st.integers(1, 16),
+    st.integers(1, 24), st.sampled_from([(1, 1), (3, 3), (5, 2)]), st.integers(1, 2),
+    st.sampled_from(["SAME", "VALID", ((3, 1), (0, 4))]), st.sampled_from(ALGORITHMS),
+    st.sampled_from(["NHWC", "NCHW"]), st.integers(0, 2**32 - 1),
+)
+def test_conv2d_property_large_against_reference(n, h, w, c_in, c_out, kernel, stride, padding,
+                                                 algorithm, fmt, seed):
+    """Larger problems: several im2col tiles per image and enough work for every thread."""
+    rng = np.random.default_rng(seed)
+    shape = (n, h, w, c_in) if fmt == "NHWC" else (n, c_in, h, w)
+    x, f = randn(rng, shape), randn(rng, kernel + (c_in, c_out))
+    b = randn(rng, c_out)
+    got = fastconv.conv2d(x, f, stride, padding, fmt, bias=b, algorithm=algorithm)
+    want = reference.conv2d(x, f, stride, padding, fmt, bias=b)
+    assert_close(got, want, kernel[0] * kernel[1] * c_in + 1, np.float32)
