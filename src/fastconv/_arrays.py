@@ -12,8 +12,11 @@ _ACCEPTED = (np.dtype(np.float16), np.dtype(np.float32), np.dtype(np.float64))
 
 
 def float_array(value, name: str, xp=np):
-    """`value` as an array of an accepted float dtype (no copy when it already is one)."""
+    """`value` as an array of an accepted float dtype in native byte order (no copy when it
+    already is one; a byte-swapped array is converted)."""
     arr = xp.asarray(value)
+    if not arr.dtype.isnative:
+        arr = arr.astype(arr.dtype.newbyteorder("="))
     if arr.dtype not in _ACCEPTED:
         raise TypeError(
             f"{name} must be float16, float32 or float64, got dtype {arr.dtype} "
