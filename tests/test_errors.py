@@ -146,6 +146,25 @@ def test_malformed_four_value_strides(m, bad):
 
 
 @MODULES
+@pytest.mark.parametrize("name", ["strides", "ksize"])
+def test_four_value_form_follows_data_format(m, name):
+    """[1, 2, 2, 1] is NHWC order; for NCHW its 2 sits in the H place and 1 in the W place
+    is fine, but [1, 2, 2, 1] puts 2 in NCHW's channel place: rejected, naming the argument."""
+    x = np.ones((1, 4, 6, 6), np.float32)
+    target = "max_pool2d" if name == "ksize" else "conv2d"
+    kw = {name: [1, 2, 2, 1], "data_format": "NCHW"}
+    if name == "strides":
+        kw["padding"] = "SAME"
+    call = calls(m, x, **kw)[target]
+    if target == "conv2d":
+        call = lambda: m.conv2d(x, np.ones((3, 3, 4, 2), np.float32), [1, 2, 2, 1], "SAME", "NCHW")
+    raises(ValueError, name, call)
+    ok = {"strides": lambda: m.conv2d(x, np.ones((3, 3, 4, 2), np.float32), [1, 1, 2, 2], "SAME", "NCHW"),
+          "ksize": lambda: m.max_pool2d(x, [1, 1, 2, 2], 1, "SAME", "NCHW")}[name]
+    assert ok().shape[:2] == (1, 2 if name == "strides" else 4)
+
+
+@MODULES
 def test_numpy_array_strides_of_wrong_shape(m):
     raises(TypeError, "strides", calls(m, strides=np.array([[1, 2]]))["conv2d"])
 
