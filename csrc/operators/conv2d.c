@@ -6,11 +6,12 @@
 #include "fc_instantiate.h"
 
 fc_algorithm fc_conv2d_choose(const fc_conv_desc *d, const fc_view *x, const fc_view *y) {
-    /* The GEMM pays once each output pixel has a real matrix product behind it: a long
-     * enough reduction and enough output channels per group to fill a vector row. */
-    const int64_t kdim = d->win.k_h * d->win.k_w * (x->c / d->groups);
-    const int64_t out_per_group = y->c / d->groups;
-    return (kdim >= 16 && out_per_group >= 8) ? FC_ALGO_IM2COL : FC_ALGO_DIRECT;
+    /* Measured on the suite (1 thread, Zen 5): the indirect GEMM beats the generic direct
+     * kernel on every layer with two or more output channels per group, down to a single
+     * input channel (lenet-c1: 3.1 ms against 10.5 ms).  With one output channel per group
+     * (depthwise-like) the GEMM tile is mostly padding and the two tie. */
+    (void)x;
+    return y->c / d->groups >= 2 ? FC_ALGO_IM2COL : FC_ALGO_DIRECT;
 }
 
 fc_status fc_conv2d(fc_dtype dtype, const fc_conv_desc *d, fc_algorithm algo, const fc_view *x,
