@@ -1,4 +1,4 @@
-"""The `fastconv` command line: `fastconv info`."""
+"""The `fastconv` command line: `fastconv info`, `fastconv bench`."""
 
 from __future__ import annotations
 
@@ -8,10 +8,16 @@ import sys
 
 
 def main(argv=None) -> int:
+    # Only the bench *parser* is built here; what it runs (NumPy work, TensorFlow, PyTorch,
+    # matplotlib) is imported inside `run`, so `fastconv info` stays fast.
+    from .bench import cli as bench_cli
+
     parser = argparse.ArgumentParser(prog="fastconv", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
     info_cmd = commands.add_parser("info", help="version, CPU features, threads and kernels")
     info_cmd.add_argument("--json", action="store_true", help="print as JSON")
+    bench_cmd = commands.add_parser("bench", help="time fastconv against TensorFlow and PyTorch")
+    bench_cli.add_arguments(bench_cmd)
     args = parser.parse_args(argv)
 
     if args.command == "info":
@@ -19,6 +25,8 @@ def main(argv=None) -> int:
 
         data = info()
         print(json.dumps(data, indent=2) if args.json else format_info(data))
+    elif args.command == "bench":
+        return bench_cli.run(args, bench_cmd)
     return 0
 
 

@@ -1,0 +1,11 @@
+"""fastconv's benchmark suite: fastconv against TensorFlow (and PyTorch where installed).
+
+- ``suite``:   the one definition of the layer suite (shapes, FLOP and bytes per layer)
+- ``runners``: how each library runs a layer (fastconv, TF tf.function, TF eager, torch)
+- ``timing``:  interleaved rounds, median per library
+- ``report``:  the table, the JSON file and the bar chart
+- ``cli``:     ``fastconv bench``
+
+Importing this package is cheap on purpose: TensorFlow, PyTorch and matplotlib are imported
+only when a benchmark actually runs, so ``import fastconv`` and ``fastconv info`` stay fast.
+"""

@@ -1,0 +1,125 @@
+"""One `fastconv bench` run: set threads, load the peers, measure each layer, report."""
+
+from __future__ import annotations
+
+import datetime
+import os
+import shlex
+import sys
+import time
+from dataclasses import asdict
+
+from . import libraries as L
+from .measure import measure
+from .progress import progress_bar
+from .report import format_notes, format_table, write_json
+from .timing import Policy
+
+
+def _policy(args) -> Policy:
+    if args.quick:
+        return Policy.quick(args.rounds)
+    return Policy(budget=args.budget, rounds=args.rounds)
+
+
+def _header(n_layers: int, dtype: str, threads: int, machine: dict, versions: dict,
+            date: str) -> str:
+    peers = []
+    if "tensorflow" in versions:
+        peers.append(f"TensorFlow {versions['tensorflow']} (tf.function and eager)")
+    if "torch" in versions:
+        peers.append(f"PyTorch {versions['torch']}")
+    against = " and ".join(peers) if peers else "no peer (fastconv alone)"
+    lines = [
+        f"fastconv {versions['fastconv']} bench: {n_layers} layer(s), {dtype}, "
+        f"{threads} thread(s), against {against}",
+        f"CPU: {machine['cpu']} ({' '.join(machine['cpu_features'])}), {date}",
+    ]
+    if L.TF_FN in L.MISSING:
+        lines.append("TensorFlow is missing: pip install 'fastconv[bench]' to compare with it; "
+                     "errors are checked against fastconv.reference instead")
+    if L.TORCH in L.MISSING:
+        lines.append("PyTorch is missing (optional): install a CPU build of torch to add it")
+    return "\n".join(lines)
+
+
+def _load() -> list[float] | None:
+    try:
+        return list(os.getloadavg())
+    except (AttributeError, OSError):  # not on this OS
+        return None
+
+
+def _busy_note(load_before, threads: int) -> str | None:
+    """A warning when other processes were using the CPUs: libraries that split work
+    statically over OpenMP threads (fastconv, PyTorch) lose whole scheduler time slices when
+    one thread's core is taken, so their figures suffer more than TensorFlow's."""
+    cpus = os.cpu_count() or 1
+    if load_before is None or load_before[0] + threads <= cpus + 0.5:
+        return None
+    return (f"the machine was busy (load average {load_before[0]:.1f} on {cpus} CPUs before "
+            f"the run): figures are noisy, the OpenMP libraries' most")
+
+
+def run_suite(layers, args) -> int:
+    from .._info import info
+    from ..conv import ALGORITHMS
+
+    load_before = _load()  # before our own imports add to it
+    threads, dtype = args.threads, args.dtype
+    algorithms = ALGORITHMS if args.algorithms else ("auto",)
+    policy = _policy(args)
+    # Threads first: TF fixes its pools when it initializes, torch and fastconv per call.
+    L.set_fastconv_threads(threads)
+    L.load_tensorflow(threads)
+    L.load_torch(threads)
+    machine, versions = info(), L.versions()
+    date = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
+    print(_header(len(layers), dtype, threads, machine, versions, date), flush=True)
+
+    started, results = time.perf_counter(), []
+    with progress_bar(len(layers)) as bar:
+        for layer in layers:
+            bar.status(layer.name)
+            tick = lambda done, total, name=layer.name: bar.status(f"{name} round {done}/{total}")  # noqa: E731
+            results.append(measure(layer, dtype, policy, algorithms, threads=threads, tick=tick))
+            bar.advance()
+    wall = time.perf_counter() - started
+
+    print()
+    print(format_table(results, algorithms))
+    print()
+    print(format_notes(results, L.MISSING))
+    busy = _busy_note(load_before, threads)
+    warnings = L.notes() + ([busy] if busy else [])
+    for warning in warnings:
+        print(f"warning: {warning}")
+    print(f"wall time: {wall:.1f} s")
+    if args.json:
+        meta = {
+            "tool": "fastconv bench",
+            "date": date,
+            "command": shlex.join(["fastconv", *sys.argv[1:]]),
+            "dtype": dtype,
+            "threads": threads,
+            "threads_in_use": L.threads_in_use(),
+            "environment": L.environment(),
+            "machine": machine,
+            "versions": versions,
+            "missing": L.MISSING,
+            "timing_policy": asdict(policy),
+            "algorithms": list(algorithms),
+            "wall_seconds": wall,
+            "load_average": {"before": load_before, "after": _load()},
+            "warnings": warnings,
+        }
+        write_json(args.json, results, meta)
+        print(f"wrote {args.json}")
+    if args.plot:
+        from .plot import plot_speedups
+
+        title = (f"fastconv {versions['fastconv']} speedup, {dtype}, {threads} thread(s), "
+                 f"{date[:10]}\n{machine['cpu']}")
+        plot_speedups(args.plot, results, title)
+        print(f"wrote {args.plot}")
+    return 0
