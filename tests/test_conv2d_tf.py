@@ -162,33 +162,59 @@ def test_conv2d_nchw_four_value_forms(algorithm, rng):
     assert_close(got, want, 27, np.float32)
 
 
-# Sizes around the im2col pixel tile (64) and the GEMM blocks (KC 256, NC 512): tile-1, tile,
-# tile+1, 2*tile+1 and a prime, in the spirit of XNNPACK's tests.
+# Sizes around the GEMM blocking (pixel blocks of 96 across images, MR 6 rows, NR 64/32
+# columns, weight panels cut into channel blocks of ~113 channels for 3x3 and 1024 for 1x1)
+# and around the first engine's tiles (64 pixels, K 256, N 512): tile-1, tile, tile+1,
+# 2*tile+1 and primes, in the spirit of XNNPACK's tests.
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("algorithm", ALGORITHMS)
 @pytest.mark.parametrize(
     "shape, kernel, c_out",
     [
+        ((1, 1, 5, 3), (1, 1), 8),      # 5 output pixels: less than one MR panel
+        ((1, 1, 7, 3), (1, 1), 13),     # MR + 1
+        ((1, 1, 13, 3), (1, 1), 31),    # 2 MR + 1
         ((1, 7, 9, 3), (1, 1), 8),      # 63 output pixels
         ((1, 8, 8, 3), (1, 1), 8),      # 64
         ((1, 5, 13, 3), (1, 1), 8),     # 65
-        ((2, 3, 43, 2), (1, 1), 8),     # 129 per image
-        ((1, 13, 11, 5), (3, 3), 8),    # 99 pixels
+        ((1, 5, 19, 3), (1, 1), 9),     # 95
+        ((1, 8, 12, 3), (1, 1), 9),     # 96
+        ((1, 1, 97, 3), (1, 1), 9),     # 97
+        ((2, 3, 43, 2), (1, 1), 8),     # 129 per image, blocks across images
+        ((3, 7, 9, 2), (3, 3), 33),     # 189 pixels over three images
+        ((1, 13, 11, 5), (3, 3), 8),    # 143 pixels
         ((1, 4, 5, 255), (1, 1), 9),    # reduction 255
         ((1, 4, 5, 256), (1, 1), 9),    # 256
         ((1, 4, 5, 257), (1, 1), 9),    # 257
-        ((1, 5, 5, 29), (3, 3), 9),     # 261 = KC + 5 through the taps
-        ((1, 3, 4, 4), (2, 2), 511),
-        ((1, 3, 4, 4), (2, 2), 512),
+        ((1, 5, 5, 29), (3, 3), 9),     # 261 through the taps
+        ((1, 4, 4, 113), (3, 3), 6),    # one full channel block for 3x3
+        ((1, 4, 4, 114), (3, 3), 6),    # two blocks
+        ((1, 3, 3, 229), (3, 3), 5),    # three, the last shorter
+        ((1, 2, 2, 1025), (1, 1), 3),   # 1x1 over two channel blocks
+        ((1, 3, 4, 4), (2, 2), 31),
+        ((1, 3, 4, 4), (2, 2), 32),
+        ((1, 3, 4, 4), (2, 2), 33),
+        ((1, 3, 4, 4), (2, 2), 63),
+        ((1, 3, 4, 4), (2, 2), 64),
+        ((1, 3, 4, 4), (2, 2), 65),
+        ((1, 3, 4, 4), (2, 2), 129),
         ((1, 3, 4, 4), (2, 2), 513),
-        ((1, 2, 3, 3), (1, 1), 1031),   # 2 * NC + 7
+        ((1, 2, 3, 3), (1, 1), 1031),
     ],
 )
-def test_conv2d_tile_edges(shape, kernel, c_out, algorithm, rng):
-    x = rng.standard_normal(shape).astype(np.float32)
-    f = rng.standard_normal(kernel + (shape[3], c_out)).astype(np.float32)
-    got = fastconv.conv2d(x, f, 1, "SAME", algorithm=algorithm)
-    want = tf.nn.conv2d(x, f, 1, "SAME").numpy()
-    assert_close(got, want, kernel[0] * kernel[1] * shape[3], np.float32)
+def test_conv2d_tile_edges(shape, kernel, c_out, algorithm, dtype, rng):
+    x = rng.standard_normal(shape).astype(dtype)
+    f = rng.standard_normal(kernel + (shape[3], c_out)).astype(dtype)
+    b = rng.standard_normal(c_out).astype(dtype)
+    got = fastconv.conv2d(x, f, 1, "SAME", bias=b, algorithm=algorithm)
+    want = tf.nn.bias_add(tf.nn.conv2d(x, f, 1, "SAME"), b).numpy()
+    assert_close(got, want, kernel[0] * kernel[1] * shape[3] + 1, dtype)
+    # the same problem in NCHW and with a strided output (copies around the GEMM)
+    xc = np.ascontiguousarray(x.transpose(0, 3, 1, 2))
+    got = fastconv.conv2d(xc, f, 1, "SAME", "NCHW", bias=b, activation="tanh",
+                          algorithm=algorithm)
+    assert_close(got, np.tanh(want).transpose(0, 3, 1, 2), kernel[0] * kernel[1] * shape[3] + 1,
+                 dtype)
 
 
 @pytest.mark.parametrize("data_format", ["NHWC", "NCHW"])

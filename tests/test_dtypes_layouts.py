@@ -145,7 +145,12 @@ def _layouts(a):
     unaligned = raw[1 : 1 + a.nbytes].view(a.dtype).reshape(a.shape)
     unaligned[...] = a
     transposed = np.ascontiguousarray(a.transpose(3, 2, 1, 0)).transpose(3, 2, 1, 0)
+    framed = np.zeros((a.shape[0] + 1, a.shape[1] + 3, a.shape[2] + 2, a.shape[3]), a.dtype)
+    framed[1:, 2:-1, 1:-1] = a  # a crop: last axis dense, the others strided
+    rows_reversed = np.ascontiguousarray(a[:, ::-1])[:, ::-1]  # negative stride, last axis dense
     return {
+        "cropped": framed[1:, 2:-1, 1:-1],
+        "rows-reversed": rows_reversed,
         "strided": big[::2, ::2, ::2, ::2],
         "fortran": np.asfortranarray(a),
         "negative": flipped,
@@ -158,7 +163,7 @@ def _layouts(a):
 @pytest.mark.parametrize("algorithm", ALGORITHMS)
 @pytest.mark.parametrize("fmt", ["NHWC", "NCHW"])
 @pytest.mark.parametrize("layout", ["strided", "fortran", "negative", "readonly", "unaligned",
-                                    "transposed"])
+                                    "transposed", "cropped", "rows-reversed"])
 def test_input_layouts_match_contiguous(layout, fmt, algorithm, rng):
     shape = (2, 7, 8, 3) if fmt == "NHWC" else (2, 3, 7, 8)
     x = randn(rng, shape)
@@ -173,6 +178,27 @@ def test_input_layouts_match_contiguous(layout, fmt, algorithm, rng):
     got = run_all(fastconv, views[0], views[1], views[2], bview, bd, fmt, algorithm)
     for (name, g, red), (_, w, _) in zip(got, want):
         assert_close(g, w, red, np.float32, err_msg=f"{name} {layout}")
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_repeated_calls_with_reused_workspaces(dtype, rng):
+    """Workspaces kept between calls (packed weights, layout copies) never leak one call's
+    data into the next: a sequence of different problems, then the first again, bit for bit."""
+    problems = [
+        (randn(rng, (2, 9, 10, 130), dtype), randn(rng, (3, 3, 130, 70), dtype), "NHWC"),
+        (randn(rng, (1, 3, 4, 5), dtype), randn(rng, (1, 1, 5, 3), dtype), "NHWC"),
+        (randn(rng, (2, 7, 6, 8), dtype), randn(rng, (2, 3, 7, 9), dtype), "NCHW"),
+        (randn(rng, (1, 30, 30, 16), dtype), randn(rng, (5, 5, 16, 33), dtype), "NHWC"),
+    ]
+    first = [fastconv.conv2d(x, f, 1, "SAME", fmt, algorithm="im2col") for x, f, fmt in problems]
+    other = fastconv.conv2d(problems[0][0].astype(np.float32 if dtype == np.float64 else np.float64),
+                            problems[0][1], 1, "SAME", algorithm="im2col")
+    again = [fastconv.conv2d(x, f, 1, "SAME", fmt, algorithm="im2col")
+             for x, f, fmt in reversed(problems)][::-1]
+    for (x, f, fmt), a, b in zip(problems, first, again):
+        np.testing.assert_array_equal(a, b)
+        assert_close(a, reference.conv2d(x, f, 1, "SAME", fmt), f.shape[0] * f.shape[1] * f.shape[2], dtype)
+    assert other.dtype == np.float64
 
 
 def test_broadcast_input(rng):

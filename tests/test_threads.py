@@ -91,6 +91,10 @@ def _problems(rng, dtype, fmt):
         f"grouped-{a}": (lambda a=a: fastconv.conv2d(x, fg, 1, "SAME", fmt, algorithm=a))
         for a in ALGORITHMS
     })
+    # one pixel block but many channel panels: the panels are split over the threads
+    xs, fw = arr((1, 4, 4, 16)), randn(rng, (3, 3, 16, 520), dtype)
+    calls["few-pixels-many-channels"] = lambda: fastconv.conv2d(xs, fw, 1, "SAME", fmt,
+                                                                algorithm="im2col")
     calls["depthwise"] = lambda: fastconv.depthwise_conv2d(x, fd, 1, "SAME", fmt, bias=b)
     calls["max_pool"] = lambda: fastconv.max_pool2d(big, 3, 1, "SAME", fmt)
     calls["avg_pool"] = lambda: fastconv.avg_pool2d(big, 3, 1, "SAME", fmt)
