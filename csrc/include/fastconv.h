@@ -38,7 +38,8 @@ typedef enum {
 typedef enum {
     FC_ALGO_AUTO = 0,
     FC_ALGO_DIRECT,
-    FC_ALGO_IM2COL     /* im2col + GEMM, tile by tile (never the whole patch matrix) */
+    FC_ALGO_IM2COL,    /* implicit im2col + GEMM (never the whole patch matrix) */
+    FC_ALGO_WINOGRAD   /* Winograd F(2x2,3x3): 3x3, stride 1, dilation 1, one group */
 } fc_algorithm;
 
 typedef enum { FC_POOL_MAX = 0, FC_POOL_AVG } fc_pool_kind;
@@ -94,6 +95,9 @@ const char *fc_isa_name(fc_isa isa);
 /* The GEMM blocking of the active ISA for a dtype: the MR x NR register tile, the output
  * pixels per task (MC) and the byte budget of one packed weight panel (kept in L2). */
 void fc_gemm_blocking(fc_dtype dtype, int *mr, int *nr, int *mc, int *panel_bytes);
+
+/* Whether FC_ALGO_WINOGRAD can run this convolution (3x3, stride 1, dilation 1, 1 group). */
+int fc_winograd_applies(const fc_conv_desc *desc);
 
 /* The algorithm fc_conv2d runs for FC_ALGO_AUTO on this problem (for `fastconv info`). */
 fc_algorithm fc_conv2d_choose(const fc_conv_desc *desc, const fc_view *x, const fc_view *y);

@@ -66,6 +66,15 @@ const fc_ukernel_f64 *fc_ukernel_for_f64(fc_isa isa);
                                         const fc_view *y, const T *wpack, const T *bias,    \
                                         T *yd, int64_t m0, int64_t m1, int64_t g,           \
                                         int64_t p0, int64_t p1, void *ws);                  \
+    int64_t FC_CAT(winograd_tiles, SFX)(const fc_view *x, const fc_view *y);               \
+    int64_t FC_CAT(winograd_block_tiles, SFX)(void);                                        \
+    size_t FC_CAT(winograd_packed_weights_size, SFX)(const fc_view *x, const fc_view *y);  \
+    void FC_CAT(winograd_pack_weights, SFX)(const fc_view *x, const fc_view *y, const T *w, \
+                                            int64_t c0, int64_t c1, T *upack);              \
+    size_t FC_CAT(winograd_workspace, SFX)(const fc_view *x, const fc_view *y);            \
+    void FC_CAT(winograd_block, SFX)(const fc_conv_desc *d, const fc_view *x,               \
+                                     const fc_view *y, const T *upack, const T *bias,       \
+                                     int64_t t0, int64_t t1, void *ws);                     \
     void FC_CAT(maxpool_rows, SFX)(const fc_window *win, const fc_view *x,                  \
                                    const fc_view *y, int64_t n, int64_t oy0, int64_t oy1,   \
                                    T *acc);                                                 \

@@ -5,12 +5,25 @@
 #define FC_TEMPLATE "conv2d_tmpl.h"
 #include "fc_instantiate.h"
 
+int fc_winograd_applies(const fc_conv_desc *d) {
+    const fc_window *w = &d->win;
+    return w->k_h == 3 && w->k_w == 3 && w->stride_h == 1 && w->stride_w == 1 && w->dil_h == 1 &&
+           w->dil_w == 1 && d->groups == 1;
+}
+
 fc_algorithm fc_conv2d_choose(const fc_conv_desc *d, const fc_view *x, const fc_view *y) {
-    /* Measured on the suite (1 thread, Zen 5): the indirect GEMM beats the generic direct
-     * kernel on every layer with two or more output channels per group, down to a single
-     * input channel (lenet-c1: 3.1 ms against 10.5 ms).  With one output channel per group
-     * (depthwise-like) the GEMM tile is mostly padding and the two tie. */
-    (void)x;
+    /* Measured on the suite (1 thread, Zen 5):
+     * - Winograd F(2x2,3x3) beats the GEMM by 1.4-1.7x on 3x3 stride-1 layers with 64-256
+     *   channels, but its 16 transformed filter matrices cost as much as the GEMM when the
+     *   image has few 2x2 tiles (7x7x512: 0.6x), and the transforms dominate with few
+     *   channels.  So: eligible shape, at least 32 tiles, 16 input and output channels.
+     * - The indirect GEMM beats the generic direct kernel on every layer with two or more
+     *   output channels per group, down to a single input channel (lenet-c1: 3.1 ms
+     *   against 10.5 ms).  With one output channel per group (depthwise-like) the GEMM
+     *   tile is mostly padding and the two tie. */
+    const int64_t tiles = y->n * ((y->h + 1) / 2) * ((y->w + 1) / 2);
+    if (fc_winograd_applies(d) && tiles >= 32 && x->c >= 16 && y->c >= 16)
+        return FC_ALGO_WINOGRAD;
     return y->c / d->groups >= 2 ? FC_ALGO_IM2COL : FC_ALGO_DIRECT;
 }
 
@@ -20,6 +33,7 @@ fc_status fc_conv2d(fc_dtype dtype, const fc_conv_desc *d, fc_algorithm algo, co
         return FC_ERR_ARG;
     if (y->n == 0 || y->h == 0 || y->w == 0 || y->c == 0) return FC_OK;
     if (algo == FC_ALGO_AUTO) algo = fc_conv2d_choose(d, x, y);
+    if (algo == FC_ALGO_WINOGRAD && !fc_winograd_applies(d)) return FC_ERR_ARG;
     switch (dtype) {
     case FC_FLOAT32: return conv2d_run_f32(d, algo, x, filters, bias, y);
     case FC_FLOAT64: return conv2d_run_f64(d, algo, x, filters, bias, y);

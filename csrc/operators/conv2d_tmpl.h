@@ -42,6 +42,47 @@ static fc_view FC_FN(dense_like)(const fc_view *v, void *data) {
     return d;
 }
 
+/* The input with contiguous channels: itself, or (NCHW and other views) a dense NHWC copy
+ * in the calling thread's scratch.  NULL data when that allocation fails. */
+static fc_view FC_FN(channels_contiguous)(const fc_view *x, int threads) {
+    if (x->sc == 1) return *x;
+    FC_T *xd = fc_scratch(FC_SCRATCH_INPUT, sizeof(FC_T) * (size_t)(x->n * x->h * x->w * x->c));
+    const fc_view dense = FC_FN(dense_like)(x, xd);
+    if (xd) FC_FN(copy_view)(x, &dense, threads);
+    return dense;
+}
+
+static fc_status FC_FN(winograd_run)(const fc_conv_desc *d, const fc_view *x_in, const FC_T *w,
+                                     const FC_T *bias, const fc_view *y, int threads) {
+    const fc_view x = FC_FN(channels_contiguous)(x_in, threads);
+    const int64_t tiles = FC_FN(winograd_tiles)(&x, y), block = FC_FN(winograd_block_tiles)();
+    const int64_t tasks = (tiles + block - 1) / block;
+    FC_T *upack = fc_scratch(FC_SCRATCH_WEIGHTS, sizeof(FC_T) * FC_FN(winograd_packed_weights_size)(&x, y));
+    const size_t ws_size = FC_FN(winograd_workspace)(&x, y);
+    int failed = !upack || !x.data;
+
+    if (!failed) {
+#pragma omp parallel num_threads(threads) if (threads > 1)
+        {
+#pragma omp for schedule(static)
+            for (int64_t c = 0; c < x.c; c++) FC_FN(winograd_pack_weights)(&x, y, w, c, c + 1, upack);
+            void *ws = fc_scratch(FC_SCRATCH_TASK, ws_size);
+            if (!ws) {
+#pragma omp atomic write
+                failed = 1;
+            }
+#pragma omp for schedule(dynamic, 1)
+            for (int64_t t = 0; t < tasks; t++) {
+                const int64_t t0 = t * block, t1 = t0 + block < tiles ? t0 + block : tiles;
+                if (ws) FC_FN(winograd_block)(d, &x, y, upack, bias, t0, t1, ws);
+            }
+        }
+    }
+    fc_scratch_release(FC_SCRATCH_INPUT);
+    fc_scratch_release(FC_SCRATCH_WEIGHTS);
+    return failed ? FC_ERR_NOMEM : FC_OK;
+}
+
 static fc_status FC_FN(im2col_run)(const fc_conv_desc *d, const fc_view *x_in, const FC_T *w,
                                    const FC_T *bias, const fc_view *y, int threads) {
     const int64_t m = y->n * y->h * y->w, groups = d->groups;
@@ -54,16 +95,14 @@ static fc_status FC_FN(im2col_run)(const fc_conv_desc *d, const fc_view *x_in, c
     const int64_t tasks = chunks * groups * mblocks;
     /* The indirection buffer points at pixels whose channels must be contiguous (NCHW
      * inputs are transposed once); the GEMM writes a dense NHWC output. */
-    const int dense_in = x_in->sc == 1, dense_out = fc_is_dense(y);
-    FC_T *xd = dense_in ? NULL : fc_scratch(FC_SCRATCH_INPUT, sizeof(FC_T) * (size_t)(x_in->n * x_in->h * x_in->w * x_in->c));
+    const int dense_out = fc_is_dense(y);
+    const fc_view x = FC_FN(channels_contiguous)(x_in, threads);
     FC_T *yd = dense_out ? (FC_T *)y->data : fc_scratch(FC_SCRATCH_OUTPUT, sizeof(FC_T) * (size_t)(m * y->c));
     FC_T *wpack = fc_scratch(FC_SCRATCH_WEIGHTS, sizeof(FC_T) * FC_FN(im2col_packed_weights_size)(d, x_in, y));
     const size_t ws_size = FC_FN(im2col_workspace)(d, x_in, y, FC_GEMM_MC);
-    const fc_view x = dense_in ? *x_in : FC_FN(dense_like)(x_in, xd);
-    int failed = !yd || !wpack || (!dense_in && !xd);
+    int failed = !yd || !wpack || !x.data;
 
     if (!failed) {
-        if (!dense_in) FC_FN(copy_view)(x_in, &x, threads);
 #pragma omp parallel num_threads(threads) if (threads > 1)
         {
 #pragma omp for schedule(static)
@@ -102,7 +141,10 @@ static fc_status FC_FN(conv2d_run)(const fc_conv_desc *d, fc_algorithm algo, con
     const double flops = 2.0 * (double)(y->n * y->h * y->w * y->c) * (double)d->win.k_h *
                          (double)d->win.k_w * (double)(x->c / d->groups);
     const int threads = fc_threads_for(flops);
-    return algo == FC_ALGO_DIRECT ? FC_FN(direct_run)(d, x, w, bias, y, threads)
-                                  : FC_FN(im2col_run)(d, x, w, bias, y, threads);
+    switch (algo) {
+    case FC_ALGO_DIRECT: return FC_FN(direct_run)(d, x, w, bias, y, threads);
+    case FC_ALGO_WINOGRAD: return FC_FN(winograd_run)(d, x, w, bias, y, threads);
+    default: return FC_FN(im2col_run)(d, x, w, bias, y, threads);
+    }
 }
 

@@ -9,7 +9,7 @@ from ._arrays import check_out, compute_dtype
 from ._geometry import nhwc_axes
 
 ACTIVATION_CODES = {None: 0, "relu": 1, "relu6": 2, "sigmoid": 3, "tanh": 4}
-ALGORITHM_CODES = {"auto": 0, "direct": 1, "im2col": 2}
+ALGORITHM_CODES = {"auto": 0, "direct": 1, "im2col": 2, "winograd": 3}
 ALGORITHM_NAMES = {code: name for name, code in ALGORITHM_CODES.items()}
 POOL_CODES = {"max": 0, "avg": 1}
 

@@ -21,7 +21,8 @@ def conv2d(input, filters, strides=1, padding="VALID", data_format="NHWC", dilat
     strides, dilations: an int, (h, w), or 4 values in data_format order. padding: "SAME",
     "VALID" (any case), ``[[top, bottom], [left, right]]`` or 4 pairs in data_format order.
     bias: ``(out_channels,)``; activation: None, "relu", "relu6", "sigmoid", "tanh", fused.
-    algorithm: "auto", "direct" or "im2col" (all give the same result within rounding).
+    algorithm: "auto", "direct", "im2col" (implicit im2col + GEMM) or "winograd"
+    (F(2x2,3x3): 3x3, stride 1, dilation 1, one group); all agree within rounding.
     out: a C-contiguous array of the result's shape and dtype to write into.
     """
     x = float_array(input, "input")
@@ -30,7 +31,21 @@ def conv2d(input, filters, strides=1, padding="VALID", data_format="NHWC", dilat
     shape = conv_shape(x.shape, f.shape, strides, padding, fmt, dilations)
     if algorithm not in ALGORITHMS:
         raise ValueError(f"algorithm must be one of {ALGORITHMS}, got {algorithm!r}")
+    if algorithm == "winograd":
+        _check_winograd(shape)
     return _convolve(x, f, shape, fmt, bias, activation, algorithm, out)
+
+
+def _check_winograd(shape):
+    win = shape.win
+    if (win.k_h, win.k_w, win.stride_h, win.stride_w, win.dil_h, win.dil_w, shape.groups) != (
+        3, 3, 1, 1, 1, 1, 1
+    ):
+        raise ValueError(
+            'algorithm="winograd" needs a 3x3 filter, stride 1, dilation 1 and one group; got '
+            f"{win.k_h}x{win.k_w}, strides ({win.stride_h}, {win.stride_w}), dilations "
+            f"({win.dil_h}, {win.dil_w}), {shape.groups} group(s)"
+        )
 
 
 def depthwise_conv2d(input, filter, strides=1, padding="VALID", data_format="NHWC", dilations=1,

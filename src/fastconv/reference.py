@@ -28,7 +28,7 @@ from ._geometry import (
 
 __all__ = ["avg_pool2d", "conv2d", "depthwise_conv2d", "max_pool2d"]
 
-ALGORITHMS = ("auto", "direct", "im2col")
+ALGORITHMS = ("auto", "direct", "im2col", "winograd")
 
 _ACTIVATIONS = {
     None: lambda v: v,

@@ -1,0 +1,52 @@
+/* Winograd F(2x2, 3x3): the entry points, forwarding to the active ISA's instantiation. */
+#include "fc_internal.h"
+
+#define WG_ISA_DECL(T, SFX, ISA)                                                            \
+    int64_t FC_CAT(FC_CAT(winograd_tiles, SFX), ISA)(const fc_view *, const fc_view *);      \
+    int64_t FC_CAT(FC_CAT(winograd_block_tiles, SFX), ISA)(void);                           \
+    size_t FC_CAT(FC_CAT(winograd_packed_weights_size, SFX), ISA)(const fc_view *,          \
+                                                                  const fc_view *);        \
+    void FC_CAT(FC_CAT(winograd_pack_weights, SFX), ISA)(const fc_view *, const fc_view *,  \
+                                                         const T *, int64_t, int64_t, T *); \
+    size_t FC_CAT(FC_CAT(winograd_workspace, SFX), ISA)(const fc_view *, const fc_view *);  \
+    void FC_CAT(FC_CAT(winograd_block, SFX), ISA)(const fc_conv_desc *, const fc_view *,    \
+                                                  const fc_view *, const T *, const T *,    \
+                                                  int64_t, int64_t, void *);
+
+/* One forwarding function: call NAME's variant for the active ISA with ARGS. */
+#define WG_FORWARD(SFX, NAME, ARGS)                                                         \
+    switch (fc_get_isa()) {                                                                 \
+    case FC_ISA_AVX512: return FC_CAT(FC_CAT(NAME, SFX), avx512) ARGS;                      \
+    case FC_ISA_AVX2: return FC_CAT(FC_CAT(NAME, SFX), avx2) ARGS;                          \
+    case FC_ISA_SCALAR: break;                                                              \
+    }                                                                                       \
+    return FC_CAT(FC_CAT(NAME, SFX), scalar) ARGS;
+
+#define WG_DISPATCH(T, SFX)                                                                 \
+    WG_ISA_DECL(T, SFX, avx512)                                                             \
+    WG_ISA_DECL(T, SFX, avx2)                                                               \
+    WG_ISA_DECL(T, SFX, scalar)                                                             \
+    int64_t FC_CAT(winograd_tiles, SFX)(const fc_view *x, const fc_view *y) {               \
+        WG_FORWARD(SFX, winograd_tiles, (x, y))                                             \
+    }                                                                                       \
+    int64_t FC_CAT(winograd_block_tiles, SFX)(void) {                                       \
+        WG_FORWARD(SFX, winograd_block_tiles, ())                                           \
+    }                                                                                       \
+    size_t FC_CAT(winograd_packed_weights_size, SFX)(const fc_view *x, const fc_view *y) {  \
+        WG_FORWARD(SFX, winograd_packed_weights_size, (x, y))                               \
+    }                                                                                       \
+    void FC_CAT(winograd_pack_weights, SFX)(const fc_view *x, const fc_view *y, const T *w, \
+                                            int64_t c0, int64_t c1, T *upack) {             \
+        WG_FORWARD(SFX, winograd_pack_weights, (x, y, w, c0, c1, upack))                    \
+    }                                                                                       \
+    size_t FC_CAT(winograd_workspace, SFX)(const fc_view *x, const fc_view *y) {            \
+        WG_FORWARD(SFX, winograd_workspace, (x, y))                                         \
+    }                                                                                       \
+    void FC_CAT(winograd_block, SFX)(const fc_conv_desc *d, const fc_view *x,               \
+                                     const fc_view *y, const T *upack, const T *bias,       \
+                                     int64_t t0, int64_t t1, void *ws) {                    \
+        WG_FORWARD(SFX, winograd_block, (d, x, y, upack, bias, t0, t1, ws))                 \
+    }
+
+WG_DISPATCH(float, f32)
+WG_DISPATCH(double, f64)

@@ -1,0 +1,203 @@
+/* Winograd F(2x2, 3x3) convolution, NHWC (template: FC_T, FC_SFX, and WG_ISA: each ISA's
+ * file compiles the transforms with its own vector width).
+ *
+ * For 3x3, stride 1, dilation 1, one group.  Each 2x2 block of output pixels (a tile) is
+ * computed from the 4x4 input patch under it as Y = A^T [ (G g G^T) . (B^T d B) ] A: the
+ * 16 element-wise products of a tile become, over all tiles and channels, 16 independent
+ * GEMMs M_xi[tiles x out_C] = V_xi[tiles x C] * U_xi[C x out_C] -- 16 multiplies per tile
+ * and channel pair instead of 36, 2.25x fewer.  The GEMMs run on the GEMM engine's micro-
+ * kernels (rows of V through the indirection buffer, U packed into panels once per call).
+ * Tiles are processed WG_TILES at a time per thread, so the workspace is bounded by that
+ * block, not by the image.  The transforms' coefficients are 0, +-1 and +-1/2: in float32
+ * the result is as accurate as direct convolution (DESIGN.md).
+ *
+ *   B^T = [1 0 -1 0; 0 1 1 0; 0 -1 1 0; 0 1 0 -1]   G = [1 0 0; .5 .5 .5; .5 -.5 .5; 0 0 1]
+ *   A^T = [1 1 1 0; 0 1 -1 -1] */
+#include <string.h>
+#include "fc_epilogue_tmpl.h"
+
+#define WG_FN(name) FC_CAT(FC_FN(name), WG_ISA)
+#define WG_TILES 48   /* tiles per block: a multiple of every MR */
+
+typedef struct {
+    int64_t tiles_h, tiles_w, tiles, c, o, npanel;
+    int mr, nr;
+} FC_FN(wg_dims);
+
+static FC_FN(wg_dims) FC_FN(wg_dims_of)(const fc_view *x, const fc_view *y) {
+    const FC_FN(fc_ukernel) *uk = FC_FN(fc_ukernel_for)(fc_get_isa());
+    FC_FN(wg_dims) s;
+    s.mr = uk->mr;
+    s.nr = uk->nr;
+    s.tiles_h = (y->h + 1) / 2;
+    s.tiles_w = (y->w + 1) / 2;
+    s.tiles = y->n * s.tiles_h * s.tiles_w;
+    s.c = x->c;
+    s.o = y->c;
+    s.npanel = (s.o + s.nr - 1) / s.nr;
+    return s;
+}
+
+int64_t WG_FN(winograd_tiles)(const fc_view *x, const fc_view *y) {
+    return FC_FN(wg_dims_of)(x, y).tiles;
+}
+
+int64_t WG_FN(winograd_block_tiles)(void) { return WG_TILES; }
+
+size_t WG_FN(winograd_packed_weights_size)(const fc_view *x, const fc_view *y) {
+    const FC_FN(wg_dims) s = FC_FN(wg_dims_of)(x, y);
+    return (size_t)(16 * s.npanel * s.c * s.nr);
+}
+
+/* U_xi = G g G^T for input channels [c0, c1), written straight into the micro-kernel's
+ * panel layout [xi][panel][C][NR] (zero past out_C).  Vectorized over the NR output
+ * channels of a panel, which are contiguous in both the HWIO filter and the panel. */
+void WG_FN(winograd_pack_weights)(const fc_view *x, const fc_view *y, const FC_T *w,
+                                  int64_t c0, int64_t c1, FC_T *upack) {
+    const FC_FN(wg_dims) s = FC_FN(wg_dims_of)(x, y);
+    const FC_T h = (FC_T)0.5;
+    enum { NRMAX = 64 };
+    FC_T g[9][NRMAX], t[4][3][NRMAX];
+    for (int64_t c = c0; c < c1; c++)
+        for (int64_t p = 0; p < s.npanel; p++) {
+            const int64_t o0 = p * s.nr, cols = s.o - o0 < s.nr ? s.o - o0 : s.nr;
+            for (int k = 0; k < 9; k++) {
+                const FC_T *src = w + (k * s.c + c) * s.o + o0;
+                for (int64_t j = 0; j < cols; j++) g[k][j] = src[j];
+                for (int64_t j = cols; j < s.nr; j++) g[k][j] = 0;
+            }
+            for (int k = 0; k < 3; k++)   /* t = G g, over the filter's columns k */
+                for (int64_t j = 0; j < s.nr; j++) {
+                    const FC_T a = g[k][j], b = g[3 + k][j], e = g[6 + k][j];
+                    t[0][k][j] = a;
+                    t[1][k][j] = h * (a + b + e);
+                    t[2][k][j] = h * (a - b + e);
+                    t[3][k][j] = e;
+                }
+            for (int i = 0; i < 4; i++) {   /* U = t G^T, row i of the 4x4 */
+                FC_T *u0 = upack + (((i * 4 + 0) * s.npanel + p) * s.c + c) * s.nr;
+                FC_T *u1 = upack + (((i * 4 + 1) * s.npanel + p) * s.c + c) * s.nr;
+                FC_T *u2 = upack + (((i * 4 + 2) * s.npanel + p) * s.c + c) * s.nr;
+                FC_T *u3 = upack + (((i * 4 + 3) * s.npanel + p) * s.c + c) * s.nr;
+                for (int64_t j = 0; j < s.nr; j++) {
+                    const FC_T a = t[i][0][j], b = t[i][1][j], e = t[i][2][j];
+                    u0[j] = a;
+                    u1[j] = h * (a + b + e);
+                    u2[j] = h * (a - b + e);
+                    u3[j] = e;
+                }
+            }
+        }
+}
+
+/* Bytes per thread: V and M blocks, a zero row, one tile's output (4 pixels) and the
+ * indirection buffer. */
+size_t WG_FN(winograd_workspace)(const fc_view *x, const fc_view *y) {
+    const FC_FN(wg_dims) s = FC_FN(wg_dims_of)(x, y);
+    return sizeof(FC_T) * (size_t)(16 * WG_TILES * (s.c + s.o) + s.c + 4 * s.o) +
+           sizeof(FC_T *) * (size_t)WG_TILES;
+}
+
+/* V_xi[tile][c] = (B^T d B)[xi] for the tiles [t0, t0 + nt); d is read with the input's
+ * strides, padding cells as zeros (a pointer to the zero row). */
+static void FC_FN(input_transform)(const fc_conv_desc *d, const fc_view *x,
+                                   const FC_FN(wg_dims) *s, int64_t t0, int64_t nt,
+                                   const FC_T *zero, FC_T *v) {
+    const int64_t per_image = s->tiles_h * s->tiles_w;
+    for (int64_t t = 0; t < nt; t++) {
+        const int64_t tile = t0 + t, n = tile / per_image;
+        const int64_t iy0 = (tile % per_image) / s->tiles_w * 2 - d->win.pad_top;
+        const int64_t ix0 = (tile % per_image) % s->tiles_w * 2 - d->win.pad_left;
+        const FC_T *p[4][4];
+        for (int i = 0; i < 4; i++)
+            for (int j = 0; j < 4; j++) {
+                const int64_t iy = iy0 + i, ix = ix0 + j;
+                p[i][j] = (iy < 0 || iy >= x->h || ix < 0 || ix >= x->w)
+                              ? zero
+                              : (const FC_T *)x->data + n * x->sn + iy * x->sh + ix * x->sw;
+            }
+        FC_T *vt = v + t * s->c;
+        const int64_t vs = WG_TILES * s->c;   /* distance between the 16 V matrices */
+#pragma GCC ivdep
+        for (int64_t c = 0; c < s->c; c++) {
+            FC_T b[4][4];
+            for (int j = 0; j < 4; j++) {   /* B^T d, column by column */
+                const FC_T d0 = p[0][j][c], d1 = p[1][j][c], d2 = p[2][j][c], d3 = p[3][j][c];
+                b[0][j] = d0 - d2;
+                b[1][j] = d1 + d2;
+                b[2][j] = d2 - d1;
+                b[3][j] = d1 - d3;
+            }
+            for (int i = 0; i < 4; i++) {   /* (B^T d) B, row by row */
+                vt[(i * 4 + 0) * vs + c] = b[i][0] - b[i][2];
+                vt[(i * 4 + 1) * vs + c] = b[i][1] + b[i][2];
+                vt[(i * 4 + 2) * vs + c] = b[i][2] - b[i][1];
+                vt[(i * 4 + 3) * vs + c] = b[i][1] - b[i][3];
+            }
+        }
+    }
+}
+
+/* Y = A^T M A for the tiles [t0, t0 + nt), + bias, activation, stored with y's strides;
+ * pixels past an odd output edge are dropped. */
+static void FC_FN(output_transform)(const fc_conv_desc *d, const fc_view *y,
+                                    const FC_FN(wg_dims) *s, int64_t t0, int64_t nt,
+                                    const FC_T *m, const FC_T *bias, FC_T *row) {
+    const int64_t per_image = s->tiles_h * s->tiles_w, ms = WG_TILES * s->o;
+    for (int64_t t = 0; t < nt; t++) {
+        const int64_t tile = t0 + t, n = tile / per_image;
+        const int64_t oy0 = (tile % per_image) / s->tiles_w * 2;
+        const int64_t ox0 = (tile % per_image) % s->tiles_w * 2;
+        const FC_T *mt = m + t * s->o;
+        FC_T *out[2][2];
+        for (int i = 0; i < 2; i++)
+            for (int j = 0; j < 2; j++) out[i][j] = row + (i * 2 + j) * s->o;
+#pragma GCC ivdep
+        for (int64_t o = 0; o < s->o; o++) {
+            FC_T a[2][4];
+            for (int j = 0; j < 4; j++) {   /* A^T M, column by column */
+                const FC_T m0 = mt[(0 + j) * ms + o], m1 = mt[(4 + j) * ms + o];
+                const FC_T m2 = mt[(8 + j) * ms + o], m3 = mt[(12 + j) * ms + o];
+                a[0][j] = m0 + m1 + m2;
+                a[1][j] = m1 - m2 - m3;
+            }
+            for (int i = 0; i < 2; i++) {   /* (A^T M) A */
+                out[i][0][o] = a[i][0] + a[i][1] + a[i][2];
+                out[i][1][o] = a[i][1] - a[i][2] - a[i][3];
+            }
+        }
+        for (int i = 0; i < 2; i++)
+            for (int j = 0; j < 2; j++)
+                if (oy0 + i < y->h && ox0 + j < y->w)
+                    FC_FN(epilogue_store)(out[i][j], s->o, bias, d->activation,
+                                          (FC_T *)y->data + n * y->sn + (oy0 + i) * y->sh +
+                                              (ox0 + j) * y->sw,
+                                          y->sc);
+    }
+}
+
+/* Tiles [t0, t1) (t1 - t0 <= WG_TILES): transform, 16 GEMMs, transform back. */
+void WG_FN(winograd_block)(const fc_conv_desc *d, const fc_view *x, const fc_view *y,
+                           const FC_T *upack, const FC_T *bias, int64_t t0, int64_t t1,
+                           void *ws) {
+    const FC_FN(fc_ukernel) *uk = FC_FN(fc_ukernel_for)(fc_get_isa());
+    const FC_FN(wg_dims) s = FC_FN(wg_dims_of)(x, y);
+    const int64_t nt = t1 - t0;
+    FC_T *v = ws, *m = v + 16 * WG_TILES * s.c, *zero = m + 16 * WG_TILES * s.o;
+    FC_T *tile_out = zero + s.c;
+    const FC_T **ind = (const FC_T **)(tile_out + 4 * s.o);
+
+    memset(zero, 0, sizeof(FC_T) * (size_t)s.c);
+    FC_FN(input_transform)(d, x, &s, t0, nt, zero, v);
+    for (int xi = 0; xi < 16; xi++) {
+        const int64_t rows = (nt + s.mr - 1) / s.mr * s.mr;
+        for (int64_t r = 0; r < rows; r++)
+            ind[r] = r < nt ? v + (xi * WG_TILES + r) * s.c : zero;
+        FC_FN(gemm_macro)(uk, nt, s.o, 1, s.c, ind, 0, upack + xi * s.npanel * s.c * s.nr,
+                          s.c * s.nr, m + xi * WG_TILES * s.o, s.o, 0, 1, NULL, FC_ACT_NONE);
+    }
+    FC_FN(output_transform)(d, y, &s, t0, nt, m, bias, tile_out);
+}
+
+#undef WG_TILES
+#undef WG_FN
