@@ -16,7 +16,7 @@ import fastconv
 # Hypothesis: modest example counts and no deadline (the 2-core CI budget; first calls into TF
 # are slow). `pytest --hypothesis-profile=fuzz` runs many more examples for a local soak.
 _HEALTH = [HealthCheck.filter_too_much, HealthCheck.too_slow]
-settings.register_profile("ci", max_examples=60, deadline=None, suppress_health_check=_HEALTH)
+settings.register_profile("ci", max_examples=100, deadline=None, suppress_health_check=_HEALTH)
 settings.register_profile("fuzz", max_examples=3000, deadline=None, suppress_health_check=_HEALTH)
 settings.load_profile("ci")
 

@@ -244,7 +244,7 @@ def test_unknown_activation(m, activation):
 
 
 @MODULES
-@pytest.mark.parametrize("algorithm", ["winograd", "", None, 1, ["direct"]])
+@pytest.mark.parametrize("algorithm", ["no-such-algorithm", "Direct", "", None, 1, ["direct"]])
 def test_unknown_algorithm(m, algorithm):
     raises(ValueError, "algorithm", lambda: m.conv2d(X, W, algorithm=algorithm))
 
