@@ -15,6 +15,9 @@ from .libraries import PEERS, TF_EAGER, TF_FN, TORCH
 from .runners import fastconv_label
 
 PEER_TITLES = {TF_FN: "vs TF fn", TF_EAGER: "vs TF eager", TORCH: "vs torch"}
+# A median this many times the fastest round is flagged: the rounds disagree (a busy machine,
+# or an OpenMP pool losing scheduler ticks), so the figure is not to be trusted alone.
+UNSTABLE = 1.5
 
 
 def rate(res: LayerResult) -> float | None:
@@ -101,11 +104,18 @@ def format_notes(results: list[LayerResult], missing: dict[str, str]) -> str:
     ]
     for why in dict.fromkeys(missing.values()):  # TF fn and eager share one reason
         lines.append(f"missing: {why}")
+    caveats: dict[str, list[str]] = {}  # one line per caveat, naming the layers it applies to
     for res in results:
+        for lib, timing in res.timings.items():
+            fastest, median = min(timing.seconds), timing.median
+            if fastest < median / UNSTABLE:
+                lines.append(f"{res.layer.name}: {lib} unstable: median {median * 1e3:.3f} ms, "
+                             f"fastest round {fastest * 1e3:.3f} ms")
         for lib, why in res.failures.items():
             lines.append(f"{res.layer.name}: {lib} failed: {why}")
         for lib, note in res.notes.items():
-            lines.append(f"{res.layer.name}: {lib}: {note}")
+            caveats.setdefault(f"{lib}: {note}", []).append(res.layer.name)
+    lines += [f"{caveat}: {', '.join(names)}" for caveat, names in caveats.items()]
     return "\n".join(lines)
 
 

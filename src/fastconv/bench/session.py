@@ -58,7 +58,8 @@ def _busy_note(load_before, threads: int) -> str | None:
     if load_before is None or load_before[0] + threads <= cpus + 0.5:
         return None
     return (f"the machine was busy (load average {load_before[0]:.1f} on {cpus} CPUs before "
-            f"the run): figures are noisy, the OpenMP libraries' most")
+            f"the run): figures are noisy, fastconv's and PyTorch's (OpenMP) most; rerun on "
+            f"an idle machine")
 
 
 def run_suite(layers, args) -> int:
