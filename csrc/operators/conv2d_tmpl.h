@@ -9,7 +9,13 @@ static fc_status FC_FN(direct_run)(const fc_conv_desc *d, const fc_view *x, cons
                                    const FC_T *bias, const fc_view *y, int threads) {
     const int64_t tasks = y->n * y->h;
     int failed = 0;
-#pragma omp parallel num_threads(threads) if (threads > 1)
+    if (threads == 1) {   /* small problems: no parallel region, no allocation */
+        FC_T *acc = fc_scratch(FC_SCRATCH_TASK, sizeof(FC_T) * (size_t)y->c);
+        if (!acc) return FC_ERR_NOMEM;
+        for (int64_t n = 0; n < y->n; n++) FC_FN(direct_conv_rows)(d, x, w, bias, y, n, 0, y->h, acc);
+        return FC_OK;
+    }
+#pragma omp parallel num_threads(threads)
     {
         FC_T *acc = malloc(sizeof(FC_T) * (size_t)y->c);
         if (!acc) {

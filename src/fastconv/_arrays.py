@@ -6,14 +6,31 @@ from __future__ import annotations
 import numpy as np
 
 ACTIVATIONS = (None, "relu", "relu6", "sigmoid", "tanh")
+ALGORITHMS = ("auto", "direct", "im2col", "winograd")
 
 # Float dtypes the API accepts; float16 is computed in float32 and returned as float16.
 _ACCEPTED = (np.dtype(np.float16), np.dtype(np.float32), np.dtype(np.float64))
 
 
+def is_cupy(value) -> bool:
+    """Whether `value` is a CuPy array (checked by type, without importing CuPy)."""
+    return type(value).__module__.startswith("cupy")
+
+
+def _type_name(value) -> str:
+    kind = type(value)
+    module = kind.__module__.split(".")[0]
+    return kind.__name__ if module == "builtins" else f"{module}.{kind.__name__}"
+
+
 def float_array(value, name: str, xp=np):
     """`value` as an array of an accepted float dtype in native byte order (no copy when it
     already is one; a byte-swapped array is converted)."""
+    if xp is np and is_cupy(value):
+        raise TypeError(
+            f"{name} is a CuPy array but the input is not: only a CuPy input runs on the GPU "
+            f"(pass a CuPy input, or move {name} to the host with {name}.get())"
+        )
     arr = xp.asarray(value)
     if not arr.dtype.isnative:
         arr = arr.astype(arr.dtype.newbyteorder("="))
@@ -44,6 +61,22 @@ def check_activation(activation):
     return name
 
 
+def check_algorithm(algorithm, shape) -> None:
+    """conv2d's algorithm= must be known, and "winograd" needs a shape it can run."""
+    if not isinstance(algorithm, str) or algorithm not in ALGORITHMS:
+        raise ValueError(f"algorithm must be one of {ALGORITHMS}, got {algorithm!r}")
+    win = shape.win
+    if algorithm == "winograd" and (
+        (win.k_h, win.k_w, win.stride_h, win.stride_w, win.dil_h, win.dil_w, shape.groups)
+        != (3, 3, 1, 1, 1, 1, 1)
+    ):
+        raise ValueError(
+            'algorithm="winograd" needs a 3x3 filter, stride 1, dilation 1 and one group; got '
+            f"{win.k_h}x{win.k_w}, strides ({win.stride_h}, {win.stride_w}), dilations "
+            f"({win.dil_h}, {win.dil_w}), {shape.groups} group(s)"
+        )
+
+
 def check_bias(bias, out_channels: int, xp=np):
     """None, or a float array of shape (out_channels,)."""
     if bias is None:
@@ -60,13 +93,13 @@ def check_bias(bias, out_channels: int, xp=np):
 def check_out(out, shape, dtype, xp=np):
     """Validate a caller's `out=` array: C-contiguous, writeable, right shape and dtype."""
     if not isinstance(out, xp.ndarray):
-        raise TypeError(f"out must be a {xp.__name__}.ndarray, got {type(out).__name__}")
+        raise TypeError(f"out must be a {xp.__name__}.ndarray, got {_type_name(out)}")
     if tuple(out.shape) != tuple(shape):
         raise ValueError(f"out must have shape {tuple(shape)}, got {tuple(out.shape)}")
     if out.dtype != dtype:
         raise ValueError(f"out must have dtype {dtype}, got {out.dtype}")
     if not out.flags.c_contiguous:
         raise ValueError("out must be C-contiguous")
-    if not out.flags.writeable:
+    if not getattr(out.flags, "writeable", True):  # CuPy arrays have no such flag
         raise ValueError("out must be writeable")
     return out

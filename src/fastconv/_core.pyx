@@ -87,53 +87,62 @@ cdef int _check(fc_status status) except -1:
     return 0
 
 
-cdef void _conv_desc(win, int64_t groups, int activation, fc_conv_desc *d):
-    _window(win, &d.win)
-    d.groups = groups
-    d.activation = <fc_activation>activation
+cdef class ConvKernel:
+    """One resolved convolution (window, groups, activation, algorithm), made once per
+    argument signature and cached by the Python layer; run() is the one C call."""
+
+    cdef fc_conv_desc desc
+    cdef fc_algorithm algorithm
+
+    def __init__(self, win, int64_t groups, int activation, int algorithm):
+        _window(win, &self.desc.win)
+        self.desc.groups = groups
+        self.desc.activation = <fc_activation>activation
+        self.algorithm = <fc_algorithm>algorithm
+
+    def run(self, cnp.ndarray x, cnp.ndarray filters, bias, cnp.ndarray y):
+        """y[...] = activation(conv(x, filters) + bias); x and y are NHWC-ordered views."""
+        cdef fc_view xv, yv
+        cdef fc_dtype dt = _dtype(x)
+        cdef const void *bias_ptr = NULL
+        cdef const void *w_ptr = cnp.PyArray_DATA(filters)
+        cdef fc_status status
+        _view(x, &xv)
+        _view(y, &yv)
+        if bias is not None:
+            bias_ptr = cnp.PyArray_DATA(<cnp.ndarray>bias)
+        with nogil:
+            status = fc_conv2d(dt, &self.desc, self.algorithm, &xv, w_ptr, bias_ptr, &yv)
+        _check(status)
+
+    def choice(self, cnp.ndarray x, cnp.ndarray y):
+        """The algorithm code that "auto" runs for these NHWC-ordered views."""
+        cdef fc_view xv, yv
+        _view(x, &xv)
+        _view(y, &yv)
+        return <int>fc_conv2d_choose(&self.desc, &xv, &yv)
 
 
-def conv2d(cnp.ndarray x, cnp.ndarray filters, bias, cnp.ndarray y, win, int64_t groups,
-           int activation, int algorithm):
-    """y[...] = activation(conv(x, filters) + bias); x and y are NHWC-ordered views."""
-    cdef fc_conv_desc d
-    cdef fc_view xv, yv
-    cdef fc_dtype dt = _dtype(x)
-    cdef const void *bias_ptr = NULL
-    cdef const void *w_ptr = cnp.PyArray_DATA(filters)
-    cdef fc_status status
-    _conv_desc(win, groups, activation, &d)
-    _view(x, &xv)
-    _view(y, &yv)
-    if bias is not None:
-        bias_ptr = cnp.PyArray_DATA(<cnp.ndarray>bias)
-    with nogil:
-        status = fc_conv2d(dt, &d, <fc_algorithm>algorithm, &xv, w_ptr, bias_ptr, &yv)
-    _check(status)
+cdef class PoolKernel:
+    """One resolved pooling window and kind; run() is the one C call."""
 
+    cdef fc_window win
+    cdef fc_pool_kind kind
 
-def conv2d_choice(cnp.ndarray x, cnp.ndarray y, win, int64_t groups):
-    """The algorithm code that algorithm="auto" runs for this problem."""
-    cdef fc_conv_desc d
-    cdef fc_view xv, yv
-    _conv_desc(win, groups, 0, &d)
-    _view(x, &xv)
-    _view(y, &yv)
-    return <int>fc_conv2d_choose(&d, &xv, &yv)
+    def __init__(self, win, int kind):
+        _window(win, &self.win)
+        self.kind = <fc_pool_kind>kind
 
-
-def pool2d(cnp.ndarray x, cnp.ndarray y, win, int kind):
-    """y[...] = max or average pooling of x; x and y are NHWC-ordered views."""
-    cdef fc_window w
-    cdef fc_view xv, yv
-    cdef fc_dtype dt = _dtype(x)
-    cdef fc_status status
-    _window(win, &w)
-    _view(x, &xv)
-    _view(y, &yv)
-    with nogil:
-        status = fc_pool2d(dt, <fc_pool_kind>kind, &w, &xv, &yv)
-    _check(status)
+    def run(self, cnp.ndarray x, cnp.ndarray y):
+        """y[...] = max or average pooling of x; x and y are NHWC-ordered views."""
+        cdef fc_view xv, yv
+        cdef fc_dtype dt = _dtype(x)
+        cdef fc_status status
+        _view(x, &xv)
+        _view(y, &yv)
+        with nogil:
+            status = fc_pool2d(dt, self.kind, &self.win, &xv, &yv)
+        _check(status)
 
 
 def set_num_threads(int n):

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from numbers import Integral
 
 DATA_FORMATS = ("NHWC", "NCHW")
+_MAX_WINDOW = 2**31 - 1  # largest stride, dilation, window or padding accepted
 
 
 @dataclass(frozen=True)
@@ -49,6 +50,8 @@ def _positive_int(value, name: str) -> int:
         raise TypeError(f"{name} must contain integers, got {value!r}")
     if value < 1:
         raise ValueError(f"{name} must be positive, got {int(value)}")
+    if value > _MAX_WINDOW:  # keeps the C side's index arithmetic far from overflow
+        raise ValueError(f"{name} must be at most {_MAX_WINDOW}, got {int(value)}")
     return int(value)
 
 
@@ -69,12 +72,13 @@ def normalize_hw(value, name: str, data_format: str) -> tuple[int, int]:
         h, w = (_positive_int(v, name) for v in values)
     elif len(values) == 4:
         n_i, h_i, w_i, c_i = _layout_indices(data_format)
-        if int(values[n_i]) != 1 or int(values[c_i]) != 1:
+        checked = [_positive_int(v, name) for v in values]
+        if checked[n_i] != 1 or checked[c_i] != 1:
             raise ValueError(
                 f"{name} with 4 values must be 1 in the batch and channel places "
                 f"({data_format} order), got {values!r}"
             )
-        h, w = _positive_int(values[h_i], name), _positive_int(values[w_i], name)
+        h, w = checked[h_i], checked[w_i]
     else:
         raise ValueError(f"{name} must be an int or a sequence of 1, 2 or 4 ints, got {values!r}")
     return h, w
@@ -115,6 +119,8 @@ def normalize_padding(padding, data_format: str):
     for dim, (a, b) in (("height", (top, bottom)), ("width", (left, right))):
         if a < 0 or b < 0:
             raise ValueError(f"padding for the {dim} must be non-negative, got [{a}, {b}]")
+        if max(a, b) > _MAX_WINDOW:
+            raise ValueError(f"padding for the {dim} must be at most {_MAX_WINDOW}, got [{a}, {b}]")
     return (top, bottom), (left, right)
 
 

@@ -1,15 +1,15 @@
-"""conv2d and depthwise_conv2d: validate, allocate, one call into the C kernels.
+"""conv2d and depthwise_conv2d: validate (once per signature), allocate, one C call.
 
 Both compute cross-correlation, as every deep-learning framework does (no kernel flip).
 """
 
 from __future__ import annotations
 
-from . import _dispatch
-from ._arrays import check_activation, check_bias, compute_dtype, float_array, result_dtype
-from ._geometry import conv_shape, depthwise_shape, join_shape, normalize_data_format
-
-ALGORITHMS = tuple(_dispatch.ALGORITHM_CODES)
+from ._arrays import (  # noqa: F401  (ALGORITHMS is part of this module's interface)
+    ALGORITHMS, check_activation, check_algorithm, check_bias, float_array, result_dtype,
+)
+from ._geometry import conv_shape, depthwise_shape, normalize_data_format
+from ._plans import ConvPlan, arg_key, cached
 
 
 def conv2d(input, filters, strides=1, padding="VALID", data_format="NHWC", dilations=1, *,
@@ -27,25 +27,13 @@ def conv2d(input, filters, strides=1, padding="VALID", data_format="NHWC", dilat
     """
     x = float_array(input, "input")
     f = float_array(filters, "filters")
-    fmt = normalize_data_format(data_format)
-    shape = conv_shape(x.shape, f.shape, strides, padding, fmt, dilations)
-    if algorithm not in ALGORITHMS:
-        raise ValueError(f"algorithm must be one of {ALGORITHMS}, got {algorithm!r}")
-    if algorithm == "winograd":
-        _check_winograd(shape)
-    return _convolve(x, f, shape, fmt, bias, activation, algorithm, out)
-
-
-def _check_winograd(shape):
-    win = shape.win
-    if (win.k_h, win.k_w, win.stride_h, win.stride_w, win.dil_h, win.dil_w, shape.groups) != (
-        3, 3, 1, 1, 1, 1, 1
-    ):
-        raise ValueError(
-            'algorithm="winograd" needs a 3x3 filter, stride 1, dilation 1 and one group; got '
-            f"{win.k_h}x{win.k_w}, strides ({win.stride_h}, {win.stride_w}), dilations "
-            f"({win.dil_h}, {win.dil_w}), {shape.groups} group(s)"
-        )
+    b = None if bias is None else float_array(bias, "bias")
+    key = ("conv2d", x.shape, x.dtype, f.shape, f.dtype, None if b is None else b.shape,
+           None if b is None else b.dtype, arg_key(strides), arg_key(padding),
+           arg_key(data_format), arg_key(dilations), arg_key(activation), arg_key(algorithm))
+    plan = cached(key, lambda: _plan_conv2d(x, f, b, strides, padding, data_format, dilations,
+                                            activation, algorithm))
+    return plan(x, f, b, out)
 
 
 def depthwise_conv2d(input, filter, strides=1, padding="VALID", data_format="NHWC", dilations=1,
@@ -57,25 +45,29 @@ def depthwise_conv2d(input, filter, strides=1, padding="VALID", data_format="NHW
     """
     x = float_array(input, "input")
     f = float_array(filter, "filter")
+    b = None if bias is None else float_array(bias, "bias")
+    key = ("depthwise", x.shape, x.dtype, f.shape, f.dtype, None if b is None else b.shape,
+           None if b is None else b.dtype, arg_key(strides), arg_key(padding),
+           arg_key(data_format), arg_key(dilations), arg_key(activation))
+    plan = cached(key, lambda: _plan_depthwise(x, f, b, strides, padding, data_format,
+                                               dilations, activation))
+    return plan(x, f, b, out)
+
+
+def _plan_conv2d(x, f, b, strides, padding, data_format, dilations, activation, algorithm):
+    fmt = normalize_data_format(data_format)
+    shape = conv_shape(x.shape, f.shape, strides, padding, fmt, dilations)
+    check_algorithm(algorithm, shape)
+    activation = check_activation(activation)
+    check_bias(b, shape.out_channels)
+    return ConvPlan(shape, fmt, result_dtype(x, f, b), activation, algorithm, f.shape)
+
+
+def _plan_depthwise(x, f, b, strides, padding, data_format, dilations, activation):
     fmt = normalize_data_format(data_format)
     shape = depthwise_shape(x.shape, f.shape, strides, padding, fmt, dilations)
-    # The same memory read as a grouped HWIO filter [kh, kw, 1, C * multiplier].
-    f = f.reshape(f.shape[0], f.shape[1], 1, shape.out_channels)
-    return _convolve(x, f, shape, fmt, bias, activation, "direct", out)
-
-
-def _convolve(x, f, shape, fmt, bias, activation, algorithm, out):
     activation = check_activation(activation)
-    b = check_bias(bias, shape.out_channels)
-    rtype = result_dtype(x, f, b)
-    win = shape.win
-    y, target = _dispatch.destination(
-        out, join_shape(win.batch, win.out_h, win.out_w, shape.out_channels, fmt), rtype, (x, f, b)
-    )
-    if y.size == 0:
-        return y
-    work = compute_dtype(rtype)
-    return _dispatch.run_conv(
-        _dispatch.kernel_input(x, work), _dispatch.dense(f, work), _dispatch.dense(b, work),
-        y, target, win, shape.groups, activation, algorithm, fmt,
-    )
+    check_bias(b, shape.out_channels)
+    # The same memory read as a grouped HWIO filter [kh, kw, 1, C * multiplier].
+    hwio = (f.shape[0], f.shape[1], 1, shape.out_channels)
+    return ConvPlan(shape, fmt, result_dtype(x, f, b), activation, "direct", hwio)

@@ -1,10 +1,10 @@
-"""max_pool2d and avg_pool2d: validate, allocate, one call into the C kernels."""
+"""max_pool2d and avg_pool2d: validate (once per signature), allocate, one C call."""
 
 from __future__ import annotations
 
-from . import _dispatch
-from ._arrays import compute_dtype, float_array
-from ._geometry import join_shape, normalize_data_format, pool_window
+from ._arrays import float_array
+from ._geometry import normalize_data_format, pool_window
+from ._plans import PoolPlan, arg_key, cached
 
 
 def max_pool2d(input, ksize, strides, padding="VALID", data_format="NHWC", *, out=None):
@@ -27,13 +27,13 @@ def avg_pool2d(input, ksize, strides, padding="VALID", data_format="NHWC", *, ou
 
 def _pool(kind, input, ksize, strides, padding, data_format, out):
     x = float_array(input, "input")
+    key = (kind, x.shape, x.dtype, arg_key(ksize), arg_key(strides), arg_key(padding),
+           arg_key(data_format))
+    plan = cached(key, lambda: _plan_pool(kind, x, ksize, strides, padding, data_format))
+    return plan(x, out)
+
+
+def _plan_pool(kind, x, ksize, strides, padding, data_format):
     fmt = normalize_data_format(data_format)
     win = pool_window(x.shape, ksize, strides, padding, fmt)
-    y, target = _dispatch.destination(
-        out, join_shape(win.batch, win.out_h, win.out_w, win.channels, fmt), x.dtype, (x,)
-    )
-    if y.size == 0:
-        return y
-    return _dispatch.run_pool(
-        kind, _dispatch.kernel_input(x, compute_dtype(x.dtype)), y, target, win, fmt
-    )
+    return PoolPlan(kind, win, fmt, x.dtype)

@@ -16,7 +16,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._arrays import check_activation, check_bias, check_out, float_array, result_dtype
+from ._arrays import (
+    check_activation, check_algorithm, check_bias, check_out, float_array, result_dtype,
+)
 from ._geometry import (
     conv_shape,
     depthwise_shape,
@@ -27,8 +29,6 @@ from ._geometry import (
 )
 
 __all__ = ["avg_pool2d", "conv2d", "depthwise_conv2d", "max_pool2d"]
-
-ALGORITHMS = ("auto", "direct", "im2col", "winograd")
 
 _ACTIVATIONS = {
     None: lambda v: v,
@@ -48,8 +48,7 @@ def conv2d(input, filters, strides=1, padding="VALID", data_format="NHWC", dilat
     f = float_array(filters, "filters")
     fmt = normalize_data_format(data_format)
     shape = conv_shape(x.shape, f.shape, strides, padding, fmt, dilations)
-    if algorithm not in ALGORITHMS:
-        raise ValueError(f"algorithm must be one of {ALGORITHMS}, got {algorithm!r}")
+    check_algorithm(algorithm, shape)
     return _convolve(x, f, shape, fmt, bias, activation, out)
 
 

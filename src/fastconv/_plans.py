@@ -1,0 +1,119 @@
+"""Call plans: everything a call's argument signature determines, worked out once.
+
+Validation, geometry, dtypes and the C-side descriptor depend only on the arrays' shapes
+and dtypes and on the scalar arguments, so they are resolved once per signature and
+cached; a repeated call costs a dictionary lookup plus the one C call (the per-call
+overhead of a tiny convolution is a few microseconds, not tens).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import _core
+from ._arrays import check_out, compute_dtype
+from ._geometry import join_shape, nhwc_axes
+
+ACTIVATION_CODES = {None: 0, "relu": 1, "relu6": 2, "sigmoid": 3, "tanh": 4}
+ALGORITHM_CODES = {"auto": 0, "direct": 1, "im2col": 2, "winograd": 3}
+POOL_CODES = {"max": 0, "avg": 1}
+
+_CACHE: dict = {}
+_CACHE_LIMIT = 1024  # signatures; a program cycling through more just re-plans
+
+
+def arg_key(value):
+    """A hashable stand-in for a scalar argument: lists become tuples, and the type is kept,
+    so that True and 1 (which compare equal) never share a plan."""
+    if isinstance(value, (list, tuple)):
+        return tuple(arg_key(v) for v in value)
+    return (value.__class__, value)
+
+
+def cached(key, make):
+    """The plan for `key`, made by `make()` on first use (errors are raised, not cached)."""
+    try:
+        plan = _CACHE.get(key)
+    except TypeError:  # an unhashable argument (an array as strides, say): plan every time
+        return make()
+    if plan is None:
+        plan = make()
+        if len(_CACHE) >= _CACHE_LIMIT:
+            _CACHE.clear()
+        _CACHE[key] = plan
+    return plan
+
+
+def _destination(out, shape, result: np.dtype, work: np.dtype, sources):
+    """(result array, array the kernel writes): a temporary when `out` needs another dtype
+    than the kernels compute in, or overlaps an input."""
+    if out is None:
+        y = np.empty(shape, result)
+        return y, (y if work == result else np.empty(shape, work))
+    y = check_out(out, shape, result)
+    if work != result or any(s is not None and np.may_share_memory(y, s) for s in sources):
+        return y, np.empty(shape, work)
+    return y, y
+
+
+def _readable(a: np.ndarray, work: np.dtype) -> np.ndarray:
+    """`a` as the kernels can read it in place (any strides), copying only to cast or align."""
+    return a if a.dtype == work and a.flags.aligned else a.astype(work)
+
+
+def _dense(a, work: np.dtype):
+    return None if a is None else np.ascontiguousarray(a, dtype=work)
+
+
+class ConvPlan:
+    """conv2d / depthwise_conv2d for one signature."""
+
+    __slots__ = ("kernel", "out_shape", "result", "work", "axes", "hwio")
+
+    def __init__(self, shape, data_format, result, activation, algorithm, hwio):
+        win = shape.win
+        self.kernel = _core.ConvKernel(win, shape.groups, ACTIVATION_CODES[activation],
+                                       ALGORITHM_CODES[algorithm])
+        self.out_shape = join_shape(win.batch, win.out_h, win.out_w, shape.out_channels, data_format)
+        self.result = result
+        self.work = compute_dtype(result)
+        self.axes = None if data_format == "NHWC" else nhwc_axes(data_format)
+        self.hwio = hwio  # the filter as the kernels read it (depthwise: [kh, kw, 1, C*M])
+
+    def __call__(self, x, f, b, out):
+        y, target = _destination(out, self.out_shape, self.result, self.work, (x, f, b))
+        if y.size == 0:
+            return y
+        work, axes = self.work, self.axes
+        xk = _readable(x, work)
+        self.kernel.run(xk if axes is None else xk.transpose(axes),
+                        _dense(f, work).reshape(self.hwio), _dense(b, work),
+                        target if axes is None else target.transpose(axes))
+        if target is not y:
+            y[...] = target
+        return y
+
+
+class PoolPlan:
+    """max_pool2d / avg_pool2d for one signature."""
+
+    __slots__ = ("kernel", "out_shape", "result", "work", "axes")
+
+    def __init__(self, kind, win, data_format, result):
+        self.kernel = _core.PoolKernel(win, POOL_CODES[kind])
+        self.out_shape = join_shape(win.batch, win.out_h, win.out_w, win.channels, data_format)
+        self.result = result
+        self.work = compute_dtype(result)
+        self.axes = None if data_format == "NHWC" else nhwc_axes(data_format)
+
+    def __call__(self, x, out):
+        y, target = _destination(out, self.out_shape, self.result, self.work, (x,))
+        if y.size == 0:
+            return y
+        xk, axes = _readable(x, self.work), self.axes
+        self.kernel.run(xk if axes is None else xk.transpose(axes),
+                        target if axes is None else target.transpose(axes))
+        if target is not y:
+            y[...] = target
+        return y
+
