@@ -9,13 +9,20 @@
  * input in place, and the workspace is a few KiB of pointers per thread.
  *
  * K is cut into channel blocks so that one packed B panel, [taps x block][NR], fits the
- * FC_GEMM_PANEL_BYTES budget in L2.  W is packed once per call, laid out
+ * FC_GEMM_PANEL_BYTES budget in L2.  With few channels per group (an RGB stem, a 1-channel
+ * image) a tap holds too few values to amortize the micro-kernel's per-tap pointer loads,
+ * so the rows are instead packed into contiguous patches of K values first (im2col proper,
+ * MC rows at a time) and multiplied as one tap of K.  W is packed once per call, laid out
  * [group][channel block][panel][tap][block channels][NR], and shared by all images. */
 #include <string.h>
+
+/* Below this many channels per group, patches are packed (see above). */
+#define IM2COL_PACK_BELOW 16
 
 typedef struct {
     int64_t cg, og, taps, npanel, kcb, nblocks;   /* kcb: channels per full block */
     int mr, nr;
+    int packed;                                   /* rows packed into K-long patches */
 } FC_FN(im2col_dims);
 
 static FC_FN(im2col_dims) FC_FN(dims)(const fc_conv_desc *d, const fc_view *x,
@@ -32,6 +39,7 @@ static FC_FN(im2col_dims) FC_FN(dims)(const fc_conv_desc *d, const fc_view *x,
     if (most < 8) most = 8;
     s.nblocks = (s.cg + most - 1) / most;
     s.kcb = (s.cg + s.nblocks - 1) / s.nblocks;   /* equal blocks, the last one shorter */
+    s.packed = s.cg < IM2COL_PACK_BELOW && s.nblocks == 1 && s.taps > 1;
     return s;
 }
 
@@ -71,12 +79,63 @@ void FC_FN(im2col_pack_weights)(const fc_conv_desc *d, const fc_view *x, const f
     }
 }
 
-/* Bytes per thread: the indirection buffer of an mc-pixel block, then a zero row. */
+/* Bytes per thread: the indirection buffer of an mc-pixel block and a zero row; or, when
+ * packing, the patches' row pointers and the patches. */
 size_t FC_FN(im2col_workspace)(const fc_conv_desc *d, const fc_view *x, const fc_view *y,
                                int64_t mc) {
     const FC_FN(im2col_dims) s = FC_FN(dims)(d, x, y);
     const int64_t rows = (mc + s.mr - 1) / s.mr * s.mr;
+    if (s.packed)
+        return sizeof(FC_T *) * (size_t)rows + sizeof(FC_T) * (size_t)(rows * s.taps * s.cg);
     return sizeof(FC_T *) * (size_t)(rows * s.taps) + sizeof(FC_T) * (size_t)s.cg;
+}
+
+/* Rows [m0, m1) (rounded up to whole panels, zero past m1) of the patch matrix of group g,
+ * each a contiguous patch of K = taps x cg values, and a one-tap indirection buffer to
+ * them.  A kernel row that lies inside the image with dilation 1 is one contiguous run of
+ * k_w x cg input values when the channels are dense. */
+static void FC_FN(pack_patches)(const fc_conv_desc *d, const fc_view *x, const fc_view *y,
+                                const FC_FN(im2col_dims) *s, int64_t g, int64_t m0,
+                                int64_t m1, FC_T *patches, const FC_T **rows_out) {
+    const fc_window *win = &d->win;
+    const int64_t k = s->taps * s->cg, run = win->k_w * s->cg;
+    const int64_t rows = (m1 - m0 + s->mr - 1) / s->mr * s->mr;
+    const int contiguous_runs = win->dil_w == 1 && x->sw == s->cg;
+    int64_t n = m0 / (y->h * y->w), oy = m0 % (y->h * y->w) / y->w, ox = m0 % y->w;
+    for (int64_t r = 0; r < rows; r++) {
+        FC_T *dst = patches + r * k;
+        rows_out[r] = dst;
+        if (m0 + r >= m1) {
+            for (int64_t i = 0; i < k; i++) dst[i] = 0;
+            continue;
+        }
+        const FC_T *xn = (const FC_T *)x->data + n * x->sn + g * s->cg;
+        const int64_t ix0 = ox * win->stride_w - win->pad_left;
+        const int inside_w = ix0 >= 0 && ix0 + (win->k_w - 1) * win->dil_w < x->w;
+        for (int64_t ky = 0; ky < win->k_h; ky++, dst += run) {
+            const int64_t iy = oy * win->stride_h - win->pad_top + ky * win->dil_h;
+            if (iy < 0 || iy >= x->h) {
+                for (int64_t i = 0; i < run; i++) dst[i] = 0;
+            } else if (inside_w && contiguous_runs) {
+                const FC_T *src = xn + iy * x->sh + ix0 * x->sw;
+                for (int64_t i = 0; i < run; i++) dst[i] = src[i];
+            } else {
+                for (int64_t kx = 0; kx < win->k_w; kx++) {
+                    const int64_t ix = ix0 + kx * win->dil_w;
+                    const FC_T *src = xn + iy * x->sh + ix * x->sw;
+                    const int in = ix >= 0 && ix < x->w;
+                    for (int64_t c = 0; c < s->cg; c++) dst[kx * s->cg + c] = in ? src[c] : 0;
+                }
+            }
+        }
+        if (++ox == y->w) {
+            ox = 0;
+            if (++oy == y->h) {
+                oy = 0;
+                n++;
+            }
+        }
+    }
 }
 
 /* For rows [m0, m1) rounded up to whole panels: ind[panel][tap][MR] -> the channels of
@@ -127,6 +186,16 @@ void FC_FN(im2col_conv_block)(const fc_conv_desc *d, const fc_view *x, const fc_
     FC_T *zero = (FC_T *)(ind + rows * s.taps);
     const int64_t j0 = p0 * s.nr, cols = (p1 * s.nr < s.og ? p1 * s.nr : s.og) - j0;
 
+    if (s.packed) {   /* one channel block: K = taps x cg, laid out as the B panels are */
+        const FC_T **rows_out = ind;
+        FC_T *patches = (FC_T *)(rows_out + rows);
+        FC_FN(pack_patches)(d, x, y, &s, g, m0, m1, patches, rows_out);
+        FC_FN(gemm_macro)(uk, m1 - m0, cols, 1, s.taps * s.cg, rows_out, 0,
+                          wpack + FC_FN(panel_offset)(&s, g, 0, p0), s.taps * s.cg * s.nr,
+                          yd + m0 * y->c + g * s.og + j0, y->c, 0, 1,
+                          bias ? bias + g * s.og + j0 : NULL, d->activation);
+        return;
+    }
     memset(zero, 0, sizeof(FC_T) * (size_t)s.cg);
     FC_FN(build_indirection)(d, x, y, &s, g, m0, m1, zero, ind);
     for (int64_t cb = 0; cb < s.nblocks; cb++) {
@@ -137,3 +206,5 @@ void FC_FN(im2col_conv_block)(const fc_conv_desc *d, const fc_view *x, const fc_
                           bias ? bias + g * s.og + j0 : NULL, d->activation);
     }
 }
+
+#undef IM2COL_PACK_BELOW
