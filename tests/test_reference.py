@@ -387,3 +387,52 @@ def test_conv2d_property_large_against_reference(n, h, w, c_in, c_out, kernel, s
     got = fastconv.conv2d(x, f, stride, padding, fmt, bias=b, algorithm=algorithm)
     want = reference.conv2d(x, f, stride, padding, fmt, bias=b)
     assert_close(got, want, kernel[0] * kernel[1] * c_in + 1, np.float32)
+
+
+# ---------------------------------------------------------------- repeated signatures
+
+def test_interleaved_calls_that_differ_in_one_argument(rng):
+    """Calls with the same shapes whose arguments differ in one place each (a value, its
+    type, its case, a bias or activation, the layout), interleaved and repeated: each gets
+    its own answer, and an invalid variant stays an error after the valid one ran."""
+    x = randn(rng, (2, 6, 6, 6))
+    f = randn(rng, (3, 3, 6, 6))
+    b = randn(rng, 6)
+    variants = [
+        dict(strides=(1, 2)), dict(strides=(2, 1)), dict(strides=[2, 1]), dict(strides=2),
+        dict(padding="SAME"), dict(padding="same"), dict(padding="VALID"),
+        dict(padding=((1, 0), (0, 1))), dict(padding=((0, 1), (1, 0))),
+        dict(dilations=2), dict(dilations=(1, 2)), dict(data_format="NCHW"),
+        dict(bias=b), dict(bias=b, activation="relu"), dict(activation="tanh"),
+        dict(bias=b.astype(np.float64)), dict(filters=f[:, :, :3]), dict(filters=f.astype(np.float16)),
+        dict(algorithm="direct"), dict(algorithm="im2col"),
+    ]
+
+    def call(mod, v):
+        kw = dict(strides=1, padding="SAME", data_format="NHWC", dilations=1)
+        kw.update({k: v[k] for k in kw if k in v})
+        extra = {k: v[k] for k in ("bias", "activation") if k in v}
+        if mod is fastconv and "algorithm" in v:
+            extra["algorithm"] = v["algorithm"]
+        return mod.conv2d(x, v.get("filters", f), kw["strides"], kw["padding"],
+                          kw["data_format"], kw["dilations"], **extra)
+
+    for _ in range(2):
+        for v in variants:
+            got, want = call(fastconv, v), call(reference, v)
+            assert got.shape == want.shape and got.dtype == want.dtype, v
+            assert_close(got, want, 3 * 3 * 6 + 1, want.dtype, err_msg=str(v))
+        for bad in (dict(strides=True), dict(strides=(True, 1)), dict(padding=((True, 0), (0, 0)))):
+            with pytest.raises((TypeError, ValueError)):
+                call(fastconv, bad)
+        for v in (dict(strides=1), dict(strides=(1, 1))):
+            assert_close(call(fastconv, v), call(reference, v), 55, np.float32)
+
+    pools = [(fastconv.max_pool2d, reference.max_pool2d), (fastconv.avg_pool2d, reference.avg_pool2d)]
+    for _ in range(2):
+        for fast, ref in pools:
+            for args in [(2, 2, "SAME"), (2, 2, "VALID"), (2, 1, "SAME"), ((2, 3), 1, "SAME"),
+                         (3, 2, "SAME", "NCHW"), (2, 2, ((1, 0), (0, 1)))]:
+                assert_close(fast(x, *args), ref(x, *args), 9, np.float32, err_msg=str(args))
+        with pytest.raises(TypeError):
+            fastconv.max_pool2d(x, True, 2)
