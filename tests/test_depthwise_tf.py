@@ -182,3 +182,31 @@ def test_depthwise_property_matches_tf(a):
     ).numpy()
     assert got.dtype == np.dtype(a["dtype"])
     assert_close(got, want, a["kh"] * a["kw"] + 1, a["dtype"])
+
+
+# Channel counts around SIMD widths (8/16 float32 lanes, 4/8 float64 lanes, unrolled twice or
+# four times) so that vector bodies and scalar tails are both exercised.
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("channels", [3, 4, 5, 7, 8, 9, 15, 16, 17, 31, 32, 33, 63, 64, 65, 129])
+@pytest.mark.parametrize(
+    "multiplier, kernel, stride, dilation, padding",
+    [(1, (3, 3), 1, (1, 1), "SAME"), (2, (5, 5), 2, (1, 1), "VALID"),
+     (3, (3, 3), 1, (2, 2), ((1, 2), (2, 1))), (1, (7, 7), 2, (1, 1), "SAME"),
+     (1, (3, 5), 1, (1, 1), "VALID")],
+    ids=["3x3", "5x5s2m2", "3x3d2m3", "7x7s2", "3x5"],
+)
+def test_depthwise_channel_tails(channels, multiplier, kernel, stride, dilation, padding, dtype,
+                                 rng):
+    x = make_input(rng, 2, 9, 10, channels, dtype)
+    f = rng.standard_normal(kernel + (channels, multiplier)).astype(dtype)
+    b = rng.standard_normal(channels * multiplier).astype(dtype)
+    want = tf.nn.bias_add(tf_depthwise(x, f, (stride, stride), padding, dilation), b).numpy()
+    got = fastconv.depthwise_conv2d(x, f, stride, padding, "NHWC", dilation, bias=b)
+    assert_close(got, want, kernel[0] * kernel[1] + 1, dtype)
+    # a strided (non-contiguous) input and the NCHW layout go through the same kernels
+    got = fastconv.depthwise_conv2d(np.repeat(x, 2, axis=2)[:, :, ::2], f, stride, padding,
+                                    "NHWC", dilation, bias=b, activation="relu6")
+    assert_close(got, np.clip(want, 0, 6), kernel[0] * kernel[1] + 1, dtype)
+    xc = np.ascontiguousarray(x.transpose(0, 3, 1, 2))
+    got = fastconv.depthwise_conv2d(xc, f, stride, padding, "NCHW", dilation, bias=b)
+    assert_close(got, want.transpose(0, 3, 1, 2), kernel[0] * kernel[1] + 1, dtype)

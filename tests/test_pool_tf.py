@@ -159,3 +159,21 @@ def test_pool_property_matches_tf(a):
     want = tf_pool(a["kind"], x, a["ksize"], a["strides"], a["padding"], a["data_format"])
     assert got.dtype == np.dtype(a["dtype"])
     assert_close(got, want, reduction(a["kind"], a["ksize"]), a["dtype"])
+
+
+# Channel counts around SIMD widths, so vector bodies and scalar tails are both exercised.
+@pytest.mark.parametrize("kind", ["max", "avg"])
+@pytest.mark.parametrize("channels", [3, 7, 8, 9, 15, 16, 17, 31, 32, 33, 63, 64, 65, 129])
+@pytest.mark.parametrize("ksize, strides, padding", [(3, 2, "SAME"), ((2, 3), 1, "VALID"),
+                                                     (5, 3, "SAME")])
+def test_pool_channel_tails(kind, channels, ksize, strides, padding, rng):
+    x = make_input(rng, 2, 11, 10, channels, np.float32)
+    want = PEER[kind](x, ksize, strides, padding).numpy()
+    k = np.broadcast_to(ksize, (2,))
+    red = reduction(kind, (int(k[0]), int(k[1])))
+    assert_close(FAST[kind](x, ksize, strides, padding), want, red, np.float32)
+    xs = np.repeat(x, 2, axis=3)[..., ::2]  # channels strided
+    assert_close(FAST[kind](xs, ksize, strides, padding), want, red, np.float32)
+    xc = np.ascontiguousarray(x.transpose(0, 3, 1, 2))
+    assert_close(FAST[kind](xc, ksize, strides, padding, "NCHW"), want.transpose(0, 3, 1, 2),
+                 red, np.float32)
