@@ -126,11 +126,10 @@ def test_nonpositive_ksize(m, bad):
          "bool", "none-in-pair"],
 )
 def test_malformed_window_arguments(m, name, bad, exc):
-    key = {"strides": "strides", "dilations": "dilations", "ksize": "ksize"}[name]
-    targets = ["conv2d", "depthwise_conv2d"] if name == "dilations" else (
-        ["max_pool2d", "avg_pool2d"] if name == "ksize" else list(calls(m)))
+    targets = {"dilations": ["conv2d", "depthwise_conv2d"],
+               "ksize": ["max_pool2d", "avg_pool2d"]}.get(name, list(calls(m)))
     for fn in targets:
-        raises(exc, key, calls(m, **{name: bad})[fn])
+        raises(exc, name, calls(m, **{name: bad})[fn])
 
 
 @MODULES
@@ -146,22 +145,15 @@ def test_malformed_four_value_strides(m, bad):
 
 
 @MODULES
-@pytest.mark.parametrize("name", ["strides", "ksize"])
-def test_four_value_form_follows_data_format(m, name):
-    """[1, 2, 2, 1] is NHWC order; for NCHW its 2 sits in the H place and 1 in the W place
-    is fine, but [1, 2, 2, 1] puts 2 in NCHW's channel place: rejected, naming the argument."""
+def test_four_value_form_follows_data_format(m):
+    """4-value strides/ksize are read in data_format order: for NCHW, TF's NHWC-style
+    [1, 2, 2, 1] puts a 2 in the channel place and is rejected, naming the argument."""
     x = np.ones((1, 4, 6, 6), np.float32)
-    target = "max_pool2d" if name == "ksize" else "conv2d"
-    kw = {name: [1, 2, 2, 1], "data_format": "NCHW"}
-    if name == "strides":
-        kw["padding"] = "SAME"
-    call = calls(m, x, **kw)[target]
-    if target == "conv2d":
-        call = lambda: m.conv2d(x, np.ones((3, 3, 4, 2), np.float32), [1, 2, 2, 1], "SAME", "NCHW")
-    raises(ValueError, name, call)
-    ok = {"strides": lambda: m.conv2d(x, np.ones((3, 3, 4, 2), np.float32), [1, 1, 2, 2], "SAME", "NCHW"),
-          "ksize": lambda: m.max_pool2d(x, [1, 1, 2, 2], 1, "SAME", "NCHW")}[name]
-    assert ok().shape[:2] == (1, 2 if name == "strides" else 4)
+    w = np.ones((3, 3, 4, 2), np.float32)
+    raises(ValueError, "strides", lambda: m.conv2d(x, w, [1, 2, 2, 1], "SAME", "NCHW"))
+    raises(ValueError, "ksize", lambda: m.max_pool2d(x, [1, 2, 2, 1], 1, "SAME", "NCHW"))
+    assert m.conv2d(x, w, [1, 1, 2, 3], "SAME", "NCHW").shape == (1, 2, 3, 2)
+    assert m.max_pool2d(x, [1, 1, 2, 2], [1, 1, 3, 2], "VALID", "NCHW").shape == (1, 4, 2, 3)
 
 
 @MODULES
@@ -302,44 +294,49 @@ def test_python_int_lists_are_rejected(m):
 
 # ------------------------------------------------------------ out=
 
-def _out_cases():
-    good = (1, 6, 6, 2)
-    return {
-        "shape": (np.empty((1, 6, 6, 3), np.float32), ValueError),
-        "rank": (np.empty((6, 6, 2), np.float32), ValueError),
-        "nchw-shape": (np.empty((1, 2, 6, 6), np.float32), ValueError),
-        "dtype64": (np.empty(good, np.float64), ValueError),
-        "dtype16": (np.empty(good, np.float16), ValueError),
-        "fortran": (np.empty(good, np.float32, order="F"), ValueError),
-        "strided": (np.empty((1, 6, 6, 4), np.float32)[..., ::2], ValueError),
-        "reversed": (np.empty(good, np.float32)[:, ::-1], ValueError),
-        "readonly": (np.empty(good, np.float32), ValueError),
-        "list": (np.empty(good, np.float32).tolist(), TypeError),
-    }
+OUT_CASES = ["shape", "rank", "nchw-shape", "dtype64", "dtype16", "fortran", "strided",
+             "reversed", "readonly", "list"]
+
+
+def bad_out(case, good):
+    """An `out` for a result of shape `good` (float32, NHWC) that is wrong in one way."""
+    n, h, w, c = good
+    if case == "shape":
+        return np.empty((n, h, w, c + 1), np.float32)
+    if case == "rank":
+        return np.empty((h, w, c), np.float32)
+    if case == "nchw-shape":
+        return np.empty((n, c, h, w), np.float32)
+    if case in ("dtype64", "dtype16"):
+        return np.empty(good, np.float64 if case == "dtype64" else np.float16)
+    if case == "fortran":
+        return np.empty(good, np.float32, order="F")
+    if case == "strided":
+        return np.empty((n, h, w, 2 * c), np.float32)[..., ::2]
+    if case == "reversed":
+        return np.empty(good, np.float32)[:, ::-1]
+    if case == "readonly":
+        out = np.empty(good, np.float32)
+        out.flags.writeable = False
+        return out
+    return np.empty(good, np.float32).tolist()
 
 
 @MODULES
-@pytest.mark.parametrize("case", list(_out_cases()))
+@pytest.mark.parametrize("case", OUT_CASES)
 def test_bad_out(m, case):
-    out, exc = _out_cases()[case]
-    if case == "readonly":
-        out.flags.writeable = False
+    """out= must be a C-contiguous, writeable ndarray of the result's shape and dtype: a
+    ValueError naming out (TypeError for a non-array), and the rejected array is untouched."""
+    exc = TypeError if case == "list" else ValueError
+    out = bad_out(case, (1, 6, 6, 2))
     before = None if isinstance(out, list) else out.copy()
     raises(exc, "out", lambda: m.conv2d(X, W, 1, "SAME", out=out))
-    if before is not None:  # a rejected out is left alone
+    raises(exc, "out", lambda: m.depthwise_conv2d(X, DW[..., :1], 1, "SAME",
+                                                  out=bad_out(case, (1, 6, 6, 4))))
+    if before is not None:
         np.testing.assert_array_equal(out, before)
-    pool_out = _out_cases()[case][0]
-    if isinstance(pool_out, np.ndarray):
-        pool_out = np.empty(pool_out.shape[:-1] + (4,), pool_out.dtype,
-                            order="F" if case == "fortran" else "C")
-        if case in ("shape", "rank", "nchw-shape"):
-            pool_out = np.empty(pool_out.shape[:-1] + (5,), np.float32)
-        if case in ("strided", "reversed"):
-            pool_out = np.empty((1, 6, 6, 8), np.float32)[..., ::2]
-        if case == "readonly":
-            pool_out.flags.writeable = False
-    raises(exc, "out", lambda: m.max_pool2d(X, 2, 1, "SAME", out=pool_out))
-    raises(exc, "out", lambda: m.avg_pool2d(X, 2, 1, "SAME", out=pool_out))
+    for pool in (m.max_pool2d, m.avg_pool2d):
+        raises(exc, "out", lambda: pool(X, 2, 1, "SAME", out=bad_out(case, (1, 6, 6, 4))))
 
 
 # ------------------------------------------------------------ huge but valid numbers
