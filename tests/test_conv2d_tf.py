@@ -10,6 +10,7 @@ from hypothesis import assume, given
 from hypothesis import strategies as st
 
 import fastconv
+from fastconv import reference
 from _cases import covering, eff, fit_size, tf_padding
 from tolerance import assert_close
 
@@ -317,8 +318,6 @@ def test_conv2d_property_matches_tf(a):
 def test_tf_conv2d_single_column_failure(shape, kernel, strides, padding, algorithm, rng):
     """TF 2.21 returns zeros for images 2.. here (see tf_conv2d_is_wrong); fastconv is
     checked against the reference instead, and against TF image by image (batch 1 is fine)."""
-    from fastconv import reference
-
     x = rng.standard_normal(shape).astype(np.float32)
     f = rng.standard_normal(kernel + (1, 3)).astype(np.float32)
     got = fastconv.conv2d(x, f, strides, padding, algorithm=algorithm)
