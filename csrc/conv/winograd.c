@@ -13,39 +13,30 @@
                                                   const fc_view *, const T *, const T *,    \
                                                   int64_t, int64_t, void *);
 
-/* One forwarding function: call NAME's variant for the active ISA with ARGS. */
-#define WG_FORWARD(SFX, NAME, ARGS)                                                         \
-    switch (fc_get_isa()) {                                                                 \
-    case FC_ISA_AVX512: return FC_CAT(FC_CAT(NAME, SFX), avx512) ARGS;                      \
-    case FC_ISA_AVX2: return FC_CAT(FC_CAT(NAME, SFX), avx2) ARGS;                          \
-    case FC_ISA_SCALAR: break;                                                              \
-    }                                                                                       \
-    return FC_CAT(FC_CAT(NAME, SFX), scalar) ARGS;
-
 #define WG_DISPATCH(T, SFX)                                                                 \
     WG_ISA_DECL(T, SFX, avx512)                                                             \
     WG_ISA_DECL(T, SFX, avx2)                                                               \
     WG_ISA_DECL(T, SFX, scalar)                                                             \
     int64_t FC_CAT(winograd_tiles, SFX)(const fc_view *x, const fc_view *y) {               \
-        WG_FORWARD(SFX, winograd_tiles, (x, y))                                             \
+        FC_ISA_FORWARD(SFX, winograd_tiles, (x, y))                                             \
     }                                                                                       \
     int64_t FC_CAT(winograd_block_tiles, SFX)(void) {                                       \
-        WG_FORWARD(SFX, winograd_block_tiles, ())                                           \
+        FC_ISA_FORWARD(SFX, winograd_block_tiles, ())                                           \
     }                                                                                       \
     size_t FC_CAT(winograd_packed_weights_size, SFX)(const fc_view *x, const fc_view *y) {  \
-        WG_FORWARD(SFX, winograd_packed_weights_size, (x, y))                               \
+        FC_ISA_FORWARD(SFX, winograd_packed_weights_size, (x, y))                               \
     }                                                                                       \
     void FC_CAT(winograd_pack_weights, SFX)(const fc_view *x, const fc_view *y, const T *w, \
                                             int64_t c0, int64_t c1, T *upack) {             \
-        WG_FORWARD(SFX, winograd_pack_weights, (x, y, w, c0, c1, upack))                    \
+        FC_ISA_FORWARD(SFX, winograd_pack_weights, (x, y, w, c0, c1, upack))                    \
     }                                                                                       \
     size_t FC_CAT(winograd_workspace, SFX)(const fc_view *x, const fc_view *y) {            \
-        WG_FORWARD(SFX, winograd_workspace, (x, y))                                         \
+        FC_ISA_FORWARD(SFX, winograd_workspace, (x, y))                                         \
     }                                                                                       \
     void FC_CAT(winograd_block, SFX)(const fc_conv_desc *d, const fc_view *x,               \
                                      const fc_view *y, const T *upack, const T *bias,       \
                                      int64_t t0, int64_t t1, void *ws) {                    \
-        WG_FORWARD(SFX, winograd_block, (d, x, y, upack, bias, t0, t1, ws))                 \
+        FC_ISA_FORWARD(SFX, winograd_block, (d, x, y, upack, bias, t0, t1, ws))                 \
     }
 
 WG_DISPATCH(float, f32)

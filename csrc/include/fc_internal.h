@@ -30,6 +30,16 @@ int fc_threads_for(double work_flops);
 FC_DECLARE_UKERNEL_TYPE(float, f32)
 FC_DECLARE_UKERNEL_TYPE(double, f64)
 
+/* The body of an entry point that forwards to the active ISA's instantiation of NAME
+ * (NAME_SFX_avx512, _avx2, _scalar: one template compiled per ISA file). */
+#define FC_ISA_FORWARD(SFX, NAME, ARGS)                                                     \
+    switch (fc_get_isa()) {                                                                 \
+    case FC_ISA_AVX512: return FC_CAT(FC_CAT(NAME, SFX), avx512) ARGS;                      \
+    case FC_ISA_AVX2: return FC_CAT(FC_CAT(NAME, SFX), avx2) ARGS;                          \
+    case FC_ISA_SCALAR: break;                                                              \
+    }                                                                                       \
+    return FC_CAT(FC_CAT(NAME, SFX), scalar) ARGS;
+
 /* The micro-kernels of the ISA chosen at run time (runtime/cpu.c, gemm/kernels.c). */
 const fc_ukernel_f32 *fc_ukernel_for_f32(fc_isa isa);
 const fc_ukernel_f64 *fc_ukernel_for_f64(fc_isa isa);
@@ -75,6 +85,9 @@ const fc_ukernel_f64 *fc_ukernel_for_f64(fc_isa isa);
     void FC_CAT(winograd_block, SFX)(const fc_conv_desc *d, const fc_view *x,               \
                                      const fc_view *y, const T *upack, const T *bias,       \
                                      int64_t t0, int64_t t1, void *ws);                     \
+    void FC_CAT(depthwise_rows, SFX)(const fc_conv_desc *d, const fc_view *x, const T *w,   \
+                                     const T *bias, const fc_view *y, int64_t n,            \
+                                     int64_t oy0, int64_t oy1, T *acc);                     \
     void FC_CAT(maxpool_rows, SFX)(const fc_window *win, const fc_view *x,                  \
                                    const fc_view *y, int64_t n, int64_t oy0, int64_t oy1,   \
                                    T *acc);                                                 \

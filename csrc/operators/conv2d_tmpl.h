@@ -5,31 +5,6 @@
  * results are bit-identical for any count. */
 
 
-static fc_status FC_FN(direct_run)(const fc_conv_desc *d, const fc_view *x, const FC_T *w,
-                                   const FC_T *bias, const fc_view *y, int threads) {
-    const int64_t tasks = y->n * y->h;
-    int failed = 0;
-    if (threads == 1) {   /* small problems: no parallel region, no allocation */
-        FC_T *acc = fc_scratch(FC_SCRATCH_TASK, sizeof(FC_T) * (size_t)y->c);
-        if (!acc) return FC_ERR_NOMEM;
-        for (int64_t n = 0; n < y->n; n++) FC_FN(direct_conv_rows)(d, x, w, bias, y, n, 0, y->h, acc);
-        return FC_OK;
-    }
-#pragma omp parallel num_threads(threads)
-    {
-        FC_T *acc = malloc(sizeof(FC_T) * (size_t)y->c);
-        if (!acc) {
-#pragma omp atomic write
-            failed = 1;
-        }
-#pragma omp for schedule(static)
-        for (int64_t t = 0; t < tasks; t++)
-            if (acc) FC_FN(direct_conv_rows)(d, x, w, bias, y, t / y->h, t % y->h, t % y->h + 1, acc);
-        free(acc);
-    }
-    return failed ? FC_ERR_NOMEM : FC_OK;
-}
-
 /* Copy one view into another of the same shape (to and from dense NHWC workspaces). */
 static void FC_FN(copy_view)(const fc_view *src, const fc_view *dst, int threads) {
     const int64_t rows = src->n * src->h;
@@ -56,6 +31,42 @@ static fc_view FC_FN(channels_contiguous)(const fc_view *x, int threads) {
     const fc_view dense = FC_FN(dense_like)(x, xd);
     if (xd) FC_FN(copy_view)(x, &dense, threads);
     return dense;
+}
+
+/* The direct kernels, over output rows.  Depthwise-shaped problems (one input channel per
+ * group) run the depthwise kernel, which wants contiguous channels. */
+static fc_status FC_FN(direct_run)(const fc_conv_desc *d, const fc_view *x_in, const FC_T *w,
+                                   const FC_T *bias, const fc_view *y, int threads) {
+    const int depthwise = d->groups == x_in->c;
+    const fc_view x = depthwise ? FC_FN(channels_contiguous)(x_in, threads) : *x_in;
+    const int64_t tasks = y->n * y->h;
+    int failed = !x.data;
+    if (!failed && threads == 1) {   /* small problems: no parallel region, no allocation */
+        FC_T *acc = fc_scratch(FC_SCRATCH_TASK, sizeof(FC_T) * (size_t)y->c);
+        if (!acc) failed = 1;
+        for (int64_t n = 0; acc && n < y->n; n++) {
+            if (depthwise) FC_FN(depthwise_rows)(d, &x, w, bias, y, n, 0, y->h, acc);
+            else FC_FN(direct_conv_rows)(d, &x, w, bias, y, n, 0, y->h, acc);
+        }
+    } else if (!failed) {
+#pragma omp parallel num_threads(threads)
+        {
+            FC_T *acc = fc_scratch(FC_SCRATCH_TASK, sizeof(FC_T) * (size_t)y->c);
+            if (!acc) {
+#pragma omp atomic write
+                failed = 1;
+            }
+#pragma omp for schedule(static)
+            for (int64_t t = 0; t < tasks; t++) {
+                const int64_t n = t / y->h, oy = t % y->h;
+                if (!acc) continue;
+                if (depthwise) FC_FN(depthwise_rows)(d, &x, w, bias, y, n, oy, oy + 1, acc);
+                else FC_FN(direct_conv_rows)(d, &x, w, bias, y, n, oy, oy + 1, acc);
+            }
+        }
+    }
+    fc_scratch_release(FC_SCRATCH_INPUT);
+    return failed ? FC_ERR_NOMEM : FC_OK;
 }
 
 static fc_status FC_FN(winograd_run)(const fc_conv_desc *d, const fc_view *x_in, const FC_T *w,

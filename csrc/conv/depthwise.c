@@ -1,0 +1,16 @@
+/* Depthwise convolution: the entry point, forwarding to the active ISA's instantiation. */
+#include "fc_internal.h"
+
+#define DW_DISPATCH(T, SFX)                                                                 \
+    void FC_CAT(FC_CAT(depthwise_rows, SFX), avx512)(DW_PARAMS(T));                         \
+    void FC_CAT(FC_CAT(depthwise_rows, SFX), avx2)(DW_PARAMS(T));                           \
+    void FC_CAT(FC_CAT(depthwise_rows, SFX), scalar)(DW_PARAMS(T));                         \
+    void FC_CAT(depthwise_rows, SFX)(DW_PARAMS(T)) {                                        \
+        FC_ISA_FORWARD(SFX, depthwise_rows, (d, x, w, bias, y, n, oy0, oy1, acc))           \
+    }
+#define DW_PARAMS(T)                                                                        \
+    const fc_conv_desc *d, const fc_view *x, const T *w, const T *bias, const fc_view *y,   \
+        int64_t n, int64_t oy0, int64_t oy1, T *acc
+
+DW_DISPATCH(float, f32)
+DW_DISPATCH(double, f64)

@@ -1,0 +1,8 @@
+/* Depthwise convolution for the avx512 ISA: the channel loops vectorize at this ISA's width
+ * (per-file flags in csrc/CMakeLists.txt); called only when the CPU has it. */
+#include "fc_internal.h"
+
+#define DW_ISA avx512
+#define DW_VBYTES 64
+#define FC_TEMPLATE "depthwise_tmpl.h"
+#include "fc_instantiate.h"
