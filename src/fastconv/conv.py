@@ -5,8 +5,10 @@ Both compute cross-correlation, as every deep-learning framework does (no kernel
 
 from __future__ import annotations
 
+from . import gpu
 from ._arrays import (  # noqa: F401  (ALGORITHMS is part of this module's interface)
-    ALGORITHMS, check_activation, check_algorithm, check_bias, float_array, result_dtype,
+    ALGORITHMS, check_activation, check_algorithm, check_bias, float_array, is_cupy,
+    result_dtype,
 )
 from ._geometry import conv_shape, depthwise_shape, normalize_data_format
 from ._plans import ConvPlan, arg_key, cached
@@ -24,7 +26,11 @@ def conv2d(input, filters, strides=1, padding="VALID", data_format="NHWC", dilat
     algorithm: "auto", "direct", "im2col" (implicit im2col + GEMM) or "winograd"
     (F(2x2,3x3): 3x3, stride 1, dilation 1, one group); all agree within rounding.
     out: a C-contiguous array of the result's shape and dtype to write into.
+    A CuPy input runs on its GPU (fastconv.gpu) and gives a CuPy result.
     """
+    if is_cupy(input):
+        return gpu.conv2d(input, filters, strides, padding, data_format, dilations, bias=bias,
+                          activation=activation, algorithm=algorithm, out=out)
     x = float_array(input, "input")
     f = float_array(filters, "filters")
     b = None if bias is None else float_array(bias, "bias")
@@ -43,6 +49,9 @@ def depthwise_conv2d(input, filter, strides=1, padding="VALID", data_format="NHW
     filter: ``[kh, kw, in_channels, channel_multiplier]``; output channel
     ``c * channel_multiplier + m``. Unlike TF, any stride works together with dilation.
     """
+    if is_cupy(input):
+        return gpu.depthwise_conv2d(input, filter, strides, padding, data_format, dilations,
+                                    bias=bias, activation=activation, out=out)
     x = float_array(input, "input")
     f = float_array(filter, "filter")
     b = None if bias is None else float_array(bias, "bias")

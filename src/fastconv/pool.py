@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from ._arrays import float_array
+from . import gpu
+from ._arrays import float_array, is_cupy
 from ._geometry import normalize_data_format, pool_window
 from ._plans import PoolPlan, arg_key, cached
 
@@ -26,6 +27,8 @@ def avg_pool2d(input, ksize, strides, padding="VALID", data_format="NHWC", *, ou
 
 
 def _pool(kind, input, ksize, strides, padding, data_format, out):
+    if is_cupy(input):  # runs on its GPU (fastconv.gpu), a CuPy result
+        return gpu.pool2d(kind, input, ksize, strides, padding, data_format, out=out)
     x = float_array(input, "input")
     key = (kind, x.shape, x.dtype, arg_key(ksize), arg_key(strides), arg_key(padding),
            arg_key(data_format))
