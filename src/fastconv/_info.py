@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import platform
 
@@ -33,6 +34,34 @@ def cpu_flags() -> list[str]:
     return []
 
 
+def gpu_info() -> dict:
+    """Whether CuPy and a CUDA device are there for the GPU path (fastconv.gpu). CuPy is
+    imported only if it is installed, and any failure of its device query is reported, not
+    raised (no driver, no device, a CUDA mismatch...)."""
+    try:
+        installed = importlib.util.find_spec("cupy") is not None
+    except (ImportError, ValueError):
+        installed = False
+    if not installed:
+        return {"cupy": None, "devices": [], "error": "CuPy is not installed"}
+    try:
+        import cupy
+
+        version = cupy.__version__
+    except Exception as e:  # a broken install must not break `fastconv info`
+        return {"cupy": None, "devices": [], "error": f"import cupy failed: {e}"}
+    try:
+        devices = []
+        for i in range(cupy.cuda.runtime.getDeviceCount()):
+            props = cupy.cuda.runtime.getDeviceProperties(i)
+            name = props["name"]
+            name = name.decode() if isinstance(name, bytes) else str(name)
+            devices.append(f"{name} (compute capability {props['major']}.{props['minor']})")
+    except Exception as e:
+        return {"cupy": version, "devices": [], "error": f"{type(e).__name__}: {e}"}
+    return {"cupy": version, "devices": devices, "error": None if devices else "no CUDA device"}
+
+
 def info() -> dict:
     return {
         "version": __version__,
@@ -51,6 +80,7 @@ def info() -> dict:
             "depthwise_conv2d": "portable C direct (grouped convolution)",
             "max_pool2d / avg_pool2d": "portable C",
         },
+        "gpu": gpu_info(),
     }
 
 
@@ -70,4 +100,11 @@ def format_info(data: dict) -> str:
         "kernels:",
     ]
     lines += [f"  {op:<24} {desc}" for op, desc in data["kernels"].items()]
+    gpu = data["gpu"]
+    if gpu["devices"]:
+        lines.append(f"GPU:      CuPy {gpu['cupy']}: {'; '.join(gpu['devices'])}")
+    elif gpu["cupy"]:
+        lines.append(f"GPU:      CuPy {gpu['cupy']}, no usable CUDA device ({gpu['error']})")
+    else:
+        lines.append(f"GPU:      none ({gpu['error']}; pip install 'fastconv[gpu]' for CuPy)")
     return "\n".join(lines)
