@@ -124,10 +124,17 @@ void fc_scratch_release(fc_scratch_slot slot);   /* at the end of a call */
  * o * stride - pad + k * dil lies in [0, in_len): taps outside are padding. */
 static inline void fc_valid_taps(int64_t o, int64_t stride, int64_t pad, int64_t dil,
                                  int64_t k_len, int64_t in_len, int64_t *k0, int64_t *k1) {
-    int64_t start = o * stride - pad;
-    int64_t lo = start < 0 ? (-start + dil - 1) / dil : 0;
-    int64_t hi = in_len - start <= 0 ? 0 : (in_len - start + dil - 1) / dil;
+    const int64_t start = o * stride - pad;
+    int64_t lo, hi;
+    if (dil == 1) {   /* the common case, without the divisions (called once per pixel) */
+        lo = start < 0 ? -start : 0;
+        hi = in_len - start;
+    } else {
+        lo = start < 0 ? (-start + dil - 1) / dil : 0;
+        hi = in_len - start <= 0 ? 0 : (in_len - start + dil - 1) / dil;
+    }
     if (hi > k_len) hi = k_len;
+    if (hi < 0) hi = 0;
     if (lo > hi) lo = hi;
     *k0 = lo;
     *k1 = hi;
