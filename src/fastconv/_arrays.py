@@ -92,7 +92,7 @@ def check_bias(bias, out_channels: int, xp=np):
 
 def check_out(out, shape, dtype, xp=np):
     """Validate a caller's `out=` array: C-contiguous, writeable, right shape and dtype."""
-    if not isinstance(out, xp.ndarray):
+    if not isinstance(out, xp.ndarray) or (xp is np and is_cupy(out)):
         raise TypeError(f"out must be a {xp.__name__}.ndarray, got {_type_name(out)}")
     if tuple(out.shape) != tuple(shape):
         raise ValueError(f"out must have shape {tuple(shape)}, got {tuple(out.shape)}")
