@@ -51,6 +51,8 @@ DIRECT_MAX_REDUCTION = 16
 
 _BLOCK = 256
 _MAX_GRID = 1 << 22  # grid-stride loops beyond; keeps 32-bit indices within 2**31
+# Kernels index with int when every offset and count stays below this, else long long.
+INT32_LIMIT = 1 << 30
 
 
 def array_module(value):
@@ -184,7 +186,7 @@ def index_type(xs, win, *sizes):
         win.in_h + win.pad_top + win.pad_bottom + (win.k_h - 1) * win.dil_h + win.stride_h,
         win.in_w + win.pad_left + win.pad_right + (win.k_w - 1) * win.dil_w + win.stride_w,
     )
-    return "int32" if max(reach, *spans, *sizes) < (1 << 30) else "int64"
+    return "int32" if max(reach, *spans, *sizes) < INT32_LIMIT else "int64"
 
 
 def _effective_steps(win):
