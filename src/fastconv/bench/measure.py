@@ -15,6 +15,10 @@ from .timing import Policy, Timing, interleaved
 # Every layer of the suite takes it well under a second; past this much work it would not.
 REFERENCE_MAX_FLOP = 2e10
 
+# A median this many times the fastest round is flagged: the rounds disagree (a busy machine,
+# or an OpenMP pool losing scheduler ticks), so the figure is not to be trusted alone.
+UNSTABLE = 1.5
+
 
 @dataclass
 class LayerResult:
@@ -29,6 +33,10 @@ class LayerResult:
     def seconds(self, library: str) -> float | None:
         timing = self.timings.get(library)
         return None if timing is None else timing.median
+
+    def unstable(self, library: str) -> bool:
+        timing = self.timings.get(library)
+        return timing is not None and min(timing.seconds) < timing.median / UNSTABLE
 
     def speedup(self, peer: str, library: str = "fastconv") -> float | None:
         """How many times faster `library` ran than `peer` (> 1: faster), medians."""

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from .measure import LayerResult
+import textwrap
+
+from .measure import UNSTABLE, LayerResult
 from .report import PEER_TITLES, geomean_speedups
 from .libraries import PEERS
 
@@ -17,7 +19,9 @@ def have_matplotlib() -> bool:
     return True
 
 
-def plot_speedups(path, results: list[LayerResult], title: str) -> None:
+def plot_speedups(path, results: list[LayerResult], title: str, footnote: str = "") -> None:
+    """Bars per layer and peer, log scale; hatched where fastconv's or the peer's rounds
+    disagreed (measure.UNSTABLE), so a noisy figure does not pass for a measured one."""
     import matplotlib
 
     matplotlib.use("Agg")  # a file, never a window: works headless and over ssh
@@ -31,10 +35,15 @@ def plot_speedups(path, results: list[LayerResult], title: str) -> None:
     for i, peer in enumerate(peers):
         values = [r.speedup(peer) for r in results] + [means[peer]]
         xs = [k + (i - (len(peers) - 1) / 2) * width for k in range(len(names))]
+        shaky = [r.unstable("fastconv") or r.unstable(peer) for r in results] + [False]
         # A missing figure is left as a gap (height 0 on a log axis would be an error).
-        pts = [(x, v) for x, v in zip(xs, values) if v is not None]
-        ax.bar([x for x, _ in pts], [v for _, v in pts], width, label=f"fastconv {PEER_TITLES[peer]}",
-               color=COLORS[peer], edgecolor="black", linewidth=0.3)
+        pts = [(x, v, h) for x, v, h in zip(xs, values, shaky) if v is not None]
+        bars = ax.bar([x for x, _, _ in pts], [v for _, v, _ in pts], width,
+                      label=f"fastconv {PEER_TITLES[peer]}", color=COLORS[peer],
+                      edgecolor="black", linewidth=0.3)
+        for bar, (_, _, noisy) in zip(bars, pts):
+            if noisy:
+                bar.set_hatch("///")
     # Speedups span orders of magnitude (tiny layers: per-call overhead), hence the log axis;
     # the line at 1 separates "fastconv faster" (above) from "slower" (below).
     ax.set_yscale("log")
@@ -43,9 +52,15 @@ def plot_speedups(path, results: list[LayerResult], title: str) -> None:
     ax.set_xticks(range(len(names)), names, rotation=60, ha="right", fontsize=8)
     ax.set_xlim(-0.6, len(names) - 0.4)
     ax.set_ylabel("speedup of fastconv (peer time / fastconv time, log scale)")
-    ax.set_title(title, fontsize=9)
+    ax.set_title(title, fontsize=9, pad=24)
     ax.grid(axis="y", which="both", alpha=0.3)
-    ax.legend(fontsize=8)
-    fig.tight_layout()
+    # Above the axes, in one row: inside, it would hide the tallest bars.
+    ax.legend(fontsize=8, ncols=max(len(peers), 1), loc="lower center",
+              bbox_to_anchor=(0.5, 1.0), frameon=False)
+    footnote = footnote[:1].upper() + footnote[1:]
+    note = f"Hatched: rounds disagreed (median > {UNSTABLE}x the fastest round). {footnote}"
+    wrap = int(fig.get_figwidth() * 16)  # characters of 7-pt text per line, roughly
+    fig.text(0.01, 0.01, textwrap.fill(note.strip(), wrap), fontsize=7, color="dimgray")
+    fig.tight_layout(rect=(0, 0.05, 1, 1))
     fig.savefig(path, dpi=120)
     plt.close(fig)

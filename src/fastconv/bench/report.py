@@ -15,9 +15,6 @@ from .libraries import PEERS, TF_EAGER, TF_FN, TORCH
 from .runners import fastconv_label
 
 PEER_TITLES = {TF_FN: "vs TF fn", TF_EAGER: "vs TF eager", TORCH: "vs torch"}
-# A median this many times the fastest round is flagged: the rounds disagree (a busy machine,
-# or an OpenMP pool losing scheduler ticks), so the figure is not to be trusted alone.
-UNSTABLE = 1.5
 
 
 def rate(res: LayerResult) -> float | None:
@@ -107,10 +104,9 @@ def format_notes(results: list[LayerResult], missing: dict[str, str]) -> str:
     caveats: dict[str, list[str]] = {}  # one line per caveat, naming the layers it applies to
     for res in results:
         for lib, timing in res.timings.items():
-            fastest, median = min(timing.seconds), timing.median
-            if fastest < median / UNSTABLE:
-                lines.append(f"{res.layer.name}: {lib} unstable: median {median * 1e3:.3f} ms, "
-                             f"fastest round {fastest * 1e3:.3f} ms")
+            if res.unstable(lib):
+                lines.append(f"{res.layer.name}: {lib} unstable: median {timing.median * 1e3:.3f} "
+                             f"ms, fastest round {min(timing.seconds) * 1e3:.3f} ms")
         for lib, why in res.failures.items():
             lines.append(f"{res.layer.name}: {lib} failed: {why}")
         for lib, note in res.notes.items():

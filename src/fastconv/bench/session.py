@@ -121,6 +121,6 @@ def run_suite(layers, args) -> int:
 
         title = (f"fastconv {versions['fastconv']} speedup, {dtype}, {threads} thread(s), "
                  f"{date[:10]}\n{machine['cpu']}")
-        plot_speedups(args.plot, results, title)
+        plot_speedups(args.plot, results, title, " ".join(warnings))
         print(f"wrote {args.plot}")
     return 0
