@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import runners as R
+from .contention import NOISY_CPUS
 from .libraries import PEERS, REFERENCE, TF_EAGER, TF_FN
 from .suite import Layer
 from .timing import Policy, Timing, interleaved
@@ -29,6 +30,13 @@ class LayerResult:
     baseline: str | None = None  # what `errors` are measured against
     failures: dict[str, str] = field(default_factory=dict)  # library -> why it did not run
     notes: dict[str, str] = field(default_factory=dict)  # library -> caveat on its figure
+    others_cpus: float | None = None  # CPUs other processes kept busy meanwhile
+
+    @property
+    def noisy(self) -> bool:
+        """Some library's rounds disagreed, or other processes took CPU during the layer."""
+        busy = self.others_cpus is not None and self.others_cpus > NOISY_CPUS
+        return busy or any(self.unstable(lib) for lib in self.timings)
 
     def seconds(self, library: str) -> float | None:
         timing = self.timings.get(library)

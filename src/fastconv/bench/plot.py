@@ -20,8 +20,8 @@ def have_matplotlib() -> bool:
 
 
 def plot_speedups(path, results: list[LayerResult], title: str, footnote: str = "") -> None:
-    """Bars per layer and peer, log scale; hatched where fastconv's or the peer's rounds
-    disagreed (measure.UNSTABLE), so a noisy figure does not pass for a measured one."""
+    """Bars per layer and peer, log scale; a noisy layer's bars (LayerResult.noisy) are
+    hatched, so that a noisy figure does not pass for a measured one."""
     import matplotlib
 
     matplotlib.use("Agg")  # a file, never a window: works headless and over ssh
@@ -35,7 +35,7 @@ def plot_speedups(path, results: list[LayerResult], title: str, footnote: str = 
     for i, peer in enumerate(peers):
         values = [r.speedup(peer) for r in results] + [means[peer]]
         xs = [k + (i - (len(peers) - 1) / 2) * width for k in range(len(names))]
-        shaky = [r.unstable("fastconv") or r.unstable(peer) for r in results] + [False]
+        shaky = [r.noisy for r in results] + [False]
         # A missing figure is left as a gap (height 0 on a log axis would be an error).
         pts = [(x, v, h) for x, v, h in zip(xs, values, shaky) if v is not None]
         bars = ax.bar([x for x, _, _ in pts], [v for _, v, _ in pts], width,
@@ -58,7 +58,8 @@ def plot_speedups(path, results: list[LayerResult], title: str, footnote: str = 
     ax.legend(fontsize=8, ncols=max(len(peers), 1), loc="lower center",
               bbox_to_anchor=(0.5, 1.0), frameon=False)
     footnote = footnote[:1].upper() + footnote[1:]
-    note = f"Hatched: rounds disagreed (median > {UNSTABLE}x the fastest round). {footnote}"
+    note = (f"Hatched: noisy layer (some library's median > {UNSTABLE}x its fastest round, or "
+            f"other processes took CPU meanwhile). {footnote}")
     wrap = int(fig.get_figwidth() * 16)  # characters of 7-pt text per line, roughly
     fig.text(0.01, 0.01, textwrap.fill(note.strip(), wrap), fontsize=7, color="dimgray")
     fig.tight_layout(rect=(0, 0.05, 1, 1))

@@ -67,11 +67,12 @@ def _err(value: float | None) -> str:
 
 def format_table(results: list[LayerResult], algorithms=("auto",)) -> str:
     extra = [a for a in algorithms if a != "auto"]
-    head = ["layer", "work", "fastconv ms", "rate"] + [f"{a} ms" for a in extra]
+    head = ["layer", "work", "fastconv ms ", "rate"] + [f"{a} ms" for a in extra]
     head += [PEER_TITLES[p] for p in PEERS] + ["max rel err"]
     rows = []
     for res in results:
-        row = [res.layer.name, _work(res), _ms(res.seconds("fastconv")), _rate(res)]
+        ms = _ms(res.seconds("fastconv")) + ("*" if res.noisy else " ")
+        row = [res.layer.name, _work(res), ms, _rate(res)]
         row += [_ms(res.seconds(fastconv_label(a))) for a in extra]
         row += [_x(res.speedup(p)) for p in PEERS]
         row.append(_err(res.errors.get("fastconv")))
@@ -96,6 +97,8 @@ def format_notes(results: list[LayerResult], missing: dict[str, str]) -> str:
     lines = [
         "speedup = peer's median time / fastconv's (above 1: fastconv is faster); "
         "rate and ms are fastconv's (algorithm auto)",
+        "* noisy row: some library's rounds disagreed (median > 1.5x the fastest round) or other "
+        "processes took CPU meanwhile",
         f"max rel err = max|fastconv - baseline| / max|baseline|, baseline: "
         f"{', '.join(baselines) or 'none'}",
     ]
@@ -122,6 +125,8 @@ def layer_record(res: LayerResult) -> dict:
         output=layer.output,
         flops=layer.flops,
         bytes=layer.bytes(_itemsize(res.dtype)),
+        others_cpus=res.others_cpus,
+        noisy=res.noisy,
         timings={lib: t.as_dict() for lib, t in res.timings.items()},
         speedups={p: res.speedup(p) for p in PEERS},
         rate={"value": rate(res), "unit": "GB/s" if layer.is_pool else "GFLOP/s"},

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import datetime
-import os
 import shlex
 import sys
 import time
 from dataclasses import asdict
 
 from . import libraries as L
+from .contention import Watch
 from .measure import measure
 from .progress import progress_bar
 from .report import format_notes, format_table, write_json
@@ -43,30 +43,10 @@ def _header(n_layers: int, dtype: str, threads: int, machine: dict, versions: di
     return "\n".join(lines)
 
 
-def _load() -> list[float] | None:
-    try:
-        return list(os.getloadavg())
-    except (AttributeError, OSError):  # not on this OS
-        return None
-
-
-def _busy_note(load_before, threads: int) -> str | None:
-    """A warning when other processes were using the CPUs: libraries that split work
-    statically over OpenMP threads (fastconv, PyTorch) lose whole scheduler time slices when
-    one thread's core is taken, so their figures suffer more than TensorFlow's."""
-    cpus = os.cpu_count() or 1
-    if load_before is None or load_before[0] + threads <= cpus + 0.5:
-        return None
-    return (f"the machine was busy (load average {load_before[0]:.1f} on {cpus} CPUs before "
-            f"the run): figures are noisy, fastconv's and PyTorch's (OpenMP) most; rerun on "
-            f"an idle machine")
-
-
 def run_suite(layers, args) -> int:
     from .._info import info
     from ..conv import ALGORITHMS
 
-    load_before = _load()  # before our own imports add to it
     threads, dtype = args.threads, args.dtype
     algorithms = ALGORITHMS if args.algorithms else ("auto",)
     policy = _policy(args)
@@ -78,20 +58,22 @@ def run_suite(layers, args) -> int:
     date = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
     print(_header(len(layers), dtype, threads, machine, versions, date), flush=True)
 
-    started, results = time.perf_counter(), []
+    watch, results = Watch(), []
     with progress_bar(len(layers)) as bar:
         for layer in layers:
             bar.status(layer.name)
             tick = lambda done, total, name=layer.name: bar.status(f"{name} round {done}/{total}")  # noqa: E731
+            layer_watch = Watch()
             results.append(measure(layer, dtype, policy, algorithms, threads=threads, tick=tick))
+            results[-1].others_cpus = layer_watch.others_cpus()
             bar.advance()
-    wall = time.perf_counter() - started
+    wall = time.perf_counter() - watch.wall
 
     print()
     print(format_table(results, algorithms))
     print()
     print(format_notes(results, L.MISSING))
-    busy = _busy_note(load_before, threads)
+    busy = watch.warning()
     warnings = L.notes() + ([busy] if busy else [])
     for warning in warnings:
         print(f"warning: {warning}")
@@ -111,7 +93,7 @@ def run_suite(layers, args) -> int:
             "timing_policy": asdict(policy),
             "algorithms": list(algorithms),
             "wall_seconds": wall,
-            "load_average": {"before": load_before, "after": _load()},
+            "contention": watch.report(),
             "warnings": warnings,
         }
         write_json(args.json, results, meta)
