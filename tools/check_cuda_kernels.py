@@ -74,7 +74,8 @@ def main(argv=None) -> int:
 
     kernels = load_kernels()
     version = subprocess.run([args.nvcc, "--version"], capture_output=True, text=True).stdout
-    print(version.strip().splitlines()[-1] if version else f"{args.nvcc}: not found")
+    release = [line for line in version.splitlines() if "release" in line]
+    print(f"{args.nvcc}: {release[0].strip() if release else 'not found'}")
     variants = [v for v in kernels.variants() if args.match in v.name]
     names = [v.name for v in variants]
     assert len(set(names)) == len(names), "two variants share a kernel name"
