@@ -39,3 +39,12 @@ def restore_threads():
     before = fastconv.get_num_threads()
     yield before
     fastconv.set_num_threads(before)
+
+
+@pytest.fixture(params=fastconv._core.isa_names())
+def isa(request):
+    """Run the test once per instruction set this CPU has (each has its own kernels)."""
+    before = fastconv._core.get_isa()
+    fastconv._core.set_isa(request.param)
+    yield request.param
+    fastconv._core.set_isa(before)

@@ -5,17 +5,10 @@ import numpy as np
 import pytest
 
 import fastconv
-from fastconv import _core, reference
+from fastconv import reference
 
 from tolerance import assert_close
 
-
-@pytest.fixture(params=_core.isa_names())
-def isa(request):
-    before = _core.get_isa()
-    _core.set_isa(request.param)
-    yield request.param
-    _core.set_isa(before)
 
 
 @pytest.mark.parametrize("width", [1, 7, 8, 9, 17, 26])

@@ -16,13 +16,6 @@ ISAS = _core.isa_names()
 DTYPES = [np.float32, np.float64]
 
 
-@pytest.fixture(params=ISAS)
-def isa(request):
-    before = _core.get_isa()
-    _core.set_isa(request.param)
-    yield request.param
-    _core.set_isa(before)
-
 
 def _sizes_around(tile):
     return sorted({max(1, tile - 1), tile, tile + 1, 2 * tile + 1, 13})

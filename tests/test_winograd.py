@@ -6,19 +6,12 @@ import numpy as np
 import pytest
 
 import fastconv
-from fastconv import _core, reference
+from fastconv import reference
 
 from tolerance import assert_close
 
 PADDINGS = ["SAME", "VALID", [[1, 0], [0, 2]], [[2, 2], [1, 1]]]
 
-
-@pytest.fixture(params=_core.isa_names())
-def isa(request):
-    before = _core.get_isa()
-    _core.set_isa(request.param)
-    yield request.param
-    _core.set_isa(before)
 
 
 def _tf_padding(padding):
