@@ -174,8 +174,10 @@ def _kernel_input(cp, a, dtype):
 
 
 def element_strides(a, fmt):
-    """Element strides of a 4-D array in (N, H, W, C) order."""
-    return tuple(a.strides[axis] // a.itemsize for axis in nhwc_axes(fmt))
+    """Element strides of a 4-D array in (N, H, W, C) order (0 along an axis of length 1,
+    whose stride is never used and may be anything)."""
+    return tuple(a.strides[axis] // a.itemsize if a.shape[axis] > 1 else 0
+                 for axis in nhwc_axes(fmt))
 
 
 def index_type(xs, win, *sizes):
