@@ -463,6 +463,28 @@ def test_kernels_compile_with_nvcc():
     assert " 0 failed" in proc.stdout
 
 
+def _nvrtc_missing():
+    try:
+        from cupy_backends.cuda.libs import nvrtc
+
+        nvrtc.getVersion()
+    except Exception as e:  # no CuPy, or no NVRTC library for it
+        return f"CuPy's NVRTC is not available: {type(e).__name__}: {e}"
+    return None
+
+
+@pytest.mark.skipif(_nvrtc_missing() is not None, reason=str(_nvrtc_missing()))
+def test_kernels_compile_with_cupys_nvrtc():
+    """The same subset through the NVRTC library that CuPy's RawKernel compiles with."""
+    proc = subprocess.run(
+        [sys.executable, os.path.join(ROOT, "tools", "check_cuda_kernels.py"), "--nvrtc",
+         "--arch", "sm_80", "--match", "_i32_nhwc", "--quiet"],
+        capture_output=True, text=True, timeout=600,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert " 0 failed" in proc.stdout
+
+
 def test_info_reports_the_gpu(monkeypatch):
     from fastconv import _info
 

@@ -9,9 +9,13 @@ from the binary, or if ptxas reports register spills.
 
     python tools/check_cuda_kernels.py                  # sm_80 and sm_90, 2 jobs
     python tools/check_cuda_kernels.py --arch sm_90 --match conv_direct_f32
+    python tools/check_cuda_kernels.py --nvrtc          # CuPy's NVRTC library (no GPU needed)
+    python tools/check_cuda_kernels.py --cupy           # on a GPU machine: cupy.RawKernel
 
 kernels.py is loaded from its file, so neither the compiled fastconv extension nor CuPy is
-needed here.
+needed for the nvcc check. --nvrtc compiles through the NVRTC library CuPy itself uses (CuPy
+installed, plus nvidia-cuda-nvrtc-cu12 or a CUDA 12 toolkit; still no GPU), which is the
+exact compiler of a RawKernel.
 """
 
 from __future__ import annotations
@@ -62,6 +66,43 @@ def compile_variant(nvcc: str, options, variant, arch: str, workdir: pathlib.Pat
     return True, f"{regs.group(1) if regs else '?'} registers, no spills"
 
 
+def compile_with_nvrtc(kernels, variant, arch: str):
+    """(ok, message): the variant through the NVRTC library CuPy loads (cupy-cuda12x finds
+    it in the nvidia-cuda-nvrtc-cu12 wheel or a CUDA 12 toolkit); no GPU needed. Warnings
+    fail, as with nvcc."""
+    from cupy_backends.cuda.libs import nvrtc
+
+    prog = nvrtc.createProgram(variant.source(), f"{variant.name}.cu", [], [])
+    try:
+        try:
+            nvrtc.compileProgram(prog, [*kernels.OPTIONS, f"-arch={arch}"])
+        except nvrtc.NVRTCError as e:
+            return False, f"{e}\n{nvrtc.getProgramLog(prog)}"
+        log = nvrtc.getProgramLog(prog).strip("\x00 \n")
+        cubin = nvrtc.getCUBIN(prog)
+    finally:
+        nvrtc.destroyProgram(prog)
+    if log:
+        return False, "warnings:\n" + log
+    if variant.name.encode() not in cubin:
+        return False, f"symbol {variant.name} missing from the cubin"
+    return True, f"{len(cubin)} bytes of cubin, no warnings"
+
+
+def compile_with_cupy(kernels, variant):
+    """(ok, message): the variant through cupy.RawKernel (NVRTC, for the current device),
+    exactly as fastconv.gpu compiles it."""
+    import cupy
+
+    try:
+        kernel = cupy.RawKernel(variant.source(), variant.name, options=kernels.OPTIONS)
+        kernel.compile()
+        regs, local = kernel.num_regs, kernel.local_size_bytes
+    except Exception as e:  # a compile error, with NVRTC's log
+        return False, f"{type(e).__name__}: {e}"
+    return True, f"{regs} registers, {local} bytes local memory"
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--arch", action="append", help="sm_XX (repeatable; default sm_80, sm_90)")
@@ -69,7 +110,15 @@ def main(argv=None) -> int:
     parser.add_argument("--jobs", type=int, default=2, help="parallel nvcc processes (default 2)")
     parser.add_argument("--nvcc", default=shutil.which("nvcc") or "nvcc")
     parser.add_argument("--quiet", action="store_true", help="print failures and the summary only")
+    parser.add_argument("--nvrtc", action="store_true",
+                        help="compile with the NVRTC library CuPy uses instead of nvcc")
+    parser.add_argument("--cupy", action="store_true",
+                        help="compile with cupy.RawKernel for the current GPU (needs a GPU)")
     args = parser.parse_args(argv)
+    if args.cupy:
+        return main_cupy(args)
+    if args.nvrtc:
+        return main_nvrtc(args)
     arches = args.arch or ["sm_80", "sm_90"]
 
     kernels = load_kernels()
@@ -96,6 +145,45 @@ def main(argv=None) -> int:
                 print(f"{'ok  ' if ok else 'FAIL'} {arch} {variant.name}: {message}")
     elapsed = time.perf_counter() - start
     print(f"{len(jobs) - failures} compiled, {failures} failed ({elapsed:.0f} s)")
+    return 1 if failures else 0
+
+
+def main_nvrtc(args) -> int:
+    from cupy_backends.cuda.libs import nvrtc
+
+    kernels = load_kernels()
+    arches = args.arch or ["sm_80", "sm_90"]
+    variants = [v for v in kernels.variants() if args.match in v.name]
+    major, minor = nvrtc.getVersion()
+    print(f"NVRTC {major}.{minor} (CuPy's): {len(variants)} variants x {len(arches)} "
+          f"architectures ({', '.join(arches)}), options {' '.join(kernels.OPTIONS)}")
+    failures = 0
+    for variant in variants:
+        for arch in arches:
+            ok, message = compile_with_nvrtc(kernels, variant, arch)
+            failures += not ok
+            if not ok or not args.quiet:
+                print(f"{'ok  ' if ok else 'FAIL'} {arch} {variant.name}: {message}")
+    print(f"{len(variants) * len(arches) - failures} compiled, {failures} failed")
+    return 1 if failures else 0
+
+
+def main_cupy(args) -> int:
+    import cupy
+
+    kernels = load_kernels()
+    device = cupy.cuda.Device()
+    variants = [v for v in kernels.variants() if args.match in v.name]
+    print(f"CuPy {cupy.__version__}, device {device.id} (compute capability "
+          f"{device.compute_capability}): {len(variants)} variants, options "
+          f"{' '.join(kernels.OPTIONS)}")
+    failures = 0
+    for variant in variants:
+        ok, message = compile_with_cupy(kernels, variant)
+        failures += not ok
+        if not ok or not args.quiet:
+            print(f"{'ok  ' if ok else 'FAIL'} {variant.name}: {message}")
+    print(f"{len(variants) - failures} compiled, {failures} failed")
     return 1 if failures else 0
 
 
