@@ -21,6 +21,20 @@ void FC_FN(direct_conv_rows)(const fc_conv_desc *d, const fc_view *x, const FC_T
         for (int64_t ox = 0; ox < y->w; ox++) {
             int64_t kx0, kx1;
             fc_valid_taps(ox, win->stride_w, win->pad_left, win->dil_w, win->k_w, x->w, &kx0, &kx1);
+            if (out_c == 1) {   /* one output channel (a plain image filter): a dot product */
+                FC_T sum = 0;
+                for (int64_t ky = ky0; ky < ky1; ky++) {
+                    const int64_t iy = oy * win->stride_h - win->pad_top + ky * win->dil_h;
+                    for (int64_t kx = kx0; kx < kx1; kx++) {
+                        const int64_t ix = ox * win->stride_w - win->pad_left + kx * win->dil_w;
+                        const FC_T *xp = xn + iy * x->sh + ix * x->sw;
+                        const FC_T *wk = w + (ky * win->k_w + kx) * cg;
+                        for (int64_t ic = 0; ic < cg; ic++) sum += xp[ic * x->sc] * wk[ic];
+                    }
+                }
+                FC_FN(epilogue_store)(&sum, 1, bias, d->activation, yn + oy * y->sh + ox * y->sw, 1);
+                continue;
+            }
             for (int64_t oc = 0; oc < out_c; oc++) acc[oc] = 0;
             for (int64_t ky = ky0; ky < ky1; ky++) {
                 const int64_t iy = oy * win->stride_h - win->pad_top + ky * win->dil_h;

@@ -22,6 +22,10 @@ fc_algorithm fc_conv2d_choose(const fc_conv_desc *d, const fc_view *x, const fc_
      *   against 6.3).  Only grouped convolutions with one output channel per group
      *   (depthwise-like) leave the GEMM tile mostly padding; there the two tie. */
     const int64_t tiles = y->n * ((y->h + 1) / 2) * ((y->w + 1) / 2);
+    const int64_t macs = y->n * y->h * y->w * y->c * d->win.k_h * d->win.k_w * (x->c / d->groups);
+    /* Tiny problems (tiny-8x8: 576 multiply-adds): the GEMM's packing and setup cost more
+     * than the arithmetic; the direct kernel has none. */
+    if (macs < 16384) return FC_ALGO_DIRECT;
     if (fc_winograd_applies(d) && tiles >= 32 && x->c >= 16 && y->c >= 16)
         return FC_ALGO_WINOGRAD;
     return d->groups > 1 && y->c == d->groups ? FC_ALGO_DIRECT : FC_ALGO_IM2COL;

@@ -84,7 +84,7 @@ static fc_view FC_FN(channels_contiguous)(const fc_view *x, int threads) {
  * group) run the depthwise kernel. */
 static fc_status FC_FN(direct_run)(const fc_conv_desc *d, const fc_view *x, const FC_T *w,
                                    const FC_T *bias, const fc_view *y, int threads) {
-    const int depthwise = d->groups == x->c;
+    const int depthwise = d->groups == x->c && d->groups > 1;
     const int64_t tasks = y->n * y->h;
     int failed = 0;
     if (threads == 1) {   /* small problems: no parallel region, no allocation */

@@ -78,7 +78,8 @@ class ConvPlan:
         self.result = result
         self.work = compute_dtype(result)
         self.axes = None if data_format == "NHWC" else nhwc_axes(data_format)
-        self.hwio = hwio  # the filter as the kernels read it (depthwise: [kh, kw, 1, C*M])
+        # depthwise filters are read as grouped HWIO [kh, kw, 1, C*M]; conv2d's as they are
+        self.hwio = hwio
 
     def __call__(self, x, f, b, out):
         y, target = _destination(out, self.out_shape, self.result, self.work, (x, f, b))
@@ -86,8 +87,9 @@ class ConvPlan:
             return y
         work, axes = self.work, self.axes
         xk = _readable(x, work)
+        fk = _dense(f, work)
         self.kernel.run(xk if axes is None else xk.transpose(axes),
-                        _dense(f, work).reshape(self.hwio), _dense(b, work),
+                        fk if self.hwio is None else fk.reshape(self.hwio), _dense(b, work),
                         target if axes is None else target.transpose(axes))
         if target is not y:
             y[...] = target

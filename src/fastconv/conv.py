@@ -69,7 +69,7 @@ def _plan_conv2d(x, f, b, strides, padding, data_format, dilations, activation, 
     check_algorithm(algorithm, shape)
     activation = check_activation(activation)
     check_bias(b, shape.out_channels)
-    return ConvPlan(shape, fmt, result_dtype(x, f, b), activation, algorithm, f.shape)
+    return ConvPlan(shape, fmt, result_dtype(x, f, b), activation, algorithm, None)
 
 
 def _plan_depthwise(x, f, b, strides, padding, data_format, dilations, activation):
