@@ -29,6 +29,7 @@ class LayerResult:
     errors: dict[str, float] = field(default_factory=dict)  # library -> max rel error
     baseline: str | None = None  # what `errors` are measured against
     failures: dict[str, str] = field(default_factory=dict)  # library -> why it did not run
+    not_applicable: dict[str, str] = field(default_factory=dict)  # explicit algorithm -> why
     notes: dict[str, str] = field(default_factory=dict)  # library -> caveat on its figure
     others_cpus: float | None = None  # CPUs other processes kept busy meanwhile
 
@@ -75,6 +76,12 @@ def measure(layer: Layer, dtype: str, policy: Policy, algorithms=("auto",), peer
     for runner in runners:
         try:
             outputs[runner.library] = runner.result()
+        except ValueError as exc:
+            # An explicit algorithm that does not cover this layer (winograd on a 5x5 filter)
+            # is not a failure; fastconv's "auto" or a peer refusing the layer is.
+            explicit = runner.library.startswith("fastconv[")
+            (res.not_applicable if explicit else res.failures)[runner.library] = str(exc)
+            continue
         except Exception as exc:  # noqa: BLE001 - e.g. a dtype a peer does not support
             res.failures[runner.library] = f"{type(exc).__name__}: {exc}"
             continue

@@ -97,6 +97,8 @@ def format_notes(results: list[LayerResult], missing: dict[str, str]) -> str:
     lines = [
         "speedup = peer's median time / fastconv's (above 1: fastconv is faster); "
         "rate and ms are fastconv's (algorithm auto)",
+        "rate: direct-convolution FLOPs (2 per multiply-add, padding taps included) or compulsory "
+        "bytes per second; a kernel doing less arithmetic (Winograd) can exceed the FMA peak",
         "* noisy row: some library's rounds disagreed (median > 1.5x the fastest round) or other "
         "processes took CPU meanwhile",
         f"max rel err = max|fastconv - baseline| / max|baseline|, baseline: "
@@ -112,6 +114,8 @@ def format_notes(results: list[LayerResult], missing: dict[str, str]) -> str:
                              f"ms, fastest round {min(timing.seconds) * 1e3:.3f} ms")
         for lib, why in res.failures.items():
             lines.append(f"{res.layer.name}: {lib} failed: {why}")
+        for lib in res.not_applicable:
+            caveats.setdefault(f"{lib} does not apply to", []).append(res.layer.name)
         for lib, note in res.notes.items():
             caveats.setdefault(f"{lib}: {note}", []).append(res.layer.name)
     lines += [f"{caveat}: {', '.join(names)}" for caveat, names in caveats.items()]
@@ -133,6 +137,7 @@ def layer_record(res: LayerResult) -> dict:
         errors={lib: (e if math.isfinite(e) else None) for lib, e in res.errors.items()},
         error_baseline=res.baseline,
         failures=res.failures,
+        not_applicable=res.not_applicable,
         notes=res.notes,
     )
     return record
