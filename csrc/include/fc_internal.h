@@ -53,6 +53,22 @@ const fc_ukernel_f64 *fc_ukernel_for_f64(fc_isa isa);
  * layer. */
 #define FC_GEMM_MC 96
 
+/* One pooling call as its kernels see it (filled once per call by operators/pool2d_tmpl.h;
+ * pool/pool_tmpl.h describes the kernel and its buffer).  width: planes are single channels
+ * with contiguous rows (NCHW), else whole images with contiguous channels (NHWC).
+ * col_cells[ox]: the real input columns under output column ox, as an FC_T (the average's
+ * divisor, times the real rows).  Channels mode works on block_cols output columns at a
+ * time; width mode on batch_rows output rows, pitch windows apart in the buffer.  slack:
+ * cells the buffer keeps past its last window. */
+typedef struct {
+    fc_pool_kind kind;
+    const fc_window *win;
+    const fc_view *x, *y;
+    int width;
+    const void *col_cells;
+    int64_t block_cols, batch_rows, pitch, slack;
+} fc_pool_job;
+
 /* The kernels, one declaration per dtype (defined from one template source each). */
 #define FC_DECLARE_KERNELS(T, SFX)                                                          \
     void FC_CAT(direct_conv_rows, SFX)(const fc_conv_desc *d, const fc_view *x,             \
@@ -88,12 +104,8 @@ const fc_ukernel_f64 *fc_ukernel_for_f64(fc_isa isa);
     void FC_CAT(depthwise_rows, SFX)(const fc_conv_desc *d, const fc_view *x, const T *w,   \
                                      const T *bias, const fc_view *y, int64_t n,            \
                                      int64_t oy0, int64_t oy1, T *acc);                     \
-    void FC_CAT(maxpool_rows, SFX)(const fc_window *win, const fc_view *x,                  \
-                                   const fc_view *y, int64_t n, int64_t oy0, int64_t oy1,   \
-                                   T *acc);                                                 \
-    void FC_CAT(avgpool_rows, SFX)(const fc_window *win, const fc_view *x,                  \
-                                   const fc_view *y, int64_t n, int64_t oy0, int64_t oy1,   \
-                                   T *acc);
+    void FC_CAT(pool_rows, SFX)(const fc_pool_job *j, int64_t plane, int64_t oy0,           \
+                                int64_t oy1, T *buf);
 
 FC_DECLARE_KERNELS(float, f32)
 FC_DECLARE_KERNELS(double, f64)

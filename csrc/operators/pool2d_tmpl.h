@@ -1,26 +1,81 @@
-/* pool2d operator for one dtype (template: FC_T, FC_SFX): split output rows over threads. */
+/* pool2d operator for one dtype (template: FC_T, FC_SFX): the per-call tables, the layout's
+ * mode, the split of output rows over threads.  Every output value is computed by one
+ * kernel call in a fixed order, so results are bit-identical for any thread count. */
+
+/* Output rows per task: about 32K window cells, enough to amortize taking a task, few
+ * enough that two threads get many tasks (taken dynamically: a core that another process
+ * shares just takes fewer). */
+#define PL_TASK_CELLS 32768
+/* The kernel's column buffer: a block of input columns reduced over the window's rows,
+ * small enough to stay in L1 next to the input rows streaming through it. */
+#define PL_BUF_BYTES 16384
+#define PL_MAX_LANES 16   /* the widest vector's lanes: slack at the buffer's end */
+
+/* Tasks [t0, t1): task t is block t % blocks (of `rows` output rows) of plane t / blocks. */
+static void FC_FN(pool_tasks)(const fc_pool_job *job, int64_t blocks, int64_t rows,
+                              int64_t t0, int64_t t1, FC_T *buf) {
+    for (int64_t t = t0; t < t1; t++) {
+        const int64_t oy0 = t % blocks * rows;
+        const int64_t oy1 = oy0 + rows < job->y->h ? oy0 + rows : job->y->h;
+        FC_FN(pool_rows)(job, t / blocks, oy0, oy1, buf);
+    }
+}
+
 static fc_status FC_FN(pool2d_run)(fc_pool_kind kind, const fc_window *win, const fc_view *x,
                                    const fc_view *y) {
-    const double work = (double)(y->n * y->h * y->w * y->c) * (double)(win->k_h * win->k_w);
-    const int threads = fc_threads_for(work);
-    const int64_t tasks = y->n * y->h;
-    int failed = 0;
-#pragma omp parallel num_threads(threads) if (threads > 1)
-    {
-        FC_T *acc = malloc(sizeof(FC_T) * (size_t)y->c);
-        if (!acc) {
-#pragma omp atomic write
-            failed = 1;
-        }
-#pragma omp for schedule(static)
-        for (int64_t t = 0; t < tasks; t++) {
-            if (!acc) continue;
-            if (kind == FC_POOL_MAX)
-                FC_FN(maxpool_rows)(win, x, y, t / y->h, t % y->h, t % y->h + 1, acc);
-            else
-                FC_FN(avgpool_rows)(win, x, y, t / y->h, t % y->h, t % y->h + 1, acc);
-        }
-        free(acc);
+    /* Width mode (output columns in the vector lanes) where rows are contiguous and the
+     * channels are not (NCHW) or too few to fill a vector; channels mode otherwise. */
+    const int width = x->sw == 1 && y->sw == 1 && !(x->sc == 1 && y->sc == 1 && x->c >= 8);
+    const int64_t wo = y->w, s = win->stride_w, e = width ? 1 : x->c;
+    /* The averages' column divisors, once per call. */
+    FC_T *cells = malloc(sizeof(FC_T) * (size_t)wo);
+    if (!cells) return FC_ERR_NOMEM;
+    for (int64_t ox = 0; ox < wo; ox++) {
+        int64_t kx0, kx1;
+        fc_valid_taps(ox, s, win->pad_left, 1, win->k_w, x->w, &kx0, &kx1);
+        cells[ox] = (FC_T)(kx1 - kx0);
     }
+    /* The kernel's buffer (pool/pool_tmpl.h): channels mode reduces blocks of output
+     * columns whose input columns fit PL_BUF_BYTES (evened out); width mode puts rows
+     * shorter than a vector in batches that fit it, `pitch` windows per row. */
+    const int64_t k = win->k_w, slack = 2 * PL_MAX_LANES + k;
+    const int64_t cap = (int64_t)(PL_BUF_BYTES / sizeof(FC_T));
+    int64_t span = (wo - 1) * s + k;
+    if (span < win->pad_left + x->w) span = win->pad_left + x->w;
+    const int64_t pitch = (span + s - 1) / s;
+    int64_t cols = (cap / e - k) / s + 1, batch = cap / (pitch * s);
+    cols = cols < 1 ? 1 : cols > wo ? wo : cols;
+    cols = (wo + (wo + cols - 1) / cols - 1) / ((wo + cols - 1) / cols);
+    batch = wo >= PL_MAX_LANES || batch < 1 ? 1 : batch > y->h ? y->h : batch;
+    const int64_t buf_len = width ? batch * pitch * (s + 2) + 2 * slack
+                                  : ((cols - 1) * s + k) * e + 2 * slack;
+    const fc_pool_job job = {kind, win, x, y, width, cells, cols, batch, pitch, slack};
+
+    const int64_t planes = width ? y->n * y->c : y->n;
+    const int64_t row_cells = wo * e * win->k_h * win->k_w;
+    int64_t rows = PL_TASK_CELLS / row_cells;
+    rows = rows < 1 ? 1 : rows > y->h ? y->h : rows;
+    const int64_t blocks = (y->h + rows - 1) / rows, tasks = planes * blocks;
+    const size_t buf_bytes = sizeof(FC_T) * (size_t)buf_len;
+    const int threads = fc_threads_for((double)(planes * y->h * row_cells));
+    int failed = 0;
+    if (threads == 1) {   /* small problems: no parallel region */
+        FC_T *buf = fc_scratch(FC_SCRATCH_TASK, buf_bytes);
+        if (buf) FC_FN(pool_tasks)(&job, blocks, rows, 0, tasks, buf);
+        failed = !buf;
+    } else {
+#pragma omp parallel num_threads(threads)
+        {
+            FC_T *buf = fc_scratch(FC_SCRATCH_TASK, buf_bytes);
+            if (!buf) {
+#pragma omp atomic write
+                failed = 1;
+            }
+#pragma omp for schedule(dynamic)
+            for (int64_t t = 0; t < tasks; t++)
+                if (buf) FC_FN(pool_tasks)(&job, blocks, rows, t, t + 1, buf);
+        }
+    }
+    free(cells);
     return failed ? FC_ERR_NOMEM : FC_OK;
 }

@@ -1,0 +1,17 @@
+/* Pooling: the entry point, forwarding to the active ISA's instantiation of pool_tmpl.h. */
+#include "fc_internal.h"
+
+#define PL_DISPATCH(T, SFX)                                                                 \
+    void FC_CAT(FC_CAT(pool_rows, SFX), avx512)(const fc_pool_job *, int64_t, int64_t,      \
+                                                int64_t, T *);                              \
+    void FC_CAT(FC_CAT(pool_rows, SFX), avx2)(const fc_pool_job *, int64_t, int64_t,        \
+                                              int64_t, T *);                                \
+    void FC_CAT(FC_CAT(pool_rows, SFX), scalar)(const fc_pool_job *, int64_t, int64_t,      \
+                                                int64_t, T *);                              \
+    void FC_CAT(pool_rows, SFX)(const fc_pool_job *j, int64_t plane, int64_t oy0,           \
+                                int64_t oy1, T *buf) {                                      \
+        FC_ISA_FORWARD(SFX, pool_rows, (j, plane, oy0, oy1, buf))                           \
+    }
+
+PL_DISPATCH(float, f32)
+PL_DISPATCH(double, f64)

@@ -1,0 +1,7 @@
+/* Pooling kernels for the portable baseline: 16-byte vectors (SSE2 on x86-64). */
+#include "fc_internal.h"
+
+#define PL_ISA scalar
+#define PL_VBYTES 16
+#define FC_TEMPLATE "pool_tmpl.h"
+#include "fc_instantiate.h"

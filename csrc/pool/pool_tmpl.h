@@ -1,0 +1,264 @@
+/* Max and average pooling kernel (template: FC_T, FC_SFX, and per ISA file PL_ISA and
+ * PL_VBYTES, the vector width in bytes).  Written with GCC vector extensions, as the GEMM
+ * micro-kernels are: the same source compiles to zmm, ymm or xmm code.
+ *
+ * A plane is what one window slides over: an image with its C channels as the elements of
+ * each pixel (channels mode, NHWC), or one channel of one image with single-value elements
+ * (width mode, NCHW: its rows are contiguous).  Each output row is computed in two passes
+ * over a block of output columns:
+ *   1. vertical: the block's input columns are reduced over the window's rows into a dense
+ *      buffer [column][element] (kept in L1).  This pass streams the input rows with
+ *      contiguous vector loads whatever the layout and stride: the input is read from
+ *      memory once, in long sequential runs that the hardware prefetchers follow.
+ *   2. horizontal: each output column reduces k_w neighbouring buffer columns: vectors of
+ *      channels (channels mode), or vectors of output columns (width mode: plain loads at
+ *      stride 1, pairs of loads de-interleaved by one shuffle at stride 2, scalar code at
+ *      larger strides).
+ * Padding cells are never read: the buffer's columns outside the input hold the identity
+ * (-inf or 0) instead, and the window's rows outside it are not visited; average pooling
+ * divides by the real cells only (fc_pool_job.col_cells times the rows).  A window is
+ * reduced column by column, each column top to bottom, in both modes: an average sums in
+ * the same order in either layout and for any thread count.  Max pooling propagates NaN. */
+#include <math.h>
+
+#define PL_FN(name) FC_CAT(FC_FN(name), PL_ISA)
+#define PL_LANES (PL_VBYTES / (FC_T_IS_DOUBLE ? 8 : 4))   /* #if can read it */
+#define PL_VEC FC_CAT(FC_CAT(plvec, PL_ISA), FC_SFX)
+#define PL_MASK FC_CAT(PL_VEC, mask)
+
+/* aligned(sizeof(FC_T)): every load and store may be unaligned */
+typedef FC_T PL_VEC __attribute__((vector_size(PL_VBYTES), aligned(sizeof(FC_T))));
+#if FC_T_IS_DOUBLE
+typedef int64_t PL_MASK __attribute__((vector_size(PL_VBYTES)));
+#else
+typedef int32_t PL_MASK __attribute__((vector_size(PL_VBYTES)));
+#endif
+
+/* The lane selector that takes the even lanes of a pair of vectors (stride-2 windows). */
+#if PL_LANES == 16
+#define PL_EVEN {0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30}
+#elif PL_LANES == 8
+#define PL_EVEN {0, 2, 4, 6, 8, 10, 12, 14}
+#elif PL_LANES == 4
+#define PL_EVEN {0, 2, 4, 6}
+#else
+#define PL_EVEN {0, 2}
+#endif
+
+/* Software prefetch distance along the input rows (tuned: see pl_rows). */
+#ifndef PL_PF_BYTES
+#define PL_PF_BYTES 8192
+#endif
+#ifndef PL_PFL
+#define PL_PFL 3
+#endif
+#define PL_PF (PL_PF_BYTES / (int)sizeof(FC_T))
+
+#define PL_AI static inline __attribute__((always_inline))
+#define PL_LOAD(p) (*(const PL_VEC *)(p))
+#define PL_STORE(p, v) (*(PL_VEC *)(p) = (v))
+
+/* max(acc, v) that propagates NaN: the compare-and-select is vmaxps (which keeps acc when
+ * either is NaN, so a NaN acc stays), and a NaN v is taken explicitly. */
+PL_AI PL_VEC PL_FN(pl_vmax)(PL_VEC acc, PL_VEC v) {
+    const PL_MASK gt = v > acc, nan = v != v;
+    const PL_VEC m = (PL_VEC)(((PL_MASK)v & gt) | ((PL_MASK)acc & ~gt));
+    return (PL_VEC)(((PL_MASK)v & nan) | ((PL_MASK)m & ~nan));
+}
+PL_AI FC_T PL_FN(pl_smax)(FC_T acc, FC_T v) {
+    const FC_T m = v > acc ? v : acc;   /* maxss and a cmov: no branch to mispredict */
+    return v != v ? v : m;
+}
+
+/* The reduction of the pooling kind: max, or a sum divided at the end. */
+#define PL_VOP(avg, a, b) ((avg) ? (a) + (b) : PL_FN(pl_vmax)(a, b))
+#define PL_SOP(avg, a, b) ((avg) ? (a) + (b) : PL_FN(pl_smax)(a, b))
+
+/* Vector loops over [0, len) with len >= PL_LANES end with a vector that overlaps the one
+ * before (it recomputes a few values, identically) instead of a scalar tail. */
+#define PL_LAST(i, len) ((i) < (len) - PL_LANES ? (i) : (len) - PL_LANES)
+
+/* b[i] = reduction over the nky rows (sh apart) of r[i], for i < len. */
+PL_AI void PL_FN(pl_rows)(const FC_T *r, int64_t sh, int64_t nky, int64_t len, FC_T *b,
+                          const int avg) {
+    int64_t i = 0;
+    for (; len >= PL_LANES && i < len; i += PL_LANES) {
+        const int64_t v = PL_LAST(i, len);
+        __builtin_prefetch(r + v + PL_PF, 0, PL_PFL);
+        PL_VEC a = PL_LOAD(r + v);
+        for (int64_t ky = 1; ky < nky; ky++) {
+            __builtin_prefetch(r + ky * sh + v + PL_PF, 0, PL_PFL);
+            a = PL_VOP(avg, a, PL_LOAD(r + ky * sh + v));
+        }
+        PL_STORE(b + v, a);
+    }
+    for (; i < len; i++) {
+        FC_T a = r[i];
+        for (int64_t ky = 1; ky < nky; ky++) a = PL_SOP(avg, a, r[ky * sh + i]);
+        b[i] = a;
+    }
+}
+
+/* Width mode: out[o] = reduction over kx < k of h[o * s + kx], for o < count, divided by
+ * nky * div[o] for an average. */
+PL_AI void PL_FN(pl_cols_1)(const FC_T *h, int64_t count, int64_t k, int64_t s, FC_T *out,
+                            const FC_T *div, FC_T nky, const int avg) {
+    int64_t o = 0;
+    if (s == 1) {
+        for (; count >= PL_LANES && o < count; o += PL_LANES) {
+            const int64_t v = PL_LAST(o, count);
+            PL_VEC a = PL_LOAD(h + v);
+            for (int64_t kx = 1; kx < k; kx++) a = PL_VOP(avg, a, PL_LOAD(h + v + kx));
+            PL_STORE(out + v, avg ? a / (PL_LOAD(div + v) * nky) : a);
+        }
+    } else if (s == 2) {
+        const PL_MASK even = PL_EVEN;
+        for (; count >= PL_LANES && o < count; o += PL_LANES) {
+            const int64_t v = PL_LAST(o, count);
+            const FC_T *hp = h + 2 * v;
+            PL_VEC a = __builtin_shuffle(PL_LOAD(hp), PL_LOAD(hp + PL_LANES), even);
+            for (int64_t kx = 1; kx < k; kx++)
+                a = PL_VOP(avg, a, __builtin_shuffle(PL_LOAD(hp + kx), PL_LOAD(hp + kx + PL_LANES), even));
+            PL_STORE(out + v, avg ? a / (PL_LOAD(div + v) * nky) : a);
+        }
+    }
+    for (; o < count; o++) {
+        FC_T a = h[o * s];
+        for (int64_t kx = 1; kx < k; kx++) a = PL_SOP(avg, a, h[o * s + kx]);
+        out[o] = avg ? a / (div[o] * nky) : a;
+    }
+}
+
+/* Channels mode: output column o's E elements (stride ye) = reduction over kx < k of the
+ * buffer columns o * s + kx (E elements each), for o < count. */
+PL_AI void PL_FN(pl_cols_e)(const FC_T *h, int64_t E, int64_t count, int64_t k, int64_t s,
+                            FC_T *out, int64_t yw, int64_t ye, const FC_T *div, FC_T nky,
+                            const int avg) {
+    const int64_t ev = ye == 1 && E >= PL_LANES ? E : 0;   /* elements in vectors */
+    for (int64_t o = 0; o < count; o++) {
+        const FC_T *hp = h + o * s * E;
+        FC_T *q = out + o * yw;
+        const FC_T d = div[o] * nky;
+        int64_t e = 0;
+        for (; e < ev; e += PL_LANES) {
+            const int64_t v = PL_LAST(e, ev);
+            PL_VEC a = PL_LOAD(hp + v);
+            for (int64_t kx = 1; kx < k; kx++) a = PL_VOP(avg, a, PL_LOAD(hp + kx * E + v));
+            PL_STORE(q + v, avg ? a / d : a);
+        }
+        for (; e < E; e++) {
+            FC_T a = hp[e];
+            for (int64_t kx = 1; kx < k; kx++) a = PL_SOP(avg, a, hp[kx * E + e]);
+            q[e * ye] = avg ? a / d : a;
+        }
+    }
+}
+
+/* The vertical pass for one output row: buf[(i - i0) * E + e] = input column i's element e
+ * reduced over the nky rows from r on, for the input columns [i0, i1) of a block of output
+ * columns; columns outside the input (padding) get the identity, and so do j->slack cells
+ * past i1, which vector loads of the last windows may read (and drop). */
+PL_AI void PL_FN(pl_vertical)(const fc_pool_job *j, const FC_T *r, int64_t nky, int64_t i0,
+                              int64_t i1, int64_t E, int64_t se, FC_T *buf, const int avg) {
+    const int64_t W = j->x->w, sw = j->x->sw, sh = j->x->sh;
+    const int64_t a = i0 < 0 ? 0 : i0, b = i1 > W ? W : i1;   /* the real columns */
+    const PL_VEC idv = (PL_VEC){0} + (avg ? (FC_T)0 : -(FC_T)INFINITY);
+    /* identity vectors first: the left one may overlap the real columns, written after it */
+    for (int64_t i = 0; i < (a - i0) * E; i += PL_LANES) PL_STORE(buf + i, idv);
+    for (int64_t i = (b - i0) * E; i < (i1 - i0) * E + j->slack; i += PL_LANES) PL_STORE(buf + i, idv);
+    FC_T *h = buf + (a - i0) * E;
+    if (se == 1 && (sw == E || b - a == 1)) {   /* the columns are one contiguous run */
+        PL_FN(pl_rows)(r + a * sw, sh, nky, (b - a) * E, h, avg);
+    } else if (se == 1) {
+        for (int64_t i = a; i < b; i++) PL_FN(pl_rows)(r + i * sw, sh, nky, E, h + (i - a) * E, avg);
+    } else {   /* a view with strided channels: scalar */
+        for (int64_t i = a; i < b; i++)
+            for (int64_t e = 0; e < E; e++) {
+                const FC_T *re = r + i * sw + e * se;
+                FC_T v = re[0];
+                for (int64_t ky = 1; ky < nky; ky++) v = PL_SOP(avg, v, re[ky * sh]);
+                h[(i - a) * E + e] = v;
+            }
+    }
+}
+
+/* The window's real rows for output row oy: the first one's address, and how many. */
+PL_AI const FC_T *PL_FN(pl_window_rows)(const fc_pool_job *j, const FC_T *xp, int64_t oy,
+                                        int64_t *nky) {
+    const fc_window *w = j->win;
+    int64_t ky0, ky1;
+    fc_valid_taps(oy, w->stride_h, w->pad_top, 1, w->k_h, j->x->h, &ky0, &ky1);
+    *nky = ky1 - ky0;
+    return xp + (oy * w->stride_h - w->pad_top + ky0) * j->x->sh;
+}
+
+/* Channels mode: rows [oy0, oy1) of image n, block_cols output columns at a time. */
+PL_AI void PL_FN(pl_channels)(const fc_pool_job *j, int64_t n, int64_t oy0, int64_t oy1,
+                              FC_T *buf, const int avg) {
+    const fc_window *w = j->win;
+    const fc_view *x = j->x, *y = j->y;
+    const FC_T *xp = (const FC_T *)x->data + n * x->sn;
+    const int64_t s = w->stride_w, k = w->k_w, E = x->c;
+    for (int64_t oy = oy0; oy < oy1; oy++) {
+        int64_t nky;
+        const FC_T *r = PL_FN(pl_window_rows)(j, xp, oy, &nky);
+        FC_T *yrow = (FC_T *)y->data + n * y->sn + oy * y->sh;
+        for (int64_t o0 = 0; o0 < y->w; o0 += j->block_cols) {
+            const int64_t o1 = o0 + j->block_cols < y->w ? o0 + j->block_cols : y->w;
+            const int64_t i0 = o0 * s - w->pad_left;
+            PL_FN(pl_vertical)(j, r, nky, i0, (o1 - 1) * s - w->pad_left + k, E, x->sc, buf, avg);
+            PL_FN(pl_cols_e)(buf, E, o1 - o0, k, s, yrow + o0 * y->sw, y->sw, y->sc,
+                             (const FC_T *)j->col_cells + o0, (FC_T)nky, avg);
+        }
+    }
+}
+
+/* Width mode: rows [oy0, oy1) of one channel plane, batch_rows at a time.  A batch's rows
+ * sit in the buffer `pitch` (V) windows apart, V * stride_w cells, so that one vector pass
+ * over the whole batch computes their windows: short rows fill vectors too.  A row's
+ * windows past its Wo real ones (when V > Wo) read its margin and are dropped; they go to a
+ * staging area first unless V == Wo and the plane's output rows are contiguous. */
+PL_AI void PL_FN(pl_width)(const fc_pool_job *j, int64_t plane, int64_t oy0, int64_t oy1,
+                           FC_T *buf, const int avg) {
+    const fc_window *w = j->win;
+    const fc_view *x = j->x, *y = j->y;
+    const int64_t n = plane / x->c, c = plane % x->c;
+    const FC_T *xp = (const FC_T *)x->data + n * x->sn + c * x->sc;
+    FC_T *yp = (FC_T *)y->data + n * y->sn + c * y->sc;
+    const int64_t s = w->stride_w, k = w->k_w, wo = y->w, V = j->pitch, R = j->batch_rows;
+    const FC_T *cells = j->col_cells;
+    const int direct = R == 1 || (V == wo && y->sh == wo);
+    FC_T *stage = buf + R * V * s + 2 * j->slack, *divs = stage + R * V;
+    for (int64_t b0 = oy0; b0 < oy1; b0 += R) {
+        const int64_t rows = oy1 - b0 < R ? oy1 - b0 : R;
+        int64_t nky = 1;
+        for (int64_t i = 0; i < rows; i++) {
+            const FC_T *r = PL_FN(pl_window_rows)(j, xp, b0 + i, &nky);
+            PL_FN(pl_vertical)(j, r, nky, -w->pad_left, V * s - w->pad_left, 1, 1, buf + i * V * s, avg);
+            if (avg && R > 1)   /* this row's divisors: its real rows times each window's columns */
+                for (int64_t o = 0; o < V; o++) divs[i * V + o] = (FC_T)nky * (o < wo ? cells[o] : 1);
+        }
+        /* one row: its own divisors (nky * cells); a batch: the table just made */
+        const FC_T *d = R > 1 ? divs : cells;
+        const FC_T scale = R > 1 ? (FC_T)1 : (FC_T)nky;
+        FC_T *out = direct ? yp + b0 * y->sh : stage;
+        PL_FN(pl_cols_1)(buf, R > 1 ? rows * V : wo, k, s, out, d, scale, avg);
+        if (!direct)
+            for (int64_t i = 0; i < rows; i++)
+                for (int64_t o = 0; o < wo; o++) yp[(b0 + i) * y->sh + o] = stage[i * V + o];
+    }
+}
+
+void PL_FN(pool_rows)(const fc_pool_job *j, int64_t plane, int64_t oy0, int64_t oy1, FC_T *buf) {
+    const int avg = j->kind == FC_POOL_AVG;
+    if (j->width && avg) PL_FN(pl_width)(j, plane, oy0, oy1, buf, 1);
+    else if (j->width) PL_FN(pl_width)(j, plane, oy0, oy1, buf, 0);
+    else if (avg) PL_FN(pl_channels)(j, plane, oy0, oy1, buf, 1);
+    else PL_FN(pl_channels)(j, plane, oy0, oy1, buf, 0);
+}
+
+#undef PL_LANES
+#undef PL_VEC
+#undef PL_MASK
+#undef PL_EVEN
+#undef PL_LAST
