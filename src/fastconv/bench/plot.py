@@ -26,6 +26,7 @@ def plot_speedups(path, results: list[LayerResult], title: str, footnote: str = 
 
     matplotlib.use("Agg")  # a file, never a window: works headless and over ssh
     import matplotlib.pyplot as plt
+    from matplotlib.patches import Patch
 
     peers = [p for p in PEERS if any(r.speedup(p) is not None for r in results)]
     names = [r.layer.name for r in results] + ["geomean"]
@@ -39,8 +40,7 @@ def plot_speedups(path, results: list[LayerResult], title: str, footnote: str = 
         # A missing figure is left as a gap (height 0 on a log axis would be an error).
         pts = [(x, v, h) for x, v, h in zip(xs, values, shaky) if v is not None]
         bars = ax.bar([x for x, _, _ in pts], [v for _, v, _ in pts], width,
-                      label=f"fastconv {PEER_TITLES[peer]}", color=COLORS[peer],
-                      edgecolor="black", linewidth=0.3)
+                      color=COLORS[peer], edgecolor="black", linewidth=0.3)
         for bar, (_, _, noisy) in zip(bars, pts):
             if noisy:
                 bar.set_hatch("///")
@@ -54,8 +54,11 @@ def plot_speedups(path, results: list[LayerResult], title: str, footnote: str = 
     ax.set_ylabel("speedup of fastconv (peer time / fastconv time, log scale)")
     ax.set_title(title, fontsize=9, pad=24)
     ax.grid(axis="y", which="both", alpha=0.3)
-    # Above the axes, in one row: inside, it would hide the tallest bars.
-    ax.legend(fontsize=8, ncols=max(len(peers), 1), loc="lower center",
+    # Plain swatches (a legend drawn from the bars would copy a hatched first bar), above the
+    # axes in one row: inside, the legend would hide the tallest bars.
+    swatches = [Patch(facecolor=COLORS[p], edgecolor="black", linewidth=0.3,
+                      label=f"fastconv {PEER_TITLES[p]}") for p in peers]
+    ax.legend(handles=swatches, fontsize=8, ncols=max(len(peers), 1), loc="lower center",
               bbox_to_anchor=(0.5, 1.0), frameon=False)
     footnote = footnote[:1].upper() + footnote[1:]
     note = (f"Hatched: noisy layer (some library's median > {UNSTABLE}x its fastest round, or "
