@@ -56,17 +56,19 @@ const fc_ukernel_f64 *fc_ukernel_for_f64(fc_isa isa);
 /* One pooling call as its kernels see it (filled once per call by operators/pool2d_tmpl.h;
  * pool/pool_tmpl.h describes the kernel and its buffer).  width: planes are single channels
  * with contiguous rows (NCHW), else whole images with contiguous channels (NHWC).
- * col_cells[ox]: the real input columns under output column ox, as an FC_T (the average's
- * divisor, times the real rows).  Channels mode works on block_cols output columns at a
- * time; width mode on batch_rows output rows, pitch windows apart in the buffer.  slack:
- * cells the buffer keeps past its last window. */
+ * col_cells[ox]: the real input columns under output column ox, as an FC_T: the average's
+ * divisor, times the real rows.  Channels mode works on block_cols output columns at a
+ * time; width mode on batch_rows output rows, `pitch` windows apart in the buffer, and
+ * with `flat` on all of a batch's windows in one pass (divs: every window's divisor, pitch
+ * per output row, for averages).  slack: cells the buffer keeps past its last window. */
 typedef struct {
     fc_pool_kind kind;
     const fc_window *win;
     const fc_view *x, *y;
-    int width;
-    const void *col_cells;
+    int width, flat;
+    const void *col_cells, *divs;
     int64_t block_cols, batch_rows, pitch, slack;
+    int64_t prefetch;   /* how far ahead of its loads the vertical pass prefetches */
 } fc_pool_job;
 
 /* The kernels, one declaration per dtype (defined from one template source each). */

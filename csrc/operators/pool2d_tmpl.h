@@ -8,8 +8,13 @@
 #define PL_TASK_CELLS 32768
 /* The kernel's column buffer: a block of input columns reduced over the window's rows,
  * small enough to stay in L1 next to the input rows streaming through it. */
-#define PL_BUF_BYTES 16384
+#ifndef PL_BUF_BYTES
+#define PL_BUF_BYTES 4096
+#endif
 #define PL_MAX_LANES 16   /* the widest vector's lanes: slack at the buffer's end */
+#ifndef PL_PF_BYTES
+#define PL_PF_BYTES 8192
+#endif
 
 /* Tasks [t0, t1): task t is block t % blocks (of `rows` output rows) of plane t / blocks. */
 static void FC_FN(pool_tasks)(const fc_pool_job *job, int64_t blocks, int64_t rows,
@@ -26,30 +31,46 @@ static fc_status FC_FN(pool2d_run)(fc_pool_kind kind, const fc_window *win, cons
     /* Width mode (output columns in the vector lanes) where rows are contiguous and the
      * channels are not (NCHW) or too few to fill a vector; channels mode otherwise. */
     const int width = x->sw == 1 && y->sw == 1 && !(x->sc == 1 && y->sc == 1 && x->c >= 8);
-    const int64_t wo = y->w, s = win->stride_w, e = width ? 1 : x->c;
-    /* The averages' column divisors, once per call. */
-    FC_T *cells = malloc(sizeof(FC_T) * (size_t)wo);
-    if (!cells) return FC_ERR_NOMEM;
-    for (int64_t ox = 0; ox < wo; ox++) {
-        int64_t kx0, kx1;
-        fc_valid_taps(ox, s, win->pad_left, 1, win->k_w, x->w, &kx0, &kx1);
-        cells[ox] = (FC_T)(kx1 - kx0);
-    }
+    const int64_t wo = y->w, s = win->stride_w, k = win->k_w, e = width ? 1 : x->c;
     /* The kernel's buffer (pool/pool_tmpl.h): channels mode reduces blocks of output
-     * columns whose input columns fit PL_BUF_BYTES (evened out); width mode puts rows
-     * shorter than a vector in batches that fit it, `pitch` windows per row. */
-    const int64_t k = win->k_w, slack = 2 * PL_MAX_LANES + k;
-    const int64_t cap = (int64_t)(PL_BUF_BYTES / sizeof(FC_T));
+     * columns whose input columns fit PL_BUF_BYTES (evened out); width mode reduces
+     * batches of rows that fit it, each row `pitch` windows long (its windows and margins
+     * reach pitch * s cells), all of a batch's windows at once (flat) where rows are
+     * shorter than a vector or the windows fill the output rows exactly. */
+    const int64_t slack = 2 * PL_MAX_LANES + k, cap = (int64_t)(PL_BUF_BYTES / sizeof(FC_T));
     int64_t span = (wo - 1) * s + k;
     if (span < win->pad_left + x->w) span = win->pad_left + x->w;
     const int64_t pitch = (span + s - 1) / s;
     int64_t cols = (cap / e - k) / s + 1, batch = cap / (pitch * s);
     cols = cols < 1 ? 1 : cols > wo ? wo : cols;
     cols = (wo + (wo + cols - 1) / cols - 1) / ((wo + cols - 1) / cols);
-    batch = wo >= PL_MAX_LANES || batch < 1 ? 1 : batch > y->h ? y->h : batch;
-    const int64_t buf_len = width ? batch * pitch * (s + 2) + 2 * slack
+    batch = batch < 1 ? 1 : batch > y->h ? y->h : batch;
+    const int flat = width && (wo < PL_MAX_LANES || (pitch == wo && y->sh == wo));
+    const int64_t buf_len = width ? batch * pitch * (s + 1) + 2 * slack
                                   : ((cols - 1) * s + k) * e + 2 * slack;
-    const fc_pool_job job = {kind, win, x, y, width, cells, cols, batch, pitch, slack};
+    /* The averages' divisors, once per call: each output column's real input columns
+     * (cells), and for flat batches every window's cells times its real rows (divs). */
+    const int64_t ndivs = flat && kind == FC_POOL_AVG ? y->h * pitch : 0;
+    FC_T *cells = malloc(sizeof(FC_T) * (size_t)(wo + ndivs));
+    if (!cells) return FC_ERR_NOMEM;
+    FC_T *divs = cells + wo;
+    for (int64_t ox = 0; ox < wo; ox++) {
+        int64_t k0, k1;
+        fc_valid_taps(ox, s, win->pad_left, 1, k, x->w, &k0, &k1);
+        cells[ox] = (FC_T)(k1 - k0);
+    }
+    for (int64_t oy = 0; ndivs && oy < y->h; oy++) {
+        int64_t k0, k1;
+        fc_valid_taps(oy, win->stride_h, win->pad_top, 1, win->k_h, x->h, &k0, &k1);
+        for (int64_t ox = 0; ox < pitch; ox++)   /* windows past Wo are dropped: any divisor */
+            divs[oy * pitch + ox] = (FC_T)(k1 - k0) * (ox < wo ? cells[ox] : 1);
+    }
+    /* Prefetch the same cells of the next output row's window rows, or at least
+     * PL_PF_BYTES ahead along the input (rows of a plane follow each other). */
+    int64_t pf = win->stride_h * x->sh;
+    if (pf < (int64_t)(PL_PF_BYTES / sizeof(FC_T)) && -pf < (int64_t)(PL_PF_BYTES / sizeof(FC_T)))
+        pf = (int64_t)(PL_PF_BYTES / sizeof(FC_T));
+    const fc_pool_job job = {kind, win, x, y, width, flat, cells, divs, cols, batch, pitch, slack, pf};
 
     const int64_t planes = width ? y->n * y->c : y->n;
     const int64_t row_cells = wo * e * win->k_h * win->k_w;

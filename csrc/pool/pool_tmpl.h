@@ -58,12 +58,35 @@ typedef int32_t PL_MASK __attribute__((vector_size(PL_VBYTES)));
 #define PL_LOAD(p) (*(const PL_VEC *)(p))
 #define PL_STORE(p, v) (*(PL_VEC *)(p) = (v))
 
-/* max(acc, v) that propagates NaN: the compare-and-select is vmaxps (which keeps acc when
- * either is NaN, so a NaN acc stays), and a NaN v is taken explicitly. */
+/* max(acc, v) that propagates NaN: v where v is NaN, else v > acc ? v : acc, which keeps
+ * a NaN acc.  With AVX-512 that is one masked vmaxps, its mask (v is not NaN) off the
+ * dependency chain through acc; AVX has vmaxps and a blend; the portable form selects. */
+#if PL_VBYTES == 64 && defined(__AVX512F__)
+#include <immintrin.h>
+#if FC_T_IS_DOUBLE
+#define PL_VMAX_X86(acc, v) (PL_VEC)_mm512_mask_max_pd((__m512d)(v), \
+    _mm512_cmp_pd_mask((__m512d)(v), (__m512d)(v), _CMP_ORD_Q), (__m512d)(v), (__m512d)(acc))
+#else
+#define PL_VMAX_X86(acc, v) (PL_VEC)_mm512_mask_max_ps((__m512)(v), \
+    _mm512_cmp_ps_mask((__m512)(v), (__m512)(v), _CMP_ORD_Q), (__m512)(v), (__m512)(acc))
+#endif
+#elif PL_VBYTES == 32 && defined(__AVX__)
+#include <immintrin.h>
+#if FC_T_IS_DOUBLE
+#define PL_VMAX_X86(acc, v) (PL_VEC)_mm256_blendv_pd(_mm256_max_pd((__m256d)(v), (__m256d)(acc)), \
+    (__m256d)(v), _mm256_cmp_pd((__m256d)(v), (__m256d)(v), _CMP_UNORD_Q))
+#else
+#define PL_VMAX_X86(acc, v) (PL_VEC)_mm256_blendv_ps(_mm256_max_ps((__m256)(v), (__m256)(acc)), \
+    (__m256)(v), _mm256_cmp_ps((__m256)(v), (__m256)(v), _CMP_UNORD_Q))
+#endif
+#endif
 PL_AI PL_VEC PL_FN(pl_vmax)(PL_VEC acc, PL_VEC v) {
+#ifdef PL_VMAX_X86
+    return PL_VMAX_X86(acc, v);
+#else
     const PL_MASK gt = v > acc, nan = v != v;
-    const PL_VEC m = (PL_VEC)(((PL_MASK)v & gt) | ((PL_MASK)acc & ~gt));
-    return (PL_VEC)(((PL_MASK)v & nan) | ((PL_MASK)m & ~nan));
+    return (PL_VEC)(((PL_MASK)v & (gt | nan)) | ((PL_MASK)acc & ~(gt | nan)));
+#endif
 }
 PL_AI FC_T PL_FN(pl_smax)(FC_T acc, FC_T v) {
     const FC_T m = v > acc ? v : acc;   /* maxss and a cmov: no branch to mispredict */
@@ -79,15 +102,15 @@ PL_AI FC_T PL_FN(pl_smax)(FC_T acc, FC_T v) {
 #define PL_LAST(i, len) ((i) < (len) - PL_LANES ? (i) : (len) - PL_LANES)
 
 /* b[i] = reduction over the nky rows (sh apart) of r[i], for i < len. */
-PL_AI void PL_FN(pl_rows)(const FC_T *r, int64_t sh, int64_t nky, int64_t len, FC_T *b,
-                          const int avg) {
+PL_AI void PL_FN(pl_rows_n)(const FC_T *r, int64_t sh, int64_t nky, int64_t len, FC_T *b,
+                            int64_t pf, const int avg) {
     int64_t i = 0;
     for (; len >= PL_LANES && i < len; i += PL_LANES) {
         const int64_t v = PL_LAST(i, len);
-        __builtin_prefetch(r + v + PL_PF, 0, PL_PFL);
+        __builtin_prefetch(r + v + pf, 0, PL_PFL);
         PL_VEC a = PL_LOAD(r + v);
         for (int64_t ky = 1; ky < nky; ky++) {
-            __builtin_prefetch(r + ky * sh + v + PL_PF, 0, PL_PFL);
+            __builtin_prefetch(r + ky * sh + v + pf, 0, PL_PFL);
             a = PL_VOP(avg, a, PL_LOAD(r + ky * sh + v));
         }
         PL_STORE(b + v, a);
@@ -99,9 +122,18 @@ PL_AI void PL_FN(pl_rows)(const FC_T *r, int64_t sh, int64_t nky, int64_t len, F
     }
 }
 
+/* Windows 2 and 3 rows tall (most pools) get copies of the loop with that trip count,
+ * which the compiler unrolls; so do windows 2 and 3 columns wide below. */
+PL_AI void PL_FN(pl_rows)(const FC_T *r, int64_t sh, int64_t nky, int64_t len, FC_T *b,
+                          int64_t pf, const int avg) {
+    if (nky == 2) PL_FN(pl_rows_n)(r, sh, 2, len, b, pf, avg);
+    else if (nky == 3) PL_FN(pl_rows_n)(r, sh, 3, len, b, pf, avg);
+    else PL_FN(pl_rows_n)(r, sh, nky, len, b, pf, avg);
+}
+
 /* Width mode: out[o] = reduction over kx < k of h[o * s + kx], for o < count, divided by
  * nky * div[o] for an average. */
-PL_AI void PL_FN(pl_cols_1)(const FC_T *h, int64_t count, int64_t k, int64_t s, FC_T *out,
+PL_AI void PL_FN(pl_cols_1_n)(const FC_T *h, int64_t count, int64_t k, int64_t s, FC_T *out,
                             const FC_T *div, FC_T nky, const int avg) {
     int64_t o = 0;
     if (s == 1) {
@@ -129,9 +161,16 @@ PL_AI void PL_FN(pl_cols_1)(const FC_T *h, int64_t count, int64_t k, int64_t s, 
     }
 }
 
+PL_AI void PL_FN(pl_cols_1)(const FC_T *h, int64_t count, int64_t k, int64_t s, FC_T *out,
+                            const FC_T *div, FC_T nky, const int avg) {
+    if (k == 2) PL_FN(pl_cols_1_n)(h, count, 2, s, out, div, nky, avg);
+    else if (k == 3) PL_FN(pl_cols_1_n)(h, count, 3, s, out, div, nky, avg);
+    else PL_FN(pl_cols_1_n)(h, count, k, s, out, div, nky, avg);
+}
+
 /* Channels mode: output column o's E elements (stride ye) = reduction over kx < k of the
  * buffer columns o * s + kx (E elements each), for o < count. */
-PL_AI void PL_FN(pl_cols_e)(const FC_T *h, int64_t E, int64_t count, int64_t k, int64_t s,
+PL_AI void PL_FN(pl_cols_e_n)(const FC_T *h, int64_t E, int64_t count, int64_t k, int64_t s,
                             FC_T *out, int64_t yw, int64_t ye, const FC_T *div, FC_T nky,
                             const int avg) {
     const int64_t ev = ye == 1 && E >= PL_LANES ? E : 0;   /* elements in vectors */
@@ -154,23 +193,32 @@ PL_AI void PL_FN(pl_cols_e)(const FC_T *h, int64_t E, int64_t count, int64_t k, 
     }
 }
 
+PL_AI void PL_FN(pl_cols_e)(const FC_T *h, int64_t E, int64_t count, int64_t k, int64_t s,
+                            FC_T *out, int64_t yw, int64_t ye, const FC_T *div, FC_T nky,
+                            const int avg) {
+    if (k == 2) PL_FN(pl_cols_e_n)(h, E, count, 2, s, out, yw, ye, div, nky, avg);
+    else if (k == 3) PL_FN(pl_cols_e_n)(h, E, count, 3, s, out, yw, ye, div, nky, avg);
+    else PL_FN(pl_cols_e_n)(h, E, count, k, s, out, yw, ye, div, nky, avg);
+}
+
 /* The vertical pass for one output row: buf[(i - i0) * E + e] = input column i's element e
  * reduced over the nky rows from r on, for the input columns [i0, i1) of a block of output
- * columns; columns outside the input (padding) get the identity, and so do j->slack cells
+ * columns; columns outside the input (padding) get the identity, and so do `slack` cells
  * past i1, which vector loads of the last windows may read (and drop). */
 PL_AI void PL_FN(pl_vertical)(const fc_pool_job *j, const FC_T *r, int64_t nky, int64_t i0,
-                              int64_t i1, int64_t E, int64_t se, FC_T *buf, const int avg) {
+                              int64_t i1, int64_t E, int64_t se, FC_T *buf, int64_t slack,
+                              const int avg) {
     const int64_t W = j->x->w, sw = j->x->sw, sh = j->x->sh;
     const int64_t a = i0 < 0 ? 0 : i0, b = i1 > W ? W : i1;   /* the real columns */
     const PL_VEC idv = (PL_VEC){0} + (avg ? (FC_T)0 : -(FC_T)INFINITY);
     /* identity vectors first: the left one may overlap the real columns, written after it */
     for (int64_t i = 0; i < (a - i0) * E; i += PL_LANES) PL_STORE(buf + i, idv);
-    for (int64_t i = (b - i0) * E; i < (i1 - i0) * E + j->slack; i += PL_LANES) PL_STORE(buf + i, idv);
+    for (int64_t i = (b - i0) * E; i < (i1 - i0) * E + slack; i += PL_LANES) PL_STORE(buf + i, idv);
     FC_T *h = buf + (a - i0) * E;
     if (se == 1 && (sw == E || b - a == 1)) {   /* the columns are one contiguous run */
-        PL_FN(pl_rows)(r + a * sw, sh, nky, (b - a) * E, h, avg);
+        PL_FN(pl_rows)(r + a * sw, sh, nky, (b - a) * E, h, j->prefetch, avg);
     } else if (se == 1) {
-        for (int64_t i = a; i < b; i++) PL_FN(pl_rows)(r + i * sw, sh, nky, E, h + (i - a) * E, avg);
+        for (int64_t i = a; i < b; i++) PL_FN(pl_rows)(r + i * sw, sh, nky, E, h + (i - a) * E, j->prefetch, avg);
     } else {   /* a view with strided channels: scalar */
         for (int64_t i = a; i < b; i++)
             for (int64_t e = 0; e < E; e++) {
@@ -206,18 +254,22 @@ PL_AI void PL_FN(pl_channels)(const fc_pool_job *j, int64_t n, int64_t oy0, int6
         for (int64_t o0 = 0; o0 < y->w; o0 += j->block_cols) {
             const int64_t o1 = o0 + j->block_cols < y->w ? o0 + j->block_cols : y->w;
             const int64_t i0 = o0 * s - w->pad_left;
-            PL_FN(pl_vertical)(j, r, nky, i0, (o1 - 1) * s - w->pad_left + k, E, x->sc, buf, avg);
+            PL_FN(pl_vertical)(j, r, nky, i0, (o1 - 1) * s - w->pad_left + k, E, x->sc, buf,
+                               j->slack, avg);
             PL_FN(pl_cols_e)(buf, E, o1 - o0, k, s, yrow + o0 * y->sw, y->sw, y->sc,
                              (const FC_T *)j->col_cells + o0, (FC_T)nky, avg);
         }
     }
 }
 
-/* Width mode: rows [oy0, oy1) of one channel plane, batch_rows at a time.  A batch's rows
- * sit in the buffer `pitch` (V) windows apart, V * stride_w cells, so that one vector pass
- * over the whole batch computes their windows: short rows fill vectors too.  A row's
- * windows past its Wo real ones (when V > Wo) read its margin and are dropped; they go to a
- * staging area first unless V == Wo and the plane's output rows are contiguous. */
+/* Width mode: rows [oy0, oy1) of one channel plane, batch_rows at a time: the vertical
+ * pass for a whole batch, then the horizontal one.  Reading a row's buffer right after
+ * writing it would load vectors that straddle stores still in flight (stride 2 and the
+ * k_w offsets are not vector-aligned), which stalls on store forwarding.  A batch's rows
+ * sit `pitch` (V) windows apart, V * stride_w cells.  With j->flat, the horizontal pass
+ * runs once over the whole batch as if it were one row (short rows fill vectors too); a
+ * row's windows past its Wo real ones (when V > Wo) read its margin and are dropped,
+ * through a staging area unless V == Wo and the plane's output rows are contiguous. */
 PL_AI void PL_FN(pl_width)(const fc_pool_job *j, int64_t plane, int64_t oy0, int64_t oy1,
                            FC_T *buf, const int avg) {
     const fc_window *w = j->win;
@@ -226,23 +278,26 @@ PL_AI void PL_FN(pl_width)(const fc_pool_job *j, int64_t plane, int64_t oy0, int
     const FC_T *xp = (const FC_T *)x->data + n * x->sn + c * x->sc;
     FC_T *yp = (FC_T *)y->data + n * y->sn + c * y->sc;
     const int64_t s = w->stride_w, k = w->k_w, wo = y->w, V = j->pitch, R = j->batch_rows;
-    const FC_T *cells = j->col_cells;
-    const int direct = R == 1 || (V == wo && y->sh == wo);
-    FC_T *stage = buf + R * V * s + 2 * j->slack, *divs = stage + R * V;
+    const int direct = !j->flat || (V == wo && y->sh == wo);
+    FC_T *stage = buf + R * V * s + 2 * j->slack;   /* flat outputs; per row: each nky */
     for (int64_t b0 = oy0; b0 < oy1; b0 += R) {
         const int64_t rows = oy1 - b0 < R ? oy1 - b0 : R;
-        int64_t nky = 1;
         for (int64_t i = 0; i < rows; i++) {
+            int64_t nky;
             const FC_T *r = PL_FN(pl_window_rows)(j, xp, b0 + i, &nky);
-            PL_FN(pl_vertical)(j, r, nky, -w->pad_left, V * s - w->pad_left, 1, 1, buf + i * V * s, avg);
-            if (avg && R > 1)   /* this row's divisors: its real rows times each window's columns */
-                for (int64_t o = 0; o < V; o++) divs[i * V + o] = (FC_T)nky * (o < wo ? cells[o] : 1);
+            PL_FN(pl_vertical)(j, r, nky, -w->pad_left, V * s - w->pad_left, 1, 1, buf + i * V * s,
+                               i == rows - 1 ? j->slack : 0, avg);
+            if (!j->flat) stage[i] = (FC_T)nky;
         }
-        /* one row: its own divisors (nky * cells); a batch: the table just made */
-        const FC_T *d = R > 1 ? divs : cells;
-        const FC_T scale = R > 1 ? (FC_T)1 : (FC_T)nky;
-        FC_T *out = direct ? yp + b0 * y->sh : stage;
-        PL_FN(pl_cols_1)(buf, R > 1 ? rows * V : wo, k, s, out, d, scale, avg);
+        if (!j->flat) {
+            for (int64_t i = 0; i < rows; i++)
+                PL_FN(pl_cols_1)(buf + i * V * s, wo, k, s, yp + (b0 + i) * y->sh, j->col_cells,
+                                 stage[i], avg);
+            continue;
+        }
+        /* the per-call table holds every window's divisor, V per row */
+        PL_FN(pl_cols_1)(buf, rows * V, k, s, direct ? yp + b0 * y->sh : stage,
+                         (const FC_T *)j->divs + b0 * V, 1, avg);
         if (!direct)
             for (int64_t i = 0; i < rows; i++)
                 for (int64_t o = 0; o < wo; o++) yp[(b0 + i) * y->sh + o] = stage[i * V + o];
@@ -262,3 +317,4 @@ void PL_FN(pool_rows)(const fc_pool_job *j, int64_t plane, int64_t oy0, int64_t 
 #undef PL_MASK
 #undef PL_EVEN
 #undef PL_LAST
+#undef PL_VMAX_X86
