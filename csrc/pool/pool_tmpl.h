@@ -107,10 +107,10 @@ PL_AI void PL_FN(pl_rows_n)(const FC_T *r, int64_t sh, int64_t nky, int64_t len,
     int64_t i = 0;
     for (; len >= PL_LANES && i < len; i += PL_LANES) {
         const int64_t v = PL_LAST(i, len);
-        __builtin_prefetch(r + v + pf, 0, PL_PFL);
+        if (pf) __builtin_prefetch(r + v + pf, 0, PL_PFL);
         PL_VEC a = PL_LOAD(r + v);
         for (int64_t ky = 1; ky < nky; ky++) {
-            __builtin_prefetch(r + ky * sh + v + pf, 0, PL_PFL);
+            if (pf) __builtin_prefetch(r + ky * sh + v + pf, 0, PL_PFL);
             a = PL_VOP(avg, a, PL_LOAD(r + ky * sh + v));
         }
         PL_STORE(b + v, a);
@@ -280,15 +280,21 @@ PL_AI void PL_FN(pl_width)(const fc_pool_job *j, int64_t plane, int64_t oy0, int
     const int64_t s = w->stride_w, k = w->k_w, wo = y->w, V = j->pitch, R = j->batch_rows;
     const int direct = !j->flat || (V == wo && y->sh == wo);
     FC_T *stage = buf + R * V * s + 2 * j->slack;   /* flat outputs; per row: each nky */
+    /* a row's cells in the buffer: pl identity, the W input columns, identity to P */
+    const int64_t W = x->w, pl = w->pad_left, P = V * s;
+    const PL_VEC idv = (PL_VEC){0} + (avg ? (FC_T)0 : -(FC_T)INFINITY);
     for (int64_t b0 = oy0; b0 < oy1; b0 += R) {
         const int64_t rows = oy1 - b0 < R ? oy1 - b0 : R;
-        for (int64_t i = 0; i < rows; i++) {
+        for (int64_t i = 0; i < rows; i++) {   /* vector stores run on into the next row */
             int64_t nky;
             const FC_T *r = PL_FN(pl_window_rows)(j, xp, b0 + i, &nky);
-            PL_FN(pl_vertical)(j, r, nky, -w->pad_left, V * s - w->pad_left, 1, 1, buf + i * V * s,
-                               i == rows - 1 ? j->slack : 0, avg);
+            FC_T *bi = buf + i * P;
+            for (int64_t m = 0; m < pl; m += PL_LANES) PL_STORE(bi + m, idv);
+            PL_FN(pl_rows)(r, x->sh, nky, W, bi + pl, j->prefetch, avg);
+            for (int64_t m = pl + W; m < P; m += PL_LANES) PL_STORE(bi + m, idv);
             if (!j->flat) stage[i] = (FC_T)nky;
         }
+        for (int64_t m = rows * P; m < rows * P + j->slack; m += PL_LANES) PL_STORE(buf + m, idv);
         if (!j->flat) {
             for (int64_t i = 0; i < rows; i++)
                 PL_FN(pl_cols_1)(buf + i * V * s, wo, k, s, yp + (b0 + i) * y->sh, j->col_cells,
