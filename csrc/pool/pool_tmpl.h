@@ -58,9 +58,10 @@ typedef int32_t PL_MASK __attribute__((vector_size(PL_VBYTES)));
 #define PL_LOAD(p) (*(const PL_VEC *)(p))
 #define PL_STORE(p, v) (*(PL_VEC *)(p) = (v))
 
-/* max(acc, v) that propagates NaN: v where v is NaN, else v > acc ? v : acc, which keeps
- * a NaN acc.  With AVX-512 that is one masked vmaxps, its mask (v is not NaN) off the
- * dependency chain through acc; AVX has vmaxps and a blend; the portable form selects. */
+/* max(acc, v) that propagates NaN: v where v is NaN, else v > acc ? v : acc (maxps), which
+ * keeps a NaN acc.  With AVX-512 that is one masked vmaxps, its mask (v is not NaN) off the
+ * dependency chain through acc; AVX has vmaxps and a blend, SSE2 maxps and a bitwise select;
+ * other targets the portable form. */
 #if PL_VBYTES == 64 && defined(__AVX512F__)
 #include <immintrin.h>
 #if FC_T_IS_DOUBLE
@@ -78,6 +79,18 @@ typedef int32_t PL_MASK __attribute__((vector_size(PL_VBYTES)));
 #else
 #define PL_VMAX_X86(acc, v) (PL_VEC)_mm256_blendv_ps(_mm256_max_ps((__m256)(v), (__m256)(acc)), \
     (__m256)(v), _mm256_cmp_ps((__m256)(v), (__m256)(v), _CMP_UNORD_Q))
+#endif
+#elif PL_VBYTES == 16 && defined(__SSE2__)
+/* (GCC turns the portable form into scalar code for 64-bit lanes without SSE4.1 blends) */
+#include <emmintrin.h>
+#if FC_T_IS_DOUBLE
+#define PL_VMAX_X86(acc, v) (PL_VEC)_mm_or_pd(_mm_and_pd(_mm_cmpunord_pd((__m128d)(v), (__m128d)(v)), \
+    (__m128d)(v)), _mm_andnot_pd(_mm_cmpunord_pd((__m128d)(v), (__m128d)(v)),               \
+    _mm_max_pd((__m128d)(v), (__m128d)(acc))))
+#else
+#define PL_VMAX_X86(acc, v) (PL_VEC)_mm_or_ps(_mm_and_ps(_mm_cmpunord_ps((__m128)(v), (__m128)(v)), \
+    (__m128)(v)), _mm_andnot_ps(_mm_cmpunord_ps((__m128)(v), (__m128)(v)),                  \
+    _mm_max_ps((__m128)(v), (__m128)(acc))))
 #endif
 #endif
 PL_AI PL_VEC PL_FN(pl_vmax)(PL_VEC acc, PL_VEC v) {
