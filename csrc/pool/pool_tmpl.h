@@ -4,21 +4,22 @@
  *
  * A plane is what one window slides over: an image with its C channels as the elements of
  * each pixel (channels mode, NHWC), or one channel of one image with single-value elements
- * (width mode, NCHW: its rows are contiguous).  Each output row is computed in two passes
- * over a block of output columns:
- *   1. vertical: the block's input columns are reduced over the window's rows into a dense
- *      buffer [column][element] (kept in L1).  This pass streams the input rows with
- *      contiguous vector loads whatever the layout and stride: the input is read from
- *      memory once, in long sequential runs that the hardware prefetchers follow.
+ * (width mode, NCHW: its rows are contiguous).  Each output row is computed in two passes:
+ *   1. vertical: input columns are reduced over the window's rows into a small buffer
+ *      [column][element] that stays in L1 (channels mode: a block of output columns at a
+ *      time; width mode: a batch of whole rows).  This pass reads the input rows with
+ *      contiguous vector loads whatever the layout and stride, each row once per output
+ *      row it feeds, the later times from cache;
  *   2. horizontal: each output column reduces k_w neighbouring buffer columns: vectors of
  *      channels (channels mode), or vectors of output columns (width mode: plain loads at
  *      stride 1, pairs of loads de-interleaved by one shuffle at stride 2, scalar code at
  *      larger strides).
  * Padding cells are never read: the buffer's columns outside the input hold the identity
  * (-inf or 0) instead, and the window's rows outside it are not visited; average pooling
- * divides by the real cells only (fc_pool_job.col_cells times the rows).  A window is
- * reduced column by column, each column top to bottom, in both modes: an average sums in
- * the same order in either layout and for any thread count.  Max pooling propagates NaN. */
+ * divides by the real cells only (the operator's per-call divisor tables).  A window is
+ * reduced column by column, each column top to bottom, in both modes and at every vector
+ * width: results are bit-identical across layouts, ISAs and thread counts.  Max pooling
+ * propagates NaN. */
 #include <math.h>
 
 #define PL_FN(name) FC_CAT(FC_FN(name), PL_ISA)
@@ -44,15 +45,6 @@ typedef int32_t PL_MASK __attribute__((vector_size(PL_VBYTES)));
 #else
 #define PL_EVEN {0, 2}
 #endif
-
-/* Software prefetch distance along the input rows (tuned: see pl_rows). */
-#ifndef PL_PF_BYTES
-#define PL_PF_BYTES 8192
-#endif
-#ifndef PL_PFL
-#define PL_PFL 3
-#endif
-#define PL_PF (PL_PF_BYTES / (int)sizeof(FC_T))
 
 #define PL_AI static inline __attribute__((always_inline))
 #define PL_LOAD(p) (*(const PL_VEC *)(p))
@@ -114,16 +106,17 @@ PL_AI FC_T PL_FN(pl_smax)(FC_T acc, FC_T v) {
  * before (it recomputes a few values, identically) instead of a scalar tail. */
 #define PL_LAST(i, len) ((i) < (len) - PL_LANES ? (i) : (len) - PL_LANES)
 
-/* b[i] = reduction over the nky rows (sh apart) of r[i], for i < len. */
+/* b[i] = reduction over the nky rows (sh apart) of r[i], for i < len; the input pf cells
+ * ahead of each load is prefetched (the operator's choice; 0: none). */
 PL_AI void PL_FN(pl_rows_n)(const FC_T *r, int64_t sh, int64_t nky, int64_t len, FC_T *b,
                             int64_t pf, const int avg) {
     int64_t i = 0;
     for (; len >= PL_LANES && i < len; i += PL_LANES) {
         const int64_t v = PL_LAST(i, len);
-        if (pf) __builtin_prefetch(r + v + pf, 0, PL_PFL);
+        if (pf) __builtin_prefetch(r + v + pf, 0, 3);
         PL_VEC a = PL_LOAD(r + v);
         for (int64_t ky = 1; ky < nky; ky++) {
-            if (pf) __builtin_prefetch(r + ky * sh + v + pf, 0, PL_PFL);
+            if (pf) __builtin_prefetch(r + ky * sh + v + pf, 0, 3);
             a = PL_VOP(avg, a, PL_LOAD(r + ky * sh + v));
         }
         PL_STORE(b + v, a);
