@@ -84,14 +84,16 @@ def worker(threads: int, quick: bool, dtype: str, pattern: str | None) -> dict:
     tf = runners.load_tensorflow(threads)
     time_them = _timer(quick)
     layers = [lay for lay in select(pattern) if lay.is_pool]
-    return {"threads": threads, "isa": fastconv._core.get_isa(), "dtype": dtype,
-            "rows": [layer_row(lay, tf, np.dtype(dtype), time_them) for lay in layers]}
+    rows = [layer_row(lay, tf, np.dtype(dtype), time_them) for lay in layers]
+    return {"threads": threads, "isa": fastconv._core.get_isa(), "dtype": dtype, "rows": rows,
+            "load_average": os.getloadavg()[0]}  # other processes on the cores skew figures
 
 
 def report(results: list[dict]) -> str:
     out = []
     for r in results:
-        out.append(f"\n== {r['threads']} thread(s), {r['dtype']}, fastconv ISA {r['isa']}")
+        out.append(f"\n== {r['threads']} thread(s), {r['dtype']}, fastconv ISA {r['isa']}, "
+                   f"load average {r['load_average']:.2f} on {os.cpu_count()} CPUs")
         out.append(f"{'layer':22s} {'fc ms':>8s} {'GB/s':>6s} {'copy GB/s':>9s} {'%copy':>6s} "
                    f"{'TF ms':>8s} {'TF mode':>11s} {'speedup':>7s} {'NCHW ms':>8s} {'NCHW/NHWC':>9s}")
         for row in r["rows"]:
