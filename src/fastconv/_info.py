@@ -75,10 +75,11 @@ def info() -> dict:
         "isas_available": _core.isa_names(),
         "gemm_blocking": {dt: _core.gemm_blocking(dt) for dt in ("float32", "float64")},
         "kernels": {
-            "conv2d direct": "portable C (NHWC, any stride/dilation/padding/groups)",
-            "conv2d im2col": f"implicit im2col + packed GEMM, {_core.get_isa()} micro-kernels",
-            "depthwise_conv2d": "portable C direct (grouped convolution)",
-            "max_pool2d / avg_pool2d": "portable C",
+            "conv2d im2col": f"indirect GEMM, {_core.get_isa()} micro-kernels",
+            "conv2d winograd": f"F(2x2,3x3), {_core.get_isa()} transforms + GEMM micro-kernels",
+            "conv2d direct": "portable C (any stride/dilation/padding/groups)",
+            "depthwise_conv2d": f"{_core.get_isa()} channel-vector kernel, 8-pixel blocks",
+            "max_pool2d / avg_pool2d": f"{_core.get_isa()} vertical + horizontal passes",
         },
         "gpu": gpu_info(),
     }
