@@ -116,7 +116,16 @@ static fc_status FC_FN(direct_run)(const fc_conv_desc *d, const fc_view *x, cons
 
 static fc_status FC_FN(winograd_run)(const fc_conv_desc *d, const fc_view *x, const FC_T *w,
                                      const FC_T *bias, const fc_view *y, int threads) {
-    const int64_t tiles = FC_FN(winograd_tiles)(x, y), block = FC_FN(winograd_block_tiles)();
+    const int64_t tiles = FC_FN(winograd_tiles)(x, y), most = FC_FN(winograd_block_tiles)();
+    /* Blocks of at most `most` tiles, smaller on several threads so that each gets about
+     * four (14x14: 49 tiles were one block of 48 and one of 1).  A multiple of 12 keeps
+     * whole micro-tile rows; the block size does not change any result. */
+    int64_t block = most;
+    if (threads > 1) {
+        block = (tiles + 4 * threads - 1) / (4 * threads);
+        block = (block + 11) / 12 * 12;
+        if (block > most) block = most;
+    }
     const int64_t tasks = (tiles + block - 1) / block;
     FC_T *upack = fc_scratch(FC_SCRATCH_WEIGHTS, sizeof(FC_T) * FC_FN(winograd_packed_weights_size)(x, y));
     const size_t ws_size = FC_FN(winograd_workspace)(x, y);
