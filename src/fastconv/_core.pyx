@@ -44,7 +44,6 @@ cdef extern from "fastconv.h" nogil:
                         const fc_view *y)
     fc_status fc_pool2d(fc_dtype dtype, fc_pool_kind kind, const fc_window *win,
                         const fc_view *x, const fc_view *y)
-    fc_algorithm fc_conv2d_choose(const fc_conv_desc *desc, const fc_view *x, const fc_view *y)
     fc_isa fc_detected_isa()
     fc_isa fc_get_isa()
     fc_status fc_set_isa(fc_isa isa)
@@ -114,13 +113,6 @@ cdef class ConvKernel:
         with nogil:
             status = fc_conv2d(dt, &self.desc, self.algorithm, &xv, w_ptr, bias_ptr, &yv)
         _check(status)
-
-    def choice(self, cnp.ndarray x, cnp.ndarray y):
-        """The algorithm code that "auto" runs for these NHWC-ordered views."""
-        cdef fc_view xv, yv
-        _view(x, &xv)
-        _view(y, &yv)
-        return <int>fc_conv2d_choose(&self.desc, &xv, &yv)
 
 
 cdef class PoolKernel:
