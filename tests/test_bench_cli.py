@@ -68,6 +68,7 @@ def test_runs_without_tensorflow_and_torch():
         (["--no-such-option"], "unrecognized arguments"),
         (["--threads", "0"], "--threads"),
         (["--dtype", "float16"], "--dtype"),
+        (["--busy", "-1"], "--busy"),
     ],
 )
 def test_bad_arguments_exit_2_with_a_message(args, message):

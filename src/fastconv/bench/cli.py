@@ -25,14 +25,16 @@ def default_threads() -> int:
         return os.cpu_count() or 1
 
 
-def _positive(kind):
+def _positive(kind, zero_ok: bool = False):
+    expected = "a number >= 0" if zero_ok else "a positive number"
+
     def parse(text):
         try:
             value = kind(text)
         except ValueError:
-            raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}") from None
-        if value <= 0:
-            raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}")
+            raise argparse.ArgumentTypeError(f"expected {expected}, got {text!r}") from None
+        if value < 0 or (value == 0 and not zero_ok):
+            raise argparse.ArgumentTypeError(f"expected {expected}, got {text!r}")
         return value
 
     return parse
@@ -58,6 +60,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="timed seconds per layer, all libraries together (default: 4)")
     parser.add_argument("--quick", action="store_true",
                         help="a few short rounds: checks that it all runs, figures are rough")
+    parser.add_argument("--busy", type=_positive(int, zero_ok=True), default=0, metavar="N",
+                        help="run N spinner processes, each keeping a core busy, for the whole "
+                             "run: the figures on a shared machine (default: 0)")
     parser.add_argument("--json", metavar="PATH", help="write every figure and the machine info")
     parser.add_argument("--plot", metavar="PATH.png",
                         help="draw the speedups per layer as a bar chart (needs matplotlib)")

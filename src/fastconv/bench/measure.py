@@ -32,11 +32,13 @@ class LayerResult:
     not_applicable: dict[str, str] = field(default_factory=dict)  # explicit algorithm -> why
     notes: dict[str, str] = field(default_factory=dict)  # library -> caveat on its figure
     others_cpus: float | None = None  # CPUs other processes kept busy meanwhile
+    spinners: int = 0  # of those, processes started on purpose (--busy) to load the machine
 
     @property
     def noisy(self) -> bool:
-        """Some library's rounds disagreed, or other processes took CPU during the layer."""
-        busy = self.others_cpus is not None and self.others_cpus > NOISY_CPUS
+        """Some library's rounds disagreed, or other processes took CPU during the layer
+        (beyond the spinners started on purpose)."""
+        busy = self.others_cpus is not None and self.others_cpus > self.spinners + NOISY_CPUS
         return busy or any(self.unstable(lib) for lib in self.timings)
 
     def seconds(self, library: str) -> float | None:

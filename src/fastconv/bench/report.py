@@ -94,13 +94,14 @@ def format_notes(results: list[LayerResult], missing: dict[str, str]) -> str:
     """What the table leaves out: speedup and error definitions, missing libraries,
     failures and caveats per layer."""
     baselines = sorted({r.baseline for r in results if r.baseline})
+    beyond = " beyond the --busy spinners" if any(r.spinners for r in results) else ""
     lines = [
         "speedup = peer's median time / fastconv's (above 1: fastconv is faster); "
         "rate and ms are fastconv's (algorithm auto)",
         "rate: direct-convolution FLOPs (2 per multiply-add, padding taps included) or compulsory "
         "bytes per second; a kernel doing less arithmetic (Winograd) can exceed the FMA peak",
         "* noisy row: some library's rounds disagreed (median > 1.5x the fastest round) or other "
-        "processes took CPU meanwhile",
+        f"processes took CPU{beyond} meanwhile",
         f"max rel err = max|fastconv - baseline| / max|baseline|, baseline: "
         f"{', '.join(baselines) or 'none'}",
     ]

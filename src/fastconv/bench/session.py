@@ -9,6 +9,7 @@ import time
 from dataclasses import asdict
 
 from . import libraries as L
+from .busy import Spinners
 from .contention import Watch
 from .measure import measure
 from .progress import progress_bar
@@ -23,7 +24,7 @@ def _policy(args) -> Policy:
 
 
 def _header(n_layers: int, dtype: str, threads: int, machine: dict, versions: dict,
-            date: str) -> str:
+            date: str, spinners: int = 0) -> str:
     peers = []
     if "tensorflow" in versions:
         peers.append(f"TensorFlow {versions['tensorflow']} (tf.function and eager)")
@@ -40,6 +41,9 @@ def _header(n_layers: int, dtype: str, threads: int, machine: dict, versions: di
                      "errors are checked against fastconv.reference instead")
     if L.TORCH in L.MISSING:
         lines.append("PyTorch is missing (optional): install a CPU build of torch to add it")
+    if spinners:
+        lines.append(f"--busy {spinners}: {spinners} spinner process(es) keep a core busy each "
+                     f"for the whole run")
     return "\n".join(lines)
 
 
@@ -56,25 +60,34 @@ def run_suite(layers, args) -> int:
     L.load_torch(threads)
     machine, versions = info(), L.versions()
     date = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
-    print(_header(len(layers), dtype, threads, machine, versions, date), flush=True)
+    print(_header(len(layers), dtype, threads, machine, versions, date, args.busy), flush=True)
 
-    watch, results = Watch(), []
-    with progress_bar(len(layers)) as bar:
-        for layer in layers:
-            bar.status(layer.name)
-            tick = lambda done, total, name=layer.name: bar.status(f"{name} round {done}/{total}")  # noqa: E731
-            layer_watch = Watch()
-            results.append(measure(layer, dtype, policy, algorithms, threads=threads, tick=tick))
-            results[-1].others_cpus = layer_watch.others_cpus()
-            bar.advance()
-    wall = time.perf_counter() - watch.wall
+    with Spinners(args.busy) as spinners:
+        watch, results = Watch(), []
+        with progress_bar(len(layers)) as bar:
+            for layer in layers:
+                bar.status(layer.name)
+                tick = lambda done, total, name=layer.name: bar.status(f"{name} round {done}/{total}")  # noqa: E731
+                layer_watch = Watch()
+                res = measure(layer, dtype, policy, algorithms, threads=threads, tick=tick)
+                res.others_cpus, res.spinners = layer_watch.others_cpus(), args.busy
+                results.append(res)
+                bar.advance()
+        wall = time.perf_counter() - watch.wall
+        # Read while the spinners still run, so that the time after them does not dilute it.
+        busy, load = watch.warning(args.busy), watch.deliberate(args.busy)
+        ended = args.busy - spinners.alive()
 
     print()
     print(format_table(results, algorithms))
     print()
     print(format_notes(results, L.MISSING))
-    busy = watch.warning()
     warnings = L.notes() + ([busy] if busy else [])
+    if ended:
+        warnings.append(f"{ended} spinner(s) reached their time limit before the run ended: "
+                        f"the last layers ran with less load than --busy {args.busy}")
+    if args.busy:
+        print(f"note: {load}")
     for warning in warnings:
         print(f"warning: {warning}")
     print(f"wall time: {wall:.1f} s")
@@ -85,6 +98,7 @@ def run_suite(layers, args) -> int:
             "command": shlex.join(["fastconv", *sys.argv[1:]]),
             "dtype": dtype,
             "threads": threads,
+            "busy": args.busy,  # spinner processes run on purpose (--busy)
             "threads_in_use": L.threads_in_use(),
             "environment": L.environment(),
             "machine": machine,
@@ -95,13 +109,15 @@ def run_suite(layers, args) -> int:
             "wall_seconds": wall,
             "contention": watch.report(),
             "warnings": warnings,
+            "deliberate_load": load if args.busy else None,
         }
         write_json(args.json, results, meta)
         print(f"wrote {args.json}")
     if args.plot:
         from .plot import plot_speedups
 
-        title = (f"fastconv {versions['fastconv']} speedup, {dtype}, {threads} thread(s), "
+        loaded = f", --busy {args.busy}" if args.busy else ""
+        title = (f"fastconv {versions['fastconv']} speedup, {dtype}, {threads} thread(s){loaded}, "
                  f"{date[:10]}\n{machine['cpu']}")
         plot_speedups(args.plot, results, title, " ".join(warnings))
         print(f"wrote {args.plot}")
