@@ -1,12 +1,12 @@
-/* Depthwise convolution: the entry point, forwarding to the active ISA's instantiation. */
+/* Depthwise convolution: the entry point, forwarding to the call context's ISA's instantiation. */
 #include "fc_internal.h"
 
 #define DW_DISPATCH(T, SFX)                                                                 \
     void FC_CAT(FC_CAT(depthwise_rows, SFX), avx512)(DW_PARAMS(T));                         \
     void FC_CAT(FC_CAT(depthwise_rows, SFX), avx2)(DW_PARAMS(T));                           \
     void FC_CAT(FC_CAT(depthwise_rows, SFX), scalar)(DW_PARAMS(T));                         \
-    void FC_CAT(depthwise_rows, SFX)(DW_PARAMS(T)) {                                        \
-        FC_ISA_FORWARD(SFX, depthwise_rows, (d, x, w, bias, y, n, oy0, oy1, acc))           \
+    void FC_CAT(depthwise_rows, SFX)(const fc_cntx *cx, DW_PARAMS(T)) {                     \
+        FC_ISA_FORWARD(cx->isa, SFX, depthwise_rows, (d, x, w, bias, y, n, oy0, oy1, acc))  \
     }
 #define DW_PARAMS(T)                                                                        \
     const fc_conv_desc *d, const fc_view *x, const T *w, const T *bias, const fc_view *y,   \

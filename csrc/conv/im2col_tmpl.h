@@ -25,9 +25,9 @@ typedef struct {
     int packed;                                   /* rows packed into K-long patches */
 } FC_FN(im2col_dims);
 
-static FC_FN(im2col_dims) FC_FN(dims)(const fc_conv_desc *d, const fc_view *x,
-                                      const fc_view *y) {
-    const FC_FN(fc_ukernel) *uk = FC_FN(fc_ukernel_for)(fc_get_isa());
+static FC_FN(im2col_dims) FC_FN(dims)(const fc_cntx *cx, const fc_conv_desc *d,
+                                      const fc_view *x, const fc_view *y) {
+    const FC_FN(fc_ukernel) *uk = FC_UKERNEL(cx);
     FC_FN(im2col_dims) s;
     s.mr = uk->mr;
     s.nr = uk->nr;
@@ -43,13 +43,14 @@ static FC_FN(im2col_dims) FC_FN(dims)(const fc_conv_desc *d, const fc_view *x,
     return s;
 }
 
-int64_t FC_FN(im2col_panels)(const fc_conv_desc *d, const fc_view *x, const fc_view *y) {
-    return FC_FN(dims)(d, x, y).npanel;
+int64_t FC_FN(im2col_panels)(const fc_cntx *cx, const fc_conv_desc *d, const fc_view *x,
+                             const fc_view *y) {
+    return FC_FN(dims)(cx, d, x, y).npanel;
 }
 
-size_t FC_FN(im2col_packed_weights_size)(const fc_conv_desc *d, const fc_view *x,
-                                         const fc_view *y) {
-    const FC_FN(im2col_dims) s = FC_FN(dims)(d, x, y);
+size_t FC_FN(im2col_packed_weights_size)(const fc_cntx *cx, const fc_conv_desc *d,
+                                         const fc_view *x, const fc_view *y) {
+    const FC_FN(im2col_dims) s = FC_FN(dims)(cx, d, x, y);
     return (size_t)(d->groups * s.npanel * s.taps * s.cg * s.nr);
 }
 
@@ -61,9 +62,9 @@ static int64_t FC_FN(panel_offset)(const FC_FN(im2col_dims) *s, int64_t g, int64
 }
 
 /* Pack every channel block of one (group, panel) unit: unit = g * npanel + p. */
-void FC_FN(im2col_pack_weights)(const fc_conv_desc *d, const fc_view *x, const fc_view *y,
-                                const FC_T *w, int64_t unit, FC_T *wpack) {
-    const FC_FN(im2col_dims) s = FC_FN(dims)(d, x, y);
+void FC_FN(im2col_pack_weights)(const fc_cntx *cx, const fc_conv_desc *d, const fc_view *x,
+                                const fc_view *y, const FC_T *w, int64_t unit, FC_T *wpack) {
+    const FC_FN(im2col_dims) s = FC_FN(dims)(cx, d, x, y);
     const int64_t g = unit / s.npanel, p = unit % s.npanel, j = p * s.nr;
     const int64_t cols = s.og - j < s.nr ? s.og - j : s.nr;
     for (int64_t cb = 0; cb < s.nblocks; cb++) {
@@ -81,9 +82,9 @@ void FC_FN(im2col_pack_weights)(const fc_conv_desc *d, const fc_view *x, const f
 
 /* Bytes per thread: the indirection buffer of an mc-pixel block and a zero row; or, when
  * packing, the patches' row pointers and the patches. */
-size_t FC_FN(im2col_workspace)(const fc_conv_desc *d, const fc_view *x, const fc_view *y,
-                               int64_t mc) {
-    const FC_FN(im2col_dims) s = FC_FN(dims)(d, x, y);
+size_t FC_FN(im2col_workspace)(const fc_cntx *cx, const fc_conv_desc *d, const fc_view *x,
+                               const fc_view *y, int64_t mc) {
+    const FC_FN(im2col_dims) s = FC_FN(dims)(cx, d, x, y);
     const int64_t rows = (mc + s.mr - 1) / s.mr * s.mr;
     if (s.packed)
         return sizeof(FC_T *) * (size_t)rows + sizeof(FC_T) * (size_t)(rows * s.taps * s.cg);
@@ -176,11 +177,12 @@ static void FC_FN(build_indirection)(const fc_conv_desc *d, const fc_view *x, co
 /* Output rows [m0, m1) (pixels of the batch) x panels [p0, p1) of group g, into the dense
  * NHWC output yd [M][out_C]; bias and activation fused after the last channel block.
  * The input's channels must be contiguous (x->sc == 1). */
-void FC_FN(im2col_conv_block)(const fc_conv_desc *d, const fc_view *x, const fc_view *y,
-                              const FC_T *wpack, const FC_T *bias, FC_T *yd, int64_t m0,
-                              int64_t m1, int64_t g, int64_t p0, int64_t p1, void *ws) {
-    const FC_FN(fc_ukernel) *uk = FC_FN(fc_ukernel_for)(fc_get_isa());
-    const FC_FN(im2col_dims) s = FC_FN(dims)(d, x, y);
+void FC_FN(im2col_conv_block)(const fc_cntx *cx, const fc_conv_desc *d, const fc_view *x,
+                              const fc_view *y, const FC_T *wpack, const FC_T *bias, FC_T *yd,
+                              int64_t m0, int64_t m1, int64_t g, int64_t p0, int64_t p1,
+                              void *ws) {
+    const FC_FN(fc_ukernel) *uk = FC_UKERNEL(cx);
+    const FC_FN(im2col_dims) s = FC_FN(dims)(cx, d, x, y);
     const int64_t rows = (m1 - m0 + s.mr - 1) / s.mr * s.mr;
     const FC_T **ind = ws;
     FC_T *zero = (FC_T *)(ind + rows * s.taps);

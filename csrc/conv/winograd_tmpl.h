@@ -24,8 +24,8 @@ typedef struct {
     int mr, nr;
 } FC_FN(wg_dims);
 
-static FC_FN(wg_dims) FC_FN(wg_dims_of)(const fc_view *x, const fc_view *y) {
-    const FC_FN(fc_ukernel) *uk = FC_FN(fc_ukernel_for)(fc_get_isa());
+static FC_FN(wg_dims) FC_FN(wg_dims_of)(const fc_cntx *cx, const fc_view *x, const fc_view *y) {
+    const FC_FN(fc_ukernel) *uk = FC_UKERNEL(cx);
     FC_FN(wg_dims) s;
     s.mr = uk->mr;
     s.nr = uk->nr;
@@ -38,23 +38,23 @@ static FC_FN(wg_dims) FC_FN(wg_dims_of)(const fc_view *x, const fc_view *y) {
     return s;
 }
 
-int64_t WG_FN(winograd_tiles)(const fc_view *x, const fc_view *y) {
-    return FC_FN(wg_dims_of)(x, y).tiles;
+int64_t WG_FN(winograd_tiles)(const fc_cntx *cx, const fc_view *x, const fc_view *y) {
+    return FC_FN(wg_dims_of)(cx, x, y).tiles;
 }
 
 int64_t WG_FN(winograd_block_tiles)(void) { return WG_TILES; }
 
-size_t WG_FN(winograd_packed_weights_size)(const fc_view *x, const fc_view *y) {
-    const FC_FN(wg_dims) s = FC_FN(wg_dims_of)(x, y);
+size_t WG_FN(winograd_packed_weights_size)(const fc_cntx *cx, const fc_view *x, const fc_view *y) {
+    const FC_FN(wg_dims) s = FC_FN(wg_dims_of)(cx, x, y);
     return (size_t)(16 * s.npanel * s.c * s.nr);
 }
 
 /* U_xi = G g G^T for input channels [c0, c1), written straight into the micro-kernel's
  * panel layout [xi][panel][C][NR] (zero past out_C).  Vectorized over the NR output
  * channels of a panel, which are contiguous in both the HWIO filter and the panel. */
-void WG_FN(winograd_pack_weights)(const fc_view *x, const fc_view *y, const FC_T *w,
-                                  int64_t c0, int64_t c1, FC_T *upack) {
-    const FC_FN(wg_dims) s = FC_FN(wg_dims_of)(x, y);
+void WG_FN(winograd_pack_weights)(const fc_cntx *cx, const fc_view *x, const fc_view *y,
+                                  const FC_T *w, int64_t c0, int64_t c1, FC_T *upack) {
+    const FC_FN(wg_dims) s = FC_FN(wg_dims_of)(cx, x, y);
     const FC_T h = (FC_T)0.5;
     enum { NRMAX = 64 };
     FC_T g[9][NRMAX], t[4][3][NRMAX];
@@ -92,8 +92,8 @@ void WG_FN(winograd_pack_weights)(const fc_view *x, const fc_view *y, const FC_T
 
 /* Bytes per thread: V and M blocks, a zero row, one tile's output (4 pixels) and the
  * indirection buffer. */
-size_t WG_FN(winograd_workspace)(const fc_view *x, const fc_view *y) {
-    const FC_FN(wg_dims) s = FC_FN(wg_dims_of)(x, y);
+size_t WG_FN(winograd_workspace)(const fc_cntx *cx, const fc_view *x, const fc_view *y) {
+    const FC_FN(wg_dims) s = FC_FN(wg_dims_of)(cx, x, y);
     return sizeof(FC_T) * (size_t)(16 * WG_TILES * (s.c + s.o) + s.c + 4 * s.o) +
            sizeof(FC_T *) * (size_t)WG_TILES;
 }
@@ -177,11 +177,11 @@ static void FC_FN(output_transform)(const fc_conv_desc *d, const fc_view *y,
 }
 
 /* Tiles [t0, t1) (t1 - t0 <= WG_TILES): transform, 16 GEMMs, transform back. */
-void WG_FN(winograd_block)(const fc_conv_desc *d, const fc_view *x, const fc_view *y,
-                           const FC_T *upack, const FC_T *bias, int64_t t0, int64_t t1,
-                           void *ws) {
-    const FC_FN(fc_ukernel) *uk = FC_FN(fc_ukernel_for)(fc_get_isa());
-    const FC_FN(wg_dims) s = FC_FN(wg_dims_of)(x, y);
+void WG_FN(winograd_block)(const fc_cntx *cx, const fc_conv_desc *d, const fc_view *x,
+                           const fc_view *y, const FC_T *upack, const FC_T *bias, int64_t t0,
+                           int64_t t1, void *ws) {
+    const FC_FN(fc_ukernel) *uk = FC_UKERNEL(cx);
+    const FC_FN(wg_dims) s = FC_FN(wg_dims_of)(cx, x, y);
     const int64_t nt = t1 - t0;
     FC_T *v = ws, *m = v + 16 * WG_TILES * s.c, *zero = m + 16 * WG_TILES * s.o;
     FC_T *tile_out = zero + s.c;

@@ -1,4 +1,4 @@
-/* The micro-kernel of each ISA, and the GEMM blocking of the active one. */
+/* The micro-kernel of each ISA, a call's context, and the GEMM blocking of the active ISA. */
 #include "fc_internal.h"
 
 #define FC_UKERNEL_TABLE(T, SFX)                                                            \
@@ -15,6 +15,12 @@
     }
 FC_UKERNEL_TABLE(float, f32)
 FC_UKERNEL_TABLE(double, f64)
+
+fc_cntx fc_cntx_now(void) {
+    const fc_isa isa = fc_get_isa();   /* read once per call */
+    const fc_cntx cx = {isa, fc_ukernel_for_f32(isa), fc_ukernel_for_f64(isa)};
+    return cx;
+}
 
 void fc_gemm_blocking(fc_dtype dtype, int *mr, int *nr, int *mc, int *panel_bytes) {
     const fc_isa isa = fc_get_isa();

@@ -79,10 +79,15 @@ fc_status fc_pool2d(fc_dtype dtype, fc_pool_kind kind, const fc_window *win,
                     const fc_view *x, const fc_view *y);
 
 /* Threads used by the next call from this thread: set_num_threads and threadpoolctl both
- * act through OpenMP's per-thread setting; 1 where built without OpenMP. */
+ * act through OpenMP's per-thread setting; 1 where built without OpenMP.  Counts are
+ * clamped to [1, the CPUs this process may run on]. */
 void fc_set_num_threads(int n);
 int fc_get_num_threads(void);
 int fc_have_openmp(void);
+/* The parallel layer's view of the machine: the thread cap it applies now because calls
+ * were kept waiting by other processes (0: none), how many calls on several threads it has
+ * judged so since the process started, and how many calls ran on several threads. */
+void fc_parallel_stats(int *cap, int64_t *contended_calls, int64_t *parallel_calls);
 
 /* CPU dispatch.  The best ISA the CPU supports is detected once; the environment variable
  * FASTCONV_ISA=avx512|avx2|scalar (read once) or fc_set_isa lowers it, so that tests and

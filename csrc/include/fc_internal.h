@@ -12,10 +12,6 @@
 #define FC_CAT(a, b) FC_CAT_(a, b)
 #define FC_FN(name) FC_CAT(name, FC_SFX)
 
-/* Threads for a parallel region in the operator layer; 1 below `work` of about a
- * microsecond per thread, where waking a second thread costs more than it saves. */
-int fc_threads_for(double work_flops);
-
 /* The GEMM micro-kernel contract (see gemm/ukernel_tmpl.h): C[mr x nr] (+)= the sum over
  * ntaps of A_t * B_t, each A_t given as mr row pointers (an indirection buffer), B a packed
  * [ntaps * kc][nr] panel; bias (nr values or NULL) and a ReLU-family activation are
@@ -30,19 +26,32 @@ int fc_threads_for(double work_flops);
 FC_DECLARE_UKERNEL_TYPE(float, f32)
 FC_DECLARE_UKERNEL_TYPE(double, f64)
 
-/* The body of an entry point that forwards to the active ISA's instantiation of NAME
+/* The body of an entry point that forwards to ISA's instantiation of NAME
  * (NAME_SFX_avx512, _avx2, _scalar: one template compiled per ISA file). */
-#define FC_ISA_FORWARD(SFX, NAME, ARGS)                                                     \
-    switch (fc_get_isa()) {                                                                 \
+#define FC_ISA_FORWARD(ISA, SFX, NAME, ARGS)                                                \
+    switch (ISA) {                                                                          \
     case FC_ISA_AVX512: return FC_CAT(FC_CAT(NAME, SFX), avx512) ARGS;                      \
     case FC_ISA_AVX2: return FC_CAT(FC_CAT(NAME, SFX), avx2) ARGS;                          \
     case FC_ISA_SCALAR: break;                                                              \
     }                                                                                       \
     return FC_CAT(FC_CAT(NAME, SFX), scalar) ARGS;
 
-/* The micro-kernels of the ISA chosen at run time (runtime/cpu.c, gemm/kernels.c). */
+/* The micro-kernels of an ISA (gemm/kernels.c). */
 const fc_ukernel_f32 *fc_ukernel_for_f32(fc_isa isa);
 const fc_ukernel_f64 *fc_ukernel_for_f64(fc_isa isa);
+
+/* What a call decides once, at its entry point, and hands down to every kernel (BLIS's
+ * context): the ISA and its micro-kernels.  No kernel reads the global ISA setting, so
+ * fc_set_isa from another thread in the middle of a call cannot mix one ISA's tile sizes
+ * with another's. */
+typedef struct {
+    fc_isa isa;
+    const fc_ukernel_f32 *ukernel_f32;
+    const fc_ukernel_f64 *ukernel_f64;
+} fc_cntx;
+fc_cntx fc_cntx_now(void);
+/* The context's micro-kernel for the dtype of a template instantiation. */
+#define FC_UKERNEL(cx) ((cx)->FC_CAT(ukernel, FC_SFX))
 
 /* Bytes of one packed B panel (ntaps x channel block x NR): it stays in L2 (1 MiB) while
  * every row panel of a pixel block streams past it; the channel block is cut to fit. */
@@ -81,33 +90,37 @@ typedef struct {
                                  int64_t a_off, const T *bp, int64_t panel_stride, T *c,    \
                                  int64_t ldc, int accumulate, int finish, const T *bias,    \
                                  fc_activation act);                                        \
-    int64_t FC_CAT(im2col_panels, SFX)(const fc_conv_desc *d, const fc_view *x,            \
-                                       const fc_view *y);                                   \
-    size_t FC_CAT(im2col_packed_weights_size, SFX)(const fc_conv_desc *d, const fc_view *x, \
-                                                   const fc_view *y);                       \
-    void FC_CAT(im2col_pack_weights, SFX)(const fc_conv_desc *d, const fc_view *x,          \
-                                          const fc_view *y, const T *w, int64_t unit,       \
-                                          T *wpack);                                        \
-    size_t FC_CAT(im2col_workspace, SFX)(const fc_conv_desc *d, const fc_view *x,           \
-                                         const fc_view *y, int64_t mc);                     \
-    void FC_CAT(im2col_conv_block, SFX)(const fc_conv_desc *d, const fc_view *x,            \
-                                        const fc_view *y, const T *wpack, const T *bias,    \
-                                        T *yd, int64_t m0, int64_t m1, int64_t g,           \
-                                        int64_t p0, int64_t p1, void *ws);                  \
-    int64_t FC_CAT(winograd_tiles, SFX)(const fc_view *x, const fc_view *y);               \
-    int64_t FC_CAT(winograd_block_tiles, SFX)(void);                                        \
-    size_t FC_CAT(winograd_packed_weights_size, SFX)(const fc_view *x, const fc_view *y);  \
-    void FC_CAT(winograd_pack_weights, SFX)(const fc_view *x, const fc_view *y, const T *w, \
-                                            int64_t c0, int64_t c1, T *upack);              \
-    size_t FC_CAT(winograd_workspace, SFX)(const fc_view *x, const fc_view *y);            \
-    void FC_CAT(winograd_block, SFX)(const fc_conv_desc *d, const fc_view *x,               \
-                                     const fc_view *y, const T *upack, const T *bias,       \
-                                     int64_t t0, int64_t t1, void *ws);                     \
-    void FC_CAT(depthwise_rows, SFX)(const fc_conv_desc *d, const fc_view *x, const T *w,   \
-                                     const T *bias, const fc_view *y, int64_t n,            \
-                                     int64_t oy0, int64_t oy1, T *acc);                     \
-    void FC_CAT(pool_rows, SFX)(const fc_pool_job *j, int64_t plane, int64_t oy0,           \
-                                int64_t oy1, T *buf);
+    int64_t FC_CAT(im2col_panels, SFX)(const fc_cntx *cx, const fc_conv_desc *d,            \
+                                       const fc_view *x, const fc_view *y);                 \
+    size_t FC_CAT(im2col_packed_weights_size, SFX)(const fc_cntx *cx, const fc_conv_desc *d, \
+                                                   const fc_view *x, const fc_view *y);     \
+    void FC_CAT(im2col_pack_weights, SFX)(const fc_cntx *cx, const fc_conv_desc *d,         \
+                                          const fc_view *x, const fc_view *y, const T *w,   \
+                                          int64_t unit, T *wpack);                          \
+    size_t FC_CAT(im2col_workspace, SFX)(const fc_cntx *cx, const fc_conv_desc *d,          \
+                                         const fc_view *x, const fc_view *y, int64_t mc);   \
+    void FC_CAT(im2col_conv_block, SFX)(const fc_cntx *cx, const fc_conv_desc *d,           \
+                                        const fc_view *x, const fc_view *y, const T *wpack, \
+                                        const T *bias, T *yd, int64_t m0, int64_t m1,       \
+                                        int64_t g, int64_t p0, int64_t p1, void *ws);       \
+    int64_t FC_CAT(winograd_tiles, SFX)(const fc_cntx *cx, const fc_view *x, const fc_view *y); \
+    int64_t FC_CAT(winograd_block_tiles, SFX)(const fc_cntx *cx);                           \
+    size_t FC_CAT(winograd_packed_weights_size, SFX)(const fc_cntx *cx, const fc_view *x,   \
+                                                     const fc_view *y);                     \
+    void FC_CAT(winograd_pack_weights, SFX)(const fc_cntx *cx, const fc_view *x,            \
+                                            const fc_view *y, const T *w, int64_t c0,       \
+                                            int64_t c1, T *upack);                          \
+    size_t FC_CAT(winograd_workspace, SFX)(const fc_cntx *cx, const fc_view *x,             \
+                                           const fc_view *y);                               \
+    void FC_CAT(winograd_block, SFX)(const fc_cntx *cx, const fc_conv_desc *d,              \
+                                     const fc_view *x, const fc_view *y, const T *upack,    \
+                                     const T *bias, int64_t t0, int64_t t1, void *ws);      \
+    void FC_CAT(depthwise_rows, SFX)(const fc_cntx *cx, const fc_conv_desc *d,              \
+                                     const fc_view *x, const T *w, const T *bias,           \
+                                     const fc_view *y, int64_t n, int64_t oy0, int64_t oy1, \
+                                     T *acc);                                               \
+    void FC_CAT(pool_rows, SFX)(const fc_cntx *cx, const fc_pool_job *j, int64_t plane,     \
+                                int64_t oy0, int64_t oy1, T *buf);
 
 FC_DECLARE_KERNELS(float, f32)
 FC_DECLARE_KERNELS(double, f64)

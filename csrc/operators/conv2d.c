@@ -1,6 +1,10 @@
 /* conv2d: check arguments -> choose the algorithm -> split the work -> kernel. */
 #include <stdlib.h>
 #include "fc_internal.h"
+#include "fc_parallel.h"
+
+/* Layout copies (conv2d_tmpl.h): channel blocks of a strided copy, rows of a transpose task. */
+enum { CV_CB = 16, CV_RB = 64 };
 
 #define FC_TEMPLATE "conv2d_tmpl.h"
 #include "fc_instantiate.h"
@@ -38,9 +42,10 @@ fc_status fc_conv2d(fc_dtype dtype, const fc_conv_desc *d, fc_algorithm algo, co
     if (y->n == 0 || y->h == 0 || y->w == 0 || y->c == 0) return FC_OK;
     if (algo == FC_ALGO_AUTO) algo = fc_conv2d_choose(d, x, y);
     if (algo == FC_ALGO_WINOGRAD && !fc_winograd_applies(d)) return FC_ERR_ARG;
+    const fc_cntx cx = fc_cntx_now();
     switch (dtype) {
-    case FC_FLOAT32: return conv2d_run_f32(d, algo, x, filters, bias, y);
-    case FC_FLOAT64: return conv2d_run_f64(d, algo, x, filters, bias, y);
+    case FC_FLOAT32: return conv2d_run_f32(&cx, d, algo, x, filters, bias, y);
+    case FC_FLOAT64: return conv2d_run_f64(&cx, d, algo, x, filters, bias, y);
     }
     return FC_ERR_ARG;
 }

@@ -1,8 +1,8 @@
-/* conv2d operator for one dtype (template: FC_T, FC_SFX): split the work, run the kernel.
- * The only OpenMP in the convolution path.  Work is split over output rows (direct) or
- * over blocks of output pixels x output-channel panels (im2col + GEMM), never over the
- * reduction, so every output value is summed in the same order whatever the thread count:
- * results are bit-identical for any count. */
+/* conv2d operator for one dtype (template: FC_T, FC_SFX): describe the call as phases of
+ * tasks for the parallel layer (runtime/parallel.c).  Work is split over output rows
+ * (direct), 2x2 tiles (Winograd) or blocks of output pixels x output-channel panels
+ * (im2col + GEMM), never over the reduction, so every output value is summed in the same
+ * order whatever the thread count: results are bit-identical for any count. */
 
 
 /* A dense NCHW array seen as an NHWC view: planes of H x W, one per channel. */
@@ -25,40 +25,52 @@ static void FC_FN(transpose_rows)(const FC_T *src, int64_t lds, FC_T *dst, int64
     }
 }
 
-/* Copy one view into another of the same shape (NCHW to and from dense NHWC workspaces).
- * NCHW <-> dense NHWC is a transpose of each image's [C][H*W] matrix, done in tiles; other
- * views go channel-block by channel-block, so that a channel-strided side is walked as 16
+/* Copying one view into another of the same shape (NCHW to and from dense NHWC
+ * workspaces), as a phase of tasks.  NCHW <-> dense NHWC is a transpose of each image's
+ * [C][H*W] matrix, done in tiles of RB source rows; other views go one image row per task,
+ * channel-block by channel-block, so that a channel-strided side is walked as 16
  * sequential streams instead of one page per channel per pixel (which thrashed the TLB:
  * vgg-3x3-224 in NCHW spent 28 ms here). */
-static void FC_FN(copy_view)(const fc_view *src, const fc_view *dst, int threads) {
-    enum { CB = 16, RB = 64 };
+typedef struct {
+    const fc_view *src, *dst;
+    int transpose, to_nhwc;
+    int64_t rows, cols, blocks;   /* transpose: each image's matrix, in blocks of CV_RB rows */
+} FC_FN(copy_job);
+
+static FC_FN(copy_job) FC_FN(copy_plan)(const fc_view *src, const fc_view *dst, int64_t *tasks) {
+    FC_FN(copy_job) j = {src, dst, 0, 0, 0, 0, 0};
     const int64_t hw = src->h * src->w;
-    const int to_nhwc = FC_FN(is_planar)(src) && fc_is_dense(dst);
-    const int to_nchw = fc_is_dense(src) && FC_FN(is_planar)(dst);
-    if (to_nhwc || to_nchw) {
-        /* rows of the source matrix: channels (NCHW -> NHWC) or pixels (NHWC -> NCHW) */
-        const int64_t rows = to_nhwc ? src->c : hw, cols = to_nhwc ? hw : src->c;
-        const int64_t blocks = (rows + RB - 1) / RB, tasks = src->n * blocks;
-#pragma omp parallel for num_threads(threads) if (threads > 1) schedule(static)
-        for (int64_t t = 0; t < tasks; t++) {
-            const int64_t n = t / blocks, r0 = (t % blocks) * RB;
-            const int64_t r1 = r0 + RB < rows ? r0 + RB : rows;
-            FC_FN(transpose_rows)((const FC_T *)src->data + n * src->sn, cols,
-                                  (FC_T *)dst->data + n * dst->sn, rows, r0, r1, cols);
-        }
+    j.to_nhwc = FC_FN(is_planar)(src) && fc_is_dense(dst);
+    j.transpose = j.to_nhwc || (fc_is_dense(src) && FC_FN(is_planar)(dst));
+    if (j.transpose) {   /* rows of the source matrix: channels (to NHWC) or pixels */
+        j.rows = j.to_nhwc ? src->c : hw;
+        j.cols = j.to_nhwc ? hw : src->c;
+        j.blocks = (j.rows + CV_RB - 1) / CV_RB;
+        *tasks = src->n * j.blocks;
+    } else {
+        *tasks = src->n * src->h;
+    }
+    return j;
+}
+
+static void FC_FN(copy_task)(const void *ctx, int64_t t, void *ws) {
+    const FC_FN(copy_job) *j = ctx;
+    const fc_view *src = j->src, *dst = j->dst;
+    if (j->transpose) {
+        const int64_t n = t / j->blocks, r0 = (t % j->blocks) * CV_RB;
+        const int64_t r1 = r0 + CV_RB < j->rows ? r0 + CV_RB : j->rows;
+        FC_FN(transpose_rows)((const FC_T *)src->data + n * src->sn, j->cols,
+                              (FC_T *)dst->data + n * dst->sn, j->rows, r0, r1, j->cols);
         return;
     }
-    const int64_t rows = src->n * src->h;
-#pragma omp parallel for num_threads(threads) if (threads > 1) schedule(static)
-    for (int64_t r = 0; r < rows; r++) {
-        const int64_t n = r / src->h, iy = r % src->h;
-        const FC_T *s = (const FC_T *)src->data + n * src->sn + iy * src->sh;
-        FC_T *o = (FC_T *)dst->data + n * dst->sn + iy * dst->sh;
-        for (int64_t c0 = 0; c0 < src->c; c0 += CB) {
-            const int64_t c1 = c0 + CB < src->c ? c0 + CB : src->c;
-            for (int64_t ix = 0; ix < src->w; ix++)
-                for (int64_t c = c0; c < c1; c++) o[ix * dst->sw + c * dst->sc] = s[ix * src->sw + c * src->sc];
-        }
+    const int64_t n = t / src->h, iy = t % src->h;
+    const FC_T *s = (const FC_T *)src->data + n * src->sn + iy * src->sh;
+    FC_T *o = (FC_T *)dst->data + n * dst->sn + iy * dst->sh;
+    for (int64_t c0 = 0; c0 < src->c; c0 += CV_CB) {
+        const int64_t c1 = c0 + CV_CB < src->c ? c0 + CV_CB : src->c;
+        for (int64_t ix = 0; ix < src->w; ix++)
+            for (int64_t c = c0; c < c1; c++)
+                o[ix * dst->sw + c * dst->sc] = s[ix * src->sw + c * src->sc];
     }
 }
 
@@ -67,154 +79,143 @@ static fc_view FC_FN(dense_like)(const fc_view *v, void *data) {
     return d;
 }
 
-/* The input with contiguous channels: itself, or (NCHW and other views) a dense NHWC copy
- * in the calling thread's scratch.  NULL data when that allocation fails. */
-static fc_view FC_FN(channels_contiguous)(const fc_view *x, int threads) {
-    if (x->sc == 1) return *x;
-    FC_T *xd = fc_scratch(FC_SCRATCH_INPUT, sizeof(FC_T) * (size_t)(x->n * x->h * x->w * x->c));
-    const fc_view dense = FC_FN(dense_like)(x, xd);
-    if (xd) FC_FN(copy_view)(x, &dense, threads);
-    return dense;
+/* One convolution as its tasks see it: an input with contiguous channels, a dense NHWC
+ * output (conv2d_run converts other layouts once), and what the algorithm prepared. */
+typedef struct {
+    const fc_cntx *cx;
+    const fc_conv_desc *d;
+    const fc_view *x, *y;
+    const FC_T *w, *bias;
+    int64_t rows;                       /* direct: output rows per task */
+    FC_T *wpack;                        /* im2col / Winograd: packed weights */
+    int64_t m, mblocks, npanel, chunks; /* im2col: pixels, their blocks, panels, panel chunks */
+    int64_t tiles, block;               /* Winograd: 2x2 tiles, tiles per task */
+} FC_FN(conv_call);
+
+/* The direct kernels, over blocks of output rows.  Depthwise-shaped problems (one input
+ * channel per group) run the depthwise kernel. */
+static void FC_FN(direct_task)(const void *ctx, int64_t t, void *acc) {
+    const FC_FN(conv_call) *c = ctx;
+    const fc_view *x = c->x, *y = c->y;
+    const int64_t blocks = (y->h + c->rows - 1) / c->rows, n = t / blocks;
+    const int64_t oy0 = t % blocks * c->rows, oy1 = oy0 + c->rows < y->h ? oy0 + c->rows : y->h;
+    if (c->d->groups == x->c && c->d->groups > 1)
+        FC_FN(depthwise_rows)(c->cx, c->d, x, c->w, c->bias, y, n, oy0, oy1, acc);
+    else
+        FC_FN(direct_conv_rows)(c->d, x, c->w, c->bias, y, n, oy0, oy1, acc);
 }
 
-/* Every algorithm below reads an input with contiguous channels and writes a dense NHWC
- * output (conv2d_run converts other layouts once). */
-
-/* The direct kernels, over output rows.  Depthwise-shaped problems (one input channel per
- * group) run the depthwise kernel. */
-static fc_status FC_FN(direct_run)(const fc_conv_desc *d, const fc_view *x, const FC_T *w,
-                                   const FC_T *bias, const fc_view *y, int threads) {
-    const int depthwise = d->groups == x->c && d->groups > 1;
-    const int64_t tasks = y->n * y->h;
-    int failed = 0;
-    if (threads == 1) {   /* small problems: no parallel region, no allocation */
-        FC_T *acc = fc_scratch(FC_SCRATCH_TASK, sizeof(FC_T) * (size_t)y->c);
-        if (!acc) return FC_ERR_NOMEM;
-        for (int64_t n = 0; n < y->n; n++) {
-            if (depthwise) FC_FN(depthwise_rows)(d, x, w, bias, y, n, 0, y->h, acc);
-            else FC_FN(direct_conv_rows)(d, x, w, bias, y, n, 0, y->h, acc);
-        }
-        return FC_OK;
-    }
-#pragma omp parallel num_threads(threads)
-    {
-        FC_T *acc = fc_scratch(FC_SCRATCH_TASK, sizeof(FC_T) * (size_t)y->c);
-        if (!acc) {
-#pragma omp atomic write
-            failed = 1;
-        }
-#pragma omp for schedule(static)
-        for (int64_t t = 0; t < tasks; t++) {
-            const int64_t n = t / y->h, oy = t % y->h;
-            if (!acc) continue;
-            if (depthwise) FC_FN(depthwise_rows)(d, x, w, bias, y, n, oy, oy + 1, acc);
-            else FC_FN(direct_conv_rows)(d, x, w, bias, y, n, oy, oy + 1, acc);
-        }
-    }
-    return failed ? FC_ERR_NOMEM : FC_OK;
+static fc_status FC_FN(direct_plan)(FC_FN(conv_call) *c, int threads, fc_parallel_job *job) {
+    const fc_view *y = c->y;
+    c->rows = threads > 1 ? 1 : y->h;   /* whole images when serial: fewer calls */
+    fc_job_add(job, y->n * ((y->h + c->rows - 1) / c->rows), FC_FN(direct_task), c);
+    job->ws_bytes = sizeof(FC_T) * (size_t)y->c;   /* one pixel's accumulators */
+    return FC_OK;
 }
 
-static fc_status FC_FN(winograd_run)(const fc_conv_desc *d, const fc_view *x, const FC_T *w,
-                                     const FC_T *bias, const fc_view *y, int threads) {
-    const int64_t tiles = FC_FN(winograd_tiles)(x, y), most = FC_FN(winograd_block_tiles)();
+static void FC_FN(winograd_pack_task)(const void *ctx, int64_t ch, void *ws) {
+    const FC_FN(conv_call) *c = ctx;
+    FC_FN(winograd_pack_weights)(c->cx, c->x, c->y, c->w, ch, ch + 1, c->wpack);
+}
+
+static void FC_FN(winograd_task)(const void *ctx, int64_t t, void *ws) {
+    const FC_FN(conv_call) *c = ctx;
+    const int64_t t0 = t * c->block, t1 = t0 + c->block < c->tiles ? t0 + c->block : c->tiles;
+    FC_FN(winograd_block)(c->cx, c->d, c->x, c->y, c->wpack, c->bias, t0, t1, ws);
+}
+
+static fc_status FC_FN(winograd_plan)(FC_FN(conv_call) *c, int threads, fc_parallel_job *job) {
+    const fc_cntx *cx = c->cx;
+    c->tiles = FC_FN(winograd_tiles)(cx, c->x, c->y);
     /* Blocks of at most `most` tiles, smaller on several threads so that each gets about
      * four (14x14: 49 tiles were one block of 48 and one of 1).  A multiple of 12 keeps
      * whole micro-tile rows; the block size does not change any result. */
-    int64_t block = most;
+    const int64_t most = FC_FN(winograd_block_tiles)(cx);
+    c->block = most;
     if (threads > 1) {
-        block = (tiles + 4 * threads - 1) / (4 * threads);
-        block = (block + 11) / 12 * 12;
-        if (block > most) block = most;
+        c->block = (c->tiles + 4 * threads - 1) / (4 * threads);
+        c->block = (c->block + 11) / 12 * 12;
+        if (c->block > most) c->block = most;
     }
-    const int64_t tasks = (tiles + block - 1) / block;
-    FC_T *upack = fc_scratch(FC_SCRATCH_WEIGHTS, sizeof(FC_T) * FC_FN(winograd_packed_weights_size)(x, y));
-    const size_t ws_size = FC_FN(winograd_workspace)(x, y);
-    int failed = !upack;
-
-    if (!failed) {
-#pragma omp parallel num_threads(threads) if (threads > 1)
-        {
-#pragma omp for schedule(static)
-            for (int64_t c = 0; c < x->c; c++) FC_FN(winograd_pack_weights)(x, y, w, c, c + 1, upack);
-            void *ws = fc_scratch(FC_SCRATCH_TASK, ws_size);
-            if (!ws) {
-#pragma omp atomic write
-                failed = 1;
-            }
-#pragma omp for schedule(dynamic, 1)
-            for (int64_t t = 0; t < tasks; t++) {
-                const int64_t t0 = t * block, t1 = t0 + block < tiles ? t0 + block : tiles;
-                if (ws) FC_FN(winograd_block)(d, x, y, upack, bias, t0, t1, ws);
-            }
-        }
-    }
-    fc_scratch_release(FC_SCRATCH_WEIGHTS);
-    return failed ? FC_ERR_NOMEM : FC_OK;
+    c->wpack = fc_scratch(FC_SCRATCH_WEIGHTS,
+                          sizeof(FC_T) * FC_FN(winograd_packed_weights_size)(cx, c->x, c->y));
+    if (!c->wpack) return FC_ERR_NOMEM;
+    fc_job_add(job, c->x->c, FC_FN(winograd_pack_task), c);
+    fc_job_add(job, (c->tiles + c->block - 1) / c->block, FC_FN(winograd_task), c);
+    job->ws_bytes = FC_FN(winograd_workspace)(cx, c->x, c->y);
+    return FC_OK;
 }
 
-static fc_status FC_FN(im2col_run)(const fc_conv_desc *d, const fc_view *x, const FC_T *w,
-                                   const FC_T *bias, const fc_view *y, int threads) {
-    const int64_t m = y->n * y->h * y->w, groups = d->groups;
-    const int64_t npanel = FC_FN(im2col_panels)(d, x, y), units = groups * npanel;
-    const int64_t mblocks = (m + FC_GEMM_MC - 1) / FC_GEMM_MC;
+static void FC_FN(im2col_pack_task)(const void *ctx, int64_t unit, void *ws) {
+    const FC_FN(conv_call) *c = ctx;
+    FC_FN(im2col_pack_weights)(c->cx, c->d, c->x, c->y, c->w, unit, c->wpack);
+}
+
+/* Task order: pixel blocks fastest, so a thread's consecutive tasks reuse the same weight
+ * panels from L2. */
+static void FC_FN(im2col_task)(const void *ctx, int64_t t, void *ws) {
+    const FC_FN(conv_call) *c = ctx;
+    const int64_t groups = c->d->groups, chunks = c->chunks, npanel = c->npanel;
+    const int64_t mb = t % c->mblocks, g = (t / c->mblocks) % groups;
+    const int64_t ch = t / (c->mblocks * groups);
+    const int64_t m0 = mb * FC_GEMM_MC, m1 = m0 + FC_GEMM_MC < c->m ? m0 + FC_GEMM_MC : c->m;
+    FC_FN(im2col_conv_block)(c->cx, c->d, c->x, c->y, c->wpack, c->bias, c->y->data, m0, m1, g,
+                             ch * npanel / chunks, (ch + 1) * npanel / chunks, ws);
+}
+
+static fc_status FC_FN(im2col_plan)(FC_FN(conv_call) *c, int threads, fc_parallel_job *job) {
+    const fc_cntx *cx = c->cx;
+    const fc_view *x = c->x, *y = c->y;
+    const int64_t groups = c->d->groups;
+    c->m = y->n * y->h * y->w;
+    c->npanel = FC_FN(im2col_panels)(cx, c->d, x, y);
+    c->mblocks = (c->m + FC_GEMM_MC - 1) / FC_GEMM_MC;
     /* Split the channel panels too when there are too few pixel blocks to balance. */
-    int64_t chunks = (4 * threads + mblocks * groups - 1) / (mblocks * groups);
-    if (chunks > npanel) chunks = npanel;
-    if (chunks < 1) chunks = 1;
-    const int64_t tasks = chunks * groups * mblocks;
-    FC_T *wpack = fc_scratch(FC_SCRATCH_WEIGHTS, sizeof(FC_T) * FC_FN(im2col_packed_weights_size)(d, x, y));
-    const size_t ws_size = FC_FN(im2col_workspace)(d, x, y, FC_GEMM_MC);
-    int failed = !wpack;
-
-    if (!failed) {
-#pragma omp parallel num_threads(threads) if (threads > 1)
-        {
-#pragma omp for schedule(static)
-            for (int64_t u = 0; u < units; u++) FC_FN(im2col_pack_weights)(d, x, y, w, u, wpack);
-            void *ws = fc_scratch(FC_SCRATCH_TASK, ws_size);
-            if (!ws) {
-#pragma omp atomic write
-                failed = 1;
-            }
-            /* Task order: pixel blocks fastest, so a thread's consecutive tasks reuse the
-             * same weight panels from L2.  Dynamic: a thread that loses its core to another
-             * process does not hold the others back (the tasks, hence the bits, are the
-             * same whoever runs them). */
-#pragma omp for schedule(dynamic, 1)
-            for (int64_t t = 0; t < tasks; t++) {
-                const int64_t mb = t % mblocks, g = (t / mblocks) % groups, ch = t / (mblocks * groups);
-                const int64_t m0 = mb * FC_GEMM_MC, m1 = m0 + FC_GEMM_MC < m ? m0 + FC_GEMM_MC : m;
-                if (ws)
-                    FC_FN(im2col_conv_block)(d, x, y, wpack, bias, y->data, m0, m1, g,
-                                             ch * npanel / chunks, (ch + 1) * npanel / chunks, ws);
-            }
-        }
-    }
-    fc_scratch_release(FC_SCRATCH_WEIGHTS);
-    return failed ? FC_ERR_NOMEM : FC_OK;
+    c->chunks = (4 * threads + c->mblocks * groups - 1) / (c->mblocks * groups);
+    if (c->chunks > c->npanel) c->chunks = c->npanel;
+    if (c->chunks < 1) c->chunks = 1;
+    c->wpack = fc_scratch(FC_SCRATCH_WEIGHTS,
+                          sizeof(FC_T) * FC_FN(im2col_packed_weights_size)(cx, c->d, x, y));
+    if (!c->wpack) return FC_ERR_NOMEM;
+    fc_job_add(job, groups * c->npanel, FC_FN(im2col_pack_task), c);
+    fc_job_add(job, c->chunks * groups * c->mblocks, FC_FN(im2col_task), c);
+    job->ws_bytes = FC_FN(im2col_workspace)(cx, c->d, x, y, FC_GEMM_MC);
+    return FC_OK;
 }
 
-/* Layouts once, then the algorithm: NCHW or other views are copied (blocked) into dense
- * NHWC workspaces on the way in and out. */
-static fc_status FC_FN(conv2d_run)(const fc_conv_desc *d, fc_algorithm algo, const fc_view *x_in,
-                                   const FC_T *w, const FC_T *bias, const fc_view *y_out) {
+/* Layouts once, then the algorithm, as one parallel job: an input without contiguous
+ * channels (NCHW, other views) is copied into a dense NHWC workspace first, an output that
+ * is not dense NHWC is written to one and copied out last. */
+static fc_status FC_FN(conv2d_run)(const fc_cntx *cx, const fc_conv_desc *d, fc_algorithm algo,
+                                   const fc_view *x_in, const FC_T *w, const FC_T *bias,
+                                   const fc_view *y_out) {
     const double flops = 2.0 * (double)(y_out->n * y_out->h * y_out->w * y_out->c) *
                          (double)d->win.k_h * (double)d->win.k_w * (double)(x_in->c / d->groups);
     const int threads = fc_threads_for(flops);
-    const fc_view x = FC_FN(channels_contiguous)(x_in, threads);
-    const int dense_out = fc_is_dense(y_out);
+    const int copy_in = x_in->sc != 1, copy_out = !fc_is_dense(y_out);
+    const size_t in_bytes = sizeof(FC_T) * (size_t)(x_in->n * x_in->h * x_in->w * x_in->c);
     const size_t out_bytes = sizeof(FC_T) * (size_t)(y_out->n * y_out->h * y_out->w * y_out->c);
-    FC_T *yd = dense_out ? y_out->data : fc_scratch(FC_SCRATCH_OUTPUT, out_bytes);
-    const fc_view y = dense_out ? *y_out : FC_FN(dense_like)(y_out, yd);
+    FC_T *xd = copy_in ? fc_scratch(FC_SCRATCH_INPUT, in_bytes) : x_in->data;
+    FC_T *yd = copy_out ? fc_scratch(FC_SCRATCH_OUTPUT, out_bytes) : y_out->data;
+    const fc_view x = copy_in ? FC_FN(dense_like)(x_in, xd) : *x_in;
+    const fc_view y = copy_out ? FC_FN(dense_like)(y_out, yd) : *y_out;
     fc_status status = FC_ERR_NOMEM;
-    if (x.data && yd) {
+    if (xd && yd) {
+        fc_parallel_job job = {.phases = 0};
+        int64_t tasks = 0;
+        const FC_FN(copy_job) in = FC_FN(copy_plan)(x_in, &x, &tasks);
+        if (copy_in) fc_job_add(&job, tasks, FC_FN(copy_task), &in);
+        FC_FN(conv_call) call = {.cx = cx, .d = d, .x = &x, .y = &y, .w = w, .bias = bias};
         switch (algo) {
-        case FC_ALGO_DIRECT: status = FC_FN(direct_run)(d, &x, w, bias, &y, threads); break;
-        case FC_ALGO_WINOGRAD: status = FC_FN(winograd_run)(d, &x, w, bias, &y, threads); break;
-        default: status = FC_FN(im2col_run)(d, &x, w, bias, &y, threads); break;
+        case FC_ALGO_DIRECT: status = FC_FN(direct_plan)(&call, threads, &job); break;
+        case FC_ALGO_WINOGRAD: status = FC_FN(winograd_plan)(&call, threads, &job); break;
+        default: status = FC_FN(im2col_plan)(&call, threads, &job); break;
         }
-        if (status == FC_OK && !dense_out) FC_FN(copy_view)(&y, y_out, threads);
+        const FC_FN(copy_job) out = FC_FN(copy_plan)(&y, y_out, &tasks);
+        if (copy_out) fc_job_add(&job, tasks, FC_FN(copy_task), &out);
+        if (status == FC_OK) status = fc_parallel_run(&job, threads);
     }
+    fc_scratch_release(FC_SCRATCH_WEIGHTS);
     fc_scratch_release(FC_SCRATCH_INPUT);
     fc_scratch_release(FC_SCRATCH_OUTPUT);
     return status;

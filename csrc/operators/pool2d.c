@@ -1,6 +1,7 @@
 /* pool2d: check arguments -> split the work -> kernel. */
 #include <stdlib.h>
 #include "fc_internal.h"
+#include "fc_parallel.h"
 
 #define FC_TEMPLATE "pool2d_tmpl.h"
 #include "fc_instantiate.h"
@@ -21,9 +22,10 @@ fc_status fc_pool2d(fc_dtype dtype, fc_pool_kind kind, const fc_window *win, con
     if (window_empty(y->h, win->stride_h, win->pad_top, win->k_h, x->h) ||
         window_empty(y->w, win->stride_w, win->pad_left, win->k_w, x->w))
         return FC_ERR_ARG;
+    const fc_cntx cx = fc_cntx_now();
     switch (dtype) {
-    case FC_FLOAT32: return pool2d_run_f32(kind, win, x, y);
-    case FC_FLOAT64: return pool2d_run_f64(kind, win, x, y);
+    case FC_FLOAT32: return pool2d_run_f32(&cx, kind, win, x, y);
+    case FC_FLOAT64: return pool2d_run_f64(&cx, kind, win, x, y);
     }
     return FC_ERR_ARG;
 }

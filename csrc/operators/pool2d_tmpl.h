@@ -1,6 +1,7 @@
 /* pool2d operator for one dtype (template: FC_T, FC_SFX): the per-call tables, the layout's
- * mode, the split of output rows over threads.  Every output value is computed by one
- * kernel call in a fixed order, so results are bit-identical for any thread count. */
+ * mode, the split of output rows into tasks for the parallel layer.  Every output value is
+ * computed by one kernel call in a fixed order, so results are bit-identical for any thread
+ * count. */
 
 /* Work per task: about 32K window cells (output rows of a plane, or several small planes),
  * enough to amortize taking a task, few enough that two threads get many tasks (taken
@@ -15,18 +16,26 @@
 #define PL_PF_BYTES 8192
 #define PL_PF_MIN_BYTES 8e6
 
-/* Units [t0, t1): unit t is block t % blocks (of `rows` output rows) of plane t / blocks. */
-static void FC_FN(pool_tasks)(const fc_pool_job *job, int64_t blocks, int64_t rows,
-                              int64_t t0, int64_t t1, FC_T *buf) {
-    for (int64_t t = t0; t < t1; t++) {
-        const int64_t oy0 = t % blocks * rows;
-        const int64_t oy1 = oy0 + rows < job->y->h ? oy0 + rows : job->y->h;
-        FC_FN(pool_rows)(job, t / blocks, oy0, oy1, buf);
+/* The tasks: task t runs units [t * per_task, (t + 1) * per_task); unit u is block
+ * u % blocks (of `rows` output rows) of plane u / blocks. */
+typedef struct {
+    const fc_cntx *cx;
+    const fc_pool_job *job;
+    int64_t blocks, rows, units, per_task;
+} FC_FN(pool_call);
+
+static void FC_FN(pool_task)(const void *ctx, int64_t t, void *buf) {
+    const FC_FN(pool_call) *c = ctx;
+    const int64_t u1 = (t + 1) * c->per_task < c->units ? (t + 1) * c->per_task : c->units;
+    for (int64_t u = t * c->per_task; u < u1; u++) {
+        const int64_t oy0 = u % c->blocks * c->rows;
+        const int64_t oy1 = oy0 + c->rows < c->job->y->h ? oy0 + c->rows : c->job->y->h;
+        FC_FN(pool_rows)(c->cx, c->job, u / c->blocks, oy0, oy1, buf);
     }
 }
 
-static fc_status FC_FN(pool2d_run)(fc_pool_kind kind, const fc_window *win, const fc_view *x,
-                                   const fc_view *y) {
+static fc_status FC_FN(pool2d_run)(const fc_cntx *cx, fc_pool_kind kind, const fc_window *win,
+                                   const fc_view *x, const fc_view *y) {
     /* Width mode (output columns in the vector lanes) where rows are contiguous and the
      * channels are not (NCHW) or too few to fill a vector; channels mode otherwise. */
     const int width = x->sw == 1 && y->sw == 1 && !(x->sc == 1 && y->sc == 1 && x->c >= 8);
@@ -73,7 +82,8 @@ static fc_status FC_FN(pool2d_run)(fc_pool_kind kind, const fc_window *win, cons
     const double x_bytes = (double)(x->n * x->h * x->w * x->c) * sizeof(FC_T);
     if (!width && (pf < 0 ? -pf : pf) * sizeof(FC_T) > 2 * PL_PF_BYTES && x_bytes < PL_PF_MIN_BYTES)
         pf = 0;
-    const fc_pool_job job = {kind, win, x, y, width, flat, cells, divs, cols, batch, pitch, slack, pf};
+    const fc_pool_job job = {kind, win,  x,    y,     width, flat, cells,
+                             divs, cols, batch, pitch, slack, pf};
 
     const int64_t planes = width ? y->n * y->c : y->n;
     const int64_t row_cells = wo * e * win->k_h * win->k_w;
@@ -83,28 +93,11 @@ static fc_status FC_FN(pool2d_run)(fc_pool_kind kind, const fc_window *win, cons
     /* a task: whole units (a row block of a plane) adding up to PL_TASK_CELLS or more */
     const int64_t per_task = 1 + (PL_TASK_CELLS - 1) / (rows * row_cells);
     const int64_t tasks = (units + per_task - 1) / per_task;
-    const size_t buf_bytes = sizeof(FC_T) * (size_t)buf_len;
+    const FC_FN(pool_call) call = {cx, &job, blocks, rows, units, per_task};
+    fc_parallel_job pj = {.phases = 0, .ws_bytes = sizeof(FC_T) * (size_t)buf_len};
+    fc_job_add(&pj, tasks, FC_FN(pool_task), &call);
     const int threads = fc_threads_for((double)(planes * y->h * row_cells));
-    int failed = 0;
-    if (threads == 1) {   /* small problems: no parallel region */
-        FC_T *buf = fc_scratch(FC_SCRATCH_TASK, buf_bytes);
-        if (buf) FC_FN(pool_tasks)(&job, blocks, rows, 0, units, buf);
-        failed = !buf;
-    } else {
-#pragma omp parallel num_threads(threads)
-        {
-            FC_T *buf = fc_scratch(FC_SCRATCH_TASK, buf_bytes);
-            if (!buf) {
-#pragma omp atomic write
-                failed = 1;
-            }
-#pragma omp for schedule(dynamic)
-            for (int64_t t = 0; t < tasks; t++) {
-                const int64_t u1 = (t + 1) * per_task < units ? (t + 1) * per_task : units;
-                if (buf) FC_FN(pool_tasks)(&job, blocks, rows, t * per_task, u1, buf);
-            }
-        }
-    }
+    const fc_status status = fc_parallel_run(&pj, threads);
     free(cells);
-    return failed ? FC_ERR_NOMEM : FC_OK;
+    return status;
 }

@@ -1,4 +1,4 @@
-/* Pooling: the entry point, forwarding to the active ISA's instantiation of pool_tmpl.h. */
+/* Pooling: the entry point, forwarding to the call context's ISA's instantiation of pool_tmpl.h. */
 #include "fc_internal.h"
 
 #define PL_DISPATCH(T, SFX)                                                                 \
@@ -8,9 +8,9 @@
                                               int64_t, T *);                                \
     void FC_CAT(FC_CAT(pool_rows, SFX), scalar)(const fc_pool_job *, int64_t, int64_t,      \
                                                 int64_t, T *);                              \
-    void FC_CAT(pool_rows, SFX)(const fc_pool_job *j, int64_t plane, int64_t oy0,           \
-                                int64_t oy1, T *buf) {                                      \
-        FC_ISA_FORWARD(SFX, pool_rows, (j, plane, oy0, oy1, buf))                           \
+    void FC_CAT(pool_rows, SFX)(const fc_cntx *cx, const fc_pool_job *j, int64_t plane,     \
+                                int64_t oy0, int64_t oy1, T *buf) {                         \
+        FC_ISA_FORWARD(cx->isa, SFX, pool_rows, (j, plane, oy0, oy1, buf))                  \
     }
 
 PL_DISPATCH(float, f32)

@@ -8,6 +8,7 @@ oracle.
 
 from importlib.metadata import PackageNotFoundError, version
 
+from . import _openmp  # noqa: F401  (first: loads _core with the OpenMP settings it needs)
 from .conv import conv2d, depthwise_conv2d
 from .pool import avg_pool2d, max_pool2d
 from ._threads import get_num_threads, set_num_threads

@@ -52,6 +52,7 @@ cdef extern from "fastconv.h" nogil:
     void fc_set_num_threads(int n)
     int fc_get_num_threads()
     int fc_have_openmp()
+    void fc_parallel_stats(int *cap, int64_t *contended_calls, int64_t *parallel_calls)
 
 
 cdef fc_dtype _dtype(cnp.ndarray a) except *:
@@ -147,6 +148,15 @@ def get_num_threads():
 
 def have_openmp():
     return bool(fc_have_openmp())
+
+
+def parallel_stats():
+    """The parallel layer's contention state: the thread cap in force now (0: none), calls
+    judged contended, calls run on several threads (since the process started)."""
+    cdef int cap
+    cdef int64_t contended, parallel
+    fc_parallel_stats(&cap, &contended, &parallel)
+    return {"cap": cap, "contended_calls": contended, "parallel_calls": parallel}
 
 
 _ISAS = {"scalar": FC_ISA_SCALAR, "avx2": FC_ISA_AVX2, "avx512": FC_ISA_AVX512}

@@ -6,7 +6,7 @@ import importlib.util
 import os
 import platform
 
-from . import _core, __version__
+from . import _core, _openmp, _threads, __version__
 
 
 def cpu_model() -> str:
@@ -71,6 +71,9 @@ def info() -> dict:
         "logical_cpus": os.cpu_count(),
         "openmp": _core.have_openmp(),
         "threads": _core.get_num_threads(),
+        "cpus_available": _threads.cpus_available(),
+        "openmp_wait_policy": _openmp.WAIT_POLICY,
+        "contention": _core.parallel_stats(),
         "isa": _core.get_isa(),
         "isas_available": _core.isa_names(),
         "gemm_blocking": {dt: _core.gemm_blocking(dt) for dt in ("float32", "float64")},
@@ -85,13 +88,21 @@ def info() -> dict:
     }
 
 
+def _contention_line(c: dict) -> str:
+    judged = (f"{c['contended_calls']} of {c['parallel_calls']} calls on several threads "
+              f"were kept waiting by other processes")
+    return judged + (f"; teams capped at {c['cap']} thread(s) for now" if c["cap"] else "")
+
+
 def format_info(data: dict) -> str:
     lines = [
         f"fastconv {data['version']} (Python {data['python']})",
         f"CPU:      {data['cpu']} ({data['logical_cpus']} logical CPUs)",
         f"features: {' '.join(data['cpu_features']) or 'none detected'}",
         f"OpenMP:   {'yes' if data['openmp'] else 'no (serial build)'}, "
-        f"{data['threads']} thread(s)",
+        f"{data['threads']} thread(s) of {data['cpus_available']} CPU(s) this process may use; "
+        f"wait policy {data['openmp_wait_policy']}",
+        f"load:     {_contention_line(data['contention'])}",
         f"ISA:      {data['isa']} (available: {', '.join(data['isas_available'])}; "
         "FASTCONV_ISA lowers it)",
         "GEMM:     "

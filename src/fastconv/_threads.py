@@ -1,21 +1,46 @@
 """Thread control for the OpenMP kernels."""
 
-from numbers import Integral
+from __future__ import annotations
+
+import operator
+import os
+
+import numpy as np
 
 from . import _core
+
+
+def cpus_available() -> int:
+    """The CPUs this process may run on (its affinity mask: taskset, cgroup CPU sets)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
 
 
 def set_num_threads(n: int) -> None:
     """Use at most `n` threads in later calls (threadpoolctl.threadpool_limits works too).
 
-    Like OpenMP's omp_set_num_threads it applies to the calling thread; it also caps calls
-    made from other Python threads. Results are bit-identical whatever the thread count.
+    `n` is an integer >= 1 (NumPy integers too). Requests above the number of CPUs this
+    process may run on (``len(os.sched_getaffinity(0))``) are clamped to that number: more
+    threads than cores only wait for each other. Like OpenMP's omp_set_num_threads it applies
+    to the calling thread; it also caps calls made from other Python threads. Results are
+    bit-identical whatever the thread count.
     """
-    if isinstance(n, bool) or not isinstance(n, Integral) or n < 1:
-        raise ValueError(f"set_num_threads takes a positive integer, got {n!r}")
-    _core.set_num_threads(int(n))
+    if isinstance(n, (bool, np.bool_)):
+        raise TypeError(f"set_num_threads takes an integer >= 1, got the bool {n!r}")
+    try:
+        count = operator.index(n)
+    except TypeError:
+        raise TypeError(f"set_num_threads takes an integer >= 1, got {n!r} "
+                        f"({type(n).__name__})") from None
+    if count < 1:
+        raise ValueError(f"set_num_threads takes an integer >= 1, got {count}")
+    _core.set_num_threads(min(count, cpus_available()))
 
 
 def get_num_threads() -> int:
-    """The number of threads the next call from this thread may use."""
+    """The number of threads the next call from this thread may use (at most the CPUs this
+    process may run on; fewer are used for small problems and while other processes keep
+    the CPUs busy)."""
     return _core.get_num_threads()

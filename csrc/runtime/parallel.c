@@ -1,0 +1,162 @@
+/* The parallel layer: the one OpenMP region of the library (see fc_parallel.h).
+ *
+ * On a shared machine the cost of a parallel call is not its work but its waits.  An OpenMP
+ * region ends with a join that waits for every thread of the team, including one whose core
+ * another process holds; libgomp's default spin-waiting makes it worse, since a spinning
+ * worker is preempted rather than woken.  Measured on 2 cores with 2 other busy processes:
+ * a 0.9 ms layer took 16 ms on 2 threads.  Three things keep a call close to its serial
+ * time here:
+ *  - tasks are claimed from atomic counters, so work goes to whoever runs and a thread that
+ *    starts late finds nothing left to do;
+ *  - the Python package loads libgomp with a passive wait policy (src/fastconv/_openmp.py),
+ *    so idle workers sleep and a call wakes them, which the scheduler favours;
+ *  - each call measures what the team cost: if its wall time exceeds the CPU time all its
+ *    threads spent working (the time one thread would have needed) by more than
+ *    FC_CONTENTION_MIN_S, the threads were kept waiting by the scheduler, and later calls
+ *    use half the team for a back-off period (doubling while contention lasts, up to
+ *    FC_BACKOFF_MAX_S), after which one call probes the full team again.
+ * docs/threads.md has the measurements behind these choices. */
+#include <sched.h>
+#include <time.h>
+#include "fc_internal.h"
+#include "fc_parallel.h"
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+/* A call is contended when its wall time exceeds the serial estimate by at least this:
+ * scheduler delays come in time slices (milliseconds); waking a sleeping thread costs tens
+ * of microseconds and must not count. */
+#define FC_CONTENTION_MIN_S 2.0e-4
+#define FC_BACKOFF_MIN_S 0.05
+#define FC_BACKOFF_MAX_S 2.0
+/* Spins (pause instructions) before a thread waiting for a phase yields its core. */
+#define FC_PHASE_SPINS 2000
+
+static double clock_s(clockid_t clock) {
+    struct timespec ts;
+    clock_gettime(clock, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static inline void cpu_relax(void) {
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#else
+    __asm__ __volatile__("" ::: "memory");
+#endif
+}
+
+/* ---- contention state, shared by every call of the process (a heuristic: racing updates
+ * only make a decision a call late) ---- */
+static double cap_until;         /* CLOCK_MONOTONIC seconds: teams are capped before this */
+static int cap_threads;          /* the cap */
+static double backoff = FC_BACKOFF_MIN_S;
+static int64_t contended_calls, parallel_calls;
+
+static double load_d(const double *p) {
+    double v;
+    __atomic_load(p, &v, __ATOMIC_RELAXED);
+    return v;
+}
+
+static void store_d(double *p, double v) { __atomic_store(p, &v, __ATOMIC_RELAXED); }
+
+static int team_size(int threads) {
+    if (threads <= 1 || fc_in_forked_child()) return 1;
+    if (clock_s(CLOCK_MONOTONIC) < load_d(&cap_until)) {
+        const int cap = __atomic_load_n(&cap_threads, __ATOMIC_RELAXED);
+        if (cap >= 1 && cap < threads) threads = cap;
+    }
+    return threads > 1 ? fc_team_can_start(threads) : 1;
+}
+
+/* What a call on `threads` threads cost: `wall` seconds, `cpu` seconds of work summed over
+ * its threads. */
+static void observe(int threads, double wall, double cpu) {
+    __atomic_add_fetch(&parallel_calls, 1, __ATOMIC_RELAXED);
+    double b = load_d(&backoff);
+    if (wall > cpu + FC_CONTENTION_MIN_S) {
+        __atomic_add_fetch(&contended_calls, 1, __ATOMIC_RELAXED);
+        __atomic_store_n(&cap_threads, threads / 2, __ATOMIC_RELAXED);
+        store_d(&cap_until, clock_s(CLOCK_MONOTONIC) + b);
+        b *= 2;
+    } else {
+        b /= 2;
+    }
+    if (b < FC_BACKOFF_MIN_S) b = FC_BACKOFF_MIN_S;
+    if (b > FC_BACKOFF_MAX_S) b = FC_BACKOFF_MAX_S;
+    store_d(&backoff, b);
+}
+
+void fc_parallel_stats(int *cap, int64_t *contended, int64_t *parallel) {
+    const int capped = clock_s(CLOCK_MONOTONIC) < load_d(&cap_until);
+    *cap = capped ? __atomic_load_n(&cap_threads, __ATOMIC_RELAXED) : 0;
+    *contended = __atomic_load_n(&contended_calls, __ATOMIC_RELAXED);
+    *parallel = __atomic_load_n(&parallel_calls, __ATOMIC_RELAXED);
+}
+
+/* ---- one call ---- */
+typedef struct {
+    const fc_parallel_job *job;
+    int64_t next[FC_MAX_PHASES];   /* the next task to claim */
+    int64_t done[FC_MAX_PHASES];   /* tasks finished */
+    int failed;                    /* a thread had no workspace: the call fails */
+} call_state;
+
+/* One thread's share: claim tasks until none is left, phase by phase. */
+static void work(call_state *s) {
+    const fc_parallel_job *job = s->job;
+    void *ws = job->ws_bytes ? fc_scratch(FC_SCRATCH_TASK, job->ws_bytes) : NULL;
+    const int usable = ws || !job->ws_bytes;
+    if (!usable) __atomic_store_n(&s->failed, 1, __ATOMIC_RELAXED);
+    for (int p = 0; p < job->phases; p++) {
+        const fc_phase *ph = &job->phase[p];
+        int64_t t;
+        while ((t = __atomic_fetch_add(&s->next[p], 1, __ATOMIC_RELAXED)) < ph->tasks) {
+            if (usable) ph->run(ph->ctx, t, ws);
+            __atomic_add_fetch(&s->done[p], 1, __ATOMIC_RELEASE);
+        }
+        /* The next phase reads what this one wrote: wait for tasks other threads hold. */
+        for (int spin = 0; p + 1 < job->phases &&
+                           __atomic_load_n(&s->done[p], __ATOMIC_ACQUIRE) < ph->tasks; spin++) {
+            if (spin < FC_PHASE_SPINS) cpu_relax();
+            else sched_yield();   /* the holder may be waiting for this core */
+        }
+    }
+    fc_scratch_release(FC_SCRATCH_TASK);
+}
+
+fc_status fc_parallel_run(const fc_parallel_job *job, int threads) {
+    call_state s = {job, {0}, {0}, 0};
+    threads = team_size(threads);
+#ifdef _OPENMP
+    if (threads > 1) {
+        double cpu = 0;
+        const double start = clock_s(CLOCK_MONOTONIC);
+#pragma omp parallel num_threads(threads)
+        {
+            const double c0 = clock_s(CLOCK_THREAD_CPUTIME_ID);
+            work(&s);
+            const double used = clock_s(CLOCK_THREAD_CPUTIME_ID) - c0;
+#pragma omp atomic
+            cpu += used;
+        }
+        observe(threads, clock_s(CLOCK_MONOTONIC) - start, cpu);
+        return s.failed ? FC_ERR_NOMEM : FC_OK;
+    }
+#endif
+    work(&s);
+    return s.failed ? FC_ERR_NOMEM : FC_OK;
+}
+
+/* Below this many FLOPs per extra thread, waking it costs more than it saves (a sleeping
+ * thread takes tens of microseconds to wake). */
+#define FC_MIN_WORK_PER_THREAD 2.0e5
+
+int fc_threads_for(double work) {
+    const int n = fc_get_num_threads();
+    const double useful = work / FC_MIN_WORK_PER_THREAD;
+    if (useful < 2) return 1;
+    return useful < n ? (int)useful : n;   /* compared as doubles: no overflow */
+}
