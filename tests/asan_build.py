@@ -1,0 +1,145 @@
+"""Build fastconv's extension with AddressSanitizer (UBSan too on request), for stress tests.
+
+    python tests/asan_build.py [BUILD_ROOT]     # prints the package folder to put on sys.path
+
+The repository's own CMake project (CMakeLists.txt, csrc/) is configured with the sanitizer
+flags into BUILD_ROOT/asan-<hash> (default build/, which git ignores; <hash> of the flags and
+this Python) and built there: the first time in full (about 30 s on 2 idle cores), later
+only what changed since (ninja's dependency tracking; nothing: a fraction of a second). The
+built _core module and a fresh copy of src/fastconv's Python files go to <that>/pkg/fastconv.
+
+A process that imports the result must load the sanitizer runtimes first (Python itself is
+not instrumented): `sanitizer_vars()` gives LD_PRELOAD and the options. Needs cmake (ninja
+if there is one), GCC with its libasan (libubsan too with FASTCONV_UBSAN=1) and
+Cython: this Python's, or else that of the Python this venv was made from, of the `cython`
+command or of python3 on PATH (a fresh `pip install ".[test]"` venv has none of its own:
+Cython is a build-only requirement).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import subprocess
+import sys
+import sysconfig
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+PACKAGE = ROOT / "src" / "fastconv"
+# UBSan doubles the compile time (the pooling templates at -O3 dominate): opt in with
+# FASTCONV_UBSAN=1. -g1 (line tables) gives the reports file:line at a third of -g's cost.
+UBSAN = os.environ.get("FASTCONV_UBSAN") == "1"
+SANITIZE = "-fsanitize=address,undefined" if UBSAN else "-fsanitize=address"
+C_FLAGS = SANITIZE + (" -fno-sanitize-recover=undefined" if UBSAN else "") + \
+    " -fno-omit-frame-pointer -g1"
+LINK_FLAGS = SANITIZE
+
+
+def _config_key() -> str:
+    """What the build folder depends on besides the sources (ninja tracks those)."""
+    key = f"{C_FLAGS}|{LINK_FLAGS}|{sys.executable}|{sys.version}"
+    return hashlib.sha256(key.encode()).hexdigest()[:12]
+
+
+def _pythons():
+    """Interpreters that may have Cython: this one, the one this venv was made from, the
+    one of the `cython` command (a pyenv shim runs bash: skipped) and python3 on PATH."""
+    yield sys.executable
+    yield os.path.join(sys.base_prefix, "bin", f"python{sys.version_info[0]}")
+    exe = shutil.which("cython")
+    if exe:
+        with open(exe, "rb") as f:
+            words = f.readline().decode(errors="replace")[2:].split()
+        if words and os.path.basename(words[0]) == "env":
+            words = words[1:]
+        if words and os.path.basename(words[0]).startswith("python"):
+            yield shutil.which(words[0]) or words[0]
+    yield shutil.which("python3")
+
+
+def _cython_pythonpath(build_dir: Path) -> str | None:
+    """A folder to add to PYTHONPATH so that `python -m cython` works, or None if it does.
+
+    It holds links to another interpreter's Cython alone: that interpreter's whole
+    site-packages could shadow this Python's NumPy during the build."""
+    probe = "import Cython, os; print(os.path.dirname(Cython.__file__))"
+    for python in _pythons():
+        if not python or not os.path.exists(python):
+            continue
+        found = subprocess.run([python, "-c", probe], capture_output=True, text=True)
+        if found.returncode == 0:
+            break
+    else:
+        raise RuntimeError("Cython is needed to build the ASan extension and no Python here "
+                           "has it (pip install cython)")
+    if python == sys.executable:
+        return None
+    package = Path(found.stdout.strip())
+    links = build_dir / "cython-path"
+    links.mkdir(parents=True, exist_ok=True)
+    for name in ("Cython", "cython.py"):
+        if (package.parent / name).exists() and not (links / name).exists():
+            (links / name).symlink_to(package.parent / name)
+    return str(links)
+
+
+def build(build_root: Path | str = ROOT / "build") -> Path:
+    """Build the ASan extension, or bring it up to date; the folder that holds the
+    `fastconv` package (the built module with a fresh copy of the Python files)."""
+    build_dir = Path(build_root) / f"asan-{_config_key()}"
+    cmake_dir = build_dir / "cmake"
+    build_dir.mkdir(parents=True, exist_ok=True)
+    env = dict(os.environ)
+    extra = _cython_pythonpath(build_dir)
+    if extra:  # needed when ninja reruns Cython, not only at configure time
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [extra, env.get("PYTHONPATH")]))
+    steps = []
+    if not (cmake_dir / "CMakeCache.txt").exists():
+        configure = ["cmake", "-S", ROOT, "-B", cmake_dir, "-DCMAKE_C_COMPILER=gcc",
+                     "-DCMAKE_BUILD_TYPE=RelWithDebInfo", f"-DCMAKE_C_FLAGS={C_FLAGS}",
+                     f"-DCMAKE_MODULE_LINKER_FLAGS={LINK_FLAGS}",
+                     f"-DPython_EXECUTABLE={sys.executable}"]
+        steps.append(configure + (["-G", "Ninja"] if shutil.which("ninja") else []))
+    steps.append(["cmake", "--build", cmake_dir, "--parallel", str(os.cpu_count() or 1)])
+    with open(build_dir / "build.log", "w") as log:
+        for cmd in steps:
+            log.write(f"$ {' '.join(map(str, cmd))}\n")
+            log.flush()
+            done = subprocess.run(cmd, env=env, stdout=log, stderr=subprocess.STDOUT)
+            if done.returncode != 0:
+                if cmd is not steps[-1]:  # a failed configure is redone next time
+                    shutil.rmtree(cmake_dir, ignore_errors=True)
+                tail = (build_dir / "build.log").read_text(errors="replace")[-3000:]
+                raise RuntimeError(f"ASan build failed ({build_dir / 'build.log'}):\n{tail}")
+    module = cmake_dir / f"_core{sysconfig.get_config_var('EXT_SUFFIX')}"
+    pkg = build_dir / "pkg"
+    shutil.rmtree(pkg, ignore_errors=True)
+    shutil.copytree(PACKAGE, pkg / "fastconv",
+                    ignore=shutil.ignore_patterns("*.so", "*.c", "*.pyx", "__pycache__"))
+    shutil.copy2(module, pkg / "fastconv" / module.name)
+    return pkg
+
+
+def _runtime(name: str) -> str:
+    out = subprocess.run(["gcc", f"-print-file-name={name}"], capture_output=True, text=True)
+    path = out.stdout.strip()
+    if out.returncode != 0 or not os.path.isabs(path):
+        raise RuntimeError(f"gcc has no {name}")
+    return path
+
+
+def sanitizer_vars() -> dict:
+    """Environment variables for a Python process that imports the ASan build."""
+    runtimes = ["libasan.so", "libubsan.so"] if UBSAN else ["libasan.so"]
+    return {
+        "LD_PRELOAD": " ".join(_runtime(name) for name in runtimes),
+        # Python's own allocations outlive the interpreter: leak reports would be noise.
+        "ASAN_OPTIONS": "detect_leaks=0:exitcode=66",
+        "UBSAN_OPTIONS": "print_stacktrace=1:halt_on_error=1:exitcode=67",
+    }
+
+
+if __name__ == "__main__":
+    print(build(*sys.argv[1:2]))

@@ -1,0 +1,36 @@
+"""The ISA-switching stress (tests/isa_stress.py) on an AddressSanitizer build of the
+extension: a call that packs for one ISA's micro-kernel tile and computes with another's
+reads or writes past its buffers even when the process happens not to crash.
+
+The build (tests/asan_build.py: CMake with -fsanitize=address into build/asan-<hash>) takes
+about 30 s on 2 idle cores the first time; later sessions rebuild only what changed. It
+needs cmake, GCC's libasan and a Cython somewhere on the machine (see asan_build.py)."""
+
+from __future__ import annotations
+
+import subprocess
+
+import pytest
+
+import asan_build
+from run_script import run_python
+from test_isa_switch import STRESS
+
+
+@pytest.fixture(scope="session")
+def asan_package():
+    try:
+        return asan_build.build()
+    except (RuntimeError, subprocess.CalledProcessError, OSError) as e:  # a test failure
+        pytest.fail(f"could not build the ASan extension: {e}")
+
+
+def test_isa_switching_under_asan(asan_package):
+    env = asan_build.sanitizer_vars()
+    result = run_python(STRESS, args=["--pkg", asan_package, "--seconds", 10], env=env,
+                        timeout=120, check=False)
+    report = f"--- stdout\n{result.stdout}\n--- stderr\n{result.stderr[-6000:]}"
+    assert "ERROR: AddressSanitizer" not in result.stderr, report
+    assert "runtime error:" not in result.stderr, report  # UBSan, with FASTCONV_UBSAN=1
+    assert result.returncode == 0, report
+    assert "0 wrong results" in result.stdout, report
