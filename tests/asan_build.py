@@ -9,11 +9,9 @@ only what changed since (ninja's dependency tracking; nothing: a fraction of a s
 built _core module and a fresh copy of src/fastconv's Python files go to <that>/pkg/fastconv.
 
 A process that imports the result must load the sanitizer runtimes first (Python itself is
-not instrumented): `sanitizer_vars()` gives LD_PRELOAD and the options. Needs cmake (ninja
-if there is one), GCC with its libasan (libubsan too with FASTCONV_UBSAN=1) and
-Cython: this Python's, or else that of the Python this venv was made from, of the `cython`
-command or of python3 on PATH (a fresh `pip install ".[test]"` venv has none of its own:
-Cython is a build-only requirement).
+not instrumented): `sanitizer_vars()` gives LD_PRELOAD and the options. Needs GCC with its
+libasan (libubsan too with FASTCONV_UBSAN=1), and CMake, Ninja and Cython in this Python
+(the `test` extra installs them).
 """
 
 from __future__ import annotations
@@ -43,58 +41,12 @@ def _config_key() -> str:
     return hashlib.sha256(key.encode()).hexdigest()[:12]
 
 
-def _pythons():
-    """Interpreters that may have Cython: this one, the one this venv was made from, the
-    one of the `cython` command (a pyenv shim runs bash: skipped) and python3 on PATH."""
-    yield sys.executable
-    yield os.path.join(sys.base_prefix, "bin", f"python{sys.version_info[0]}")
-    exe = shutil.which("cython")
-    if exe:
-        with open(exe, "rb") as f:
-            words = f.readline().decode(errors="replace")[2:].split()
-        if words and os.path.basename(words[0]) == "env":
-            words = words[1:]
-        if words and os.path.basename(words[0]).startswith("python"):
-            yield shutil.which(words[0]) or words[0]
-    yield shutil.which("python3")
-
-
-def _cython_pythonpath(build_dir: Path) -> str | None:
-    """A folder to add to PYTHONPATH so that `python -m cython` works, or None if it does.
-
-    It holds links to another interpreter's Cython alone: that interpreter's whole
-    site-packages could shadow this Python's NumPy during the build."""
-    probe = "import Cython, os; print(os.path.dirname(Cython.__file__))"
-    for python in _pythons():
-        if not python or not os.path.exists(python):
-            continue
-        found = subprocess.run([python, "-c", probe], capture_output=True, text=True)
-        if found.returncode == 0:
-            break
-    else:
-        raise RuntimeError("Cython is needed to build the ASan extension and no Python here "
-                           "has it (pip install cython)")
-    if python == sys.executable:
-        return None
-    package = Path(found.stdout.strip())
-    links = build_dir / "cython-path"
-    links.mkdir(parents=True, exist_ok=True)
-    for name in ("Cython", "cython.py"):
-        if (package.parent / name).exists() and not (links / name).exists():
-            (links / name).symlink_to(package.parent / name)
-    return str(links)
-
-
 def build(build_root: Path | str = ROOT / "build") -> Path:
     """Build the ASan extension, or bring it up to date; the folder that holds the
     `fastconv` package (the built module with a fresh copy of the Python files)."""
     build_dir = Path(build_root) / f"asan-{_config_key()}"
     cmake_dir = build_dir / "cmake"
     build_dir.mkdir(parents=True, exist_ok=True)
-    env = dict(os.environ)
-    extra = _cython_pythonpath(build_dir)
-    if extra:  # needed when ninja reruns Cython, not only at configure time
-        env["PYTHONPATH"] = os.pathsep.join(filter(None, [extra, env.get("PYTHONPATH")]))
     steps = []
     if not (cmake_dir / "CMakeCache.txt").exists():
         configure = ["cmake", "-S", ROOT, "-B", cmake_dir, "-DCMAKE_C_COMPILER=gcc",
@@ -107,7 +59,7 @@ def build(build_root: Path | str = ROOT / "build") -> Path:
         for cmd in steps:
             log.write(f"$ {' '.join(map(str, cmd))}\n")
             log.flush()
-            done = subprocess.run(cmd, env=env, stdout=log, stderr=subprocess.STDOUT)
+            done = subprocess.run(cmd, stdout=log, stderr=subprocess.STDOUT)
             if done.returncode != 0:
                 if cmd is not steps[-1]:  # a failed configure is redone next time
                     shutil.rmtree(cmake_dir, ignore_errors=True)

@@ -4,7 +4,7 @@ reads or writes past its buffers even when the process happens not to crash.
 
 The build (tests/asan_build.py: CMake with -fsanitize=address into build/asan-<hash>) takes
 about 30 s on 2 idle cores the first time; later sessions rebuild only what changed. It
-needs cmake, GCC's libasan and a Cython somewhere on the machine (see asan_build.py)."""
+needs GCC's libasan, and CMake, Ninja and Cython (the test extra installs them)."""
 
 from __future__ import annotations
 

@@ -21,22 +21,6 @@ def randn(rng, shape, dtype=np.float32):
     return rng.standard_normal(shape).astype(dtype)
 
 
-@pytest.mark.parametrize("n", [1, 2, 3, 8, np.int64(2)])
-def test_set_get_round_trip(n, restore_threads):
-    # counts above the CPUs this process may use are clamped to that number
-    fastconv.set_num_threads(n)
-    assert fastconv.get_num_threads() == min(int(n), len(os.sched_getaffinity(0)))
-    assert isinstance(fastconv.get_num_threads(), int)
-
-
-@pytest.mark.parametrize("bad", [0, -1, 1.5, "2", None, True, [2]])
-def test_set_num_threads_validation(bad, restore_threads):
-    before = fastconv.get_num_threads()
-    with pytest.raises((ValueError, TypeError), match="set_num_threads|positive integer"):
-        fastconv.set_num_threads(bad)
-    assert fastconv.get_num_threads() == before  # a rejected value changes nothing
-
-
 def test_default_is_at_least_one():
     assert fastconv.get_num_threads() >= 1
 

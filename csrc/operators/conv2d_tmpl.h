@@ -107,7 +107,10 @@ static void FC_FN(direct_task)(const void *ctx, int64_t t, void *acc) {
 
 static fc_status FC_FN(direct_plan)(FC_FN(conv_call) *c, int threads, fc_parallel_job *job) {
     const fc_view *y = c->y;
-    c->rows = threads > 1 ? 1 : y->h;   /* whole images when serial: fewer calls */
+    /* About 16 tasks per thread (a row each took 11% longer on a 112x112 depthwise layer,
+     * 1.5 us per row: the claims' cache-line traffic); whole images when serial. */
+    const int64_t per_task = (y->n * y->h + 16 * threads - 1) / (16 * threads);
+    c->rows = threads > 1 && per_task < y->h ? per_task : y->h;
     fc_job_add(job, y->n * ((y->h + c->rows - 1) / c->rows), FC_FN(direct_task), c);
     job->ws_bytes = sizeof(FC_T) * (size_t)y->c;   /* one pixel's accumulators */
     return FC_OK;

@@ -8,13 +8,14 @@
  * time here:
  *  - tasks are claimed from atomic counters, so work goes to whoever runs and a thread that
  *    starts late finds nothing left to do;
- *  - the Python package loads libgomp with a passive wait policy (src/fastconv/_openmp.py),
- *    so idle workers sleep and a call wakes them, which the scheduler favours;
+ *  - the Python package loads libgomp with a short spin-wait (src/fastconv/_openmp.py), so
+ *    idle workers soon sleep and a call wakes them, which the scheduler favours;
  *  - each call measures what the team cost: if its wall time exceeds the CPU time all its
  *    threads spent working (the time one thread would have needed) by more than
  *    FC_CONTENTION_MIN_S, the threads were kept waiting by the scheduler, and later calls
- *    use half the team for a back-off period (doubling while contention lasts, up to
- *    FC_BACKOFF_MAX_S), after which one call probes the full team again.
+ *    use half the team for a back-off period (doubling with each contended call, up to
+ *    FC_BACKOFF_MAX_S, shrinking slowly with each good one), after which calls probe the
+ *    full team again.
  * docs/threads.md has the measurements behind these choices. */
 #include <sched.h>
 #include <time.h>
@@ -30,6 +31,11 @@
 #define FC_CONTENTION_MIN_S 2.0e-4
 #define FC_BACKOFF_MIN_S 0.05
 #define FC_BACKOFF_MAX_S 2.0
+/* Each call that goes well shortens the next back-off by this factor: slowly, because under
+ * steady load good and bad calls alternate (halving let 2-thread calls take 1.8x the 1-thread
+ * time with 2 busy processes), while an idle machine runs thousands of good calls a second
+ * and forgets a stray bad one at once. */
+#define FC_BACKOFF_DECAY 0.9
 /* Spins (pause instructions) before a thread waiting for a phase yields its core. */
 #define FC_PHASE_SPINS 2000
 
@@ -82,7 +88,7 @@ static void observe(int threads, double wall, double cpu) {
         store_d(&cap_until, clock_s(CLOCK_MONOTONIC) + b);
         b *= 2;
     } else {
-        b /= 2;
+        b *= FC_BACKOFF_DECAY;
     }
     if (b < FC_BACKOFF_MIN_S) b = FC_BACKOFF_MIN_S;
     if (b > FC_BACKOFF_MAX_S) b = FC_BACKOFF_MAX_S;
