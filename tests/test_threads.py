@@ -11,6 +11,7 @@ import pytest
 from threadpoolctl import threadpool_info, threadpool_limits
 
 import fastconv
+from fastconv.bench.busy import Spinners
 from fastconv import reference
 from tolerance import assert_close
 
@@ -104,6 +105,20 @@ def test_bit_identical_for_any_thread_count(dtype, fmt, rng, restore_threads):
         for n in counts[1:]:
             np.testing.assert_array_equal(results[n][name], results[1][name],
                                           err_msg=f"{name}: {n} threads vs 1")
+
+
+@pytest.mark.parametrize("busy", [1, 2])
+def test_bit_identical_under_load(busy, rng, restore_threads):
+    """With other processes keeping the cores busy, threads start late, are descheduled
+    mid-task and teams shrink and grow between calls: the bits do not change."""
+    calls = _problems(rng, np.float32, "NHWC")
+    fastconv.set_num_threads(1)
+    want = {name: call() for name, call in calls.items()}
+    fastconv.set_num_threads(len(os.sched_getaffinity(0)))
+    with Spinners(busy):
+        for _ in range(3):
+            for name, call in calls.items():
+                np.testing.assert_array_equal(call(), want[name], err_msg=f"{name}, busy={busy}")
 
 
 def test_algorithms_agree_on_the_threaded_problem(rng, restore_threads):
