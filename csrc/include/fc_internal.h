@@ -119,6 +119,12 @@ typedef struct {
                                      const fc_view *x, const T *w, const T *bias,           \
                                      const fc_view *y, int64_t n, int64_t oy0, int64_t oy1, \
                                      T *acc);                                               \
+    void FC_CAT(filter_rows, SFX)(const fc_cntx *cx, const fc_conv_desc *d,                 \
+                                  const fc_view *x, const T *w, const T *bias,              \
+                                  const fc_view *y, int64_t n, int64_t oy0, int64_t oy1,    \
+                                  T *ws);                                                   \
+    size_t FC_CAT(filter_workspace, SFX)(const fc_cntx *cx, const fc_conv_desc *d,          \
+                                         const fc_view *x, const fc_view *y);               \
     void FC_CAT(pool_rows, SFX)(const fc_cntx *cx, const fc_pool_job *j, int64_t plane,     \
                                 int64_t oy0, int64_t oy1, T *buf);
 

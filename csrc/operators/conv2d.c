@@ -30,6 +30,11 @@ fc_algorithm fc_conv2d_choose(const fc_conv_desc *d, const fc_view *x, const fc_
     /* Tiny problems (tiny-8x8: 576 multiply-adds): the GEMM's packing and setup cost more
      * than the arithmetic; the direct kernel has none. */
     if (macs < 16384) return FC_ALGO_DIRECT;
+    /* One input and one output channel (an image filter): the filter kernel vectorizes along
+     * the output row, the GEMM's tile is 1/64 used.  1 thread, this machine (Xeon, AVX-512):
+     * 720p 5x5 1.6 ms against 63; kitten-gray 3x3/3 0.024 against 0.11; 28x28 5x5 0.013
+     * against 0.047. */
+    if (x->c == 1 && y->c == 1) return FC_ALGO_DIRECT;
     if (fc_winograd_applies(d) && tiles >= 32 && x->c >= 16 && y->c >= 16)
         return FC_ALGO_WINOGRAD;
     return d->groups > 1 && y->c == d->groups ? FC_ALGO_DIRECT : FC_ALGO_IM2COL;
@@ -43,9 +48,14 @@ fc_status fc_conv2d(fc_dtype dtype, const fc_conv_desc *d, fc_algorithm algo, co
     if (algo == FC_ALGO_AUTO) algo = fc_conv2d_choose(d, x, y);
     if (algo == FC_ALGO_WINOGRAD && !fc_winograd_applies(d)) return FC_ERR_ARG;
     const fc_cntx cx = fc_cntx_now();
+    /* With one channel the channel stride is never used: an NCHW image of one channel is then
+     * laid out as dense NHWC, and is read or written in place instead of copied. */
+    fc_view xv = *x, yv = *y;
+    if (xv.c == 1) xv.sc = 1;
+    if (yv.c == 1) yv.sc = 1;
     switch (dtype) {
-    case FC_FLOAT32: return conv2d_run_f32(&cx, d, algo, x, filters, bias, y);
-    case FC_FLOAT64: return conv2d_run_f64(&cx, d, algo, x, filters, bias, y);
+    case FC_FLOAT32: return conv2d_run_f32(&cx, d, algo, &xv, filters, bias, &yv);
+    case FC_FLOAT64: return conv2d_run_f64(&cx, d, algo, &xv, filters, bias, &yv);
     }
     return FC_ERR_ARG;
 }

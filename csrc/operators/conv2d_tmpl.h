@@ -93,16 +93,23 @@ typedef struct {
 } FC_FN(conv_call);
 
 /* The direct kernels, over blocks of output rows.  Depthwise-shaped problems (one input
- * channel per group) run the depthwise kernel. */
-static void FC_FN(direct_task)(const void *ctx, int64_t t, void *acc) {
+ * channel per group) run the depthwise kernel, one input and one output channel (a plain
+ * image filter) the filter kernel. */
+static int FC_FN(is_image_filter)(const fc_view *x, const fc_view *y) {
+    return x->c == 1 && y->c == 1;
+}
+
+static void FC_FN(direct_task)(const void *ctx, int64_t t, void *ws) {
     const FC_FN(conv_call) *c = ctx;
     const fc_view *x = c->x, *y = c->y;
     const int64_t blocks = (y->h + c->rows - 1) / c->rows, n = t / blocks;
     const int64_t oy0 = t % blocks * c->rows, oy1 = oy0 + c->rows < y->h ? oy0 + c->rows : y->h;
-    if (c->d->groups == x->c && c->d->groups > 1)
-        FC_FN(depthwise_rows)(c->cx, c->d, x, c->w, c->bias, y, n, oy0, oy1, acc);
+    if (FC_FN(is_image_filter)(x, y))
+        FC_FN(filter_rows)(c->cx, c->d, x, c->w, c->bias, y, n, oy0, oy1, ws);
+    else if (c->d->groups == x->c && c->d->groups > 1)
+        FC_FN(depthwise_rows)(c->cx, c->d, x, c->w, c->bias, y, n, oy0, oy1, ws);
     else
-        FC_FN(direct_conv_rows)(c->d, x, c->w, c->bias, y, n, oy0, oy1, acc);
+        FC_FN(direct_conv_rows)(c->d, x, c->w, c->bias, y, n, oy0, oy1, ws);
 }
 
 static fc_status FC_FN(direct_plan)(FC_FN(conv_call) *c, int threads, fc_parallel_job *job) {
@@ -112,7 +119,8 @@ static fc_status FC_FN(direct_plan)(FC_FN(conv_call) *c, int threads, fc_paralle
     const int64_t per_task = (y->n * y->h + 16 * threads - 1) / (16 * threads);
     c->rows = threads > 1 && per_task < y->h ? per_task : y->h;
     fc_job_add(job, y->n * ((y->h + c->rows - 1) / c->rows), FC_FN(direct_task), c);
-    job->ws_bytes = sizeof(FC_T) * (size_t)y->c;   /* one pixel's accumulators */
+    job->ws_bytes = FC_FN(is_image_filter)(c->x, y) ? FC_FN(filter_workspace)(c->cx, c->d, c->x, y)
+                                                   : sizeof(FC_T) * (size_t)y->c;   /* a pixel's */
     return FC_OK;
 }
 

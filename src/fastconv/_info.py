@@ -80,7 +80,8 @@ def info() -> dict:
         "kernels": {
             "conv2d im2col": f"indirect GEMM, {_core.get_isa()} micro-kernels",
             "conv2d winograd": f"F(2x2,3x3), {_core.get_isa()} transforms + GEMM micro-kernels",
-            "conv2d direct": "portable C (any stride/dilation/padding/groups)",
+            "conv2d direct": "portable C (any stride/dilation/padding/groups); "
+                             f"image filters (1 -> 1 channel): {_core.get_isa()} row kernel",
             "depthwise_conv2d": f"{_core.get_isa()} channel-vector kernel, 8-pixel blocks",
             "max_pool2d / avg_pool2d": f"{_core.get_isa()} vertical + horizontal passes",
         },

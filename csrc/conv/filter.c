@@ -1,0 +1,26 @@
+/* The image filter (one input and one output channel): the entry points, forwarding to the
+ * call context's ISA's instantiation of filter_tmpl.h. */
+#include "fc_internal.h"
+
+#define FL_PARAMS(T)                                                                        \
+    const fc_conv_desc *d, const fc_view *x, const T *w, const T *bias, const fc_view *y,   \
+        int64_t n, int64_t oy0, int64_t oy1, T *ws
+#define FL_WS_PARAMS const fc_conv_desc *d, const fc_view *x, const fc_view *y
+
+#define FL_ISA_DECL(T, SFX, ISA)                                                            \
+    void FC_CAT(FC_CAT(filter_rows, SFX), ISA)(FL_PARAMS(T));                               \
+    size_t FC_CAT(FC_CAT(filter_workspace, SFX), ISA)(FL_WS_PARAMS);
+
+#define FL_DISPATCH(T, SFX)                                                                 \
+    FL_ISA_DECL(T, SFX, avx512)                                                             \
+    FL_ISA_DECL(T, SFX, avx2)                                                               \
+    FL_ISA_DECL(T, SFX, scalar)                                                             \
+    void FC_CAT(filter_rows, SFX)(const fc_cntx *cx, FL_PARAMS(T)) {                        \
+        FC_ISA_FORWARD(cx->isa, SFX, filter_rows, (d, x, w, bias, y, n, oy0, oy1, ws))      \
+    }                                                                                       \
+    size_t FC_CAT(filter_workspace, SFX)(const fc_cntx *cx, FL_WS_PARAMS) {                 \
+        FC_ISA_FORWARD(cx->isa, SFX, filter_workspace, (d, x, y))                           \
+    }
+
+FL_DISPATCH(float, f32)
+FL_DISPATCH(double, f64)

@@ -1,0 +1,7 @@
+/* The image filter for the avx512 ISA: the row loops vectorize at this ISA's width (per-file
+ * flags in csrc/CMakeLists.txt); called only when the CPU has it. */
+#include "fc_internal.h"
+
+#define FL_ISA avx512
+#define FC_TEMPLATE "filter_tmpl.h"
+#include "fc_instantiate.h"
