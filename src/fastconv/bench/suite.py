@@ -110,11 +110,15 @@ LAYERS: tuple[Layer, ...] = (
     _conv("kitten-rgb-3x3s3", (1, 134, 240, 3), (3, 3, 3, 3), 3, source="tutorial"),
     Layer("kitten-maxpool-3x3s3", "maxpool", (1, 45, 80, 3), (3, 3), 3, source="tutorial"),
     Layer("kitten-avgpool-3x3s3", "avgpool", (1, 45, 80, 3), (3, 3), 3, source="tutorial"),
+    # Image filtering: a 720p grayscale frame through a 5x5 filter.
+    _conv("gray-720p-5x5", (1, 720, 1280, 1), (5, 5, 1, 1), source="image filter"),
     # LeNet / Keras MNIST (small images, real batches).
     _conv("lenet-c1", (64, 28, 28, 1), (5, 5, 1, 32), source="LeNet"),
     _conv("lenet-c2", (64, 14, 14, 32), (5, 5, 32, 64), source="LeNet"),
     Layer("lenet-pool", "maxpool", (64, 28, 28, 32), (2, 2), 2, source="LeNet"),
     _conv("keras-mnist-c1", (32, 28, 28, 1), (3, 3, 1, 32), source="Keras MNIST"),
+    # AlexNet's first layer: 11x11, stride 4, 3 -> 64 channels.
+    _conv("alexnet-c1", (1, 227, 227, 3), (11, 11, 3, 64), 4, padding="VALID", source="AlexNet"),
     # ResNet-50, batch 1.
     _conv("r50-conv1", (1, 224, 224, 3), (7, 7, 3, 64), 2, source="ResNet-50"),
     _conv("r50-3x3-56", (1, 56, 56, 64), (3, 3, 64, 64), source="ResNet-50"),
