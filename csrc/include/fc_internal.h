@@ -69,14 +69,15 @@ fc_cntx fc_cntx_now(void);
  * divisor, times the real rows.  Channels mode works on block_cols output columns at a
  * time; width mode on batch_rows output rows, `pitch` windows apart in the buffer, and
  * with `flat` on all of a batch's windows in one pass (divs: every window's divisor, pitch
- * per output row, for averages).  slack: cells the buffer keeps past its last window. */
+ * per output row, for averages); row_len: the cells between a batch's rows in the buffer
+ * (pitch * stride_w when flat).  slack: cells the buffer keeps past its last window. */
 typedef struct {
     fc_pool_kind kind;
     const fc_window *win;
     const fc_view *x, *y;
     int width, flat;
     const void *col_cells, *divs;
-    int64_t block_cols, batch_rows, pitch, slack;
+    int64_t block_cols, batch_rows, pitch, row_len, slack;
     int64_t prefetch;   /* how far ahead of its loads the vertical pass prefetches */
 } fc_pool_job;
 

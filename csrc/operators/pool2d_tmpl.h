@@ -44,17 +44,25 @@ static fc_status FC_FN(pool2d_run)(const fc_cntx *cx, fc_pool_kind kind, const f
      * columns whose input columns fit PL_BUF_BYTES (evened out); width mode reduces
      * batches of rows that fit it, each row `pitch` windows long (its windows and margins
      * reach pitch * s cells), all of a batch's windows at once (flat) where rows are
-     * shorter than a vector or the windows fill the output rows exactly. */
+     * shorter than a vector or the windows fill the output rows exactly.  Rows sit
+     * row_len cells apart: pitch * s, which flat batches need (the next row's windows go
+     * on at stride s), is under 2 * span where s <= span; a stride past the span (one
+     * window a row) would size the buffer by the stride (382 MiB at s = 10**8 on a 10x10
+     * input), so such rows are not flat and sit span cells apart, all their windows and
+     * margins need.  With the window clipped (pool2d.c), span is bounded by the input and
+     * the outputs' spread, and so is every buffer. */
     const int64_t slack = 2 * PL_MAX_LANES + k, cap = (int64_t)(PL_BUF_BYTES / sizeof(FC_T));
     int64_t span = (wo - 1) * s + k;
     if (span < win->pad_left + x->w) span = win->pad_left + x->w;
     const int64_t pitch = (span + s - 1) / s;
-    int64_t cols = (cap / e - k) / s + 1, batch = cap / (pitch * s);
+    const int flat = width && s <= span && (wo < PL_MAX_LANES || (pitch == wo && y->sh == wo));
+    const int64_t row_len = s <= span ? pitch * s : span;
+    int64_t cols = (cap / e - k) / s + 1, batch = cap / row_len;
     cols = cols < 1 ? 1 : cols > wo ? wo : cols;
     cols = (wo + (wo + cols - 1) / cols - 1) / ((wo + cols - 1) / cols);
     batch = batch < 1 ? 1 : batch > y->h ? y->h : batch;
-    const int flat = width && (wo < PL_MAX_LANES || (pitch == wo && y->sh == wo));
-    const int64_t buf_len = width ? batch * pitch * (s + 1) + 2 * slack
+    /* width mode: the rows, the slack, then the staging area (flat: pitch outputs a row) */
+    const int64_t buf_len = width ? batch * (row_len + pitch) + 2 * slack
                                   : ((cols - 1) * s + k) * e + 2 * slack;
     /* The averages' divisors, once per call: each output column's real input columns
      * (cells), and for flat batches every window's cells times its real rows (divs). */
@@ -82,8 +90,8 @@ static fc_status FC_FN(pool2d_run)(const fc_cntx *cx, fc_pool_kind kind, const f
     const double x_bytes = (double)(x->n * x->h * x->w * x->c) * sizeof(FC_T);
     if (!width && (pf < 0 ? -pf : pf) * sizeof(FC_T) > 2 * PL_PF_BYTES && x_bytes < PL_PF_MIN_BYTES)
         pf = 0;
-    const fc_pool_job job = {kind, win,  x,    y,     width, flat, cells,
-                             divs, cols, batch, pitch, slack, pf};
+    const fc_pool_job job = {kind, win,  x,    y,     width, flat,  cells,
+                             divs, cols, batch, pitch, row_len, slack, pf};
 
     const int64_t planes = width ? y->n * y->c : y->n;
     const int64_t row_cells = wo * e * win->k_h * win->k_w;

@@ -284,7 +284,8 @@ PL_AI void PL_FN(pl_channels)(const fc_pool_job *j, int64_t n, int64_t oy0, int6
  * pass for a whole batch, then the horizontal one.  Reading a row's buffer right after
  * writing it would load vectors that straddle stores still in flight (stride 2 and the
  * k_w offsets are not vector-aligned), which stalls on store forwarding.  A batch's rows
- * sit `pitch` (V) windows apart, V * stride_w cells.  With j->flat, the horizontal pass
+ * sit row_len (P) cells apart: `pitch` (V) windows, V * stride_w cells, where flat, else
+ * the row's span (its windows and margins).  With j->flat, the horizontal pass
  * runs once over the whole batch as if it were one row (short rows fill vectors too); a
  * row's windows past its Wo real ones (when V > Wo) read its margin and are dropped,
  * through a staging area unless V == Wo and the plane's output rows are contiguous. */
@@ -297,9 +298,9 @@ PL_AI void PL_FN(pl_width)(const fc_pool_job *j, int64_t plane, int64_t oy0, int
     FC_T *yp = (FC_T *)y->data + n * y->sn + c * y->sc;
     const int64_t s = w->stride_w, k = w->k_w, wo = y->w, V = j->pitch, R = j->batch_rows;
     const int direct = !j->flat || (V == wo && y->sh == wo);
-    FC_T *stage = buf + R * V * s + 2 * j->slack;   /* flat outputs; per row: each nky */
+    const int64_t W = x->w, pl = w->pad_left, P = j->row_len;
+    FC_T *stage = buf + R * P + 2 * j->slack;   /* flat outputs; per row: each nky */
     /* a row's cells in the buffer: pl identity, the W input columns, identity to P */
-    const int64_t W = x->w, pl = w->pad_left, P = V * s;
     const PL_VEC idv = (PL_VEC){0} + (avg ? (FC_T)0 : -(FC_T)INFINITY);
     for (int64_t b0 = oy0; b0 < oy1; b0 += R) {
         const int64_t rows = oy1 - b0 < R ? oy1 - b0 : R;
@@ -315,7 +316,7 @@ PL_AI void PL_FN(pl_width)(const fc_pool_job *j, int64_t plane, int64_t oy0, int
         for (int64_t m = rows * P; m < rows * P + j->slack; m += PL_LANES) PL_STORE(buf + m, idv);
         if (!j->flat) {
             for (int64_t i = 0; i < rows; i++)
-                PL_FN(pl_cols_1)(buf + i * V * s, wo, k, s, yp + (b0 + i) * y->sh, j->col_cells,
+                PL_FN(pl_cols_1)(buf + i * P, wo, k, s, yp + (b0 + i) * y->sh, j->col_cells,
                                  stage[i], avg);
             continue;
         }
