@@ -41,7 +41,7 @@ def tf_padding(padding, data_format="NHWC"):
 
 def fit_size(size: int, k_eff: int, pads: tuple[int, int], padding) -> int:
     """Grow `size` so that a VALID/explicit window fits at least once (TF returns garbage on
-    empty outputs; the empty cases are tested against the reference instead)."""
+    empty outputs and refuses negative ones; both cases are tested in test_errors.py)."""
     if padding == "SAME":
         return size
     need = k_eff - pads[0] - pads[1]

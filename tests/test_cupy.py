@@ -65,10 +65,21 @@ def on_host(cp, y):
 
 
 def check_against_cpu_and_reference(cp, fn, args, kwargs, reduction, dtype, exact=False):
-    """fn on device arrays == fn on host arrays (CPU path) == fastconv.reference's fn."""
+    """fn on device arrays == fn on host arrays (CPU path) == fastconv.reference's fn; or, for
+    a window that does not fit, the same ValueError from all three (returns None)."""
     name = fn.__name__
     host = [a for a in args]
     device = [cp.asarray(host[0])] + host[1:]
+    try:
+        getattr(reference, name)(*host, **kwargs)
+    except ValueError as e:
+        if "window does not fit" not in str(e):
+            raise
+        for call_args in (device, host):
+            with pytest.raises(ValueError) as info:
+                fn(*call_args, **kwargs)
+            assert str(info.value) == str(e)
+        return None
     got = fn(*device, **kwargs)
     assert got.dtype == np.dtype(dtype), name
     got = on_host(cp, got)
@@ -386,7 +397,12 @@ def test_empty_results(cp):
                               algorithm=algorithm, bias=np.ones(1, np.float32), activation="relu")
         assert got.shape == (1, 0, 3, 1) and gpu.is_cupy(got)
     assert fastconv.depthwise_conv2d(x, np.ones((3, 3, 1, 2), np.float32)).shape == (1, 0, 3, 2)
-    assert fastconv.max_pool2d(cp.asarray(np.ones((2, 4, 1, 1), np.float32)), 3, 1).shape == (2, 2, 0, 1)
+    assert fastconv.max_pool2d(cp.asarray(np.ones((2, 4, 1, 1), np.float32)), 2, 1).shape == (2, 3, 0, 1)
+    with pytest.raises(ValueError, match="window does not fit the input width"):
+        fastconv.max_pool2d(cp.asarray(np.ones((2, 4, 1, 1), np.float32)), 3, 1)
+    with pytest.raises(ValueError, match="window does not fit the input height"):
+        fastconv.conv2d(cp.asarray(np.ones((2, 1, 1, 4), np.float32)),
+                        np.ones((3, 3, 4, 4), np.float32), 1, "VALID", name="conv")
     assert fastconv.avg_pool2d(cp.asarray(np.ones((0, 4, 4, 1), np.float32)), 2, 2).shape == (0, 2, 2, 1)
 
 

@@ -1,6 +1,8 @@
 """Bad input: a ValueError or TypeError whose message names the argument (the fast functions
-and fastconv.reference alike), and the TensorFlow failure cases of DESIGN.md, which must give
-the right empty result (TF is never called on those: it returns garbage or kills the process).
+and fastconv.reference alike); TF's keyword forms (name=, None defaults); and the TensorFlow
+failure cases of DESIGN.md: a window that does not fit is a ValueError naming the sizes, an
+exactly-zero output size an empty result (TF is never called on those: it returns garbage or
+kills the process).
 """
 
 from __future__ import annotations
@@ -126,6 +128,8 @@ def test_nonpositive_ksize(m, bad):
          "bool", "none-in-pair"],
 )
 def test_malformed_window_arguments(m, name, bad, exc):
+    if name == "dilations" and bad is None:
+        pytest.skip("dilations=None is TF's default (1): test_tf_keyword_forms")
     targets = {"dilations": ["conv2d", "depthwise_conv2d"],
                "ksize": ["max_pool2d", "avg_pool2d"]}.get(name, list(calls(m)))
     for fn in targets:
@@ -242,18 +246,96 @@ def test_unknown_algorithm(m, algorithm):
 
 
 @MODULES
-@pytest.mark.parametrize("fmt", ["NCWH", "NHW", "", None, 4, "HWNC"])
+@pytest.mark.parametrize("fmt", ["NCWH", "NHW", "", 4, "HWNC"])
 def test_unknown_data_format(m, fmt):
     for fn, call in calls(m, data_format=fmt).items():
         raises(ValueError, "data_format", call)
 
 
-def test_keyword_only_extras():
-    """bias, activation, algorithm and out are keyword-only (TF's positional order stays)."""
+@MODULES
+def test_keyword_only_extras(m):
+    """bias, activation, algorithm and out are keyword-only: TF's positional order, name
+    last, stays. A bias passed in name's place is a TypeError saying so, not ignored."""
+    b = np.ones(2, np.float32)
     with pytest.raises(TypeError):
-        fastconv.conv2d(X, W, 1, "SAME", "NHWC", 1, None)
+        m.conv2d(X, W, 1, "SAME", "NHWC", 1, None, b)
     with pytest.raises(TypeError):
-        fastconv.max_pool2d(X, 2, 2, "SAME", "NHWC", None)
+        m.max_pool2d(X, 2, 2, "SAME", "NHWC", None, np.empty((1, 3, 3, 4), np.float32))
+    raises(TypeError, "name.*keyword-only", lambda: m.conv2d(X, W, 1, "SAME", "NHWC", 1, b))
+    raises(TypeError, "name.*keyword-only",
+           lambda: m.depthwise_conv2d(X, DW, 1, "SAME", "NHWC", 1, np.ones(8, np.float32)))
+    raises(TypeError, "name", lambda: m.avg_pool2d(X, 2, 2, "SAME", "NHWC", 3))
+
+
+@MODULES
+def test_tf_keyword_forms(m):
+    """TF's calls pass straight through: name= (ignored), dilations=None and
+    data_format=None (TF's defaults), by keyword and by position."""
+    x = np.random.default_rng(0).standard_normal((2, 7, 6, 4)).astype(np.float32)
+    want = m.conv2d(x, W, 1, "SAME")
+    for got in (
+        m.conv2d(x, W, strides=[1, 1, 1, 1], padding="SAME", data_format=None, dilations=None,
+                 name="conv1"),
+        m.conv2d(x, W, 1, "SAME", None, None, "conv1"),
+        m.conv2d(input=x, filters=W, strides=1, padding="SAME", name=None),
+    ):
+        np.testing.assert_array_equal(got, want)
+    want = m.depthwise_conv2d(x, DW, 1, "SAME")
+    for got in (
+        m.depthwise_conv2d(x, DW, [1, 1, 1, 1], "SAME", data_format=None, dilations=None,
+                           name="dw"),
+        m.depthwise_conv2d(x, DW, 1, "SAME", None, None, "dw"),
+    ):
+        np.testing.assert_array_equal(got, want)
+    for pool in (m.max_pool2d, m.avg_pool2d):
+        want = pool(x, 2, 2, "SAME")
+        for got in (
+            pool(x, ksize=[1, 2, 2, 1], strides=[1, 2, 2, 1], padding="SAME", data_format=None,
+                 name="pool"),
+            pool(x, 2, 2, "SAME", None, "pool"),
+        ):
+            np.testing.assert_array_equal(got, want)
+    # NCHW by keyword, with name, still NCHW
+    xt = np.ascontiguousarray(x.transpose(0, 3, 1, 2))
+    got = m.conv2d(xt, W, 1, "SAME", data_format="NCHW", dilations=None, name="c")
+    np.testing.assert_array_equal(got, m.conv2d(x, W, 1, "SAME").transpose(0, 3, 1, 2))
+
+
+@MODULES
+@pytest.mark.parametrize("word", ["SAME", "VALID", "same"])
+def test_padding_in_the_strides_place(m, word):
+    """conv2d(x, w, "SAME") (strides forgotten) says that a padding came in strides' place,
+    not "strides must contain integers, got 'S'"."""
+    for fn, call in {
+        "conv2d": lambda: m.conv2d(X, W, word),
+        "depthwise_conv2d": lambda: m.depthwise_conv2d(X, DW, word),
+        "max_pool2d": lambda: m.max_pool2d(X, 2, word),
+        "avg_pool2d": lambda: m.avg_pool2d(X, 2, word),
+    }.items():
+        with pytest.raises(TypeError) as info:
+            call()
+        message = str(info.value)
+        assert "strides" in message and "padding" in message and repr(word) in message, fn
+        assert "'S'" not in message, fn
+    raises(TypeError, "ksize.*padding", lambda: m.max_pool2d(X, "SAME", 2))
+
+
+@MODULES
+def test_nchw_input_without_data_format_hints_at_it(m):
+    """An NCHW array passed as NHWC (the channel counts disagree with the filter) says that
+    data_format="NCHW" would fit; a mismatch that NCHW would not fix gives no such hint."""
+    x = np.ones((2, 3, 32, 32), np.float32)
+    raises(ValueError, r'data_format="NCHW"',
+           lambda: m.conv2d(x, np.ones((3, 3, 3, 8), np.float32), 1, "SAME"))
+    raises(ValueError, r'data_format="NCHW"',
+           lambda: m.depthwise_conv2d(x, np.ones((5, 5, 3, 2), np.float32), 1, "VALID"))
+    assert m.conv2d(x, np.ones((3, 3, 3, 8), np.float32), 1, "SAME", "NCHW").shape == (2, 8, 32, 32)
+    # and the other way round: NHWC data declared NCHW
+    raises(ValueError, r'data_format="NHWC"',
+           lambda: m.conv2d(X, W, 1, "SAME", data_format="NCHW"))
+    with pytest.raises(ValueError) as info:
+        m.conv2d(X, np.ones((3, 3, 5, 2), np.float32))
+    assert "data_format" not in str(info.value)
 
 
 # ------------------------------------------------------------ dtypes
@@ -357,7 +439,8 @@ def test_stride_beyond_int64():
 
 @pytest.mark.parametrize("algorithm", ["direct", "im2col", "auto"])
 def test_conv2d_valid_empty_result(algorithm):
-    """TF: x[1,2,5,1] * w[3,3,1,1] VALID returns (1,2,5,1) of uninitialized memory."""
+    """TF: x[1,2,5,1] * w[3,3,1,1] VALID returns (1,2,5,1) of uninitialized memory. The
+    output height is exactly 0 (the input one row short of the window): an empty result."""
     x = np.arange(10, dtype=np.float32).reshape(1, 2, 5, 1)
     w = np.ones((3, 3, 1, 1), np.float32)
     got = fastconv.conv2d(x, w, 1, "VALID", algorithm=algorithm)
@@ -370,19 +453,88 @@ def test_conv2d_valid_empty_result(algorithm):
     assert dw.shape == (1, 0, 3, 2)
 
 
-@pytest.mark.parametrize("k", [2, 3])
+def _fit_calls(m, x, k, strides=1, padding="VALID", dilations=1, data_format="NHWC"):
+    c = x.shape[3] if data_format == "NHWC" else x.shape[1]
+    return {
+        "conv2d": lambda: m.conv2d(x, np.ones((k, k, c, 4), np.float32), strides, padding,
+                                   data_format, dilations),
+        "depthwise_conv2d": lambda: m.depthwise_conv2d(x, np.ones((k, k, c, 2), np.float32),
+                                                       strides, padding, data_format, dilations),
+        "max_pool2d": lambda: m.max_pool2d(x, k, strides, padding, data_format),
+        "avg_pool2d": lambda: m.avg_pool2d(x, k, strides, padding, data_format),
+    }
+
+
+@MODULES
+def test_window_that_does_not_fit_is_an_error(m):
+    """TF: "Computed output size would be negative" (conv2d; uninitialized memory or SIGFPE
+    from the pools); PyTorch: "Kernel size can't be greater than actual input size". Here a
+    ValueError naming the dimension, the input size, the padding, the effective window
+    (k - 1) * d + 1 and the stride."""
+    x = np.ones((2, 1, 1, 3), np.float32)  # the issue's case: 1x1 input, 3x3 window, VALID
+    for fn, call in _fit_calls(m, x, 3).items():
+        raises(ValueError, r"window does not fit the input height: input height 1 .*"
+                           r"effective window 3 = \(3 - 1\) \* dilation 1 \+ 1.*stride 1", call)
+    # NCHW, the width only
+    x = np.ones((1, 3, 5, 1), np.float32)
+    for fn, call in _fit_calls(m, x, 3, data_format="NCHW").items():
+        raises(ValueError, r"input width 1 ", call)
+    # explicit padding counts; too little of it is still an error
+    x = np.ones((1, 2, 6, 3), np.float32)
+    for fn, call in _fit_calls(m, x, 5, padding=[[1, 0], [0, 0]]).items():
+        raises(ValueError, r"input height 2 \+ padding 1 \+ 0 = 3 .*window 5", call)
+    # dilation widens the window
+    x = np.ones((1, 4, 4, 3), np.float32)
+    for fn in ("conv2d", "depthwise_conv2d"):
+        raises(ValueError, r"effective window 7 = \(3 - 1\) \* dilation 3 \+ 1",
+               _fit_calls(m, x, 3, dilations=3)[fn])
+    # a big stride does not hide it
+    x = np.ones((1, 1, 8, 3), np.float32)
+    for fn, call in _fit_calls(m, x, 4, strides=2).items():
+        raises(ValueError, r"input height 1 .*stride 2", call)
+
+
+@MODULES
+def test_exactly_zero_output_and_empty_inputs_stay_empty(m):
+    """An output size of exactly 0 (the padded input at most a stride short of the window;
+    TF: no error either) and any empty input give empty results, not errors."""
+    for x, k, strides, hw in [
+        (np.ones((2, 2, 5, 3), np.float32), 3, 1, (0, 3)),   # one row short, stride 1
+        (np.ones((2, 1, 5, 3), np.float32), 3, 2, (0, 2)),   # two rows short, stride 2
+        (np.ones((1, 1, 1, 3), np.float32), 2, 1, (0, 0)),   # 1x1 input, 2x2 window
+    ]:
+        for fn, call in _fit_calls(m, x, k, strides).items():
+            got = call()
+            assert got.shape[1:3] == hw and got.size == 0, fn
+    # empty inputs: a 0 in batch, height, width or channels, window far too large
+    for shape in [(0, 1, 1, 3), (1, 0, 1, 3), (1, 1, 0, 3), (2, 0, 0, 3)]:
+        x = np.ones(shape, np.float32)
+        for fn, call in _fit_calls(m, x, 5).items():
+            assert call().size == 0, (fn, shape)
+    x = np.ones((1, 1, 1, 0), np.float32)
+    assert m.max_pool2d(x, 5, 1, "VALID").shape == (1, 0, 0, 0)
+    assert m.depthwise_conv2d(x, np.ones((5, 5, 0, 1), np.float32), 1, "VALID").size == 0
+
+
 @pytest.mark.parametrize("pool", ["max_pool2d", "avg_pool2d"])
-def test_pool_valid_window_wider_than_input(pool, k):
-    """TF: AbortedError (k=2 on width 1) or SIGFPE killing the process (k=3 on width 1)."""
+def test_pool_valid_window_wider_than_input(pool):
+    """TF: AbortedError (k=2 on width 1: output width exactly 0, here an empty result) or
+    SIGFPE killing the process (k=3 on width 1: negative, here a ValueError)."""
     x = np.arange(8, dtype=np.float32).reshape(2, 4, 1, 1)
-    got = getattr(fastconv, pool)(x, k, 1, "VALID")
-    assert got.shape == (2, 4 - k + 1, 0, 1) and got.dtype == np.float32
-    assert getattr(reference, pool)(x, k, 1, "VALID").shape == got.shape
-    # the NCHW twin and a 1x1 input
-    got = getattr(fastconv, pool)(x.transpose(0, 3, 1, 2), k, 1, "VALID", "NCHW")
-    assert got.shape == (2, 1, 4 - k + 1, 0)
-    assert getattr(fastconv, pool)(np.ones((1, 1, 1, 3), np.float32), k, 2, "VALID").shape == (1, 0, 0, 3)
+    fast, ref = getattr(fastconv, pool), getattr(reference, pool)
+    got = fast(x, 2, 1, "VALID")
+    assert got.shape == (2, 3, 0, 1) and got.dtype == np.float32
+    assert ref(x, 2, 1, "VALID").shape == got.shape
+    assert fast(x.transpose(0, 3, 1, 2), 2, 1, "VALID", "NCHW").shape == (2, 1, 3, 0)
+    for m in (fastconv, reference):
+        raises(ValueError, "input width 1 ", lambda: getattr(m, pool)(x, 3, 1, "VALID"))
+        raises(ValueError, "input width 1 ",
+               lambda: getattr(m, pool)(x.transpose(0, 3, 1, 2), 3, 1, "VALID", "NCHW"))
+    # a 1x1 input with stride 2: k=2 and k=3 are both at most a stride short
+    for k in (2, 3):
+        assert fast(np.ones((1, 1, 1, 3), np.float32), k, 2, "VALID").shape == (1, 0, 0, 3)
     # SAME still gives a full-size result over the same input
-    same = getattr(fastconv, pool)(x, k, 1, "SAME")
-    assert same.shape == (2, 4, 1, 1)
-    np.testing.assert_array_equal(same, getattr(reference, pool)(x, k, 1, "SAME"))
+    for k in (2, 3):
+        same = fast(x, k, 1, "SAME")
+        assert same.shape == (2, 4, 1, 1)
+        np.testing.assert_array_equal(same, ref(x, k, 1, "SAME"))

@@ -40,6 +40,9 @@ class Window:
 
 
 def normalize_data_format(data_format) -> str:
+    """'NHWC' or 'NCHW' (any case); None is TF's default, NHWC."""
+    if data_format is None:
+        return "NHWC"
     if not isinstance(data_format, str) or data_format.upper() not in DATA_FORMATS:
         raise ValueError(f"data_format must be 'NHWC' or 'NCHW', got {data_format!r}")
     return data_format.upper()
@@ -55,8 +58,26 @@ def _positive_int(value, name: str) -> int:
     return int(value)
 
 
+def check_name(name) -> None:
+    """TF's `name=` (an op name in the graph): accepted and ignored. Anything but a string or
+    None is a mistake, most likely a keyword-only argument (bias...) passed by position."""
+    if name is not None and not isinstance(name, str):
+        raise TypeError(
+            f"name must be a string or None (TF's op name, ignored), got {type(name).__name__}; "
+            "bias, activation, algorithm and out are keyword-only"
+        )
+
+
 def normalize_hw(value, name: str, data_format: str) -> tuple[int, int]:
     """An int, 1 or 2 values (H, W), or 4 values in data_format order with 1 at N and C."""
+    if isinstance(value, str):
+        if value.upper() in ("SAME", "VALID"):
+            raise TypeError(
+                f"{name} is {value!r}, a padding: the arguments go in TF's order, strides "
+                "before padding, as in conv2d(input, filters, 1, 'SAME') or "
+                "max_pool2d(input, 2, 2, 'SAME')"
+            )
+        raise TypeError(f"{name} must be an int or a sequence of 1, 2 or 4 ints, got {value!r}")
     if isinstance(value, Integral) and not isinstance(value, bool):
         values = [value]
     else:
@@ -129,8 +150,9 @@ def output_size(in_size: int, k: int, stride: int, dilation: int, padding) -> tu
 
     padding is 'SAME', 'VALID' or an explicit (before, after) pair. SAME follows TF:
     out = ceil(in / s), total = max((out - 1) * s + eff_k - in, 0), the odd cell at the end.
-    Where the window does not fit the padded input at all, out is 0 (an empty result, where
-    TensorFlow returns garbage or crashes).
+    Otherwise out = floor((in + before + after - eff_k) / s) + 1, which is 0 where the padded
+    input is at most a stride short of the window and negative where it is shorter still
+    (returned as is: `window` decides whether that is an error).
     """
     eff_k = (k - 1) * dilation + 1
     if padding == "SAME":
@@ -139,9 +161,24 @@ def output_size(in_size: int, k: int, stride: int, dilation: int, padding) -> tu
         before, after = total // 2, total - total // 2
         return out, before, after
     before, after = (0, 0) if padding == "VALID" else padding
-    span = in_size + before + after
-    out = (span - eff_k) // stride + 1 if span >= eff_k else 0
+    out = (in_size + before + after - eff_k) // stride + 1
     return out, before, after
+
+
+def _check_fits(dim: str, size: int, k: int, stride: int, dilation: int,
+                before: int, after: int, out: int) -> None:
+    """A negative output size is an error, as in TF ("Computed output size would be
+    negative") and PyTorch ("Kernel size can't be greater than actual input size")."""
+    if out >= 0:
+        return
+    eff_k = (k - 1) * dilation + 1
+    raise ValueError(
+        f"the window does not fit the input {dim}: input {dim} {size} + padding "
+        f"{before} + {after} = {size + before + after} is shorter than the effective window "
+        f"{eff_k} = ({k} - 1) * dilation {dilation} + 1, by more than the stride {stride} "
+        f"(the output {dim} would be {out}); use padding='SAME', a smaller window or a "
+        "larger input"
+    )
 
 
 def split_shape(shape, data_format: str, name: str = "input") -> tuple[int, int, int, int]:
@@ -166,18 +203,43 @@ def nhwc_axes(data_format: str) -> tuple[int, int, int, int]:
 def window(
     input_shape, k_h: int, k_w: int, strides, padding, data_format: str, dilations=1
 ) -> Window:
-    """Resolve a sliding window over a 4-D input; strides/dilations in any accepted form."""
+    """Resolve a sliding window over a 4-D input; strides/dilations in any accepted form
+    (dilations None: TF's default, 1).
+
+    A window that does not fit a non-empty input (a negative output size) is a ValueError;
+    an output size of exactly 0 (the padded input one to `stride` cells short of the
+    window) and any empty input give an empty result.
+    """
     n, h, w, c = split_shape(input_shape, data_format)
     stride_h, stride_w = normalize_hw(strides, "strides", data_format)
-    dil_h, dil_w = normalize_hw(dilations, "dilations", data_format)
+    dil_h, dil_w = normalize_hw(1 if dilations is None else dilations, "dilations", data_format)
     pad = normalize_padding(padding, data_format)
     pad_h, pad_w = (pad, pad) if isinstance(pad, str) else pad
     out_h, top, bottom = output_size(h, k_h, stride_h, dil_h, pad_h)
     out_w, left, right = output_size(w, k_w, stride_w, dil_w, pad_w)
+    if n and h and w and c:  # an empty input gives an empty result, whatever the window
+        _check_fits("height", h, k_h, stride_h, dil_h, top, bottom, out_h)
+        _check_fits("width", w, k_w, stride_w, dil_w, left, right, out_w)
+    out_h, out_w = max(out_h, 0), max(out_w, 0)
     return Window(
         n, h, w, c, k_h, k_w, stride_h, stride_w, dil_h, dil_w,
         top, bottom, left, right, out_h, out_w,
     )
+
+
+def _conv_groups_ok(channels: int, c_per_group: int, out_c: int) -> bool:
+    return channels > 0 and channels % c_per_group == 0 and out_c % (channels // c_per_group) == 0
+
+
+def _layout_hint(input_shape, data_format: str, fits) -> str:
+    """A hint for a channel mismatch that the other data_format would resolve (an NCHW
+    array passed without data_format="NCHW", most often); empty when it would not."""
+    other = "NCHW" if data_format == "NHWC" else "NHWC"
+    channels = split_shape(input_shape, other)[3]
+    if not fits(channels):
+        return ""
+    return (f"; the input {tuple(input_shape)} has {channels} channels if it is {other}: "
+            f'pass data_format="{other}"')
 
 
 @dataclass(frozen=True)
@@ -205,18 +267,23 @@ def conv_shape(input_shape, filter_shape, strides, padding, data_format, dilatio
         raise ValueError(
             f"filters must have positive height, width and in_channels, got shape {tuple(filter_shape)}"
         )
-    win = window(input_shape, k_h, k_w, strides, padding, data_format, dilations)
-    if win.channels % c_per_group != 0:
+    # Channels before the window: an NCHW input read as NHWC fails here, with a hint, rather
+    # than on a window that does not fit its "height" of 3 channels.
+    channels = split_shape(input_shape, data_format)[3]
+    if channels % c_per_group != 0:
         raise ValueError(
-            f"input channels ({win.channels}) must be a multiple of the filters' in_channels "
+            f"input channels ({channels}) must be a multiple of the filters' in_channels "
             f"({c_per_group}, filters.shape[2])"
+            + _layout_hint(input_shape, data_format, lambda c: _conv_groups_ok(c, c_per_group, out_c))
         )
-    groups = win.channels // c_per_group
+    groups = channels // c_per_group
     if groups == 0 or out_c % groups != 0:
         raise ValueError(
             f"filters' out_channels ({out_c}) must be a positive multiple of the number of "
-            f"groups ({groups} = input channels {win.channels} / filters.shape[2] {c_per_group})"
+            f"groups ({groups} = input channels {channels} / filters.shape[2] {c_per_group})"
+            + _layout_hint(input_shape, data_format, lambda c: _conv_groups_ok(c, c_per_group, out_c))
         )
+    win = window(input_shape, k_h, k_w, strides, padding, data_format, dilations)
     return ConvShape(win, groups, out_c)
 
 
@@ -236,11 +303,13 @@ def depthwise_shape(input_shape, filter_shape, strides, padding, data_format, di
         raise ValueError(
             f"filter must have positive height, width and channel_multiplier, got shape {tuple(filter_shape)}"
         )
-    win = window(input_shape, k_h, k_w, strides, padding, data_format, dilations)
-    if win.channels != c:
+    channels = split_shape(input_shape, data_format)[3]
+    if channels != c:
         raise ValueError(
-            f"filter in_channels ({c}, filter.shape[2]) must equal the input channels ({win.channels})"
+            f"filter in_channels ({c}, filter.shape[2]) must equal the input channels ({channels})"
+            + _layout_hint(input_shape, data_format, lambda other: other == c)
         )
+    win = window(input_shape, k_h, k_w, strides, padding, data_format, dilations)
     return ConvShape(win, c, c * mult)
 
 

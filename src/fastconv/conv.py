@@ -10,24 +10,27 @@ from ._arrays import (  # noqa: F401  (ALGORITHMS is part of this module's inter
     ALGORITHMS, check_activation, check_algorithm, check_bias, float_array, is_cupy,
     result_dtype,
 )
-from ._geometry import conv_shape, depthwise_shape, normalize_data_format
+from ._geometry import check_name, conv_shape, depthwise_shape, normalize_data_format
 from ._plans import ConvPlan, arg_key, cached
 
 
-def conv2d(input, filters, strides=1, padding="VALID", data_format="NHWC", dilations=1, *,
-           bias=None, activation=None, algorithm="auto", out=None):
+def conv2d(input, filters, strides=1, padding="VALID", data_format="NHWC", dilations=1,
+           name=None, *, bias=None, activation=None, algorithm="auto", out=None):
     """2-D convolution with the arguments and results of ``tf.nn.conv2d``.
 
     input: 4-D array in ``data_format`` ("NHWC" or "NCHW"). filters: HWIO
     ``[kh, kw, in_channels / groups, out_channels]``; groups = C / filters.shape[2].
-    strides, dilations: an int, (h, w), or 4 values in data_format order. padding: "SAME",
-    "VALID" (any case), ``[[top, bottom], [left, right]]`` or 4 pairs in data_format order.
+    strides, dilations: an int, (h, w), or 4 values in data_format order (dilations None:
+    1). padding: "SAME", "VALID" (any case), ``[[top, bottom], [left, right]]`` or 4 pairs
+    in data_format order. data_format None: "NHWC". name: TF's op name, accepted and ignored.
+    A window that does not fit the (padded) input is a ValueError, as in TF.
     bias: ``(out_channels,)``; activation: None, "relu", "relu6", "sigmoid", "tanh", fused.
     algorithm: "auto", "direct", "im2col" (implicit im2col + GEMM) or "winograd"
     (F(2x2,3x3): 3x3, stride 1, dilation 1, one group); all agree within rounding.
     out: a C-contiguous array of the result's shape and dtype to write into.
     A CuPy input runs on its GPU (fastconv.gpu) and gives a CuPy result.
     """
+    check_name(name)
     if is_cupy(input):
         return gpu.conv2d(input, filters, strides, padding, data_format, dilations, bias=bias,
                           activation=activation, algorithm=algorithm, out=out)
@@ -43,12 +46,14 @@ def conv2d(input, filters, strides=1, padding="VALID", data_format="NHWC", dilat
 
 
 def depthwise_conv2d(input, filter, strides=1, padding="VALID", data_format="NHWC", dilations=1,
-                     *, bias=None, activation=None, out=None):
+                     name=None, *, bias=None, activation=None, out=None):
     """Depthwise 2-D convolution with the arguments and results of ``tf.nn.depthwise_conv2d``.
 
     filter: ``[kh, kw, in_channels, channel_multiplier]``; output channel
     ``c * channel_multiplier + m``. Unlike TF, any stride works together with dilation.
+    The other arguments are conv2d's.
     """
+    check_name(name)
     if is_cupy(input):
         return gpu.depthwise_conv2d(input, filter, strides, padding, data_format, dilations,
                                     bias=bias, activation=activation, out=out)

@@ -20,6 +20,7 @@ from ._arrays import (
     check_activation, check_algorithm, check_bias, check_out, float_array, result_dtype,
 )
 from ._geometry import (
+    check_name,
     conv_shape,
     depthwise_shape,
     join_shape,
@@ -39,11 +40,12 @@ _ACTIVATIONS = {
 }
 
 
-def conv2d(input, filters, strides=1, padding="VALID", data_format="NHWC", dilations=1, *,
-           bias=None, activation=None, algorithm="auto", out=None):
+def conv2d(input, filters, strides=1, padding="VALID", data_format="NHWC", dilations=1,
+           name=None, *, bias=None, activation=None, algorithm="auto", out=None):
     """Reference tf.nn.conv2d (cross-correlation, HWIO filters, groups = C / filters.shape[2]).
 
-    `algorithm` is checked and ignored: there is one reference algorithm."""
+    `algorithm` is checked and ignored: there is one reference algorithm; so is `name`."""
+    check_name(name)
     x = float_array(input, "input")
     f = float_array(filters, "filters")
     fmt = normalize_data_format(data_format)
@@ -53,8 +55,9 @@ def conv2d(input, filters, strides=1, padding="VALID", data_format="NHWC", dilat
 
 
 def depthwise_conv2d(input, filter, strides=1, padding="VALID", data_format="NHWC", dilations=1,
-                     *, bias=None, activation=None, out=None):
+                     name=None, *, bias=None, activation=None, out=None):
     """Reference tf.nn.depthwise_conv2d: filter [kh, kw, C, multiplier], channel c*M + m."""
+    check_name(name)
     x = float_array(input, "input")
     f = float_array(filter, "filter")
     fmt = normalize_data_format(data_format)
@@ -63,13 +66,17 @@ def depthwise_conv2d(input, filter, strides=1, padding="VALID", data_format="NHW
     return _convolve(x, f, shape, fmt, bias, activation, out)
 
 
-def max_pool2d(input, ksize, strides, padding="VALID", data_format="NHWC", *, out=None):
+def max_pool2d(input, ksize, strides, padding="VALID", data_format="NHWC", name=None, *,
+               out=None):
     """Reference tf.nn.max_pool2d; padding cells never win and NaN propagates."""
+    check_name(name)
     return _pool("max", input, ksize, strides, padding, data_format, out)
 
 
-def avg_pool2d(input, ksize, strides, padding="VALID", data_format="NHWC", *, out=None):
+def avg_pool2d(input, ksize, strides, padding="VALID", data_format="NHWC", name=None, *,
+               out=None):
     """Reference tf.nn.avg_pool2d; divides by the number of real (unpadded) cells."""
+    check_name(name)
     return _pool("avg", input, ksize, strides, padding, data_format, out)
 
 

@@ -33,6 +33,7 @@ from .._arrays import (
     result_dtype,
 )
 from .._geometry import (
+    check_name,
     conv_shape,
     depthwise_shape,
     join_shape,
@@ -64,10 +65,11 @@ def array_module(value):
 
 # ------------------------------------------------------------------ public functions
 
-def conv2d(input, filters, strides=1, padding="VALID", data_format="NHWC", dilations=1, *,
-           bias=None, activation=None, algorithm="auto", out=None):
+def conv2d(input, filters, strides=1, padding="VALID", data_format="NHWC", dilations=1,
+           name=None, *, bias=None, activation=None, algorithm="auto", out=None):
     """fastconv.conv2d on a CuPy input (see its docstring). Arguments are checked in the
     CPU path's order, so that a call with several faults raises the same error."""
+    check_name(name)
     cp = array_module(input)
     x = float_array(input, "input", cp)
     with x.device:
@@ -80,8 +82,9 @@ def conv2d(input, filters, strides=1, padding="VALID", data_format="NHWC", dilat
 
 
 def depthwise_conv2d(input, filter, strides=1, padding="VALID", data_format="NHWC", dilations=1,
-                     *, bias=None, activation=None, out=None):
+                     name=None, *, bias=None, activation=None, out=None):
     """fastconv.depthwise_conv2d on a CuPy input (see its docstring)."""
+    check_name(name)
     cp = array_module(input)
     x = float_array(input, "input", cp)
     with x.device:
@@ -94,13 +97,17 @@ def depthwise_conv2d(input, filter, strides=1, padding="VALID", data_format="NHW
         return _convolve(cp, x, f, b, shape, fmt, activation, "direct", out)
 
 
-def max_pool2d(input, ksize, strides, padding="VALID", data_format="NHWC", *, out=None):
+def max_pool2d(input, ksize, strides, padding="VALID", data_format="NHWC", name=None, *,
+               out=None):
     """fastconv.max_pool2d on a CuPy input (see its docstring)."""
+    check_name(name)
     return pool2d("max", input, ksize, strides, padding, data_format, out=out)
 
 
-def avg_pool2d(input, ksize, strides, padding="VALID", data_format="NHWC", *, out=None):
+def avg_pool2d(input, ksize, strides, padding="VALID", data_format="NHWC", name=None, *,
+               out=None):
     """fastconv.avg_pool2d on a CuPy input (see its docstring)."""
+    check_name(name)
     return pool2d("avg", input, ksize, strides, padding, data_format, out=out)
 
 
