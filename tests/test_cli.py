@@ -9,11 +9,15 @@ import subprocess
 import sys
 from importlib.metadata import version
 
+import pytest
+
 import fastconv
 
 
-def run_cli(*args):
-    env = dict(os.environ, OMP_NUM_THREADS="1")
+def run_cli(*args, **env_vars):
+    env = dict(os.environ, OMP_NUM_THREADS="1", **env_vars)
+    if "FASTCONV_ISA" not in env_vars:
+        env.pop("FASTCONV_ISA", None)
     return subprocess.run([sys.executable, "-m", "fastconv", *args], capture_output=True,
                           text=True, timeout=120, env=env)
 
@@ -55,10 +59,77 @@ def test_info_json():
 
 def test_unknown_command_fails_cleanly():
     proc = run_cli("frobnicate")
-    assert proc.returncode != 0
+    assert proc.returncode == 2
     assert "usage" in proc.stderr.lower()
-    proc = run_cli()
-    assert proc.returncode != 0
+
+
+def test_bare_command_prints_help():
+    """`python -m fastconv` and `fastconv` alone print the help (the commands), exit 0; not
+    "error: the following arguments are required: command"."""
+    from pathlib import Path
+
+    script = Path(sys.executable).parent / "fastconv"
+    for proc in (run_cli(), subprocess.run([str(script)], capture_output=True, text=True,
+                                           timeout=120)):
+        assert proc.returncode == 0, proc.stderr
+        assert "usage: fastconv" in proc.stdout
+        assert "info" in proc.stdout and "bench" in proc.stdout and "--version" in proc.stdout
+        assert "error" not in proc.stderr
+
+
+def test_version_flag():
+    proc = run_cli("--version")
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == f"fastconv {fastconv.__version__}"
+
+
+# ------------------------------------------------------------ FASTCONV_ISA
+
+def test_isa_request_in_any_case():
+    """FASTCONV_ISA=SCALAR (or AVX2) is honoured like scalar, and `fastconv info` says which
+    level was requested and which runs; no warning."""
+    for value in ["SCALAR", "Scalar"] + (["AVX2"] if "avx2" in fastconv._core.isa_names() else []):
+        proc = run_cli("info", "--json", FASTCONV_ISA=value)
+        assert proc.returncode == 0, proc.stderr
+        assert "Warning" not in proc.stderr, proc.stderr
+        data = json.loads(proc.stdout)
+        assert data["isa"] == value.lower()
+        assert data["isa_requested"] == {"value": value, "honoured": True, "note": None}
+    proc = run_cli("info", FASTCONV_ISA="SCALAR")
+    assert re.search(r"ISA: +scalar runs \(FASTCONV_ISA=SCALAR requested", proc.stdout), proc.stdout
+
+
+@pytest.mark.parametrize("value", ["foo", "avx3", "avx 2", "sse"])
+def test_unknown_isa_request_warns(value):
+    """An unknown FASTCONV_ISA was ignored silently: now a RuntimeWarning at import, and
+    `fastconv info` says it was ignored and what runs instead (the best level)."""
+    best = fastconv._core.isa_names()[-1]
+    proc = run_cli("info", FASTCONV_ISA=value)
+    assert proc.returncode == 0, proc.stderr
+    assert "RuntimeWarning" in proc.stderr and repr(value) in proc.stderr, proc.stderr
+    assert f"runs its {best} kernels" in proc.stderr
+    assert re.search(rf"ISA: +{best} runs \(FASTCONV_ISA={re.escape(repr(value))} is not an ISA",
+                     proc.stdout), proc.stdout
+    code = "import warnings, sys; warnings.simplefilter('error'); import fastconv"
+    env = dict(os.environ, FASTCONV_ISA=value)
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=120, env=env)
+    assert done.returncode != 0 and "FASTCONV_ISA" in done.stderr  # a real warning
+
+
+def test_isa_request_above_the_cpu(monkeypatch):
+    """A known level the CPU lacks (avx512 on an AVX2 machine) is ignored, and said so. The
+    CPU is faked here: the rule is _isa.requested's, the C side follows the same one."""
+    from fastconv import _isa
+
+    monkeypatch.setattr(_isa, "REQUESTED", "AVX512")
+    monkeypatch.setattr(_isa._core, "isa_names", lambda: ["scalar", "avx2"])
+    req = _isa.requested()
+    assert not req["honoured"] and "above what this CPU supports (scalar, avx2)" in req["note"]
+    with pytest.warns(RuntimeWarning, match="AVX512"):
+        _isa._warn_if_ignored()
+    monkeypatch.setattr(_isa, "REQUESTED", None)
+    assert _isa.requested() == {"value": None, "honoured": False, "note": None}
 
 
 def test_console_script():

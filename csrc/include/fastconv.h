@@ -90,9 +90,9 @@ int fc_have_openmp(void);
 void fc_parallel_stats(int *cap, int64_t *contended_calls, int64_t *parallel_calls);
 
 /* CPU dispatch.  The best ISA the CPU supports is detected once; the environment variable
- * FASTCONV_ISA=avx512|avx2|scalar (read once) or fc_set_isa lowers it, so that tests and
- * benchmarks can exercise every variant.  fc_set_isa returns FC_ERR_ARG for an ISA the
- * CPU lacks. */
+ * FASTCONV_ISA=avx512|avx2|scalar (any case, read once) or fc_set_isa lowers it, so that
+ * tests and benchmarks can exercise every variant; an unknown value or one above the CPU's
+ * is ignored.  fc_set_isa returns FC_ERR_ARG for an ISA the CPU lacks. */
 fc_isa fc_detected_isa(void);
 fc_isa fc_get_isa(void);
 fc_status fc_set_isa(fc_isa isa);

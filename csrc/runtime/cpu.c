@@ -1,6 +1,7 @@
 /* CPU feature detection, done once, and the ISA whose kernels run. */
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include "fc_internal.h"
 
 static int active_isa = -1;   /* -1: not decided yet */
@@ -25,13 +26,15 @@ const char *fc_isa_name(fc_isa isa) {
     return "unknown";
 }
 
-/* The detected ISA, lowered by FASTCONV_ISA when that names a lower one. */
+/* The detected ISA, lowered by FASTCONV_ISA when that names (in any case: AVX2, avx2) one
+ * the CPU supports. Another value changes nothing; the Python package warns about it when
+ * it is imported (fastconv/_isa.py, which follows the same rule). */
 static fc_isa initial_isa(void) {
     fc_isa best = fc_detected_isa();
     const char *env = getenv("FASTCONV_ISA");
     if (env)
         for (int isa = FC_ISA_SCALAR; isa <= (int)best; isa++)
-            if (strcmp(env, fc_isa_name((fc_isa)isa)) == 0) return (fc_isa)isa;
+            if (strcasecmp(env, fc_isa_name((fc_isa)isa)) == 0) return (fc_isa)isa;
     return best;
 }
 

@@ -9,6 +9,7 @@ oracle.
 from importlib.metadata import PackageNotFoundError, version
 
 from . import _openmp  # noqa: F401  (first: loads _core with the OpenMP settings it needs)
+from . import _isa  # noqa: F401  (warns about a FASTCONV_ISA value that is ignored)
 from .conv import conv2d, depthwise_conv2d
 from .pool import avg_pool2d, max_pool2d
 from ._threads import get_num_threads, set_num_threads

@@ -6,7 +6,7 @@ import importlib.util
 import os
 import platform
 
-from . import _core, _openmp, _threads, __version__
+from . import _core, _isa, _openmp, _threads, __version__
 
 
 def cpu_model() -> str:
@@ -76,6 +76,7 @@ def info() -> dict:
         "contention": _core.parallel_stats(),
         "isa": _core.get_isa(),
         "isas_available": _core.isa_names(),
+        "isa_requested": _isa.requested(),
         "gemm_blocking": {dt: _core.gemm_blocking(dt) for dt in ("float32", "float64")},
         "kernels": {
             "conv2d im2col": f"indirect GEMM, {_core.get_isa()} micro-kernels",
@@ -95,6 +96,15 @@ def _contention_line(c: dict) -> str:
     return judged + (f"; teams capped at {c['cap']} thread(s) for now" if c["cap"] else "")
 
 
+def _isa_request_line(data: dict) -> str:
+    req = data["isa_requested"]
+    if not req["value"]:
+        return "FASTCONV_ISA not set: the best level; FASTCONV_ISA=avx2 or scalar lowers it"
+    if req["honoured"]:
+        return f"FASTCONV_ISA={req['value']} requested"
+    return req["note"]
+
+
 def format_info(data: dict) -> str:
     lines = [
         f"fastconv {data['version']} (Python {data['python']})",
@@ -104,8 +114,8 @@ def format_info(data: dict) -> str:
         f"{data['threads']} thread(s) of {data['cpus_available']} CPU(s) this process may use; "
         f"wait policy {data['openmp_wait_policy']}",
         f"load:     {_contention_line(data['contention'])}",
-        f"ISA:      {data['isa']} (available: {', '.join(data['isas_available'])}; "
-        "FASTCONV_ISA lowers it)",
+        f"ISA:      {data['isa']} runs ({_isa_request_line(data)}; available: "
+        f"{', '.join(data['isas_available'])})",
         "GEMM:     "
         + "; ".join(f"{dt} {b['MR']}x{b['NR']} tile" for dt, b in data["gemm_blocking"].items())
         + f"; {data['gemm_blocking']['float32']['MC']} pixels per task, weight panels "
@@ -119,5 +129,6 @@ def format_info(data: dict) -> str:
     elif gpu["cupy"]:
         lines.append(f"GPU:      CuPy {gpu['cupy']}, no usable CUDA device ({gpu['error']})")
     else:
-        lines.append(f"GPU:      none ({gpu['error']}; pip install 'fastconv[gpu]' for CuPy)")
+        lines.append(f"GPU:      none ({gpu['error']}; pip install 'fastconv[gpu]', or '.[gpu]' "
+                     "in a source checkout, for CuPy)")
     return "\n".join(lines)

@@ -8,13 +8,20 @@ from __future__ import annotations
 
 import argparse
 import os
+from pathlib import Path
 
-DESCRIPTION = """\
+from .timing import Policy  # a dataclass, no heavy imports: the help quotes its defaults
+
+# The bench extra, from a package index or from a source checkout (its root folder).
+INSTALL_HINT = """pip install "fastconv[bench]" (or pip install ".[bench]" in a source checkout)"""
+
+DESCRIPTION = f"""\
 Time fastconv against TensorFlow (tf.function on tensors, and eager on NumPy arrays) and
 PyTorch where installed, on a named suite of real layers. Libraries run interleaved, round
 by round, and the median is reported. TensorFlow, matplotlib and rich come with
-`pip install "fastconv[bench]"`; PyTorch is optional (install a CPU build yourself) and is
-left out of the comparison when missing."""
+{INSTALL_HINT};
+PyTorch is optional (install a CPU build yourself) and is left out of the comparison when
+missing. TensorFlow's log lines are kept off stderr unless --verbose is given."""
 
 
 def default_threads() -> int:
@@ -52,10 +59,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help=f"threads for every library (default: all cores, "
                              f"{default_threads()} here)")
     parser.add_argument("--algorithms", action="store_true",
-                        help="also time each explicit conv2d algorithm (direct, im2col)")
+                        help="also time each explicit conv2d algorithm: direct, im2col and "
+                             "winograd (winograd where it applies: 3x3, stride 1, no dilation, "
+                             "one group)")
+    default, quick = Policy(), Policy.quick()
     parser.add_argument("--rounds", type=_positive(int), metavar="N",
-                        help="fixed number of interleaved rounds (default: what fits --budget, "
-                             "3 to 15)")
+                        help=f"fixed number of interleaved rounds (default: what fits --budget, "
+                             f"{default.min_rounds} to {default.max_rounds}; with --quick "
+                             f"{quick.min_rounds} to {quick.max_rounds})")
     parser.add_argument("--budget", type=_positive(float), default=4.0, metavar="SECONDS",
                         help="timed seconds per layer, all libraries together (default: 4)")
     parser.add_argument("--quick", action="store_true",
@@ -65,7 +76,27 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "run: the figures on a shared machine (default: 0)")
     parser.add_argument("--json", metavar="PATH", help="write every figure and the machine info")
     parser.add_argument("--plot", metavar="PATH.png",
-                        help="draw the speedups per layer as a bar chart (needs matplotlib)")
+                        help="draw the speedups per layer as a bar chart, a PNG file (needs "
+                             "matplotlib)")
+    parser.add_argument("--verbose", action="store_true",
+                        help="leave TensorFlow's log lines on stderr (by default they are "
+                             "silenced while it loads and runs)")
+
+
+def check_output_path(path: str, option: str, suffix: str | None = None) -> str | None:
+    """Why `path` cannot be written by `option` at the end of the run, or None if it can:
+    checked before any timing, so a typo does not cost minutes of it."""
+    target = Path(path)
+    if suffix is not None and target.suffix.lower() != suffix:
+        return f"{option} writes a {suffix[1:].upper()} file: its name must end in {suffix}, got {path!r}"
+    if target.is_dir():
+        return f"{option} {path!r} is a folder; give a file name"
+    folder = target.parent
+    if not folder.is_dir():
+        return f"{option} {path!r}: the folder {str(folder)!r} does not exist"
+    if not os.access(folder, os.W_OK):
+        return f"{option} {path!r}: the folder {str(folder)!r} is not writable"
+    return None
 
 
 def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
@@ -80,11 +111,16 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     if not layers:
         names = ", ".join(layer.name for layer in suite.LAYERS)
         parser.error(f"--only {args.only!r} matches no layer; the layers are: {names}")
+    # Say what is wrong with the output files now, not after minutes of timing.
+    for option, path, suffix in (("--json", args.json, None), ("--plot", args.plot, ".png")):
+        problem = path and check_output_path(path, option, suffix)
+        if problem:
+            parser.error(problem)
     if args.plot:
         from .plot import have_matplotlib
 
-        if not have_matplotlib():  # say so now, not after minutes of timing
-            parser.error("--plot needs matplotlib: pip install 'fastconv[bench]'")
+        if not have_matplotlib():
+            parser.error(f"--plot needs matplotlib: {INSTALL_HINT}")
 
     from .session import run_suite
 

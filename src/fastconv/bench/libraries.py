@@ -7,7 +7,11 @@ thread count, set once, before it first runs.
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import os
+import sys
+import tempfile
 from typing import Any
 
 import numpy as np
@@ -33,21 +37,68 @@ def set_fastconv_threads(threads: int) -> None:
     fastconv.set_num_threads(threads)
 
 
-def load_tensorflow(threads: int):
+def _quiet_tensorflow_logs() -> None:
+    """TF's own settings for fewer log lines, before it is imported: C++ INFO and WARNING
+    off (TF_CPP_MIN_LOG_LEVEL=2, unless the user set it) and absl's Python logging at
+    ERROR. Python's logging for "tensorflow" is set after the import."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    try:
+        from absl import logging as absl_logging
+    except ImportError:  # absl-py comes with TensorFlow; without it there is no TF either
+        return
+    absl_logging.set_verbosity(absl_logging.ERROR)
+
+
+@contextlib.contextmanager
+def _stderr_held(quiet: bool):
+    """While TF's shared libraries load, file descriptor 2 goes to a temporary file: the
+    lines they log before absl::InitializeLog (oneDNN's notice, CPU feature hints) ignore
+    TF_CPP_MIN_LOG_LEVEL. What was held is written out after all if the import fails."""
+    if not quiet:
+        yield
+        return
+    try:
+        sys.stderr.flush()
+        saved = os.dup(2)
+    except (OSError, ValueError):  # no usable stderr: nothing to keep clean
+        yield
+        return
+    with tempfile.TemporaryFile() as held:
+        os.dup2(held.fileno(), 2)
+        failed = True
+        try:
+            yield
+            failed = False
+        finally:
+            with contextlib.suppress(OSError, ValueError):
+                sys.stderr.flush()
+            os.dup2(saved, 2)
+            os.close(saved)
+            if failed:
+                held.seek(0)
+                os.write(2, held.read())
+
+
+def load_tensorflow(threads: int, quiet: bool = True):
     """Import TensorFlow with `threads` intra- and inter-op threads, or None if missing.
 
     TF fixes its thread pools when it initializes (the first op), so the counts are set right
     after the import; if something in this process already initialized TF with other
-    counts, that is recorded rather than silently ignored.
+    counts, that is recorded rather than silently ignored. `quiet` (the default; `fastconv
+    bench --verbose` turns it off) keeps TF's log lines off stderr and out of the table.
     """
     if "tf" in _LOADED or TF_FN in MISSING:
         return _LOADED.get("tf")
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # keep C++ INFO logs out of the table
+    if quiet:
+        _quiet_tensorflow_logs()
     try:
-        import tensorflow as tf
+        with _stderr_held(quiet):
+            import tensorflow as tf
     except ImportError as exc:
         MISSING[TF_FN] = MISSING[TF_EAGER] = f"TensorFlow is not installed ({exc})"
         return None
+    if quiet:
+        logging.getLogger("tensorflow").setLevel(logging.ERROR)
     threading = tf.config.threading
     try:
         if threading.get_intra_op_parallelism_threads() != threads:

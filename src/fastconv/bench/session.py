@@ -10,6 +10,7 @@ from dataclasses import asdict
 
 from . import libraries as L
 from .busy import Spinners
+from .cli import INSTALL_HINT
 from .contention import Watch
 from .measure import measure
 from .progress import progress_bar
@@ -37,7 +38,7 @@ def _header(n_layers: int, dtype: str, threads: int, machine: dict, versions: di
         f"CPU: {machine['cpu']} ({' '.join(machine['cpu_features'])}), {date}",
     ]
     if L.TF_FN in L.MISSING:
-        lines.append("TensorFlow is missing: pip install 'fastconv[bench]' to compare with it; "
+        lines.append(f"TensorFlow is missing: {INSTALL_HINT} to compare with it; "
                      "errors are checked against fastconv.reference instead")
     if L.TORCH in L.MISSING:
         lines.append("PyTorch is missing (optional): install a CPU build of torch to add it")
@@ -56,7 +57,7 @@ def run_suite(layers, args) -> int:
     policy = _policy(args)
     # Threads first: TF fixes its pools when it initializes, torch and fastconv per call.
     L.set_fastconv_threads(threads)
-    L.load_tensorflow(threads)
+    L.load_tensorflow(threads, quiet=not getattr(args, "verbose", False))
     L.load_torch(threads)
     machine, versions = info(), L.versions()
     date = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
