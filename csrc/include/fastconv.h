@@ -104,8 +104,9 @@ void fc_gemm_blocking(fc_dtype dtype, int *mr, int *nr, int *mc, int *panel_byte
 /* Whether FC_ALGO_WINOGRAD can run this convolution (3x3, stride 1, dilation 1, 1 group). */
 int fc_winograd_applies(const fc_conv_desc *desc);
 
-/* The algorithm fc_conv2d runs for FC_ALGO_AUTO on this problem (for `fastconv info`). */
-fc_algorithm fc_conv2d_choose(const fc_conv_desc *desc, const fc_view *x, const fc_view *y);
+/* The algorithm fc_conv2d runs for FC_ALGO_AUTO on this problem with the active ISA. */
+fc_algorithm fc_conv2d_choose(fc_dtype dtype, const fc_conv_desc *desc, const fc_view *x,
+                              const fc_view *y);
 
 #ifdef __cplusplus
 }

@@ -81,6 +81,10 @@ typedef struct {
     int64_t prefetch;   /* how far ahead of its loads the vertical pass prefetches */
 } fc_pool_job;
 
+/* The few-input-channel direct kernel (conv/fewch_tmpl.h) takes at most this many input
+ * channels: its reduction per tap is that short, where the GEMM's is too short to pay. */
+#define FC_FEWCH_MAX_C 4
+
 /* The kernels, one declaration per dtype (defined from one template source each). */
 #define FC_DECLARE_KERNELS(T, SFX)                                                          \
     void FC_CAT(direct_conv_rows, SFX)(const fc_conv_desc *d, const fc_view *x,             \
@@ -126,6 +130,11 @@ typedef struct {
                                   T *ws);                                                   \
     size_t FC_CAT(filter_workspace, SFX)(const fc_cntx *cx, const fc_conv_desc *d,          \
                                          const fc_view *x, const fc_view *y);               \
+    void FC_CAT(fewch_rows, SFX)(const fc_cntx *cx, const fc_conv_desc *d, const fc_view *x, \
+                                 const T *w, const T *bias, const fc_view *y, int64_t n,    \
+                                 int64_t oy0, int64_t oy1);                                 \
+    int FC_CAT(fewch_applies, SFX)(const fc_cntx *cx, const fc_conv_desc *d,                \
+                                   const fc_view *x, const fc_view *y);                     \
     void FC_CAT(pool_rows, SFX)(const fc_cntx *cx, const fc_pool_job *j, int64_t plane,     \
                                 int64_t oy0, int64_t oy1, T *buf);
 

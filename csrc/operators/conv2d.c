@@ -15,29 +15,42 @@ int fc_winograd_applies(const fc_conv_desc *d) {
            w->dil_w == 1 && d->groups == 1;
 }
 
-fc_algorithm fc_conv2d_choose(const fc_conv_desc *d, const fc_view *x, const fc_view *y) {
-    /* Measured on the suite (1 thread, Zen 5):
+/* The algorithm "auto" runs, for a call whose context is cx. */
+static fc_algorithm choose(const fc_cntx *cx, fc_dtype dtype, const fc_conv_desc *d,
+                           const fc_view *x, const fc_view *y) {
+    /* Measured on the suite (1 thread; Zen 5 for the GEMM and Winograd, a Xeon with AVX-512
+     * for the direct kernels, in thread CPU time):
      * - Winograd F(2x2,3x3) beats the GEMM by 1.4-1.7x on 3x3 stride-1 layers with 64-256
      *   channels, but its 16 transformed filter matrices cost as much as the GEMM when the
      *   image has few 2x2 tiles (7x7x512: 0.6x), and the transforms dominate with few
      *   channels.  So: eligible shape, at least 32 tiles, 16 input and output channels.
-     * - The GEMM beats the generic direct kernel on every suite layer, down to one input
-     *   and one output channel (kitten-gray: 0.07 ms against 0.12; lenet-c1: 1.5 ms
-     *   against 6.3).  Only grouped convolutions with one output channel per group
-     *   (depthwise-like) leave the GEMM tile mostly padding; there the two tie. */
+     * - One input and one output channel (an image filter): the filter kernel vectorizes
+     *   along the output row while the GEMM's tile is 1/64 used: 720p 5x5 1.6 ms against 63,
+     *   kitten-gray 3x3/3 0.024 against 0.11, 28x28 5x5 0.013 against 0.047.
+     * - A few input channels into whole vectors of output channels (a first layer): the
+     *   few-channel kernel, where the GEMM's reduction is only C x taps long: lenet-c1 0.97 ms
+     *   against 2.8, keras-mnist-c1 0.29 against 0.86, AlexNet 11x11/4 0.97 against 1.22,
+     *   r50-conv1 7x7/2 1.74 against 2.25.
+     * - Otherwise the GEMM beats the generic direct kernel, except on grouped convolutions
+     *   with one output channel per group (depthwise-like), where its tile is mostly padding. */
     const int64_t tiles = y->n * ((y->h + 1) / 2) * ((y->w + 1) / 2);
     const int64_t macs = y->n * y->h * y->w * y->c * d->win.k_h * d->win.k_w * (x->c / d->groups);
     /* Tiny problems (tiny-8x8: 576 multiply-adds): the GEMM's packing and setup cost more
      * than the arithmetic; the direct kernel has none. */
     if (macs < 16384) return FC_ALGO_DIRECT;
-    /* One input and one output channel (an image filter): the filter kernel vectorizes along
-     * the output row, the GEMM's tile is 1/64 used.  1 thread, this machine (Xeon, AVX-512):
-     * 720p 5x5 1.6 ms against 63; kitten-gray 3x3/3 0.024 against 0.11; 28x28 5x5 0.013
-     * against 0.047. */
     if (x->c == 1 && y->c == 1) return FC_ALGO_DIRECT;
+    const int fewch = dtype == FC_FLOAT64 ? fewch_applies_f64(cx, d, x, y)
+                                          : fewch_applies_f32(cx, d, x, y);
+    if (fewch) return FC_ALGO_DIRECT;
     if (fc_winograd_applies(d) && tiles >= 32 && x->c >= 16 && y->c >= 16)
         return FC_ALGO_WINOGRAD;
     return d->groups > 1 && y->c == d->groups ? FC_ALGO_DIRECT : FC_ALGO_IM2COL;
+}
+
+fc_algorithm fc_conv2d_choose(fc_dtype dtype, const fc_conv_desc *d, const fc_view *x,
+                              const fc_view *y) {
+    const fc_cntx cx = fc_cntx_now();
+    return choose(&cx, dtype, d, x, y);
 }
 
 fc_status fc_conv2d(fc_dtype dtype, const fc_conv_desc *d, fc_algorithm algo, const fc_view *x,
@@ -45,9 +58,9 @@ fc_status fc_conv2d(fc_dtype dtype, const fc_conv_desc *d, fc_algorithm algo, co
     if (d->groups < 1 || x->c % d->groups || y->c % d->groups || x->n != y->n)
         return FC_ERR_ARG;
     if (y->n == 0 || y->h == 0 || y->w == 0 || y->c == 0) return FC_OK;
-    if (algo == FC_ALGO_AUTO) algo = fc_conv2d_choose(d, x, y);
-    if (algo == FC_ALGO_WINOGRAD && !fc_winograd_applies(d)) return FC_ERR_ARG;
     const fc_cntx cx = fc_cntx_now();
+    if (algo == FC_ALGO_AUTO) algo = choose(&cx, dtype, d, x, y);
+    if (algo == FC_ALGO_WINOGRAD && !fc_winograd_applies(d)) return FC_ERR_ARG;
     /* With one channel the channel stride is never used: an NCHW image of one channel is then
      * laid out as dense NHWC, and is read or written in place instead of copied. */
     fc_view xv = *x, yv = *y;

@@ -94,7 +94,8 @@ typedef struct {
 
 /* The direct kernels, over blocks of output rows.  Depthwise-shaped problems (one input
  * channel per group) run the depthwise kernel, one input and one output channel (a plain
- * image filter) the filter kernel. */
+ * image filter) the filter kernel, a few input channels into whole vectors of output
+ * channels (a network's first layer) the few-channel kernel. */
 static int FC_FN(is_image_filter)(const fc_view *x, const fc_view *y) {
     return x->c == 1 && y->c == 1;
 }
@@ -106,6 +107,8 @@ static void FC_FN(direct_task)(const void *ctx, int64_t t, void *ws) {
     const int64_t oy0 = t % blocks * c->rows, oy1 = oy0 + c->rows < y->h ? oy0 + c->rows : y->h;
     if (FC_FN(is_image_filter)(x, y))
         FC_FN(filter_rows)(c->cx, c->d, x, c->w, c->bias, y, n, oy0, oy1, ws);
+    else if (FC_FN(fewch_applies)(c->cx, c->d, x, y))
+        FC_FN(fewch_rows)(c->cx, c->d, x, c->w, c->bias, y, n, oy0, oy1);
     else if (c->d->groups == x->c && c->d->groups > 1)
         FC_FN(depthwise_rows)(c->cx, c->d, x, c->w, c->bias, y, n, oy0, oy1, ws);
     else
