@@ -2,9 +2,7 @@
 #include "fc_internal.h"
 
 #define DW_DISPATCH(T, SFX)                                                                 \
-    void FC_CAT(FC_CAT(depthwise_rows, SFX), avx512)(DW_PARAMS(T));                         \
-    void FC_CAT(FC_CAT(depthwise_rows, SFX), avx2)(DW_PARAMS(T));                           \
-    void FC_CAT(FC_CAT(depthwise_rows, SFX), scalar)(DW_PARAMS(T));                         \
+    FC_ISA_DECLARE(void, SFX, depthwise_rows, (DW_PARAMS(T)))                               \
     void FC_CAT(depthwise_rows, SFX)(const fc_cntx *cx, DW_PARAMS(T)) {                     \
         FC_ISA_FORWARD(cx->isa, SFX, depthwise_rows, (d, x, w, bias, y, n, oy0, oy1, acc))  \
     }

@@ -7,14 +7,9 @@
         int64_t n, int64_t oy0, int64_t oy1, T *ws
 #define FL_WS_PARAMS const fc_conv_desc *d, const fc_view *x, const fc_view *y
 
-#define FL_ISA_DECL(T, SFX, ISA)                                                            \
-    void FC_CAT(FC_CAT(filter_rows, SFX), ISA)(FL_PARAMS(T));                               \
-    size_t FC_CAT(FC_CAT(filter_workspace, SFX), ISA)(FL_WS_PARAMS);
-
 #define FL_DISPATCH(T, SFX)                                                                 \
-    FL_ISA_DECL(T, SFX, avx512)                                                             \
-    FL_ISA_DECL(T, SFX, avx2)                                                               \
-    FL_ISA_DECL(T, SFX, scalar)                                                             \
+    FC_ISA_DECLARE(void, SFX, filter_rows, (FL_PARAMS(T)))                                  \
+    FC_ISA_DECLARE(size_t, SFX, filter_workspace, (FL_WS_PARAMS))                           \
     void FC_CAT(filter_rows, SFX)(const fc_cntx *cx, FL_PARAMS(T)) {                        \
         FC_ISA_FORWARD(cx->isa, SFX, filter_rows, (d, x, w, bias, y, n, oy0, oy1, ws))      \
     }                                                                                       \

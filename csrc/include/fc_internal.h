@@ -36,6 +36,13 @@ FC_DECLARE_UKERNEL_TYPE(double, f64)
     }                                                                                       \
     return FC_CAT(FC_CAT(NAME, SFX), scalar) ARGS;
 
+/* The prototypes of NAME's instantiations for every ISA (NAME_SFX_avx512, _avx2, _scalar),
+ * for the entry point that forwards to them. */
+#define FC_ISA_DECLARE(RET, SFX, NAME, PARAMS)                                              \
+    RET FC_CAT(FC_CAT(NAME, SFX), avx512) PARAMS;                                           \
+    RET FC_CAT(FC_CAT(NAME, SFX), avx2) PARAMS;                                             \
+    RET FC_CAT(FC_CAT(NAME, SFX), scalar) PARAMS;
+
 /* The micro-kernels of an ISA (gemm/kernels.c). */
 const fc_ukernel_f32 *fc_ukernel_for_f32(fc_isa isa);
 const fc_ukernel_f64 *fc_ukernel_for_f64(fc_isa isa);
