@@ -90,12 +90,29 @@ void WG_FN(winograd_pack_weights)(const fc_cntx *cx, const fc_view *x, const fc_
         }
 }
 
-/* Bytes per thread: V and M blocks, a zero row, one tile's output (4 pixels) and the
- * indirection buffer. */
+/* The workspace of one thread: V and M blocks, a zero row, one tile's output (4 pixels)
+ * and the indirection buffer, each array starting on a 64-byte boundary (the arrays of
+ * FC_T have any length: with an odd channel count a pointer array right after them would
+ * be misaligned, which is undefined behaviour).  Offsets in bytes; `end` is the size. */
+typedef struct {
+    size_t v, m, zero, tile_out, ind, end;
+} FC_FN(wg_layout);
+
+static FC_FN(wg_layout) FC_FN(wg_layout_of)(const FC_FN(wg_dims) *s) {
+    FC_FN(wg_layout) l;
+    l.v = 0;
+    l.m = fc_align_up(l.v + sizeof(FC_T) * (size_t)(16 * WG_TILES * s->c));
+    l.zero = fc_align_up(l.m + sizeof(FC_T) * (size_t)(16 * WG_TILES * s->o));
+    l.tile_out = fc_align_up(l.zero + sizeof(FC_T) * (size_t)s->c);
+    l.ind = fc_align_up(l.tile_out + sizeof(FC_T) * (size_t)(4 * s->o));
+    l.end = l.ind + sizeof(FC_T *) * (size_t)WG_TILES;
+    return l;
+}
+
+/* Bytes per thread (see wg_layout_of). */
 size_t WG_FN(winograd_workspace)(const fc_cntx *cx, const fc_view *x, const fc_view *y) {
     const FC_FN(wg_dims) s = FC_FN(wg_dims_of)(cx, x, y);
-    return sizeof(FC_T) * (size_t)(16 * WG_TILES * (s.c + s.o) + s.c + 4 * s.o) +
-           sizeof(FC_T *) * (size_t)WG_TILES;
+    return FC_FN(wg_layout_of)(&s).end;
 }
 
 /* V_xi[tile][c] = (B^T d B)[xi] for the tiles [t0, t0 + nt); d is read with the input's
@@ -183,9 +200,11 @@ void WG_FN(winograd_block)(const fc_cntx *cx, const fc_conv_desc *d, const fc_vi
     const FC_FN(fc_ukernel) *uk = FC_UKERNEL(cx);
     const FC_FN(wg_dims) s = FC_FN(wg_dims_of)(cx, x, y);
     const int64_t nt = t1 - t0;
-    FC_T *v = ws, *m = v + 16 * WG_TILES * s.c, *zero = m + 16 * WG_TILES * s.o;
-    FC_T *tile_out = zero + s.c;
-    const FC_T **ind = (const FC_T **)(tile_out + 4 * s.o);
+    const FC_FN(wg_layout) l = FC_FN(wg_layout_of)(&s);
+    char *base = ws;
+    FC_T *v = (FC_T *)(base + l.v), *m = (FC_T *)(base + l.m), *zero = (FC_T *)(base + l.zero);
+    FC_T *tile_out = (FC_T *)(base + l.tile_out);
+    const FC_T **ind = (const FC_T **)(base + l.ind);
 
     memset(zero, 0, sizeof(FC_T) * (size_t)s.c);
     FC_FN(input_transform)(d, x, &s, t0, nt, zero, v);

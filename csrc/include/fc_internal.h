@@ -159,6 +159,10 @@ static inline void *fc_alloc(size_t bytes) {
     return posix_memalign(&p, 64, bytes ? bytes : 64) == 0 ? p : NULL;
 }
 
+/* `bytes` rounded up to a multiple of 64: the offset of the next array in a workspace that
+ * holds several, so that each starts aligned for any element type and vector load. */
+static inline size_t fc_align_up(size_t bytes) { return (bytes + 63) & ~(size_t)63; }
+
 /* Per-thread buffers kept across calls (runtime/scratch.c), one per use. */
 typedef enum {
     FC_SCRATCH_WEIGHTS = 0,   /* packed GEMM weights (calling thread) */
