@@ -1,8 +1,12 @@
 # cython: language_level=3, boundscheck=False, wraparound=False
 """Thin binding to the C kernels: arrays in, one nogil C call, status -> exception.
 
-The Python layer has already validated everything: arrays are aligned, share one dtype
-(float32 or float64), filters and bias are dense, and views are given in NHWC axis order.
+The Python layer validates the arguments and hands over arrays that are aligned, share one
+dtype (float32 or float64), with dense filters and bias and views in NHWC axis order.  The
+binding still checks everything the C code would otherwise trust blindly (ranks, dtypes,
+alignment, strides, the filter's and bias's sizes, the window) and raises TypeError or
+ValueError, so that no caller -- a test, a benchmark, a mistake -- can make the kernels
+read or write outside an array.
 """
 
 cimport numpy as cnp
@@ -56,11 +60,43 @@ cdef extern from "fastconv.h" nogil:
 
 
 cdef fc_dtype _dtype(cnp.ndarray a) except *:
-    if a.dtype.num == cnp.NPY_FLOAT32:
+    if a.dtype.num == cnp.NPY_FLOAT32 and a.dtype.isnative:
         return FC_FLOAT32
-    if a.dtype.num == cnp.NPY_FLOAT64:
+    if a.dtype.num == cnp.NPY_FLOAT64 and a.dtype.isnative:
         return FC_FLOAT64
-    raise TypeError(f"internal: kernels take float32 or float64, got {a.dtype}")
+    raise TypeError(f"internal: kernels take native float32 or float64, got {a.dtype}")
+
+
+cdef int _check_array(cnp.ndarray a, str name, fc_dtype dtype, int ndim) except -1:
+    """a has the call's dtype, `ndim` dimensions, and is aligned for its elements."""
+    if _dtype(a) != dtype:
+        raise TypeError(f"internal: {name} has dtype {a.dtype}, the input another")
+    if a.ndim != ndim:
+        raise ValueError(f"internal: {name} must have {ndim} dimensions, got {a.ndim}")
+    if not cnp.PyArray_ISALIGNED(a):
+        raise ValueError(f"internal: {name} is not aligned for its dtype")
+    return 0
+
+
+cdef int _check_view_array(cnp.ndarray a, str name, fc_dtype dtype, bint output) except -1:
+    """A 4-D NHWC-ordered view: any strides, in whole elements; writeable if `output`."""
+    _check_array(a, name, dtype, 4)
+    for i in range(4):
+        if a.strides[i] % a.itemsize:
+            raise ValueError(f"internal: {name}'s strides are not whole elements")
+    if output and not cnp.PyArray_ISWRITEABLE(a):
+        raise ValueError(f"internal: {name} is not writeable")
+    return 0
+
+
+cdef int _check_dense(cnp.ndarray a, str name, fc_dtype dtype, tuple shape) except -1:
+    """A C-contiguous array of exactly `shape`."""
+    _check_array(a, name, dtype, len(shape))
+    if (<object>a).shape != shape:
+        raise ValueError(f"internal: {name} must have shape {shape}, got {(<object>a).shape}")
+    if not cnp.PyArray_IS_C_CONTIGUOUS(a):
+        raise ValueError(f"internal: {name} must be C-contiguous")
+    return 0
 
 
 cdef void _view(cnp.ndarray a, fc_view *v):
@@ -72,11 +108,16 @@ cdef void _view(cnp.ndarray a, fc_view *v):
                               a.strides[2] // item, a.strides[3] // item)
 
 
-cdef void _window(win, fc_window *w):
+cdef int _window(win, fc_window *w) except -1:
     w.k_h, w.k_w = win.k_h, win.k_w
     w.stride_h, w.stride_w = win.stride_h, win.stride_w
     w.dil_h, w.dil_w = win.dil_h, win.dil_w
     w.pad_top, w.pad_left = win.pad_top, win.pad_left
+    if min(w.k_h, w.k_w, w.stride_h, w.stride_w, w.dil_h, w.dil_w) < 1:
+        raise ValueError("internal: window sizes, strides and dilations must be >= 1")
+    if w.pad_top < 0 or w.pad_left < 0:
+        raise ValueError("internal: padding must be >= 0")
+    return 0
 
 
 cdef int _check(fc_status status) except -1:
@@ -96,21 +137,42 @@ cdef class ConvKernel:
 
     def __init__(self, win, int64_t groups, int activation, int algorithm):
         _window(win, &self.desc.win)
+        if groups < 0:   # 0: a problem without channels, whose empty result never runs
+            raise ValueError(f"internal: groups must be >= 0, got {groups}")
+        if not 0 <= activation <= 4 or not 0 <= algorithm <= 3:
+            raise ValueError(f"internal: unknown activation {activation} or "
+                             f"algorithm {algorithm}")
         self.desc.groups = groups
         self.desc.activation = <fc_activation>activation
         self.algorithm = <fc_algorithm>algorithm
 
-    def run(self, cnp.ndarray x, cnp.ndarray filters, bias, cnp.ndarray y):
-        """y[...] = activation(conv(x, filters) + bias); x and y are NHWC-ordered views."""
+    def run(self, cnp.ndarray x not None, cnp.ndarray filters not None, bias,
+            cnp.ndarray y not None):
+        """y[...] = activation(conv(x, filters) + bias); x and y are NHWC-ordered views,
+        filters dense HWIO [k_h, k_w, C / groups, out_C], bias None or dense [out_C]."""
         cdef fc_view xv, yv
         cdef fc_dtype dt = _dtype(x)
         cdef const void *bias_ptr = NULL
-        cdef const void *w_ptr = cnp.PyArray_DATA(filters)
+        cdef const void *w_ptr
         cdef fc_status status
+        cdef int64_t groups = self.desc.groups
+        _check_view_array(x, "x", dt, False)
+        _check_view_array(y, "y", dt, True)
+        if groups < 1:
+            raise ValueError(f"internal: a convolution of {groups} groups cannot run")
+        if x.shape[0] != y.shape[0] or x.shape[3] % groups or y.shape[3] % groups:
+            raise ValueError(f"internal: x {(<object>x).shape} and y {(<object>y).shape} "
+                             f"do not fit one convolution of {groups} group(s)")
+        _check_dense(filters, "filters", dt, (self.desc.win.k_h, self.desc.win.k_w,
+                                              x.shape[3] // groups, y.shape[3]))
+        w_ptr = cnp.PyArray_DATA(filters)
+        if bias is not None:
+            if not isinstance(bias, cnp.ndarray):
+                raise TypeError(f"internal: bias must be None or an ndarray, got {type(bias)}")
+            _check_dense(bias, "bias", dt, (y.shape[3],))
+            bias_ptr = cnp.PyArray_DATA(<cnp.ndarray>bias)
         _view(x, &xv)
         _view(y, &yv)
-        if bias is not None:
-            bias_ptr = cnp.PyArray_DATA(<cnp.ndarray>bias)
         with nogil:
             status = fc_conv2d(dt, &self.desc, self.algorithm, &xv, w_ptr, bias_ptr, &yv)
         _check(status)
@@ -124,13 +186,20 @@ cdef class PoolKernel:
 
     def __init__(self, win, int kind):
         _window(win, &self.win)
+        if not 0 <= kind <= 1:
+            raise ValueError(f"internal: unknown pooling kind {kind}")
         self.kind = <fc_pool_kind>kind
 
-    def run(self, cnp.ndarray x, cnp.ndarray y):
+    def run(self, cnp.ndarray x not None, cnp.ndarray y not None):
         """y[...] = max or average pooling of x; x and y are NHWC-ordered views."""
         cdef fc_view xv, yv
         cdef fc_dtype dt = _dtype(x)
         cdef fc_status status
+        _check_view_array(x, "x", dt, False)
+        _check_view_array(y, "y", dt, True)
+        if x.shape[0] != y.shape[0] or x.shape[3] != y.shape[3]:
+            raise ValueError(f"internal: x {(<object>x).shape} and y {(<object>y).shape} "
+                             "differ in batch or channels")
         _view(x, &xv)
         _view(y, &yv)
         with nogil:
