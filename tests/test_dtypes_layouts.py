@@ -256,6 +256,44 @@ def test_out_is_written_and_returned(dtype, fmt, algorithm, rng):
         np.testing.assert_array_equal(out, want)  # the same computation, written in place
 
 
+def _misaligned(a):
+    """A C-contiguous copy of `a` starting one byte past an aligned address."""
+    raw = np.zeros(a.nbytes + a.itemsize + 1, np.uint8)
+    view = raw[1 : 1 + a.nbytes].view(a.dtype).reshape(a.shape)
+    view[...] = a
+    assert not view.flags.aligned and view.flags.c_contiguous
+    return view
+
+
+@pytest.mark.parametrize("algorithm", ALGORITHMS + ("winograd",))
+@pytest.mark.parametrize("fmt", ["NHWC", "NCHW"])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_misaligned_out_filter_and_bias(dtype, fmt, algorithm, rng):
+    """A misaligned (C-contiguous) out=, filter or bias is a legal NumPy array: it is served
+    (the kernels get aligned copies, and write an aligned temporary that is copied into
+    out), bit for bit as with aligned arrays. The kernels load whole elements, and vectors
+    of them: given the misaligned arrays themselves that is undefined behaviour, which the
+    sanitizer job (tests/sanitize_run.py) reports and the binding now refuses."""
+    shape = (2, 7, 8, 5) if fmt == "NHWC" else (2, 5, 7, 8)
+    x = randn(rng, shape, dtype)
+    f, fd = randn(rng, (3, 3, 5, 7), dtype), randn(rng, (2, 2, 5, 2), dtype)
+    b = randn(rng, 7, dtype)
+    cases = [
+        lambda f, fd, b, **kw: fastconv.conv2d(x, f, 1, "SAME", fmt, bias=b, activation="relu",
+                                               algorithm=algorithm, **kw),
+        lambda f, fd, b, **kw: fastconv.depthwise_conv2d(x, fd, 1, "VALID", fmt,
+                                                         bias=np.resize(b, 10), **kw),
+        lambda f, fd, b, **kw: fastconv.max_pool2d(x, 3, 2, "SAME", fmt, **kw),
+        lambda f, fd, b, **kw: fastconv.avg_pool2d(x, 2, 1, "VALID", fmt, **kw),
+    ]
+    for call in cases:
+        want = call(f, fd, b)
+        out = _misaligned(np.full(want.shape, np.nan, dtype))
+        got = call(_misaligned(f), _misaligned(fd), _misaligned(b), out=out)
+        assert got is out
+        np.testing.assert_array_equal(out, want)
+
+
 @pytest.mark.parametrize("algorithm", ALGORITHMS)
 def test_out_aliasing_the_input(algorithm, rng):
     """out= may be the input itself or overlap it: the result is still right."""

@@ -25,8 +25,10 @@ def _type_name(value) -> str:
 
 
 def float_array(value, name: str, xp=np):
-    """`value` as an array of an accepted float dtype in native byte order (no copy when it
-    already is one; a byte-swapped array is converted)."""
+    """`value` as an array of an accepted float dtype in native byte order, aligned for its
+    elements (no copy when it already is one; a byte-swapped array is converted, a
+    misaligned one copied: the kernels load whole elements and vectors of them, and a
+    misaligned load is undefined behaviour in C)."""
     if xp is np and is_cupy(value):
         raise TypeError(
             f"{name} is a CuPy array but the input is not: only a CuPy input runs on the GPU "
@@ -40,6 +42,8 @@ def float_array(value, name: str, xp=np):
             f"{name} must be float16, float32 or float64, got dtype {arr.dtype} "
             "(convert it explicitly, e.g. with .astype(np.float32))"
         )
+    if xp is np and not arr.flags.aligned:
+        arr = arr.copy()
     return arr
 
 
@@ -89,6 +93,14 @@ def check_bias(bias, out_channels: int, xp=np):
             f"got shape {tuple(bias.shape)}"
         )
     return bias
+
+
+def writes_in_place(out, work) -> bool:
+    """Whether the kernels, computing in dtype `work`, can write into a checked `out=`
+    directly: it has that dtype and is aligned for it. Otherwise they write a temporary
+    that is copied into `out` (a misaligned `out` is a legal NumPy array, a view into a
+    byte buffer at an odd offset, say: it is served, not rejected, at the cost of a copy)."""
+    return out.dtype == work and bool(out.flags.aligned)
 
 
 def check_out(out, shape, dtype, xp=np):

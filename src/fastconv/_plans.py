@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import _core
-from ._arrays import check_out, compute_dtype
+from ._arrays import check_out, compute_dtype, writes_in_place
 from ._geometry import join_shape, nhwc_axes
 
 ACTIVATION_CODES = {None: 0, "relu": 1, "relu6": 2, "sigmoid": 3, "tanh": 4}
@@ -46,12 +46,13 @@ def cached(key, make):
 
 def _destination(out, shape, result: np.dtype, work: np.dtype, sources):
     """(result array, array the kernel writes): a temporary when `out` needs another dtype
-    than the kernels compute in, or overlaps an input."""
+    than the kernels compute in, is misaligned, or overlaps an input."""
     if out is None:
         y = np.empty(shape, result)
         return y, (y if work == result else np.empty(shape, work))
     y = check_out(out, shape, result)
-    if work != result or any(s is not None and np.may_share_memory(y, s) for s in sources):
+    if not writes_in_place(y, work) or any(s is not None and np.may_share_memory(y, s)
+                                           for s in sources):
         return y, np.empty(shape, work)
     return y, y
 
