@@ -27,31 +27,42 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = ROOT / "src" / "fastconv"
 # UBSan doubles the compile time (the pooling templates at -O3 dominate): opt in with
-# FASTCONV_UBSAN=1. -g1 (line tables) gives the reports file:line at a third of -g's cost.
+# FASTCONV_UBSAN=1 or build(ubsan=True). UBSan here includes float-cast-overflow (a float
+# to integer conversion out of range: not in GCC's "undefined" group) and stops at the
+# first report. -g1 (line tables) gives the reports file:line at a third of -g's cost.
 UBSAN = os.environ.get("FASTCONV_UBSAN") == "1"
-SANITIZE = "-fsanitize=address,undefined" if UBSAN else "-fsanitize=address"
-C_FLAGS = SANITIZE + (" -fno-sanitize-recover=undefined" if UBSAN else "") + \
-    " -fno-omit-frame-pointer -g1"
-LINK_FLAGS = SANITIZE
 
 
-def _config_key() -> str:
+def flags(ubsan: bool = UBSAN) -> tuple[str, str]:
+    """(compile flags, link flags) of the ASan build, with UBSan or without."""
+    sanitize = ("-fsanitize=address,undefined -fsanitize=float-cast-overflow" if ubsan
+                else "-fsanitize=address")
+    recover = " -fno-sanitize-recover=undefined,float-cast-overflow" if ubsan else ""
+    return sanitize + recover + " -fno-omit-frame-pointer -g1", sanitize
+
+
+C_FLAGS, LINK_FLAGS = flags()
+
+
+def _config_key(c_flags: str = C_FLAGS, link_flags: str = LINK_FLAGS) -> str:
     """What the build folder depends on besides the sources (ninja tracks those)."""
-    key = f"{C_FLAGS}|{LINK_FLAGS}|{sys.executable}|{sys.version}"
+    key = f"{c_flags}|{link_flags}|{sys.executable}|{sys.version}"
     return hashlib.sha256(key.encode()).hexdigest()[:12]
 
 
-def build(build_root: Path | str = ROOT / "build") -> Path:
-    """Build the ASan extension, or bring it up to date; the folder that holds the
-    `fastconv` package (the built module with a fresh copy of the Python files)."""
-    build_dir = Path(build_root) / f"asan-{_config_key()}"
+def build(build_root: Path | str = ROOT / "build", ubsan: bool = UBSAN) -> Path:
+    """Build the ASan extension (with UBSan too if `ubsan`), or bring it up to date; the
+    folder that holds the `fastconv` package (the built module with a fresh copy of the
+    Python files)."""
+    c_flags, link_flags = flags(ubsan)
+    build_dir = Path(build_root) / f"asan-{_config_key(c_flags, link_flags)}"
     cmake_dir = build_dir / "cmake"
     build_dir.mkdir(parents=True, exist_ok=True)
     steps = []
     if not (cmake_dir / "CMakeCache.txt").exists():
         configure = ["cmake", "-S", ROOT, "-B", cmake_dir, "-DCMAKE_C_COMPILER=gcc",
-                     "-DCMAKE_BUILD_TYPE=RelWithDebInfo", f"-DCMAKE_C_FLAGS={C_FLAGS}",
-                     f"-DCMAKE_MODULE_LINKER_FLAGS={LINK_FLAGS}",
+                     "-DCMAKE_BUILD_TYPE=RelWithDebInfo", f"-DCMAKE_C_FLAGS={c_flags}",
+                     f"-DCMAKE_MODULE_LINKER_FLAGS={link_flags}",
                      f"-DPython_EXECUTABLE={sys.executable}"]
         steps.append(configure + (["-G", "Ninja"] if shutil.which("ninja") else []))
     steps.append(["cmake", "--build", cmake_dir, "--parallel", str(os.cpu_count() or 1)])
@@ -82,9 +93,9 @@ def _runtime(name: str) -> str:
     return path
 
 
-def sanitizer_vars() -> dict:
+def sanitizer_vars(ubsan: bool = UBSAN) -> dict:
     """Environment variables for a Python process that imports the ASan build."""
-    runtimes = ["libasan.so", "libubsan.so"] if UBSAN else ["libasan.so"]
+    runtimes = ["libasan.so", "libubsan.so"] if ubsan else ["libasan.so"]
     return {
         "LD_PRELOAD": " ".join(_runtime(name) for name in runtimes),
         # Python's own allocations outlive the interpreter: leak reports would be noise.
