@@ -37,8 +37,8 @@ import asan_build  # noqa: E402
 # Tests whose every call goes through the kernels (ISAs, tiles, layouts, dtypes, out=,
 # argument errors, the binding's own checks) and that need no TensorFlow.
 KERNEL_TESTS = ["test_gemm.py", "test_winograd.py", "test_depthwise_kernel.py",
-                "test_pool_kernels.py", "test_filter_kernel.py", "test_dtypes_layouts.py",
-                "test_errors.py", "test_core_binding.py",
+                "test_pool_kernels.py", "test_filter_kernel.py", "test_fewch_kernel.py",
+                "test_dtypes_layouts.py", "test_errors.py", "test_core_binding.py",
                 # the pooling sweeps (the file's memory and time limits do not hold under ASan)
                 "test_pool_limits.py::test_clipped_windows_sweep",
                 "test_pool_limits.py::test_far_apart_windows_sweep"]
