@@ -88,6 +88,15 @@ typedef struct {
     int64_t prefetch;   /* how far ahead of its loads the vertical pass prefetches */
 } fc_pool_job;
 
+/* Whether the image-filter kernel (conv/filter_tmpl.h) runs a direct convolution: a few
+ * channels in and out, one group. */
+#define FC_FILTER_MAX_C 4
+#define FC_FILTER_MAX_OUT 4
+static inline int fc_image_filter_applies(const fc_conv_desc *d, const fc_view *x,
+                                          const fc_view *y) {
+    return d->groups == 1 && x->c <= FC_FILTER_MAX_C && y->c <= FC_FILTER_MAX_OUT;
+}
+
 /* The few-input-channel direct kernel (conv/fewch_tmpl.h) takes at most this many input
  * channels: its reduction per tap is that short, where the GEMM's is too short to pay. */
 #define FC_FEWCH_MAX_C 4

@@ -24,9 +24,10 @@ static fc_algorithm choose(const fc_cntx *cx, fc_dtype dtype, const fc_conv_desc
      *   channels, but its 16 transformed filter matrices cost as much as the GEMM when the
      *   image has few 2x2 tiles (7x7x512: 0.6x), and the transforms dominate with few
      *   channels.  So: eligible shape, at least 32 tiles, 16 input and output channels.
-     * - One input and one output channel (an image filter): the filter kernel vectorizes
-     *   along the output row while the GEMM's tile is 1/64 used: 720p 5x5 1.6 ms against 63,
-     *   kitten-gray 3x3/3 0.024 against 0.11, 28x28 5x5 0.013 against 0.047.
+     * - Image filters (1-4 channels in and out): the filter kernel vectorizes along the
+     *   output row while the GEMM's tile is at most 4/64 used: 720p 5x5 1.6 ms against 42,
+     *   kitten-gray 3x3/3 0.026 against 0.097, kitten-rgb 3x3/3 (3 -> 3) 0.083 against 0.139,
+     *   28x28 5x5 0.013 against 0.047.
      * - A few input channels into whole vectors of output channels (a first layer): the
      *   few-channel kernel, where the GEMM's reduction is only C x taps long: lenet-c1 0.97 ms
      *   against 2.8, keras-mnist-c1 0.29 against 0.86, AlexNet 11x11/4 0.97 against 1.22,
@@ -38,7 +39,7 @@ static fc_algorithm choose(const fc_cntx *cx, fc_dtype dtype, const fc_conv_desc
     /* Tiny problems (tiny-8x8: 576 multiply-adds): the GEMM's packing and setup cost more
      * than the arithmetic; the direct kernel has none. */
     if (macs < 16384) return FC_ALGO_DIRECT;
-    if (x->c == 1 && y->c == 1) return FC_ALGO_DIRECT;
+    if (fc_image_filter_applies(d, x, y)) return FC_ALGO_DIRECT;
     const int fewch = dtype == FC_FLOAT64 ? fewch_applies_f64(cx, d, x, y)
                                           : fewch_applies_f32(cx, d, x, y);
     if (fewch) return FC_ALGO_DIRECT;

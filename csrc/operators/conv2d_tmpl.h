@@ -92,20 +92,16 @@ typedef struct {
     int64_t tiles, block;               /* Winograd: 2x2 tiles, tiles per task */
 } FC_FN(conv_call);
 
-/* The direct kernels, over blocks of output rows.  Depthwise-shaped problems (one input
- * channel per group) run the depthwise kernel, one input and one output channel (a plain
- * image filter) the filter kernel, a few input channels into whole vectors of output
- * channels (a network's first layer) the few-channel kernel. */
-static int FC_FN(is_image_filter)(const fc_view *x, const fc_view *y) {
-    return x->c == 1 && y->c == 1;
-}
-
+/* The direct kernels, over blocks of output rows.  Image filters (1-4 channels in and out)
+ * run the filter kernel, a few input channels into whole vectors of output channels (a
+ * network's first layer) the few-channel kernel, depthwise-shaped problems (one input
+ * channel per group) the depthwise kernel, anything else the generic one. */
 static void FC_FN(direct_task)(const void *ctx, int64_t t, void *ws) {
     const FC_FN(conv_call) *c = ctx;
     const fc_view *x = c->x, *y = c->y;
     const int64_t blocks = (y->h + c->rows - 1) / c->rows, n = t / blocks;
     const int64_t oy0 = t % blocks * c->rows, oy1 = oy0 + c->rows < y->h ? oy0 + c->rows : y->h;
-    if (FC_FN(is_image_filter)(x, y))
+    if (fc_image_filter_applies(c->d, x, y))
         FC_FN(filter_rows)(c->cx, c->d, x, c->w, c->bias, y, n, oy0, oy1, ws);
     else if (FC_FN(fewch_applies)(c->cx, c->d, x, y))
         FC_FN(fewch_rows)(c->cx, c->d, x, c->w, c->bias, y, n, oy0, oy1);
@@ -122,8 +118,9 @@ static fc_status FC_FN(direct_plan)(FC_FN(conv_call) *c, int threads, fc_paralle
     const int64_t per_task = (y->n * y->h + 16 * threads - 1) / (16 * threads);
     c->rows = threads > 1 && per_task < y->h ? per_task : y->h;
     fc_job_add(job, y->n * ((y->h + c->rows - 1) / c->rows), FC_FN(direct_task), c);
-    job->ws_bytes = FC_FN(is_image_filter)(c->x, y) ? FC_FN(filter_workspace)(c->cx, c->d, c->x, y)
-                                                   : sizeof(FC_T) * (size_t)y->c;   /* a pixel's */
+    job->ws_bytes = fc_image_filter_applies(c->d, c->x, y)
+                        ? FC_FN(filter_workspace)(c->cx, c->d, c->x, y)
+                        : sizeof(FC_T) * (size_t)y->c;   /* one pixel's accumulators */
     return FC_OK;
 }
 
