@@ -10,7 +10,7 @@ from importlib.metadata import PackageNotFoundError, version
 
 from . import _openmp  # noqa: F401  (first: loads _core with the OpenMP settings it needs)
 from . import _isa  # noqa: F401  (warns about a FASTCONV_ISA value that is ignored)
-from .conv import conv2d, depthwise_conv2d
+from .conv import conv2d, conv2d_algorithm, depthwise_conv2d
 from .pool import avg_pool2d, max_pool2d
 from ._threads import get_num_threads, set_num_threads
 
@@ -23,6 +23,7 @@ __all__ = [
     "__version__",
     "avg_pool2d",
     "conv2d",
+    "conv2d_algorithm",
     "depthwise_conv2d",
     "get_num_threads",
     "max_pool2d",

@@ -48,6 +48,8 @@ cdef extern from "fastconv.h" nogil:
                         const fc_view *y)
     fc_status fc_pool2d(fc_dtype dtype, fc_pool_kind kind, const fc_window *win,
                         const fc_view *x, const fc_view *y)
+    fc_algorithm fc_conv2d_choose(fc_dtype dtype, const fc_conv_desc *desc, const fc_view *x,
+                                  const fc_view *y)
     fc_isa fc_detected_isa()
     fc_isa fc_get_isa()
     fc_status fc_set_isa(fc_isa isa)
@@ -145,6 +147,22 @@ cdef class ConvKernel:
         self.desc.groups = groups
         self.desc.activation = <fc_activation>activation
         self.algorithm = <fc_algorithm>algorithm
+
+    def choice(self, x_shape, y_shape, bint float64):
+        """The algorithm code this kernel runs for NHWC-ordered input and output shapes:
+        its own, or what "auto" picks with the active ISA for that dtype."""
+        cdef fc_view xv, yv
+        if self.algorithm != 0:
+            return <int>self.algorithm
+        xv.data = yv.data = NULL
+        xv.n, xv.h, xv.w, xv.c = x_shape
+        yv.n, yv.h, yv.w, yv.c = y_shape
+        xv.sc = yv.sc = 1   # dense NHWC: only the shapes matter to the choice
+        xv.sw, yv.sw = xv.c, yv.c
+        xv.sh, yv.sh = xv.w * xv.c, yv.w * yv.c
+        xv.sn, yv.sn = xv.h * xv.sh, yv.h * yv.sh
+        return <int>fc_conv2d_choose(FC_FLOAT64 if float64 else FC_FLOAT32, &self.desc, &xv,
+                                     &yv)
 
     def run(self, cnp.ndarray x not None, cnp.ndarray filters not None, bias,
             cnp.ndarray y not None):

@@ -69,7 +69,7 @@ def _dense(a, work: np.dtype):
 class ConvPlan:
     """conv2d / depthwise_conv2d for one signature."""
 
-    __slots__ = ("kernel", "out_shape", "result", "work", "axes", "hwio")
+    __slots__ = ("kernel", "out_shape", "result", "work", "axes", "hwio", "nhwc_shapes")
 
     def __init__(self, shape, data_format, result, activation, algorithm, hwio):
         win = shape.win
@@ -81,6 +81,13 @@ class ConvPlan:
         self.axes = None if data_format == "NHWC" else nhwc_axes(data_format)
         # depthwise filters are read as grouped HWIO [kh, kw, 1, C*M]; conv2d's as they are
         self.hwio = hwio
+        self.nhwc_shapes = ((win.batch, win.in_h, win.in_w, win.channels),
+                            (win.batch, win.out_h, win.out_w, shape.out_channels))
+
+    def algorithm(self) -> str:
+        """The algorithm a call with this signature runs (what "auto" resolves to)."""
+        code = self.kernel.choice(*self.nhwc_shapes, self.work == np.float64)
+        return next(name for name, c in ALGORITHM_CODES.items() if c == code)
 
     def __call__(self, x, f, b, out):
         y, target = _destination(out, self.out_shape, self.result, self.work, (x, f, b))

@@ -45,6 +45,18 @@ def conv2d(input, filters, strides=1, padding="VALID", data_format="NHWC", dilat
     return plan(x, f, b, out)
 
 
+def conv2d_algorithm(input, filters, strides=1, padding="VALID", data_format="NHWC",
+                     dilations=1) -> str:
+    """The algorithm ``conv2d(input, filters, strides, padding, data_format, dilations)`` runs
+    with ``algorithm="auto"`` on this CPU: "direct", "im2col" or "winograd". Nothing is
+    computed; the arguments are checked as conv2d checks them. The rule, and the measurements
+    behind it, are in the README ("How it computes")."""
+    x = float_array(input, "input")
+    f = float_array(filters, "filters")
+    return _plan_conv2d(x, f, None, strides, padding, data_format, dilations, None,
+                        "auto").algorithm()
+
+
 def depthwise_conv2d(input, filter, strides=1, padding="VALID", data_format="NHWC", dilations=1,
                      name=None, *, bias=None, activation=None, out=None):
     """Depthwise 2-D convolution with the arguments and results of ``tf.nn.depthwise_conv2d``.

@@ -1,0 +1,44 @@
+"""fastconv.conv2d_algorithm: which algorithm conv2d's "auto" runs, without computing — the
+rule in csrc/operators/conv2d.c, checked case by case, and that auto really runs it."""
+
+import numpy as np
+import pytest
+
+import fastconv
+
+
+def zeros(*shape, dtype=np.float32):
+    return np.zeros(shape, dtype)
+
+
+@pytest.mark.parametrize("x,w,strides,expected", [
+    (zeros(1, 8, 8, 1), zeros(3, 3, 1, 1), 1, "direct"),            # tiny: no GEMM setup
+    (zeros(1, 134, 240, 1), zeros(3, 3, 1, 1), 3, "direct"),        # an image filter
+    (zeros(1, 134, 240, 3), zeros(3, 3, 3, 3), 3, "direct"),        # 3 -> 3 channels
+    (zeros(8, 28, 28, 1), zeros(5, 5, 1, 32), 1, "direct"),         # a first layer
+    (zeros(1, 56, 56, 64), zeros(3, 3, 64, 64), 1, "winograd"),     # 3x3, many tiles
+    (zeros(1, 7, 7, 512), zeros(3, 3, 512, 512), 1, "im2col"),      # 3x3, few tiles
+    (zeros(1, 56, 56, 256), zeros(1, 1, 256, 64), 1, "im2col"),     # 1x1
+    (zeros(1, 56, 56, 64), zeros(3, 3, 64, 64), 2, "im2col"),       # strided 3x3
+    (zeros(1, 28, 28, 32), zeros(3, 3, 1, 32), 1, "direct"),        # 32 groups of 1
+])
+def test_the_rule(x, w, strides, expected):
+    assert fastconv.conv2d_algorithm(x, w, strides, "SAME") == expected
+    # ... and conv2d's auto runs it: the same bits as asking for it
+    rng = np.random.default_rng(0)
+    x, w = rng.standard_normal(x.shape, np.float32), rng.standard_normal(w.shape, np.float32)
+    np.testing.assert_array_equal(fastconv.conv2d(x, w, strides, "SAME"),
+                                  fastconv.conv2d(x, w, strides, "SAME", algorithm=expected))
+
+
+def test_layouts_and_dtypes():
+    x, w = zeros(1, 64, 56, 56), zeros(3, 3, 64, 64)
+    assert fastconv.conv2d_algorithm(x, w, 1, "SAME", "NCHW") == "winograd"
+    assert fastconv.conv2d_algorithm(x.astype(np.float64), w, 1, "SAME", "NCHW") == "winograd"
+
+
+def test_arguments_checked_as_conv2d_checks_them():
+    with pytest.raises(ValueError, match="padding"):
+        fastconv.conv2d_algorithm(zeros(1, 8, 8, 1), zeros(3, 3, 1, 1), 1, "FULL")
+    with pytest.raises(ValueError):
+        fastconv.conv2d_algorithm(zeros(1, 8, 8, 2), zeros(3, 3, 3, 1), 1, "SAME")
