@@ -11,8 +11,9 @@
 4. The fused epilogue: bias + relu against the plain convolution on r50-3x3-28.
 
 Each thread count runs in its own process, since TensorFlow fixes its thread pools at
-start-up. OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE are unset for this comparison (they slow a
-current OpenBLAS down; see DESIGN.md) and threadpoolctl reports which kernel NumPy runs.
+start-up. OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE are unset for this comparison (they override the core
+type and cache size OpenBLAS detects itself, so NumPy would not run its best kernel here) and
+threadpoolctl reports which kernel NumPy runs.
 """
 
 from __future__ import annotations

@@ -279,7 +279,7 @@ def conv_arguments(draw):
     groups = draw(st.integers(1, 3))
     c_per_group = draw(st.integers(1, 4))
     out_per_group = draw(st.integers(1, 4))
-    # TF returns garbage where VALID leaves nothing (DESIGN.md): those go to test_errors.
+    # TF returns garbage where VALID leaves nothing (docs/peers.md): those go to test_errors.
     for size, k, d, (a, b) in ((h, kh, dilations[0], pads[0]), (w, kw, dilations[1], pads[1])):
         if padding != "SAME":
             assume(size + a + b >= eff(k, d))

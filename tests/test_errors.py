@@ -1,6 +1,6 @@
 """Bad input: a ValueError or TypeError whose message names the argument (the fast functions
 and fastconv.reference alike); TF's keyword forms (name=, None defaults); and the TensorFlow
-failure cases of DESIGN.md: a window that does not fit is a ValueError naming the sizes, an
+failure cases of docs/peers.md: a window that does not fit is a ValueError naming the sizes, an
 exactly-zero output size an empty result (TF is never called on those: it returns garbage or
 kills the process).
 """

@@ -140,7 +140,7 @@ def pool_arguments(draw):
                    (draw(st.integers(0, kw - 1)), draw(st.integers(0, kw - 1))))
     pads = ((0, 0), (0, 0)) if isinstance(padding, str) else padding
     h, w = draw(st.integers(1, 11)), draw(st.integers(1, 11))
-    if padding != "SAME":  # TF aborts or dies on windows wider than the input (DESIGN.md)
+    if padding != "SAME":  # TF aborts or dies on windows wider than the input (docs/peers.md)
         assume(h + sum(pads[0]) >= kh and w + sum(pads[1]) >= kw)
     return dict(
         kind=kind, ksize=(kh, kw), strides=(draw(st.integers(1, 3)), draw(st.integers(1, 3))),

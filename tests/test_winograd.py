@@ -28,7 +28,7 @@ def test_partial_tiles_against_tf(isa, size, padding, tf_nn, rng):
             fastconv.conv2d(x, w, 1, padding, algorithm="winograd")
         return
     got = fastconv.conv2d(x, w, 1, padding, algorithm="winograd")
-    if got.size == 0:  # VALID on a 2-pixel side: TF returns garbage there (DESIGN.md)
+    if got.size == 0:  # VALID on a 2-pixel side: TF returns garbage there (docs/peers.md)
         assert got.shape == reference.conv2d(x, w, 1, padding).shape
         return
     expected = tf_nn.conv2d(x, w, 1, _tf_padding(padding)).numpy()

@@ -14,7 +14,7 @@ import math
 import numpy as np
 
 # Headroom over the random-data estimate eps * sqrt(reduction): oneDNN and Eigen alone
-# differ by ~5e-6 relative on a 576-long float32 reduction (DESIGN.md), i.e. ~1.7 eps*sqrt(n).
+# differ by ~5e-6 relative on a 576-long float32 reduction (docs/peers.md), i.e. ~1.7 eps*sqrt(n).
 SAFETY = 8.0
 
 

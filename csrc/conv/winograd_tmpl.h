@@ -9,7 +9,7 @@
  * kernels (rows of V through the indirection buffer, U packed into panels once per call).
  * Tiles are processed WG_TILES at a time per thread, so the workspace is bounded by that
  * block, not by the image.  The transforms' coefficients are 0, +-1 and +-1/2: in float32
- * the result is as accurate as direct convolution (DESIGN.md).
+ * the result is as accurate as direct convolution (docs/peers.md, tested).
  *
  *   B^T = [1 0 -1 0; 0 1 1 0; 0 -1 1 0; 0 1 0 -1]   G = [1 0 0; .5 .5 .5; .5 -.5 .5; 0 0 1]
  *   A^T = [1 1 1 0; 0 1 -1 -1] */
