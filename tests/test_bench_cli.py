@@ -12,6 +12,8 @@ import sys
 
 import pytest
 
+from run_script import run_python
+
 # Blocks TensorFlow and PyTorch from importing in the child, as if they were not installed.
 _WITHOUT_PEERS = (
     "import sys; sys.modules['tensorflow'] = sys.modules['torch'] = None; "
@@ -141,8 +143,7 @@ def test_stderr_held_while_tensorflow_loads():
         "    pass\n"
         "os.write(2, b'after\\n')\n"
     )
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          timeout=60)
+    done = run_python(code, timeout=60, check=False)
     assert done.returncode == 0, done.stderr
     assert done.stderr.split() == ["verbose-noise", "failure-detail", "after"], done.stderr
 
@@ -172,6 +173,5 @@ def test_info_imports_no_peer():
         "heavy = {'tensorflow', 'torch', 'matplotlib'} & set(sys.modules); "
         "sys.exit(f'imported {heavy}' if heavy else 0)"
     )
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          timeout=60)
+    done = run_python(code, timeout=60, check=False)
     assert done.returncode == 0, done.stderr + done.stdout

@@ -12,6 +12,7 @@ from importlib.metadata import version
 import pytest
 
 import fastconv
+from run_script import run_python
 
 
 def run_cli(*args, **env_vars):
@@ -111,9 +112,7 @@ def test_unknown_isa_request_warns(value):
     assert re.search(rf"ISA: +{best} runs \(FASTCONV_ISA={re.escape(repr(value))} is not an ISA",
                      proc.stdout), proc.stdout
     code = "import warnings, sys; warnings.simplefilter('error'); import fastconv"
-    env = dict(os.environ, FASTCONV_ISA=value)
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          timeout=120, env=env)
+    done = run_python(code, timeout=120, env={"FASTCONV_ISA": value}, check=False)
     assert done.returncode != 0 and "FASTCONV_ISA" in done.stderr  # a real warning
 
 

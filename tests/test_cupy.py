@@ -25,6 +25,7 @@ import fastconv
 from fastconv import gpu, reference
 from fastconv.gpu import im2col, kernels
 from _cases import covering
+from run_script import run_python
 from tolerance import assert_close
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -520,6 +521,5 @@ def test_numpy_calls_never_import_cupy():
         "fastconv.max_pool2d(x, 2, 2)\n"
         "assert not [m for m in sys.modules if m.startswith('cupy')], 'cupy imported'\n"
     )
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          timeout=120)
+    proc = run_python(code, timeout=120, check=False)
     assert proc.returncode == 0, proc.stderr

@@ -83,6 +83,9 @@ fc_status fc_pool2d(fc_dtype dtype, fc_pool_kind kind, const fc_window *win,
  * clamped to [1, the CPUs this process may run on]. */
 void fc_set_num_threads(int n);
 int fc_get_num_threads(void);
+/* The CPUs this process may run on (its affinity mask; read at first use, again whenever the
+ * thread count is set, and after fork). */
+int fc_cpus_available(void);
 int fc_have_openmp(void);
 /* The parallel layer's view of the machine: the thread cap it applies now because calls
  * were kept waiting by other processes (0: none), how many calls on several threads it has

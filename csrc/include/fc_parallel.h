@@ -46,10 +46,8 @@ fc_status fc_parallel_run(const fc_parallel_job *job, int threads);
  * per thread, never more than fc_get_num_threads(). */
 int fc_threads_for(double work_flops);
 
-/* runtime/threads.c: the CPUs this process may run on (sched_getaffinity, read when the
- * thread count is set and after fork), whether this process is a forked child of one that
- * used threads, and how many threads of a team the calling thread can actually have. */
-int fc_cpus_available(void);
+/* runtime/threads.c: whether this process is a forked child of one that used threads, and
+ * how many threads of a team the calling thread can actually have. */
 int fc_in_forked_child(void);
 int fc_team_can_start(int threads);
 

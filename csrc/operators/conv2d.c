@@ -5,6 +5,8 @@
 
 /* Layout copies (conv2d_tmpl.h): channel blocks of a strided copy, rows of a transpose task. */
 enum { CV_CB = 16, CV_RB = 64 };
+/* The direct algorithm's kernels (conv2d_tmpl.h's direct_plan picks one per call). */
+enum { DK_GENERIC, DK_FILTER, DK_FEWCH, DK_DEPTHWISE };
 
 #define FC_TEMPLATE "conv2d_tmpl.h"
 #include "fc_instantiate.h"

@@ -33,25 +33,9 @@ static void FC_FN(transpose_rows)(const FC_T *src, int64_t lds, FC_T *dst, int64
  * vgg-3x3-224 in NCHW spent 28 ms here). */
 typedef struct {
     const fc_view *src, *dst;
-    int transpose, to_nhwc;
+    int transpose;
     int64_t rows, cols, blocks;   /* transpose: each image's matrix, in blocks of CV_RB rows */
 } FC_FN(copy_job);
-
-static FC_FN(copy_job) FC_FN(copy_plan)(const fc_view *src, const fc_view *dst, int64_t *tasks) {
-    FC_FN(copy_job) j = {src, dst, 0, 0, 0, 0, 0};
-    const int64_t hw = src->h * src->w;
-    j.to_nhwc = FC_FN(is_planar)(src) && fc_is_dense(dst);
-    j.transpose = j.to_nhwc || (fc_is_dense(src) && FC_FN(is_planar)(dst));
-    if (j.transpose) {   /* rows of the source matrix: channels (to NHWC) or pixels */
-        j.rows = j.to_nhwc ? src->c : hw;
-        j.cols = j.to_nhwc ? hw : src->c;
-        j.blocks = (j.rows + CV_RB - 1) / CV_RB;
-        *tasks = src->n * j.blocks;
-    } else {
-        *tasks = src->n * src->h;
-    }
-    return j;
-}
 
 static void FC_FN(copy_task)(const void *ctx, int64_t t, void *ws) {
     const FC_FN(copy_job) *j = ctx;
@@ -74,6 +58,21 @@ static void FC_FN(copy_task)(const void *ctx, int64_t t, void *ws) {
     }
 }
 
+/* Appends the copy of src into dst to the job, described by *j (which must outlive it). */
+static void FC_FN(copy_add)(fc_parallel_job *job, const fc_view *src, const fc_view *dst,
+                            FC_FN(copy_job) *j) {
+    const int64_t hw = src->h * src->w;
+    const int to_nhwc = FC_FN(is_planar)(src) && fc_is_dense(dst);
+    *j = (FC_FN(copy_job)){src, dst, 0, 0, 0, 0};
+    j->transpose = to_nhwc || (fc_is_dense(src) && FC_FN(is_planar)(dst));
+    if (j->transpose) {   /* rows of the source matrix: channels (to NHWC) or pixels */
+        j->rows = to_nhwc ? src->c : hw;
+        j->cols = to_nhwc ? hw : src->c;
+        j->blocks = (j->rows + CV_RB - 1) / CV_RB;
+    }
+    fc_job_add(job, src->n * (j->transpose ? j->blocks : src->h), FC_FN(copy_task), j);
+}
+
 static fc_view FC_FN(dense_like)(const fc_view *v, void *data) {
     fc_view d = {data, v->n, v->h, v->w, v->c, v->h * v->w * v->c, v->w * v->c, v->c, 1};
     return d;
@@ -87,6 +86,7 @@ typedef struct {
     const fc_view *x, *y;
     const FC_T *w, *bias;
     int64_t rows;                       /* direct: output rows per task */
+    int direct_kernel;                  /* direct: which kernel (DK_*), decided once */
     FC_T *wpack;                        /* im2col / Winograd: packed weights */
     int64_t m, mblocks, npanel, chunks; /* im2col: pixels, their blocks, panels, panel chunks */
     int64_t tiles, block;               /* Winograd: 2x2 tiles, tiles per task */
@@ -101,14 +101,14 @@ static void FC_FN(direct_task)(const void *ctx, int64_t t, void *ws) {
     const fc_view *x = c->x, *y = c->y;
     const int64_t blocks = (y->h + c->rows - 1) / c->rows, n = t / blocks;
     const int64_t oy0 = t % blocks * c->rows, oy1 = oy0 + c->rows < y->h ? oy0 + c->rows : y->h;
-    if (fc_image_filter_applies(c->d, x, y))
-        FC_FN(filter_rows)(c->cx, c->d, x, c->w, c->bias, y, n, oy0, oy1, ws);
-    else if (FC_FN(fewch_applies)(c->cx, c->d, x, y))
-        FC_FN(fewch_rows)(c->cx, c->d, x, c->w, c->bias, y, n, oy0, oy1);
-    else if (c->d->groups == x->c && c->d->groups > 1)
+    switch (c->direct_kernel) {
+    case DK_FILTER: FC_FN(filter_rows)(c->cx, c->d, x, c->w, c->bias, y, n, oy0, oy1, ws); break;
+    case DK_FEWCH: FC_FN(fewch_rows)(c->cx, c->d, x, c->w, c->bias, y, n, oy0, oy1); break;
+    case DK_DEPTHWISE:
         FC_FN(depthwise_rows)(c->cx, c->d, x, c->w, c->bias, y, n, oy0, oy1, ws);
-    else
-        FC_FN(direct_conv_rows)(c->d, x, c->w, c->bias, y, n, oy0, oy1, ws);
+        break;
+    default: FC_FN(direct_conv_rows)(c->d, x, c->w, c->bias, y, n, oy0, oy1, ws); break;
+    }
 }
 
 static fc_status FC_FN(direct_plan)(FC_FN(conv_call) *c, int threads, fc_parallel_job *job) {
@@ -117,8 +117,12 @@ static fc_status FC_FN(direct_plan)(FC_FN(conv_call) *c, int threads, fc_paralle
      * 1.5 us per row: the claims' cache-line traffic); whole images when serial. */
     const int64_t per_task = (y->n * y->h + 16 * threads - 1) / (16 * threads);
     c->rows = threads > 1 && per_task < y->h ? per_task : y->h;
+    c->direct_kernel = fc_image_filter_applies(c->d, c->x, y)        ? DK_FILTER
+                       : FC_FN(fewch_applies)(c->cx, c->d, c->x, y)   ? DK_FEWCH
+                       : c->d->groups == c->x->c && c->d->groups > 1 ? DK_DEPTHWISE
+                                                                      : DK_GENERIC;
     fc_job_add(job, y->n * ((y->h + c->rows - 1) / c->rows), FC_FN(direct_task), c);
-    job->ws_bytes = fc_image_filter_applies(c->d, c->x, y)
+    job->ws_bytes = c->direct_kernel == DK_FILTER
                         ? FC_FN(filter_workspace)(c->cx, c->d, c->x, y)
                         : sizeof(FC_T) * (size_t)y->c;   /* one pixel's accumulators */
     return FC_OK;
@@ -213,17 +217,15 @@ static fc_status FC_FN(conv2d_run)(const fc_cntx *cx, const fc_conv_desc *d, fc_
     fc_status status = FC_ERR_NOMEM;
     if (xd && yd) {
         fc_parallel_job job = {.phases = 0};
-        int64_t tasks = 0;
-        const FC_FN(copy_job) in = FC_FN(copy_plan)(x_in, &x, &tasks);
-        if (copy_in) fc_job_add(&job, tasks, FC_FN(copy_task), &in);
+        FC_FN(copy_job) in, out;
+        if (copy_in) FC_FN(copy_add)(&job, x_in, &x, &in);
         FC_FN(conv_call) call = {.cx = cx, .d = d, .x = &x, .y = &y, .w = w, .bias = bias};
         switch (algo) {
         case FC_ALGO_DIRECT: status = FC_FN(direct_plan)(&call, threads, &job); break;
         case FC_ALGO_WINOGRAD: status = FC_FN(winograd_plan)(&call, threads, &job); break;
         default: status = FC_FN(im2col_plan)(&call, threads, &job); break;
         }
-        const FC_FN(copy_job) out = FC_FN(copy_plan)(&y, y_out, &tasks);
-        if (copy_out) fc_job_add(&job, tasks, FC_FN(copy_task), &out);
+        if (copy_out) FC_FN(copy_add)(&job, &y, y_out, &out);
         if (status == FC_OK) status = fc_parallel_run(&job, threads);
     }
     fc_scratch_release(FC_SCRATCH_WEIGHTS);

@@ -55,7 +55,8 @@ __attribute__((constructor)) static void install_fork_handler(void) {
 int fc_in_forked_child(void) { return __atomic_load_n(&forked_child, __ATOMIC_RELAXED); }
 
 void fc_set_num_threads(int n) {
-    const int most = fc_cpus_available();
+    const int most = read_cpus();   /* the mask may have changed since: read it again */
+    __atomic_store_n(&cpus, most, __ATOMIC_RELAXED);
     n = n < 1 ? 1 : n > most ? most : n;
     __atomic_store_n(&requested_threads, n, __ATOMIC_RELAXED);
 #ifdef _OPENMP

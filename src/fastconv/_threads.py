@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import operator
-import os
 
 import numpy as np
 
@@ -11,11 +10,9 @@ from . import _core
 
 
 def cpus_available() -> int:
-    """The CPUs this process may run on (its affinity mask: taskset, cgroup CPU sets)."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        return os.cpu_count() or 1
+    """The CPUs this process may run on (its affinity mask: taskset, cgroup CPU sets), as the
+    kernels count them."""
+    return _core.cpus_available()
 
 
 def set_num_threads(n: int) -> None:
