@@ -270,18 +270,20 @@ def conv_shape(input_shape, filter_shape, strides, padding, data_format, dilatio
     # Channels before the window: an NCHW input read as NHWC fails here, with a hint, rather
     # than on a window that does not fit its "height" of 3 channels.
     channels = split_shape(input_shape, data_format)[3]
+    def hint():  # built only for an error
+        return _layout_hint(input_shape, data_format, lambda c: _conv_groups_ok(c, c_per_group, out_c))
+
     if channels % c_per_group != 0:
         raise ValueError(
             f"input channels ({channels}) must be a multiple of the filters' in_channels "
-            f"({c_per_group}, filters.shape[2])"
-            + _layout_hint(input_shape, data_format, lambda c: _conv_groups_ok(c, c_per_group, out_c))
+            f"({c_per_group}, filters.shape[2])" + hint()
         )
     groups = channels // c_per_group
     if groups == 0 or out_c % groups != 0:
         raise ValueError(
             f"filters' out_channels ({out_c}) must be a positive multiple of the number of "
             f"groups ({groups} = input channels {channels} / filters.shape[2] {c_per_group})"
-            + _layout_hint(input_shape, data_format, lambda c: _conv_groups_ok(c, c_per_group, out_c))
+            + hint()
         )
     win = window(input_shape, k_h, k_w, strides, padding, data_format, dilations)
     return ConvShape(win, groups, out_c)
