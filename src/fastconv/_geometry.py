@@ -331,3 +331,36 @@ def pool_window(input_shape, ksize, strides, padding, data_format) -> Window:
         if size == 0 and win.out_h * win.out_w > 0:
             raise ValueError(f"input {dim} is 0 but the padding asks for a non-empty output")
     return win
+
+
+def sizes_arg(value, name: str) -> tuple[int, int, int, int]:
+    """A shape given as data: TF's `input_sizes` / `filter_sizes` (a 1-D vector of 4
+    non-negative integers; an int32 tensor in TF, any sequence or integer array here)."""
+    if isinstance(value, str):
+        raise TypeError(f"{name} must be a sequence of 4 integers, got {value!r}")
+    try:
+        values = [v.item() if hasattr(v, "item") else v for v in value]
+    except TypeError:
+        raise TypeError(f"{name} must be a sequence of 4 integers, got {value!r}") from None
+    if len(values) != 4:
+        raise ValueError(f"{name} must have 4 elements, got {len(values)}: {values!r}")
+    for v in values:
+        if isinstance(v, bool) or not isinstance(v, Integral):
+            raise TypeError(f"{name} must contain integers, got {values!r}")
+        if v < 0:
+            raise ValueError(f"{name} must be non-negative, got {values!r}")
+    return tuple(int(v) for v in values)
+
+
+def check_out_backprop(shape: ConvShape, out_backprop_shape, data_format: str,
+                       name: str = "out_backprop") -> None:
+    """A gradient op's incoming gradient must have the forward op's output shape: the
+    batch, the output height and width this geometry gives, and out_channels."""
+    win = shape.win
+    expected = join_shape(win.batch, win.out_h, win.out_w, shape.out_channels, data_format)
+    if tuple(int(s) for s in out_backprop_shape) != expected:
+        raise ValueError(
+            f"{name} has shape {tuple(out_backprop_shape)}, but the forward op's output for "
+            f"input [N, H, W, C] = {[win.batch, win.in_h, win.in_w, win.channels]} "
+            f"({data_format}) with this window, strides and padding has shape {expected}"
+        )
