@@ -97,8 +97,9 @@ static inline int fc_image_filter_applies(const fc_conv_desc *d, const fc_view *
     return d->groups == 1 && x->c <= FC_FILTER_MAX_C && y->c <= FC_FILTER_MAX_OUT;
 }
 
-/* The few-input-channel direct kernel (conv/fewch_tmpl.h) takes at most this many input
- * channels: its reduction per tap is that short, where the GEMM's is too short to pay. */
+/* Up to this many input channels per group, the register-blocked direct kernel
+ * (conv/blocked_tmpl.h) beats the GEMM, whose reduction per tap is then too short to pay
+ * for its packing (a network's first layer). */
 #define FC_FEWCH_MAX_C 4
 
 /* The kernels, one declaration per dtype (defined from one template source each). */
@@ -146,11 +147,11 @@ static inline int fc_image_filter_applies(const fc_conv_desc *d, const fc_view *
                                   T *ws);                                                   \
     size_t FC_CAT(filter_workspace, SFX)(const fc_cntx *cx, const fc_conv_desc *d,          \
                                          const fc_view *x, const fc_view *y);               \
-    void FC_CAT(fewch_rows, SFX)(const fc_cntx *cx, const fc_conv_desc *d, const fc_view *x, \
-                                 const T *w, const T *bias, const fc_view *y, int64_t n,    \
-                                 int64_t oy0, int64_t oy1);                                 \
-    int FC_CAT(fewch_applies, SFX)(const fc_cntx *cx, const fc_conv_desc *d,                \
-                                   const fc_view *x, const fc_view *y);                     \
+    void FC_CAT(blocked_rows, SFX)(const fc_cntx *cx, const fc_conv_desc *d,                \
+                                   const fc_view *x, const T *w, const T *bias,             \
+                                   const fc_view *y, int64_t n, int64_t oy0, int64_t oy1);  \
+    int FC_CAT(blocked_applies, SFX)(const fc_cntx *cx, const fc_conv_desc *d,              \
+                                     const fc_view *y);                                     \
     void FC_CAT(pool_rows, SFX)(const fc_cntx *cx, const fc_pool_job *j, int64_t plane,     \
                                 int64_t oy0, int64_t oy1, T *buf);
 

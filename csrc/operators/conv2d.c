@@ -6,7 +6,7 @@
 /* Layout copies (conv2d_tmpl.h): channel blocks of a strided copy, rows of a transpose task. */
 enum { CV_CB = 16, CV_RB = 64 };
 /* The direct algorithm's kernels (conv2d_tmpl.h's direct_plan picks one per call). */
-enum { DK_GENERIC, DK_FILTER, DK_FEWCH, DK_DEPTHWISE };
+enum { DK_GENERIC, DK_FILTER, DK_BLOCKED, DK_DEPTHWISE };
 
 #define FC_TEMPLATE "conv2d_tmpl.h"
 #include "fc_instantiate.h"
@@ -42,9 +42,9 @@ static fc_algorithm choose(const fc_cntx *cx, fc_dtype dtype, const fc_conv_desc
      * than the arithmetic; the direct kernel has none. */
     if (macs < 16384) return FC_ALGO_DIRECT;
     if (fc_image_filter_applies(d, x, y)) return FC_ALGO_DIRECT;
-    const int fewch = dtype == FC_FLOAT64 ? fewch_applies_f64(cx, d, x, y)
-                                          : fewch_applies_f32(cx, d, x, y);
-    if (fewch) return FC_ALGO_DIRECT;
+    const int blocked = dtype == FC_FLOAT64 ? blocked_applies_f64(cx, d, y)
+                                            : blocked_applies_f32(cx, d, y);
+    if (blocked && d->groups == 1 && x->c <= FC_FEWCH_MAX_C) return FC_ALGO_DIRECT;
     if (fc_winograd_applies(d) && tiles >= 32 && x->c >= 16 && y->c >= 16)
         return FC_ALGO_WINOGRAD;
     return d->groups > 1 && y->c == d->groups ? FC_ALGO_DIRECT : FC_ALGO_IM2COL;

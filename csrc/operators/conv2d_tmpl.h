@@ -103,7 +103,7 @@ static void FC_FN(direct_task)(const void *ctx, int64_t t, void *ws) {
     const int64_t oy0 = t % blocks * c->rows, oy1 = oy0 + c->rows < y->h ? oy0 + c->rows : y->h;
     switch (c->direct_kernel) {
     case DK_FILTER: FC_FN(filter_rows)(c->cx, c->d, x, c->w, c->bias, y, n, oy0, oy1, ws); break;
-    case DK_FEWCH: FC_FN(fewch_rows)(c->cx, c->d, x, c->w, c->bias, y, n, oy0, oy1); break;
+    case DK_BLOCKED: FC_FN(blocked_rows)(c->cx, c->d, x, c->w, c->bias, y, n, oy0, oy1); break;
     case DK_DEPTHWISE:
         FC_FN(depthwise_rows)(c->cx, c->d, x, c->w, c->bias, y, n, oy0, oy1, ws);
         break;
@@ -118,8 +118,8 @@ static fc_status FC_FN(direct_plan)(FC_FN(conv_call) *c, int threads, fc_paralle
     const int64_t per_task = (y->n * y->h + 16 * threads - 1) / (16 * threads);
     c->rows = threads > 1 && per_task < y->h ? per_task : y->h;
     c->direct_kernel = fc_image_filter_applies(c->d, c->x, y)        ? DK_FILTER
-                       : FC_FN(fewch_applies)(c->cx, c->d, c->x, y)   ? DK_FEWCH
                        : c->d->groups == c->x->c && c->d->groups > 1 ? DK_DEPTHWISE
+                       : FC_FN(blocked_applies)(c->cx, c->d, y)       ? DK_BLOCKED
                                                                       : DK_GENERIC;
     fc_job_add(job, y->n * ((y->h + c->rows - 1) / c->rows), FC_FN(direct_task), c);
     job->ws_bytes = c->direct_kernel == DK_FILTER

@@ -1,8 +1,10 @@
-"""The few-input-channel direct kernel (1-4 input channels, one group, output channels a
-multiple of the vector width: a network's first layer) per ISA variant: widths around its
-6-pixel register block, output channels around its 1-4 vector blocks, windows, strides,
-dilations, paddings, float64, the epilogue, NCHW, and the bits for any thread count.
-algorithm="direct" runs it where it applies (the generic kernel elsewhere); "auto" too."""
+"""The register-blocked direct kernel (each group's output channels a multiple of the
+vector width; any input channels, window, stride, dilation, padding) per ISA variant:
+widths and heights around its 6-pixel register block (interior runs of a row, edge columns
+blocked over rows), input channels around the vector widths, output channels around its 1-4
+vector blocks, groups, windows, strides, dilations, paddings, float64, the epilogue, NCHW,
+and the bits for any thread count. algorithm="direct" runs it where it applies (the generic
+kernel elsewhere); "auto" too, for 1-4 input channels."""
 
 import numpy as np
 import pytest
@@ -24,6 +26,26 @@ def test_widths_and_channels(isa, width, c_in, c_out, rng):
     x, w = _randn(rng, (2, 5, width, c_in)), _randn(rng, (3, 3, c_in, c_out))
     got = fastconv.conv2d(x, w, 1, "SAME", algorithm="direct")
     assert_close(got, reference.conv2d(x, w, 1, "SAME"), 9 * c_in, np.float32)
+
+
+@pytest.mark.parametrize("height", [1, 2, 5, 6, 7, 13])
+@pytest.mark.parametrize("c_in", [5, 8, 15, 16, 17, 33, 64])
+@pytest.mark.parametrize("k,padding", [(3, "SAME"), (5, "SAME"), (5, [[4, 1], [0, 3]])])
+def test_heights_and_input_channels(isa, height, c_in, k, padding, rng):
+    x, w = _randn(rng, (2, height, 9, c_in)), _randn(rng, (k, k, c_in, 32))
+    got = fastconv.conv2d(x, w, 1, padding, algorithm="direct")
+    assert_close(got, reference.conv2d(x, w, 1, padding), k * k * c_in, np.float32)
+
+
+@pytest.mark.parametrize("groups,c_per_group,out_per_group", [
+    (2, 32, 32), (2, 3, 16), (3, 80, 80), (4, 8, 64), (8, 2, 16), (2, 5, 12),
+])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_groups(isa, groups, c_per_group, out_per_group, dtype, rng):
+    x = _randn(rng, (2, 9, 11, groups * c_per_group), dtype)
+    w = _randn(rng, (3, 3, c_per_group, groups * out_per_group), dtype)
+    got = fastconv.conv2d(x, w, (1, 2), "SAME", algorithm="direct")
+    assert_close(got, reference.conv2d(x, w, (1, 2), "SAME"), 9 * c_per_group, dtype)
 
 
 @pytest.mark.parametrize("k", [1, 3, 5, 7, 11])
@@ -66,8 +88,9 @@ def test_auto_runs_it(isa, shape, window, strides, rng):
                                   fastconv.conv2d(x, w, strides, "SAME", algorithm="direct"))
 
 
-def test_bit_identical_for_any_thread_count(isa, rng, restore_threads):
-    x, w = _randn(rng, (4, 40, 36, 3)), _randn(rng, (7, 7, 3, 64))
+@pytest.mark.parametrize("c_in", [3, 48])
+def test_bit_identical_for_any_thread_count(isa, c_in, rng, restore_threads):
+    x, w = _randn(rng, (4, 40, 36, c_in)), _randn(rng, (7, 7, c_in, 64))
     results = []
     for n in range(1, fastconv._threads.cpus_available() + 1):
         fastconv.set_num_threads(n)

@@ -1,0 +1,8 @@
+/* The register-blocked direct kernel for the scalar ISA: the output-channel vectors are this
+ * ISA's width (per-file flags in csrc/CMakeLists.txt); called only when the CPU has it. */
+#include "fc_internal.h"
+
+#define BK_ISA scalar
+#define BK_VBYTES 16
+#define FC_TEMPLATE "blocked_tmpl.h"
+#include "fc_instantiate.h"

@@ -1,0 +1,156 @@
+/* Register-blocked direct convolution (template: FC_T, FC_SFX, and BK_ISA with BK_VBYTES:
+ * each ISA's file compiles the loops at its own vector width).  Any window, stride,
+ * dilation, padding and channel count, as long as each group's output channels are whole
+ * vectors; the input's channels contiguous, the output dense NHWC.
+ *
+ * As in oneDNN's direct NHWC kernels, output channels fill the vector lanes and up to BK_PX
+ * output pixels are register-blocked: for each tap and input channel, BK_OB filter vectors
+ * are loaded once and each pixel's input value is broadcast against them.  Padding is
+ * handled by tap ranges, never by a padded copy (padding taps contribute nothing, even
+ * against an infinite weight): a block holds pixels that share their valid taps - a run of
+ * a row's interior pixels, or an edge column's pixels over consecutive output rows whose
+ * vertical taps agree - so no pixel is computed alone unless it is the only one of its kind.
+ * Summation order per output value: (ky, kx, ic), then bias, whatever the block or the
+ * thread split. */
+#include "fc_epilogue_tmpl.h"
+
+#define BK_FN(name) FC_CAT(FC_FN(name), BK_ISA)
+#define BK_VEC FC_CAT(FC_CAT(bkvec, BK_ISA), FC_SFX)
+#define BK_LANES (BK_VBYTES / (int)sizeof(FC_T))
+/* Register block: BK_PX pixels x BK_OB vectors of output channels: 12 accumulators, which
+ * with the filter vectors and a broadcast fit the 16 registers of AVX2 (and of SSE2); 24
+ * in AVX-512's 32. */
+#define BK_PX 6
+#define BK_OB (BK_VBYTES == 64 ? 4 : 2)
+
+typedef FC_T BK_VEC __attribute__((vector_size(BK_VBYTES), aligned(sizeof(FC_T))));
+
+int64_t BK_FN(blocked_lanes)(void) { return BK_LANES; }
+
+/* What every block of one call shares. */
+typedef struct {
+    const FC_T *xn;            /* the image's input */
+    int64_t tap_h, tap_w;      /* input offset of one tap down / right (dilation x stride) */
+    int64_t k_w, cg, o;        /* taps per filter row, input channels per group, out_C */
+    fc_activation act;
+} BK_FN(blocked_call);
+
+/* np pixels (input offsets xoff + p * xstep at tap (0, 0), outputs yp + p * ystep) times nv
+ * vectors of output channels (weights w[tap][ic][0 .. nv * lanes), rows o apart), over taps
+ * [ky0, ky1) x [kx0, kx1).  np and nv are constants at every call (BK_CALL), so the loops
+ * unroll completely and the accumulators live in registers.  Offsets are summed before the
+ * pointer is formed: the block's origin may lie in the padding. */
+static inline __attribute__((always_inline)) void BK_FN(block)(
+    const BK_FN(blocked_call) *c, int64_t xoff, int64_t xstep, const FC_T *w, const FC_T *bias,
+    FC_T *yp, int64_t ystep, const int np, const int nv, int64_t ky0, int64_t ky1,
+    int64_t kx0, int64_t kx1) {
+    const int64_t cg = c->cg, o = c->o;
+    BK_VEC acc[BK_PX][4];
+    for (int p = 0; p < np; p++)
+        for (int v = 0; v < nv; v++) acc[p][v] = (BK_VEC){0};
+    for (int64_t ky = ky0; ky < ky1; ky++) {
+        for (int64_t kx = kx0; kx < kx1; kx++) {
+            const FC_T *xp = c->xn + (xoff + ky * c->tap_h + kx * c->tap_w);
+            const FC_T *wp = w + (ky * c->k_w + kx) * cg * o;
+            for (int64_t ic = 0; ic < cg; ic++, wp += o) {
+                BK_VEC wv[4];
+                for (int v = 0; v < nv; v++) wv[v] = *(const BK_VEC *)(wp + v * BK_LANES);
+                for (int p = 0; p < np; p++) {
+                    const FC_T xv = xp[p * xstep + ic];
+                    for (int v = 0; v < nv; v++) acc[p][v] += xv * wv[v];
+                }
+            }
+        }
+    }
+    for (int p = 0; p < np; p++)
+        FC_FN(epilogue_store)((const FC_T *)acc[p], nv * BK_LANES, bias, c->act,
+                              yp + p * ystep, 1);
+}
+
+/* block with np (1..BK_PX) and nv (1..BK_OB) turned into constants. */
+#define BK_BLOCK(NP, NV) BK_FN(block)(c, xoff, xstep, w, bias, yp, ystep, NP, NV, ky0, ky1, kx0, kx1)
+#define BK_NV(NP)                                                                           \
+    switch (nv) {                                                                           \
+    case 1: BK_BLOCK(NP, 1); break;                                                         \
+    case 2: BK_BLOCK(NP, 2); break;                                                         \
+    case 3: BK_BLOCK(NP, 3); break;                                                         \
+    default: BK_BLOCK(NP, 4); break;                                                        \
+    }
+
+static void BK_FN(run_block)(const BK_FN(blocked_call) *c, int64_t xoff, int64_t xstep,
+                             const FC_T *w, const FC_T *bias, FC_T *yp, int64_t ystep, int np,
+                             int nv, int64_t ky0, int64_t ky1, int64_t kx0, int64_t kx1) {
+    switch (np) {
+    case 1: BK_NV(1) break;
+    case 2: BK_NV(2) break;
+    case 3: BK_NV(3) break;
+    case 4: BK_NV(4) break;
+    case 5: BK_NV(5) break;
+    default: BK_NV(6) break;
+    }
+}
+
+/* Output rows [oy0, oy1) of image n. */
+void BK_FN(blocked_rows)(const fc_conv_desc *d, const fc_view *x, const FC_T *w,
+                         const FC_T *bias, const fc_view *y, int64_t n, int64_t oy0,
+                         int64_t oy1) {
+    const fc_window *win = &d->win;
+    const int64_t cg = x->c / d->groups, og = y->c / d->groups;
+    const BK_FN(blocked_call) c = {(const FC_T *)x->data + n * x->sn, win->dil_h * x->sh,
+                                   win->dil_w * x->sw, win->k_w, cg, y->c, d->activation};
+    FC_T *yn = (FC_T *)y->data + n * y->sn;
+    /* interior columns: the first tap at or right of column 0, the last one inside the row */
+    const int64_t reach = win->pad_left - (win->k_w - 1) * win->dil_w + x->w - 1;
+    int64_t lo = (win->pad_left + win->stride_w - 1) / win->stride_w;
+    int64_t hi = reach < 0 ? 0 : reach / win->stride_w + 1;
+    if (hi > y->w) hi = y->w;
+    if (lo > hi) lo = hi;
+    for (int64_t oc = 0, nv; oc < y->c; oc += nv * BK_LANES) {
+        const int64_t g = oc / og, in_group = og - oc % og;   /* channels left in the group */
+        nv = in_group < BK_OB * BK_LANES ? in_group / BK_LANES : BK_OB;
+        const FC_T *wg = w + oc, *bg = bias ? bias + oc : NULL;
+        const int64_t x0 = g * cg - win->pad_top * x->sh - win->pad_left * x->sw;
+        /* a row's interior pixels, BK_PX at a time */
+        for (int64_t oy = oy0; oy < oy1; oy++) {
+            int64_t ky0, ky1;
+            fc_valid_taps(oy, win->stride_h, win->pad_top, win->dil_h, win->k_h, x->h, &ky0,
+                          &ky1);
+            for (int64_t ox = lo; ox < hi; ox += BK_PX) {
+                const int np = hi - ox < BK_PX ? (int)(hi - ox) : BK_PX;
+                BK_FN(run_block)(&c, x0 + oy * win->stride_h * x->sh + ox * win->stride_w * x->sw,
+                                 win->stride_w * x->sw, wg, bg, yn + oy * y->sh + ox * y->sw + oc,
+                                 y->sw, np, (int)nv, ky0, ky1, 0, win->k_w);
+            }
+        }
+        /* edge columns: runs of up to BK_PX rows whose vertical taps agree */
+        for (int64_t ox = lo > 0 ? 0 : hi; ox < y->w; ox = ox + 1 == lo ? hi : ox + 1) {
+            int64_t kx0, kx1;
+            fc_valid_taps(ox, win->stride_w, win->pad_left, win->dil_w, win->k_w, x->w, &kx0,
+                          &kx1);
+            for (int64_t oy = oy0; oy < oy1;) {
+                int64_t ky0, ky1, a, b;
+                fc_valid_taps(oy, win->stride_h, win->pad_top, win->dil_h, win->k_h, x->h,
+                              &ky0, &ky1);
+                int np = 1;
+                while (np < BK_PX && oy + np < oy1) {
+                    fc_valid_taps(oy + np, win->stride_h, win->pad_top, win->dil_h, win->k_h,
+                                  x->h, &a, &b);
+                    if (a != ky0 || b != ky1) break;
+                    np++;
+                }
+                BK_FN(run_block)(&c, x0 + oy * win->stride_h * x->sh + ox * win->stride_w * x->sw,
+                                 win->stride_h * x->sh, wg, bg, yn + oy * y->sh + ox * y->sw + oc,
+                                 y->sh, np, (int)nv, ky0, ky1, kx0, kx1);
+                oy += np;
+            }
+        }
+    }
+}
+
+#undef BK_NV
+#undef BK_BLOCK
+#undef BK_FN
+#undef BK_VEC
+#undef BK_LANES
+#undef BK_PX
+#undef BK_OB
