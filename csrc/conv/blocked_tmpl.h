@@ -37,22 +37,25 @@ typedef struct {
 
 /* np pixels (input offsets xoff + p * xstep at tap (0, 0), outputs yp + p * ystep) times nv
  * vectors of output channels (weights w[tap][ic][0 .. nv * lanes), rows o apart), over taps
- * [ky0, ky1) x [kx0, kx1).  np and nv are constants at every call (BK_CALL), so the loops
- * unroll completely and the accumulators live in registers.  Offsets are summed before the
- * pointer is formed: the block's origin may lie in the padding. */
+ * [ky0, ky1) x [kx0, kx1) and input channels [ic0, ic1).  The first channel chunk starts
+ * from zero, later ones from the partial sums stored in the output; the last applies bias
+ * and activation.  np and nv are constants at every call (BK_CALL), so the loops unroll
+ * completely and the accumulators live in registers.  Offsets are summed before the pointer
+ * is formed: the block's origin may lie in the padding. */
 static inline __attribute__((always_inline)) void BK_FN(block)(
     const BK_FN(blocked_call) *c, int64_t xoff, int64_t xstep, const FC_T *w, const FC_T *bias,
     FC_T *yp, int64_t ystep, const int np, const int nv, int64_t ky0, int64_t ky1,
-    int64_t kx0, int64_t kx1) {
+    int64_t kx0, int64_t kx1, int64_t ic0, int64_t ic1) {
     const int64_t cg = c->cg, o = c->o;
     BK_VEC acc[BK_PX][4];
     for (int p = 0; p < np; p++)
-        for (int v = 0; v < nv; v++) acc[p][v] = (BK_VEC){0};
+        for (int v = 0; v < nv; v++)
+            acc[p][v] = ic0 == 0 ? (BK_VEC){0} : *(BK_VEC *)(yp + p * ystep + v * BK_LANES);
     for (int64_t ky = ky0; ky < ky1; ky++) {
         for (int64_t kx = kx0; kx < kx1; kx++) {
             const FC_T *xp = c->xn + (xoff + ky * c->tap_h + kx * c->tap_w);
-            const FC_T *wp = w + (ky * c->k_w + kx) * cg * o;
-            for (int64_t ic = 0; ic < cg; ic++, wp += o) {
+            const FC_T *wp = w + ((ky * c->k_w + kx) * cg + ic0) * o;
+            for (int64_t ic = ic0; ic < ic1; ic++, wp += o) {
                 BK_VEC wv[4];
                 for (int v = 0; v < nv; v++) wv[v] = *(const BK_VEC *)(wp + v * BK_LANES);
                 for (int p = 0; p < np; p++) {
@@ -62,13 +65,19 @@ static inline __attribute__((always_inline)) void BK_FN(block)(
             }
         }
     }
-    for (int p = 0; p < np; p++)
-        FC_FN(epilogue_store)((const FC_T *)acc[p], nv * BK_LANES, bias, c->act,
-                              yp + p * ystep, 1);
+    for (int p = 0; p < np; p++) {
+        if (ic1 < cg) {
+            for (int v = 0; v < nv; v++) *(BK_VEC *)(yp + p * ystep + v * BK_LANES) = acc[p][v];
+        } else {
+            FC_FN(epilogue_store)((const FC_T *)acc[p], nv * BK_LANES, bias, c->act,
+                                  yp + p * ystep, 1);
+        }
+    }
 }
 
 /* block with np (1..BK_PX) and nv (1..BK_OB) turned into constants. */
-#define BK_BLOCK(NP, NV) BK_FN(block)(c, xoff, xstep, w, bias, yp, ystep, NP, NV, ky0, ky1, kx0, kx1)
+#define BK_BLOCK(NP, NV)                                                                    \
+    BK_FN(block)(c, xoff, xstep, w, bias, yp, ystep, NP, NV, ky0, ky1, kx0, kx1, ic0, ic1)
 #define BK_NV(NP)                                                                           \
     switch (nv) {                                                                           \
     case 1: BK_BLOCK(NP, 1); break;                                                         \
@@ -79,7 +88,8 @@ static inline __attribute__((always_inline)) void BK_FN(block)(
 
 static void BK_FN(run_block)(const BK_FN(blocked_call) *c, int64_t xoff, int64_t xstep,
                              const FC_T *w, const FC_T *bias, FC_T *yp, int64_t ystep, int np,
-                             int nv, int64_t ky0, int64_t ky1, int64_t kx0, int64_t kx1) {
+                             int nv, int64_t ky0, int64_t ky1, int64_t kx0, int64_t kx1,
+                             int64_t ic0, int64_t ic1) {
     switch (np) {
     case 1: BK_NV(1) break;
     case 2: BK_NV(2) break;
@@ -90,7 +100,10 @@ static void BK_FN(run_block)(const BK_FN(blocked_call) *c, int64_t xoff, int64_t
     }
 }
 
-/* Output rows [oy0, oy1) of image n. */
+/* Output rows [oy0, oy1) of image n, in passes over chunks of the input channels whose
+ * weights (for one block of output channels) take at most an eighth of L2: the weights
+ * stream past every pixel block from L2, not from memory (r50-3x3-7: 1.2 MB per 64 output
+ * channels otherwise). */
 void BK_FN(blocked_rows)(const fc_conv_desc *d, const fc_view *x, const FC_T *w,
                          const FC_T *bias, const fc_view *y, int64_t n, int64_t oy0,
                          int64_t oy1) {
@@ -99,6 +112,10 @@ void BK_FN(blocked_rows)(const fc_conv_desc *d, const fc_view *x, const FC_T *w,
     const BK_FN(blocked_call) c = {(const FC_T *)x->data + n * x->sn, win->dil_h * x->sh,
                                    win->dil_w * x->sw, win->k_w, cg, y->c, d->activation};
     FC_T *yn = (FC_T *)y->data + n * y->sn;
+    int64_t l1, l2;
+    fc_cache_sizes(&l1, &l2);
+    const int64_t tap_bytes = win->k_h * win->k_w * BK_OB * BK_VBYTES;   /* per channel */
+    const int64_t chunk = l2 / 8 / tap_bytes > 1 ? l2 / 8 / tap_bytes : 1;
     /* interior columns: the first tap at or right of column 0, the last one inside the row */
     const int64_t reach = win->pad_left - (win->k_w - 1) * win->dil_w + x->w - 1;
     int64_t lo = (win->pad_left + win->stride_w - 1) / win->stride_w;
@@ -110,38 +127,45 @@ void BK_FN(blocked_rows)(const fc_conv_desc *d, const fc_view *x, const FC_T *w,
         nv = in_group < BK_OB * BK_LANES ? in_group / BK_LANES : BK_OB;
         const FC_T *wg = w + oc, *bg = bias ? bias + oc : NULL;
         const int64_t x0 = g * cg - win->pad_top * x->sh - win->pad_left * x->sw;
-        /* a row's interior pixels, BK_PX at a time */
-        for (int64_t oy = oy0; oy < oy1; oy++) {
-            int64_t ky0, ky1;
-            fc_valid_taps(oy, win->stride_h, win->pad_top, win->dil_h, win->k_h, x->h, &ky0,
-                          &ky1);
-            for (int64_t ox = lo; ox < hi; ox += BK_PX) {
-                const int np = hi - ox < BK_PX ? (int)(hi - ox) : BK_PX;
-                BK_FN(run_block)(&c, x0 + oy * win->stride_h * x->sh + ox * win->stride_w * x->sw,
-                                 win->stride_w * x->sw, wg, bg, yn + oy * y->sh + ox * y->sw + oc,
-                                 y->sw, np, (int)nv, ky0, ky1, 0, win->k_w);
-            }
-        }
-        /* edge columns: runs of up to BK_PX rows whose vertical taps agree */
-        for (int64_t ox = lo > 0 ? 0 : hi; ox < y->w; ox = ox + 1 == lo ? hi : ox + 1) {
-            int64_t kx0, kx1;
-            fc_valid_taps(ox, win->stride_w, win->pad_left, win->dil_w, win->k_w, x->w, &kx0,
-                          &kx1);
-            for (int64_t oy = oy0; oy < oy1;) {
-                int64_t ky0, ky1, a, b;
+        for (int64_t ic0 = 0, ic1; ic0 < cg; ic0 = ic1) {
+            ic1 = ic0 + chunk < cg ? ic0 + chunk : cg;
+            /* a row's interior pixels, BK_PX at a time */
+            for (int64_t oy = oy0; oy < oy1; oy++) {
+                int64_t ky0, ky1;
                 fc_valid_taps(oy, win->stride_h, win->pad_top, win->dil_h, win->k_h, x->h,
                               &ky0, &ky1);
-                int np = 1;
-                while (np < BK_PX && oy + np < oy1) {
-                    fc_valid_taps(oy + np, win->stride_h, win->pad_top, win->dil_h, win->k_h,
-                                  x->h, &a, &b);
-                    if (a != ky0 || b != ky1) break;
-                    np++;
+                for (int64_t ox = lo; ox < hi; ox += BK_PX) {
+                    const int np = hi - ox < BK_PX ? (int)(hi - ox) : BK_PX;
+                    BK_FN(run_block)(&c, x0 + oy * win->stride_h * x->sh +
+                                             ox * win->stride_w * x->sw,
+                                     win->stride_w * x->sw, wg, bg,
+                                     yn + oy * y->sh + ox * y->sw + oc, y->sw, np, (int)nv,
+                                     ky0, ky1, 0, win->k_w, ic0, ic1);
                 }
-                BK_FN(run_block)(&c, x0 + oy * win->stride_h * x->sh + ox * win->stride_w * x->sw,
-                                 win->stride_h * x->sh, wg, bg, yn + oy * y->sh + ox * y->sw + oc,
-                                 y->sh, np, (int)nv, ky0, ky1, kx0, kx1);
-                oy += np;
+            }
+            /* edge columns: runs of up to BK_PX rows whose vertical taps agree */
+            for (int64_t ox = lo > 0 ? 0 : hi; ox < y->w; ox = ox + 1 == lo ? hi : ox + 1) {
+                int64_t kx0, kx1;
+                fc_valid_taps(ox, win->stride_w, win->pad_left, win->dil_w, win->k_w, x->w,
+                              &kx0, &kx1);
+                for (int64_t oy = oy0; oy < oy1;) {
+                    int64_t ky0, ky1, a, b;
+                    fc_valid_taps(oy, win->stride_h, win->pad_top, win->dil_h, win->k_h, x->h,
+                                  &ky0, &ky1);
+                    int np = 1;
+                    while (np < BK_PX && oy + np < oy1) {
+                        fc_valid_taps(oy + np, win->stride_h, win->pad_top, win->dil_h,
+                                      win->k_h, x->h, &a, &b);
+                        if (a != ky0 || b != ky1) break;
+                        np++;
+                    }
+                    BK_FN(run_block)(&c, x0 + oy * win->stride_h * x->sh +
+                                             ox * win->stride_w * x->sw,
+                                     win->stride_h * x->sh, wg, bg,
+                                     yn + oy * y->sh + ox * y->sw + oc, y->sh, np, (int)nv,
+                                     ky0, ky1, kx0, kx1, ic0, ic1);
+                    oy += np;
+                }
             }
         }
     }

@@ -104,6 +104,10 @@ const char *fc_isa_name(fc_isa isa);
  * pixels per task (MC) and the byte budget of one packed weight panel (kept in L2). */
 void fc_gemm_blocking(fc_dtype dtype, int *mr, int *nr, int *mc, int *panel_bytes);
 
+/* The per-core data cache sizes the kernels' blocking is derived from (bytes; read once;
+ * 32 KiB / 1 MiB where the system does not say). */
+void fc_cache_sizes(int64_t *l1d, int64_t *l2);
+
 /* Whether FC_ALGO_WINOGRAD can run this convolution (3x3, stride 1, dilation 1, 1 group). */
 int fc_winograd_applies(const fc_conv_desc *desc);
 
