@@ -13,6 +13,7 @@
  * Summation order per output value: (ky, kx, ic), then bias, whatever the block or the
  * thread split. */
 #include "fc_epilogue_tmpl.h"
+#include "pixel_blocks.h"
 
 #define BK_FN(name) FC_CAT(FC_FN(name), BK_ISA)
 #define BK_VEC FC_CAT(FC_CAT(bkvec, BK_ISA), FC_SFX)
@@ -27,12 +28,18 @@ typedef FC_T BK_VEC __attribute__((vector_size(BK_VBYTES), aligned(sizeof(FC_T))
 
 int64_t BK_FN(blocked_lanes)(void) { return BK_LANES; }
 
-/* What every block of one call shares. */
+/* What the blocks of one call share, and (from oc on) of one pass over them. */
 typedef struct {
     const FC_T *xn;            /* the image's input */
     int64_t tap_h, tap_w;      /* input offset of one tap down / right (dilation x stride) */
     int64_t k_w, cg, o;        /* taps per filter row, input channels per group, out_C */
     fc_activation act;
+    const fc_window *win;
+    const fc_view *x, *y;
+    FC_T *yn;                  /* the image's output */
+    int64_t oc, x0, ic0, ic1;  /* output channels from oc, the group's input channel x0 and */
+    int nv;                    /* input channels [ic0, ic1) of it, nv vectors of outputs */
+    const FC_T *w, *bias;      /* the weights and bias of output channel oc */
 } BK_FN(blocked_call);
 
 /* np pixels (input offsets xoff + p * xstep at tap (0, 0), outputs yp + p * ystep) times nv
@@ -100,6 +107,14 @@ static void BK_FN(run_block)(const BK_FN(blocked_call) *c, int64_t xoff, int64_t
     }
 }
 
+static void BK_FN(visit)(void *ctx, const fc_pixel_block *b) {
+    const BK_FN(blocked_call) *c = ctx;
+    int64_t xoff, xstep, yoff, ystep;
+    fc_block_offsets(c->win, c->x, c->y, b, &xoff, &xstep, &yoff, &ystep);
+    BK_FN(run_block)(c, c->x0 + xoff, xstep, c->w, c->bias, c->yn + yoff + c->oc, ystep, b->np,
+                     c->nv, b->ky0, b->ky1, b->kx0, b->kx1, c->ic0, c->ic1);
+}
+
 /* Output rows [oy0, oy1) of image n, in bands of BK_PX rows, each in passes over chunks of
  * the input channels whose weights (for one block of output channels) take at most an
  * eighth of L2, so that they stay there while every pixel block of the band reads them; the
@@ -112,66 +127,26 @@ void BK_FN(blocked_rows)(const fc_conv_desc *d, const fc_view *x, const FC_T *w,
                          int64_t oy1) {
     const fc_window *win = &d->win;
     const int64_t cg = x->c / d->groups, og = y->c / d->groups;
-    const BK_FN(blocked_call) c = {(const FC_T *)x->data + n * x->sn, win->dil_h * x->sh,
-                                   win->dil_w * x->sw, win->k_w, cg, y->c, d->activation};
-    FC_T *yn = (FC_T *)y->data + n * y->sn;
     int64_t l1, l2;
     fc_cache_sizes(&l1, &l2);
     const int64_t tap_bytes = win->k_h * win->k_w * BK_OB * BK_VBYTES;   /* per channel */
     const int64_t chunk = l2 / 8 / tap_bytes > 1 ? l2 / 8 / tap_bytes : 1;
-    /* interior columns: the first tap at or right of column 0, the last one inside the row */
-    const int64_t reach = win->pad_left - (win->k_w - 1) * win->dil_w + x->w - 1;
-    int64_t lo = (win->pad_left + win->stride_w - 1) / win->stride_w;
-    int64_t hi = reach < 0 ? 0 : reach / win->stride_w + 1;
-    if (hi > y->w) hi = y->w;
-    if (lo > hi) lo = hi;
-    for (int64_t oc = 0, nv; oc < y->c; oc += nv * BK_LANES) {
+    BK_FN(blocked_call) c = {.xn = (const FC_T *)x->data + n * x->sn,
+                             .tap_h = win->dil_h * x->sh, .tap_w = win->dil_w * x->sw,
+                             .k_w = win->k_w, .cg = cg, .o = y->c, .act = d->activation,
+                             .win = win, .x = x, .y = y, .yn = (FC_T *)y->data + n * y->sn};
+    for (int64_t oc = 0; oc < y->c; oc += c.nv * BK_LANES) {
         const int64_t g = oc / og, in_group = og - oc % og;   /* channels left in the group */
-        nv = in_group < BK_OB * BK_LANES ? in_group / BK_LANES : BK_OB;
-        const FC_T *wg = w + oc, *bg = bias ? bias + oc : NULL;
-        const int64_t x0 = g * cg - win->pad_top * x->sh - win->pad_left * x->sw;
+        c.nv = in_group < BK_OB * BK_LANES ? (int)(in_group / BK_LANES) : BK_OB;
+        c.oc = oc;
+        c.w = w + oc;
+        c.bias = bias ? bias + oc : NULL;
+        c.x0 = g * cg;
         for (int64_t band = oy0; band < oy1; band += BK_PX) {
             const int64_t band_end = band + BK_PX < oy1 ? band + BK_PX : oy1;
-            for (int64_t ic0 = 0, ic1; ic0 < cg; ic0 = ic1) {
-                ic1 = ic0 + chunk < cg ? ic0 + chunk : cg;
-                /* each row's interior pixels, BK_PX at a time */
-                for (int64_t oy = band; oy < band_end; oy++) {
-                    int64_t ky0, ky1;
-                    fc_valid_taps(oy, win->stride_h, win->pad_top, win->dil_h, win->k_h, x->h,
-                                  &ky0, &ky1);
-                    for (int64_t ox = lo; ox < hi; ox += BK_PX) {
-                        const int np = hi - ox < BK_PX ? (int)(hi - ox) : BK_PX;
-                        BK_FN(run_block)(&c, x0 + oy * win->stride_h * x->sh +
-                                                 ox * win->stride_w * x->sw,
-                                         win->stride_w * x->sw, wg, bg,
-                                         yn + oy * y->sh + ox * y->sw + oc, y->sw, np,
-                                         (int)nv, ky0, ky1, 0, win->k_w, ic0, ic1);
-                    }
-                }
-                /* edge columns: runs of the band's rows whose vertical taps agree */
-                for (int64_t ox = lo > 0 ? 0 : hi; ox < y->w; ox = ox + 1 == lo ? hi : ox + 1) {
-                    int64_t kx0, kx1;
-                    fc_valid_taps(ox, win->stride_w, win->pad_left, win->dil_w, win->k_w, x->w,
-                                  &kx0, &kx1);
-                    for (int64_t oy = band; oy < band_end;) {
-                        int64_t ky0, ky1, a, b;
-                        fc_valid_taps(oy, win->stride_h, win->pad_top, win->dil_h, win->k_h,
-                                      x->h, &ky0, &ky1);
-                        int np = 1;
-                        while (oy + np < band_end) {
-                            fc_valid_taps(oy + np, win->stride_h, win->pad_top, win->dil_h,
-                                          win->k_h, x->h, &a, &b);
-                            if (a != ky0 || b != ky1) break;
-                            np++;
-                        }
-                        BK_FN(run_block)(&c, x0 + oy * win->stride_h * x->sh +
-                                                 ox * win->stride_w * x->sw,
-                                         win->stride_h * x->sh, wg, bg,
-                                         yn + oy * y->sh + ox * y->sw + oc, y->sh, np,
-                                         (int)nv, ky0, ky1, kx0, kx1, ic0, ic1);
-                        oy += np;
-                    }
-                }
+            for (c.ic0 = 0; c.ic0 < cg; c.ic0 = c.ic1) {
+                c.ic1 = c.ic0 + chunk < cg ? c.ic0 + chunk : cg;
+                fc_visit_pixel_blocks(win, x, y, band, band_end, BK_PX, BK_FN(visit), &c);
             }
         }
     }
