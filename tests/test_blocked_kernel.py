@@ -12,6 +12,7 @@ import pytest
 import fastconv
 from fastconv import reference
 
+from kernel_checks import assert_auto_runs, assert_same_bits_for_any_thread_count
 from tolerance import assert_close
 
 
@@ -83,17 +84,11 @@ def test_epilogue_dtypes_layouts(isa, activation, dtype, data_format, rng):
 ])
 def test_auto_runs_it(isa, shape, window, strides, rng):
     x, w = _randn(rng, shape), _randn(rng, window)
-    assert fastconv.conv2d_algorithm(x, w, strides, "SAME") == "direct"
-    np.testing.assert_array_equal(fastconv.conv2d(x, w, strides, "SAME"),
-                                  fastconv.conv2d(x, w, strides, "SAME", algorithm="direct"))
+    assert_auto_runs(x, w, strides, "SAME", "direct")
 
 
 @pytest.mark.parametrize("c_in", [3, 48])
 def test_bit_identical_for_any_thread_count(isa, c_in, rng, restore_threads):
     x, w = _randn(rng, (4, 40, 36, c_in)), _randn(rng, (7, 7, c_in, 64))
-    results = []
-    for n in range(1, fastconv._threads.cpus_available() + 1):
-        fastconv.set_num_threads(n)
-        results.append(fastconv.conv2d(x, w, 2, "SAME", algorithm="direct"))
-    for r in results[1:]:
-        np.testing.assert_array_equal(r, results[0])
+    assert_same_bits_for_any_thread_count(
+        lambda: fastconv.conv2d(x, w, 2, "SAME", algorithm="direct"))

@@ -10,6 +10,7 @@ import pytest
 import fastconv
 from fastconv import reference
 
+from kernel_checks import assert_auto_runs, assert_same_bits_for_any_thread_count
 from tolerance import assert_close
 
 
@@ -89,16 +90,10 @@ def test_views_nchw_and_out(isa, rng):
 @pytest.mark.parametrize("c_in,c_out", [(1, 1), (3, 3), (4, 2)])
 def test_auto_runs_it(isa, c_in, c_out, rng):
     x, w = _image(rng, (1, 120, 160, c_in)), _image(rng, (5, 5, c_in, c_out))
-    assert fastconv.conv2d_algorithm(x, w, 1, "SAME") == "direct"
-    np.testing.assert_array_equal(fastconv.conv2d(x, w, 1, "SAME"),
-                                  fastconv.conv2d(x, w, 1, "SAME", algorithm="direct"))
+    assert_auto_runs(x, w, 1, "SAME", "direct")
 
 
 def test_bit_identical_for_any_thread_count(isa, rng, restore_threads):
     x, w = _image(rng, (3, 200, 150, 1)), _image(rng, (5, 5, 1, 1))
-    results = []
-    for n in range(1, fastconv._threads.cpus_available() + 1):
-        fastconv.set_num_threads(n)
-        results.append(fastconv.conv2d(x, w, (1, 2), "SAME", algorithm="direct"))
-    for r in results[1:]:
-        np.testing.assert_array_equal(r, results[0])
+    assert_same_bits_for_any_thread_count(
+        lambda: fastconv.conv2d(x, w, (1, 2), "SAME", algorithm="direct"))

@@ -152,6 +152,13 @@ static inline int fc_image_filter_applies(const fc_conv_desc *d, const fc_view *
                                    const fc_view *y, int64_t n, int64_t oy0, int64_t oy1);  \
     int FC_CAT(blocked_applies, SFX)(const fc_cntx *cx, const fc_conv_desc *d,              \
                                      const fc_view *y);                                     \
+    void FC_CAT(grouped_rows, SFX)(const fc_cntx *cx, const fc_conv_desc *d,                \
+                                   const fc_view *x, const T *wr, const T *bias,            \
+                                   const fc_view *y, int64_t n, int64_t oy0, int64_t oy1);  \
+    void FC_CAT(grouped_pack, SFX)(const fc_cntx *cx, const fc_conv_desc *d,                \
+                                   const fc_view *y, const T *w, int64_t tap, T *wr);       \
+    int FC_CAT(grouped_applies, SFX)(const fc_cntx *cx, const fc_conv_desc *d,              \
+                                     const fc_view *x, const fc_view *y);                   \
     void FC_CAT(pool_rows, SFX)(const fc_cntx *cx, const fc_pool_job *j, int64_t plane,     \
                                 int64_t oy0, int64_t oy1, T *buf);
 

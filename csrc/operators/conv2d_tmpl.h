@@ -93,9 +93,10 @@ typedef struct {
 } FC_FN(conv_call);
 
 /* The direct kernels, over blocks of output rows.  Image filters (1-4 channels in and out)
- * run the filter kernel, a few input channels into whole vectors of output channels (a
- * network's first layer) the few-channel kernel, depthwise-shaped problems (one input
- * channel per group) the depthwise kernel, anything else the generic one. */
+ * run the filter kernel, depthwise-shaped problems (one input channel per group) the
+ * depthwise kernel, groups whose output channels are whole vectors the register-blocked
+ * kernel, narrow groups (as many inputs as outputs, fewer than a vector's lanes) the grouped
+ * kernel, anything else the generic one. */
 static void FC_FN(direct_task)(const void *ctx, int64_t t, void *ws) {
     const FC_FN(conv_call) *c = ctx;
     const fc_view *x = c->x, *y = c->y;
@@ -104,11 +105,19 @@ static void FC_FN(direct_task)(const void *ctx, int64_t t, void *ws) {
     switch (c->direct_kernel) {
     case DK_FILTER: FC_FN(filter_rows)(c->cx, c->d, x, c->w, c->bias, y, n, oy0, oy1, ws); break;
     case DK_BLOCKED: FC_FN(blocked_rows)(c->cx, c->d, x, c->w, c->bias, y, n, oy0, oy1); break;
+    case DK_GROUPED:
+        FC_FN(grouped_rows)(c->cx, c->d, x, c->wpack, c->bias, y, n, oy0, oy1);
+        break;
     case DK_DEPTHWISE:
         FC_FN(depthwise_rows)(c->cx, c->d, x, c->w, c->bias, y, n, oy0, oy1, ws);
         break;
     default: FC_FN(direct_conv_rows)(c->d, x, c->w, c->bias, y, n, oy0, oy1, ws); break;
     }
+}
+
+static void FC_FN(grouped_pack_task)(const void *ctx, int64_t tap, void *ws) {
+    const FC_FN(conv_call) *c = ctx;
+    FC_FN(grouped_pack)(c->cx, c->d, c->y, c->w, tap, c->wpack);
 }
 
 static fc_status FC_FN(direct_plan)(FC_FN(conv_call) *c, int threads, fc_parallel_job *job) {
@@ -120,7 +129,15 @@ static fc_status FC_FN(direct_plan)(FC_FN(conv_call) *c, int threads, fc_paralle
     c->direct_kernel = fc_image_filter_applies(c->d, c->x, y)        ? DK_FILTER
                        : c->d->groups == c->x->c && c->d->groups > 1 ? DK_DEPTHWISE
                        : FC_FN(blocked_applies)(c->cx, c->d, y)       ? DK_BLOCKED
+                       : FC_FN(grouped_applies)(c->cx, c->d, c->x, y) ? DK_GROUPED
                                                                       : DK_GENERIC;
+    if (c->direct_kernel == DK_GROUPED) {   /* weights rearranged for the lane rotations */
+        const int64_t taps = c->d->win.k_h * c->d->win.k_w;
+        const size_t bytes = sizeof(FC_T) * (size_t)(taps * (y->c / c->d->groups) * y->c);
+        c->wpack = fc_scratch(FC_SCRATCH_WEIGHTS, bytes);
+        if (!c->wpack) return FC_ERR_NOMEM;
+        fc_job_add(job, taps, FC_FN(grouped_pack_task), c);
+    }
     fc_job_add(job, y->n * ((y->h + c->rows - 1) / c->rows), FC_FN(direct_task), c);
     job->ws_bytes = c->direct_kernel == DK_FILTER
                         ? FC_FN(filter_workspace)(c->cx, c->d, c->x, y)

@@ -130,6 +130,12 @@ LAYERS: tuple[Layer, ...] = (
     # VGG-16.
     _conv("vgg-3x3-224", (1, 224, 224, 64), (3, 3, 64, 64), source="VGG-16"),
     _conv("b8-3x3-56", (8, 56, 56, 64), (3, 3, 64, 64), source="VGG-16, batch 8"),
+    # Grouped convolutions (groups = input channels / filters.shape[2]).
+    _conv("resnext-3x3-56-g32", (1, 56, 56, 128), (3, 3, 4, 128),
+          source="ResNeXt-50 32x4d"),
+    _conv("shufflenet-1x1-28-g3", (1, 28, 28, 240), (1, 1, 80, 240), padding="VALID",
+          source="ShuffleNet v1 (g=3)"),
+    _conv("alexnet-c2-g2", (1, 27, 27, 96), (5, 5, 48, 256), source="AlexNet (2 groups)"),
     # MobileNet v1.
     Layer("mbv1-dw-112", "depthwise", (1, 112, 112, 32), (3, 3, 32, 1), source="MobileNet v1"),
     _conv("mbv1-pw-56", (1, 56, 56, 128), (1, 1, 128, 128), padding="VALID",

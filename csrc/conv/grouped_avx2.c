@@ -1,0 +1,8 @@
+/* The narrow-group direct kernel for the avx2 ISA: the vectors are this ISA's width
+ * (per-file flags in csrc/CMakeLists.txt); called only when the CPU has it. */
+#include "fc_internal.h"
+
+#define GR_ISA avx2
+#define GR_VBYTES 32
+#define FC_TEMPLATE "grouped_tmpl.h"
+#include "fc_instantiate.h"
