@@ -46,6 +46,9 @@ cdef extern from "fastconv.h" nogil:
     fc_status fc_conv2d(fc_dtype dtype, const fc_conv_desc *desc, fc_algorithm algorithm,
                         const fc_view *x, const void *filters, const void *bias,
                         const fc_view *y)
+    fc_status fc_conv2d_backprop_input(fc_dtype dtype, const fc_conv_desc *desc,
+                                       const fc_view *dy, const void *filters,
+                                       const void *bias, const fc_view *dx)
     fc_status fc_pool2d(fc_dtype dtype, fc_pool_kind kind, const fc_window *win,
                         const fc_view *x, const fc_view *y)
     fc_algorithm fc_conv2d_choose(fc_dtype dtype, const fc_conv_desc *desc, const fc_view *x,
@@ -194,6 +197,39 @@ cdef class ConvKernel:
         _view(y, &yv)
         with nogil:
             status = fc_conv2d(dt, &self.desc, self.algorithm, &xv, w_ptr, bias_ptr, &yv)
+        _check(status)
+
+    def backprop_input(self, cnp.ndarray dy not None, cnp.ndarray filters not None, bias,
+                       cnp.ndarray dx not None):
+        """dx[...] = activation(gradient of conv(x, filters) for x, given dy + bias):
+        conv2d_backprop_input and conv2d_transpose. dy [n, out_h, out_w, out_C] and dx
+        [n, h, w, C] are NHWC-ordered views, filters the forward call's dense HWIO
+        [k_h, k_w, C / groups, out_C], bias None or dense [C]."""
+        cdef fc_view dyv, dxv
+        cdef fc_dtype dt = _dtype(dy)
+        cdef const void *bias_ptr = NULL
+        cdef const void *w_ptr
+        cdef fc_status status
+        cdef int64_t groups = self.desc.groups
+        _check_view_array(dy, "dy", dt, False)
+        _check_view_array(dx, "dx", dt, True)
+        if groups < 1:
+            raise ValueError(f"internal: a convolution of {groups} groups cannot run")
+        if dy.shape[0] != dx.shape[0] or dx.shape[3] % groups or dy.shape[3] % groups:
+            raise ValueError(f"internal: dy {(<object>dy).shape} and dx {(<object>dx).shape} "
+                             f"do not fit one convolution of {groups} group(s)")
+        _check_dense(filters, "filters", dt, (self.desc.win.k_h, self.desc.win.k_w,
+                                              dx.shape[3] // groups, dy.shape[3]))
+        w_ptr = cnp.PyArray_DATA(filters)
+        if bias is not None:
+            if not isinstance(bias, cnp.ndarray):
+                raise TypeError(f"internal: bias must be None or an ndarray, got {type(bias)}")
+            _check_dense(bias, "bias", dt, (dx.shape[3],))
+            bias_ptr = cnp.PyArray_DATA(<cnp.ndarray>bias)
+        _view(dy, &dyv)
+        _view(dx, &dxv)
+        with nogil:
+            status = fc_conv2d_backprop_input(dt, &self.desc, &dyv, w_ptr, bias_ptr, &dxv)
         _check(status)
 
 
