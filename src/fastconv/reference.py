@@ -29,7 +29,10 @@ from ._geometry import (
     pool_window,
 )
 
-__all__ = ["avg_pool2d", "conv2d", "depthwise_conv2d", "max_pool2d"]
+__all__ = [
+    "avg_pool2d", "conv2d", "conv2d_backprop_input", "conv2d_transpose", "depthwise_conv2d",
+    "depthwise_conv2d_backprop_input", "max_pool2d",
+]
 
 _ACTIVATIONS = {
     None: lambda v: v,
@@ -159,3 +162,9 @@ def _pool(kind, input, ksize, strides, padding, data_format, out):
                 count += cs
             y /= count
     return _deliver(y, out_shape, x.dtype, fmt, out)
+
+
+# Last: the gradient module reuses this module's helpers (_taps, _deliver).
+from ._reference_backprop_input import (  # noqa: E402
+    conv2d_backprop_input, conv2d_transpose, depthwise_conv2d_backprop_input,
+)
