@@ -366,10 +366,12 @@ def check_out_backprop(shape: ConvShape, out_backprop_shape, data_format: str,
         )
 
 
-def output_padding_arg(value, stride: tuple[int, int], dilation: tuple[int, int]) -> tuple[int, int]:
+def output_padding_arg(value, stride: tuple[int, int]) -> tuple[int, int]:
     """PyTorch's `output_padding` of a transposed convolution: an int or (h, w), each at
-    least 0 and smaller than the stride or the dilation of its dimension (PyTorch's rule:
-    a larger value would add cells that no window reaches)."""
+    least 0 and smaller than the stride of its dimension, so that the result is the
+    gradient of a forward convolution whose output has the input's size. (PyTorch also
+    takes values up to the dilation - 1; the forward convolution of that size has a larger
+    output than the input, so there the result is no such gradient, and not accepted.)"""
     if isinstance(value, Integral) and not isinstance(value, bool):
         values = [value, value]
     else:
@@ -380,11 +382,10 @@ def output_padding_arg(value, stride: tuple[int, int], dilation: tuple[int, int]
     if len(values) != 2 or any(isinstance(v, bool) or not isinstance(v, Integral)
                                for v in values):
         raise TypeError(f"output_padding must be an int or (h, w), got {value!r}")
-    for dim, v, s, d in zip(("height", "width"), values, stride, dilation):
-        if not 0 <= v < max(s, d):
+    for dim, v, s in zip(("height", "width"), values, stride):
+        if not 0 <= v < s:
             raise ValueError(
-                f"output_padding for the {dim} must be in [0, max(stride {s}, dilation {d})), "
-                f"got {int(v)}"
+                f"output_padding for the {dim} must be in [0, stride {s}), got {int(v)}"
             )
     return int(values[0]), int(values[1])
 
@@ -421,7 +422,7 @@ def transposed_output_shape(input_shape, filter_shape, strides, padding, data_fo
     pad_h, pad_w = (pad, pad) if isinstance(pad, str) else pad
     stride_h, stride_w = normalize_hw(strides, "strides", data_format)
     dil_h, dil_w = normalize_hw(1 if dilations is None else dilations, "dilations", data_format)
-    extra_h, extra_w = output_padding_arg(output_padding, (stride_h, stride_w), (dil_h, dil_w))
+    extra_h, extra_w = output_padding_arg(output_padding, (stride_h, stride_w))
     out_h = transposed_output_size(h, k_h, stride_h, dil_h, pad_h, extra_h)
     out_w = transposed_output_size(w, k_w, stride_w, dil_w, pad_w, extra_w)
     if out_h < 0 or out_w < 0:

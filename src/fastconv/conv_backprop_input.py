@@ -61,7 +61,7 @@ def conv2d_transpose(input, filters, output_shape, strides, padding="SAME", *,
     For code ported from PyTorch's ``conv_transpose2d(x, w, stride=s, padding=p,
     output_padding=op, groups=1, dilation=d)``: pass ``w.permute(2, 3, 1, 0)`` as filters,
     ``padding=[[p, p], [p, p]]``, ``output_shape=None`` and ``output_padding=op`` (an int or
-    (h, w), smaller than the stride or the dilation); the output size is then PyTorch's,
+    (h, w), smaller than the stride); the output size is then PyTorch's,
     ``(in - 1) * s - 2 * p + (k - 1) * d + 1 + op``. output_padding needs output_shape=None
     and VALID or explicit padding; a grouped transposed convolution needs output_shape.
     """
