@@ -431,3 +431,17 @@ def transposed_output_shape(input_shape, filter_shape, strides, padding, data_fo
             f"{tuple(input_shape)} and filters {tuple(filter_shape)}"
         )
     return join_shape(n, out_h, out_w, out_per_group, data_format)
+
+
+def transpose_sizes(output_shape, input_shape, filter_shape, strides, padding, data_format,
+                    dilations, output_padding) -> tuple[int, int, int, int]:
+    """conv2d_transpose's result shape: output_shape (TF's way), or from output_padding
+    with output_shape None (PyTorch's way, transposed_output_shape)."""
+    if output_shape is None:
+        return transposed_output_shape(input_shape, filter_shape, strides, padding,
+                                       data_format, dilations,
+                                       0 if output_padding is None else output_padding)
+    if output_padding is not None:
+        raise ValueError("output_padding is PyTorch's way to choose the output size: pass it "
+                         "with output_shape=None, or pass output_shape alone")
+    return sizes_arg(output_shape, "output_shape")

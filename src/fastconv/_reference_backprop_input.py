@@ -15,33 +15,22 @@ from . import reference as _ref
 from ._arrays import check_activation, check_bias, float_array, result_dtype
 from ._geometry import (
     check_out_backprop, conv_shape, depthwise_shape, normalize_data_format, sizes_arg,
-    transposed_output_shape,
+    transpose_sizes,
 )
 
 
 def conv2d_backprop_input(input_sizes, filters, out_backprop, strides, padding, *,
                           data_format="NHWC", dilations=1, out=None):
     """Reference tf.compat.v1.nn.conv2d_backprop_input (without use_cudnn_on_gpu)."""
-    f = float_array(filters, "filters")
-    dy = float_array(out_backprop, "out_backprop")
-    fmt = normalize_data_format(data_format)
-    sizes = sizes_arg(input_sizes, "input_sizes")
-    shape = conv_shape(sizes, f.shape, strides, padding, fmt, dilations)
-    check_out_backprop(shape, dy.shape, fmt)
-    return _scatter(dy, f, shape, fmt, sizes, None, None, out)
+    return _gradient(conv_shape, input_sizes, filters, "filters", out_backprop, strides,
+                     padding, data_format, dilations, out)
 
 
 def depthwise_conv2d_backprop_input(input_sizes, filter, out_backprop, strides, padding, *,
                                     data_format="NHWC", dilations=1, out=None):
     """Reference tf.nn.depthwise_conv2d_backprop_input: filter [kh, kw, C, multiplier]."""
-    f = float_array(filter, "filter")
-    dy = float_array(out_backprop, "out_backprop")
-    fmt = normalize_data_format(data_format)
-    sizes = sizes_arg(input_sizes, "input_sizes")
-    shape = depthwise_shape(sizes, f.shape, strides, padding, fmt, dilations)
-    check_out_backprop(shape, dy.shape, fmt)
-    f = f.reshape(f.shape[0], f.shape[1], 1, shape.out_channels)
-    return _scatter(dy, f, shape, fmt, sizes, None, None, out)
+    return _gradient(depthwise_shape, input_sizes, filter, "filter", out_backprop, strides,
+                     padding, data_format, dilations, out)
 
 
 def conv2d_transpose(input, filters, output_shape, strides, padding="SAME", *,
@@ -52,16 +41,25 @@ def conv2d_transpose(input, filters, output_shape, strides, padding="SAME", *,
     x = float_array(input, "input")
     f = float_array(filters, "filters")
     fmt = normalize_data_format(data_format)
-    if output_shape is None:
-        sizes = transposed_output_shape(x.shape, f.shape, strides, padding, fmt, dilations,
-                                        0 if output_padding is None else output_padding)
-    elif output_padding is not None:
-        raise ValueError("output_padding needs output_shape=None")
-    else:
-        sizes = sizes_arg(output_shape, "output_shape")
+    sizes = transpose_sizes(output_shape, x.shape, f.shape, strides, padding, fmt, dilations,
+                            output_padding)
     shape = conv_shape(sizes, f.shape, strides, padding, fmt, dilations)
     check_out_backprop(shape, x.shape, fmt, "input")
     return _scatter(x, f, shape, fmt, sizes, bias, activation, out)
+
+
+def _gradient(geometry, input_sizes, filters, filter_name, out_backprop, strides, padding,
+              data_format, dilations, out):
+    f = float_array(filters, filter_name)
+    dy = float_array(out_backprop, "out_backprop")
+    fmt = normalize_data_format(data_format)
+    sizes = sizes_arg(input_sizes, "input_sizes")
+    shape = geometry(sizes, f.shape, strides, padding, fmt, dilations)
+    check_out_backprop(shape, dy.shape, fmt)
+    # a depthwise filter [kh, kw, C, M] is the grouped HWIO filter [kh, kw, 1, C * M]
+    f = f.reshape(f.shape[0], f.shape[1], shape.win.channels // shape.groups,
+                  shape.out_channels)
+    return _scatter(dy, f, shape, fmt, sizes, None, None, out)
 
 
 def _scatter(dy, f, shape, fmt, sizes, bias, activation, out):

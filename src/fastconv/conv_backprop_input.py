@@ -9,9 +9,9 @@ from . import _core
 from ._arrays import check_activation, check_bias, compute_dtype, float_array, result_dtype
 from ._geometry import (
     check_out_backprop, conv_shape, depthwise_shape, nhwc_axes, normalize_data_format,
-    sizes_arg, transposed_output_shape,
+    sizes_arg, transpose_sizes,
 )
-from ._plans import ACTIVATION_CODES, _dense, _destination, _readable, arg_key, cached
+from ._plans import ACTIVATION_CODES, ConvPlan, arg_key, cached
 
 
 def conv2d_backprop_input(input_sizes, filters, out_backprop, strides, padding, *,
@@ -25,14 +25,8 @@ def conv2d_backprop_input(input_sizes, filters, out_backprop, strides, padding, 
     (a GPU switch) is not copied: data_format, dilations and out are keyword-only. The
     other arguments are conv2d's; float16 is computed in float32.
     """
-    f = float_array(filters, "filters")
-    dy = float_array(out_backprop, "out_backprop")
-    sizes = sizes_arg(input_sizes, "input_sizes")
-    key = ("conv2d_backprop_input", sizes, f.shape, f.dtype, dy.shape, dy.dtype,
-           arg_key(strides), arg_key(padding), arg_key(data_format), arg_key(dilations))
-    plan = cached(key, lambda: _plan("conv2d", sizes, f, dy, None, strides, padding,
-                                     data_format, dilations, None, "out_backprop"))
-    return plan(dy, f, None, out)
+    return _gradient("conv2d", input_sizes, filters, "filters", out_backprop, strides,
+                     padding, data_format, dilations, out)
 
 
 def depthwise_conv2d_backprop_input(input_sizes, filter, out_backprop, strides, padding, *,
@@ -40,13 +34,19 @@ def depthwise_conv2d_backprop_input(input_sizes, filter, out_backprop, strides, 
     """The gradient of ``depthwise_conv2d(input, filter, ...)`` with respect to its input,
     as ``tf.nn.depthwise_conv2d_backprop_input``; filter ``[kh, kw, C, multiplier]``.
     Unlike TF, dilation works with any stride (TF's CPU op fails on dilation 2)."""
-    f = float_array(filter, "filter")
+    return _gradient("depthwise", input_sizes, filter, "filter", out_backprop, strides,
+                     padding, data_format, dilations, out)
+
+
+def _gradient(kind, input_sizes, filters, filter_name, out_backprop, strides, padding,
+              data_format, dilations, out):
+    f = float_array(filters, filter_name)
     dy = float_array(out_backprop, "out_backprop")
     sizes = sizes_arg(input_sizes, "input_sizes")
-    key = ("depthwise_backprop_input", sizes, f.shape, f.dtype, dy.shape, dy.dtype,
+    key = (kind + "_backprop_input", sizes, f.shape, f.dtype, dy.shape, dy.dtype,
            arg_key(strides), arg_key(padding), arg_key(data_format), arg_key(dilations))
-    plan = cached(key, lambda: _plan("depthwise", sizes, f, dy, None, strides, padding,
-                                     data_format, dilations, None, "out_backprop"))
+    plan = cached(key, lambda: _plan(kind, sizes, f, dy, None, strides, padding, data_format,
+                                     dilations, None, "out_backprop"))
     return plan(dy, f, None, out)
 
 
@@ -69,14 +69,8 @@ def conv2d_transpose(input, filters, output_shape, strides, padding="SAME", *,
     f = float_array(filters, "filters")
     b = None if bias is None else float_array(bias, "bias")
     fmt = normalize_data_format(data_format)
-    if output_shape is None:
-        sizes = transposed_output_shape(x.shape, f.shape, strides, padding, fmt, dilations,
-                                        0 if output_padding is None else output_padding)
-    elif output_padding is not None:
-        raise ValueError("output_padding is PyTorch's way to choose the output size: pass it "
-                         "with output_shape=None, or pass output_shape alone")
-    else:
-        sizes = sizes_arg(output_shape, "output_shape")
+    sizes = transpose_sizes(output_shape, x.shape, f.shape, strides, padding, fmt, dilations,
+                            output_padding)
     key = ("conv2d_transpose", sizes, x.shape, x.dtype, f.shape, f.dtype,
            None if b is None else b.shape, None if b is None else b.dtype, arg_key(strides),
            arg_key(padding), fmt, arg_key(dilations), arg_key(activation))
@@ -98,31 +92,19 @@ def _plan(kind, sizes, f, dy, b, strides, padding, data_format, dilations, activ
     return BackpropInputPlan(shape, fmt, result_dtype(f, dy, b), activation, hwio, sizes)
 
 
-class BackpropInputPlan:
+class BackpropInputPlan(ConvPlan):
     """conv2d_backprop_input / depthwise_conv2d_backprop_input / conv2d_transpose for one
-    signature."""
+    signature: conv2d's plan, called with out_backprop for the input, whose kernel computes
+    the input gradient into an array of the forward input's shape."""
 
-    __slots__ = ("kernel", "out_shape", "result", "work", "axes", "hwio")
+    __slots__ = ()
 
     def __init__(self, shape, data_format, result, activation, hwio, sizes):
-        self.kernel = _core.ConvKernel(shape.win, shape.groups, ACTIVATION_CODES[activation], 0)
+        self.kernel = _core.ConvKernel(shape.win, shape.groups, ACTIVATION_CODES[activation],
+                                       0, input_gradient=True)
         self.out_shape = tuple(sizes)
         self.result = result
         self.work = compute_dtype(result)
         self.axes = None if data_format == "NHWC" else nhwc_axes(data_format)
         self.hwio = hwio
-
-    def __call__(self, dy, f, b, out):
-        dx, target = _destination(out, self.out_shape, self.result, self.work, (dy, f, b))
-        if dx.size == 0:
-            return dx
-        work, axes = self.work, self.axes
-        dyk = _readable(dy, work)
-        fk = _dense(f, work)
-        self.kernel.backprop_input(dyk if axes is None else dyk.transpose(axes),
-                                   fk if self.hwio is None else fk.reshape(self.hwio),
-                                   _dense(b, work),
-                                   target if axes is None else target.transpose(axes))
-        if target is not dx:
-            dx[...] = target
-        return dx
+        self.nhwc_shapes = None   # algorithm(): each phase chooses its own
