@@ -28,8 +28,12 @@ from ._geometry import (
     normalize_data_format,
     pool_window,
 )
+from ._reference_backprop_filter import (  # noqa: F401  (re-exported)
+    conv2d_backprop_filter, depthwise_conv2d_backprop_filter,
+)
 
-__all__ = ["avg_pool2d", "conv2d", "depthwise_conv2d", "max_pool2d"]
+__all__ = ["avg_pool2d", "conv2d", "conv2d_backprop_filter", "depthwise_conv2d",
+           "depthwise_conv2d_backprop_filter", "max_pool2d"]
 
 _ACTIVATIONS = {
     None: lambda v: v,
