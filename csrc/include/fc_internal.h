@@ -186,6 +186,17 @@ typedef enum {
 void *fc_scratch(fc_scratch_slot slot, size_t bytes);
 void fc_scratch_release(fc_scratch_slot slot);   /* at the end of a call */
 
+/* The next pixel after (n, oy, ox) in a batch of h x w images (walks without dividing). */
+static inline void fc_next_pixel(int64_t *n, int64_t *oy, int64_t *ox, int64_t h, int64_t w) {
+    if (++*ox == w) {
+        *ox = 0;
+        if (++*oy == h) {
+            *oy = 0;
+            ++*n;
+        }
+    }
+}
+
 /* First and one-past-last tap k in [0, k_len) whose input coordinate
  * o * stride - pad + k * dil lies in [0, in_len): taps outside are padding. */
 static inline void fc_valid_taps(int64_t o, int64_t stride, int64_t pad, int64_t dil,
