@@ -66,6 +66,9 @@ fc_status fc_conv2d_in(const fc_cntx *cx, fc_dtype dtype, const fc_conv_desc *d,
 /* The context's micro-kernel for the dtype of a template instantiation. */
 #define FC_UKERNEL(cx) ((cx)->FC_CAT(ukernel, FC_SFX))
 
+/* The data cache of each core, in bytes: level 1 (L1d) or 2 (runtime/cpu.c). */
+size_t fc_cache_bytes(int level);
+
 /* Bytes of one packed B panel (ntaps x channel block x NR): it stays in L2 (1 MiB) while
  * every row panel of a pixel block streams past it; the channel block is cut to fit. */
 #define FC_GEMM_PANEL_BYTES (256 * 1024)
@@ -200,6 +203,17 @@ typedef enum {
 } fc_scratch_slot;
 void *fc_scratch(fc_scratch_slot slot, size_t bytes);
 void fc_scratch_release(fc_scratch_slot slot);   /* at the end of a call */
+
+/* The next pixel after (n, oy, ox) in a batch of h x w images (walks without dividing). */
+static inline void fc_next_pixel(int64_t *n, int64_t *oy, int64_t *ox, int64_t h, int64_t w) {
+    if (++*ox == w) {
+        *ox = 0;
+        if (++*oy == h) {
+            *oy = 0;
+            ++*n;
+        }
+    }
+}
 
 /* First and one-past-last tap k in [0, k_len) whose input coordinate
  * o * stride - pad + k * dil lies in [0, in_len): taps outside are padding. */
