@@ -199,6 +199,7 @@ typedef enum {
     FC_SCRATCH_INPUT,         /* dense NHWC copy of a strided input (calling thread) */
     FC_SCRATCH_OUTPUT,        /* dense NHWC result before a strided store (calling thread) */
     FC_SCRATCH_TASK,          /* a worker's per-task workspace (each OpenMP thread) */
+    FC_SCRATCH_PHASE_FILTER,  /* an input gradient's flipped phase filter (calling thread) */
     FC_SCRATCH_SLOTS
 } fc_scratch_slot;
 void *fc_scratch(fc_scratch_slot slot, size_t bytes);

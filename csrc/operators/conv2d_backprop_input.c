@@ -20,6 +20,7 @@
  * start each (microseconds) and keeps a single copy of the planning logic. */
 #include <stdlib.h>
 #include "fc_internal.h"
+#include "fc_parallel.h"
 
 /* One phase along one dimension: the dx cells r, r + s, ... and the taps that reach them. */
 typedef struct {
