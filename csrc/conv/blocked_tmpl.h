@@ -127,8 +127,7 @@ void BK_FN(blocked_rows)(const fc_conv_desc *d, const fc_view *x, const FC_T *w,
                          int64_t oy1) {
     const fc_window *win = &d->win;
     const int64_t cg = x->c / d->groups, og = y->c / d->groups;
-    int64_t l1, l2;
-    fc_cache_sizes(&l1, &l2);
+    const int64_t l2 = (int64_t)fc_cache_bytes(2);
     const int64_t tap_bytes = win->k_h * win->k_w * BK_OB * BK_VBYTES;   /* per channel */
     const int64_t chunk = l2 / 8 / tap_bytes > 1 ? l2 / 8 / tap_bytes : 1;
     BK_FN(blocked_call) c = {.xn = (const FC_T *)x->data + n * x->sn,

@@ -35,12 +35,8 @@ static inline void fc_visit_pixel_blocks(const fc_window *win, const fc_view *x,
                                          const fc_view *y, int64_t r0, int64_t r1, int max_np,
                                          void (*visit)(void *, const fc_pixel_block *),
                                          void *ctx) {
-    /* interior columns: the first tap at or right of column 0, the last one inside the row */
-    const int64_t reach = win->pad_left - (win->k_w - 1) * win->dil_w + x->w - 1;
-    int64_t lo = (win->pad_left + win->stride_w - 1) / win->stride_w;
-    int64_t hi = reach < 0 ? 0 : reach / win->stride_w + 1;
-    if (hi > y->w) hi = y->w;
-    if (lo > hi) lo = hi;
+    int64_t lo, hi;
+    fc_interior_cols(win, x->w, y->w, &lo, &hi);
     fc_pixel_block b;
     for (int64_t oy = r0; oy < r1; oy++) {
         int64_t ky0, ky1;

@@ -74,6 +74,21 @@ typedef struct {
 fc_status fc_conv2d(fc_dtype dtype, const fc_conv_desc *desc, fc_algorithm algorithm,
                     const fc_view *x, const void *filters, const void *bias, const fc_view *y);
 
+/* The gradient of fc_conv2d with respect to its input (desc, filters: the forward call's;
+ * dy: [n, out_h, out_w, out_C]; dx: [n, h, w, C]), and conv2d_transpose:
+ * dx = activation(conv2d_backprop_input(dy, filters) + bias), bias NULL or dense [C].
+ * dx is written whole (cells no tap reaches get activation(bias), or 0). */
+fc_status fc_conv2d_backprop_input(fc_dtype dtype, const fc_conv_desc *desc, const fc_view *dy,
+                                   const void *filters, const void *bias, const fc_view *dx);
+
+/* The gradient of conv2d with respect to its filters: dw = d(sum(conv(x, W) * dy)) / dW,
+ * and with db, the bias gradient db = dy summed over n, out_h and out_w.  x: [n, h, w, C];
+ * dy: [n, out_h, out_w, out_C] (views); dw: dense HWIO [k_h][k_w][C / groups][out_C]; db:
+ * NULL or dense [out_C].  desc->activation is ignored.  Every value is written, and is
+ * bit-identical for any thread count. */
+fc_status fc_conv2d_backprop_filter(fc_dtype dtype, const fc_conv_desc *desc, const fc_view *x,
+                                    const fc_view *dy, void *dw, void *db);
+
 /* Max pooling propagates NaN; avg pooling divides by the number of real (unpadded) cells. */
 fc_status fc_pool2d(fc_dtype dtype, fc_pool_kind kind, const fc_window *win,
                     const fc_view *x, const fc_view *y);
@@ -103,10 +118,6 @@ const char *fc_isa_name(fc_isa isa);
 /* The GEMM blocking of the active ISA for a dtype: the MR x NR register tile, the output
  * pixels per task (MC) and the byte budget of one packed weight panel (kept in L2). */
 void fc_gemm_blocking(fc_dtype dtype, int *mr, int *nr, int *mc, int *panel_bytes);
-
-/* The per-core data cache sizes the kernels' blocking is derived from (bytes; read once;
- * 32 KiB / 1 MiB where the system does not say). */
-void fc_cache_sizes(int64_t *l1d, int64_t *l2);
 
 /* Whether FC_ALGO_WINOGRAD can run this convolution (3x3, stride 1, dilation 1, 1 group). */
 int fc_winograd_applies(const fc_conv_desc *desc);

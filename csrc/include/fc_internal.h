@@ -57,8 +57,17 @@ typedef struct {
     const fc_ukernel_f64 *ukernel_f64;
 } fc_cntx;
 fc_cntx fc_cntx_now(void);
+
+/* fc_conv2d in a context chosen by the caller: operators built on forward convolutions
+ * (conv2d_backprop_input.c) run all of theirs with the ISA decided at their entry point. */
+fc_status fc_conv2d_in(const fc_cntx *cx, fc_dtype dtype, const fc_conv_desc *d,
+                       fc_algorithm algo, const fc_view *x, const void *filters,
+                       const void *bias, const fc_view *y);
 /* The context's micro-kernel for the dtype of a template instantiation. */
 #define FC_UKERNEL(cx) ((cx)->FC_CAT(ukernel, FC_SFX))
+
+/* The data cache of each core, in bytes: level 1 (L1d) or 2 (runtime/cpu.c). */
+size_t fc_cache_bytes(int level);
 
 /* Bytes of one packed B panel (ntaps x channel block x NR): it stays in L2 (1 MiB) while
  * every row panel of a pixel block streams past it; the channel block is cut to fit. */
@@ -101,6 +110,15 @@ static inline int fc_image_filter_applies(const fc_conv_desc *d, const fc_view *
  * (conv/blocked_tmpl.h) beats the GEMM, whose reduction per tap is then too short to pay
  * for its packing (a network's first layer). */
 #define FC_FEWCH_MAX_C 4
+
+/* The few-output-channel direct kernel (conv/fewout_tmpl.h): at most this many output
+ * channels, and at least one 64-byte group of input channels (its partial sums), one group.
+ * Its workspace is the filter repacked with channels contiguous. */
+#define FC_FEWOUT_MAX_OUT 4
+static inline int fc_fewout_applies(const fc_conv_desc *d, const fc_view *x, const fc_view *y,
+                                    size_t elem) {
+    return d->groups == 1 && y->c <= FC_FEWOUT_MAX_OUT && x->c >= (int64_t)(64 / elem);
+}
 
 /* The kernels, one declaration per dtype (defined from one template source each). */
 #define FC_DECLARE_KERNELS(T, SFX)                                                          \
@@ -159,6 +177,9 @@ static inline int fc_image_filter_applies(const fc_conv_desc *d, const fc_view *
                                    const fc_view *y, const T *w, int64_t tap, T *wr);       \
     int FC_CAT(grouped_applies, SFX)(const fc_cntx *cx, const fc_conv_desc *d,              \
                                      const fc_view *x, const fc_view *y);                   \
+    void FC_CAT(fewout_rows, SFX)(const fc_cntx *cx, const fc_conv_desc *d, const fc_view *x, \
+                                  const T *w, const T *bias, const fc_view *y, int64_t n,   \
+                                  int64_t oy0, int64_t oy1, T *ws);                         \
     void FC_CAT(pool_rows, SFX)(const fc_cntx *cx, const fc_pool_job *j, int64_t plane,     \
                                 int64_t oy0, int64_t oy1, T *buf);
 
@@ -186,10 +207,22 @@ typedef enum {
     FC_SCRATCH_INPUT,         /* dense NHWC copy of a strided input (calling thread) */
     FC_SCRATCH_OUTPUT,        /* dense NHWC result before a strided store (calling thread) */
     FC_SCRATCH_TASK,          /* a worker's per-task workspace (each OpenMP thread) */
+    FC_SCRATCH_PHASE_FILTER,  /* an input gradient's flipped phase filter (calling thread) */
     FC_SCRATCH_SLOTS
 } fc_scratch_slot;
 void *fc_scratch(fc_scratch_slot slot, size_t bytes);
 void fc_scratch_release(fc_scratch_slot slot);   /* at the end of a call */
+
+/* The next pixel after (n, oy, ox) in a batch of h x w images (walks without dividing). */
+static inline void fc_next_pixel(int64_t *n, int64_t *oy, int64_t *ox, int64_t h, int64_t w) {
+    if (++*ox == w) {
+        *ox = 0;
+        if (++*oy == h) {
+            *oy = 0;
+            ++*n;
+        }
+    }
+}
 
 /* First and one-past-last tap k in [0, k_len) whose input coordinate
  * o * stride - pad + k * dil lies in [0, in_len): taps outside are padding. */
@@ -209,6 +242,18 @@ static inline void fc_valid_taps(int64_t o, int64_t stride, int64_t pad, int64_t
     if (lo > hi) lo = hi;
     *k0 = lo;
     *k1 = hi;
+}
+
+/* Output columns [*lo, *hi) whose taps all lie inside the input row (no padding tap): the
+ * first whose first tap is at or right of column 0, up to the last whose last tap is left
+ * of x_w.  Direct kernels block these pixels and treat the others one at a time. */
+static inline void fc_interior_cols(const fc_window *win, int64_t x_w, int64_t y_w,
+                                    int64_t *lo, int64_t *hi) {
+    const int64_t reach = win->pad_left - (win->k_w - 1) * win->dil_w + x_w - 1;
+    *lo = (win->pad_left + win->stride_w - 1) / win->stride_w;
+    *hi = reach < 0 ? 0 : reach / win->stride_w + 1;
+    if (*hi > y_w) *hi = y_w;
+    if (*lo > *hi) *lo = *hi;
 }
 
 #endif

@@ -93,10 +93,11 @@ typedef struct {
 } FC_FN(conv_call);
 
 /* The direct kernels, over blocks of output rows.  Image filters (1-4 channels in and out)
- * run the filter kernel, depthwise-shaped problems (one input channel per group) the
- * depthwise kernel, groups whose output channels are whole vectors the register-blocked
- * kernel, narrow groups (as many inputs as outputs, fewer than a vector's lanes) the grouped
- * kernel, anything else the generic one. */
+ * run the filter kernel, many input channels into 1-4 output channels (a first layer's
+ * input gradient) the few-output kernel, depthwise-shaped problems (one input channel per
+ * group) the depthwise kernel, groups whose output channels are whole vectors the
+ * register-blocked kernel, narrow groups (as many inputs as outputs, fewer than a vector's
+ * lanes) the grouped kernel, anything else the generic one. */
 static void FC_FN(direct_task)(const void *ctx, int64_t t, void *ws) {
     const FC_FN(conv_call) *c = ctx;
     const fc_view *x = c->x, *y = c->y;
@@ -107,6 +108,9 @@ static void FC_FN(direct_task)(const void *ctx, int64_t t, void *ws) {
     case DK_BLOCKED: FC_FN(blocked_rows)(c->cx, c->d, x, c->w, c->bias, y, n, oy0, oy1); break;
     case DK_GROUPED:
         FC_FN(grouped_rows)(c->cx, c->d, x, c->wpack, c->bias, y, n, oy0, oy1);
+        break;
+    case DK_FEWOUT:
+        FC_FN(fewout_rows)(c->cx, c->d, x, c->w, c->bias, y, n, oy0, oy1, ws);
         break;
     case DK_DEPTHWISE:
         FC_FN(depthwise_rows)(c->cx, c->d, x, c->w, c->bias, y, n, oy0, oy1, ws);
@@ -127,6 +131,7 @@ static fc_status FC_FN(direct_plan)(FC_FN(conv_call) *c, int threads, fc_paralle
     const int64_t per_task = (y->n * y->h + 16 * threads - 1) / (16 * threads);
     c->rows = threads > 1 && per_task < y->h ? per_task : y->h;
     c->direct_kernel = fc_image_filter_applies(c->d, c->x, y)        ? DK_FILTER
+                       : fc_fewout_applies(c->d, c->x, y, sizeof(FC_T)) ? DK_FEWOUT
                        : c->d->groups == c->x->c && c->d->groups > 1 ? DK_DEPTHWISE
                        : FC_FN(blocked_applies)(c->cx, c->d, y)       ? DK_BLOCKED
                        : FC_FN(grouped_applies)(c->cx, c->d, c->x, y) ? DK_GROUPED
@@ -139,8 +144,11 @@ static fc_status FC_FN(direct_plan)(FC_FN(conv_call) *c, int threads, fc_paralle
         fc_job_add(job, taps, FC_FN(grouped_pack_task), c);
     }
     fc_job_add(job, y->n * ((y->h + c->rows - 1) / c->rows), FC_FN(direct_task), c);
+    const fc_window *win = &c->d->win;
     job->ws_bytes = c->direct_kernel == DK_FILTER
                         ? FC_FN(filter_workspace)(c->cx, c->d, c->x, y)
+                    : c->direct_kernel == DK_FEWOUT   /* the repacked filter */
+                        ? sizeof(FC_T) * (size_t)(win->k_h * win->k_w * c->x->c * y->c)
                         : sizeof(FC_T) * (size_t)y->c;   /* one pixel's accumulators */
     return FC_OK;
 }

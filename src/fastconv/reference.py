@@ -28,8 +28,15 @@ from ._geometry import (
     normalize_data_format,
     pool_window,
 )
+from ._reference_backprop_filter import (  # noqa: F401  (re-exported)
+    conv2d_backprop_filter, depthwise_conv2d_backprop_filter,
+)
 
-__all__ = ["avg_pool2d", "conv2d", "depthwise_conv2d", "max_pool2d"]
+__all__ = [
+    "avg_pool2d", "conv2d", "conv2d_backprop_filter", "conv2d_backprop_input",
+    "conv2d_transpose", "depthwise_conv2d", "depthwise_conv2d_backprop_filter",
+    "depthwise_conv2d_backprop_input", "max_pool2d",
+]
 
 _ACTIVATIONS = {
     None: lambda v: v,
@@ -159,3 +166,9 @@ def _pool(kind, input, ksize, strides, padding, data_format, out):
                 count += cs
             y /= count
     return _deliver(y, out_shape, x.dtype, fmt, out)
+
+
+# Last: the gradient module reuses this module's helpers (_taps, _deliver).
+from ._reference_backprop_input import (  # noqa: E402
+    conv2d_backprop_input, conv2d_transpose, depthwise_conv2d_backprop_input,
+)
