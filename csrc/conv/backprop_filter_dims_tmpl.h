@@ -27,7 +27,7 @@ static void FC_FN(bf_ws_sizes)(const FC_FN(bf_dims) *s, int64_t rows, int64_t pa
     sizes[1] = fc_align_up(sizeof(FC_T) * (size_t)(ptrs * s->kc));
     sizes[2] = sizes[3] = fc_align_up(sizeof(FC_T) * (size_t)(s->kc * s->nr));
     sizes[4] = fc_align_up(sizeof(FC_T *) * (size_t)ptrs);
-    sizes[5] = fc_align_up(sizeof(fc_bf_run) * (size_t)(panels * s->nr));
+    sizes[5] = fc_align_up(sizeof(fc_bf_run) * (size_t)(panels * s->nr + rows));
     sizes[6] = fc_align_up(sizeof(int64_t) * (size_t)(panels + 1));
 }
 
@@ -63,4 +63,17 @@ void FC_FN(bf_gemm_block)(const fc_cntx *cx, const fc_conv_desc *d, const fc_vie
                           const fc_view *dy, const FC_FN(bf_dims) *s, int64_t g, int64_t o0,
                           int64_t o1, int64_t p0, int64_t p1, FC_T *dw, FC_T *db, void *ws) {
     FC_ISA_FORWARD(cx->isa, FC_SFX, bf_gemm_block, (cx, d, x, dy, s, g, o0, o1, p0, p1, dw, db, ws))
+}
+
+FC_ISA_DECLARE(void, FC_SFX, bf_gemm_block_swapped,
+               (const fc_cntx *cx, const fc_conv_desc *d, const fc_view *x, const fc_view *dy,
+                const FC_FN(bf_dims) *s, int64_t g, int64_t r0, int64_t r1, int64_t p0,
+                int64_t p1, FC_T *dw, FC_T *db, void *ws))
+
+void FC_FN(bf_gemm_block_swapped)(const fc_cntx *cx, const fc_conv_desc *d, const fc_view *x,
+                                  const fc_view *dy, const FC_FN(bf_dims) *s, int64_t g,
+                                  int64_t r0, int64_t r1, int64_t p0, int64_t p1, FC_T *dw,
+                                  FC_T *db, void *ws) {
+    FC_ISA_FORWARD(cx->isa, FC_SFX, bf_gemm_block_swapped,
+                   (cx, d, x, dy, s, g, r0, r1, p0, p1, dw, db, ws))
 }

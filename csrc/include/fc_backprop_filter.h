@@ -40,6 +40,11 @@ typedef struct {
                                     const FC_CAT(bf_dims, SFX) *s, int64_t g, int64_t o0,   \
                                     int64_t o1, int64_t p0, int64_t p1, T *dw, T *db,       \
                                     void *ws);                                              \
+    void FC_CAT(bf_gemm_block_swapped, SFX)(const fc_cntx *cx, const fc_conv_desc *d,       \
+                                            const fc_view *x, const fc_view *dy,            \
+                                            const FC_CAT(bf_dims, SFX) *s, int64_t g,       \
+                                            int64_t r0, int64_t r1, int64_t p0, int64_t p1, \
+                                            T *dw, T *db, void *ws);                        \
     void FC_CAT(bf_depthwise, SFX)(const fc_cntx *cx, const fc_conv_desc *d,                \
                                    const fc_view *x, const fc_view *dy, int64_t c0,         \
                                    int64_t c1, int64_t ky0, int64_t ky1, T *dw,             \
