@@ -161,7 +161,7 @@ void BF_FN(bf_gemm_block)(const fc_cntx *cx, const fc_conv_desc *d, const fc_vie
     const int64_t kc = s->kc, nr = s->nr, k = dy->n * dy->h * dy->w, rows = o1 - o0;
     const int64_t first = g * s->og + o0, ldc = (p1 - p0) * nr;
     const int64_t r_end = p1 * nr < s->r ? p1 * nr : s->r;
-    FC_FN(bf_ws) w = FC_FN(bf_ws_split)(s, rows, p1 - p0, ws);
+    FC_FN(bf_ws) w = FC_FN(bf_ws_split)(s, rows, p1 - p0, 1, ws);
     BF_FN(bf_panel_runs)(d, x, s, p0, p1, &w);
     BF_FN(bf_prepare)(s, rows, &w);
     if (db)
@@ -198,7 +198,7 @@ void BF_FN(bf_gemm_block_swapped)(const fc_cntx *cx, const fc_conv_desc *d, cons
                                   FC_T *db, void *ws) {
     const FC_FN(fc_ukernel) *uk = FC_UKERNEL(cx);
     const int64_t kc = s->kc, nr = s->nr, k = dy->n * dy->h * dy->w, rows = r1 - r0;
-    FC_FN(bf_ws) w = FC_FN(bf_ws_split)(s, rows, 1, ws);
+    FC_FN(bf_ws) w = FC_FN(bf_ws_split)(s, rows, 1, 0, ws);
     const int64_t nruns = BF_FN(bf_runs)(d, x, s, r0, rows, w.runs);
     BF_FN(bf_prepare)(s, rows, &w);
     if (db)

@@ -32,9 +32,9 @@ typedef struct {
     FC_CAT(bf_dims, SFX) FC_CAT(bf_gemm_dims, SFX)(const fc_cntx *cx, const fc_conv_desc *d, \
                                                    const fc_view *x, const fc_view *dy);    \
     size_t FC_CAT(bf_gemm_workspace, SFX)(const FC_CAT(bf_dims, SFX) *s, int64_t rows,      \
-                                          int64_t panels);                                  \
+                                          int64_t panels, int with_c);                      \
     FC_CAT(bf_ws, SFX) FC_CAT(bf_ws_split, SFX)(const FC_CAT(bf_dims, SFX) *s, int64_t rows, \
-                                                int64_t panels, void *ws);                  \
+                                                int64_t panels, int with_c, void *ws);      \
     void FC_CAT(bf_gemm_block, SFX)(const fc_cntx *cx, const fc_conv_desc *d,               \
                                     const fc_view *x, const fc_view *dy,                    \
                                     const FC_CAT(bf_dims, SFX) *s, int64_t g, int64_t o0,   \
