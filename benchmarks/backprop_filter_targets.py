@@ -15,16 +15,13 @@ in its own process, since TensorFlow fixes its thread pools at start-up.
 
 from __future__ import annotations
 
-import argparse
-import json
-import subprocess
 import sys
 from pathlib import Path
 
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from gemm_targets import _timer, fma_peak  # noqa: E402
+from gemm_targets import _timer, run_targets  # noqa: E402
 
 LAYERS = ["lenet-c1", "lenet-c2", "keras-mnist-c1", "r50-conv1", "r50-3x3-56", "r50-3x3-28",
           "r50-3x3-14", "r50-3x3-7", "r50-1x1-56", "vgg-3x3-224", "b8-3x3-56", "mbv1-dw-112"]
@@ -123,25 +120,7 @@ def report(results: list[dict], peak: float | None) -> str:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--threads", type=int, nargs="+", default=[1, 2])
-    parser.add_argument("--quick", action="store_true", help="a fast pass, figures not trusted")
-    parser.add_argument("--json", help="write every figure here")
-    parser.add_argument("--worker", type=int, help=argparse.SUPPRESS)
-    args = parser.parse_args()
-    if args.worker:
-        print(json.dumps(worker(args.worker, args.quick)))
-        return 0
-    results = []
-    for th in args.threads:
-        cmd = [sys.executable, __file__, "--worker", str(th)] + (["--quick"] if args.quick else [])
-        proc = subprocess.run(cmd, capture_output=True, text=True, check=True)
-        results.append(json.loads(proc.stdout.strip().splitlines()[-1]))
-    peak = fma_peak()
-    print(report(results, peak))
-    if args.json:
-        Path(args.json).write_text(json.dumps({"fma_peak_gflops": peak, "runs": results}, indent=2))
-    return 0
+    return run_targets(__file__, __doc__, worker, report)
 
 
 if __name__ == "__main__":

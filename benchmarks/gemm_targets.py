@@ -208,8 +208,10 @@ def report(results: list[dict], peak: float | None) -> str:
     return "\n".join(out)
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+def run_targets(script: str, doc: str, worker, report) -> int:
+    """The command line of a targets script: one worker process per thread count (TensorFlow
+    fixes its thread pools at start-up), then the report with the FMA peak of this run."""
+    parser = argparse.ArgumentParser(description=doc.split("\n\n")[0])
     parser.add_argument("--threads", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--quick", action="store_true", help="a fast pass, figures not trusted")
     parser.add_argument("--json", help="write every figure here")
@@ -220,7 +222,7 @@ def main() -> int:
         return 0
     results = []
     for th in args.threads:
-        cmd = [sys.executable, __file__, "--worker", str(th)] + (["--quick"] if args.quick else [])
+        cmd = [sys.executable, script, "--worker", str(th)] + (["--quick"] if args.quick else [])
         proc = subprocess.run(cmd, capture_output=True, text=True, check=True)
         results.append(json.loads(proc.stdout.strip().splitlines()[-1]))
     peak = fma_peak()
@@ -228,6 +230,10 @@ def main() -> int:
     if args.json:
         Path(args.json).write_text(json.dumps({"fma_peak_gflops": peak, "runs": results}, indent=2))
     return 0
+
+
+def main() -> int:
+    return run_targets(__file__, __doc__, worker, report)
 
 
 if __name__ == "__main__":

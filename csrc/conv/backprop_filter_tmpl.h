@@ -48,17 +48,18 @@ static int64_t BF_FN(bf_runs)(const fc_conv_desc *d, const fc_view *x, const FC_
     return count;
 }
 
-/* B panel [kc][NR]: row i holds the runs of group g's patch of pixel (n, oy, ox) + i, zero
- * where a tap falls in the padding.  Columns past the runs are left as they are (the
- * caller keeps them zero). */
-static void BF_FN(bf_pack_panel)(const fc_conv_desc *d, const fc_view *x, const fc_view *dy,
-                                 const FC_FN(bf_dims) *s, int64_t g, const fc_bf_run *runs,
-                                 int64_t nruns, int64_t n, int64_t oy, int64_t ox, int64_t kc,
-                                 FC_T *restrict panel) {
+/* The patches of kc pixels from (n, oy, ox), group g, the columns of the runs:
+ * value (pixel i, column c) at dst[i * ps + c * cs] -- a B panel [kc][NR] (ps = NR,
+ * cs = 1) or, transposed, A rows [cols][kc] (ps = 1, cs = kc) -- zero where a tap falls in
+ * the padding.  Columns past the runs are left as they are (the caller keeps them zero). */
+static void BF_FN(bf_pack_patches)(const fc_conv_desc *d, const fc_view *x, const fc_view *dy,
+                                   const FC_FN(bf_dims) *s, int64_t g, const fc_bf_run *runs,
+                                   int64_t nruns, int64_t n, int64_t oy, int64_t ox, int64_t kc,
+                                   int64_t ps, int64_t cs, FC_T *restrict out) {
     const fc_window *win = &d->win;
     const int64_t sc = x->sc;
     for (int64_t i = 0; i < kc; i++) {
-        FC_T *restrict dst = panel + i * s->nr;
+        FC_T *restrict dst = out + i * ps;
         const FC_T *xn = (const FC_T *)x->data + n * x->sn + g * s->cg * sc;
         const int64_t iy0 = oy * win->stride_h - win->pad_top;
         const int64_t ix0 = ox * win->stride_w - win->pad_left;
@@ -68,34 +69,36 @@ static void BF_FN(bf_pack_panel)(const fc_conv_desc *d, const fc_view *x, const 
             const int64_t len = run->len;
             const FC_T *row = xn + iy * x->sh;
             if (iy < 0 || iy >= x->h) {
-                for (int64_t c = 0; c < len; c++) dst[c] = 0;
+                for (int64_t c = 0; c < len; c++) dst[c * cs] = 0;
             } else if (ix >= 0 && ix0 + run->kx_last * win->dil_w < x->w) {
                 const FC_T *restrict src = row + ix * x->sw + run->ci * sc;
-                if (sc == 1)
+                if (sc == 1 && cs == 1)   /* the common case: one contiguous copy */
                     for (int64_t c = 0; c < len; c++) dst[c] = src[c];
                 else
-                    for (int64_t c = 0; c < len; c++) dst[c] = src[c * sc];
+                    for (int64_t c = 0; c < len; c++) dst[c * cs] = src[c * sc];
             } else {   /* a run across the edge of the image: tap by tap */
                 for (int64_t c = 0, kx = run->kx, ci = run->ci; c < len; c++) {
                     const int64_t at = ix0 + kx * win->dil_w;
-                    dst[c] = at >= 0 && at < x->w ? row[at * x->sw + ci * sc] : 0;
+                    dst[c * cs] = at >= 0 && at < x->w ? row[at * x->sw + ci * sc] : 0;
                     if (++ci == s->cg) {
                         ci = 0;
                         kx++;
                     }
                 }
             }
-            dst += len;
+            dst += len * cs;
         }
         fc_next_pixel(&n, &oy, &ox, dy->h, dy->w);
     }
 }
 
-/* a[i * kc + j] = out_backprop at pixel (n, oy, ox) + j, channel o0 + i, for i < rows and
- * j < len, in tiles of 16 channels: both sides are walked in cache lines. */
-static void BF_FN(bf_transpose_block)(const fc_view *dy, int64_t o0, int64_t rows, int64_t n,
-                                      int64_t oy, int64_t ox, int64_t len, int64_t kc,
-                                      FC_T *restrict a) {
+/* out_backprop of len pixels from (n, oy, ox), channels [o0, o0 + rows): value (pixel j,
+ * channel i) at dst[j * ps + i * cs] -- A rows [rows][kc] (ps = 1, cs = kc, a transpose,
+ * in tiles of 16 channels so that both sides are walked in cache lines) or a B panel
+ * [kc][NR] (ps = NR, cs = 1).  With db, db[i] += the values, in pixel order. */
+static void BF_FN(bf_pack_dy)(const fc_view *dy, int64_t o0, int64_t rows, int64_t n,
+                              int64_t oy, int64_t ox, int64_t len, int64_t ps, int64_t cs,
+                              FC_T *restrict dst, FC_T *restrict db) {
     enum { TB = 16 };
     for (int64_t i0 = 0; i0 < rows; i0 += TB) {
         const int64_t i1 = i0 + TB < rows ? i0 + TB : rows;
@@ -103,7 +106,9 @@ static void BF_FN(bf_transpose_block)(const fc_view *dy, int64_t o0, int64_t row
         for (int64_t j = 0; j < len; j++) {
             const FC_T *restrict src = (const FC_T *)dy->data + pn * dy->sn + py * dy->sh +
                                        px * dy->sw + o0 * dy->sc;
-            for (int64_t i = i0; i < i1; i++) a[i * kc + j] = src[i * dy->sc];
+            for (int64_t i = i0; i < i1; i++) dst[j * ps + i * cs] = src[i * dy->sc];
+            if (db)
+                for (int64_t i = i0; i < i1; i++) db[i] += src[i * dy->sc];
             fc_next_pixel(&pn, &py, &px, dy->h, dy->w);
         }
     }
@@ -122,6 +127,28 @@ static void BF_FN(bf_store)(const FC_T *restrict c, int64_t ldc, int64_t rows, i
     }
 }
 
+/* The runs of every panel [p0, p1) of filter rows (w.runs, from w.run_at[p - p0]). */
+static void BF_FN(bf_panel_runs)(const fc_conv_desc *d, const fc_view *x,
+                                 const FC_FN(bf_dims) *s, int64_t p0, int64_t p1,
+                                 FC_FN(bf_ws) *w) {
+    for (int64_t p = p0, at = 0; p < p1; p++) {
+        const int64_t r0 = p * s->nr, cols = s->r - r0 < s->nr ? s->r - r0 : s->nr;
+        w->run_at[p - p0] = at;
+        at += BF_FN(bf_runs)(d, x, s, r0, cols, w->runs + at);
+        w->run_at[p - p0 + 1] = at;
+    }
+}
+
+/* The task's A rows (rows of them, kc apart in w->a) for the indirection buffer; rows past
+ * the last repeat the first: the macro-kernel computes them into a local tile and never
+ * stores them.  A partial B panel has its own buffer, whose columns past the data stay
+ * zero. */
+static void BF_FN(bf_prepare)(const FC_FN(bf_dims) *s, int64_t rows, FC_FN(bf_ws) *w) {
+    const int64_t ptrs = (rows + s->mr - 1) / s->mr * s->mr;
+    for (int64_t i = 0; i < ptrs; i++) w->ind[i] = w->a + (i < rows ? i : 0) * s->kc;
+    memset(w->part, 0, sizeof(FC_T) * (size_t)(s->kc * s->nr));
+}
+
 /* dW for rows o in [o0, o1) of group g and the filter rows of panels [p0, p1):
  * C[o][r] = sum over every pixel q of dyT[o][q] * P[q][r] is accumulated in the task's
  * workspace (the split keeps it in L2) pixel block by pixel block, then stored
@@ -131,46 +158,65 @@ void BF_FN(bf_gemm_block)(const fc_cntx *cx, const fc_conv_desc *d, const fc_vie
                           const fc_view *dy, const FC_FN(bf_dims) *s, int64_t g, int64_t o0,
                           int64_t o1, int64_t p0, int64_t p1, FC_T *dw, FC_T *db, void *ws) {
     const FC_FN(fc_ukernel) *uk = FC_UKERNEL(cx);
-    const int64_t kc = s->kc, nr = s->nr, k = dy->n * dy->h * dy->w;
-    const int64_t rows = o1 - o0, ptrs = (rows + s->mr - 1) / s->mr * s->mr;
-    const int64_t first = g * s->og + o0, ldc = (p1 - p0) * nr, r_end = p1 * nr < s->r ? p1 * nr : s->r;
-    FC_FN(bf_ws) w = FC_FN(bf_ws_split)(s, rows, p1 - p0, ws);
-    fc_bf_run *runs = w.runs;
-    /* rows past o1 repeat the block's first row: the macro-kernel computes them into a
-     * local tile and never stores them */
-    for (int64_t i = 0; i < ptrs; i++) w.ind[i] = w.a + (i < rows ? i : 0) * kc;
-    for (int64_t p = p0, at = 0; p < p1; p++) {
-        const int64_t r0 = p * nr, cols = s->r - r0 < nr ? s->r - r0 : nr;
-        w.run_at[p - p0] = at;
-        at += BF_FN(bf_runs)(d, x, s, r0, cols, runs + at);
-        w.run_at[p - p0 + 1] = at;
-    }
-    /* a partial panel has its own buffer, whose columns past the runs stay zero */
-    memset(w.part, 0, sizeof(FC_T) * (size_t)(kc * nr));
+    const int64_t kc = s->kc, nr = s->nr, k = dy->n * dy->h * dy->w, rows = o1 - o0;
+    const int64_t first = g * s->og + o0, ldc = (p1 - p0) * nr;
+    const int64_t r_end = p1 * nr < s->r ? p1 * nr : s->r;
+    FC_FN(bf_ws) w = FC_FN(bf_ws_split)(s, rows, p1 - p0, 1, ws);
+    BF_FN(bf_panel_runs)(d, x, s, p0, p1, &w);
+    BF_FN(bf_prepare)(s, rows, &w);
     if (db)
         for (int64_t i = 0; i < rows; i++) db[first + i] = 0;
 
     int64_t n = 0, oy = 0, ox = 0;   /* the first pixel of the block */
     for (int64_t q = 0; q < k; q += kc) {
         const int64_t len = k - q < kc ? k - q : kc;
-        BF_FN(bf_transpose_block)(dy, first, rows, n, oy, ox, len, kc, w.a);
-        if (db)
-            for (int64_t i = 0; i < rows; i++) {
-                FC_T sum = db[first + i];
-                for (int64_t j = 0; j < len; j++) sum += w.a[i * kc + j];
-                db[first + i] = sum;
-            }
+        BF_FN(bf_pack_dy)(dy, first, rows, n, oy, ox, len, 1, kc, w.a, db ? db + first : NULL);
         for (int64_t p = p0; p < p1; p++) {
             const int64_t r0 = p * nr, cols = s->r - r0 < nr ? s->r - r0 : nr;
             FC_T *panel = cols < nr ? w.part : w.full;
-            BF_FN(bf_pack_panel)(d, x, dy, s, g, runs + w.run_at[p - p0],
-                                 w.run_at[p - p0 + 1] - w.run_at[p - p0], n, oy, ox, len, panel);
+            BF_FN(bf_pack_patches)(d, x, dy, s, g, w.runs + w.run_at[p - p0],
+                                   w.run_at[p - p0 + 1] - w.run_at[p - p0], n, oy, ox, len, nr,
+                                   1, panel);
             FC_FN(gemm_macro)(uk, rows, cols, 1, len, w.ind, 0, panel, 0, w.c + (p - p0) * nr,
                               ldc, q > 0, 0, NULL, FC_ACT_NONE);
         }
         for (int64_t j = 0; j < len; j++) fc_next_pixel(&n, &oy, &ox, dy->h, dy->w);
     }
     BF_FN(bf_store)(w.c, ldc, rows, r_end - p0 * nr, dw + p0 * nr * dy->c + first, dy->c);
+}
+
+/* The same GEMM the other way round, for few filter rows (fewer than out_C): dW[r][o] =
+ * sum over pixels of P^T[r][q] * dy[q][o] with the patches transposed into A rows and
+ * out_backprop packed into B panels, accumulated straight into dw (dense HWIO [r][out_C]):
+ * filter rows [r0, r1) of group g x the out-channel panels [p0, p1) of the group.  With
+ * db, also db = out_backprop summed over the pixels, for those channels.  This transposes
+ * r x pixels values instead of out_C x pixels, and fills the micro-kernel's wide tile
+ * with out_C columns instead of a few filter rows. */
+void BF_FN(bf_gemm_block_swapped)(const fc_cntx *cx, const fc_conv_desc *d, const fc_view *x,
+                                  const fc_view *dy, const FC_FN(bf_dims) *s, int64_t g,
+                                  int64_t r0, int64_t r1, int64_t p0, int64_t p1, FC_T *dw,
+                                  FC_T *db, void *ws) {
+    const FC_FN(fc_ukernel) *uk = FC_UKERNEL(cx);
+    const int64_t kc = s->kc, nr = s->nr, k = dy->n * dy->h * dy->w, rows = r1 - r0;
+    FC_FN(bf_ws) w = FC_FN(bf_ws_split)(s, rows, 1, 0, ws);
+    const int64_t nruns = BF_FN(bf_runs)(d, x, s, r0, rows, w.runs);
+    BF_FN(bf_prepare)(s, rows, &w);
+    if (db)
+        for (int64_t o = p0 * nr; o < p1 * nr && o < s->og; o++) db[g * s->og + o] = 0;
+
+    int64_t n = 0, oy = 0, ox = 0;   /* the first pixel of the block */
+    for (int64_t q = 0; q < k; q += kc) {
+        const int64_t len = k - q < kc ? k - q : kc;
+        BF_FN(bf_pack_patches)(d, x, dy, s, g, w.runs, nruns, n, oy, ox, len, 1, kc, w.a);
+        for (int64_t p = p0; p < p1; p++) {
+            const int64_t o0 = g * s->og + p * nr, cols = s->og - p * nr < nr ? s->og - p * nr : nr;
+            FC_T *panel = cols < nr ? w.part : w.full;
+            BF_FN(bf_pack_dy)(dy, o0, cols, n, oy, ox, len, nr, 1, panel, db ? db + o0 : NULL);
+            FC_FN(gemm_macro)(uk, rows, cols, 1, len, w.ind, 0, panel, 0, dw + r0 * dy->c + o0,
+                              dy->c, q > 0, 0, NULL, FC_ACT_NONE);
+        }
+        for (int64_t j = 0; j < len; j++) fc_next_pixel(&n, &oy, &ox, dy->h, dy->w);
+    }
 }
 
 #undef BF_FN

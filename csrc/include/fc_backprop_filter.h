@@ -32,14 +32,19 @@ typedef struct {
     FC_CAT(bf_dims, SFX) FC_CAT(bf_gemm_dims, SFX)(const fc_cntx *cx, const fc_conv_desc *d, \
                                                    const fc_view *x, const fc_view *dy);    \
     size_t FC_CAT(bf_gemm_workspace, SFX)(const FC_CAT(bf_dims, SFX) *s, int64_t rows,      \
-                                          int64_t panels);                                  \
+                                          int64_t panels, int with_c);                      \
     FC_CAT(bf_ws, SFX) FC_CAT(bf_ws_split, SFX)(const FC_CAT(bf_dims, SFX) *s, int64_t rows, \
-                                                int64_t panels, void *ws);                  \
+                                                int64_t panels, int with_c, void *ws);      \
     void FC_CAT(bf_gemm_block, SFX)(const fc_cntx *cx, const fc_conv_desc *d,               \
                                     const fc_view *x, const fc_view *dy,                    \
                                     const FC_CAT(bf_dims, SFX) *s, int64_t g, int64_t o0,   \
                                     int64_t o1, int64_t p0, int64_t p1, T *dw, T *db,       \
                                     void *ws);                                              \
+    void FC_CAT(bf_gemm_block_swapped, SFX)(const fc_cntx *cx, const fc_conv_desc *d,       \
+                                            const fc_view *x, const fc_view *dy,            \
+                                            const FC_CAT(bf_dims, SFX) *s, int64_t g,       \
+                                            int64_t r0, int64_t r1, int64_t p0, int64_t p1, \
+                                            T *dw, T *db, void *ws);                        \
     void FC_CAT(bf_depthwise, SFX)(const fc_cntx *cx, const fc_conv_desc *d,                \
                                    const fc_view *x, const fc_view *dy, int64_t c0,         \
                                    int64_t c1, int64_t ky0, int64_t ky1, T *dw,             \

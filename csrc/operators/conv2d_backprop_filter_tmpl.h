@@ -12,21 +12,27 @@ typedef struct {
     const fc_view *x, *dy;
     FC_T *dw, *db;
     FC_FN(bf_dims) s;
+    int swapped;                 /* the GEMM the other way round (few filter rows) */
+    int64_t m, n_panels;         /* C's rows and NR-wide column panels (per group) */
     int64_t rows, row_blocks;    /* rows of C per task, their blocks per group */
     int64_t panels, col_blocks;  /* panels per task, their blocks */
 } FC_FN(bf_call);
 
 /* Task order: column blocks fastest, then row blocks, then groups.  The bias gradient of
- * a row block is summed by its first column block. */
+ * a block of channels is summed by one task. */
 static void FC_FN(bf_gemm_task)(const void *ctx, int64_t t, void *ws) {
     const FC_FN(bf_call) *c = ctx;
     const int64_t cb = t % c->col_blocks, rb = t / c->col_blocks % c->row_blocks;
     const int64_t g = t / (c->col_blocks * c->row_blocks);
-    const int64_t o0 = rb * c->rows, o1 = o0 + c->rows < c->s.og ? o0 + c->rows : c->s.og;
+    const int64_t i0 = rb * c->rows, i1 = i0 + c->rows < c->m ? i0 + c->rows : c->m;
     const int64_t p0 = cb * c->panels;
-    const int64_t p1 = p0 + c->panels < c->s.npanel ? p0 + c->panels : c->s.npanel;
-    FC_FN(bf_gemm_block)(c->cx, c->d, c->x, c->dy, &c->s, g, o0, o1, p0, p1, c->dw,
-                         cb == 0 ? c->db : NULL, ws);
+    const int64_t p1 = p0 + c->panels < c->n_panels ? p0 + c->panels : c->n_panels;
+    if (c->swapped)   /* the first row block sums the bias gradient of its channels */
+        FC_FN(bf_gemm_block_swapped)(c->cx, c->d, c->x, c->dy, &c->s, g, i0, i1, p0, p1, c->dw,
+                                     rb == 0 ? c->db : NULL, ws);
+    else
+        FC_FN(bf_gemm_block)(c->cx, c->d, c->x, c->dy, &c->s, g, i0, i1, p0, p1, c->dw,
+                             cb == 0 ? c->db : NULL, ws);
 }
 
 /* The split: a task's block of C stays within half of L2 (it is swept once per pixel
@@ -38,27 +44,27 @@ static void FC_FN(bf_split)(FC_FN(bf_call) *c, int threads) {
     const FC_FN(bf_dims) *s = &c->s;
     const int64_t groups = c->d->groups, want = threads > 1 ? 4 * threads : 1;
     const int64_t budget = (int64_t)(fc_cache_bytes(2) / 2 / sizeof(FC_T));
-    c->rows = s->og;
+    c->rows = c->m;
     c->panels = budget / (c->rows * s->nr);
     if (c->panels < 1) {   /* one panel of all rows is too big: fewer rows */
         c->panels = 1;
         c->rows = budget / s->nr / s->mr * s->mr;
         if (c->rows < s->mr) c->rows = s->mr;
     }
-    if (c->panels > s->npanel) c->panels = s->npanel;
-    c->col_blocks = (s->npanel + c->panels - 1) / c->panels;
-    c->row_blocks = (s->og + c->rows - 1) / c->rows;
+    if (c->panels > c->n_panels) c->panels = c->n_panels;
+    c->col_blocks = (c->n_panels + c->panels - 1) / c->panels;
+    c->row_blocks = (c->m + c->rows - 1) / c->rows;
     if (groups * c->row_blocks * c->col_blocks < want) {
         const int64_t more = (want + groups * c->row_blocks - 1) / (groups * c->row_blocks);
-        c->col_blocks = more < s->npanel ? more : s->npanel;
-        c->panels = (s->npanel + c->col_blocks - 1) / c->col_blocks;
-        c->col_blocks = (s->npanel + c->panels - 1) / c->panels;
+        c->col_blocks = more < c->n_panels ? more : c->n_panels;
+        c->panels = (c->n_panels + c->col_blocks - 1) / c->col_blocks;
+        c->col_blocks = (c->n_panels + c->panels - 1) / c->panels;
     }
     if (groups * c->row_blocks * c->col_blocks < want) {
         int64_t blocks = (want + groups * c->col_blocks - 1) / (groups * c->col_blocks);
-        c->rows = (s->og + blocks - 1) / blocks;
+        c->rows = (c->m + blocks - 1) / blocks;
         c->rows = (c->rows + s->mr - 1) / s->mr * s->mr;
-        c->row_blocks = (s->og + c->rows - 1) / c->rows;
+        c->row_blocks = (c->m + c->rows - 1) / c->rows;
     }
 }
 
@@ -66,9 +72,16 @@ static fc_status FC_FN(bf_gemm_run)(const fc_cntx *cx, const fc_conv_desc *d, co
                                     const fc_view *dy, FC_T *dw, FC_T *db, int threads) {
     FC_FN(bf_call) c = {.cx = cx, .d = d, .x = x, .dy = dy, .dw = dw, .db = db};
     c.s = FC_FN(bf_gemm_dims)(cx, d, x, dy);
+    /* Few filter rows (one-channel first layers): the GEMM the other way round, which
+     * transposes the patches (r x pixels) instead of out_backprop (og x pixels).  (Few
+     * pixels, as on 7x7 ResNet layers, would favour it too by that count, but its
+     * transposed patch writes cost more there: measured 1.8x slower on r50-3x3-14.) */
+    c.swapped = c.s.r < c.s.og;
+    c.m = c.swapped ? c.s.r : c.s.og;
+    c.n_panels = c.swapped ? (c.s.og + c.s.nr - 1) / c.s.nr : c.s.npanel;
     FC_FN(bf_split)(&c, threads);
     fc_parallel_job job = {.phases = 0};
-    job.ws_bytes = FC_FN(bf_gemm_workspace)(&c.s, c.rows, c.panels);
+    job.ws_bytes = FC_FN(bf_gemm_workspace)(&c.s, c.rows, c.panels, !c.swapped);
     fc_job_add(&job, d->groups * c.row_blocks * c.col_blocks, FC_FN(bf_gemm_task), &c);
     return fc_parallel_run(&job, threads);
 }

@@ -28,11 +28,9 @@ def conv2d_backprop_filter(input, filter_sizes, out_backprop, strides, padding, 
     sum(conv2d(input, w) * out_backprop) with respect to w, of shape filter_sizes
     (HWIO, groups = C / filter_sizes[2]). With return_bias_grad, also the bias gradient
     (out_backprop summed over batch and pixels): returns (filter_grad, bias_grad)."""
-    check_name(name)
-    x, dy, fmt, sizes = _arguments(input, filter_sizes, out_backprop, data_format)
-    shape = conv_shape(x.shape, sizes, strides, padding, fmt, dilations)
-    check_out_backprop(shape, dy.shape, fmt)
-    patches, dy64 = _patches(x, dy, shape, fmt)
+    x, dy, shape, patches, dy64 = _arguments(conv_shape, input, filter_sizes, out_backprop,
+                                             strides, padding, data_format, dilations, name)
+    sizes = sizes_arg(filter_sizes, "filter_sizes")
     grad = np.zeros(sizes)
     if patches is not None:
         cg, og = sizes[2], shape.out_channels // shape.groups
@@ -48,11 +46,9 @@ def depthwise_conv2d_backprop_filter(input, filter_sizes, out_backprop, strides,
                                      name=None, out=None):
     """Reference tf.nn.depthwise_conv2d_backprop_filter: filter_sizes
     [kh, kw, in_channels, channel_multiplier], out_backprop channel c * multiplier + m."""
-    check_name(name)
-    x, dy, fmt, sizes = _arguments(input, filter_sizes, out_backprop, data_format)
-    shape = depthwise_shape(x.shape, sizes, strides, padding, fmt, dilations)
-    check_out_backprop(shape, dy.shape, fmt)
-    patches, dy64 = _patches(x, dy, shape, fmt)
+    x, dy, shape, patches, dy64 = _arguments(depthwise_shape, input, filter_sizes, out_backprop,
+                                             strides, padding, data_format, dilations, name)
+    sizes = sizes_arg(filter_sizes, "filter_sizes")
     grad = np.zeros(sizes)
     if patches is not None:
         per_channel = dy64.reshape(dy64.shape[:3] + (sizes[2], sizes[3]))
@@ -60,10 +56,17 @@ def depthwise_conv2d_backprop_filter(input, filter_sizes, out_backprop, strides,
     return _deliver(grad, dy64, result_dtype(x, dy), out, return_bias_grad)
 
 
-def _arguments(input, filter_sizes, out_backprop, data_format):
+def _arguments(geometry, input, filter_sizes, out_backprop, strides, padding, data_format,
+               dilations, name):
+    """Checked arguments: (x, dy, geometry, patches, dy as NHWC float64) (see _patches)."""
+    check_name(name)
     x = float_array(input, "input")
     dy = float_array(out_backprop, "out_backprop")
-    return x, dy, normalize_data_format(data_format), sizes_arg(filter_sizes, "filter_sizes")
+    fmt = normalize_data_format(data_format)
+    shape = geometry(x.shape, sizes_arg(filter_sizes, "filter_sizes"), strides, padding, fmt,
+                     dilations)
+    check_out_backprop(shape, dy.shape, fmt)
+    return (x, dy, shape) + _patches(x, dy, shape, fmt)
 
 
 def _patches(x, dy, shape, fmt):

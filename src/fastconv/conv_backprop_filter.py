@@ -43,15 +43,8 @@ def conv2d_backprop_filter(input, filter_sizes, out_backprop, strides, padding, 
     arguments after padding are keyword-only. float16 is computed in float32. Results are
     bit-identical for any thread count.
     """
-    check_name(name)
-    x = float_array(input, "input")
-    dy = float_array(out_backprop, "out_backprop")
-    key = ("conv2d_backprop_filter", x.shape, x.dtype, dy.shape, dy.dtype,
-           arg_key(filter_sizes), arg_key(strides), arg_key(padding), arg_key(data_format),
-           arg_key(dilations))
-    plan = cached(key, lambda: _plan(conv_shape, x, dy, filter_sizes, strides, padding,
-                                     data_format, dilations))
-    return plan(x, dy, out, return_bias_grad)
+    return _filter_grad(conv_shape, input, filter_sizes, out_backprop, strides, padding,
+                        data_format, dilations, return_bias_grad, name, out)
 
 
 def depthwise_conv2d_backprop_filter(input, filter_sizes, out_backprop, strides, padding, *,
@@ -62,13 +55,19 @@ def depthwise_conv2d_backprop_filter(input, filter_sizes, out_backprop, strides,
     ``[kh, kw, in_channels, channel_multiplier]``, out_backprop channel
     ``c * channel_multiplier + m``. The other arguments, return_bias_grad and out are
     conv2d_backprop_filter's; unlike TF, any stride works together with dilation."""
+    return _filter_grad(depthwise_shape, input, filter_sizes, out_backprop, strides, padding,
+                        data_format, dilations, return_bias_grad, name, out)
+
+
+def _filter_grad(geometry, input, filter_sizes, out_backprop, strides, padding, data_format,
+                 dilations, return_bias_grad, name, out):
+    """Either op; `geometry` (conv_shape or depthwise_shape) reads filter_sizes."""
     check_name(name)
     x = float_array(input, "input")
     dy = float_array(out_backprop, "out_backprop")
-    key = ("depthwise_conv2d_backprop_filter", x.shape, x.dtype, dy.shape, dy.dtype,
-           arg_key(filter_sizes), arg_key(strides), arg_key(padding), arg_key(data_format),
-           arg_key(dilations))
-    plan = cached(key, lambda: _plan(depthwise_shape, x, dy, filter_sizes, strides, padding,
+    key = (geometry, x.shape, x.dtype, dy.shape, dy.dtype, arg_key(filter_sizes),
+           arg_key(strides), arg_key(padding), arg_key(data_format), arg_key(dilations))
+    plan = cached(key, lambda: _plan(geometry, x, dy, filter_sizes, strides, padding,
                                      data_format, dilations))
     return plan(x, dy, out, return_bias_grad)
 
