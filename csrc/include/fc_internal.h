@@ -115,9 +115,9 @@ static inline int fc_image_filter_applies(const fc_conv_desc *d, const fc_view *
                                        const fc_view *x, const fc_view *y);                 \
     size_t FC_CAT(im2col_packed_weights_size, SFX)(const fc_cntx *cx, const fc_conv_desc *d, \
                                                    const fc_view *x, const fc_view *y);     \
-    void FC_CAT(im2col_pack_weights, SFX)(const fc_cntx *cx, const fc_conv_desc *d,         \
-                                          const fc_view *x, const fc_view *y, const T *w,   \
-                                          int64_t unit, T *wpack);                          \
+    int FC_CAT(im2col_pack_weights, SFX)(const fc_cntx *cx, const fc_conv_desc *d,          \
+                                         const fc_view *x, const fc_view *y, const T *w,    \
+                                         int64_t unit, T *wpack);                           \
     size_t FC_CAT(im2col_workspace, SFX)(const fc_cntx *cx, const fc_conv_desc *d,          \
                                          const fc_view *x, const fc_view *y, int64_t mc);   \
     void FC_CAT(im2col_conv_block, SFX)(const fc_cntx *cx, const fc_conv_desc *d,           \
@@ -133,9 +133,9 @@ static inline int fc_image_filter_applies(const fc_conv_desc *d, const fc_view *
                                             int64_t c1, T *upack);                          \
     size_t FC_CAT(winograd_workspace, SFX)(const fc_cntx *cx, const fc_view *x,             \
                                            const fc_view *y);                               \
-    void FC_CAT(winograd_block, SFX)(const fc_cntx *cx, const fc_conv_desc *d,              \
-                                     const fc_view *x, const fc_view *y, const T *upack,    \
-                                     const T *bias, int64_t t0, int64_t t1, void *ws);      \
+    int FC_CAT(winograd_block, SFX)(const fc_cntx *cx, const fc_conv_desc *d,               \
+                                    const fc_view *x, const fc_view *y, const T *upack,     \
+                                    const T *bias, int64_t t0, int64_t t1, void *ws);       \
     void FC_CAT(depthwise_rows, SFX)(const fc_cntx *cx, const fc_conv_desc *d,              \
                                      const fc_view *x, const T *w, const T *bias,           \
                                      const fc_view *y, int64_t n, int64_t oy0, int64_t oy1, \

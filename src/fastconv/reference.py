@@ -4,12 +4,19 @@ Same signatures, same argument forms, same errors and same result dtypes as the 
 functions (they share the geometry and argument-check modules), but written for clarity:
 the padded input is materialized, every filter tap is one strided slice, and every sum is
 accumulated in float64 before the result is rounded once to the result dtype. Use it in
-your own tests:
+your own tests with the reduction-aware tolerance of fastconv.testing:
 
-    from fastconv import reference
-    np.testing.assert_allclose(my_conv(x, w), reference.conv2d(x, w, 1, "SAME"), rtol=1e-5)
+    from fastconv import reference, testing
+    testing.assert_allclose(my_conv(x, w), reference.conv2d(x, w, 1, "SAME"),
+                            reduction=testing.reduction_length("conv2d", w.shape))
 
-Slow (one NumPy pass per filter tap), deterministic, and independent of the C kernels.
+Non-finite values follow the contract of every fastconv algorithm (docs/non-finite.md):
+padding cells contribute nothing (a filter tap over padding is skipped, so an Inf or NaN
+weight there cannot turn into NaN), and Inf and NaN propagate by IEEE arithmetic over the
+real cells. No floating-point warnings are raised for them.
+
+Slow (one NumPy pass per filter tap), deterministic, needs only NumPy (not the compiled
+extension), and independent of the C kernels.
 """
 
 from __future__ import annotations
@@ -38,6 +45,11 @@ _ACTIVATIONS = {
     "sigmoid": lambda v: 1.0 / (1.0 + np.exp(-v)),
     "tanh": np.tanh,
 }
+
+
+# Inf - Inf, 0 * Inf and rounding a sum beyond the dtype's range to Inf are the IEEE results
+# the contract promises, as in the C kernels: not worth a warning.
+_IEEE = np.errstate(invalid="ignore", over="ignore")
 
 
 def conv2d(input, filters, strides=1, padding="VALID", data_format="NHWC", dilations=1,
@@ -107,6 +119,11 @@ def _taps(xp, win):
             ]
 
 
+def _real_cells(x64, win):
+    """(N, H + pads, W + pads, 1): 1 on the input's cells, 0 on the padding around them."""
+    return _padded(np.ones(x64.shape[:3] + (1,)), win, 0.0)
+
+
 def _deliver(y64, shape, dtype, fmt, out):
     result = _from_nhwc(y64, fmt).astype(dtype)
     if out is None:
@@ -115,6 +132,7 @@ def _deliver(y64, shape, dtype, fmt, out):
     return out
 
 
+@_IEEE
 def _convolve(x, f, shape, fmt, bias, activation, out):
     activation = check_activation(activation)
     b = check_bias(bias, shape.out_channels)
@@ -125,17 +143,22 @@ def _convolve(x, f, shape, fmt, bias, activation, out):
     if y.size:
         cg, og = win.channels // groups, shape.out_channels // groups
         w = f.astype(np.float64)
-        for ky, kx, xs in _taps(_padded(_nhwc(x, fmt), win, 0.0), win):
+        x64 = _nhwc(x, fmt)
+        # A tap over padding contributes nothing, even with an Inf or NaN weight (0 * Inf
+        # would be NaN): its products are masked out instead of added.
+        for (ky, kx, xs), (_, _, real) in zip(_taps(_padded(x64, win, 0.0), win),
+                                              _taps(_real_cells(x64, win), win)):
+            real = real > 0
             for g in range(groups):
-                y[..., g * og : (g + 1) * og] += (
-                    xs[..., g * cg : (g + 1) * cg] @ w[ky, kx, :, g * og : (g + 1) * og]
-                )
+                term = xs[..., g * cg : (g + 1) * cg] @ w[ky, kx, :, g * og : (g + 1) * og]
+                y[..., g * og : (g + 1) * og] += np.where(real, term, 0.0)
         if b is not None:
             y += b.astype(np.float64)
         y = _ACTIVATIONS[activation](y)
     return _deliver(y, out_shape, dtype, fmt, out)
 
 
+@_IEEE
 def _pool(kind, input, ksize, strides, padding, data_format, out):
     x = float_array(input, "input")
     fmt = normalize_data_format(data_format)
@@ -150,10 +173,9 @@ def _pool(kind, input, ksize, strides, padding, data_format, out):
             for _, _, xs in _taps(_padded(x64, win, -np.inf), win):
                 y = np.maximum(y, xs)
         else:
-            ones = np.ones(x64.shape[:3] + (1,))
             count = np.zeros((win.batch, win.out_h, win.out_w, 1))
             for (_, _, xs), (_, _, cs) in zip(
-                _taps(_padded(x64, win, 0.0), win), _taps(_padded(ones, win, 0.0), win)
+                _taps(_padded(x64, win, 0.0), win), _taps(_real_cells(x64, win), win)
             ):
                 y += xs
                 count += cs
