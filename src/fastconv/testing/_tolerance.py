@@ -160,7 +160,7 @@ def assert_allclose(actual, desired, *, reduction: int | None = None, dtype=None
     else:
         tol = tolerance(dt, reduction)
         scale = float(np.max(np.abs(d64[finite_d])))
-        allowed = tol * (max(scale, float(np.finfo(dt).tiny)) + np.abs(d_f))
+        allowed = tol * max(scale, float(np.finfo(dt).tiny)) + tol * np.abs(d_f)   # no overflow
         rule = (f"reduction={int(reduction)} in {dt}: tolerance {tol:.3g} = 8 * eps * "
                 f"(sqrt({int(reduction)}) + 1), allowed {tol:.3g} * (max|desired| {scale:.6g} "
                 "+ |desired|)")
