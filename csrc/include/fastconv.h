@@ -74,9 +74,14 @@ typedef struct {
 fc_status fc_conv2d(fc_dtype dtype, const fc_conv_desc *desc, fc_algorithm algorithm,
                     const fc_view *x, const void *filters, const void *bias, const fc_view *y);
 
-/* Max pooling propagates NaN; avg pooling divides by the number of real (unpadded) cells. */
+/* Max pooling propagates NaN; padding cells never win.  Avg pooling divides window (oy, ox)
+ * by div_h[oy] * div_w[ox] (dense [out_h] and [out_w], both given or both NULL: the
+ * divisor conventions, such as count_include_pad, live in the Python layer), or, where they
+ * are NULL, by the number of real (unpadded) cells.  Any dilation; every window must hold a
+ * real cell. */
 fc_status fc_pool2d(fc_dtype dtype, fc_pool_kind kind, const fc_window *win,
-                    const fc_view *x, const fc_view *y);
+                    const fc_view *x, const fc_view *y, const double *div_h,
+                    const double *div_w);
 
 /* Threads used by the next call from this thread: set_num_threads and threadpoolctl both
  * act through OpenMP's per-thread setting; 1 where built without OpenMP.  Counts are

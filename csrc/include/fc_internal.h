@@ -72,8 +72,8 @@ fc_cntx fc_cntx_now(void);
 /* One pooling call as its kernels see it (filled once per call by operators/pool2d_tmpl.h;
  * pool/pool_tmpl.h describes the kernel and its buffer).  width: planes are single channels
  * with contiguous rows (NCHW), else whole images with contiguous channels (NHWC).
- * col_cells[ox]: the real input columns under output column ox, as an FC_T: the average's
- * divisor, times the real rows.  Channels mode works on block_cols output columns at a
+ * col_cells[ox] and row_cells[oy], as FC_T: the average's divisor for a window is their
+ * product (the real input columns and rows under it, unless the caller gave divisors).  Channels mode works on block_cols output columns at a
  * time; width mode on batch_rows output rows, `pitch` windows apart in the buffer, and
  * with `flat` on all of a batch's windows in one pass (divs: every window's divisor, pitch
  * per output row, for averages); row_len: the cells between a batch's rows in the buffer
@@ -83,7 +83,7 @@ typedef struct {
     const fc_window *win;
     const fc_view *x, *y;
     int width, flat;
-    const void *col_cells, *divs;
+    const void *col_cells, *row_cells, *divs;
     int64_t block_cols, batch_rows, pitch, row_len, slack;
     int64_t prefetch;   /* how far ahead of its loads the vertical pass prefetches */
 } fc_pool_job;

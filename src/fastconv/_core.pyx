@@ -47,7 +47,8 @@ cdef extern from "fastconv.h" nogil:
                         const fc_view *x, const void *filters, const void *bias,
                         const fc_view *y)
     fc_status fc_pool2d(fc_dtype dtype, fc_pool_kind kind, const fc_window *win,
-                        const fc_view *x, const fc_view *y)
+                        const fc_view *x, const fc_view *y, const double *div_h,
+                        const double *div_w)
     fc_algorithm fc_conv2d_choose(fc_dtype dtype, const fc_conv_desc *desc, const fc_view *x,
                                   const fc_view *y)
     fc_isa fc_detected_isa()
@@ -198,31 +199,52 @@ cdef class ConvKernel:
 
 
 cdef class PoolKernel:
-    """One resolved pooling window and kind; run() is the one C call."""
+    """One resolved pooling window and kind; run() is the one C call.
+
+    div_h, div_w: None, or float64 arrays, the average's divisor per output row and column
+    (a window's is their product); None: the real cells."""
 
     cdef fc_window win
     cdef fc_pool_kind kind
+    cdef object div_h, div_w
 
-    def __init__(self, win, int kind):
+    def __init__(self, win, int kind, div_h=None, div_w=None):
         _window(win, &self.win)
         if not 0 <= kind <= 1:
             raise ValueError(f"internal: unknown pooling kind {kind}")
         self.kind = <fc_pool_kind>kind
+        if (div_h is None) != (div_w is None):
+            raise ValueError("internal: div_h and div_w go together")
+        if div_h is not None:
+            for name, div in (("div_h", div_h), ("div_w", div_w)):
+                if not isinstance(div, cnp.ndarray):
+                    raise TypeError(f"internal: {name} must be an ndarray")
+                _check_array(div, name, FC_FLOAT64, 1)
+                if not cnp.PyArray_IS_C_CONTIGUOUS(div):
+                    raise ValueError(f"internal: {name} must be C-contiguous")
+        self.div_h, self.div_w = div_h, div_w
 
     def run(self, cnp.ndarray x not None, cnp.ndarray y not None):
         """y[...] = max or average pooling of x; x and y are NHWC-ordered views."""
         cdef fc_view xv, yv
         cdef fc_dtype dt = _dtype(x)
         cdef fc_status status
+        cdef const double *dh = NULL
+        cdef const double *dw = NULL
         _check_view_array(x, "x", dt, False)
         _check_view_array(y, "y", dt, True)
         if x.shape[0] != y.shape[0] or x.shape[3] != y.shape[3]:
             raise ValueError(f"internal: x {(<object>x).shape} and y {(<object>y).shape} "
                              "differ in batch or channels")
+        if self.div_h is not None:
+            if self.div_h.shape[0] != y.shape[1] or self.div_w.shape[0] != y.shape[2]:
+                raise ValueError("internal: the divisors do not match y's height and width")
+            dh = <const double *>cnp.PyArray_DATA(<cnp.ndarray>self.div_h)
+            dw = <const double *>cnp.PyArray_DATA(<cnp.ndarray>self.div_w)
         _view(x, &xv)
         _view(y, &yv)
         with nogil:
-            status = fc_pool2d(dt, self.kind, &self.win, &xv, &yv)
+            status = fc_pool2d(dt, self.kind, &self.win, &xv, &yv, dh, dw)
         _check(status)
 
 
