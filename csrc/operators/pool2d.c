@@ -1,4 +1,5 @@
 /* pool2d: check arguments -> split the work -> kernel. */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include "fc_internal.h"
@@ -91,7 +92,9 @@ static fc_status run_cols(fc_dtype dtype, fc_pool_kind kind, const fc_window *wi
  * windows start s / g cells of it apart: an undilated pool (stride s / g) over the input's
  * cells r, r + d, r + 2d, ... (a strided view), written to every T-th output.  Each output
  * is still reduced over the same real cells in the same order: results equal the dilated
- * kernel's would, and stay bit-identical for any thread count. */
+ * kernel's would, and stay bit-identical for any thread count.  Dilation is where a window
+ * can hold only padding: exactly where its phase has no input cells (the padding before and
+ * after the input is under the window, so each phase window reaches its phase's first cell). */
 typedef struct {
     int64_t out_n, out_step;   /* this phase's outputs, and their spacing (T) */
     int64_t in0, in_n;         /* its first input cell and how many (d apart) */
@@ -119,6 +122,25 @@ static pool_phase axis_phase(int64_t o0, int64_t out, int64_t in, int64_t s, int
         p.pad = 0;
     }
     return p;
+}
+
+/* A phase without input cells (the input shorter than the dilation, the windows' taps
+ * all falling into the padding on either side of it): its windows hold only padding, and
+ * give what PyTorch gives: max the identity, -inf; avg 0 over the divisor (0 / 0 = NaN where
+ * it counts real cells only). */
+static void fill_empty(fc_dtype dtype, fc_pool_kind kind, const fc_view *y, const double *dh,
+                       const double *dw) {
+    for (int64_t n = 0; n < y->n; n++)
+        for (int64_t r = 0; r < y->h; r++)
+            for (int64_t o = 0; o < y->w; o++) {
+                const double v = kind == FC_POOL_MAX ? -INFINITY
+                                 : 0.0 / (dh ? dh[r] * dw[o] : 0.0);
+                const int64_t at = n * y->sn + r * y->sh + o * y->sw;
+                for (int64_t c = 0; c < y->c; c++) {
+                    if (dtype == FC_FLOAT64) ((double *)y->data)[at + c * y->sc] = v;
+                    else ((float *)y->data)[at + c * y->sc] = (float)v;
+                }
+            }
 }
 
 static fc_status run_dilated(fc_dtype dtype, fc_pool_kind kind, const fc_window *win,
@@ -152,7 +174,8 @@ static fc_status run_dilated(fc_dtype dtype, fc_pool_kind kind, const fc_window 
             ys.w = pw.out_n, ys.sw = y->sw * tw;
             for (int64_t t = 0; dh && t < ph.out_n; t++) dh[t] = div_h[oh + t * th];
             for (int64_t t = 0; dw && t < pw.out_n; t++) dw[t] = div_w[ow + t * tw];
-            st = fc_pool2d(dtype, kind, &w, &xs, &ys, dh, dw);
+            if (xs.h == 0 || xs.w == 0) fill_empty(dtype, kind, &ys, dh, dw);
+            else st = fc_pool2d(dtype, kind, &w, &xs, &ys, dh, dw);
         }
     }
     free(dh);

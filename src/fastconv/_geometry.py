@@ -440,12 +440,13 @@ def taps_inside(out: int, stride: int, pad: int, k: int, dil: int, lo: int, hi: 
 def pool_window(input_shape, ksize, strides, padding, data_format, dilations=1, *,
                 pads=None, ceil_mode: bool = False) -> Window:
     """Geometry of a pooling window (dilations: PyTorch's and ONNX's pooling dilation;
-    ceil_mode: theirs too, with explicit padding or VALID). Every window must hold a real
-    cell: explicit padding must be smaller than the window, and a dilated window may not
-    skip over the whole input."""
+    ceil_mode: theirs too, with explicit padding or VALID). Explicit padding must be smaller
+    than the (dilated) window. A dilated window may still hold only padding, where the input
+    is shorter than the dilation: max gives -inf there and avg 0 / divisor, as PyTorch."""
     ceil_mode = check_flag(ceil_mode, "ceil_mode")
     k_h, k_w = normalize_hw(ksize, "ksize", data_format)
-    if ceil_mode and normalize_padding(padding, data_format, pads) in ("SAME", "SAME_LOWER"):
+    mode = normalize_padding(padding, data_format, pads)
+    if ceil_mode and mode in ("SAME", "SAME_LOWER"):
         raise ValueError(
             f"ceil_mode=True needs explicit padding or VALID, got padding={padding!r}: SAME "
             "already rounds the output size up (ceil(in / stride)), and ONNX ignores ceil_mode "
@@ -453,27 +454,18 @@ def pool_window(input_shape, ksize, strides, padding, data_format, dilations=1, 
         )
     win = window(input_shape, k_h, k_w, strides, padding, data_format, dilations,
                  pads=pads, ceil_mode=ceil_mode)
-    explicit = not isinstance(normalize_padding(padding, data_format, pads), str)
-    for dim, pads_, k, size, out, stride, pad, dil in (
-        ("height", (win.pad_top, win.pad_bottom - win.overhang_bottom), k_h, win.in_h,
-         win.out_h, win.stride_h, win.pad_top, win.dil_h),
-        ("width", (win.pad_left, win.pad_right - win.overhang_right), k_w, win.in_w,
-         win.out_w, win.stride_w, win.pad_left, win.dil_w),
+    for dim, pads_, k, size, dil in (
+        ("height", (win.pad_top, win.pad_bottom - win.overhang_bottom), k_h, win.in_h, win.dil_h),
+        ("width", (win.pad_left, win.pad_right - win.overhang_right), k_w, win.in_w, win.dil_w),
     ):
         eff_k = (k - 1) * dil + 1
-        if explicit and max(pads_) >= eff_k:
+        if not isinstance(mode, str) and max(pads_) >= eff_k:
             raise ValueError(
                 f"explicit padding for the {dim} ({list(pads_)}) must be smaller than the window "
                 f"({eff_k}), or some windows would hold only padding"
             )
         if size == 0 and win.out_h * win.out_w > 0:
             raise ValueError(f"input {dim} is 0 but the padding asks for a non-empty output")
-        if dil > 1 and size and win.batch * win.channels and out and \
-                taps_inside(out, stride, pad, k, dil, 0, size).min() == 0:
-            raise ValueError(
-                f"a dilated window (ksize {k}, dilation {dil}) holds only padding at some "
-                f"output {dim}s (input {dim} {size}): every window needs a real cell"
-            )
     return win
 
 

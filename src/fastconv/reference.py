@@ -184,5 +184,6 @@ def _pool(kind, input, ksize, strides, padding, data_format, dilations, ceil_mod
             ):
                 y += xs
                 count += cs
-            y /= count
+            with np.errstate(invalid="ignore"):  # 0 / 0: a dilated window of padding only
+                y /= count
     return _deliver(y, out_shape, x.dtype, fmt, out)
