@@ -48,6 +48,11 @@ cdef extern from "fastconv.h" nogil:
                         const fc_view *y)
     fc_status fc_pool2d(fc_dtype dtype, fc_pool_kind kind, const fc_window *win,
                         const fc_view *x, const fc_view *y)
+    fc_status fc_pool2d_grad(fc_dtype dtype, fc_pool_kind kind, const fc_window *win,
+                             const fc_view *x, const fc_view *g, const fc_view *dx)
+    fc_status fc_max_pool2d_argmax(fc_dtype dtype, const fc_window *win, const fc_view *x,
+                                   const fc_view *y, const fc_view *argmax,
+                                   const int64_t *index_strides)
     fc_algorithm fc_conv2d_choose(fc_dtype dtype, const fc_conv_desc *desc, const fc_view *x,
                                   const fc_view *y)
     fc_isa fc_detected_isa()
@@ -197,6 +202,19 @@ cdef class ConvKernel:
         _check(status)
 
 
+cdef int _check_same_shape(cnp.ndarray a, cnp.ndarray b, str what) except -1:
+    if (<object>a).shape != (<object>b).shape:
+        raise ValueError(f"internal: {what} {(<object>a).shape} and {(<object>b).shape} differ")
+    return 0
+
+
+cdef int _check_batch_channels(cnp.ndarray x, cnp.ndarray y) except -1:
+    if x.shape[0] != y.shape[0] or x.shape[3] != y.shape[3]:
+        raise ValueError(f"internal: x {(<object>x).shape} and y {(<object>y).shape} "
+                         "differ in batch or channels")
+    return 0
+
+
 cdef class PoolKernel:
     """One resolved pooling window and kind; run() is the one C call."""
 
@@ -216,13 +234,70 @@ cdef class PoolKernel:
         cdef fc_status status
         _check_view_array(x, "x", dt, False)
         _check_view_array(y, "y", dt, True)
-        if x.shape[0] != y.shape[0] or x.shape[3] != y.shape[3]:
-            raise ValueError(f"internal: x {(<object>x).shape} and y {(<object>y).shape} "
-                             "differ in batch or channels")
+        _check_batch_channels(x, y)
         _view(x, &xv)
         _view(y, &yv)
         with nogil:
             status = fc_pool2d(dt, self.kind, &self.win, &xv, &yv)
+        _check(status)
+
+
+cdef class PoolGradKernel(PoolKernel):
+    """The gradient of one resolved pooling window and kind; run() is the one C call."""
+
+    def run(self, cnp.ndarray x not None, cnp.ndarray g not None, cnp.ndarray dx not None):
+        """dx[...] = the gradient of pooling x given the output's gradient g; NHWC-ordered
+        views (x: the forward input; avg reads only its shape)."""
+        cdef fc_view xv, gv, dv
+        cdef fc_dtype dt = _dtype(dx)
+        cdef fc_status status
+        _check_view_array(x, "x", dt, False)
+        _check_view_array(g, "g", dt, False)
+        _check_view_array(dx, "dx", dt, True)
+        _check_same_shape(x, dx, "x and dx")
+        _check_batch_channels(x, g)
+        _view(x, &xv)
+        _view(g, &gv)
+        _view(dx, &dv)
+        with nogil:
+            status = fc_pool2d_grad(dt, self.kind, &self.win, &xv, &gv, &dv)
+        _check(status)
+
+
+cdef class ArgmaxKernel:
+    """Max pooling with its argmax for one resolved window; run() is the one C call."""
+
+    cdef fc_window win
+    cdef int64_t index_strides[4]
+
+    def __init__(self, win, index_strides):
+        _window(win, &self.win)
+        for i in range(4):
+            self.index_strides[i] = index_strides[i]
+
+    def run(self, cnp.ndarray x not None, cnp.ndarray y not None,
+            cnp.ndarray argmax not None):
+        """y[...] = max pooling of x, argmax[...] = the index of each maximum's cell;
+        NHWC-ordered views, argmax of int64."""
+        cdef fc_view xv, yv, av
+        cdef fc_dtype dt = _dtype(x)
+        cdef fc_status status
+        _check_view_array(x, "x", dt, False)
+        _check_view_array(y, "y", dt, True)
+        if argmax.dtype.num != cnp.NPY_INT64 or not argmax.dtype.isnative:
+            raise TypeError(f"internal: argmax must be native int64, got {argmax.dtype}")
+        if argmax.ndim != 4 or not cnp.PyArray_ISALIGNED(argmax) or not cnp.PyArray_ISWRITEABLE(argmax):
+            raise ValueError("internal: argmax must be a writeable, aligned 4-D array")
+        for i in range(4):
+            if argmax.strides[i] % argmax.itemsize:
+                raise ValueError("internal: argmax's strides are not whole elements")
+        _check_same_shape(y, argmax, "y and argmax")
+        _check_batch_channels(x, y)
+        _view(x, &xv)
+        _view(y, &yv)
+        _view(argmax, &av)
+        with nogil:
+            status = fc_max_pool2d_argmax(dt, &self.win, &xv, &yv, &av, self.index_strides)
         _check(status)
 
 

@@ -352,15 +352,33 @@ def sizes_arg(value, name: str) -> tuple[int, int, int, int]:
     return tuple(int(v) for v in values)
 
 
+def check_forward_output(win: Window, out_channels: int, got_shape, data_format: str,
+                         name: str) -> None:
+    """An array a gradient op takes in the forward op's output shape (its incoming gradient,
+    max_pool2d_grad's output) must have it: the batch, the output height and width this
+    window gives, and out_channels."""
+    expected = join_shape(win.batch, win.out_h, win.out_w, out_channels, data_format)
+    if tuple(int(s) for s in got_shape) != expected:
+        raise ValueError(
+            f"{name} has shape {tuple(got_shape)}, but the forward op's output for "
+            f"input [N, H, W, C] = {[win.batch, win.in_h, win.in_w, win.channels]} "
+            f"({data_format}) with this window, strides and padding has shape {expected}"
+        )
+
+
 def check_out_backprop(shape: ConvShape, out_backprop_shape, data_format: str,
                        name: str = "out_backprop") -> None:
     """A gradient op's incoming gradient must have the forward op's output shape: the
     batch, the output height and width this geometry gives, and out_channels."""
-    win = shape.win
-    expected = join_shape(win.batch, win.out_h, win.out_w, shape.out_channels, data_format)
-    if tuple(int(s) for s in out_backprop_shape) != expected:
-        raise ValueError(
-            f"{name} has shape {tuple(out_backprop_shape)}, but the forward op's output for "
-            f"input [N, H, W, C] = {[win.batch, win.in_h, win.in_w, win.channels]} "
-            f"({data_format}) with this window, strides and padding has shape {expected}"
-        )
+    check_forward_output(shape.win, shape.out_channels, out_backprop_shape, data_format, name)
+
+
+def flat_index_strides(win: Window, data_format: str, include_batch: bool) -> tuple[int, ...]:
+    """What an input cell (n, y, x, c) adds to its index in the flattened input of
+    data_format, per unit of n, y, x and c (NHWC: TF's ((n * H + y) * W + x) * C + c);
+    without the batch (include_batch False, TF's default) the index is within the image."""
+    n, h, w, c = win.batch, win.in_h, win.in_w, win.channels
+    image = h * w * c if include_batch else 0
+    if data_format == "NHWC":
+        return (image, w * c, c, 1)
+    return (image, w, 1, h * w)

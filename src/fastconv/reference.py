@@ -29,7 +29,8 @@ from ._geometry import (
     pool_window,
 )
 
-__all__ = ["avg_pool2d", "conv2d", "depthwise_conv2d", "max_pool2d"]
+__all__ = ["avg_pool2d", "avg_pool2d_grad", "conv2d", "depthwise_conv2d", "max_pool2d",
+           "max_pool2d_grad", "max_pool_with_argmax"]
 
 _ACTIVATIONS = {
     None: lambda v: v,
@@ -159,3 +160,7 @@ def _pool(kind, input, ksize, strides, padding, data_format, out):
                 count += cs
             y /= count
     return _deliver(y, out_shape, x.dtype, fmt, out)
+
+
+# Last: the gradients' module uses the helpers above.
+from ._reference_pool_grad import avg_pool2d_grad, max_pool2d_grad, max_pool_with_argmax  # noqa: E402,F401
