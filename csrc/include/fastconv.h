@@ -74,6 +74,13 @@ typedef struct {
 fc_status fc_conv2d(fc_dtype dtype, const fc_conv_desc *desc, fc_algorithm algorithm,
                     const fc_view *x, const void *filters, const void *bias, const fc_view *y);
 
+/* The gradient of fc_conv2d with respect to its input (desc, filters: the forward call's;
+ * dy: [n, out_h, out_w, out_C]; dx: [n, h, w, C]), and conv2d_transpose:
+ * dx = activation(conv2d_backprop_input(dy, filters) + bias), bias NULL or dense [C].
+ * dx is written whole (cells no tap reaches get activation(bias), or 0). */
+fc_status fc_conv2d_backprop_input(fc_dtype dtype, const fc_conv_desc *desc, const fc_view *dy,
+                                   const void *filters, const void *bias, const fc_view *dx);
+
 /* Max pooling propagates NaN; avg pooling divides by the number of real (unpadded) cells. */
 fc_status fc_pool2d(fc_dtype dtype, fc_pool_kind kind, const fc_window *win,
                     const fc_view *x, const fc_view *y);

@@ -46,6 +46,9 @@ cdef extern from "fastconv.h" nogil:
     fc_status fc_conv2d(fc_dtype dtype, const fc_conv_desc *desc, fc_algorithm algorithm,
                         const fc_view *x, const void *filters, const void *bias,
                         const fc_view *y)
+    fc_status fc_conv2d_backprop_input(fc_dtype dtype, const fc_conv_desc *desc,
+                                       const fc_view *dy, const void *filters,
+                                       const void *bias, const fc_view *dx)
     fc_status fc_pool2d(fc_dtype dtype, fc_pool_kind kind, const fc_window *win,
                         const fc_view *x, const fc_view *y)
     fc_status fc_pool2d_grad(fc_dtype dtype, fc_pool_kind kind, const fc_window *win,
@@ -142,8 +145,13 @@ cdef class ConvKernel:
 
     cdef fc_conv_desc desc
     cdef fc_algorithm algorithm
+    cdef bint input_gradient
 
-    def __init__(self, win, int64_t groups, int activation, int algorithm):
+    def __init__(self, win, int64_t groups, int activation, int algorithm,
+                 bint input_gradient=False):
+        """input_gradient: run() computes the gradient of this convolution with respect to
+        its input (conv2d_backprop_input, conv2d_transpose) instead of the convolution."""
+        self.input_gradient = input_gradient
         _window(win, &self.desc.win)
         if groups < 0:   # 0: a problem without channels, whose empty result never runs
             raise ValueError(f"internal: groups must be >= 0, got {groups}")
@@ -173,7 +181,10 @@ cdef class ConvKernel:
     def run(self, cnp.ndarray x not None, cnp.ndarray filters not None, bias,
             cnp.ndarray y not None):
         """y[...] = activation(conv(x, filters) + bias); x and y are NHWC-ordered views,
-        filters dense HWIO [k_h, k_w, C / groups, out_C], bias None or dense [out_C]."""
+        filters dense HWIO [k_h, k_w, C / groups, out_C], bias None or dense [out_C].
+        With input_gradient, x is the forward result's gradient [n, out_h, out_w, out_C]
+        and y the input's [n, h, w, C] (filters the same, bias [C]):
+        y[...] = activation(conv2d_backprop_input(x, filters) + bias)."""
         cdef fc_view xv, yv
         cdef fc_dtype dt = _dtype(x)
         cdef const void *bias_ptr = NULL
@@ -187,8 +198,12 @@ cdef class ConvKernel:
         if x.shape[0] != y.shape[0] or x.shape[3] % groups or y.shape[3] % groups:
             raise ValueError(f"internal: x {(<object>x).shape} and y {(<object>y).shape} "
                              f"do not fit one convolution of {groups} group(s)")
+        # HWIO [k_h, k_w, forward input channels / groups, forward output channels]
         _check_dense(filters, "filters", dt, (self.desc.win.k_h, self.desc.win.k_w,
-                                              x.shape[3] // groups, y.shape[3]))
+                                              y.shape[3] // groups if self.input_gradient
+                                              else x.shape[3] // groups,
+                                              x.shape[3] if self.input_gradient
+                                              else y.shape[3]))
         w_ptr = cnp.PyArray_DATA(filters)
         if bias is not None:
             if not isinstance(bias, cnp.ndarray):
@@ -198,7 +213,10 @@ cdef class ConvKernel:
         _view(x, &xv)
         _view(y, &yv)
         with nogil:
-            status = fc_conv2d(dt, &self.desc, self.algorithm, &xv, w_ptr, bias_ptr, &yv)
+            if self.input_gradient:
+                status = fc_conv2d_backprop_input(dt, &self.desc, &xv, w_ptr, bias_ptr, &yv)
+            else:
+                status = fc_conv2d(dt, &self.desc, self.algorithm, &xv, w_ptr, bias_ptr, &yv)
         _check(status)
 
 

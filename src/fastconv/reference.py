@@ -29,8 +29,11 @@ from ._geometry import (
     pool_window,
 )
 
-__all__ = ["avg_pool2d", "avg_pool2d_grad", "conv2d", "depthwise_conv2d", "max_pool2d",
-           "max_pool2d_grad", "max_pool_with_argmax"]
+__all__ = [
+    "avg_pool2d", "avg_pool2d_grad", "conv2d", "conv2d_backprop_input", "conv2d_transpose",
+    "depthwise_conv2d", "depthwise_conv2d_backprop_input", "max_pool2d", "max_pool2d_grad",
+    "max_pool_with_argmax",
+]
 
 _ACTIVATIONS = {
     None: lambda v: v,
@@ -162,5 +165,8 @@ def _pool(kind, input, ksize, strides, padding, data_format, out):
     return _deliver(y, out_shape, x.dtype, fmt, out)
 
 
-# Last: the gradients' module uses the helpers above.
+# Last: the gradient modules reuse this module's helpers (_taps, _deliver).
+from ._reference_backprop_input import (  # noqa: E402
+    conv2d_backprop_input, conv2d_transpose, depthwise_conv2d_backprop_input,
+)
 from ._reference_pool_grad import avg_pool2d_grad, max_pool2d_grad, max_pool_with_argmax  # noqa: E402,F401
