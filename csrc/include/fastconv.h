@@ -81,6 +81,14 @@ fc_status fc_conv2d(fc_dtype dtype, const fc_conv_desc *desc, fc_algorithm algor
 fc_status fc_conv2d_backprop_input(fc_dtype dtype, const fc_conv_desc *desc, const fc_view *dy,
                                    const void *filters, const void *bias, const fc_view *dx);
 
+/* The gradient of conv2d with respect to its filters: dw = d(sum(conv(x, W) * dy)) / dW,
+ * and with db, the bias gradient db = dy summed over n, out_h and out_w.  x: [n, h, w, C];
+ * dy: [n, out_h, out_w, out_C] (views); dw: dense HWIO [k_h][k_w][C / groups][out_C]; db:
+ * NULL or dense [out_C].  desc->activation is ignored.  Every value is written, and is
+ * bit-identical for any thread count. */
+fc_status fc_conv2d_backprop_filter(fc_dtype dtype, const fc_conv_desc *desc, const fc_view *x,
+                                    const fc_view *dy, void *dw, void *db);
+
 /* Max pooling propagates NaN; avg pooling divides by the number of real (unpadded) cells. */
 fc_status fc_pool2d(fc_dtype dtype, fc_pool_kind kind, const fc_window *win,
                     const fc_view *x, const fc_view *y);

@@ -66,6 +66,9 @@ fc_status fc_conv2d_in(const fc_cntx *cx, fc_dtype dtype, const fc_conv_desc *d,
 /* The context's micro-kernel for the dtype of a template instantiation. */
 #define FC_UKERNEL(cx) ((cx)->FC_CAT(ukernel, FC_SFX))
 
+/* The data cache of each core, in bytes: level 1 (L1d) or 2 (runtime/cpu.c). */
+size_t fc_cache_bytes(int level);
+
 /* Bytes of one packed B panel (ntaps x channel block x NR): it stays in L2 (1 MiB) while
  * every row panel of a pixel block streams past it; the channel block is cut to fit. */
 #define FC_GEMM_PANEL_BYTES (256 * 1024)

@@ -14,6 +14,7 @@ from .conv import conv2d, conv2d_algorithm, depthwise_conv2d
 from .conv_backprop_input import (
     conv2d_backprop_input, conv2d_transpose, depthwise_conv2d_backprop_input,
 )
+from .conv_backprop_filter import conv2d_backprop_filter, depthwise_conv2d_backprop_filter
 from .pool import avg_pool2d, max_pool2d
 from .pool_grad import avg_pool2d_grad, max_pool2d_grad, max_pool_with_argmax
 from ._threads import get_num_threads, set_num_threads
@@ -29,9 +30,11 @@ __all__ = [
     "avg_pool2d_grad",
     "conv2d",
     "conv2d_algorithm",
+    "conv2d_backprop_filter",
     "conv2d_backprop_input",
     "conv2d_transpose",
     "depthwise_conv2d",
+    "depthwise_conv2d_backprop_filter",
     "depthwise_conv2d_backprop_input",
     "get_num_threads",
     "max_pool2d",

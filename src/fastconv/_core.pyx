@@ -49,6 +49,9 @@ cdef extern from "fastconv.h" nogil:
     fc_status fc_conv2d_backprop_input(fc_dtype dtype, const fc_conv_desc *desc,
                                        const fc_view *dy, const void *filters,
                                        const void *bias, const fc_view *dx)
+    fc_status fc_conv2d_backprop_filter(fc_dtype dtype, const fc_conv_desc *desc,
+                                        const fc_view *x, const fc_view *dy, void *dw,
+                                        void *db)
     fc_status fc_pool2d(fc_dtype dtype, fc_pool_kind kind, const fc_window *win,
                         const fc_view *x, const fc_view *y)
     fc_status fc_pool2d_grad(fc_dtype dtype, fc_pool_kind kind, const fc_window *win,
@@ -217,6 +220,52 @@ cdef class ConvKernel:
                 status = fc_conv2d_backprop_input(dt, &self.desc, &xv, w_ptr, bias_ptr, &yv)
             else:
                 status = fc_conv2d(dt, &self.desc, self.algorithm, &xv, w_ptr, bias_ptr, &yv)
+        _check(status)
+
+
+cdef class BackpropFilterKernel:
+    """One resolved filter gradient (window, groups); run() is the one C call."""
+
+    cdef fc_conv_desc desc
+
+    def __init__(self, win, int64_t groups):
+        _window(win, &self.desc.win)
+        if groups < 1:
+            raise ValueError(f"internal: groups must be >= 1, got {groups}")
+        self.desc.groups = groups
+        self.desc.activation = <fc_activation>0
+
+    def run(self, cnp.ndarray x not None, cnp.ndarray dy not None, cnp.ndarray dw not None,
+            db):
+        """dw[...] = the gradient of conv2d with respect to its filters, db[...] = dy summed
+        over batch and pixels (db may be None); x and dy are NHWC-ordered views, dw dense HWIO
+        [k_h, k_w, C / groups, out_C], db dense [out_C]."""
+        cdef fc_view xv, dyv
+        cdef fc_dtype dt = _dtype(x)
+        cdef void *db_ptr = NULL
+        cdef fc_status status
+        cdef int64_t groups = self.desc.groups
+        _check_view_array(x, "x", dt, False)
+        _check_view_array(dy, "dy", dt, False)
+        if x.shape[0] != dy.shape[0] or x.shape[3] % groups or dy.shape[3] % groups:
+            raise ValueError(f"internal: x {(<object>x).shape} and dy {(<object>dy).shape} "
+                             f"do not fit one convolution of {groups} group(s)")
+        _check_dense(dw, "dw", dt, (self.desc.win.k_h, self.desc.win.k_w,
+                                    x.shape[3] // groups, dy.shape[3]))
+        if not cnp.PyArray_ISWRITEABLE(dw):
+            raise ValueError("internal: dw is not writeable")
+        if db is not None:
+            if not isinstance(db, cnp.ndarray):
+                raise TypeError(f"internal: db must be None or an ndarray, got {type(db)}")
+            _check_dense(db, "db", dt, (dy.shape[3],))
+            if not cnp.PyArray_ISWRITEABLE(<cnp.ndarray>db):
+                raise ValueError("internal: db is not writeable")
+            db_ptr = cnp.PyArray_DATA(<cnp.ndarray>db)
+        _view(x, &xv)
+        _view(dy, &dyv)
+        with nogil:
+            status = fc_conv2d_backprop_filter(dt, &self.desc, &xv, &dyv,
+                                               cnp.PyArray_DATA(dw), db_ptr)
         _check(status)
 
 

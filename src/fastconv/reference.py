@@ -28,11 +28,14 @@ from ._geometry import (
     normalize_data_format,
     pool_window,
 )
+from ._reference_backprop_filter import (  # noqa: F401  (re-exported)
+    conv2d_backprop_filter, depthwise_conv2d_backprop_filter,
+)
 
 __all__ = [
-    "avg_pool2d", "avg_pool2d_grad", "conv2d", "conv2d_backprop_input", "conv2d_transpose",
-    "depthwise_conv2d", "depthwise_conv2d_backprop_input", "max_pool2d", "max_pool2d_grad",
-    "max_pool_with_argmax",
+    "avg_pool2d", "avg_pool2d_grad", "conv2d", "conv2d_backprop_filter", "conv2d_backprop_input",
+    "conv2d_transpose", "depthwise_conv2d", "depthwise_conv2d_backprop_filter",
+    "depthwise_conv2d_backprop_input", "max_pool2d", "max_pool2d_grad", "max_pool_with_argmax",
 ]
 
 _ACTIVATIONS = {
