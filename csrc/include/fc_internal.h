@@ -57,8 +57,17 @@ typedef struct {
     const fc_ukernel_f64 *ukernel_f64;
 } fc_cntx;
 fc_cntx fc_cntx_now(void);
+
+/* fc_conv2d in a context chosen by the caller: operators built on forward convolutions
+ * (conv2d_backprop_input.c) run all of theirs with the ISA decided at their entry point. */
+fc_status fc_conv2d_in(const fc_cntx *cx, fc_dtype dtype, const fc_conv_desc *d,
+                       fc_algorithm algo, const fc_view *x, const void *filters,
+                       const void *bias, const fc_view *y);
 /* The context's micro-kernel for the dtype of a template instantiation. */
 #define FC_UKERNEL(cx) ((cx)->FC_CAT(ukernel, FC_SFX))
+
+/* The data cache of each core, in bytes: level 1 (L1d) or 2 (runtime/cpu.c). */
+size_t fc_cache_bytes(int level);
 
 /* Bytes of one packed B panel (ntaps x channel block x NR): it stays in L2 (1 MiB) while
  * every row panel of a pixel block streams past it; the channel block is cut to fit. */

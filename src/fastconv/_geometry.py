@@ -503,15 +503,114 @@ def sizes_arg(value, name: str) -> tuple[int, int, int, int]:
     return tuple(int(v) for v in values)
 
 
+def check_forward_output(win: Window, out_channels: int, got_shape, data_format: str,
+                         name: str) -> None:
+    """An array a gradient op takes in the forward op's output shape (its incoming gradient,
+    max_pool2d_grad's output) must have it: the batch, the output height and width this
+    window gives, and out_channels."""
+    expected = join_shape(win.batch, win.out_h, win.out_w, out_channels, data_format)
+    if tuple(int(s) for s in got_shape) != expected:
+        raise ValueError(
+            f"{name} has shape {tuple(got_shape)}, but the forward op's output for "
+            f"input [N, H, W, C] = {[win.batch, win.in_h, win.in_w, win.channels]} "
+            f"({data_format}) with this window, strides and padding has shape {expected}"
+        )
+
+
 def check_out_backprop(shape: ConvShape, out_backprop_shape, data_format: str,
                        name: str = "out_backprop") -> None:
     """A gradient op's incoming gradient must have the forward op's output shape: the
     batch, the output height and width this geometry gives, and out_channels."""
-    win = shape.win
-    expected = join_shape(win.batch, win.out_h, win.out_w, shape.out_channels, data_format)
-    if tuple(int(s) for s in out_backprop_shape) != expected:
+    check_forward_output(shape.win, shape.out_channels, out_backprop_shape, data_format, name)
+
+
+def flat_index_strides(win: Window, data_format: str, include_batch: bool) -> tuple[int, ...]:
+    """What an input cell (n, y, x, c) adds to its index in the flattened input of
+    data_format, per unit of n, y, x and c (NHWC: TF's ((n * H + y) * W + x) * C + c);
+    without the batch (include_batch False, TF's default) the index is within the image."""
+    n, h, w, c = win.batch, win.in_h, win.in_w, win.channels
+    image = h * w * c if include_batch else 0
+    if data_format == "NHWC":
+        return (image, w * c, c, 1)
+    return (image, w, 1, h * w)
+
+
+def output_padding_arg(value, stride: tuple[int, int]) -> tuple[int, int]:
+    """PyTorch's `output_padding` of a transposed convolution: an int or (h, w), each at
+    least 0 and smaller than the stride of its dimension, so that the result is the
+    gradient of a forward convolution whose output has the input's size. (PyTorch also
+    takes values up to the dilation - 1; the forward convolution of that size has a larger
+    output than the input, so there the result is no such gradient, and not accepted.)"""
+    if isinstance(value, Integral) and not isinstance(value, bool):
+        values = [value, value]
+    else:
+        try:
+            values = list(value)
+        except TypeError:
+            raise TypeError(f"output_padding must be an int or (h, w), got {value!r}") from None
+    if len(values) != 2 or any(isinstance(v, bool) or not isinstance(v, Integral)
+                               for v in values):
+        raise TypeError(f"output_padding must be an int or (h, w), got {value!r}")
+    for dim, v, s in zip(("height", "width"), values, stride):
+        if not 0 <= v < s:
+            raise ValueError(
+                f"output_padding for the {dim} must be in [0, stride {s}), got {int(v)}"
+            )
+    return int(values[0]), int(values[1])
+
+
+def transposed_output_size(in_size: int, k: int, stride: int, dilation: int, padding,
+                           extra: int) -> int:
+    """PyTorch's conv_transpose2d output size along one dimension, for VALID or an explicit
+    (before, after) pair: (in - 1) * stride - before - after + (k - 1) * dilation + 1 +
+    output_padding, the smallest forward input size whose output size is `in_size`, plus
+    `extra`. SAME has no such size (its padding depends on the size sought)."""
+    before, after = (0, 0) if padding == "VALID" else padding
+    return (in_size - 1) * stride - before - after + (k - 1) * dilation + 1 + extra
+
+
+def transposed_output_shape(input_shape, filter_shape, strides, padding, data_format,
+                            dilations, output_padding) -> tuple[int, int, int, int]:
+    """conv2d_transpose's output shape when output_shape is None (PyTorch's convention):
+    batch from the input, channels filters.shape[2] (one group: a grouped transposed
+    convolution needs output_shape, whose channels give the groups), height and width from
+    transposed_output_size."""
+    n, h, w, _ = split_shape(input_shape, data_format)
+    if len(filter_shape) != 4:
         raise ValueError(
-            f"{name} has shape {tuple(out_backprop_shape)}, but the forward op's output for "
-            f"input [N, H, W, C] = {[win.batch, win.in_h, win.in_w, win.channels]} "
-            f"({data_format}) with this window, strides and padding has shape {expected}"
+            "filters must be 4-D [filter_height, filter_width, output_channels / groups, "
+            f"in_channels], got shape {tuple(filter_shape)}"
         )
+    k_h, k_w, out_per_group, _ = (int(s) for s in filter_shape)
+    pad = normalize_padding(padding, data_format)
+    if pad in ("SAME", "SAME_LOWER"):
+        raise ValueError(
+            "output_shape=None needs padding 'VALID' or explicit pairs (PyTorch's "
+            "convention); with 'SAME' pass output_shape, as tf.nn.conv2d_transpose requires"
+        )
+    pad_h, pad_w = (pad, pad) if isinstance(pad, str) else pad
+    stride_h, stride_w = normalize_hw(strides, "strides", data_format)
+    dil_h, dil_w = normalize_hw(1 if dilations is None else dilations, "dilations", data_format)
+    extra_h, extra_w = output_padding_arg(output_padding, (stride_h, stride_w))
+    out_h = transposed_output_size(h, k_h, stride_h, dil_h, pad_h, extra_h)
+    out_w = transposed_output_size(w, k_w, stride_w, dil_w, pad_w, extra_w)
+    if out_h < 0 or out_w < 0:
+        raise ValueError(
+            f"the padding leaves a negative output size ({out_h} x {out_w}) for input "
+            f"{tuple(input_shape)} and filters {tuple(filter_shape)}"
+        )
+    return join_shape(n, out_h, out_w, out_per_group, data_format)
+
+
+def transpose_sizes(output_shape, input_shape, filter_shape, strides, padding, data_format,
+                    dilations, output_padding) -> tuple[int, int, int, int]:
+    """conv2d_transpose's result shape: output_shape (TF's way), or from output_padding
+    with output_shape None (PyTorch's way, transposed_output_shape)."""
+    if output_shape is None:
+        return transposed_output_shape(input_shape, filter_shape, strides, padding,
+                                       data_format, dilations,
+                                       0 if output_padding is None else output_padding)
+    if output_padding is not None:
+        raise ValueError("output_padding is PyTorch's way to choose the output size: pass it "
+                         "with output_shape=None, or pass output_shape alone")
+    return sizes_arg(output_shape, "output_shape")

@@ -31,8 +31,15 @@ from ._geometry import (
     normalize_filter_format,
     pool_window,
 )
+from ._reference_backprop_filter import (  # noqa: F401  (re-exported)
+    conv2d_backprop_filter, depthwise_conv2d_backprop_filter,
+)
 
-__all__ = ["avg_pool2d", "conv2d", "depthwise_conv2d", "max_pool2d"]
+__all__ = [
+    "avg_pool2d", "avg_pool2d_grad", "conv2d", "conv2d_backprop_filter", "conv2d_backprop_input",
+    "conv2d_transpose", "depthwise_conv2d", "depthwise_conv2d_backprop_filter",
+    "depthwise_conv2d_backprop_input", "max_pool2d", "max_pool2d_grad", "max_pool_with_argmax",
+]
 
 _ACTIVATIONS = {
     None: lambda v: v,
@@ -187,3 +194,10 @@ def _pool(kind, input, ksize, strides, padding, data_format, dilations, ceil_mod
             with np.errstate(invalid="ignore"):  # 0 / 0: a dilated window of padding only
                 y /= count
     return _deliver(y, out_shape, x.dtype, fmt, out)
+
+
+# Last: the gradient modules reuse this module's helpers (_taps, _deliver).
+from ._reference_backprop_input import (  # noqa: E402
+    conv2d_backprop_input, conv2d_transpose, depthwise_conv2d_backprop_input,
+)
+from ._reference_pool_grad import avg_pool2d_grad, max_pool2d_grad, max_pool_with_argmax  # noqa: E402,F401
