@@ -244,3 +244,51 @@ def test_public_names():
         "pool2d_args", "reduction_length", "tolerance"}
     assert fastconv.testing is testing and fastconv.reference is reference
     assert math.isclose(testing.tolerance(np.float32, 4), 3 * 8 * float(np.finfo(np.float32).eps))
+
+
+ALL_PADDINGS = ("SAME", "VALID", "explicit", "SAME_LOWER", "onnx", "torch")
+
+
+@settings(max_examples=60, deadline=None)
+@given(testing.conv2d_args(paddings=ALL_PADDINGS, filter_formats=("HWIO", "OIHW"),
+                           algorithms=fastconv.conv.ALGORITHMS))
+def test_conv2d_args_in_every_convention(call):
+    got = call.run(fastconv)
+    assert got.shape == call.output_shape
+    testing.assert_allclose(got, call.run(reference), reduction=call.reduction)
+
+
+@settings(max_examples=40, deadline=None)
+@given(testing.depthwise_conv2d_args(paddings=ALL_PADDINGS))
+def test_depthwise_conv2d_args_in_every_convention(call):
+    got = call.run(fastconv)
+    assert got.shape == call.output_shape
+    testing.assert_allclose(got, call.run(reference), reduction=call.reduction)
+
+
+@settings(max_examples=60, deadline=None)
+@given(testing.pool2d_args(paddings=ALL_PADDINGS, max_dilation=2, ceil_mode=True,
+                           count_include_pad=True))
+def test_pool2d_args_in_every_convention(call):
+    got = call.run(fastconv)
+    assert got.shape == call.output_shape
+    testing.assert_allclose(got, call.run(reference), reduction=call.reduction)
+
+
+def test_convention_switches_are_drawn():
+    """Each switch shows up in the drawn calls (not silently left at its default)."""
+    seen = set()
+
+    @settings(max_examples=150, deadline=None)
+    @given(testing.pool2d_args(paddings=ALL_PADDINGS, max_dilation=2, ceil_mode=True,
+                               count_include_pad=True),
+           testing.conv2d_args(paddings=ALL_PADDINGS, filter_formats=("HWIO", "OIHW")))
+    def collect(pool, conv):
+        seen.update(k for k in pool.kwargs)
+        seen.update(k for k in conv.kwargs)
+        seen.update(type(a).__name__ for a in (pool.args[3], conv.args[3]))
+        seen.update(a for a in (pool.args[3], conv.args[3]) if isinstance(a, str))
+
+    collect()
+    assert {"pads", "dilations", "ceil_mode", "count_include_pad", "filter_format", "int",
+            "tuple", "SAME", "SAME_LOWER", "VALID", "NOTSET"} <= seen, seen

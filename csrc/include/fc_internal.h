@@ -57,8 +57,17 @@ typedef struct {
     const fc_ukernel_f64 *ukernel_f64;
 } fc_cntx;
 fc_cntx fc_cntx_now(void);
+
+/* fc_conv2d in a context chosen by the caller: operators built on forward convolutions
+ * (conv2d_backprop_input.c) run all of theirs with the ISA decided at their entry point. */
+fc_status fc_conv2d_in(const fc_cntx *cx, fc_dtype dtype, const fc_conv_desc *d,
+                       fc_algorithm algo, const fc_view *x, const void *filters,
+                       const void *bias, const fc_view *y);
 /* The context's micro-kernel for the dtype of a template instantiation. */
 #define FC_UKERNEL(cx) ((cx)->FC_CAT(ukernel, FC_SFX))
+
+/* The data cache of each core, in bytes: level 1 (L1d) or 2 (runtime/cpu.c). */
+size_t fc_cache_bytes(int level);
 
 /* Bytes of one packed B panel (ntaps x channel block x NR): it stays in L2 (1 MiB) while
  * every row panel of a pixel block streams past it; the channel block is cut to fit. */
@@ -72,8 +81,8 @@ fc_cntx fc_cntx_now(void);
 /* One pooling call as its kernels see it (filled once per call by operators/pool2d_tmpl.h;
  * pool/pool_tmpl.h describes the kernel and its buffer).  width: planes are single channels
  * with contiguous rows (NCHW), else whole images with contiguous channels (NHWC).
- * col_cells[ox]: the real input columns under output column ox, as an FC_T: the average's
- * divisor, times the real rows.  Channels mode works on block_cols output columns at a
+ * col_cells[ox] and row_cells[oy], as FC_T: the average's divisor for a window is their
+ * product (the real input columns and rows under it, unless the caller gave divisors).  Channels mode works on block_cols output columns at a
  * time; width mode on batch_rows output rows, `pitch` windows apart in the buffer, and
  * with `flat` on all of a batch's windows in one pass (divs: every window's divisor, pitch
  * per output row, for averages); row_len: the cells between a batch's rows in the buffer
@@ -83,7 +92,7 @@ typedef struct {
     const fc_window *win;
     const fc_view *x, *y;
     int width, flat;
-    const void *col_cells, *divs;
+    const void *col_cells, *row_cells, *divs;
     int64_t block_cols, batch_rows, pitch, row_len, slack;
     int64_t prefetch;   /* how far ahead of its loads the vertical pass prefetches */
 } fc_pool_job;

@@ -58,10 +58,17 @@ fc_algorithm fc_conv2d_choose(fc_dtype dtype, const fc_conv_desc *d, const fc_vi
 
 fc_status fc_conv2d(fc_dtype dtype, const fc_conv_desc *d, fc_algorithm algo, const fc_view *x,
                     const void *filters, const void *bias, const fc_view *y) {
+    const fc_cntx cx = fc_cntx_now();
+    return fc_conv2d_in(&cx, dtype, d, algo, x, filters, bias, y);
+}
+
+fc_status fc_conv2d_in(const fc_cntx *cxp, fc_dtype dtype, const fc_conv_desc *d,
+                       fc_algorithm algo, const fc_view *x, const void *filters,
+                       const void *bias, const fc_view *y) {
     if (d->groups < 1 || x->c % d->groups || y->c % d->groups || x->n != y->n)
         return FC_ERR_ARG;
     if (y->n == 0 || y->h == 0 || y->w == 0 || y->c == 0) return FC_OK;
-    const fc_cntx cx = fc_cntx_now();
+    const fc_cntx cx = *cxp;
     if (algo == FC_ALGO_AUTO) algo = choose(&cx, dtype, d, x, y);
     if (algo == FC_ALGO_WINOGRAD && !fc_winograd_applies(d)) return FC_ERR_ARG;
     /* With one channel the channel stride is never used: an NCHW image of one channel is then

@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 #include "fc_internal.h"
 
 static int active_isa = -1;   /* -1: not decided yet */
@@ -51,4 +52,21 @@ fc_status fc_set_isa(fc_isa isa) {
     if ((int)isa < FC_ISA_SCALAR || isa > fc_detected_isa()) return FC_ERR_ARG;
     __atomic_store_n(&active_isa, (int)isa, __ATOMIC_RELEASE);
     return FC_OK;
+}
+
+/* Data cache sizes of this CPU, for blocking that fits the machine it runs on (sessions
+ * have seen 32 and 48 KiB L1d, 1 and 2 MiB L2).  glibc reads them from CPUID; where it
+ * cannot (0 or -1), a common size stands in.  Read once. */
+static size_t cache_or(int name, size_t fallback) {
+    const long bytes = sysconf(name);
+    return bytes > 0 ? (size_t)bytes : fallback;
+}
+
+size_t fc_cache_bytes(int level) {
+    static size_t l1, l2;   /* 0: not read yet (a race only reads them twice) */
+    if (!__atomic_load_n(&l1, __ATOMIC_ACQUIRE)) {
+        __atomic_store_n(&l2, cache_or(_SC_LEVEL2_CACHE_SIZE, 1u << 20), __ATOMIC_RELAXED);
+        __atomic_store_n(&l1, cache_or(_SC_LEVEL1_DCACHE_SIZE, 32u << 10), __ATOMIC_RELEASE);
+    }
+    return level == 1 ? l1 : __atomic_load_n(&l2, __ATOMIC_RELAXED);
 }

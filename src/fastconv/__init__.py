@@ -17,8 +17,12 @@ from . import reference, testing  # noqa: F401
 # once, as it is loaded (so it happens at `import fastconv`, as before, when the extension
 # is there). Without the extension the names below raise an ImportError saying why when
 # used, instead of `import fastconv.reference` failing.
-_FAST_PATH = ("avg_pool2d", "conv2d", "conv2d_algorithm", "depthwise_conv2d",
-              "get_num_threads", "max_pool2d", "set_num_threads")
+_FAST_PATH = (
+    "avg_pool2d", "avg_pool2d_grad", "conv2d", "conv2d_algorithm", "conv2d_backprop_filter",
+    "conv2d_backprop_input", "conv2d_transpose", "depthwise_conv2d",
+    "depthwise_conv2d_backprop_filter", "depthwise_conv2d_backprop_input", "get_num_threads",
+    "max_pool2d", "max_pool2d_grad", "max_pool_with_argmax", "set_num_threads",
+)
 try:
     from . import _openmp  # noqa: F401
 except ImportError as _error:
@@ -36,7 +40,12 @@ else:
     _CORE_ERROR = None
     from . import _isa  # noqa: F401  (warns about a FASTCONV_ISA value that is ignored)
     from .conv import conv2d, conv2d_algorithm, depthwise_conv2d
+    from .conv_backprop_input import (
+        conv2d_backprop_input, conv2d_transpose, depthwise_conv2d_backprop_input,
+    )
+    from .conv_backprop_filter import conv2d_backprop_filter, depthwise_conv2d_backprop_filter
     from .pool import avg_pool2d, max_pool2d
+    from .pool_grad import avg_pool2d_grad, max_pool2d_grad, max_pool_with_argmax
     from ._threads import get_num_threads, set_num_threads
 
 try:

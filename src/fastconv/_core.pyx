@@ -46,8 +46,20 @@ cdef extern from "fastconv.h" nogil:
     fc_status fc_conv2d(fc_dtype dtype, const fc_conv_desc *desc, fc_algorithm algorithm,
                         const fc_view *x, const void *filters, const void *bias,
                         const fc_view *y)
+    fc_status fc_conv2d_backprop_input(fc_dtype dtype, const fc_conv_desc *desc,
+                                       const fc_view *dy, const void *filters,
+                                       const void *bias, const fc_view *dx)
+    fc_status fc_conv2d_backprop_filter(fc_dtype dtype, const fc_conv_desc *desc,
+                                        const fc_view *x, const fc_view *dy, void *dw,
+                                        void *db)
     fc_status fc_pool2d(fc_dtype dtype, fc_pool_kind kind, const fc_window *win,
-                        const fc_view *x, const fc_view *y)
+                        const fc_view *x, const fc_view *y, const double *div_h,
+                        const double *div_w)
+    fc_status fc_pool2d_grad(fc_dtype dtype, fc_pool_kind kind, const fc_window *win,
+                             const fc_view *x, const fc_view *g, const fc_view *dx)
+    fc_status fc_max_pool2d_argmax(fc_dtype dtype, const fc_window *win, const fc_view *x,
+                                   const fc_view *y, const fc_view *argmax,
+                                   const int64_t *index_strides)
     fc_algorithm fc_conv2d_choose(fc_dtype dtype, const fc_conv_desc *desc, const fc_view *x,
                                   const fc_view *y)
     fc_isa fc_detected_isa()
@@ -137,8 +149,13 @@ cdef class ConvKernel:
 
     cdef fc_conv_desc desc
     cdef fc_algorithm algorithm
+    cdef bint input_gradient
 
-    def __init__(self, win, int64_t groups, int activation, int algorithm):
+    def __init__(self, win, int64_t groups, int activation, int algorithm,
+                 bint input_gradient=False):
+        """input_gradient: run() computes the gradient of this convolution with respect to
+        its input (conv2d_backprop_input, conv2d_transpose) instead of the convolution."""
+        self.input_gradient = input_gradient
         _window(win, &self.desc.win)
         if groups < 0:   # 0: a problem without channels, whose empty result never runs
             raise ValueError(f"internal: groups must be >= 0, got {groups}")
@@ -168,7 +185,10 @@ cdef class ConvKernel:
     def run(self, cnp.ndarray x not None, cnp.ndarray filters not None, bias,
             cnp.ndarray y not None):
         """y[...] = activation(conv(x, filters) + bias); x and y are NHWC-ordered views,
-        filters dense HWIO [k_h, k_w, C / groups, out_C], bias None or dense [out_C]."""
+        filters dense HWIO [k_h, k_w, C / groups, out_C], bias None or dense [out_C].
+        With input_gradient, x is the forward result's gradient [n, out_h, out_w, out_C]
+        and y the input's [n, h, w, C] (filters the same, bias [C]):
+        y[...] = activation(conv2d_backprop_input(x, filters) + bias)."""
         cdef fc_view xv, yv
         cdef fc_dtype dt = _dtype(x)
         cdef const void *bias_ptr = NULL
@@ -182,8 +202,12 @@ cdef class ConvKernel:
         if x.shape[0] != y.shape[0] or x.shape[3] % groups or y.shape[3] % groups:
             raise ValueError(f"internal: x {(<object>x).shape} and y {(<object>y).shape} "
                              f"do not fit one convolution of {groups} group(s)")
+        # HWIO [k_h, k_w, forward input channels / groups, forward output channels]
         _check_dense(filters, "filters", dt, (self.desc.win.k_h, self.desc.win.k_w,
-                                              x.shape[3] // groups, y.shape[3]))
+                                              y.shape[3] // groups if self.input_gradient
+                                              else x.shape[3] // groups,
+                                              x.shape[3] if self.input_gradient
+                                              else y.shape[3]))
         w_ptr = cnp.PyArray_DATA(filters)
         if bias is not None:
             if not isinstance(bias, cnp.ndarray):
@@ -193,36 +217,176 @@ cdef class ConvKernel:
         _view(x, &xv)
         _view(y, &yv)
         with nogil:
-            status = fc_conv2d(dt, &self.desc, self.algorithm, &xv, w_ptr, bias_ptr, &yv)
+            if self.input_gradient:
+                status = fc_conv2d_backprop_input(dt, &self.desc, &xv, w_ptr, bias_ptr, &yv)
+            else:
+                status = fc_conv2d(dt, &self.desc, self.algorithm, &xv, w_ptr, bias_ptr, &yv)
         _check(status)
 
 
+cdef class BackpropFilterKernel:
+    """One resolved filter gradient (window, groups); run() is the one C call."""
+
+    cdef fc_conv_desc desc
+
+    def __init__(self, win, int64_t groups):
+        _window(win, &self.desc.win)
+        if groups < 1:
+            raise ValueError(f"internal: groups must be >= 1, got {groups}")
+        self.desc.groups = groups
+        self.desc.activation = <fc_activation>0
+
+    def run(self, cnp.ndarray x not None, cnp.ndarray dy not None, cnp.ndarray dw not None,
+            db):
+        """dw[...] = the gradient of conv2d with respect to its filters, db[...] = dy summed
+        over batch and pixels (db may be None); x and dy are NHWC-ordered views, dw dense HWIO
+        [k_h, k_w, C / groups, out_C], db dense [out_C]."""
+        cdef fc_view xv, dyv
+        cdef fc_dtype dt = _dtype(x)
+        cdef void *db_ptr = NULL
+        cdef fc_status status
+        cdef int64_t groups = self.desc.groups
+        _check_view_array(x, "x", dt, False)
+        _check_view_array(dy, "dy", dt, False)
+        if x.shape[0] != dy.shape[0] or x.shape[3] % groups or dy.shape[3] % groups:
+            raise ValueError(f"internal: x {(<object>x).shape} and dy {(<object>dy).shape} "
+                             f"do not fit one convolution of {groups} group(s)")
+        _check_dense(dw, "dw", dt, (self.desc.win.k_h, self.desc.win.k_w,
+                                    x.shape[3] // groups, dy.shape[3]))
+        if not cnp.PyArray_ISWRITEABLE(dw):
+            raise ValueError("internal: dw is not writeable")
+        if db is not None:
+            if not isinstance(db, cnp.ndarray):
+                raise TypeError(f"internal: db must be None or an ndarray, got {type(db)}")
+            _check_dense(db, "db", dt, (dy.shape[3],))
+            if not cnp.PyArray_ISWRITEABLE(<cnp.ndarray>db):
+                raise ValueError("internal: db is not writeable")
+            db_ptr = cnp.PyArray_DATA(<cnp.ndarray>db)
+        _view(x, &xv)
+        _view(dy, &dyv)
+        with nogil:
+            status = fc_conv2d_backprop_filter(dt, &self.desc, &xv, &dyv,
+                                               cnp.PyArray_DATA(dw), db_ptr)
+        _check(status)
+
+
+cdef int _check_same_shape(cnp.ndarray a, cnp.ndarray b, str what) except -1:
+    if (<object>a).shape != (<object>b).shape:
+        raise ValueError(f"internal: {what} {(<object>a).shape} and {(<object>b).shape} differ")
+    return 0
+
+
+cdef int _check_batch_channels(cnp.ndarray x, cnp.ndarray y) except -1:
+    if x.shape[0] != y.shape[0] or x.shape[3] != y.shape[3]:
+        raise ValueError(f"internal: x {(<object>x).shape} and y {(<object>y).shape} "
+                         "differ in batch or channels")
+    return 0
+
+
 cdef class PoolKernel:
-    """One resolved pooling window and kind; run() is the one C call."""
+    """One resolved pooling window and kind; run() is the one C call.
+
+    div_h, div_w: None, or float64 arrays, the average's divisor per output row and column
+    (a window's is their product); None: the real cells."""
 
     cdef fc_window win
     cdef fc_pool_kind kind
+    cdef object div_h, div_w
 
-    def __init__(self, win, int kind):
+    def __init__(self, win, int kind, div_h=None, div_w=None):
         _window(win, &self.win)
         if not 0 <= kind <= 1:
             raise ValueError(f"internal: unknown pooling kind {kind}")
         self.kind = <fc_pool_kind>kind
+        if (div_h is None) != (div_w is None):
+            raise ValueError("internal: div_h and div_w go together")
+        if div_h is not None:
+            for name, div in (("div_h", div_h), ("div_w", div_w)):
+                if not isinstance(div, cnp.ndarray):
+                    raise TypeError(f"internal: {name} must be an ndarray")
+                _check_array(div, name, FC_FLOAT64, 1)
+                if not cnp.PyArray_IS_C_CONTIGUOUS(div):
+                    raise ValueError(f"internal: {name} must be C-contiguous")
+        self.div_h, self.div_w = div_h, div_w
 
     def run(self, cnp.ndarray x not None, cnp.ndarray y not None):
         """y[...] = max or average pooling of x; x and y are NHWC-ordered views."""
         cdef fc_view xv, yv
         cdef fc_dtype dt = _dtype(x)
         cdef fc_status status
+        cdef const double *dh = NULL
+        cdef const double *dw = NULL
         _check_view_array(x, "x", dt, False)
         _check_view_array(y, "y", dt, True)
-        if x.shape[0] != y.shape[0] or x.shape[3] != y.shape[3]:
-            raise ValueError(f"internal: x {(<object>x).shape} and y {(<object>y).shape} "
-                             "differ in batch or channels")
+        _check_batch_channels(x, y)
+        if self.div_h is not None:
+            if self.div_h.shape[0] != y.shape[1] or self.div_w.shape[0] != y.shape[2]:
+                raise ValueError("internal: the divisors do not match y's height and width")
+            dh = <const double *>cnp.PyArray_DATA(<cnp.ndarray>self.div_h)
+            dw = <const double *>cnp.PyArray_DATA(<cnp.ndarray>self.div_w)
         _view(x, &xv)
         _view(y, &yv)
         with nogil:
-            status = fc_pool2d(dt, self.kind, &self.win, &xv, &yv)
+            status = fc_pool2d(dt, self.kind, &self.win, &xv, &yv, dh, dw)
+        _check(status)
+
+
+cdef class PoolGradKernel(PoolKernel):
+    """The gradient of one resolved pooling window and kind; run() is the one C call."""
+
+    def run(self, cnp.ndarray x not None, cnp.ndarray g not None, cnp.ndarray dx not None):
+        """dx[...] = the gradient of pooling x given the output's gradient g; NHWC-ordered
+        views (x: the forward input; avg reads only its shape)."""
+        cdef fc_view xv, gv, dv
+        cdef fc_dtype dt = _dtype(dx)
+        cdef fc_status status
+        _check_view_array(x, "x", dt, False)
+        _check_view_array(g, "g", dt, False)
+        _check_view_array(dx, "dx", dt, True)
+        _check_same_shape(x, dx, "x and dx")
+        _check_batch_channels(x, g)
+        _view(x, &xv)
+        _view(g, &gv)
+        _view(dx, &dv)
+        with nogil:
+            status = fc_pool2d_grad(dt, self.kind, &self.win, &xv, &gv, &dv)
+        _check(status)
+
+
+cdef class ArgmaxKernel:
+    """Max pooling with its argmax for one resolved window; run() is the one C call."""
+
+    cdef fc_window win
+    cdef int64_t index_strides[4]
+
+    def __init__(self, win, index_strides):
+        _window(win, &self.win)
+        for i in range(4):
+            self.index_strides[i] = index_strides[i]
+
+    def run(self, cnp.ndarray x not None, cnp.ndarray y not None,
+            cnp.ndarray argmax not None):
+        """y[...] = max pooling of x, argmax[...] = the index of each maximum's cell;
+        NHWC-ordered views, argmax of int64."""
+        cdef fc_view xv, yv, av
+        cdef fc_dtype dt = _dtype(x)
+        cdef fc_status status
+        _check_view_array(x, "x", dt, False)
+        _check_view_array(y, "y", dt, True)
+        if argmax.dtype.num != cnp.NPY_INT64 or not argmax.dtype.isnative:
+            raise TypeError(f"internal: argmax must be native int64, got {argmax.dtype}")
+        if argmax.ndim != 4 or not cnp.PyArray_ISALIGNED(argmax) or not cnp.PyArray_ISWRITEABLE(argmax):
+            raise ValueError("internal: argmax must be a writeable, aligned 4-D array")
+        for i in range(4):
+            if argmax.strides[i] % argmax.itemsize:
+                raise ValueError("internal: argmax's strides are not whole elements")
+        _check_same_shape(y, argmax, "y and argmax")
+        _check_batch_channels(x, y)
+        _view(x, &xv)
+        _view(y, &yv)
+        _view(argmax, &av)
+        with nogil:
+            status = fc_max_pool2d_argmax(dt, &self.win, &xv, &yv, &av, self.index_strides)
         _check(status)
 
 

@@ -27,16 +27,26 @@ from ._arrays import (
     check_activation, check_algorithm, check_bias, check_out, float_array, result_dtype,
 )
 from ._geometry import (
+    OIHW_TO_HWIO,
+    check_flag,
     check_name,
     conv_shape,
     depthwise_shape,
     join_shape,
     nhwc_axes,
     normalize_data_format,
+    normalize_filter_format,
     pool_window,
 )
+from ._reference_backprop_filter import (  # noqa: F401  (re-exported)
+    conv2d_backprop_filter, depthwise_conv2d_backprop_filter,
+)
 
-__all__ = ["avg_pool2d", "conv2d", "depthwise_conv2d", "max_pool2d"]
+__all__ = [
+    "avg_pool2d", "avg_pool2d_grad", "conv2d", "conv2d_backprop_filter", "conv2d_backprop_input",
+    "conv2d_transpose", "depthwise_conv2d", "depthwise_conv2d_backprop_filter",
+    "depthwise_conv2d_backprop_input", "max_pool2d", "max_pool2d_grad", "max_pool_with_argmax",
+]
 
 _ACTIVATIONS = {
     None: lambda v: v,
@@ -53,43 +63,53 @@ _IEEE = np.errstate(invalid="ignore", over="ignore")
 
 
 def conv2d(input, filters, strides=1, padding="VALID", data_format="NHWC", dilations=1,
-           name=None, *, bias=None, activation=None, algorithm="auto", out=None):
-    """Reference tf.nn.conv2d (cross-correlation, HWIO filters, groups = C / filters.shape[2]).
+           name=None, *, filter_format="HWIO", pads=None, bias=None, activation=None,
+           algorithm="auto", out=None):
+    """Reference tf.nn.conv2d (cross-correlation, HWIO filters, groups = C / filters.shape[2]),
+    or PyTorch's / ONNX's Conv with filter_format="OIHW" and their padding spellings.
 
     `algorithm` is checked and ignored: there is one reference algorithm; so is `name`."""
     check_name(name)
     x = float_array(input, "input")
     f = float_array(filters, "filters")
     fmt = normalize_data_format(data_format)
-    shape = conv_shape(x.shape, f.shape, strides, padding, fmt, dilations)
+    ffmt = normalize_filter_format(filter_format)
+    shape = conv_shape(x.shape, f.shape, strides, padding, fmt, dilations, filter_format=ffmt,
+                       pads=pads)
     check_algorithm(algorithm, shape)
+    if ffmt == "OIHW":
+        f = np.transpose(f, OIHW_TO_HWIO)
     return _convolve(x, f, shape, fmt, bias, activation, out)
 
 
 def depthwise_conv2d(input, filter, strides=1, padding="VALID", data_format="NHWC", dilations=1,
-                     name=None, *, bias=None, activation=None, out=None):
+                     name=None, *, pads=None, bias=None, activation=None, out=None):
     """Reference tf.nn.depthwise_conv2d: filter [kh, kw, C, multiplier], channel c*M + m."""
     check_name(name)
     x = float_array(input, "input")
     f = float_array(filter, "filter")
     fmt = normalize_data_format(data_format)
-    shape = depthwise_shape(x.shape, f.shape, strides, padding, fmt, dilations)
+    shape = depthwise_shape(x.shape, f.shape, strides, padding, fmt, dilations, pads=pads)
     f = f.reshape(f.shape[0], f.shape[1], 1, shape.out_channels)
     return _convolve(x, f, shape, fmt, bias, activation, out)
 
 
 def max_pool2d(input, ksize, strides, padding="VALID", data_format="NHWC", name=None, *,
-               out=None):
-    """Reference tf.nn.max_pool2d; padding cells never win and NaN propagates."""
+               dilations=1, ceil_mode=False, pads=None, out=None):
+    """Reference tf.nn.max_pool2d; padding cells never win and NaN propagates. dilations,
+    ceil_mode and pads as PyTorch and ONNX have them (see fastconv.max_pool2d)."""
     check_name(name)
-    return _pool("max", input, ksize, strides, padding, data_format, out)
+    return _pool("max", input, ksize, strides, padding, data_format, dilations, ceil_mode,
+                 pads, False, out)
 
 
 def avg_pool2d(input, ksize, strides, padding="VALID", data_format="NHWC", name=None, *,
-               out=None):
-    """Reference tf.nn.avg_pool2d; divides by the number of real (unpadded) cells."""
+               dilations=1, ceil_mode=False, count_include_pad=False, pads=None, out=None):
+    """Reference tf.nn.avg_pool2d; divides by the number of real (unpadded) cells, or with
+    count_include_pad by the cells inside the padded input (PyTorch, ONNX)."""
     check_name(name)
-    return _pool("avg", input, ksize, strides, padding, data_format, out)
+    return _pool("avg", input, ksize, strides, padding, data_format, dilations, ceil_mode,
+                 pads, check_flag(count_include_pad, "count_include_pad"), out)
 
 
 def _nhwc(x, fmt):
@@ -119,9 +139,9 @@ def _taps(xp, win):
             ]
 
 
-def _real_cells(x64, win):
-    """(N, H + pads, W + pads, 1): 1 on the input's cells, 0 on the padding around them."""
-    return _padded(np.ones(x64.shape[:3] + (1,)), win, 0.0)
+def _real_cells(win):
+    """(1, H + pads, W + pads, 1): 1 on the input's cells, 0 on the padding around them."""
+    return _padded(np.ones((1, win.in_h, win.in_w, 1)), win, 0.0)
 
 
 def _deliver(y64, shape, dtype, fmt, out):
@@ -147,7 +167,7 @@ def _convolve(x, f, shape, fmt, bias, activation, out):
         # A tap over padding contributes nothing, even with an Inf or NaN weight (0 * Inf
         # would be NaN): its products are masked out instead of added.
         for (ky, kx, xs), (_, _, real) in zip(_taps(_padded(x64, win, 0.0), win),
-                                              _taps(_real_cells(x64, win), win)):
+                                              _taps(_real_cells(win), win)):
             real = real > 0
             for g in range(groups):
                 term = xs[..., g * cg : (g + 1) * cg] @ w[ky, kx, :, g * og : (g + 1) * og]
@@ -158,11 +178,26 @@ def _convolve(x, f, shape, fmt, bias, activation, out):
     return _deliver(y, out_shape, dtype, fmt, out)
 
 
+def _counted(win, count_include_pad):
+    """[1, H', W', 1]: 1 where a cell of the padded input counts in the averages' divisor
+    (the real cells; with count_include_pad also the padding asked for, not the cells a
+    ceil_mode window reaches past it), 0 elsewhere."""
+    if not count_include_pad:
+        return _real_cells(win)
+    ones = np.ones((1, win.in_h, win.in_w, 1))
+    asked = ((0, 0), (win.pad_top, win.pad_bottom - win.overhang_bottom),
+             (win.pad_left, win.pad_right - win.overhang_right), (0, 0))
+    overhang = ((0, 0), (0, win.overhang_bottom), (0, win.overhang_right), (0, 0))
+    return np.pad(np.pad(ones, asked, constant_values=1.0), overhang, constant_values=0.0)
+
+
 @_IEEE
-def _pool(kind, input, ksize, strides, padding, data_format, out):
+def _pool(kind, input, ksize, strides, padding, data_format, dilations, ceil_mode, pads,
+          count_include_pad, out):
     x = float_array(input, "input")
     fmt = normalize_data_format(data_format)
-    win = pool_window(x.shape, ksize, strides, padding, fmt)
+    win = pool_window(x.shape, ksize, strides, padding, fmt, dilations, pads=pads,
+                      ceil_mode=ceil_mode)
     out_shape = join_shape(win.batch, win.out_h, win.out_w, win.channels, fmt)
     y = np.zeros((win.batch, win.out_h, win.out_w, win.channels))
     if y.size:
@@ -173,11 +208,19 @@ def _pool(kind, input, ksize, strides, padding, data_format, out):
             for _, _, xs in _taps(_padded(x64, win, -np.inf), win):
                 y = np.maximum(y, xs)
         else:
-            count = np.zeros((win.batch, win.out_h, win.out_w, 1))
+            count = np.zeros((1, win.out_h, win.out_w, 1))
             for (_, _, xs), (_, _, cs) in zip(
-                _taps(_padded(x64, win, 0.0), win), _taps(_real_cells(x64, win), win)
+                _taps(_padded(x64, win, 0.0), win), _taps(_counted(win, count_include_pad), win)
             ):
                 y += xs
                 count += cs
-            y /= count
+            with np.errstate(invalid="ignore"):  # 0 / 0: a dilated window of padding only
+                y /= count
     return _deliver(y, out_shape, x.dtype, fmt, out)
+
+
+# Last: the gradient modules reuse this module's helpers (_taps, _deliver).
+from ._reference_backprop_input import (  # noqa: E402
+    conv2d_backprop_input, conv2d_transpose, depthwise_conv2d_backprop_input,
+)
+from ._reference_pool_grad import avg_pool2d_grad, max_pool2d_grad, max_pool_with_argmax  # noqa: E402,F401

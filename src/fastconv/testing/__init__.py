@@ -6,7 +6,9 @@
 - tolerance(dtype, n), reduction_length(op, filters, ksize=...): the rule and its n.
 - output_shape(op, input_shape, ...): the result's shape of any op, from its arguments.
 - conv2d_args(), depthwise_conv2d_args(), pool2d_args(): hypothesis strategies drawing
-  valid calls (hypothesis is optional: `pip install fastconv[testing]`).
+  valid calls, in TF's, PyTorch's or ONNX's conventions (hypothesis is optional:
+  `pip install fastconv[testing]`). More ops (the gradients) get a rule in
+  REDUCTION_RULES and a strategy next to these.
 
 None of this needs the compiled extension. The measurements behind the tolerance rule are in
 docs/testing.md; the non-finite contract every op follows is in docs/non-finite.md.
@@ -39,9 +41,11 @@ def _load_strategies():
 
 def conv2d_args(**bounds):
     """A hypothesis strategy of valid conv2d calls (a Call: .run(fastconv), .reduction).
-    Keyword bounds: dtypes, data_formats, paddings, max_batch, max_size, max_kernel,
-    max_stride, max_dilation, dilation_with_stride, max_groups, max_channels_per_group,
-    max_out_per_group, bias, activations, algorithms."""
+    Keyword bounds: dtypes, data_formats, paddings (a subset of PADDING_KINDS: "SAME",
+    "VALID", "explicit" (TF's pairs), "SAME_LOWER", "onnx" (NOTSET + pads), "torch"
+    (symmetric ints); default TF's three), filter_formats ("HWIO", "OIHW"), max_batch,
+    max_size, max_kernel, max_stride, max_dilation, dilation_with_stride, max_groups,
+    max_channels_per_group, max_out_per_group, bias, activations, algorithms."""
     return _load_strategies().conv2d_args(**bounds)
 
 
@@ -52,5 +56,6 @@ def depthwise_conv2d_args(**bounds):
 
 
 def pool2d_args(**bounds):
-    """A hypothesis strategy of valid max_pool2d / avg_pool2d calls (`ops=` picks which)."""
+    """A hypothesis strategy of valid max_pool2d / avg_pool2d calls (`ops=` picks which);
+    also max_dilation, ceil_mode=True and count_include_pad=True to draw those conventions."""
     return _load_strategies().pool2d_args(**bounds)

@@ -17,7 +17,11 @@ from .._geometry import join_shape
 from ._shapes import output_shape
 from ._tolerance import reduction_length
 
-_PADDINGS = ("SAME", "VALID", "explicit")
+# Padding spellings a strategy may draw (`paddings=`): TF's ("SAME", "VALID", "explicit":
+# [[top, bottom], [left, right]]), ONNX's ("SAME_LOWER"; "onnx": padding="NOTSET" with
+# pads=[top, left, bottom, right]) and PyTorch's ("torch": an int or (h, w), symmetric).
+PADDING_KINDS = ("SAME", "VALID", "explicit", "SAME_LOWER", "onnx", "torch")
+_PADDINGS = ("SAME", "VALID", "explicit")   # the default: what TF accepts
 
 
 @dataclass(frozen=True, repr=False)
@@ -52,7 +56,7 @@ class Call:
     @property
     def output_shape(self) -> tuple:
         shapes = [a.shape if isinstance(a, np.ndarray) else a for a in self.args]
-        kwargs = {k: v for k, v in self.kwargs.items() if k in ("data_format", "dilations")}
+        kwargs = {k: v for k, v in self.kwargs.items() if k in _SHAPE_KWARGS}
         return output_shape(self.op, *shapes, **kwargs)
 
     def __repr__(self) -> str:
@@ -64,9 +68,22 @@ class Call:
         return f"Call({self.op}({args}{kwargs}), reduction={self.reduction}, seed={self.seed})"
 
 
+# The keyword arguments output_shape takes besides the positional ones.
+_SHAPE_KWARGS = ("filter_format", "pads", "dilations", "ceil_mode")
+
+
+@dataclass(frozen=True)
+class _Window:
+    k: tuple
+    stride: tuple
+    dilation: tuple
+    padding: object            # the padding argument
+    kwargs: dict               # pads= for ONNX's spelling
+    pad_sums: tuple | None     # cells of padding per dimension; None for SAME / SAME_LOWER
+
+
 def _window(draw, max_kernel, max_stride, max_dilation, dilation_with_stride, paddings,
-            pool=False):
-    """(k, stride, dilation, padding-spec) per dimension and the padding argument."""
+            pool=False) -> _Window:
     k = (draw(st.integers(1, max_kernel)), draw(st.integers(1, max_kernel)))
     strided = draw(st.booleans())
     stride = tuple(draw(st.integers(1, max_stride)) for _ in range(2))
@@ -74,20 +91,31 @@ def _window(draw, max_kernel, max_stride, max_dilation, dilation_with_stride, pa
     if not dilation_with_stride:   # TF refuses dilation > 1 together with stride > 1
         stride, dilation = (stride, (1, 1)) if strided else ((1, 1), dilation)
     kind = draw(st.sampled_from(paddings))
-    if kind == "explicit":   # a pool's explicit padding must be smaller than its window
-        most = [kk - 1 if pool else 3 for kk in k]
-        padding = tuple((draw(st.integers(0, m)), draw(st.integers(0, m))) for m in most)
-    else:
-        padding = kind
-    return k, stride, dilation, padding
+    if kind in ("SAME", "VALID", "SAME_LOWER"):
+        return _Window(k, stride, dilation, kind, {}, None if kind != "VALID" else (0, 0))
+    # A pool's padding must be smaller than its (dilated) window, and PyTorch's at most half
+    # of it; a convolution's is up to 3 cells.
+    eff = [(kk - 1) * d + 1 for kk, d in zip(k, dilation)]
+    most = [(e // 2 if kind == "torch" else e - 1) if pool else 3 for e in eff]
+    if kind == "torch":
+        p = tuple(draw(st.integers(0, m)) for m in most)
+        padding = p[0] if p[0] == p[1] and draw(st.booleans()) else p
+        return _Window(k, stride, dilation, padding, {}, (2 * p[0], 2 * p[1]))
+    pairs = tuple((draw(st.integers(0, m)), draw(st.integers(0, m))) for m in most)
+    sums = (sum(pairs[0]), sum(pairs[1]))
+    if kind == "onnx":
+        (top, bottom), (left, right) = pairs
+        return _Window(k, stride, dilation, "NOTSET", {"pads": [top, left, bottom, right]},
+                       sums)
+    return _Window(k, stride, dilation, pairs, {}, sums)
 
 
-def _sizes(draw, k, dilation, padding, max_size):
+def _sizes(draw, win: _Window, max_size):
     """Input height and width for which the window fits (an output of at least 1)."""
     sizes = []
     for i in range(2):
-        pads = 0 if isinstance(padding, str) else sum(padding[i])
-        need = 1 if padding == "SAME" else max((k[i] - 1) * dilation[i] + 1 - pads, 1)
+        eff = (win.k[i] - 1) * win.dilation[i] + 1
+        need = 1 if win.pad_sums is None else max(eff - win.pad_sums[i], 1)
         sizes.append(draw(st.integers(need, max(need, max_size))))
     return sizes
 
@@ -102,9 +130,10 @@ def _common(draw, dtypes, data_formats, max_batch):
 
 
 def _check_paddings(paddings):
-    bad = [p for p in paddings if p not in _PADDINGS]
+    bad = [p for p in paddings if p not in PADDING_KINDS]
     if bad or not paddings:
-        raise ValueError(f"paddings must be a non-empty subset of {_PADDINGS}, got {paddings!r}")
+        raise ValueError(f"paddings must be a non-empty subset of {PADDING_KINDS}, got "
+                         f"{paddings!r}")
 
 
 def _algorithm(draw, algorithms, k, stride, dilation, groups):
@@ -118,23 +147,28 @@ def conv2d_args(draw, *, dtypes=("float32", "float64"), data_formats=("NHWC", "N
                 paddings=_PADDINGS, max_batch=2, max_size=10, max_kernel=5, max_stride=3,
                 max_dilation=3, dilation_with_stride=True, max_groups=3,
                 max_channels_per_group=4, max_out_per_group=4, bias=False, activations=(None,),
-                algorithms=()):
-    """conv2d calls: HWIO filters, groups from 1 to max_groups, any stride, dilation and
-    padding form in `paddings`; bias=True adds a bias; activations and algorithms (names
-    of conv2d's algorithm=) are drawn when given (an algorithm only where it applies).
-    dilation_with_stride=False keeps to what TF accepts."""
+                algorithms=(), filter_formats=("HWIO",)):
+    """conv2d calls: groups from 1 to max_groups, any stride, dilation and padding spelling
+    in `paddings` (PADDING_KINDS: TF's, ONNX's, PyTorch's); filters HWIO or, drawn from
+    `filter_formats`, OIHW (filter_format="OIHW"); bias=True adds a bias; activations and
+    algorithms (names of conv2d's algorithm=) are drawn when given (an algorithm only where
+    it applies). dilation_with_stride=False keeps to what TF accepts."""
     _check_paddings(paddings)
     dtype, fmt, batch, seed = _common(draw, dtypes, data_formats, max_batch)
-    k, stride, dilation, padding = _window(draw, max_kernel, max_stride, max_dilation,
-                                           dilation_with_stride, paddings)
-    h, w = _sizes(draw, k, dilation, padding, max_size)
+    win = _window(draw, max_kernel, max_stride, max_dilation, dilation_with_stride, paddings)
+    k, stride, dilation, padding = win.k, win.stride, win.dilation, win.padding
+    h, w = _sizes(draw, win, max_size)
     groups = draw(st.integers(1, max_groups))
     cg = draw(st.integers(1, max_channels_per_group))
     og = draw(st.integers(1, max_out_per_group))
     rng = np.random.default_rng(seed)
     x = _array(rng, join_shape(batch, h, w, groups * cg, fmt), dtype)
     f = _array(rng, (k[0], k[1], cg, groups * og), dtype)
-    kwargs = {}
+    kwargs = dict(win.kwargs)
+    filter_format = draw(st.sampled_from(filter_formats))
+    if filter_format == "OIHW":   # PyTorch's and ONNX's weight layout
+        f = np.ascontiguousarray(f.transpose(3, 2, 0, 1))
+        kwargs["filter_format"] = "OIHW"
     if bias:
         kwargs["bias"] = _array(rng, (groups * og,), dtype)
     if activations != (None,):
@@ -142,7 +176,8 @@ def conv2d_args(draw, *, dtypes=("float32", "float64"), data_formats=("NHWC", "N
     if algorithms:
         kwargs["algorithm"] = _algorithm(draw, algorithms, k, stride, dilation, groups)
     return Call("conv2d", (x, f, stride, padding, fmt, dilation), kwargs,
-                reduction_length("conv2d", f.shape, bias=bias), seed)
+                reduction_length("conv2d", f.shape, bias=bias, filter_format=filter_format),
+                seed)
 
 
 @st.composite
@@ -155,17 +190,17 @@ def depthwise_conv2d_args(draw, *, dtypes=("float32", "float64"), data_formats=(
     stride for both dimensions (TF's float64 kernel needs it)."""
     _check_paddings(paddings)
     dtype, fmt, batch, seed = _common(draw, dtypes, data_formats, max_batch)
-    k, stride, dilation, padding = _window(draw, max_kernel, max_stride, max_dilation,
-                                           dilation_with_stride, paddings)
+    win = _window(draw, max_kernel, max_stride, max_dilation, dilation_with_stride, paddings)
+    k, stride, dilation, padding = win.k, win.stride, win.dilation, win.padding
     if equal_strides:
         stride = (stride[0], stride[0])
-    h, w = _sizes(draw, k, dilation, padding, max_size)
+    h, w = _sizes(draw, win, max_size)
     c = draw(st.integers(1, max_channels))
     m = draw(st.integers(1, max_multiplier))
     rng = np.random.default_rng(seed)
     x = _array(rng, join_shape(batch, h, w, c, fmt), dtype)
     f = _array(rng, (k[0], k[1], c, m), dtype)
-    kwargs = {}
+    kwargs = dict(win.kwargs)
     if bias:
         kwargs["bias"] = _array(rng, (c * m,), dtype)
     if activations != (None,):
@@ -177,13 +212,25 @@ def depthwise_conv2d_args(draw, *, dtypes=("float32", "float64"), data_formats=(
 @st.composite
 def pool2d_args(draw, *, ops=("max_pool2d", "avg_pool2d"), dtypes=("float32", "float64"),
                 data_formats=("NHWC", "NCHW"), paddings=_PADDINGS, max_batch=2, max_size=11,
-                max_kernel=5, max_stride=3, max_channels=9):
-    """max_pool2d / avg_pool2d calls (`ops`): explicit padding smaller than the window."""
+                max_kernel=5, max_stride=3, max_dilation=1, max_channels=9, ceil_mode=False,
+                count_include_pad=False):
+    """max_pool2d / avg_pool2d calls (`ops`): padding smaller than the window (PyTorch's
+    spelling: at most half of it). max_dilation > 1 draws PyTorch's / ONNX's pooling
+    dilation; ceil_mode=True and count_include_pad=True (avg) draw those flags too (ceil_mode
+    only with explicit padding or VALID, as PyTorch and ONNX define it)."""
     _check_paddings(paddings)
     op = draw(st.sampled_from(ops))
     dtype, fmt, batch, seed = _common(draw, dtypes, data_formats, max_batch)
-    k, stride, _, padding = _window(draw, max_kernel, max_stride, 1, True, paddings, pool=True)
-    h, w = _sizes(draw, k, (1, 1), padding, max_size)
+    win = _window(draw, max_kernel, max_stride, max_dilation, True, paddings, pool=True)
+    h, w = _sizes(draw, win, max_size)
     c = draw(st.integers(1, max_channels))
     x = _array(np.random.default_rng(seed), join_shape(batch, h, w, c, fmt), dtype)
-    return Call(op, (x, k, stride, padding, fmt), {}, reduction_length(op, ksize=k), seed)
+    kwargs = dict(win.kwargs)
+    if win.dilation != (1, 1):
+        kwargs["dilations"] = win.dilation
+    if ceil_mode and win.pad_sums is not None and draw(st.booleans()):
+        kwargs["ceil_mode"] = True
+    if count_include_pad and op == "avg_pool2d" and draw(st.booleans()):
+        kwargs["count_include_pad"] = True
+    return Call(op, (x, win.k, win.stride, win.padding, fmt), kwargs,
+                reduction_length(op, ksize=win.k), seed)

@@ -3,29 +3,36 @@ use (fastconv._geometry), without computing anything or needing the extension.""
 
 from __future__ import annotations
 
-from .._geometry import conv_shape, depthwise_shape, join_shape, normalize_data_format, pool_window
+from .._geometry import (
+    conv_shape, depthwise_shape, join_shape, normalize_data_format, normalize_filter_format,
+    pool_window,
+)
 
 
 def _conv2d(input_shape, filters_shape, strides=1, padding="VALID", data_format="NHWC",
-            dilations=1):
+            dilations=1, *, filter_format="HWIO", pads=None):
     fmt = normalize_data_format(data_format)
-    shape = conv_shape(tuple(input_shape), tuple(filters_shape), strides, padding, fmt, dilations)
+    shape = conv_shape(tuple(input_shape), tuple(filters_shape), strides, padding, fmt, dilations,
+                       filter_format=normalize_filter_format(filter_format), pads=pads)
     win = shape.win
     return join_shape(win.batch, win.out_h, win.out_w, shape.out_channels, fmt)
 
 
 def _depthwise_conv2d(input_shape, filter_shape, strides=1, padding="VALID", data_format="NHWC",
-                      dilations=1):
+                      dilations=1, *, pads=None):
     fmt = normalize_data_format(data_format)
     shape = depthwise_shape(tuple(input_shape), tuple(filter_shape), strides, padding, fmt,
-                            dilations)
+                            dilations, pads=pads)
     win = shape.win
     return join_shape(win.batch, win.out_h, win.out_w, shape.out_channels, fmt)
 
 
-def _pool2d(input_shape, ksize, strides, padding="VALID", data_format="NHWC"):
+def _pool2d(input_shape, ksize, strides, padding="VALID", data_format="NHWC", *, dilations=1,
+            ceil_mode=False, pads=None, count_include_pad=False):
+    """count_include_pad changes the divisor, not the shape: accepted as the pools take it."""
     fmt = normalize_data_format(data_format)
-    win = pool_window(tuple(input_shape), ksize, strides, padding, fmt)
+    win = pool_window(tuple(input_shape), ksize, strides, padding, fmt, dilations, pads=pads,
+                      ceil_mode=ceil_mode)
     return join_shape(win.batch, win.out_h, win.out_w, win.channels, fmt)
 
 

@@ -1,0 +1,112 @@
+"""Gradients with respect to the filter: conv2d_backprop_filter and
+depthwise_conv2d_backprop_filter, with TensorFlow's names, argument order and results.
+
+The gradient is a GEMM whose reduction runs over batch x output pixels; the C kernels split
+it across threads by blocks of the filter, never over the reduction, so every filter value
+is summed in the same order whatever the thread count: results are bit-identical for any
+number of threads (neither TF nor PyTorch promises that for this op).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import _core
+from ._arrays import compute_dtype, float_array, result_dtype
+from ._geometry import (
+    check_name, check_out_backprop, conv_shape, depthwise_shape, nhwc_axes,
+    normalize_data_format, sizes_arg,
+)
+from ._plans import _destination, _readable, arg_key, cached
+
+__all__ = ["conv2d_backprop_filter", "depthwise_conv2d_backprop_filter"]
+
+
+def conv2d_backprop_filter(input, filter_sizes, out_backprop, strides, padding, *,
+                           data_format="NHWC", dilations=1, return_bias_grad=False,
+                           name=None, out=None):
+    """The gradient of conv2d with respect to its filters, as
+    ``tf.compat.v1.nn.conv2d_backprop_filter``.
+
+    input: the forward input, 4-D in ``data_format``. filter_sizes: the filter's shape, 4
+    integers HWIO ``[kh, kw, in_channels / groups, out_channels]`` (groups = C /
+    filter_sizes[2], as in conv2d). out_backprop: the gradient of the loss with respect to
+    conv2d's output, of that output's shape. strides, padding, dilations, data_format: as
+    in conv2d (every padding form, NCHW, dilation together with stride). Returns dW, of
+    shape filter_sizes: dW = d(sum(conv2d(input, W) * out_backprop)) / dW.
+
+    return_bias_grad=True also returns the gradient of a bias added to conv2d's output
+    (out_backprop summed over batch, height and width), computed in the same pass:
+    ``filter_grad, bias_grad = conv2d_backprop_filter(..., return_bias_grad=True)``.
+    out: a C-contiguous array of filter_sizes and the result dtype to write dW into.
+    TF's positional ``use_cudnn_on_gpu`` is not copied (there is no cuDNN here); the
+    arguments after padding are keyword-only. float16 is computed in float32. Results are
+    bit-identical for any thread count.
+    """
+    check_name(name)
+    x = float_array(input, "input")
+    dy = float_array(out_backprop, "out_backprop")
+    key = ("conv2d_backprop_filter", x.shape, x.dtype, dy.shape, dy.dtype,
+           arg_key(filter_sizes), arg_key(strides), arg_key(padding), arg_key(data_format),
+           arg_key(dilations))
+    plan = cached(key, lambda: _plan(conv_shape, x, dy, filter_sizes, strides, padding,
+                                     data_format, dilations))
+    return plan(x, dy, out, return_bias_grad)
+
+
+def depthwise_conv2d_backprop_filter(input, filter_sizes, out_backprop, strides, padding, *,
+                                     data_format="NHWC", dilations=1, return_bias_grad=False,
+                                     name=None, out=None):
+    """The gradient of depthwise_conv2d with respect to its filter, as
+    ``tf.nn.depthwise_conv2d_backprop_filter``: filter_sizes
+    ``[kh, kw, in_channels, channel_multiplier]``, out_backprop channel
+    ``c * channel_multiplier + m``. The other arguments, return_bias_grad and out are
+    conv2d_backprop_filter's; unlike TF, any stride works together with dilation."""
+    check_name(name)
+    x = float_array(input, "input")
+    dy = float_array(out_backprop, "out_backprop")
+    key = ("depthwise_conv2d_backprop_filter", x.shape, x.dtype, dy.shape, dy.dtype,
+           arg_key(filter_sizes), arg_key(strides), arg_key(padding), arg_key(data_format),
+           arg_key(dilations))
+    plan = cached(key, lambda: _plan(depthwise_shape, x, dy, filter_sizes, strides, padding,
+                                     data_format, dilations))
+    return plan(x, dy, out, return_bias_grad)
+
+
+def _plan(geometry, x, dy, filter_sizes, strides, padding, data_format, dilations):
+    fmt = normalize_data_format(data_format)
+    sizes = sizes_arg(filter_sizes, "filter_sizes")
+    shape = geometry(x.shape, sizes, strides, padding, fmt, dilations)
+    check_out_backprop(shape, dy.shape, fmt)
+    result = result_dtype(x, dy)
+    return BackpropFilterPlan(shape, fmt, sizes, result, compute_dtype(result))
+
+
+class BackpropFilterPlan:
+    """One signature of a filter-gradient call: geometry resolved, the C kernel made."""
+
+    __slots__ = ("kernel", "sizes", "hwio", "out_channels", "result", "work", "axes")
+
+    def __init__(self, shape, data_format, sizes, result, work):
+        self.kernel = _core.BackpropFilterKernel(shape.win, shape.groups)
+        self.sizes = sizes
+        # the kernel's HWIO view of dW: a depthwise [kh, kw, C, M] is [kh, kw, 1, C * M]
+        self.hwio = (sizes[0], sizes[1], shape.win.channels // shape.groups, shape.out_channels)
+        self.out_channels = shape.out_channels
+        self.result = result
+        self.work = work
+        self.axes = None if data_format == "NHWC" else nhwc_axes(data_format)
+
+    def __call__(self, x, dy, out, return_bias_grad):
+        dw, target = _destination(out, self.sizes, self.result, self.work, (x, dy))
+        db = np.empty(self.out_channels, self.work) if return_bias_grad else None
+        xk, dyk, axes = _readable(x, self.work), _readable(dy, self.work), self.axes
+        # The kernel writes every value (zeros where nothing is summed: empty batches).
+        self.kernel.run(xk if axes is None else xk.transpose(axes),
+                        dyk if axes is None else dyk.transpose(axes),
+                        target.reshape(self.hwio), db)
+        if target is not dw:
+            dw[...] = target
+        if return_bias_grad:
+            return dw, db.astype(self.result, copy=False)
+        return dw

@@ -1,0 +1,110 @@
+"""The input gradient of conv2d and depthwise_conv2d, and the transposed convolution:
+validate (once per signature), allocate, one C call (csrc/operators/conv2d_backprop_input.c,
+which runs the gradient as stride_h * stride_w forward convolutions of out_backprop with
+the flipped filter, each writing its strided share of the result in place)."""
+
+from __future__ import annotations
+
+from . import _core
+from ._arrays import check_activation, check_bias, compute_dtype, float_array, result_dtype
+from ._geometry import (
+    check_out_backprop, conv_shape, depthwise_shape, nhwc_axes, normalize_data_format,
+    sizes_arg, transpose_sizes,
+)
+from ._plans import ACTIVATION_CODES, ConvPlan, arg_key, cached
+
+
+def conv2d_backprop_input(input_sizes, filters, out_backprop, strides, padding, *,
+                          data_format="NHWC", dilations=1, out=None):
+    """The gradient of ``conv2d(input, filters, strides, padding, data_format, dilations)``
+    with respect to its input, as ``tf.compat.v1.nn.conv2d_backprop_input``.
+
+    input_sizes: the input's shape, 4 integers in data_format order. filters: the forward
+    call's HWIO filters (groups = input channels / filters.shape[2]). out_backprop: the
+    gradient of the forward result, of its shape. TF's positional ``use_cudnn_on_gpu``
+    (a GPU switch) is not copied: data_format, dilations and out are keyword-only. The
+    other arguments are conv2d's; float16 is computed in float32.
+    """
+    return _gradient("conv2d", input_sizes, filters, "filters", out_backprop, strides,
+                     padding, data_format, dilations, out)
+
+
+def depthwise_conv2d_backprop_input(input_sizes, filter, out_backprop, strides, padding, *,
+                                    data_format="NHWC", dilations=1, out=None):
+    """The gradient of ``depthwise_conv2d(input, filter, ...)`` with respect to its input,
+    as ``tf.nn.depthwise_conv2d_backprop_input``; filter ``[kh, kw, C, multiplier]``.
+    Unlike TF, dilation works with any stride (TF's CPU op fails on dilation 2)."""
+    return _gradient("depthwise", input_sizes, filter, "filter", out_backprop, strides,
+                     padding, data_format, dilations, out)
+
+
+def _gradient(kind, input_sizes, filters, filter_name, out_backprop, strides, padding,
+              data_format, dilations, out):
+    f = float_array(filters, filter_name)
+    dy = float_array(out_backprop, "out_backprop")
+    sizes = sizes_arg(input_sizes, "input_sizes")
+    key = (kind + "_backprop_input", sizes, f.shape, f.dtype, dy.shape, dy.dtype,
+           arg_key(strides), arg_key(padding), arg_key(data_format), arg_key(dilations))
+    plan = cached(key, lambda: _plan(kind, sizes, f, dy, None, strides, padding, data_format,
+                                     dilations, None, "out_backprop"))
+    return plan(dy, f, None, out)
+
+
+def conv2d_transpose(input, filters, output_shape, strides, padding="SAME", *,
+                     data_format="NHWC", dilations=1, bias=None, activation=None,
+                     output_padding=None, out=None):
+    """Transposed convolution with the arguments and results of ``tf.nn.conv2d_transpose``:
+    the input gradient of conv2d, with filters ``[kh, kw, output_channels / groups,
+    in_channels]`` and the result of shape ``output_shape`` (4 integers, data_format order).
+
+    bias ``(output_channels,)`` and activation (conv2d's names) are fused, as in conv2d.
+    For code ported from PyTorch's ``conv_transpose2d(x, w, stride=s, padding=p,
+    output_padding=op, groups=1, dilation=d)``: pass ``w.permute(2, 3, 1, 0)`` as filters,
+    ``padding=[[p, p], [p, p]]``, ``output_shape=None`` and ``output_padding=op`` (an int or
+    (h, w), smaller than the stride); the output size is then PyTorch's,
+    ``(in - 1) * s - 2 * p + (k - 1) * d + 1 + op``. output_padding needs output_shape=None
+    and VALID or explicit padding; a grouped transposed convolution needs output_shape.
+    """
+    x = float_array(input, "input")
+    f = float_array(filters, "filters")
+    b = None if bias is None else float_array(bias, "bias")
+    fmt = normalize_data_format(data_format)
+    sizes = transpose_sizes(output_shape, x.shape, f.shape, strides, padding, fmt, dilations,
+                            output_padding)
+    key = ("conv2d_transpose", sizes, x.shape, x.dtype, f.shape, f.dtype,
+           None if b is None else b.shape, None if b is None else b.dtype, arg_key(strides),
+           arg_key(padding), fmt, arg_key(dilations), arg_key(activation))
+    plan = cached(key, lambda: _plan("conv2d", sizes, f, x, b, strides, padding, fmt,
+                                     dilations, activation, "input"))
+    return plan(x, f, b, out)
+
+
+def _plan(kind, sizes, f, dy, b, strides, padding, data_format, dilations, activation,
+          dy_name):
+    fmt = normalize_data_format(data_format)
+    geometry = conv_shape if kind == "conv2d" else depthwise_shape
+    shape = geometry(sizes, f.shape, strides, padding, fmt, dilations)
+    check_out_backprop(shape, dy.shape, fmt, dy_name)
+    activation = check_activation(activation)
+    check_bias(b, shape.win.channels)
+    # depthwise filters are read as grouped HWIO [kh, kw, 1, C*M]
+    hwio = None if kind == "conv2d" else (f.shape[0], f.shape[1], 1, shape.out_channels)
+    return BackpropInputPlan(shape, fmt, result_dtype(f, dy, b), activation, hwio, sizes)
+
+
+class BackpropInputPlan(ConvPlan):
+    """conv2d_backprop_input / depthwise_conv2d_backprop_input / conv2d_transpose for one
+    signature: conv2d's plan, called with out_backprop for the input, whose kernel computes
+    the input gradient into an array of the forward input's shape."""
+
+    __slots__ = ()
+
+    def __init__(self, shape, data_format, result, activation, hwio, sizes):
+        self.kernel = _core.ConvKernel(shape.win, shape.groups, ACTIVATION_CODES[activation],
+                                       0, input_gradient=True)
+        self.out_shape = tuple(sizes)
+        self.result = result
+        self.work = compute_dtype(result)
+        self.axes = None if data_format == "NHWC" else nhwc_axes(data_format)
+        self.hwio = hwio
+        self.nhwc_shapes = None   # algorithm(): each phase chooses its own
