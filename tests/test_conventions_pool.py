@@ -1,5 +1,5 @@
 """Pooling in PyTorch's and ONNX's conventions: ceil_mode, count_include_pad, pooling
-dilation, their padding spellings. Every result (fast path in both layouts, and the
+dilation, their padding spellings, the argmax in each framework's index convention. Every result (fast path in both layouts, and the
 reference) is compared with PyTorch's torch.nn.functional and ONNX's reference evaluator
 over seeded sweeps, never with expectations of our own; where the engines disagree,
 docs/peers.md says which one fastconv follows and the corner-case tests below pin it.
@@ -199,6 +199,103 @@ def test_explicit_padding_as_wide_as_the_window_is_refused():
     x = np.ones((1, 1, 3, 3), np.float32)
     with pytest.raises(ValueError, match="smaller than the window"):
         fastconv.avg_pool2d(x, 2, 1, "NOTSET", "NCHW", pads=[0, 2, 0, 0])
+
+
+# ---------------------------------------------------------------- return_argmax
+
+def ours_argmax(x, ksize, strides, padding, index_format, **options):
+    """fastconv's NCHW (output, argmax), after checking that the NHWC fast path (the index
+    convention does not depend on the layout, except TF's) and the reference agree."""
+    before = x.copy()
+    got = fastconv.max_pool2d(x, ksize, strides, padding, "NCHW", return_argmax=True,
+                              index_format=index_format, **options)
+    ref = reference.max_pool2d(x, ksize, strides, padding, "NCHW", return_argmax=True,
+                               index_format=index_format, **options)
+    np.testing.assert_array_equal(x, before)
+    for a, b in zip(got, ref):
+        np.testing.assert_array_equal(a, b)
+    if index_format != "tf":
+        nhwc = fastconv.max_pool2d(np.ascontiguousarray(x.transpose(0, 2, 3, 1)), ksize,
+                                   strides, padding, "NHWC", return_argmax=True,
+                                   index_format=index_format, **options)
+        for a, b in zip(got, nhwc):
+            np.testing.assert_array_equal(a, b.transpose(0, 3, 1, 2))
+    return got
+
+
+def test_argmax_sweep_against_pytorch_return_indices(torch_f):
+    rng = np.random.default_rng(1405)
+    compared = 0
+    for _ in range(SWEEP):
+        _, x, k, s, p, options = draw_torch_case(rng)
+        options = {"ceil_mode": options["ceil_mode"]}
+        try:
+            want, want_index = torch_run(torch_f.max_pool2d, x, k, s, p, return_indices=True,
+                                         **options)
+        except RuntimeError:
+            continue
+        got, index = ours_argmax(x, k, s, p, "torch", **options)
+        np.testing.assert_array_equal(got, want)
+        np.testing.assert_array_equal(index, want_index, err_msg=f"{x.shape} {k} {s} {p}")
+        compared += 1
+    assert compared > SWEEP * 0.8, compared
+
+
+def test_argmax_sweep_against_onnx_maxpool_indices():
+    rng = np.random.default_rng(1406)
+    compared = skipped = 0
+    while compared < SWEEP:
+        assert skipped < 3 * SWEEP, (compared, skipped)
+        kind, x, k, s, auto_pad, attrs, options = draw_onnx_case(rng)
+        attrs["dilations"], options["dilations"] = [1, 1], (1, 1)
+        if "pads" in attrs:  # under the undilated window
+            attrs["pads"] = options["pads"] = [min(v, k[i % 2] - 1)
+                                               for i, v in enumerate(attrs["pads"])]
+        attrs["storage_order"] = storage_order = int(rng.integers(2))
+        attrs.pop("count_include_pad", None)
+        options.pop("count_include_pad", None)
+        if onnx_pool_defect("MaxPool", attrs, x.shape[2:], indices=True):
+            skipped += 1
+            continue
+        try:
+            got, index = ours_argmax(x, k, s, auto_pad, "onnx", storage_order=storage_order,
+                                     **options)
+        except ValueError as error:
+            assert "does not fit" in str(error), error
+            continue
+        want, want_index = onnx_run("MaxPool", {"X": x}, indices=True, **attrs)
+        np.testing.assert_array_equal(got, want)
+        np.testing.assert_array_equal(index, want_index, err_msg=f"{x.shape} {attrs}")
+        compared += 1
+
+
+def test_argmax_tf_convention_is_max_pool_with_argmax(rng):
+    x = rng.standard_normal((2, 7, 6, 3)).astype(np.float32)
+    for include in (False, True):
+        want = fastconv.max_pool_with_argmax(x, 3, 2, "SAME", include_batch_in_index=include)
+        got = fastconv.max_pool2d(x, 3, 2, "SAME", return_argmax=True,
+                                  include_batch_in_index=include)
+        for a, b in zip(got, want):
+            np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize(
+    "options, error, words",
+    [
+        ({"index_format": "caffe"}, ValueError, "index_format"),
+        ({"index_format": "torch", "include_batch_in_index": True}, ValueError,
+         "include_batch_in_index"),
+        ({"storage_order": 1}, ValueError, "storage_order"),
+        ({"index_format": "onnx", "storage_order": 2}, ValueError, "storage_order"),
+        ({"dilations": 2}, ValueError, "dilation"),
+        ({"include_batch_in_index": "yes"}, TypeError, "include_batch_in_index"),
+    ],
+)
+@pytest.mark.parametrize("module", [fastconv, reference], ids=["fast", "reference"])
+def test_argmax_bad_options_are_clear_errors(module, options, error, words):
+    with pytest.raises(error, match=words):
+        module.max_pool2d(np.ones((1, 6, 6, 2), np.float32), 2, 2, return_argmax=True,
+                          **options)
 
 
 # ---------------------------------------------------------------- fast-path specifics

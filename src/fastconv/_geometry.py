@@ -469,6 +469,21 @@ def pool_window(input_shape, ksize, strides, padding, data_format, dilations=1, 
     return win
 
 
+def argmax_window(input_shape, ksize, strides, padding, data_format, dilations=1, *,
+                  pads=None, ceil_mode: bool = False, index_format="tf",
+                  include_batch_in_index=False, storage_order=0) -> tuple[Window, tuple]:
+    """max_pool2d(return_argmax=True)'s window and index strides (argmax_index_strides);
+    the winners' kernel has no dilation."""
+    win = pool_window(input_shape, ksize, strides, padding, data_format, dilations, pads=pads,
+                      ceil_mode=ceil_mode)
+    if win.dil_h > 1 or win.dil_w > 1:
+        raise ValueError(f"return_argmax=True takes no pooling dilation yet, got dilations "
+                         f"({win.dil_h}, {win.dil_w})")
+    return win, argmax_index_strides(win, data_format, index_format,
+                                     include_batch_in_index=include_batch_in_index,
+                                     storage_order=storage_order)
+
+
 def pool_divisors(win: Window, count_include_pad: bool):
     """avg_pool's divisor per output row and per output column (float64 arrays; a window's
     divisor is their product): the real cells (TF; PyTorch and ONNX count_include_pad=False),
@@ -533,6 +548,39 @@ def flat_index_strides(win: Window, data_format: str, include_batch: bool) -> tu
     if data_format == "NHWC":
         return (image, w * c, c, 1)
     return (image, w, 1, h * w)
+
+
+INDEX_FORMATS = ("tf", "torch", "onnx")
+
+
+def argmax_index_strides(win: Window, data_format: str, index_format, *,
+                         include_batch_in_index=False, storage_order=0) -> tuple[int, ...]:
+    """max_pool2d(return_argmax=True)'s index of the winning input cell (n, y, x, c), as
+    what each unit of n, y, x and c adds to it, in the framework convention index_format:
+      "tf"     tf.nn.max_pool_with_argmax: the cell in the flattened input of data_format
+               (NHWC: ((n * H + y) * W + x) * C + c), n counted with include_batch_in_index;
+      "torch"  max_pool2d(return_indices=True): y * W + x within the (n, c) plane;
+      "onnx"   MaxPool's Indices: the flattened NCHW input, ((n * C + c) * H + y) * W + x, or
+               with storage_order=1 (column-major planes) ((n * C + c) * W + x) * H + y.
+    """
+    if index_format not in INDEX_FORMATS:
+        raise ValueError(f"index_format must be one of {INDEX_FORMATS}, got {index_format!r}")
+    check_flag(include_batch_in_index, "include_batch_in_index")
+    if include_batch_in_index and index_format != "tf":
+        raise ValueError(f"include_batch_in_index goes with index_format='tf' (TF's "
+                         f"option), got index_format={index_format!r}")
+    if storage_order not in (0, 1) or isinstance(storage_order, bool):
+        raise ValueError(f"storage_order must be 0 (row-major) or 1 (column-major), got "
+                         f"{storage_order!r}")
+    if storage_order and index_format != "onnx":
+        raise ValueError(f"storage_order goes with index_format='onnx' (ONNX MaxPool's "
+                         f"attribute), got index_format={index_format!r}")
+    h, w, c = win.in_h, win.in_w, win.channels
+    if index_format == "tf":
+        return flat_index_strides(win, data_format, bool(include_batch_in_index))
+    if index_format == "torch":
+        return (0, w, 1, 0)
+    return (c * h * w, 1, h, h * w) if storage_order else (c * h * w, w, 1, h * w)
 
 
 def output_padding_arg(value, stride: tuple[int, int]) -> tuple[int, int]:

@@ -7,7 +7,7 @@ import numpy as np
 
 from . import _core
 from ._arrays import check_out, compute_dtype
-from ._geometry import flat_index_strides, join_shape, nhwc_axes
+from ._geometry import join_shape, nhwc_axes
 from ._plans import POOL_CODES, _destination, _readable
 
 
@@ -46,8 +46,9 @@ class ArgmaxPlan:
 
     __slots__ = ("kernel", "out_shape", "result", "work", "axes")
 
-    def __init__(self, win, data_format, result, include_batch):
-        self.kernel = _core.ArgmaxKernel(win, flat_index_strides(win, data_format, include_batch))
+    def __init__(self, win, data_format, result, index_strides):
+        # index_strides: what each unit of n, y, x, c adds to an index (the convention)
+        self.kernel = _core.ArgmaxKernel(win, index_strides)
         self.out_shape = join_shape(win.batch, win.out_h, win.out_w, win.channels, data_format)
         self.result = result
         self.work = compute_dtype(result)

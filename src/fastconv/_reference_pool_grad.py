@@ -66,13 +66,20 @@ def max_pool_with_argmax(input, ksize, strides, padding, data_format="NHWC", *,
         )
     fmt = normalize_data_format(data_format)
     win = pool_window(x.shape, ksize, strides, padding, fmt)
+    return pool_with_index(x, win, fmt, flat_index_strides(win, fmt, include_batch_in_index),
+                           out)
+
+
+def pool_with_index(x, win, fmt, index_strides, out=None):
+    """(max pooling of x, int64 index of each window's winner): the index is what each unit
+    of the winner's (n, y, x, c) adds (index_strides, the convention). No dilation."""
     out_shape = join_shape(win.batch, win.out_h, win.out_w, win.channels, fmt)
     best = np.zeros((win.batch, win.out_h, win.out_w, win.channels))
     index = np.zeros(best.shape, np.int64)
     if best.size:
         best, rows, cols = _winners(_nhwc(x, fmt), win)
         n, _, _, c = np.indices(rows.shape, sparse=True)
-        s_n, s_y, s_x, s_c = flat_index_strides(win, fmt, include_batch_in_index)
+        s_n, s_y, s_x, s_c = index_strides
         index = n * s_n + (rows - win.pad_top) * s_y + (cols - win.pad_left) * s_x + c * s_c
     index = index if fmt == "NHWC" else np.transpose(index, (0, 3, 1, 2))
     if out is None:

@@ -5,9 +5,11 @@ from __future__ import annotations
 from . import gpu
 from ._arrays import float_array, is_cupy
 from ._geometry import (
-    check_flag, check_name, normalize_data_format, pool_divisors, pool_window,
+    argmax_window, check_flag, check_name, normalize_data_format,
+    pool_divisors, pool_window,
 )
 from ._plans import PoolPlan, arg_key, cached
+from ._pool_grad_plans import ArgmaxPlan
 
 
 # The conventions beyond TF's (keyword-only, every framework's spelling, documented in
@@ -16,7 +18,9 @@ from ._plans import PoolPlan, arg_key, cached
 
 
 def max_pool2d(input, ksize, strides, padding="VALID", data_format="NHWC", name=None, *,
-               dilations=1, ceil_mode: bool = False, pads=None, out=None):
+               dilations=1, ceil_mode: bool = False, pads=None, return_argmax: bool = False,
+               index_format: str = "tf", include_batch_in_index: bool = False,
+               storage_order: int = 0, out=None):
     """Max pooling with the arguments and results of ``tf.nn.max_pool2d``.
 
     Padding cells never win. NaN propagates (TF returns 0.0 there; NumPy and PyTorch
@@ -27,8 +31,25 @@ def max_pool2d(input, ksize, strides, padding="VALID", data_format="NHWC", name=
     dilations: an int, (h, w) or 4 values, PyTorch's and ONNX's pooling dilation.
     ceil_mode: round the output size up, as PyTorch and ONNX do, without a last window that
     starts past the input and its top/left padding (explicit padding or VALID only).
+    return_argmax: return (output, argmax), argmax int64 of the output's shape, the index of
+    each window's winner (its first NaN, else its first maximum in row-major order) in the
+    index_format convention: "tf" (tf.nn.max_pool_with_argmax, with its
+    include_batch_in_index), "torch" (return_indices: y * W + x in the plane) or "onnx"
+    (MaxPool's Indices, flattened NCHW; storage_order=1 column-major); no dilation there.
+    out: with return_argmax, None or a pair (output, argmax) of C-contiguous arrays.
     """
     check_name(name)
+    if check_flag(return_argmax, "return_argmax"):
+        if is_cupy(input):
+            raise TypeError("return_argmax runs on the CPU only (pass a NumPy array)")
+        x = float_array(input, "input")
+        key = ("argmax", x.shape, x.dtype, arg_key(ksize), arg_key(strides), arg_key(padding),
+               arg_key(data_format), arg_key(dilations), arg_key(ceil_mode), arg_key(pads),
+               arg_key(index_format), arg_key(include_batch_in_index), arg_key(storage_order))
+        plan = cached(key, lambda: _plan_argmax(x, ksize, strides, padding, data_format,
+                                                dilations, ceil_mode, pads, index_format,
+                                                include_batch_in_index, storage_order))
+        return plan(x, out)
     return _pool("max", input, ksize, strides, padding, data_format, dilations, ceil_mode,
                  pads, False, out)
 
@@ -76,3 +97,13 @@ def _plan_pool(kind, x, ksize, strides, padding, data_format, dilations, ceil_mo
     divisors = (pool_divisors(win, True)
                 if kind == "avg" and check_flag(count_include_pad, "count_include_pad") else None)
     return PoolPlan(kind, win, fmt, x.dtype, divisors)
+
+
+def _plan_argmax(x, ksize, strides, padding, data_format, dilations, ceil_mode, pads,
+                 index_format, include_batch_in_index, storage_order):
+    fmt = normalize_data_format(data_format)
+    win, index = argmax_window(x.shape, ksize, strides, padding, fmt, dilations, pads=pads,
+                               ceil_mode=ceil_mode, index_format=index_format,
+                               include_batch_in_index=include_batch_in_index,
+                               storage_order=storage_order)
+    return ArgmaxPlan(win, fmt, x.dtype, index)

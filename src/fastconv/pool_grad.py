@@ -5,7 +5,9 @@ signature), allocate, one C call."""
 from __future__ import annotations
 
 from ._arrays import float_array, is_cupy, result_dtype
-from ._geometry import check_forward_output, normalize_data_format, pool_window, sizes_arg
+from ._geometry import (
+    check_forward_output, flat_index_strides, normalize_data_format, pool_window, sizes_arg,
+)
 from ._plans import arg_key, cached
 from ._pool_grad_plans import ArgmaxPlan, PoolGradPlan
 
@@ -99,4 +101,4 @@ def _plan_grad(kind, input_shape, incoming, result, ksize, strides, padding, dat
 def _plan_argmax(x, ksize, strides, padding, data_format, include_batch):
     fmt = normalize_data_format(data_format)
     win = pool_window(x.shape, ksize, strides, padding, fmt)
-    return ArgmaxPlan(win, fmt, x.dtype, include_batch)
+    return ArgmaxPlan(win, fmt, x.dtype, flat_index_strides(win, fmt, include_batch))

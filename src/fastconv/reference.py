@@ -28,6 +28,7 @@ from ._arrays import (
 )
 from ._geometry import (
     OIHW_TO_HWIO,
+    argmax_window,
     check_flag,
     check_name,
     conv_shape,
@@ -95,10 +96,20 @@ def depthwise_conv2d(input, filter, strides=1, padding="VALID", data_format="NHW
 
 
 def max_pool2d(input, ksize, strides, padding="VALID", data_format="NHWC", name=None, *,
-               dilations=1, ceil_mode=False, pads=None, out=None):
+               dilations=1, ceil_mode=False, pads=None, return_argmax=False, index_format="tf",
+               include_batch_in_index=False, storage_order=0, out=None):
     """Reference tf.nn.max_pool2d; padding cells never win and NaN propagates. dilations,
-    ceil_mode and pads as PyTorch and ONNX have them (see fastconv.max_pool2d)."""
+    ceil_mode, pads and return_argmax as PyTorch and ONNX have them (see
+    fastconv.max_pool2d)."""
     check_name(name)
+    if check_flag(return_argmax, "return_argmax"):
+        x = float_array(input, "input")
+        fmt = normalize_data_format(data_format)
+        win, index = argmax_window(x.shape, ksize, strides, padding, fmt, dilations,
+                                   pads=pads, ceil_mode=ceil_mode, index_format=index_format,
+                                   include_batch_in_index=include_batch_in_index,
+                                   storage_order=storage_order)
+        return pool_with_index(x, win, fmt, index, out)
     return _pool("max", input, ksize, strides, padding, data_format, dilations, ceil_mode,
                  pads, False, out)
 
@@ -223,4 +234,6 @@ def _pool(kind, input, ksize, strides, padding, data_format, dilations, ceil_mod
 from ._reference_backprop_input import (  # noqa: E402
     conv2d_backprop_input, conv2d_transpose, depthwise_conv2d_backprop_input,
 )
-from ._reference_pool_grad import avg_pool2d_grad, max_pool2d_grad, max_pool_with_argmax  # noqa: E402,F401
+from ._reference_pool_grad import (  # noqa: E402,F401
+    avg_pool2d_grad, max_pool2d_grad, max_pool_with_argmax, pool_with_index,
+)
