@@ -6,9 +6,11 @@ measurements behind it). Kept so that every test file, old and new, says it the 
 
 from __future__ import annotations
 
-from fastconv.testing import assert_allclose
-
 
 def assert_close(actual, expected, reduction: int, dtype, err_msg: str = "") -> None:
     """assert actual ~= expected for results of `reduction`-long sums computed in `dtype`."""
+    # Imported here, not at the top: the sanitizer children import this module before they
+    # choose which fastconv build to import (tests/isa_stress.py's import_fastconv).
+    from fastconv.testing import assert_allclose
+
     assert_allclose(actual, expected, reduction=reduction, dtype=dtype, err_msg=err_msg)
