@@ -7,10 +7,9 @@ import numpy as np
 import pytest
 import tensorflow as tf
 from hypothesis import assume, given
-from hypothesis import strategies as st
 
 import fastconv
-from fastconv import reference
+from fastconv import reference, testing
 from _cases import covering, eff, fit_size, tf_padding
 from tolerance import assert_close
 
@@ -38,13 +37,6 @@ def tf_conv2d_is_wrong(batch, channels, strides, out_w):
     as zeros. fastconv gets it right (test_tf_conv2d_single_column_failure); TF is no
     oracle there."""
     return batch > 1 and channels == 1 and strides[0] == 1 and strides[1] > 1 and out_w == 1
-
-
-def out_size(size, k, stride, dilation, padding, pads):
-    if padding == "SAME":
-        return -(-size // stride)
-    span = size + pads[0] + pads[1] - eff(k, dilation)
-    return span // stride + 1 if span >= 0 else 0
 
 
 def make_input(rng, n, h, w, c, dtype, data_format="NHWC"):
@@ -260,53 +252,23 @@ def test_conv2d_grouped_matches_tf(c_in, c_per_group, c_out, kernel, strides, pa
     assert_close(got, want, kernel[0] * kernel[1] * c_per_group + 1, np.float32)
 
 
-@st.composite
-def conv_arguments(draw):
-    """A random valid tf.nn.conv2d call (dilation > 1 only with stride 1, as TF requires)."""
-    kh, kw = draw(st.integers(1, 5)), draw(st.integers(1, 5))
-    if draw(st.booleans()):
-        strides, dilations = (draw(st.integers(1, 3)), draw(st.integers(1, 3))), (1, 1)
-    else:
-        strides, dilations = (1, 1), (draw(st.integers(1, 3)), draw(st.integers(1, 3)))
-    kind = draw(st.sampled_from(["SAME", "VALID", "explicit"]))
-    if kind == "explicit":
-        padding = tuple((draw(st.integers(0, 3)), draw(st.integers(0, 3))) for _ in range(2))
-    else:
-        padding = kind
-    pads = ((0, 0), (0, 0)) if isinstance(padding, str) else padding
-    h = draw(st.integers(1, 10))
-    w = draw(st.integers(1, 10))
-    groups = draw(st.integers(1, 3))
-    c_per_group = draw(st.integers(1, 4))
-    out_per_group = draw(st.integers(1, 4))
-    # TF returns garbage where VALID leaves nothing (docs/peers.md): those go to test_errors.
-    for size, k, d, (a, b) in ((h, kh, dilations[0], pads[0]), (w, kw, dilations[1], pads[1])):
-        if padding != "SAME":
-            assume(size + a + b >= eff(k, d))
-    batch = draw(st.integers(1, 3))
-    assume(not tf_conv2d_is_wrong(batch, groups * c_per_group, strides,
-                                  out_size(w, kw, strides[1], dilations[1], padding, pads[1])))
-    return dict(
-        batch=batch, h=h, w=w, kh=kh, kw=kw, strides=strides,
-        dilations=dilations, padding=padding, groups=groups, c_per_group=c_per_group,
-        c_out=groups * out_per_group, data_format=draw(st.sampled_from(["NHWC", "NCHW"])),
-        dtype=draw(st.sampled_from(["float32", "float64"])),
-        algorithm=draw(st.sampled_from(ALGORITHMS)),
-        seed=draw(st.integers(0, 2**32 - 1)),
-    )
+# Random valid tf.nn.conv2d calls, from fastconv.testing's public strategy within what TF
+# takes: dilation > 1 only with stride 1, windows that leave an output (TF returns garbage
+# where VALID leaves nothing: docs/peers.md; those go to test_errors).
+TF_CONV_CALLS = testing.conv2d_args(max_batch=3, max_size=10, dilation_with_stride=False,
+                                    algorithms=ALGORITHMS)
 
 
-@given(conv_arguments())
-def test_conv2d_property_matches_tf(a):
-    rng = np.random.default_rng(a["seed"])
-    c_in = a["groups"] * a["c_per_group"]
-    x = make_input(rng, a["batch"], a["h"], a["w"], c_in, a["dtype"], a["data_format"])
-    f = rng.standard_normal((a["kh"], a["kw"], a["c_per_group"], a["c_out"])).astype(a["dtype"])
-    got = fastconv.conv2d(x, f, a["strides"], a["padding"], a["data_format"], a["dilations"],
-                          algorithm=a["algorithm"])
-    want = tf_conv2d(x, f, a["strides"], a["padding"], a["dilations"], a["data_format"])
-    assert got.dtype == np.dtype(a["dtype"])
-    assert_close(got, want, a["kh"] * a["kw"] * a["c_per_group"], a["dtype"])
+@given(TF_CONV_CALLS)
+def test_conv2d_property_matches_tf(call):
+    x, f, strides, padding, data_format, dilations = call.args
+    channels, out_w = (x.shape[3], call.output_shape[2]) if data_format == "NHWC" else (
+        x.shape[1], call.output_shape[3])
+    assume(not tf_conv2d_is_wrong(x.shape[0], channels, strides, out_w))
+    got = call.run(fastconv)
+    want = tf_conv2d(x, f, strides, padding, dilations, data_format)
+    assert got.dtype == x.dtype
+    assert_close(got, want, call.reduction, x.dtype)
 
 
 @pytest.mark.parametrize("algorithm", ALGORITHMS)

@@ -6,10 +6,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import tensorflow as tf
-from hypothesis import assume, given
-from hypothesis import strategies as st
+from hypothesis import given
 
 import fastconv
+from fastconv import testing
 from _cases import covering, eff, fit_size, tf_padding
 from tolerance import assert_close
 
@@ -140,48 +140,23 @@ def test_depthwise_channel_order(rng):
     np.testing.assert_array_equal(got[..., 5], x[..., 2])
 
 
-@st.composite
-def depthwise_arguments(draw):
-    kh, kw = draw(st.integers(1, 5)), draw(st.integers(1, 5))
-    if draw(st.booleans()):
-        stride = draw(st.integers(1, 3))  # TF's float64 kernel: equal strides only
-        strides, dilations = (stride, stride), (1, 1)
-    else:
-        strides, dilations = (1, 1), (draw(st.integers(1, 3)), draw(st.integers(1, 3)))
-    kind = draw(st.sampled_from(["SAME", "VALID", "explicit"]))
-    if kind == "explicit":
-        padding = tuple((draw(st.integers(0, 3)), draw(st.integers(0, 3))) for _ in range(2))
-    else:
-        padding = kind
-    pads = ((0, 0), (0, 0)) if isinstance(padding, str) else padding
-    h, w = draw(st.integers(1, 10)), draw(st.integers(1, 10))
-    for size, k, d, (a, b) in ((h, kh, dilations[0], pads[0]), (w, kw, dilations[1], pads[1])):
-        if padding != "SAME":
-            assume(size + a + b >= eff(k, d))
-    return dict(
-        batch=draw(st.integers(1, 3)), h=h, w=w, kh=kh, kw=kw, strides=strides,
-        dilations=dilations, padding=padding, channels=draw(st.integers(1, 9)),
-        multiplier=draw(st.integers(1, 3)), data_format=draw(st.sampled_from(["NHWC", "NCHW"])),
-        dtype=draw(st.sampled_from(["float32", "float64"])),
-        activation=draw(st.sampled_from([None, "relu", "tanh"])),
-        seed=draw(st.integers(0, 2**32 - 1)),
-    )
+# Random valid tf.nn.depthwise_conv2d calls, from fastconv.testing's public strategy within
+# what TF takes: dilation > 1 only with stride 1, equal strides (TF's float64 kernel).
+TF_DEPTHWISE_CALLS = testing.depthwise_conv2d_args(
+    max_batch=3, max_size=10, dilation_with_stride=False, equal_strides=True, bias=True,
+    activations=(None, "relu", "tanh"))
 
 
-@given(depthwise_arguments())
-def test_depthwise_property_matches_tf(a):
-    rng = np.random.default_rng(a["seed"])
-    x = make_input(rng, a["batch"], a["h"], a["w"], a["channels"], a["dtype"], a["data_format"])
-    f = rng.standard_normal((a["kh"], a["kw"], a["channels"], a["multiplier"])).astype(a["dtype"])
-    b = rng.standard_normal(a["channels"] * a["multiplier"]).astype(a["dtype"])
-    got = fastconv.depthwise_conv2d(x, f, a["strides"], a["padding"], a["data_format"],
-                                    a["dilations"], bias=b, activation=a["activation"])
-    pre = tf_depthwise(x, f, a["strides"], a["padding"], a["dilations"], a["data_format"])
-    want = TF_ACTIVATIONS[a["activation"]](
-        tf.nn.bias_add(pre, b, data_format=a["data_format"])
+@given(TF_DEPTHWISE_CALLS)
+def test_depthwise_property_matches_tf(call):
+    x, f, strides, padding, data_format, dilations = call.args
+    got = call.run(fastconv)
+    pre = tf_depthwise(x, f, strides, padding, dilations, data_format)
+    want = TF_ACTIVATIONS[call.kwargs["activation"]](
+        tf.nn.bias_add(pre, call.kwargs["bias"], data_format=data_format)
     ).numpy()
-    assert got.dtype == np.dtype(a["dtype"])
-    assert_close(got, want, a["kh"] * a["kw"] + 1, a["dtype"])
+    assert got.dtype == x.dtype
+    assert_close(got, want, call.reduction, x.dtype)
 
 
 # Channel counts around SIMD widths (8/16 float32 lanes, 4/8 float64 lanes, unrolled twice or

@@ -172,7 +172,9 @@ def test_numpy_array_strides_of_wrong_shape(m):
 @pytest.mark.parametrize(
     "bad",
     [
-        "FULL", "", "SAMEE", 1, None, 2.5,
+        "FULL", "", "SAMEE", None, 2.5,
+        True, -1, (1,), (1, 2, 3), (1, -2),         # PyTorch's int / (h, w) forms, broken
+        [1, 2, 3, 4],                               # 4 ints: TF and ONNX order them apart
         [[1, 1]],                                   # one pair
         [[1, 1], [1, 1], [1, 1]],                   # three pairs
         [[1, 1, 1], [1, 1, 1]],                     # triples

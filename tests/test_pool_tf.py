@@ -9,10 +9,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import tensorflow as tf
-from hypothesis import assume, given
+from hypothesis import given
 from hypothesis import strategies as st
 
 import fastconv
+from fastconv import testing
 from _cases import covering, fit_size, tf_padding
 from tolerance import assert_close
 
@@ -28,8 +29,8 @@ def tf_pool(kind, x, ksize, strides, padding, data_format="NHWC"):
 
 
 def reduction(kind, ksize):
-    """max is exact (no rounding); an average sums the window."""
-    return 1 if kind == "max" else ksize[0] * ksize[1]
+    """max is exact (no rounding); an average sums the window (fastconv.testing's rule)."""
+    return testing.reduction_length(f"{kind}_pool2d", ksize=ksize)
 
 
 def make_input(rng, n, h, w, c, dtype, data_format="NHWC"):
@@ -129,36 +130,23 @@ def test_avg_pool_same_counts_real_cells_only(rng):
     assert got[0, 0, 0, 0] > 0.5  # a zero-padded mean would be about 4/9
 
 
-@st.composite
-def pool_arguments(draw):
-    kind = draw(st.sampled_from(["max", "avg"]))
-    kh, kw = draw(st.integers(1, 5)), draw(st.integers(1, 5))
-    choices = ["SAME", "VALID"] + (["explicit"] if kind == "max" else [])
-    padding = draw(st.sampled_from(choices))
-    if padding == "explicit":
-        padding = ((draw(st.integers(0, kh - 1)), draw(st.integers(0, kh - 1))),
-                   (draw(st.integers(0, kw - 1)), draw(st.integers(0, kw - 1))))
-    pads = ((0, 0), (0, 0)) if isinstance(padding, str) else padding
-    h, w = draw(st.integers(1, 11)), draw(st.integers(1, 11))
-    if padding != "SAME":  # TF aborts or dies on windows wider than the input (docs/peers.md)
-        assume(h + sum(pads[0]) >= kh and w + sum(pads[1]) >= kw)
-    return dict(
-        kind=kind, ksize=(kh, kw), strides=(draw(st.integers(1, 3)), draw(st.integers(1, 3))),
-        padding=padding, batch=draw(st.integers(1, 3)), h=h, w=w,
-        channels=draw(st.integers(1, 9)), data_format=draw(st.sampled_from(["NHWC", "NCHW"])),
-        dtype="float32",
-        seed=draw(st.integers(0, 2**32 - 1)),
-    )
+# Random valid pooling calls, from fastconv.testing's public strategy within what TF takes:
+# float32 (TF's float64 max pool rounds through float32), explicit padding for max pooling
+# only, windows that fit (TF aborts or dies on windows wider than the input: docs/peers.md).
+TF_POOL_CALLS = st.one_of(
+    testing.pool2d_args(ops=("max_pool2d",), dtypes=("float32",), max_batch=3),
+    testing.pool2d_args(ops=("avg_pool2d",), dtypes=("float32",), max_batch=3,
+                        paddings=("SAME", "VALID")),
+)
 
 
-@given(pool_arguments())
-def test_pool_property_matches_tf(a):
-    rng = np.random.default_rng(a["seed"])
-    x = make_input(rng, a["batch"], a["h"], a["w"], a["channels"], a["dtype"], a["data_format"])
-    got = FAST[a["kind"]](x, a["ksize"], a["strides"], a["padding"], a["data_format"])
-    want = tf_pool(a["kind"], x, a["ksize"], a["strides"], a["padding"], a["data_format"])
-    assert got.dtype == np.dtype(a["dtype"])
-    assert_close(got, want, reduction(a["kind"], a["ksize"]), a["dtype"])
+@given(TF_POOL_CALLS)
+def test_pool_property_matches_tf(call):
+    x, ksize, strides, padding, data_format = call.args
+    got = call.run(fastconv)
+    want = tf_pool(call.op.split("_")[0], x, ksize, strides, padding, data_format)
+    assert got.dtype == x.dtype
+    assert_close(got, want, call.reduction, x.dtype)
 
 
 # Channel counts around SIMD widths, so vector bodies and scalar tails are both exercised.

@@ -61,12 +61,17 @@ static int64_t FC_FN(panel_offset)(const FC_FN(im2col_dims) *s, int64_t g, int64
     return ((g * s->cg + cb * s->kcb) * s->npanel + p * kc) * s->taps * s->nr;
 }
 
-/* Pack every channel block of one (group, panel) unit: unit = g * npanel + p. */
-void FC_FN(im2col_pack_weights)(const fc_cntx *cx, const fc_conv_desc *d, const fc_view *x,
-                                const fc_view *y, const FC_T *w, int64_t unit, FC_T *wpack) {
+/* Pack every channel block of one (group, panel) unit: unit = g * npanel + p.  Returns
+ * whether a weight is Inf or NaN: multiplied by the zero row that stands for padding it
+ * would give NaN where padding must contribute nothing (the caller then runs the direct
+ * kernel, which skips padding taps).  v - v is 0 for finite v, NaN otherwise: one
+ * subtraction per weight, vectorized with the copy. */
+int FC_FN(im2col_pack_weights)(const fc_cntx *cx, const fc_conv_desc *d, const fc_view *x,
+                               const fc_view *y, const FC_T *w, int64_t unit, FC_T *wpack) {
     const FC_FN(im2col_dims) s = FC_FN(dims)(cx, d, x, y);
     const int64_t g = unit / s.npanel, p = unit % s.npanel, j = p * s.nr;
     const int64_t cols = s.og - j < s.nr ? s.og - j : s.nr;
+    int nonfinite = 0;
     for (int64_t cb = 0; cb < s.nblocks; cb++) {
         const int64_t c0 = cb * s.kcb, kc = s.cg - c0 < s.kcb ? s.cg - c0 : s.kcb;
         FC_T *dst = wpack + FC_FN(panel_offset)(&s, g, cb, p);
@@ -74,10 +79,14 @@ void FC_FN(im2col_pack_weights)(const fc_cntx *cx, const fc_conv_desc *d, const 
             for (int64_t ic = 0; ic < kc; ic++, dst += s.nr) {
                 /* rows of 16-64 values: an inline loop, not a libc call per row */
                 const FC_T *src = w + (t * s.cg + c0 + ic) * y->c + g * s.og + j;
-                for (int64_t c = 0; c < cols; c++) dst[c] = src[c];
+                for (int64_t c = 0; c < cols; c++) {
+                    dst[c] = src[c];
+                    nonfinite |= src[c] - src[c] != 0;
+                }
                 for (int64_t c = cols; c < s.nr; c++) dst[c] = 0;
             }
     }
+    return nonfinite;
 }
 
 /* Bytes per thread: the indirection buffer of an mc-pixel block and a zero row; or, when

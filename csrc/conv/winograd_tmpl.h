@@ -156,11 +156,14 @@ static void FC_FN(input_transform)(const fc_conv_desc *d, const fc_view *x,
 }
 
 /* Y = A^T M A for the tiles [t0, t0 + nt), + bias, activation, stored with y's strides;
- * pixels past an odd output edge are dropped. */
-static void FC_FN(output_transform)(const fc_conv_desc *d, const fc_view *y,
+ * pixels past an odd output edge are dropped.  Returns whether a value of Y (before bias
+ * and activation, which could hide it: relu6 clips Inf) is Inf or NaN: v - v is 0 for
+ * finite v, NaN otherwise, one vectorized subtraction per value. */
+static int FC_FN(output_transform)(const fc_conv_desc *d, const fc_view *y,
                                     const FC_FN(wg_dims) *s, int64_t t0, int64_t nt,
                                     const FC_T *m, const FC_T *bias, FC_T *row) {
     const int64_t per_image = s->tiles_h * s->tiles_w, ms = WG_TILES * s->o;
+    int nonfinite = 0;
     for (int64_t t = 0; t < nt; t++) {
         const int64_t tile = t0 + t, n = tile / per_image;
         const int64_t oy0 = (tile % per_image) / s->tiles_w * 2;
@@ -179,8 +182,10 @@ static void FC_FN(output_transform)(const fc_conv_desc *d, const fc_view *y,
                 a[1][j] = m1 - m2 - m3;
             }
             for (int i = 0; i < 2; i++) {   /* (A^T M) A */
-                out[i][0][o] = a[i][0] + a[i][1] + a[i][2];
-                out[i][1][o] = a[i][1] - a[i][2] - a[i][3];
+                const FC_T y0 = a[i][0] + a[i][1] + a[i][2], y1 = a[i][1] - a[i][2] - a[i][3];
+                out[i][0][o] = y0;
+                out[i][1][o] = y1;
+                nonfinite |= (y0 - y0) + (y1 - y1) != 0;
             }
         }
         for (int i = 0; i < 2; i++)
@@ -191,12 +196,16 @@ static void FC_FN(output_transform)(const fc_conv_desc *d, const fc_view *y,
                                               (ox0 + j) * y->sw,
                                           y->sc);
     }
+    return nonfinite;
 }
 
-/* Tiles [t0, t1) (t1 - t0 <= WG_TILES): transform, 16 GEMMs, transform back. */
-void WG_FN(winograd_block)(const fc_cntx *cx, const fc_conv_desc *d, const fc_view *x,
-                           const fc_view *y, const FC_T *upack, const FC_T *bias, int64_t t0,
-                           int64_t t1, void *ws) {
+/* Tiles [t0, t1) (t1 - t0 <= WG_TILES): transform, 16 GEMMs, transform back.  Returns
+ * whether an output value was Inf or NaN (see output_transform): the caller then computes
+ * the call another way, since Winograd's transforms turn one Inf into NaN for its whole
+ * tile (Inf - Inf) and overflow above about max/4 where the direct sum does not. */
+int WG_FN(winograd_block)(const fc_cntx *cx, const fc_conv_desc *d, const fc_view *x,
+                          const fc_view *y, const FC_T *upack, const FC_T *bias, int64_t t0,
+                          int64_t t1, void *ws) {
     const FC_FN(fc_ukernel) *uk = FC_UKERNEL(cx);
     const FC_FN(wg_dims) s = FC_FN(wg_dims_of)(cx, x, y);
     const int64_t nt = t1 - t0;
@@ -215,7 +224,7 @@ void WG_FN(winograd_block)(const fc_cntx *cx, const fc_conv_desc *d, const fc_vi
         FC_FN(gemm_macro)(uk, nt, s.o, 1, s.c, ind, 0, upack + xi * s.npanel * s.c * s.nr,
                           s.c * s.nr, m + xi * WG_TILES * s.o, s.o, 0, 1, NULL, FC_ACT_NONE);
     }
-    FC_FN(output_transform)(d, y, &s, t0, nt, m, bias, tile_out);
+    return FC_FN(output_transform)(d, y, &s, t0, nt, m, bias, tile_out);
 }
 
 #undef WG_TILES

@@ -89,9 +89,30 @@ fc_status fc_conv2d_backprop_input(fc_dtype dtype, const fc_conv_desc *desc, con
 fc_status fc_conv2d_backprop_filter(fc_dtype dtype, const fc_conv_desc *desc, const fc_view *x,
                                     const fc_view *dy, void *dw, void *db);
 
-/* Max pooling propagates NaN; avg pooling divides by the number of real (unpadded) cells. */
+/* Max pooling propagates NaN; padding cells never win.  Avg pooling divides window (oy, ox)
+ * by div_h[oy] * div_w[ox] (dense [out_h] and [out_w], both given or both NULL: the
+ * divisor conventions, such as count_include_pad, live in the Python layer), or, where they
+ * are NULL, by the number of real (unpadded) cells.  Any dilation; every window must hold a
+ * real cell. */
 fc_status fc_pool2d(fc_dtype dtype, fc_pool_kind kind, const fc_window *win,
-                    const fc_view *x, const fc_view *y);
+                    const fc_view *x, const fc_view *y, const double *div_h,
+                    const double *div_w);
+
+/* The gradient of fc_pool2d: dx (x's shape, written whole) from g (y's shape).  Max: each
+ * window's g goes to the cell its maximum came from, the window's first NaN in row-major
+ * order where it holds one, else its first maximum (TensorFlow's rule for ties); x is the
+ * forward input.  Avg: g over the window's real cells goes to each of them; only x's shape
+ * is read.  Every cell of dx sums its contributions in output order: bit-identical for any
+ * thread count. */
+fc_status fc_pool2d_grad(fc_dtype dtype, fc_pool_kind kind, const fc_window *win,
+                         const fc_view *x, const fc_view *g, const fc_view *dx);
+
+/* Max pooling that also returns, for each output, where its value came from (the cell
+ * fc_pool2d_grad gives the gradient): argmax is a view of int64 elements of y's shape,
+ * holding index_strides[0] * n + [1] * row + [2] * column + [3] * channel. */
+fc_status fc_max_pool2d_argmax(fc_dtype dtype, const fc_window *win, const fc_view *x,
+                               const fc_view *y, const fc_view *argmax,
+                               const int64_t index_strides[4]);
 
 /* Threads used by the next call from this thread: set_num_threads and threadpoolctl both
  * act through OpenMP's per-thread setting; 1 where built without OpenMP.  Counts are

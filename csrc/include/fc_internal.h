@@ -81,8 +81,8 @@ size_t fc_cache_bytes(int level);
 /* One pooling call as its kernels see it (filled once per call by operators/pool2d_tmpl.h;
  * pool/pool_tmpl.h describes the kernel and its buffer).  width: planes are single channels
  * with contiguous rows (NCHW), else whole images with contiguous channels (NHWC).
- * col_cells[ox]: the real input columns under output column ox, as an FC_T: the average's
- * divisor, times the real rows.  Channels mode works on block_cols output columns at a
+ * col_cells[ox] and row_cells[oy], as FC_T: the average's divisor for a window is their
+ * product (the real input columns and rows under it, unless the caller gave divisors).  Channels mode works on block_cols output columns at a
  * time; width mode on batch_rows output rows, `pitch` windows apart in the buffer, and
  * with `flat` on all of a batch's windows in one pass (divs: every window's divisor, pitch
  * per output row, for averages); row_len: the cells between a batch's rows in the buffer
@@ -92,7 +92,7 @@ typedef struct {
     const fc_window *win;
     const fc_view *x, *y;
     int width, flat;
-    const void *col_cells, *divs;
+    const void *col_cells, *row_cells, *divs;
     int64_t block_cols, batch_rows, pitch, row_len, slack;
     int64_t prefetch;   /* how far ahead of its loads the vertical pass prefetches */
 } fc_pool_job;
@@ -134,9 +134,9 @@ static inline int fc_fewout_applies(const fc_conv_desc *d, const fc_view *x, con
                                        const fc_view *x, const fc_view *y);                 \
     size_t FC_CAT(im2col_packed_weights_size, SFX)(const fc_cntx *cx, const fc_conv_desc *d, \
                                                    const fc_view *x, const fc_view *y);     \
-    void FC_CAT(im2col_pack_weights, SFX)(const fc_cntx *cx, const fc_conv_desc *d,         \
-                                          const fc_view *x, const fc_view *y, const T *w,   \
-                                          int64_t unit, T *wpack);                          \
+    int FC_CAT(im2col_pack_weights, SFX)(const fc_cntx *cx, const fc_conv_desc *d,          \
+                                         const fc_view *x, const fc_view *y, const T *w,    \
+                                         int64_t unit, T *wpack);                           \
     size_t FC_CAT(im2col_workspace, SFX)(const fc_cntx *cx, const fc_conv_desc *d,          \
                                          const fc_view *x, const fc_view *y, int64_t mc);   \
     void FC_CAT(im2col_conv_block, SFX)(const fc_cntx *cx, const fc_conv_desc *d,           \
@@ -152,9 +152,9 @@ static inline int fc_fewout_applies(const fc_conv_desc *d, const fc_view *x, con
                                             int64_t c1, T *upack);                          \
     size_t FC_CAT(winograd_workspace, SFX)(const fc_cntx *cx, const fc_view *x,             \
                                            const fc_view *y);                               \
-    void FC_CAT(winograd_block, SFX)(const fc_cntx *cx, const fc_conv_desc *d,              \
-                                     const fc_view *x, const fc_view *y, const T *upack,    \
-                                     const T *bias, int64_t t0, int64_t t1, void *ws);      \
+    int FC_CAT(winograd_block, SFX)(const fc_cntx *cx, const fc_conv_desc *d,               \
+                                    const fc_view *x, const fc_view *y, const T *upack,     \
+                                    const T *bias, int64_t t0, int64_t t1, void *ws);       \
     void FC_CAT(depthwise_rows, SFX)(const fc_cntx *cx, const fc_conv_desc *d,              \
                                      const fc_view *x, const T *w, const T *bias,           \
                                      const fc_view *y, int64_t n, int64_t oy0, int64_t oy1, \

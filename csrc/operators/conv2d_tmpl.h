@@ -90,6 +90,8 @@ typedef struct {
     FC_T *wpack;                        /* im2col / Winograd: packed weights */
     int64_t m, mblocks, npanel, chunks; /* im2col: pixels, their blocks, panels, panel chunks */
     int64_t tiles, block;               /* Winograd: 2x2 tiles, tiles per task */
+    int *reroute;                       /* im2col / Winograd: set by a task that met a value
+                                           this algorithm cannot take (see conv2d_run) */
 } FC_FN(conv_call);
 
 /* The direct kernels, over blocks of output rows.  Image filters (1-4 channels in and out)
@@ -158,10 +160,14 @@ static void FC_FN(winograd_pack_task)(const void *ctx, int64_t ch, void *ws) {
     FC_FN(winograd_pack_weights)(c->cx, c->x, c->y, c->w, ch, ch + 1, c->wpack);
 }
 
+/* Once a tile has met a non-finite value the call is computed again (conv2d_run): the
+ * remaining tasks have nothing left to do. */
 static void FC_FN(winograd_task)(const void *ctx, int64_t t, void *ws) {
     const FC_FN(conv_call) *c = ctx;
     const int64_t t0 = t * c->block, t1 = t0 + c->block < c->tiles ? t0 + c->block : c->tiles;
-    FC_FN(winograd_block)(c->cx, c->d, c->x, c->y, c->wpack, c->bias, t0, t1, ws);
+    if (__atomic_load_n(c->reroute, __ATOMIC_RELAXED)) return;
+    if (FC_FN(winograd_block)(c->cx, c->d, c->x, c->y, c->wpack, c->bias, t0, t1, ws))
+        __atomic_store_n(c->reroute, 1, __ATOMIC_RELAXED);
 }
 
 static fc_status FC_FN(winograd_plan)(FC_FN(conv_call) *c, int threads, fc_parallel_job *job) {
@@ -188,7 +194,8 @@ static fc_status FC_FN(winograd_plan)(FC_FN(conv_call) *c, int threads, fc_paral
 
 static void FC_FN(im2col_pack_task)(const void *ctx, int64_t unit, void *ws) {
     const FC_FN(conv_call) *c = ctx;
-    FC_FN(im2col_pack_weights)(c->cx, c->d, c->x, c->y, c->w, unit, c->wpack);
+    if (FC_FN(im2col_pack_weights)(c->cx, c->d, c->x, c->y, c->w, unit, c->wpack))
+        __atomic_store_n(c->reroute, 1, __ATOMIC_RELAXED);
 }
 
 /* Task order: pixel blocks fastest, so a thread's consecutive tasks reuse the same weight
@@ -199,6 +206,7 @@ static void FC_FN(im2col_task)(const void *ctx, int64_t t, void *ws) {
     const int64_t mb = t % c->mblocks, g = (t / c->mblocks) % groups;
     const int64_t ch = t / (c->mblocks * groups);
     const int64_t m0 = mb * FC_GEMM_MC, m1 = m0 + FC_GEMM_MC < c->m ? m0 + FC_GEMM_MC : c->m;
+    if (__atomic_load_n(c->reroute, __ATOMIC_RELAXED)) return;   /* a non-finite weight */
     FC_FN(im2col_conv_block)(c->cx, c->d, c->x, c->y, c->wpack, c->bias, c->y->data, m0, m1, g,
                              ch * npanel / chunks, (ch + 1) * npanel / chunks, ws);
 }
@@ -225,7 +233,23 @@ static fc_status FC_FN(im2col_plan)(FC_FN(conv_call) *c, int threads, fc_paralle
 
 /* Layouts once, then the algorithm, as one parallel job: an input without contiguous
  * channels (NCHW, other views) is copied into a dense NHWC workspace first, an output that
- * is not dense NHWC is written to one and copied out last. */
+ * is not dense NHWC is written to one and copied out last.
+ *
+ * Non-finite values: every algorithm must give what the direct kernels give, padding taps
+ * skipped and Inf / NaN propagated by IEEE arithmetic over the real taps
+ * (docs/non-finite.md).  Two cannot on their own, and re-run the call another way:
+ * - im2col multiplies padding as a zero row: with an Inf or NaN weight, 0 * Inf = NaN
+ *   where nothing should be added.  Its weight packing (which reads every weight anyway)
+ *   reports one, the GEMM tasks then return at once, and the call runs the direct kernel.
+ * - Winograd's transforms mix a tile's 16 inputs, so one Inf becomes Inf - Inf = NaN for
+ *   the tile's other pixels, and inputs above about max/4 overflow where the direct sum
+ *   does not.  Any such value reaches the output (the transforms and GEMMs are sums and
+ *   products: Inf and NaN never vanish), so a tile that produces Inf or NaN makes the
+ *   call run the GEMM instead (and the GEMM, in turn, the direct kernel if a weight is
+ *   the cause).
+ * Normal data pays one vectorized subtraction per weight (im2col) or output (Winograd).
+ * Whether a call is re-run depends on the data only, never on the threads, so results stay
+ * bit-identical for any thread count. */
 static fc_status FC_FN(conv2d_run)(const fc_cntx *cx, const fc_conv_desc *d, fc_algorithm algo,
                                    const fc_view *x_in, const FC_T *w, const FC_T *bias,
                                    const fc_view *y_out) {
@@ -240,11 +264,13 @@ static fc_status FC_FN(conv2d_run)(const fc_cntx *cx, const fc_conv_desc *d, fc_
     const fc_view x = copy_in ? FC_FN(dense_like)(x_in, xd) : *x_in;
     const fc_view y = copy_out ? FC_FN(dense_like)(y_out, yd) : *y_out;
     fc_status status = FC_ERR_NOMEM;
-    if (xd && yd) {
+    for (int first = 1; xd && yd; first = 0) {
         fc_parallel_job job = {.phases = 0};
         FC_FN(copy_job) in, out;
-        if (copy_in) FC_FN(copy_add)(&job, x_in, &x, &in);
-        FC_FN(conv_call) call = {.cx = cx, .d = d, .x = &x, .y = &y, .w = w, .bias = bias};
+        int reroute = 0;
+        if (copy_in && first) FC_FN(copy_add)(&job, x_in, &x, &in);   /* kept for a re-run */
+        FC_FN(conv_call) call = {.cx = cx, .d = d, .x = &x, .y = &y, .w = w, .bias = bias,
+                                 .reroute = &reroute};
         switch (algo) {
         case FC_ALGO_DIRECT: status = FC_FN(direct_plan)(&call, threads, &job); break;
         case FC_ALGO_WINOGRAD: status = FC_FN(winograd_plan)(&call, threads, &job); break;
@@ -252,6 +278,9 @@ static fc_status FC_FN(conv2d_run)(const fc_cntx *cx, const fc_conv_desc *d, fc_
         }
         if (copy_out) FC_FN(copy_add)(&job, &y, y_out, &out);
         if (status == FC_OK) status = fc_parallel_run(&job, threads);
+        /* The job's phases are ordered (fc_parallel.h), so every task's flag is seen here. */
+        if (status != FC_OK || !reroute) break;
+        algo = algo == FC_ALGO_WINOGRAD ? FC_ALGO_IM2COL : FC_ALGO_DIRECT;
     }
     fc_scratch_release(FC_SCRATCH_WEIGHTS);
     fc_scratch_release(FC_SCRATCH_INPUT);

@@ -1,4 +1,5 @@
 /* pool2d: check arguments -> split the work -> kernel. */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include "fc_internal.h"
@@ -41,14 +42,14 @@ static void clip_window(int64_t out, int64_t stride, int64_t in, int64_t *k, int
 }
 
 static fc_status run(fc_dtype dtype, fc_pool_kind kind, const fc_window *win, const fc_view *x,
-                     const fc_view *y) {
+                     const fc_view *y, const double *div_h, const double *div_w) {
     fc_window clipped = *win;
     clip_window(y->h, win->stride_h, x->h, &clipped.k_h, &clipped.pad_top);
     clip_window(y->w, win->stride_w, x->w, &clipped.k_w, &clipped.pad_left);
     const fc_cntx cx = fc_cntx_now();
     switch (dtype) {
-    case FC_FLOAT32: return pool2d_run_f32(&cx, kind, &clipped, x, y);
-    case FC_FLOAT64: return pool2d_run_f64(&cx, kind, &clipped, x, y);
+    case FC_FLOAT32: return pool2d_run_f32(&cx, kind, &clipped, x, y, div_h, div_w);
+    case FC_FLOAT64: return pool2d_run_f64(&cx, kind, &clipped, x, y, div_h, div_w);
     }
     return FC_ERR_ARG;
 }
@@ -57,7 +58,8 @@ static fc_status run(fc_dtype dtype, fc_pool_kind kind, const fc_window *win, co
  * (a: the first window's start, or 0; b: the last one's end, or the input's): every
  * window keeps its real cells, and padding on a side exactly where it had some. */
 static fc_status run_cols(fc_dtype dtype, fc_pool_kind kind, const fc_window *win,
-                          const fc_view *x, const fc_view *y, int64_t o0, int64_t o1) {
+                          const fc_view *x, const fc_view *y, const double *div_h,
+                          const double *div_w, int64_t o0, int64_t o1) {
     const int64_t size = dtype == FC_FLOAT64 ? sizeof(double) : sizeof(float);
     const int64_t s = win->stride_w, start = o0 * s - win->pad_left;
     const int64_t end = (o1 - 1) * s - win->pad_left + win->k_w;
@@ -69,7 +71,7 @@ static fc_status run_cols(fc_dtype dtype, fc_pool_kind kind, const fc_window *wi
     xs.w = b - a;
     ys.data = (char *)y->data + (ptrdiff_t)(o0 * y->sw * size);
     ys.w = o1 - o0;
-    return run(dtype, kind, &w, &xs, &ys);
+    return run(dtype, kind, &w, &xs, &ys, div_h, div_w ? div_w + o0 : NULL);
 }
 
 /* Where the clipped window still spans far more than the input, the windows are far
@@ -84,10 +86,109 @@ static fc_status run_cols(fc_dtype dtype, fc_pool_kind kind, const fc_window *wi
  * calls (every ordinary pool) run whole, as before. */
 #define SPLIT_SPAN(in) (4 * (in) + 64)
 
+/* A dilated window along one axis as several undilated ones.  Output o's taps start at
+ * cell o * s - pad and step d: all of them have that start's residue r mod d.  With
+ * g = gcd(s, d), the outputs o0, o0 + T, o0 + 2T, ... (T = d / g) share a residue and their
+ * windows start s / g cells of it apart: an undilated pool (stride s / g) over the input's
+ * cells r, r + d, r + 2d, ... (a strided view), written to every T-th output.  Each output
+ * is still reduced over the same real cells in the same order: results equal the dilated
+ * kernel's would, and stay bit-identical for any thread count.  Dilation is where a window
+ * can hold only padding: exactly where its phase has no input cells (the padding before and
+ * after the input is under the window, so each phase window reaches its phase's first cell). */
+typedef struct {
+    int64_t out_n, out_step;   /* this phase's outputs, and their spacing (T) */
+    int64_t in0, in_n;         /* its first input cell and how many (d apart) */
+    int64_t stride, pad;       /* its undilated window's stride and padding */
+} pool_phase;
+
+static int64_t gcd64(int64_t a, int64_t b) {
+    while (b) {
+        const int64_t t = a % b;
+        a = b;
+        b = t;
+    }
+    return a;
+}
+
+static pool_phase axis_phase(int64_t o0, int64_t out, int64_t in, int64_t s, int64_t d,
+                             int64_t pad) {
+    const int64_t step = d / gcd64(s, d), c0 = o0 * s - pad;
+    const int64_t r = (c0 % d + d) % d, j0 = (c0 - r) / d;   /* c0 = r + j0 * d */
+    const int64_t cells = r < in ? (in - r + d - 1) / d : 0;  /* input cells of residue r */
+    pool_phase p = {(out - o0 + step - 1) / step, step, r, cells, s / (d / step), -j0};
+    if (j0 > 0) {   /* the first window starts inside the input: no padding before it */
+        p.in0 = r + j0 * d;
+        p.in_n = cells > j0 ? cells - j0 : 0;
+        p.pad = 0;
+    }
+    return p;
+}
+
+/* A phase without input cells (the input shorter than the dilation, the windows' taps
+ * all falling into the padding on either side of it): its windows hold only padding, and
+ * give what PyTorch gives: max the identity, -inf; avg 0 over the divisor (0 / 0 = NaN where
+ * it counts real cells only). */
+static void fill_empty(fc_dtype dtype, fc_pool_kind kind, const fc_view *y, const double *dh,
+                       const double *dw) {
+    for (int64_t n = 0; n < y->n; n++)
+        for (int64_t r = 0; r < y->h; r++)
+            for (int64_t o = 0; o < y->w; o++) {
+                const double v = kind == FC_POOL_MAX ? -INFINITY
+                                 : 0.0 / (dh ? dh[r] * dw[o] : 0.0);
+                const int64_t at = n * y->sn + r * y->sh + o * y->sw;
+                for (int64_t c = 0; c < y->c; c++) {
+                    if (dtype == FC_FLOAT64) ((double *)y->data)[at + c * y->sc] = v;
+                    else ((float *)y->data)[at + c * y->sc] = (float)v;
+                }
+            }
+}
+
+static fc_status run_dilated(fc_dtype dtype, fc_pool_kind kind, const fc_window *win,
+                             const fc_view *x, const fc_view *y, const double *div_h,
+                             const double *div_w) {
+    const int64_t size = dtype == FC_FLOAT64 ? sizeof(double) : sizeof(float);
+    const int64_t th = win->dil_h / gcd64(win->stride_h, win->dil_h);
+    const int64_t tw = win->dil_w / gcd64(win->stride_w, win->dil_w);
+    /* the phases' divisors: every th-th row's and tw-th column's */
+    double *dh = NULL, *dw = NULL;
+    if (div_h && div_w) {
+        dh = malloc(sizeof(double) * (size_t)(y->h + y->w));
+        if (!dh) return FC_ERR_NOMEM;
+        dw = dh + y->h;
+    }
+    fc_status st = FC_OK;
+    for (int64_t oh = 0; oh < th && oh < y->h && st == FC_OK; oh++) {
+        const pool_phase ph = axis_phase(oh, y->h, x->h, win->stride_h, win->dil_h, win->pad_top);
+        for (int64_t ow = 0; ow < tw && ow < y->w && st == FC_OK; ow++) {
+            const pool_phase pw = axis_phase(ow, y->w, x->w, win->stride_w, win->dil_w,
+                                             win->pad_left);
+            fc_window w = *win;
+            w.stride_h = ph.stride, w.dil_h = 1, w.pad_top = ph.pad;
+            w.stride_w = pw.stride, w.dil_w = 1, w.pad_left = pw.pad;
+            fc_view xs = *x, ys = *y;
+            xs.data = (char *)x->data + (ptrdiff_t)((ph.in0 * x->sh + pw.in0 * x->sw) * size);
+            xs.h = ph.in_n, xs.sh = x->sh * win->dil_h;
+            xs.w = pw.in_n, xs.sw = x->sw * win->dil_w;
+            ys.data = (char *)y->data + (ptrdiff_t)((oh * y->sh + ow * y->sw) * size);
+            ys.h = ph.out_n, ys.sh = y->sh * th;
+            ys.w = pw.out_n, ys.sw = y->sw * tw;
+            for (int64_t t = 0; dh && t < ph.out_n; t++) dh[t] = div_h[oh + t * th];
+            for (int64_t t = 0; dw && t < pw.out_n; t++) dw[t] = div_w[ow + t * tw];
+            if (xs.h == 0 || xs.w == 0) fill_empty(dtype, kind, &ys, dh, dw);
+            else st = fc_pool2d(dtype, kind, &w, &xs, &ys, dh, dw);
+        }
+    }
+    free(dh);
+    return st;
+}
+
 fc_status fc_pool2d(fc_dtype dtype, fc_pool_kind kind, const fc_window *win, const fc_view *x,
-                    const fc_view *y) {
+                    const fc_view *y, const double *div_h, const double *div_w) {
     if (x->n != y->n || x->c != y->c) return FC_ERR_ARG;
+    if ((div_h == NULL) != (div_w == NULL)) return FC_ERR_ARG;
     if (y->n == 0 || y->h == 0 || y->w == 0 || y->c == 0) return FC_OK;
+    if (win->dil_h < 1 || win->dil_w < 1) return FC_ERR_ARG;
+    if (win->dil_h > 1 || win->dil_w > 1) return run_dilated(dtype, kind, win, x, y, div_h, div_w);
     if (window_empty(y->h, win->stride_h, win->pad_top, win->k_h, x->h) ||
         window_empty(y->w, win->stride_w, win->pad_left, win->k_w, x->w))
         return FC_ERR_ARG;
@@ -95,7 +196,7 @@ fc_status fc_pool2d(fc_dtype dtype, fc_pool_kind kind, const fc_window *win, con
     const int64_t wo = y->w, s = win->stride_w, W = x->w;
     int64_t k = win->k_w, pad = win->pad_left;
     clip_window(wo, s, W, &k, &pad);
-    if ((wo - 1) * s + k <= SPLIT_SPAN(W)) return run(dtype, kind, win, x, y);
+    if ((wo - 1) * s + k <= SPLIT_SPAN(W)) return run(dtype, kind, win, x, y, div_h, div_w);
     /* oa: the windows that start before the input; ob: the first that ends past it */
     const int64_t pl = win->pad_left, kw = win->k_w;
     int64_t oa = (pl + s - 1) / s, ob = W + pl - kw < 0 ? 0 : (W + pl - kw) / s + 1;
@@ -103,10 +204,15 @@ fc_status fc_pool2d(fc_dtype dtype, fc_pool_kind kind, const fc_window *win, con
     ob = ob < wo ? ob : wo;
     const int64_t lo = oa < ob ? oa : ob, hi = oa < ob ? ob : oa;
     fc_status st = FC_OK;
-    if (lo > 0) st = run_cols(dtype, kind, win, x, y, 0, lo);
-    if (st == FC_OK && hi > lo) st = run_cols(dtype, kind, win, x, y, lo, ob < oa ? lo + 1 : hi);
-    if (st == FC_OK && hi < wo) st = run_cols(dtype, kind, win, x, y, hi, wo);
+    if (lo > 0) st = run_cols(dtype, kind, win, x, y, div_h, div_w, 0, lo);
+    if (st == FC_OK && hi > lo)
+        st = run_cols(dtype, kind, win, x, y, div_h, div_w, lo, ob < oa ? lo + 1 : hi);
+    if (st == FC_OK && hi < wo) st = run_cols(dtype, kind, win, x, y, div_h, div_w, hi, wo);
     if (st != FC_OK || ob >= oa) return st;
+    /* A caller's divisor may differ between such windows (count_include_pad with a ceil_mode
+     * window past the padding): those are computed on their own, not copied. */
+    for (int64_t o = lo + 1; div_w && o < hi && st == FC_OK; o++)
+        if (div_w[o] != div_w[lo]) st = run_cols(dtype, kind, win, x, y, div_h, div_w, o, o + 1);
     const int64_t size = dtype == FC_FLOAT64 ? sizeof(double) : sizeof(float);
     for (int64_t n = 0; n < y->n; n++)   /* windows over all the input: copies of the first */
         for (int64_t r = 0; r < y->h; r++)
@@ -114,7 +220,8 @@ fc_status fc_pool2d(fc_dtype dtype, fc_pool_kind kind, const fc_window *win, con
                 char *p = (char *)y->data + (ptrdiff_t)((n * y->sn + r * y->sh + c * y->sc) * size);
                 const char *first = p + (ptrdiff_t)(lo * y->sw * size);
                 for (int64_t o = lo + 1; o < hi; o++)
-                    memcpy(p + (ptrdiff_t)(o * y->sw * size), first, (size_t)size);
+                    if (!div_w || div_w[o] == div_w[lo])
+                        memcpy(p + (ptrdiff_t)(o * y->sw * size), first, (size_t)size);
             }
-    return FC_OK;
+    return st;
 }

@@ -35,7 +35,8 @@ static void FC_FN(pool_task)(const void *ctx, int64_t t, void *buf) {
 }
 
 static fc_status FC_FN(pool2d_run)(const fc_cntx *cx, fc_pool_kind kind, const fc_window *win,
-                                   const fc_view *x, const fc_view *y) {
+                                   const fc_view *x, const fc_view *y, const double *div_h,
+                                   const double *div_w) {
     /* Width mode (output columns in the vector lanes) where rows are contiguous and the
      * channels are not (NCHW) or too few to fill a vector; channels mode otherwise. */
     const int width = x->sw == 1 && y->sw == 1 && !(x->sc == 1 && y->sc == 1 && x->c >= 8);
@@ -64,22 +65,24 @@ static fc_status FC_FN(pool2d_run)(const fc_cntx *cx, fc_pool_kind kind, const f
     /* width mode: the rows, the slack, then the staging area (flat: pitch outputs a row) */
     const int64_t buf_len = width ? batch * (row_len + pitch) + 2 * slack
                                   : ((cols - 1) * s + k) * e + 2 * slack;
-    /* The averages' divisors, once per call: each output column's real input columns
-     * (cells), and for flat batches every window's cells times its real rows (divs). */
+    /* The averages' divisors, once per call: each output column's and row's factor (the
+     * caller's, or the real input columns and rows: cells, rows), and for flat batches every
+     * window's product of the two (divs).  Products of small integers: exact. */
     const int64_t ndivs = flat && kind == FC_POOL_AVG ? y->h * pitch : 0;
-    FC_T *cells = malloc(sizeof(FC_T) * (size_t)(wo + ndivs));
+    FC_T *cells = malloc(sizeof(FC_T) * (size_t)(wo + y->h + ndivs));
     if (!cells) return FC_ERR_NOMEM;
-    FC_T *divs = cells + wo;
+    FC_T *rows_div = cells + wo, *divs = rows_div + y->h;
     for (int64_t ox = 0; ox < wo; ox++) {
         int64_t k0, k1;
         fc_valid_taps(ox, s, win->pad_left, 1, k, x->w, &k0, &k1);
-        cells[ox] = (FC_T)(k1 - k0);
+        cells[ox] = div_w ? (FC_T)div_w[ox] : (FC_T)(k1 - k0);
     }
-    for (int64_t oy = 0; ndivs && oy < y->h; oy++) {
+    for (int64_t oy = 0; oy < y->h; oy++) {
         int64_t k0, k1;
         fc_valid_taps(oy, win->stride_h, win->pad_top, 1, win->k_h, x->h, &k0, &k1);
-        for (int64_t ox = 0; ox < pitch; ox++)   /* windows past Wo are dropped: any divisor */
-            divs[oy * pitch + ox] = (FC_T)(k1 - k0) * (ox < wo ? cells[ox] : 1);
+        rows_div[oy] = div_h ? (FC_T)div_h[oy] : (FC_T)(k1 - k0);
+        for (int64_t ox = 0; ox < pitch && ndivs; ox++)   /* windows past Wo are dropped */
+            divs[oy * pitch + ox] = rows_div[oy] * (ox < wo ? cells[ox] : 1);
     }
     /* Software prefetch: width mode streams whole planes, prefetched PL_PF_BYTES ahead
      * (1.6x faster from DRAM); channels mode prefetches the next output row's window rows
@@ -90,8 +93,8 @@ static fc_status FC_FN(pool2d_run)(const fc_cntx *cx, fc_pool_kind kind, const f
     const double x_bytes = (double)(x->n * x->h * x->w * x->c) * sizeof(FC_T);
     if (!width && (pf < 0 ? -pf : pf) * sizeof(FC_T) > 2 * PL_PF_BYTES && x_bytes < PL_PF_MIN_BYTES)
         pf = 0;
-    const fc_pool_job job = {kind, win,  x,    y,     width, flat,  cells,
-                             divs, cols, batch, pitch, row_len, slack, pf};
+    const fc_pool_job job = {kind,     win,  x,    y,     width, flat,    cells,
+                             rows_div, divs, cols, batch, pitch, row_len, slack, pf};
 
     const int64_t planes = width ? y->n * y->c : y->n;
     const int64_t row_cells = wo * e * win->k_h * win->k_w;

@@ -16,8 +16,8 @@
  *      larger strides).
  * Padding cells are never read: the buffer's columns outside the input hold the identity
  * (-inf or 0) instead, and the window's rows outside it are not visited; average pooling
- * divides by the real cells only (the operator's per-call divisor tables).  A window is
- * reduced column by column, each column top to bottom, in both modes and at every vector
+ * divides by the operator's per-call divisor tables (the real cells, or the caller's).
+ * A window is reduced column by column, each column top to bottom, in both modes and at every vector
  * width: results are bit-identical across layouts, ISAs and thread counts.  Max pooling
  * propagates NaN. */
 #include <math.h>
@@ -275,7 +275,8 @@ PL_AI void PL_FN(pl_channels)(const fc_pool_job *j, int64_t n, int64_t oy0, int6
             PL_FN(pl_vertical)(j, r, nky, i0, (o1 - 1) * s - w->pad_left + k, E, x->sc, buf,
                                j->slack, avg);
             PL_FN(pl_cols_e)(buf, E, o1 - o0, k, s, yrow + o0 * y->sw, y->sw, y->sc,
-                             (const FC_T *)j->col_cells + o0, (FC_T)nky, avg);
+                             (const FC_T *)j->col_cells + o0, ((const FC_T *)j->row_cells)[oy],
+                             avg);
         }
     }
 }
@@ -311,7 +312,7 @@ PL_AI void PL_FN(pl_width)(const fc_pool_job *j, int64_t plane, int64_t oy0, int
             for (int64_t m = 0; m < pl; m += PL_LANES) PL_STORE(bi + m, idv);
             PL_FN(pl_rows)(r, x->sh, nky, W, bi + pl, j->prefetch, 0, avg);
             for (int64_t m = pl + W; m < P; m += PL_LANES) PL_STORE(bi + m, idv);
-            if (!j->flat) stage[i] = (FC_T)nky;
+            if (!j->flat) stage[i] = ((const FC_T *)j->row_cells)[b0 + i];
         }
         for (int64_t m = rows * P; m < rows * P + j->slack; m += PL_LANES) PL_STORE(buf + m, idv);
         if (!j->flat) {

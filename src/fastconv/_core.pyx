@@ -53,7 +53,13 @@ cdef extern from "fastconv.h" nogil:
                                         const fc_view *x, const fc_view *dy, void *dw,
                                         void *db)
     fc_status fc_pool2d(fc_dtype dtype, fc_pool_kind kind, const fc_window *win,
-                        const fc_view *x, const fc_view *y)
+                        const fc_view *x, const fc_view *y, const double *div_h,
+                        const double *div_w)
+    fc_status fc_pool2d_grad(fc_dtype dtype, fc_pool_kind kind, const fc_window *win,
+                             const fc_view *x, const fc_view *g, const fc_view *dx)
+    fc_status fc_max_pool2d_argmax(fc_dtype dtype, const fc_window *win, const fc_view *x,
+                                   const fc_view *y, const fc_view *argmax,
+                                   const int64_t *index_strides)
     fc_algorithm fc_conv2d_choose(fc_dtype dtype, const fc_conv_desc *desc, const fc_view *x,
                                   const fc_view *y)
     fc_isa fc_detected_isa()
@@ -264,32 +270,123 @@ cdef class BackpropFilterKernel:
         _check(status)
 
 
+cdef int _check_same_shape(cnp.ndarray a, cnp.ndarray b, str what) except -1:
+    if (<object>a).shape != (<object>b).shape:
+        raise ValueError(f"internal: {what} {(<object>a).shape} and {(<object>b).shape} differ")
+    return 0
+
+
+cdef int _check_batch_channels(cnp.ndarray x, cnp.ndarray y) except -1:
+    if x.shape[0] != y.shape[0] or x.shape[3] != y.shape[3]:
+        raise ValueError(f"internal: x {(<object>x).shape} and y {(<object>y).shape} "
+                         "differ in batch or channels")
+    return 0
+
+
 cdef class PoolKernel:
-    """One resolved pooling window and kind; run() is the one C call."""
+    """One resolved pooling window and kind; run() is the one C call.
+
+    div_h, div_w: None, or float64 arrays, the average's divisor per output row and column
+    (a window's is their product); None: the real cells."""
 
     cdef fc_window win
     cdef fc_pool_kind kind
+    cdef object div_h, div_w
 
-    def __init__(self, win, int kind):
+    def __init__(self, win, int kind, div_h=None, div_w=None):
         _window(win, &self.win)
         if not 0 <= kind <= 1:
             raise ValueError(f"internal: unknown pooling kind {kind}")
         self.kind = <fc_pool_kind>kind
+        if (div_h is None) != (div_w is None):
+            raise ValueError("internal: div_h and div_w go together")
+        if div_h is not None:
+            for name, div in (("div_h", div_h), ("div_w", div_w)):
+                if not isinstance(div, cnp.ndarray):
+                    raise TypeError(f"internal: {name} must be an ndarray")
+                _check_array(div, name, FC_FLOAT64, 1)
+                if not cnp.PyArray_IS_C_CONTIGUOUS(div):
+                    raise ValueError(f"internal: {name} must be C-contiguous")
+        self.div_h, self.div_w = div_h, div_w
 
     def run(self, cnp.ndarray x not None, cnp.ndarray y not None):
         """y[...] = max or average pooling of x; x and y are NHWC-ordered views."""
         cdef fc_view xv, yv
         cdef fc_dtype dt = _dtype(x)
         cdef fc_status status
+        cdef const double *dh = NULL
+        cdef const double *dw = NULL
         _check_view_array(x, "x", dt, False)
         _check_view_array(y, "y", dt, True)
-        if x.shape[0] != y.shape[0] or x.shape[3] != y.shape[3]:
-            raise ValueError(f"internal: x {(<object>x).shape} and y {(<object>y).shape} "
-                             "differ in batch or channels")
+        _check_batch_channels(x, y)
+        if self.div_h is not None:
+            if self.div_h.shape[0] != y.shape[1] or self.div_w.shape[0] != y.shape[2]:
+                raise ValueError("internal: the divisors do not match y's height and width")
+            dh = <const double *>cnp.PyArray_DATA(<cnp.ndarray>self.div_h)
+            dw = <const double *>cnp.PyArray_DATA(<cnp.ndarray>self.div_w)
         _view(x, &xv)
         _view(y, &yv)
         with nogil:
-            status = fc_pool2d(dt, self.kind, &self.win, &xv, &yv)
+            status = fc_pool2d(dt, self.kind, &self.win, &xv, &yv, dh, dw)
+        _check(status)
+
+
+cdef class PoolGradKernel(PoolKernel):
+    """The gradient of one resolved pooling window and kind; run() is the one C call."""
+
+    def run(self, cnp.ndarray x not None, cnp.ndarray g not None, cnp.ndarray dx not None):
+        """dx[...] = the gradient of pooling x given the output's gradient g; NHWC-ordered
+        views (x: the forward input; avg reads only its shape)."""
+        cdef fc_view xv, gv, dv
+        cdef fc_dtype dt = _dtype(dx)
+        cdef fc_status status
+        _check_view_array(x, "x", dt, False)
+        _check_view_array(g, "g", dt, False)
+        _check_view_array(dx, "dx", dt, True)
+        _check_same_shape(x, dx, "x and dx")
+        _check_batch_channels(x, g)
+        _view(x, &xv)
+        _view(g, &gv)
+        _view(dx, &dv)
+        with nogil:
+            status = fc_pool2d_grad(dt, self.kind, &self.win, &xv, &gv, &dv)
+        _check(status)
+
+
+cdef class ArgmaxKernel:
+    """Max pooling with its argmax for one resolved window; run() is the one C call."""
+
+    cdef fc_window win
+    cdef int64_t index_strides[4]
+
+    def __init__(self, win, index_strides):
+        _window(win, &self.win)
+        for i in range(4):
+            self.index_strides[i] = index_strides[i]
+
+    def run(self, cnp.ndarray x not None, cnp.ndarray y not None,
+            cnp.ndarray argmax not None):
+        """y[...] = max pooling of x, argmax[...] = the index of each maximum's cell;
+        NHWC-ordered views, argmax of int64."""
+        cdef fc_view xv, yv, av
+        cdef fc_dtype dt = _dtype(x)
+        cdef fc_status status
+        _check_view_array(x, "x", dt, False)
+        _check_view_array(y, "y", dt, True)
+        if argmax.dtype.num != cnp.NPY_INT64 or not argmax.dtype.isnative:
+            raise TypeError(f"internal: argmax must be native int64, got {argmax.dtype}")
+        if argmax.ndim != 4 or not cnp.PyArray_ISALIGNED(argmax) or not cnp.PyArray_ISWRITEABLE(argmax):
+            raise ValueError("internal: argmax must be a writeable, aligned 4-D array")
+        for i in range(4):
+            if argmax.strides[i] % argmax.itemsize:
+                raise ValueError("internal: argmax's strides are not whole elements")
+        _check_same_shape(y, argmax, "y and argmax")
+        _check_batch_channels(x, y)
+        _view(x, &xv)
+        _view(y, &yv)
+        _view(argmax, &av)
+        with nogil:
+            status = fc_max_pool2d_argmax(dt, &self.win, &xv, &yv, &av, self.index_strides)
         _check(status)
 
 

@@ -18,7 +18,10 @@ class Window:
     """Resolved geometry of one sliding-window call, in NHWC terms.
 
     ``pad_bottom`` / ``pad_right`` may exceed what the last window touches (SAME rounds up);
-    kernels only need ``pad_top`` / ``pad_left`` and the output size.
+    kernels only need ``pad_top`` / ``pad_left`` and the output size. With ``ceil_mode`` the
+    last window may reach past the asked-for padding: ``pad_bottom`` / ``pad_right`` include
+    those cells, and ``overhang_bottom`` / ``overhang_right`` say how many they are (they are
+    not padding for count_include_pad).
     """
 
     batch: int
@@ -37,6 +40,8 @@ class Window:
     pad_right: int
     out_h: int
     out_w: int
+    overhang_bottom: int = 0
+    overhang_right: int = 0
 
 
 def normalize_data_format(data_format) -> str:
@@ -56,6 +61,13 @@ def _positive_int(value, name: str) -> int:
     if value > _MAX_WINDOW:  # keeps the C side's index arithmetic far from overflow
         raise ValueError(f"{name} must be at most {_MAX_WINDOW}, got {int(value)}")
     return int(value)
+
+
+def check_flag(value, name: str) -> bool:
+    """A boolean switch (ceil_mode, count_include_pad): a bool, or 0 / 1 as ONNX writes it."""
+    if not isinstance(value, Integral) or value not in (0, 1):
+        raise TypeError(f"{name} must be a bool, got {value!r}")
+    return bool(value)
 
 
 def check_name(name) -> None:
@@ -110,32 +122,98 @@ def _layout_indices(data_format: str) -> tuple[int, int, int, int]:
     return (0, 1, 2, 3) if data_format == "NHWC" else (0, 2, 3, 1)
 
 
-def normalize_padding(padding, data_format: str):
-    """'SAME', 'VALID' (any case), or explicit ((top, bottom), (left, right))."""
-    if isinstance(padding, str):
-        upper = padding.upper()
-        if upper in ("SAME", "VALID"):
-            return upper
-        raise ValueError(f"padding must be 'SAME', 'VALID' or explicit pairs, got {padding!r}")
-    form = (
-        "padding must be 'SAME', 'VALID', [[top, bottom], [left, right]] or 4 pairs in "
-        f"data_format order with [0, 0] for batch and channels, got {padding!r}"
-    )
+# padding strings, with the mode each names: TF's SAME/VALID (PyTorch's "same"/"valid" are
+# the same words, any case), ONNX's auto_pad SAME_UPPER (TF's SAME), SAME_LOWER (the odd
+# cell at the start) and NOTSET (explicit ONNX `pads`, zeros when none are given).
+_PADDING_NAMES = {"SAME": "SAME", "SAME_UPPER": "SAME", "SAME_LOWER": "SAME_LOWER",
+                  "VALID": "VALID", "NOTSET": "NOTSET"}
+_PADDING_FORMS = (
+    "padding must be 'SAME', 'VALID', 'SAME_UPPER', 'SAME_LOWER' or 'NOTSET' (any case), an "
+    "int or (h, w) of ints (symmetric, PyTorch), [[top, bottom], [left, right]] or 4 pairs in "
+    "data_format order with [0, 0] for batch and channels (TF)"
+)
+
+
+def _pad_int(v) -> bool:
+    return isinstance(v, Integral) and not isinstance(v, bool)
+
+
+def _pairs(padding, data_format: str, pads):
+    """padding given as numbers: ((top, bottom), (left, right)) before range checks."""
+    if pads is not None:
+        raise ValueError(f"pads= (ONNX's explicit padding) goes with padding='NOTSET', got "
+                         f"padding={padding!r}")
+    if _pad_int(padding):  # PyTorch: one int, the same on all four sides
+        return (padding, padding), (padding, padding)
+    form = f"{_PADDING_FORMS}, got {padding!r}"
     try:
-        pairs = [list(p) for p in padding]
+        items = list(padding)
+    except TypeError:
+        raise ValueError(form) from None
+    if len(items) == 2 and all(_pad_int(v) for v in items):  # PyTorch (h, w): symmetric
+        return (items[0], items[0]), (items[1], items[1])
+    if len(items) == 4 and all(_pad_int(v) for v in items):
+        raise ValueError(
+            f"padding {padding!r} is 4 ints, which frameworks order differently: write "
+            "[[top, bottom], [left, right]] (TF), or padding='NOTSET', pads=[top, left, "
+            "bottom, right] (ONNX)"
+        )
+    try:
+        pairs = [list(p) for p in items]
     except TypeError:
         raise ValueError(form) from None
     if any(len(p) != 2 for p in pairs) or len(pairs) not in (2, 4):
         raise ValueError(form)
-    for pair in pairs:
-        for v in pair:
-            if isinstance(v, bool) or not isinstance(v, Integral):
-                raise ValueError(form)
+    if not all(_pad_int(v) for pair in pairs for v in pair):
+        raise ValueError(form)
     if len(pairs) == 4:
         n_i, h_i, w_i, c_i = _layout_indices(data_format)
         if any(int(v) != 0 for v in pairs[n_i] + pairs[c_i]):
             raise ValueError(form)
         pairs = [pairs[h_i], pairs[w_i]]
+    return tuple(tuple(p) for p in pairs)
+
+
+def _onnx_pads(pads):
+    """ONNX `pads` [top, left, bottom, right] (x1_begin, x2_begin, x1_end, x2_end)."""
+    if pads is None:  # ONNX's default: no padding
+        return (0, 0), (0, 0)
+    try:
+        values = list(pads)
+    except TypeError:
+        values = None
+    if values is None or len(values) != 4 or not all(_pad_int(v) for v in values):
+        raise ValueError(f"pads must be 4 ints [top, left, bottom, right] (ONNX order), got {pads!r}")
+    top, left, bottom, right = values
+    return (top, bottom), (left, right)
+
+
+def normalize_padding(padding, data_format: str, pads=None):
+    """'SAME', 'SAME_LOWER', 'VALID', or explicit ((top, bottom), (left, right)).
+
+    Each spelling and the framework it mirrors:
+      'SAME' / 'same' / 'SAME_UPPER'  TF SAME, PyTorch padding='same', ONNX auto_pad SAME_UPPER:
+                                      the odd cell of padding at the bottom/right;
+      'SAME_LOWER'                    ONNX auto_pad SAME_LOWER: the odd cell at the top/left;
+      'VALID' / 'valid'               no padding (TF, PyTorch, ONNX);
+      'NOTSET' with pads=[t, l, b, r] ONNX auto_pad NOTSET and its pads (begin values, then
+                                      end values; no pads: zeros);
+      p or (ph, pw)                   PyTorch's int padding: p (ph, pw) cells on both sides;
+      [[t, b], [l, r]], 4 pairs       TF's explicit padding (4 pairs in data_format order).
+    A flat list of 4 ints is rejected: TF-style and ONNX-style readers order it differently.
+    """
+    if isinstance(padding, str):
+        mode = _PADDING_NAMES.get(padding.upper())
+        if mode is None:
+            raise ValueError(f"{_PADDING_FORMS}, got {padding!r}")
+        if mode != "NOTSET":
+            if pads is not None:
+                raise ValueError(f"pads= (ONNX's explicit padding) goes with padding='NOTSET', "
+                                 f"got padding={padding!r}")
+            return mode
+        pairs = _onnx_pads(pads)
+    else:
+        pairs = _pairs(padding, data_format, pads)
     (top, bottom), (left, right) = ((int(a), int(b)) for a, b in pairs)
     for dim, (a, b) in (("height", (top, bottom)), ("width", (left, right))):
         if a < 0 or b < 0:
@@ -145,24 +223,33 @@ def normalize_padding(padding, data_format: str):
     return (top, bottom), (left, right)
 
 
-def output_size(in_size: int, k: int, stride: int, dilation: int, padding) -> tuple[int, int, int]:
+def output_size(in_size: int, k: int, stride: int, dilation: int, padding,
+                ceil_mode: bool = False) -> tuple[int, int, int]:
     """(out, pad_before, pad_after) along one dimension.
 
-    padding is 'SAME', 'VALID' or an explicit (before, after) pair. SAME follows TF:
-    out = ceil(in / s), total = max((out - 1) * s + eff_k - in, 0), the odd cell at the end.
-    Otherwise out = floor((in + before + after - eff_k) / s) + 1, which is 0 where the padded
-    input is at most a stride short of the window and negative where it is shorter still
-    (returned as is: `window` decides whether that is an error).
+    padding is 'SAME', 'SAME_LOWER', 'VALID' or an explicit (before, after) pair. SAME follows
+    TF: out = ceil(in / s), total = max((out - 1) * s + eff_k - in, 0), the odd cell at the
+    end (SAME_LOWER: at the start, as ONNX). Otherwise out = floor((in + before + after -
+    eff_k) / s) + 1, which is 0 where the padded input is at most a stride short of the window
+    and negative where it is shorter still (returned as is: `window` decides whether that is
+    an error). ceil_mode rounds up instead, as PyTorch and ONNX do, and drops a last window
+    that would start past the input and the before-padding (PyTorch's rule, ONNX's since
+    opset 19); pad_after then grows by the cells that window reaches past the padding.
     """
     eff_k = (k - 1) * dilation + 1
-    if padding == "SAME":
+    if padding in ("SAME", "SAME_LOWER"):
         out = -(-in_size // stride)
         total = max((out - 1) * stride + eff_k - in_size, 0)
-        before, after = total // 2, total - total // 2
-        return out, before, after
+        small, big = total // 2, total - total // 2
+        return (out, small, big) if padding == "SAME" else (out, big, small)
     before, after = (0, 0) if padding == "VALID" else padding
-    out = (in_size + before + after - eff_k) // stride + 1
-    return out, before, after
+    span = in_size + before + after - eff_k
+    if not ceil_mode:
+        return span // stride + 1, before, after
+    out = -(-span // stride) + 1
+    if (out - 1) * stride >= in_size + before:
+        out -= 1
+    return out, before, max(after, (out - 1) * stride + eff_k - in_size - before)
 
 
 def _check_fits(dim: str, size: int, k: int, stride: int, dilation: int,
@@ -201,10 +288,11 @@ def nhwc_axes(data_format: str) -> tuple[int, int, int, int]:
 
 
 def window(
-    input_shape, k_h: int, k_w: int, strides, padding, data_format: str, dilations=1
+    input_shape, k_h: int, k_w: int, strides, padding, data_format: str, dilations=1, *,
+    pads=None, ceil_mode: bool = False,
 ) -> Window:
     """Resolve a sliding window over a 4-D input; strides/dilations in any accepted form
-    (dilations None: TF's default, 1).
+    (dilations None: TF's default, 1); padding and pads as `normalize_padding` reads them.
 
     A window that does not fit a non-empty input (a negative output size) is a ValueError;
     an output size of exactly 0 (the padded input one to `stride` cells short of the
@@ -213,17 +301,19 @@ def window(
     n, h, w, c = split_shape(input_shape, data_format)
     stride_h, stride_w = normalize_hw(strides, "strides", data_format)
     dil_h, dil_w = normalize_hw(1 if dilations is None else dilations, "dilations", data_format)
-    pad = normalize_padding(padding, data_format)
+    pad = normalize_padding(padding, data_format, pads)
     pad_h, pad_w = (pad, pad) if isinstance(pad, str) else pad
-    out_h, top, bottom = output_size(h, k_h, stride_h, dil_h, pad_h)
-    out_w, left, right = output_size(w, k_w, stride_w, dil_w, pad_w)
+    out_h, top, bottom = output_size(h, k_h, stride_h, dil_h, pad_h, ceil_mode)
+    out_w, left, right = output_size(w, k_w, stride_w, dil_w, pad_w, ceil_mode)
     if n and h and w and c:  # an empty input gives an empty result, whatever the window
         _check_fits("height", h, k_h, stride_h, dil_h, top, bottom, out_h)
         _check_fits("width", w, k_w, stride_w, dil_w, left, right, out_w)
     out_h, out_w = max(out_h, 0), max(out_w, 0)
+    overhang_h = bottom - pad_h[1] if isinstance(pad_h, tuple) else 0
+    overhang_w = right - pad_w[1] if isinstance(pad_w, tuple) else 0
     return Window(
         n, h, w, c, k_h, k_w, stride_h, stride_w, dil_h, dil_w,
-        top, bottom, left, right, out_h, out_w,
+        top, bottom, left, right, out_h, out_w, overhang_h, overhang_w,
     )
 
 
@@ -251,21 +341,40 @@ class ConvShape:
     out_channels: int
 
 
-def conv_shape(input_shape, filter_shape, strides, padding, data_format, dilations) -> ConvShape:
-    """Geometry of conv2d with an HWIO filter [kh, kw, in_channels / groups, out_channels].
+FILTER_FORMATS = ("HWIO", "OIHW")
+# OIHW [out, in / groups, kh, kw] (PyTorch, ONNX) read as HWIO: np.transpose's axes
+OIHW_TO_HWIO = (2, 3, 1, 0)
 
-    groups = C / filter in_channels (TensorFlow's rule), so grouped convolution needs no
-    extra argument.
+
+def normalize_filter_format(filter_format) -> str:
+    """'HWIO' (TF) or 'OIHW' (PyTorch, ONNX), any case; None: HWIO."""
+    if filter_format is None:
+        return "HWIO"
+    if not isinstance(filter_format, str) or filter_format.upper() not in FILTER_FORMATS:
+        raise ValueError(f"filter_format must be 'HWIO' or 'OIHW', got {filter_format!r}")
+    return filter_format.upper()
+
+
+def conv_shape(input_shape, filter_shape, strides, padding, data_format, dilations, *,
+               filter_format: str = "HWIO", pads=None) -> ConvShape:
+    """Geometry of conv2d with an HWIO filter [kh, kw, in_channels / groups, out_channels]
+    or an OIHW one [out_channels, in_channels / groups, kh, kw] (filter_format, normalized).
+
+    groups = C / filter in_channels (TensorFlow's rule, and PyTorch's weight shape), so
+    grouped convolution needs no extra argument.
     """
+    layout = ("[filter_height, filter_width, in_channels / groups, out_channels]"
+              if filter_format == "HWIO" else
+              "[out_channels, in_channels / groups, filter_height, filter_width] (OIHW)")
     if len(filter_shape) != 4:
-        raise ValueError(
-            "filters must be 4-D [filter_height, filter_width, in_channels / groups, "
-            f"out_channels], got shape {tuple(filter_shape)}"
-        )
+        raise ValueError(f"filters must be 4-D {layout}, got shape {tuple(filter_shape)}")
+    if filter_format == "OIHW":
+        filter_shape = tuple(filter_shape[a] for a in OIHW_TO_HWIO)
     k_h, k_w, c_per_group, out_c = (int(s) for s in filter_shape)
     if k_h < 1 or k_w < 1 or c_per_group < 1:
         raise ValueError(
-            f"filters must have positive height, width and in_channels, got shape {tuple(filter_shape)}"
+            f"filters must have positive height, width and in_channels, got shape {tuple(filter_shape)} "
+            "(HWIO)"
         )
     # Channels before the window: an NCHW input read as NHWC fails here, with a hint, rather
     # than on a window that does not fit its "height" of 3 channels.
@@ -276,20 +385,21 @@ def conv_shape(input_shape, filter_shape, strides, padding, data_format, dilatio
     if channels % c_per_group != 0:
         raise ValueError(
             f"input channels ({channels}) must be a multiple of the filters' in_channels "
-            f"({c_per_group}, filters.shape[2])" + hint()
+            f"({c_per_group}, filters.shape[{2 if filter_format == 'HWIO' else 1}])" + hint()
         )
     groups = channels // c_per_group
     if groups == 0 or out_c % groups != 0:
         raise ValueError(
             f"filters' out_channels ({out_c}) must be a positive multiple of the number of "
-            f"groups ({groups} = input channels {channels} / filters.shape[2] {c_per_group})"
+            f"groups ({groups} = input channels {channels} / filters' in_channels {c_per_group})"
             + hint()
         )
-    win = window(input_shape, k_h, k_w, strides, padding, data_format, dilations)
+    win = window(input_shape, k_h, k_w, strides, padding, data_format, dilations, pads=pads)
     return ConvShape(win, groups, out_c)
 
 
-def depthwise_shape(input_shape, filter_shape, strides, padding, data_format, dilations) -> ConvShape:
+def depthwise_shape(input_shape, filter_shape, strides, padding, data_format, dilations, *,
+                    pads=None) -> ConvShape:
     """Geometry of depthwise_conv2d with a filter [kh, kw, in_channels, channel_multiplier].
 
     It is the grouped convolution with groups = in_channels: the same filter memory read as
@@ -311,26 +421,82 @@ def depthwise_shape(input_shape, filter_shape, strides, padding, data_format, di
             f"filter in_channels ({c}, filter.shape[2]) must equal the input channels ({channels})"
             + _layout_hint(input_shape, data_format, lambda other: other == c)
         )
-    win = window(input_shape, k_h, k_w, strides, padding, data_format, dilations)
+    win = window(input_shape, k_h, k_w, strides, padding, data_format, dilations, pads=pads)
     return ConvShape(win, c, c * mult)
 
 
-def pool_window(input_shape, ksize, strides, padding, data_format) -> Window:
-    """Geometry of a pooling window; explicit padding must leave a real cell in every window."""
+def taps_inside(out: int, stride: int, pad: int, k: int, dil: int, lo: int, hi: int):
+    """For each output position along one axis: how many of its window's k taps (dil apart,
+    the first at o * stride - pad) lie in [lo, hi): [0, in) counts the real cells, [-before,
+    in + after) the real and padding cells. A float64 NumPy array (the averages' divisors)."""
+    import numpy as np  # geometry is plain arithmetic elsewhere: NumPy only where it is used
+
+    start = np.arange(out, dtype=np.int64) * stride - pad
+    first = np.maximum(-((start - lo) // dil), 0)  # first tap at or after lo
+    last = np.minimum((hi - 1 - start) // dil, k - 1)  # last tap before hi
+    return np.maximum(last - first + 1, 0).astype(np.float64)
+
+
+def pool_window(input_shape, ksize, strides, padding, data_format, dilations=1, *,
+                pads=None, ceil_mode: bool = False) -> Window:
+    """Geometry of a pooling window (dilations: PyTorch's and ONNX's pooling dilation;
+    ceil_mode: theirs too, with explicit padding or VALID). Explicit padding must be smaller
+    than the (dilated) window. A dilated window may still hold only padding, where the input
+    is shorter than the dilation: max gives -inf there and avg 0 / divisor, as PyTorch."""
+    ceil_mode = check_flag(ceil_mode, "ceil_mode")
     k_h, k_w = normalize_hw(ksize, "ksize", data_format)
-    win = window(input_shape, k_h, k_w, strides, padding, data_format)
-    for dim, pads, k, size in (
-        ("height", (win.pad_top, win.pad_bottom), k_h, win.in_h),
-        ("width", (win.pad_left, win.pad_right), k_w, win.in_w),
+    mode = normalize_padding(padding, data_format, pads)
+    if ceil_mode and mode in ("SAME", "SAME_LOWER"):
+        raise ValueError(
+            f"ceil_mode=True needs explicit padding or VALID, got padding={padding!r}: SAME "
+            "already rounds the output size up (ceil(in / stride)), and ONNX ignores ceil_mode "
+            "under auto_pad SAME_*"
+        )
+    win = window(input_shape, k_h, k_w, strides, padding, data_format, dilations,
+                 pads=pads, ceil_mode=ceil_mode)
+    for dim, pads_, k, size, dil in (
+        ("height", (win.pad_top, win.pad_bottom - win.overhang_bottom), k_h, win.in_h, win.dil_h),
+        ("width", (win.pad_left, win.pad_right - win.overhang_right), k_w, win.in_w, win.dil_w),
     ):
-        if not isinstance(padding, str) and max(pads) >= k:
+        eff_k = (k - 1) * dil + 1
+        if not isinstance(mode, str) and max(pads_) >= eff_k:
             raise ValueError(
-                f"explicit padding for the {dim} ({list(pads)}) must be smaller than the window "
-                f"({k}), or some windows would hold only padding"
+                f"explicit padding for the {dim} ({list(pads_)}) must be smaller than the window "
+                f"({eff_k}), or some windows would hold only padding"
             )
         if size == 0 and win.out_h * win.out_w > 0:
             raise ValueError(f"input {dim} is 0 but the padding asks for a non-empty output")
     return win
+
+
+def argmax_window(input_shape, ksize, strides, padding, data_format, dilations=1, *,
+                  pads=None, ceil_mode: bool = False, index_format="tf",
+                  include_batch_in_index=False, storage_order=0) -> tuple[Window, tuple]:
+    """max_pool2d(return_argmax=True)'s window and index strides (argmax_index_strides);
+    the winners' kernel has no dilation."""
+    win = pool_window(input_shape, ksize, strides, padding, data_format, dilations, pads=pads,
+                      ceil_mode=ceil_mode)
+    if win.dil_h > 1 or win.dil_w > 1:
+        raise ValueError(f"return_argmax=True takes no pooling dilation yet, got dilations "
+                         f"({win.dil_h}, {win.dil_w})")
+    return win, argmax_index_strides(win, data_format, index_format,
+                                     include_batch_in_index=include_batch_in_index,
+                                     storage_order=storage_order)
+
+
+def pool_divisors(win: Window, count_include_pad: bool):
+    """avg_pool's divisor per output row and per output column (float64 arrays; a window's
+    divisor is their product): the real cells (TF; PyTorch and ONNX count_include_pad=False),
+    or with count_include_pad the cells inside the padded input, as PyTorch and ONNX count
+    them: the asked-for padding counts, cells that a ceil_mode window reaches past it do not.
+    """
+    rows = taps_inside(win.out_h, win.stride_h, win.pad_top, win.k_h, win.dil_h,
+                       -win.pad_top if count_include_pad else 0,
+                       win.in_h + (win.pad_bottom - win.overhang_bottom if count_include_pad else 0))
+    cols = taps_inside(win.out_w, win.stride_w, win.pad_left, win.k_w, win.dil_w,
+                       -win.pad_left if count_include_pad else 0,
+                       win.in_w + (win.pad_right - win.overhang_right if count_include_pad else 0))
+    return rows, cols
 
 
 def sizes_arg(value, name: str) -> tuple[int, int, int, int]:
@@ -352,18 +518,69 @@ def sizes_arg(value, name: str) -> tuple[int, int, int, int]:
     return tuple(int(v) for v in values)
 
 
+def check_forward_output(win: Window, out_channels: int, got_shape, data_format: str,
+                         name: str) -> None:
+    """An array a gradient op takes in the forward op's output shape (its incoming gradient,
+    max_pool2d_grad's output) must have it: the batch, the output height and width this
+    window gives, and out_channels."""
+    expected = join_shape(win.batch, win.out_h, win.out_w, out_channels, data_format)
+    if tuple(int(s) for s in got_shape) != expected:
+        raise ValueError(
+            f"{name} has shape {tuple(got_shape)}, but the forward op's output for "
+            f"input [N, H, W, C] = {[win.batch, win.in_h, win.in_w, win.channels]} "
+            f"({data_format}) with this window, strides and padding has shape {expected}"
+        )
+
+
 def check_out_backprop(shape: ConvShape, out_backprop_shape, data_format: str,
                        name: str = "out_backprop") -> None:
     """A gradient op's incoming gradient must have the forward op's output shape: the
     batch, the output height and width this geometry gives, and out_channels."""
-    win = shape.win
-    expected = join_shape(win.batch, win.out_h, win.out_w, shape.out_channels, data_format)
-    if tuple(int(s) for s in out_backprop_shape) != expected:
-        raise ValueError(
-            f"{name} has shape {tuple(out_backprop_shape)}, but the forward op's output for "
-            f"input [N, H, W, C] = {[win.batch, win.in_h, win.in_w, win.channels]} "
-            f"({data_format}) with this window, strides and padding has shape {expected}"
-        )
+    check_forward_output(shape.win, shape.out_channels, out_backprop_shape, data_format, name)
+
+
+def flat_index_strides(win: Window, data_format: str, include_batch: bool) -> tuple[int, ...]:
+    """What an input cell (n, y, x, c) adds to its index in the flattened input of
+    data_format, per unit of n, y, x and c (NHWC: TF's ((n * H + y) * W + x) * C + c);
+    without the batch (include_batch False, TF's default) the index is within the image."""
+    n, h, w, c = win.batch, win.in_h, win.in_w, win.channels
+    image = h * w * c if include_batch else 0
+    if data_format == "NHWC":
+        return (image, w * c, c, 1)
+    return (image, w, 1, h * w)
+
+
+INDEX_FORMATS = ("tf", "torch", "onnx")
+
+
+def argmax_index_strides(win: Window, data_format: str, index_format, *,
+                         include_batch_in_index=False, storage_order=0) -> tuple[int, ...]:
+    """max_pool2d(return_argmax=True)'s index of the winning input cell (n, y, x, c), as
+    what each unit of n, y, x and c adds to it, in the framework convention index_format:
+      "tf"     tf.nn.max_pool_with_argmax: the cell in the flattened input of data_format
+               (NHWC: ((n * H + y) * W + x) * C + c), n counted with include_batch_in_index;
+      "torch"  max_pool2d(return_indices=True): y * W + x within the (n, c) plane;
+      "onnx"   MaxPool's Indices: the flattened NCHW input, ((n * C + c) * H + y) * W + x, or
+               with storage_order=1 (column-major planes) ((n * C + c) * W + x) * H + y.
+    """
+    if index_format not in INDEX_FORMATS:
+        raise ValueError(f"index_format must be one of {INDEX_FORMATS}, got {index_format!r}")
+    check_flag(include_batch_in_index, "include_batch_in_index")
+    if include_batch_in_index and index_format != "tf":
+        raise ValueError(f"include_batch_in_index goes with index_format='tf' (TF's "
+                         f"option), got index_format={index_format!r}")
+    if storage_order not in (0, 1) or isinstance(storage_order, bool):
+        raise ValueError(f"storage_order must be 0 (row-major) or 1 (column-major), got "
+                         f"{storage_order!r}")
+    if storage_order and index_format != "onnx":
+        raise ValueError(f"storage_order goes with index_format='onnx' (ONNX MaxPool's "
+                         f"attribute), got index_format={index_format!r}")
+    h, w, c = win.in_h, win.in_w, win.channels
+    if index_format == "tf":
+        return flat_index_strides(win, data_format, bool(include_batch_in_index))
+    if index_format == "torch":
+        return (0, w, 1, 0)
+    return (c * h * w, 1, h, h * w) if storage_order else (c * h * w, w, 1, h * w)
 
 
 def output_padding_arg(value, stride: tuple[int, int]) -> tuple[int, int]:
@@ -414,7 +631,7 @@ def transposed_output_shape(input_shape, filter_shape, strides, padding, data_fo
         )
     k_h, k_w, out_per_group, _ = (int(s) for s in filter_shape)
     pad = normalize_padding(padding, data_format)
-    if pad == "SAME":
+    if pad in ("SAME", "SAME_LOWER"):
         raise ValueError(
             "output_shape=None needs padding 'VALID' or explicit pairs (PyTorch's "
             "convention); with 'SAME' pass output_shape, as tf.nn.conv2d_transpose requires"

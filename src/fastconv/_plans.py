@@ -69,9 +69,11 @@ def _dense(a, work: np.dtype):
 class ConvPlan:
     """conv2d / depthwise_conv2d for one signature."""
 
-    __slots__ = ("kernel", "out_shape", "result", "work", "axes", "hwio", "nhwc_shapes")
+    __slots__ = ("kernel", "out_shape", "result", "work", "axes", "hwio", "nhwc_shapes",
+                 "filter_axes")
 
-    def __init__(self, shape, data_format, result, activation, algorithm, hwio):
+    def __init__(self, shape, data_format, result, activation, algorithm, hwio,
+                 filter_axes=None):
         win = shape.win
         self.kernel = _core.ConvKernel(win, shape.groups, ACTIVATION_CODES[activation],
                                        ALGORITHM_CODES[algorithm])
@@ -81,6 +83,9 @@ class ConvPlan:
         self.axes = None if data_format == "NHWC" else nhwc_axes(data_format)
         # depthwise filters are read as grouped HWIO [kh, kw, 1, C*M]; conv2d's as they are
         self.hwio = hwio
+        # an OIHW filter's axes read as HWIO: the dense HWIO copy the C contract takes is
+        # made by the _dense call that casts and packs filters anyway (one pass)
+        self.filter_axes = filter_axes
         self.nhwc_shapes = ((win.batch, win.in_h, win.in_w, win.channels),
                             (win.batch, win.out_h, win.out_w, shape.out_channels))
 
@@ -95,7 +100,7 @@ class ConvPlan:
             return y
         work, axes = self.work, self.axes
         xk = _readable(x, work)
-        fk = _dense(f, work)
+        fk = _dense(f if self.filter_axes is None else f.transpose(self.filter_axes), work)
         self.kernel.run(xk if axes is None else xk.transpose(axes),
                         fk if self.hwio is None else fk.reshape(self.hwio), _dense(b, work),
                         target if axes is None else target.transpose(axes))
@@ -109,8 +114,9 @@ class PoolPlan:
 
     __slots__ = ("kernel", "out_shape", "result", "work", "axes")
 
-    def __init__(self, kind, win, data_format, result):
-        self.kernel = _core.PoolKernel(win, POOL_CODES[kind])
+    def __init__(self, kind, win, data_format, result, divisors=None):
+        # divisors: None (the real cells) or the averages' (rows, columns) divisor arrays
+        self.kernel = _core.PoolKernel(win, POOL_CODES[kind], *(divisors or ()))
         self.out_shape = join_shape(win.batch, win.out_h, win.out_w, win.channels, data_format)
         self.result = result
         self.work = compute_dtype(result)

@@ -10,19 +10,31 @@ from ._arrays import (  # noqa: F401  (ALGORITHMS is part of this module's inter
     ALGORITHMS, check_activation, check_algorithm, check_bias, float_array, is_cupy,
     result_dtype,
 )
-from ._geometry import check_name, conv_shape, depthwise_shape, normalize_data_format
+from ._geometry import (
+    OIHW_TO_HWIO, check_name, conv_shape, depthwise_shape, normalize_data_format,
+    normalize_filter_format,
+)
 from ._plans import ConvPlan, arg_key, cached
 
 
 def conv2d(input, filters, strides=1, padding="VALID", data_format="NHWC", dilations=1,
-           name=None, *, bias=None, activation=None, algorithm="auto", out=None):
+           name=None, *, filter_format: str = "HWIO", pads=None, bias=None, activation=None,
+           algorithm="auto", out=None):
     """2-D convolution with the arguments and results of ``tf.nn.conv2d``.
 
     input: 4-D array in ``data_format`` ("NHWC" or "NCHW"). filters: HWIO
     ``[kh, kw, in_channels / groups, out_channels]``; groups = C / filters.shape[2].
     strides, dilations: an int, (h, w), or 4 values in data_format order (dilations None:
     1). padding: "SAME", "VALID" (any case), ``[[top, bottom], [left, right]]`` or 4 pairs
-    in data_format order. data_format None: "NHWC". name: TF's op name, accepted and ignored.
+    in data_format order, and the other frameworks' spellings: an int or (h, w) (PyTorch,
+    symmetric), "SAME_UPPER" / "SAME_LOWER" / "NOTSET" with pads=[top, left, bottom, right]
+    (ONNX auto_pad and pads; see fastconv._geometry.normalize_padding).
+    data_format None: "NHWC". name: TF's op name, accepted and ignored.
+    filter_format: "HWIO" (TF) or "OIHW" ``[out_channels, in_channels / groups, kh, kw]``
+    (PyTorch's and ONNX's weight layout, grouped too). An OIHW filter is copied into the
+    HWIO the kernels read on every call, a strided copy that costs about as much as the
+    convolution itself on a 3x3x512x512 layer at 14x14 (docs/peers.md): for repeated calls,
+    convert once, ``w.transpose(2, 3, 1, 0).copy()``, and pass HWIO.
     A window that does not fit the (padded) input is a ValueError, as in TF.
     bias: ``(out_channels,)``; activation: None, "relu", "relu6", "sigmoid", "tanh", fused.
     algorithm: "auto", "direct", "im2col" (implicit im2col + GEMM) or "winograd"
@@ -32,21 +44,23 @@ def conv2d(input, filters, strides=1, padding="VALID", data_format="NHWC", dilat
     """
     check_name(name)
     if is_cupy(input):
-        return gpu.conv2d(input, filters, strides, padding, data_format, dilations, bias=bias,
+        return gpu.conv2d(input, filters, strides, padding, data_format, dilations,
+                          filter_format=filter_format, pads=pads, bias=bias,
                           activation=activation, algorithm=algorithm, out=out)
     x = float_array(input, "input")
     f = float_array(filters, "filters")
     b = None if bias is None else float_array(bias, "bias")
     key = ("conv2d", x.shape, x.dtype, f.shape, f.dtype, None if b is None else b.shape,
            None if b is None else b.dtype, arg_key(strides), arg_key(padding),
-           arg_key(data_format), arg_key(dilations), arg_key(activation), arg_key(algorithm))
+           arg_key(data_format), arg_key(dilations), arg_key(activation), arg_key(algorithm),
+           arg_key(filter_format), arg_key(pads))
     plan = cached(key, lambda: _plan_conv2d(x, f, b, strides, padding, data_format, dilations,
-                                            activation, algorithm))
+                                            activation, algorithm, filter_format, pads))
     return plan(x, f, b, out)
 
 
 def conv2d_algorithm(input, filters, strides=1, padding="VALID", data_format="NHWC",
-                     dilations=1) -> str:
+                     dilations=1, *, filter_format: str = "HWIO", pads=None) -> str:
     """The algorithm ``conv2d(input, filters, strides, padding, data_format, dilations)`` runs
     with ``algorithm="auto"`` on this CPU: "direct", "im2col" or "winograd". Nothing is
     computed; the arguments are checked as conv2d checks them. The rule, and the measurements
@@ -54,44 +68,49 @@ def conv2d_algorithm(input, filters, strides=1, padding="VALID", data_format="NH
     x = float_array(input, "input")
     f = float_array(filters, "filters")
     return _plan_conv2d(x, f, None, strides, padding, data_format, dilations, None,
-                        "auto").algorithm()
+                        "auto", filter_format, pads).algorithm()
 
 
 def depthwise_conv2d(input, filter, strides=1, padding="VALID", data_format="NHWC", dilations=1,
-                     name=None, *, bias=None, activation=None, out=None):
+                     name=None, *, pads=None, bias=None, activation=None, out=None):
     """Depthwise 2-D convolution with the arguments and results of ``tf.nn.depthwise_conv2d``.
 
     filter: ``[kh, kw, in_channels, channel_multiplier]``; output channel
     ``c * channel_multiplier + m``. Unlike TF, any stride works together with dilation.
-    The other arguments are conv2d's.
+    The other arguments are conv2d's (PyTorch's depthwise layer, an OIHW filter
+    [C * multiplier, 1, kh, kw], is conv2d with filter_format="OIHW").
     """
     check_name(name)
     if is_cupy(input):
         return gpu.depthwise_conv2d(input, filter, strides, padding, data_format, dilations,
-                                    bias=bias, activation=activation, out=out)
+                                    pads=pads, bias=bias, activation=activation, out=out)
     x = float_array(input, "input")
     f = float_array(filter, "filter")
     b = None if bias is None else float_array(bias, "bias")
     key = ("depthwise", x.shape, x.dtype, f.shape, f.dtype, None if b is None else b.shape,
            None if b is None else b.dtype, arg_key(strides), arg_key(padding),
-           arg_key(data_format), arg_key(dilations), arg_key(activation))
+           arg_key(data_format), arg_key(dilations), arg_key(activation), arg_key(pads))
     plan = cached(key, lambda: _plan_depthwise(x, f, b, strides, padding, data_format,
-                                               dilations, activation))
+                                               dilations, activation, pads))
     return plan(x, f, b, out)
 
 
-def _plan_conv2d(x, f, b, strides, padding, data_format, dilations, activation, algorithm):
+def _plan_conv2d(x, f, b, strides, padding, data_format, dilations, activation, algorithm,
+                 filter_format, pads):
     fmt = normalize_data_format(data_format)
-    shape = conv_shape(x.shape, f.shape, strides, padding, fmt, dilations)
+    ffmt = normalize_filter_format(filter_format)
+    shape = conv_shape(x.shape, f.shape, strides, padding, fmt, dilations, filter_format=ffmt,
+                       pads=pads)
     check_algorithm(algorithm, shape)
     activation = check_activation(activation)
     check_bias(b, shape.out_channels)
-    return ConvPlan(shape, fmt, result_dtype(x, f, b), activation, algorithm, None)
+    return ConvPlan(shape, fmt, result_dtype(x, f, b), activation, algorithm, None,
+                    OIHW_TO_HWIO if ffmt == "OIHW" else None)
 
 
-def _plan_depthwise(x, f, b, strides, padding, data_format, dilations, activation):
+def _plan_depthwise(x, f, b, strides, padding, data_format, dilations, activation, pads):
     fmt = normalize_data_format(data_format)
-    shape = depthwise_shape(x.shape, f.shape, strides, padding, fmt, dilations)
+    shape = depthwise_shape(x.shape, f.shape, strides, padding, fmt, dilations, pads=pads)
     activation = check_activation(activation)
     check_bias(b, shape.out_channels)
     # The same memory read as a grouped HWIO filter [kh, kw, 1, C * multiplier].

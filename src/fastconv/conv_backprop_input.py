@@ -107,4 +107,5 @@ class BackpropInputPlan(ConvPlan):
         self.work = compute_dtype(result)
         self.axes = None if data_format == "NHWC" else nhwc_axes(data_format)
         self.hwio = hwio
+        self.filter_axes = None   # HWIO filters only (no filter_format here)
         self.nhwc_shapes = None   # algorithm(): each phase chooses its own

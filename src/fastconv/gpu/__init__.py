@@ -33,12 +33,14 @@ from .._arrays import (
     result_dtype,
 )
 from .._geometry import (
+    OIHW_TO_HWIO,
     check_name,
     conv_shape,
     depthwise_shape,
     join_shape,
     nhwc_axes,
     normalize_data_format,
+    normalize_filter_format,
     pool_window,
 )
 from . import kernels
@@ -66,7 +68,8 @@ def array_module(value):
 # ------------------------------------------------------------------ public functions
 
 def conv2d(input, filters, strides=1, padding="VALID", data_format="NHWC", dilations=1,
-           name=None, *, bias=None, activation=None, algorithm="auto", out=None):
+           name=None, *, filter_format="HWIO", pads=None, bias=None, activation=None,
+           algorithm="auto", out=None):
     """fastconv.conv2d on a CuPy input (see its docstring). Arguments are checked in the
     CPU path's order, so that a call with several faults raises the same error."""
     check_name(name)
@@ -76,13 +79,17 @@ def conv2d(input, filters, strides=1, padding="VALID", data_format="NHWC", dilat
         f = _device_array(cp, filters, "filters")
         b = None if bias is None else _device_array(cp, bias, "bias")
         fmt = normalize_data_format(data_format)
-        shape = conv_shape(x.shape, f.shape, strides, padding, fmt, dilations)
+        ffmt = normalize_filter_format(filter_format)
+        shape = conv_shape(x.shape, f.shape, strides, padding, fmt, dilations,
+                           filter_format=ffmt, pads=pads)
+        if ffmt == "OIHW":
+            f = cp.ascontiguousarray(f.transpose(OIHW_TO_HWIO))
         check_algorithm(algorithm, shape)
         return _convolve(cp, x, f, b, shape, fmt, activation, algorithm, out)
 
 
 def depthwise_conv2d(input, filter, strides=1, padding="VALID", data_format="NHWC", dilations=1,
-                     name=None, *, bias=None, activation=None, out=None):
+                     name=None, *, pads=None, bias=None, activation=None, out=None):
     """fastconv.depthwise_conv2d on a CuPy input (see its docstring)."""
     check_name(name)
     cp = array_module(input)
@@ -91,7 +98,7 @@ def depthwise_conv2d(input, filter, strides=1, padding="VALID", data_format="NHW
         f = _device_array(cp, filter, "filter")
         b = None if bias is None else _device_array(cp, bias, "bias")
         fmt = normalize_data_format(data_format)
-        shape = depthwise_shape(x.shape, f.shape, strides, padding, fmt, dilations)
+        shape = depthwise_shape(x.shape, f.shape, strides, padding, fmt, dilations, pads=pads)
         # The same memory read as a grouped HWIO filter [kh, kw, 1, C * multiplier].
         f = f.reshape(f.shape[0], f.shape[1], 1, shape.out_channels)
         return _convolve(cp, x, f, b, shape, fmt, activation, "direct", out)
@@ -111,13 +118,15 @@ def avg_pool2d(input, ksize, strides, padding="VALID", data_format="NHWC", name=
     return pool2d("avg", input, ksize, strides, padding, data_format, out=out)
 
 
-def pool2d(kind, input, ksize, strides, padding="VALID", data_format="NHWC", *, out=None):
-    """max_pool2d (kind "max") or avg_pool2d (kind "avg") on a CuPy input."""
+def pool2d(kind, input, ksize, strides, padding="VALID", data_format="NHWC", *, out=None,
+           ceil_mode=False, pads=None):
+    """max_pool2d (kind "max") or avg_pool2d (kind "avg") on a CuPy input (no pooling
+    dilation or count_include_pad here: the CPU path has them)."""
     cp = array_module(input)
     x = float_array(input, "input", cp)
     with x.device:
         fmt = normalize_data_format(data_format)
-        win = pool_window(x.shape, ksize, strides, padding, fmt)
+        win = pool_window(x.shape, ksize, strides, padding, fmt, pads=pads, ceil_mode=ceil_mode)
         y, target = _destination(
             cp, out, join_shape(win.batch, win.out_h, win.out_w, win.channels, fmt), x.dtype, (x,)
         )

@@ -1,0 +1,274 @@
+/* Pooling gradient and argmax kernels (template: FC_T, FC_SFX, and per ISA file PG_ISA and
+ * PG_VBYTES, the vector width in bytes).  GCC vector extensions, as in pool_tmpl.h: one
+ * source for zmm, ymm and xmm code.
+ *
+ * A task owns rows [iy0, iy1) of one image's input gradient dx, for a block of channels:
+ * it zeroes them, then visits, in order, every output cell (oy, ox) whose window reaches
+ * them and adds that window's share of g[oy, ox] to its own rows only.  No two tasks write
+ * the same cell, and every cell of dx sums its contributions in output order (row by row,
+ * left to right) whichever task, thread, ISA or layout computes it: the results are
+ * bit-identical across all of them.  Only a window's real cells are visited (fc_valid_taps):
+ * padding never receives a gradient, and the work does not grow with a window's padding.
+ *
+ * Max: a window's gradient goes to the cell its forward value came from, which fastconv
+ * defines as the first NaN of the window in row-major order where it holds one (the forward
+ * max propagates NaN), else its first maximum (TensorFlow's rule for ties).  Each window is
+ * read twice: once for its maximum and whether it holds a NaN, once to find that cell, lane
+ * by lane (a mask of the lanes already served), adding g where the mask first turns on and
+ * +0.0 elsewhere (a no-op: dx starts at +0.0 and sums of it are never -0.0).
+ * Avg: g divided by the window's real cells goes to each of them.
+ * Channels with unit stride are vectors (NHWC); other layouts and the last channels that do
+ * not fill a vector take the scalar path, with the same operations in the same order. */
+#include <math.h>
+
+#define PG_FN(name) FC_CAT(FC_FN(name), PG_ISA)
+#define PG_LANES (PG_VBYTES / (FC_T_IS_DOUBLE ? 8 : 4))
+#define PG_VEC FC_CAT(FC_CAT(pgvec, PG_ISA), FC_SFX)
+#define PG_MASK FC_CAT(PG_VEC, mask)
+
+/* aligned(sizeof(FC_T)): every load and store may be unaligned */
+typedef FC_T PG_VEC __attribute__((vector_size(PG_VBYTES), aligned(sizeof(FC_T))));
+#if FC_T_IS_DOUBLE
+typedef int64_t PG_MASK __attribute__((vector_size(PG_VBYTES)));
+#else
+typedef int32_t PG_MASK __attribute__((vector_size(PG_VBYTES)));
+#endif
+
+#define PG_AI static inline __attribute__((always_inline))
+#define PG_LOAD(p) (*(const PG_VEC *)(p))
+#define PG_STORE(p, v) (*(PG_VEC *)(p) = (v))
+/* a where the mask is set, else b */
+#define PG_SELECT(m, a, b) ((PG_VEC)(((PG_MASK)(a) & (m)) | ((PG_MASK)(b) & ~(m))))
+
+PG_AI int PG_FN(pg_all)(PG_MASK m) {
+    for (int i = 0; i < PG_LANES; i++)
+        if (!m[i]) return 0;
+    return 1;
+}
+
+/* One output cell's window, clipped to the real cells: rows [r0, r0 + nr) and columns
+ * [q0, q0 + nq) of the input. */
+typedef struct {
+    int64_t r0, nr, q0, nq;
+} PG_FN(pg_cell);
+
+PG_AI PG_FN(pg_cell) PG_FN(pg_window)(const fc_window *w, const fc_view *x, int64_t oy,
+                                      int64_t ox) {
+    int64_t k0, k1, l0, l1;
+    fc_valid_taps(oy, w->stride_h, w->pad_top, 1, w->k_h, x->h, &k0, &k1);
+    fc_valid_taps(ox, w->stride_w, w->pad_left, 1, w->k_w, x->w, &l0, &l1);
+    PG_FN(pg_cell) c = {oy * w->stride_h - w->pad_top + k0, k1 - k0,
+                        ox * w->stride_w - w->pad_left + l0, l1 - l0};
+    return c;
+}
+
+/* The element pointers of one window and one element (channel) offset: x and dx at the
+ * window's first real cell, g at the output cell. */
+typedef struct {
+    const FC_T *x;
+    FC_T *dx;
+    const FC_T *g;
+} PG_FN(pg_ptrs);
+
+/* ---- max gradient of one output cell, for PG_LANES channels (vector) or one (scalar);
+ * rows [own0, own1) of the window (relative to r0) are the task's. ---- */
+PG_AI void PG_FN(pg_max_vec)(const fc_view *x, const fc_view *dx, PG_FN(pg_cell) c,
+                             PG_FN(pg_ptrs) p, int64_t own0, int64_t own1) {
+    PG_VEC m = (PG_VEC){0} - (FC_T)INFINITY;
+    PG_MASK nan = (PG_MASK){0};
+    for (int64_t r = 0; r < c.nr; r++)
+        for (int64_t q = 0; q < c.nq; q++) {
+            const PG_VEC v = PG_LOAD(p.x + r * x->sh + q * x->sw);
+            m = PG_SELECT(v > m, v, m);
+            nan |= v != v;
+        }
+    const PG_VEC gv = PG_LOAD(p.g), zero = (PG_VEC){0};
+    PG_MASK done = (PG_MASK){0};
+    for (int64_t r = 0; r < own1; r++) {
+        for (int64_t q = 0; q < c.nq; q++) {
+            const PG_VEC v = PG_LOAD(p.x + r * x->sh + q * x->sw);
+            const PG_MASK eq = ((v == m) & ~nan) | ((v != v) & nan);
+            const PG_MASK take = eq & ~done;
+            done |= eq;
+            if (r >= own0) {
+                FC_T *d = p.dx + r * dx->sh + q * dx->sw;
+                PG_STORE(d, PG_LOAD(d) + PG_SELECT(take, gv, zero));
+            }
+        }
+        if (PG_FN(pg_all)(done)) return;   /* every lane served: the rest would add +0.0 */
+    }
+}
+
+PG_AI void PG_FN(pg_max_one)(const fc_view *x, const fc_view *dx, PG_FN(pg_cell) c,
+                             PG_FN(pg_ptrs) p, int64_t own0, int64_t own1) {
+    FC_T m = -(FC_T)INFINITY;
+    int nan = 0;
+    for (int64_t r = 0; r < c.nr; r++)
+        for (int64_t q = 0; q < c.nq; q++) {
+            const FC_T v = p.x[r * x->sh + q * x->sw];
+            m = v > m ? v : m;
+            nan |= v != v;
+        }
+    for (int64_t r = 0; r < own1; r++)
+        for (int64_t q = 0; q < c.nq; q++) {
+            const FC_T v = p.x[r * x->sh + q * x->sw];
+            if (nan ? v != v : v == m) {
+                if (r >= own0) p.dx[r * dx->sh + q * dx->sw] += *p.g;
+                return;
+            }
+        }
+}
+
+/* ---- average gradient of one output cell: g / real cells to each of the task's rows ---- */
+PG_AI void PG_FN(pg_avg_vec)(const fc_view *dx, PG_FN(pg_cell) c, PG_FN(pg_ptrs) p,
+                             int64_t own0, int64_t own1) {
+    const PG_VEC gv = PG_LOAD(p.g) / (FC_T)(c.nr * c.nq);
+    for (int64_t r = own0; r < own1; r++)
+        for (int64_t q = 0; q < c.nq; q++) {
+            FC_T *d = p.dx + r * dx->sh + q * dx->sw;
+            PG_STORE(d, PG_LOAD(d) + gv);
+        }
+}
+
+PG_AI void PG_FN(pg_avg_one)(const fc_view *dx, PG_FN(pg_cell) c, PG_FN(pg_ptrs) p,
+                             int64_t own0, int64_t own1) {
+    const FC_T gv = *p.g / (FC_T)(c.nr * c.nq);
+    for (int64_t r = own0; r < own1; r++)
+        for (int64_t q = 0; q < c.nq; q++) p.dx[r * dx->sh + q * dx->sw] += gv;
+}
+
+/* The output rows whose windows reach input rows [iy0, iy1): [*oy0, *oy1). */
+PG_AI void PG_FN(pg_out_rows)(const fc_window *w, int64_t out_h, int64_t iy0, int64_t iy1,
+                              int64_t *oy0, int64_t *oy1) {
+    const int64_t s = w->stride_h, lo = iy0 + w->pad_top - w->k_h;   /* start > lo */
+    int64_t a = lo < 0 ? 0 : lo / s + 1, b = (iy1 + w->pad_top + s - 1) / s;
+    *oy0 = a < out_h ? a : out_h;
+    *oy1 = b < out_h ? b : out_h;
+}
+
+void PG_FN(pool_grad_rows)(const fc_pool_grad_job *j, int64_t n, int64_t c0, int64_t c1,
+                           int64_t iy0, int64_t iy1) {
+    const fc_view *x = j->x, *g = j->g, *dx = j->dx;
+    const fc_window *w = j->win;
+    const int64_t E = c1 - c0;
+    FC_T *dxn = (FC_T *)dx->data + n * dx->sn + c0 * dx->sc;
+    for (int64_t r = iy0; r < iy1; r++)
+        for (int64_t q = 0; q < dx->w; q++)
+            for (int64_t e = 0; e < E; e++) dxn[r * dx->sh + q * dx->sw + e * dx->sc] = 0;
+    const FC_T *xn = (const FC_T *)x->data + n * x->sn + c0 * x->sc;
+    const FC_T *gn = (const FC_T *)g->data + n * g->sn + c0 * g->sc;
+    const int vec = x->sc == 1 && g->sc == 1 && dx->sc == 1;
+    const int64_t ev = vec ? E - E % PG_LANES : 0;   /* channels in whole vectors */
+    const int max = j->kind == FC_POOL_MAX;
+    int64_t oy0, oy1;
+    PG_FN(pg_out_rows)(w, g->h, iy0, iy1, &oy0, &oy1);
+    for (int64_t oy = oy0; oy < oy1; oy++)
+        for (int64_t ox = 0; ox < g->w; ox++) {
+            const PG_FN(pg_cell) c = PG_FN(pg_window)(w, x, oy, ox);
+            /* the task's rows of this window, relative to its first real row */
+            const int64_t own0 = iy0 > c.r0 ? iy0 - c.r0 : 0;
+            const int64_t own1 = iy1 - c.r0 < c.nr ? iy1 - c.r0 : c.nr;
+            if (c.nq == 0 || own0 >= own1) continue;
+            const PG_FN(pg_ptrs) p = {xn + c.r0 * x->sh + c.q0 * x->sw,
+                                      dxn + c.r0 * dx->sh + c.q0 * dx->sw,
+                                      gn + oy * g->sh + ox * g->sw};
+            int64_t e = 0;
+            for (; e < ev; e += PG_LANES) {
+                const PG_FN(pg_ptrs) pe = {p.x + e, p.dx + e, p.g + e};
+                if (max) PG_FN(pg_max_vec)(x, dx, c, pe, own0, own1);
+                else PG_FN(pg_avg_vec)(dx, c, pe, own0, own1);
+            }
+            for (; e < E; e++) {
+                const PG_FN(pg_ptrs) pe = {p.x + e * x->sc, p.dx + e * dx->sc, p.g + e * g->sc};
+                if (max) PG_FN(pg_max_one)(x, dx, c, pe, own0, own1);
+                else PG_FN(pg_avg_one)(dx, c, pe, own0, own1);
+            }
+        }
+}
+
+/* ---- max pooling with its argmax: y and argmax rows [oy0, oy1) ---- */
+
+/* The argmax value of input cell (n, r, q) channel ch. */
+PG_AI int64_t PG_FN(pg_index)(const fc_pool_grad_job *j, int64_t n, int64_t r, int64_t q,
+                              int64_t ch) {
+    const int64_t *s = j->index_strides;
+    return n * s[0] + r * s[1] + q * s[2] + ch * s[3];
+}
+
+/* One output cell, PG_LANES channels from ch: the winning cell's value and index. */
+PG_AI void PG_FN(pg_argmax_vec)(const fc_pool_grad_job *j, PG_FN(pg_cell) c, const FC_T *xw,
+                                int64_t n, int64_t ch, FC_T *yp, int64_t *ap) {
+    const fc_view *x = j->x;
+    const int64_t as = j->argmax->sc;
+    PG_VEC m = (PG_VEC){0} - (FC_T)INFINITY;
+    PG_MASK nan = (PG_MASK){0};
+    for (int64_t r = 0; r < c.nr; r++)
+        for (int64_t q = 0; q < c.nq; q++) {
+            const PG_VEC v = PG_LOAD(xw + r * x->sh + q * x->sw);
+            m = PG_SELECT(v > m, v, m);
+            nan |= v != v;
+        }
+    PG_VEC yv = m;
+    PG_MASK done = (PG_MASK){0};
+    for (int64_t r = 0; r < c.nr && !PG_FN(pg_all)(done); r++)
+        for (int64_t q = 0; q < c.nq; q++) {
+            const PG_VEC v = PG_LOAD(xw + r * x->sh + q * x->sw);
+            const PG_MASK eq = ((v == m) & ~nan) | ((v != v) & nan);
+            const PG_MASK take = eq & ~done;
+            done |= eq;
+            yv = PG_SELECT(take, v, yv);   /* the NaN itself where one won */
+            for (int i = 0; i < PG_LANES; i++)
+                if (take[i]) ap[i * as] = PG_FN(pg_index)(j, n, c.r0 + r, c.q0 + q, ch + i);
+        }
+    PG_STORE(yp, yv);
+}
+
+PG_AI void PG_FN(pg_argmax_one)(const fc_pool_grad_job *j, PG_FN(pg_cell) c, const FC_T *xw,
+                                int64_t n, int64_t ch, FC_T *yp, int64_t *ap) {
+    const fc_view *x = j->x;
+    FC_T m = -(FC_T)INFINITY;
+    int nan = 0;
+    for (int64_t r = 0; r < c.nr; r++)
+        for (int64_t q = 0; q < c.nq; q++) {
+            const FC_T v = xw[r * x->sh + q * x->sw];
+            m = v > m ? v : m;
+            nan |= v != v;
+        }
+    for (int64_t r = 0; r < c.nr; r++)
+        for (int64_t q = 0; q < c.nq; q++) {
+            const FC_T v = xw[r * x->sh + q * x->sw];
+            if (nan ? v != v : v == m) {
+                *yp = v;
+                *ap = PG_FN(pg_index)(j, n, c.r0 + r, c.q0 + q, ch);
+                return;
+            }
+        }
+}
+
+void PG_FN(pool_argmax_rows)(const fc_pool_grad_job *j, int64_t n, int64_t c0, int64_t c1,
+                             int64_t oy0, int64_t oy1) {
+    const fc_view *x = j->x, *y = j->y, *a = j->argmax;
+    const int64_t E = c1 - c0;
+    const int vec = x->sc == 1 && y->sc == 1;
+    const int64_t ev = vec ? E - E % PG_LANES : 0;
+    const FC_T *xn = (const FC_T *)x->data + n * x->sn + c0 * x->sc;
+    for (int64_t oy = oy0; oy < oy1; oy++)
+        for (int64_t ox = 0; ox < y->w; ox++) {
+            const PG_FN(pg_cell) c = PG_FN(pg_window)(j->win, x, oy, ox);
+            if (c.nr == 0 || c.nq == 0) continue;   /* no real cell (the API rules it out) */
+            const FC_T *xw = xn + c.r0 * x->sh + c.q0 * x->sw;
+            FC_T *yp = (FC_T *)y->data + n * y->sn + oy * y->sh + ox * y->sw + c0 * y->sc;
+            int64_t *ap = (int64_t *)a->data + n * a->sn + oy * a->sh + ox * a->sw + c0 * a->sc;
+            int64_t e = 0;
+            for (; e < ev; e += PG_LANES)
+                PG_FN(pg_argmax_vec)(j, c, xw + e, n, c0 + e, yp + e, ap + e * a->sc);
+            for (; e < E; e++)
+                PG_FN(pg_argmax_one)(j, c, xw + e * x->sc, n, c0 + e, yp + e * y->sc,
+                                     ap + e * a->sc);
+        }
+}
+
+#undef PG_FN
+#undef PG_LANES
+#undef PG_VEC
+#undef PG_MASK

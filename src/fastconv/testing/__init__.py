@@ -1,0 +1,61 @@
+"""fastconv.testing: use fastconv (or its plain-NumPy reference) as the oracle in your tests.
+
+- assert_allclose(actual, desired, *, reduction=n | ulp=u, dtype=None): a comparison whose
+  tolerance grows with the length n of the sums behind each value (tolerance(dtype, n)),
+  or a bound in ulps; NaN and Inf must match exactly; a failure names the worst element.
+- tolerance(dtype, n), reduction_length(op, filters, ksize=...): the rule and its n.
+- output_shape(op, input_shape, ...): the result's shape of any op, from its arguments.
+- conv2d_args(), depthwise_conv2d_args(), pool2d_args(): hypothesis strategies drawing
+  valid calls, in TF's, PyTorch's or ONNX's conventions (hypothesis is optional:
+  `pip install fastconv[testing]`). More ops (the gradients) get a rule in
+  REDUCTION_RULES and a strategy next to these.
+
+None of this needs the compiled extension. The measurements behind the tolerance rule are in
+docs/testing.md; the non-finite contract every op follows is in docs/non-finite.md.
+"""
+
+from __future__ import annotations
+
+from ._shapes import output_shape
+from ._tolerance import REDUCTION_RULES, assert_allclose, reduction_length, tolerance
+
+__all__ = [
+    "assert_allclose", "conv2d_args", "depthwise_conv2d_args", "output_shape", "pool2d_args",
+    "reduction_length", "tolerance",
+]
+
+
+def _load_strategies():
+    """The strategies module, imported on first use: hypothesis is optional."""
+    try:
+        from . import _hypothesis as module
+    except ModuleNotFoundError as error:
+        if error.name != "hypothesis":
+            raise
+        raise ImportError(
+            "fastconv.testing's strategies need hypothesis: pip install 'fastconv[testing]' "
+            "(or pip install hypothesis)"
+        ) from error
+    return module
+
+
+def conv2d_args(**bounds):
+    """A hypothesis strategy of valid conv2d calls (a Call: .run(fastconv), .reduction).
+    Keyword bounds: dtypes, data_formats, paddings (a subset of PADDING_KINDS: "SAME",
+    "VALID", "explicit" (TF's pairs), "SAME_LOWER", "onnx" (NOTSET + pads), "torch"
+    (symmetric ints); default TF's three), filter_formats ("HWIO", "OIHW"), max_batch,
+    max_size, max_kernel, max_stride, max_dilation, dilation_with_stride, max_groups,
+    max_channels_per_group, max_out_per_group, bias, activations, algorithms."""
+    return _load_strategies().conv2d_args(**bounds)
+
+
+def depthwise_conv2d_args(**bounds):
+    """A hypothesis strategy of valid depthwise_conv2d calls (see conv2d_args); also
+    max_channels, max_multiplier and equal_strides."""
+    return _load_strategies().depthwise_conv2d_args(**bounds)
+
+
+def pool2d_args(**bounds):
+    """A hypothesis strategy of valid max_pool2d / avg_pool2d calls (`ops=` picks which);
+    also max_dilation, ceil_mode=True and count_include_pad=True to draw those conventions."""
+    return _load_strategies().pool2d_args(**bounds)

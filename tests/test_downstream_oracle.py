@@ -1,0 +1,87 @@
+"""fastconv as another project's test oracle, written as that project would: only public API
+(fastconv.reference, fastconv.testing), hypothesis drawing the calls. Two implementations
+under test: a naive NumPy convolution written here, and a PyTorch layer (torch.nn.Conv2d)
+with its weights converted from the HWIO filter. Both must match the reference within
+fastconv.testing's tolerance on every drawn call; the same checks must fail on a naive
+convolution with a classic bug."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+
+from fastconv import reference, testing
+
+
+def naive_conv2d(x, w, strides, padding, dilations):
+    """Cross-correlation of an NHWC input with an HWIO filter (groups = C / w.shape[2]),
+    explicit ((top, bottom), (left, right)) or "VALID" padding: four loops, no tricks."""
+    (top, bottom), (left, right) = ((0, 0), (0, 0)) if padding == "VALID" else padding
+    xp = np.pad(x.astype(np.float64), ((0, 0), (top, bottom), (left, right), (0, 0)))
+    kh, kw, cg, out_c = w.shape
+    groups = x.shape[3] // cg
+    og = out_c // groups
+    oh = (xp.shape[1] - (kh - 1) * dilations[0] - 1) // strides[0] + 1
+    ow = (xp.shape[2] - (kw - 1) * dilations[1] - 1) // strides[1] + 1
+    y = np.zeros((x.shape[0], oh, ow, out_c))
+    for oy in range(oh):
+        for ox in range(ow):
+            for i in range(kh):
+                for j in range(kw):
+                    pixel = xp[:, oy * strides[0] + i * dilations[0],
+                               ox * strides[1] + j * dilations[1], :]
+                    for g in range(groups):
+                        y[:, oy, ox, g * og:(g + 1) * og] += (
+                            pixel[:, g * cg:(g + 1) * cg] @ w[i, j, :, g * og:(g + 1) * og])
+    return y.astype(x.dtype)
+
+
+NHWC_CALLS = testing.conv2d_args(data_formats=("NHWC",), paddings=("VALID", "explicit"),
+                                 max_size=8, max_batch=2)
+
+
+@settings(max_examples=60, deadline=None)
+@given(NHWC_CALLS)
+def test_naive_numpy_convolution(call):
+    x, w, strides, padding, _, dilations = call.args
+    got = naive_conv2d(x, w, strides, padding, dilations)
+    assert got.shape == call.output_shape
+    testing.assert_allclose(got, call.run(reference), reduction=call.reduction)
+
+
+def test_a_bug_in_the_naive_convolution_is_caught():
+    """The check is not vacuous: a flipped kernel (convolution instead of correlation) fails."""
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal((1, 6, 6, 2)).astype(np.float32)
+    w = rng.standard_normal((3, 3, 2, 2)).astype(np.float32)
+    flipped = naive_conv2d(x, w[::-1, ::-1], (1, 1), "VALID", (1, 1))
+    with pytest.raises(AssertionError, match="differ by more than allowed"):
+        testing.assert_allclose(flipped, reference.conv2d(x, w),
+                                reduction=testing.reduction_length("conv2d", w))
+
+
+def torch_layer_from_hwio(torch, w, b, strides, dilations, groups):
+    """torch.nn.Conv2d holding an HWIO filter's weights ([O, I/g, kh, kw]) and bias."""
+    layer = torch.nn.Conv2d(w.shape[2] * groups, w.shape[3], w.shape[:2], stride=strides,
+                            dilation=dilations, groups=groups, bias=True,
+                            dtype=torch.float64 if w.dtype == np.float64 else torch.float32)
+    with torch.no_grad():
+        layer.weight.copy_(torch.from_numpy(np.ascontiguousarray(w.transpose(3, 2, 0, 1))))
+        layer.bias.copy_(torch.from_numpy(b))
+    return layer
+
+
+@settings(max_examples=60, deadline=None)
+@given(testing.conv2d_args(data_formats=("NCHW",), paddings=("VALID", "explicit"), bias=True))
+def test_pytorch_conv2d_layer(call):
+    torch = pytest.importorskip("torch")
+    x, w, strides, padding, _, dilations = call.args
+    groups = x.shape[1] // w.shape[2]
+    layer = torch_layer_from_hwio(torch, w, call.kwargs["bias"], strides, dilations, groups)
+    (top, bottom), (left, right) = ((0, 0), (0, 0)) if padding == "VALID" else padding
+    with torch.no_grad():   # PyTorch pads symmetrically: explicit pairs go through F.pad
+        xt = torch.nn.functional.pad(torch.from_numpy(x), (left, right, top, bottom))
+        got = layer(xt).numpy()
+    assert got.shape == call.output_shape
+    testing.assert_allclose(got, call.run(reference), reduction=call.reduction)
