@@ -13,8 +13,7 @@ from hypothesis import given
 
 import fastconv
 from _cases import covering, eff, fit_size, tf_padding
-from fastconv import reference
-from test_conv2d_tf import conv_arguments, make_input
+from fastconv import reference, testing
 from tolerance import assert_close
 
 
@@ -188,23 +187,21 @@ def test_depthwise_filter_grad_dilated_is_the_tape_gradient(dilations, rng):
     assert_close(got, want, reduction(dy), np.float32)
 
 
-@given(conv_arguments())
-def test_conv_filter_grad_property(a):
-    """conv2d's random calls (test_conv2d_tf.py): against TF where it runs them (one group,
-    NHWC), against the reference elsewhere (groups, NCHW)."""
-    rng = np.random.default_rng(a["seed"])
-    fmt, dtype = a["data_format"], a["dtype"]
-    c_in = a["groups"] * a["c_per_group"]
-    x = make_input(rng, a["batch"], a["h"], a["w"], c_in, dtype, fmt)
-    sizes = (a["kh"], a["kw"], a["c_per_group"], a["c_out"])
-    args = (a["strides"], a["padding"])
-    y = reference.conv2d(x, np.zeros(sizes, dtype), *args, fmt, a["dilations"])
+@given(testing.conv2d_args(max_batch=3, max_size=10, dilation_with_stride=False))
+def test_conv_filter_grad_property(call):
+    """conv2d's random calls (fastconv.testing's strategy, within what TF takes): against TF
+    where it runs them (one group, NHWC), against the reference elsewhere (groups, NCHW)."""
+    x, f, strides, padding, fmt, dilations = call.args
+    rng = np.random.default_rng(call.seed)
+    dtype, sizes = x.dtype, f.shape
+    groups = (x.shape[3] if fmt == "NHWC" else x.shape[1]) // sizes[2]
+    y = reference.conv2d(x, np.zeros(sizes, dtype), strides, padding, fmt, dilations)
     dy = rng.standard_normal(y.shape).astype(dtype)
-    got = fastconv.conv2d_backprop_filter(x, sizes, dy, *args, data_format=fmt,
-                                          dilations=a["dilations"])
-    if a["groups"] == 1 and fmt == "NHWC":
-        want = tf_conv_filter_grad(x, sizes, dy, *args, a["dilations"])
+    got = fastconv.conv2d_backprop_filter(x, sizes, dy, strides, padding, data_format=fmt,
+                                          dilations=dilations)
+    if groups == 1 and fmt == "NHWC":
+        want = tf_conv_filter_grad(x, sizes, dy, strides, padding, dilations)
     else:
-        want = reference.conv2d_backprop_filter(x, sizes, dy, *args, data_format=fmt,
-                                                dilations=a["dilations"])
+        want = reference.conv2d_backprop_filter(x, sizes, dy, strides, padding,
+                                                data_format=fmt, dilations=dilations)
     assert_close(got, want, reduction(dy, fmt), dtype)
