@@ -12,10 +12,11 @@
  *
  * Max: a window's gradient goes to the cell its forward value came from, which fastconv
  * defines as the first NaN of the window in row-major order where it holds one (the forward
- * max propagates NaN), else its first maximum (TensorFlow's rule for ties).  Each window is
- * read twice: once for its maximum and whether it holds a NaN, once to find that cell, lane
- * by lane (a mask of the lanes already served), adding g where the mask first turns on and
- * +0.0 elsewhere (a no-op: dx starts at +0.0 and sums of it are never -0.0).
+ * max propagates NaN), else its first maximum (TensorFlow's rule for ties).  Vectors read
+ * each window twice: once for its maximum and whether it holds a NaN, once to find that
+ * cell, lane by lane (a mask of the lanes already served), adding g where the mask first
+ * turns on and +0.0 elsewhere (a no-op: dx starts at +0.0 and sums of it are never -0.0);
+ * the elements that do not fill a vector find it in one pass (pg_winners) and add g there.
  * Avg: g divided by the window's real cells goes to each of them.
  * Channels with unit stride are vectors (NHWC); other layouts and the last channels that do
  * not fill a vector take the scalar path, with the same operations in the same order. */
@@ -99,26 +100,6 @@ PG_AI void PG_FN(pg_max_vec)(const fc_view *x, const fc_view *dx, PG_FN(pg_cell)
     }
 }
 
-PG_AI void PG_FN(pg_max_one)(const fc_view *x, const fc_view *dx, PG_FN(pg_cell) c,
-                             PG_FN(pg_ptrs) p, int64_t own0, int64_t own1) {
-    FC_T m = -(FC_T)INFINITY;
-    int nan = 0;
-    for (int64_t r = 0; r < c.nr; r++)
-        for (int64_t q = 0; q < c.nq; q++) {
-            const FC_T v = p.x[r * x->sh + q * x->sw];
-            m = v > m ? v : m;
-            nan |= v != v;
-        }
-    for (int64_t r = 0; r < own1; r++)
-        for (int64_t q = 0; q < c.nq; q++) {
-            const FC_T v = p.x[r * x->sh + q * x->sw];
-            if (nan ? v != v : v == m) {
-                if (r >= own0) p.dx[r * dx->sh + q * dx->sw] += *p.g;
-                return;
-            }
-        }
-}
-
 /* ---- average gradient of one output cell: g / real cells to each of the task's rows ---- */
 PG_AI void PG_FN(pg_avg_vec)(const fc_view *dx, PG_FN(pg_cell) c, PG_FN(pg_ptrs) p,
                              int64_t own0, int64_t own1) {
@@ -130,11 +111,58 @@ PG_AI void PG_FN(pg_avg_vec)(const fc_view *dx, PG_FN(pg_cell) c, PG_FN(pg_ptrs)
         }
 }
 
-PG_AI void PG_FN(pg_avg_one)(const fc_view *dx, PG_FN(pg_cell) c, PG_FN(pg_ptrs) p,
-                             int64_t own0, int64_t own1) {
-    const FC_T gv = *p.g / (FC_T)(c.nr * c.nq);
+/* ---- the elements that do not fill a vector (or have strided channels), at most
+ * PG_LANES: the window's cells outside, the elements inside (short loops over contiguous
+ * channels, which the compiler vectorizes; a call per element spent its time on loop
+ * overhead) ---- */
+
+/* The winners of ne elements' windows (elements xs apart), each in one pass without
+ * branches (the cell to win is data: a branch on it mispredicts about once a window): the
+ * first cell, then any later one that is greater, or the first NaN, after which nothing
+ * wins.  best/br/bq[e]: its value, row and column in the window. */
+PG_AI void PG_FN(pg_winners)(const fc_view *x, PG_FN(pg_cell) c, const FC_T *xw, int64_t xs,
+                             int64_t ne, FC_T *best, int64_t *br, int64_t *bq) {
+    int nan[PG_LANES];
+    for (int64_t e = 0; e < ne; e++) {
+        best[e] = xw[e * xs];
+        br[e] = bq[e] = 0;
+        nan[e] = best[e] != best[e];
+    }
+    for (int64_t r = 0; r < c.nr; r++)
+        for (int64_t q = 0; q < c.nq; q++) {
+            const FC_T *xc = xw + r * x->sh + q * x->sw;
+            for (int64_t e = 0; e < ne; e++) {
+                const FC_T v = xc[e * xs];
+                const int take = (!nan[e]) & ((v > best[e]) | (v != v));
+                best[e] = take ? v : best[e];
+                br[e] = take ? r : br[e];
+                bq[e] = take ? q : bq[e];
+                nan[e] |= v != v;
+            }
+        }
+}
+
+PG_AI void PG_FN(pg_max_tail)(const fc_view *x, const fc_view *g, const fc_view *dx,
+                              PG_FN(pg_cell) c, PG_FN(pg_ptrs) p, int64_t ne, int64_t own0,
+                              int64_t own1) {
+    FC_T best[PG_LANES];
+    int64_t br[PG_LANES], bq[PG_LANES];
+    PG_FN(pg_winners)(x, c, p.x, x->sc, ne, best, br, bq);
+    for (int64_t e = 0; e < ne; e++)
+        if (br[e] >= own0 && br[e] < own1)
+            p.dx[br[e] * dx->sh + bq[e] * dx->sw + e * dx->sc] += p.g[e * g->sc];
+}
+
+PG_AI void PG_FN(pg_avg_tail)(const fc_view *g, const fc_view *dx, PG_FN(pg_cell) c,
+                              PG_FN(pg_ptrs) p, int64_t ne, int64_t own0, int64_t own1) {
+    FC_T share[PG_LANES];
+    const FC_T cells = (FC_T)(c.nr * c.nq);
+    for (int64_t e = 0; e < ne; e++) share[e] = p.g[e * g->sc] / cells;
     for (int64_t r = own0; r < own1; r++)
-        for (int64_t q = 0; q < c.nq; q++) p.dx[r * dx->sh + q * dx->sw] += gv;
+        for (int64_t q = 0; q < c.nq; q++) {
+            FC_T *d = p.dx + r * dx->sh + q * dx->sw;
+            for (int64_t e = 0; e < ne; e++) d[e * dx->sc] += share[e];
+        }
 }
 
 /* The output rows whose windows reach input rows [iy0, iy1): [*oy0, *oy1). */
@@ -178,10 +206,11 @@ void PG_FN(pool_grad_rows)(const fc_pool_grad_job *j, int64_t n, int64_t c0, int
                 if (max) PG_FN(pg_max_vec)(x, dx, c, pe, own0, own1);
                 else PG_FN(pg_avg_vec)(dx, c, pe, own0, own1);
             }
-            for (; e < E; e++) {
+            for (; e < E; e += PG_LANES) {   /* a vector's worth or less at a time */
+                const int64_t ne = E - e < PG_LANES ? E - e : PG_LANES;
                 const PG_FN(pg_ptrs) pe = {p.x + e * x->sc, p.dx + e * dx->sc, p.g + e * g->sc};
-                if (max) PG_FN(pg_max_one)(x, dx, c, pe, own0, own1);
-                else PG_FN(pg_avg_one)(dx, c, pe, own0, own1);
+                if (max) PG_FN(pg_max_tail)(x, g, dx, c, pe, ne, own0, own1);
+                else PG_FN(pg_avg_tail)(g, dx, c, pe, ne, own0, own1);
             }
         }
 }
@@ -223,26 +252,16 @@ PG_AI void PG_FN(pg_argmax_vec)(const fc_pool_grad_job *j, PG_FN(pg_cell) c, con
     PG_STORE(yp, yv);
 }
 
-PG_AI void PG_FN(pg_argmax_one)(const fc_pool_grad_job *j, PG_FN(pg_cell) c, const FC_T *xw,
-                                int64_t n, int64_t ch, FC_T *yp, int64_t *ap) {
-    const fc_view *x = j->x;
-    FC_T m = -(FC_T)INFINITY;
-    int nan = 0;
-    for (int64_t r = 0; r < c.nr; r++)
-        for (int64_t q = 0; q < c.nq; q++) {
-            const FC_T v = xw[r * x->sh + q * x->sw];
-            m = v > m ? v : m;
-            nan |= v != v;
-        }
-    for (int64_t r = 0; r < c.nr; r++)
-        for (int64_t q = 0; q < c.nq; q++) {
-            const FC_T v = xw[r * x->sh + q * x->sw];
-            if (nan ? v != v : v == m) {
-                *yp = v;
-                *ap = PG_FN(pg_index)(j, n, c.r0 + r, c.q0 + q, ch);
-                return;
-            }
-        }
+PG_AI void PG_FN(pg_argmax_tail)(const fc_pool_grad_job *j, PG_FN(pg_cell) c,
+                                 const FC_T *xw, int64_t n, int64_t ch, int64_t ne, FC_T *yp,
+                                 int64_t *ap) {
+    FC_T best[PG_LANES];
+    int64_t br[PG_LANES], bq[PG_LANES];
+    PG_FN(pg_winners)(j->x, c, xw, j->x->sc, ne, best, br, bq);
+    for (int64_t e = 0; e < ne; e++) {
+        yp[e * j->y->sc] = best[e];
+        ap[e * j->argmax->sc] = PG_FN(pg_index)(j, n, c.r0 + br[e], c.q0 + bq[e], ch + e);
+    }
 }
 
 void PG_FN(pool_argmax_rows)(const fc_pool_grad_job *j, int64_t n, int64_t c0, int64_t c1,
@@ -262,9 +281,10 @@ void PG_FN(pool_argmax_rows)(const fc_pool_grad_job *j, int64_t n, int64_t c0, i
             int64_t e = 0;
             for (; e < ev; e += PG_LANES)
                 PG_FN(pg_argmax_vec)(j, c, xw + e, n, c0 + e, yp + e, ap + e * a->sc);
-            for (; e < E; e++)
-                PG_FN(pg_argmax_one)(j, c, xw + e * x->sc, n, c0 + e, yp + e * y->sc,
-                                     ap + e * a->sc);
+            for (; e < E; e += PG_LANES)
+                PG_FN(pg_argmax_tail)(j, c, xw + e * x->sc, n, c0 + e,
+                                      E - e < PG_LANES ? E - e : PG_LANES, yp + e * y->sc,
+                                      ap + e * a->sc);
         }
 }
 
