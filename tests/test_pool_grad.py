@@ -487,3 +487,22 @@ def test_pool_grad_property_matches_tf(a):
         got = fastconv.avg_pool2d_grad(x.shape, g, *args, data_format=a["fmt"])
         want = tf_avg_grad(x.shape, g, *args, a["fmt"])
     assert_close(got, want, reduction(a["kind"], a["ksize"], a["strides"]), np.float32)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_channel_tails_every_isa(dtype, isa, rng):
+    """Channel counts around every vector width (whole vectors, masked last lanes on AVX2 and
+    AVX-512, element loops on SSE2) against the reference."""
+    for channels in (1, 2, 3, 4, 5, 7, 8, 9, 15, 16, 17, 31, 33):
+        x = make_input(rng, (2, 7, 6, channels), dtype, ties=channels % 2 == 0)
+        y = fastconv.max_pool2d(x, 3, 2, "SAME")
+        g = rng.standard_normal(y.shape).astype(dtype)
+        msg = f"{channels} channels"
+        assert_close(fastconv.max_pool2d_grad(x, y, g, 3, 2, "SAME"),
+                     reference.max_pool2d_grad(x, y, g, 3, 2, "SAME"), 4, dtype, msg)
+        assert_close(fastconv.avg_pool2d_grad(x.shape, g, 3, 2, "SAME"),
+                     reference.avg_pool2d_grad(x.shape, g, 3, 2, "SAME"), 36, dtype, msg)
+        out, argmax = fastconv.max_pool_with_argmax(x, 3, 2, "SAME")
+        ref_out, ref_arg = reference.max_pool_with_argmax(x, 3, 2, "SAME")
+        np.testing.assert_array_equal(argmax, ref_arg, err_msg=msg)
+        np.testing.assert_array_equal(out, ref_out, err_msg=msg)
