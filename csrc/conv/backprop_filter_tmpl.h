@@ -1,135 +1,176 @@
-/* The filter gradient as a GEMM (template: FC_T, FC_SFX).
+/* The filter gradient as a GEMM (template: FC_T, FC_SFX, and BF_ISA: each ISA's file
+ * compiles the packing loops at its own vector width).
  *
  * Per group, dW[r][o] = sum over the pixels q of the batch's output of P[q][r] * dy[q][o],
  * with r = (ky, kx, ci) the filter rows (HWIO order) and P the patch matrix.  The GEMM is
  * computed transposed, C[o][r] = dyT[o][:] . P[:][r], so that the existing micro-kernels
  * run it as they are (gemm/ukernel_tmpl.h):
- *  - A rows are rows of dyT, out_backprop transposed once per call (the operator's first
- *    phase): contiguous runs of pixels, read in place through the indirection buffer;
+ *  - A rows are rows of dyT: a block of kc pixels of out_backprop transposed into the
+ *    task's workspace, read through the indirection buffer;
  *  - B panels [kc pixels][NR filter rows] are packed from the input, pixel by pixel, straight
  *    into panel format: one run of channels per tap (never the whole patch matrix);
  *  - C = dW^T [out_C][taps x C/groups] lives in a workspace that the operator transposes
  *    into HWIO at the end.
- * The reduction over pixels runs in chunks of kc, each accumulated onto C: a task owns a
- * block of C and sums all pixels, in the same order whatever the split, so results are
- * bit-identical for any thread count.  kc is derived from the L1 size: one B panel stays in
- * L1 while every row panel of A streams past it. */
+ * A task owns a block of C -- rows of one group, a range of panels, small enough to stay
+ * in L2 -- and runs through all pixels in blocks of kc: transpose the block's dyT rows,
+ * then pack and multiply each of its panels, accumulating onto C.  Every value of C is
+ * summed over the pixels in the same order whatever the split, so results are
+ * bit-identical for any thread count.  kc is derived from the L1 size (one B panel stays
+ * in L1 while the row panels of A stream past it). */
 #include <string.h>
 
-/* The GEMM's dimensions for one call (bf_dims, fc_backprop_filter.h): channels per group
- * in and out, taps, r = taps x cg, NR-wide panels of r, pixels per packed B panel. */
-FC_FN(bf_dims) FC_FN(bf_gemm_dims)(const fc_cntx *cx, const fc_conv_desc *d, const fc_view *x,
-                                   const fc_view *dy) {
-    const FC_FN(fc_ukernel) *uk = FC_UKERNEL(cx);
-    FC_FN(bf_dims) s;
-    s.mr = uk->mr;
-    s.nr = uk->nr;
-    s.cg = x->c / d->groups;
-    s.og = dy->c / d->groups;
-    s.taps = d->win.k_h * d->win.k_w;
-    s.r = s.taps * s.cg;
-    s.npanel = (s.r + s.nr - 1) / s.nr;
-    /* Half of L1 for the B panel, the rest for the MR rows of A and the C tile. */
-    s.kc = (int64_t)(fc_cache_bytes(1) / 2 / sizeof(FC_T)) / s.nr;
-    if (s.kc < 16) s.kc = 16;
-    s.kc = s.kc / 8 * 8;
-    return s;
-}
 
-/* dyt[o * ldt + q - q0] = dy at pixel q, channel o, for pixels [q0, q1) of the batch and all
- * channels, in tiles of 16 channels so that both sides are walked in cache lines. */
-void FC_FN(bf_transpose_dy)(const fc_view *dy, int64_t qbase, int64_t q0, int64_t q1,
-                            FC_T *dyt, int64_t ldt) {
-    enum { TB = 16 };
-    const int64_t hw = dy->h * dy->w;
-    for (int64_t c0 = 0; c0 < dy->c; c0 += TB) {
-        const int64_t c1 = c0 + TB < dy->c ? c0 + TB : dy->c;
-        int64_t n = q0 / hw, oy = q0 % hw / dy->w, ox = q0 % dy->w;
-        for (int64_t q = q0; q < q1; q++) {
-            const FC_T *src = (const FC_T *)dy->data + n * dy->sn + oy * dy->sh + ox * dy->sw;
-            FC_T *dst = dyt + (q - qbase);
-            for (int64_t c = c0; c < c1; c++) dst[c * ldt] = src[c * dy->sc];
-            if (++ox == dy->w) {
-                ox = 0;
-                if (++oy == dy->h) {
-                    oy = 0;
-                    n++;
-                }
-            }
-        }
-    }
-}
+#define BF_FN(name) FC_CAT(FC_FN(name), BF_ISA)
 
-/* B panel [kc][NR]: row i holds filter rows [r0, r0 + cols) of group g's patch of pixel
- * q0 + i (zero where a tap falls in the padding, and past cols).  The columns are cut into
- * runs of channels that share a tap; each is one contiguous copy when the channels are. */
-static void FC_FN(bf_pack_panel)(const fc_conv_desc *d, const fc_view *x, const fc_view *dy,
-                                 const FC_FN(bf_dims) *s, int64_t g, int64_t r0, int64_t cols,
-                                 int64_t q0, int64_t kc, FC_T *panel) {
+/* The columns [r0, r0 + cols) of a B panel as runs of input values that one pixel's patch
+ * holds side by side (fc_bf_run); returns their number (at most cols).  A run stays within
+ * one tap, unless the input is dense NHWC with one group and no dilation along the width:
+ * then a kernel row's taps lie next to each other in memory and one run covers them
+ * (k_w x C values of a few-channel input: one copy instead of k_w). */
+static int64_t BF_FN(bf_runs)(const fc_conv_desc *d, const fc_view *x, const FC_FN(bf_dims) *s,
+                              int64_t r0, int64_t cols, fc_bf_run *runs) {
     const fc_window *win = &d->win;
-    const int64_t hw = dy->h * dy->w, nr = s->nr;
-    int64_t n = q0 / hw, oy = q0 % hw / dy->w, ox = q0 % dy->w;
+    const int merge = d->groups == 1 && x->sc == 1 && x->sw == x->c && win->dil_w == 1;
+    int64_t count = 0;
+    for (int64_t j = 0; j < cols;) {
+        const int64_t r = r0 + j, t = r / s->cg, ci = r % s->cg;
+        const int64_t len = s->cg - ci < cols - j ? s->cg - ci : cols - j;
+        fc_bf_run *last = count ? &runs[count - 1] : NULL;
+        if (merge && last && last->ky == t / win->k_w && ci == 0) {
+            last->kx_last = (int32_t)(t % win->k_w);   /* the next tap of the same row */
+            last->len += (int32_t)len;
+        } else {
+            runs[count++] = (fc_bf_run){(int32_t)(t / win->k_w), (int32_t)(t % win->k_w),
+                                            (int32_t)(t % win->k_w), (int32_t)ci, (int32_t)len};
+        }
+        j += len;
+    }
+    return count;
+}
+
+/* B panel [kc][NR]: row i holds the runs of group g's patch of pixel (n, oy, ox) + i, zero
+ * where a tap falls in the padding.  Columns past the runs are left as they are (the
+ * caller keeps them zero). */
+static void BF_FN(bf_pack_panel)(const fc_conv_desc *d, const fc_view *x, const fc_view *dy,
+                                 const FC_FN(bf_dims) *s, int64_t g, const fc_bf_run *runs,
+                                 int64_t nruns, int64_t n, int64_t oy, int64_t ox, int64_t kc,
+                                 FC_T *restrict panel) {
+    const fc_window *win = &d->win;
+    const int64_t sc = x->sc;
     for (int64_t i = 0; i < kc; i++) {
-        FC_T *dst = panel + i * nr;
-        const FC_T *xn = (const FC_T *)x->data + n * x->sn + g * s->cg * x->sc;
+        FC_T *restrict dst = panel + i * s->nr;
+        const FC_T *xn = (const FC_T *)x->data + n * x->sn + g * s->cg * sc;
         const int64_t iy0 = oy * win->stride_h - win->pad_top;
         const int64_t ix0 = ox * win->stride_w - win->pad_left;
-        for (int64_t j = 0; j < cols;) {
-            const int64_t r = r0 + j, t = r / s->cg, ci = r % s->cg;
-            const int64_t len = s->cg - ci < cols - j ? s->cg - ci : cols - j;
-            const int64_t iy = iy0 + t / win->k_w * win->dil_h;
-            const int64_t ix = ix0 + t % win->k_w * win->dil_w;
-            if (iy < 0 || iy >= x->h || ix < 0 || ix >= x->w) {
-                for (int64_t c = 0; c < len; c++) dst[j + c] = 0;
-            } else {
-                const FC_T *src = xn + iy * x->sh + ix * x->sw + ci * x->sc;
-                if (x->sc == 1)
-                    for (int64_t c = 0; c < len; c++) dst[j + c] = src[c];
+        for (int64_t k = 0; k < nruns; k++) {
+            const fc_bf_run *run = &runs[k];
+            const int64_t iy = iy0 + run->ky * win->dil_h, ix = ix0 + run->kx * win->dil_w;
+            const int64_t len = run->len;
+            const FC_T *row = xn + iy * x->sh;
+            if (iy < 0 || iy >= x->h) {
+                for (int64_t c = 0; c < len; c++) dst[c] = 0;
+            } else if (ix >= 0 && ix0 + run->kx_last * win->dil_w < x->w) {
+                const FC_T *restrict src = row + ix * x->sw + run->ci * sc;
+                if (sc == 1)
+                    for (int64_t c = 0; c < len; c++) dst[c] = src[c];
                 else
-                    for (int64_t c = 0; c < len; c++) dst[j + c] = src[c * x->sc];
+                    for (int64_t c = 0; c < len; c++) dst[c] = src[c * sc];
+            } else {   /* a run across the edge of the image: tap by tap */
+                for (int64_t c = 0, kx = run->kx, ci = run->ci; c < len; c++) {
+                    const int64_t at = ix0 + kx * win->dil_w;
+                    dst[c] = at >= 0 && at < x->w ? row[at * x->sw + ci * sc] : 0;
+                    if (++ci == s->cg) {
+                        ci = 0;
+                        kx++;
+                    }
+                }
             }
-            j += len;
+            dst += len;
         }
-        for (int64_t c = cols; c < nr; c++) dst[c] = 0;
-        if (++ox == dy->w) {
-            ox = 0;
-            if (++oy == dy->h) {
-                oy = 0;
-                n++;
-            }
+        fc_next_pixel(&n, &oy, &ox, dy->h, dy->w);
+    }
+}
+
+/* a[i * kc + j] = out_backprop at pixel (n, oy, ox) + j, channel o0 + i, for i < rows and
+ * j < len, in tiles of 16 channels: both sides are walked in cache lines. */
+static void BF_FN(bf_transpose_block)(const fc_view *dy, int64_t o0, int64_t rows, int64_t n,
+                                      int64_t oy, int64_t ox, int64_t len, int64_t kc,
+                                      FC_T *restrict a) {
+    enum { TB = 16 };
+    for (int64_t i0 = 0; i0 < rows; i0 += TB) {
+        const int64_t i1 = i0 + TB < rows ? i0 + TB : rows;
+        int64_t pn = n, py = oy, px = ox;
+        for (int64_t j = 0; j < len; j++) {
+            const FC_T *restrict src = (const FC_T *)dy->data + pn * dy->sn + py * dy->sh +
+                                       px * dy->sw + o0 * dy->sc;
+            for (int64_t i = i0; i < i1; i++) a[i * kc + j] = src[i * dy->sc];
+            fc_next_pixel(&pn, &py, &px, dy->h, dy->w);
         }
     }
 }
 
-/* Bytes per thread: one B panel and the indirection buffer of out_C rows. */
-size_t FC_FN(bf_gemm_workspace)(const FC_FN(bf_dims) *s, int64_t rows) {
-    const int64_t ptrs = (rows + s->mr - 1) / s->mr * s->mr;
-    return fc_align_up(sizeof(FC_T) * (size_t)(s->kc * s->nr)) + sizeof(FC_T *) * (size_t)ptrs;
+/* dW rows [r0, r0 + cols) x channels [first, first + rows) of the [r][out_C] filter
+ * gradient from the task's block of C, [rows][ldc] (its columns from r0 on), in tiles of
+ * 16 channels: 16 sequential streams on each side. */
+static void BF_FN(bf_store)(const FC_T *restrict c, int64_t ldc, int64_t rows, int64_t cols,
+                            FC_T *restrict dw, int64_t oc) {
+    enum { TB = 16 };
+    for (int64_t o0 = 0; o0 < rows; o0 += TB) {
+        const int64_t o1 = o0 + TB < rows ? o0 + TB : rows;
+        for (int64_t r = 0; r < cols; r++)
+            for (int64_t o = o0; o < o1; o++) dw[r * oc + o] = c[o * ldc + r];
+    }
 }
 
-/* C[o][r] (+)= sum over pixels [q0, q1) of dyT[o][q] * P[q][r] for rows o in [o0, o1) of
- * group g and the filter rows of panel p; ct is C of all groups, [out_C][r], and dyt holds
- * the pixels from qbase on, ldt apart.  accumulate: add to C (later pixel chunks). */
-void FC_FN(bf_gemm_block)(const fc_cntx *cx, const fc_conv_desc *d, const fc_view *x,
-                          const fc_view *dy, const FC_FN(bf_dims) *s, const FC_T *dyt,
-                          int64_t ldt, int64_t qbase, int64_t q0, int64_t q1, int64_t g,
-                          int64_t p, int64_t o0, int64_t o1, int accumulate, FC_T *ct,
-                          void *ws) {
+/* dW for rows o in [o0, o1) of group g and the filter rows of panels [p0, p1):
+ * C[o][r] = sum over every pixel q of dyT[o][q] * P[q][r] is accumulated in the task's
+ * workspace (the split keeps it in L2) pixel block by pixel block, then stored
+ * transposed into dw, dense HWIO [r][out_C].  With db, also db[o] = the sum of
+ * out_backprop over the pixels, for the same rows (in pixel order). */
+void BF_FN(bf_gemm_block)(const fc_cntx *cx, const fc_conv_desc *d, const fc_view *x,
+                          const fc_view *dy, const FC_FN(bf_dims) *s, int64_t g, int64_t o0,
+                          int64_t o1, int64_t p0, int64_t p1, FC_T *dw, FC_T *db, void *ws) {
     const FC_FN(fc_ukernel) *uk = FC_UKERNEL(cx);
+    const int64_t kc = s->kc, nr = s->nr, k = dy->n * dy->h * dy->w;
     const int64_t rows = o1 - o0, ptrs = (rows + s->mr - 1) / s->mr * s->mr;
-    const int64_t r0 = p * s->nr, cols = s->r - r0 < s->nr ? s->r - r0 : s->nr;
-    FC_T *panel = ws;
-    const FC_T **ind = (const FC_T **)((char *)ws +
-                                       fc_align_up(sizeof(FC_T) * (size_t)(s->kc * s->nr)));
-    const int64_t first = g * s->og + o0;
+    const int64_t first = g * s->og + o0, ldc = (p1 - p0) * nr, r_end = p1 * nr < s->r ? p1 * nr : s->r;
+    FC_FN(bf_ws) w = FC_FN(bf_ws_split)(s, rows, p1 - p0, ws);
+    fc_bf_run *runs = w.runs;
     /* rows past o1 repeat the block's first row: the macro-kernel computes them into a
      * local tile and never stores them */
-    for (int64_t i = 0; i < ptrs; i++) ind[i] = dyt + (first + (i < rows ? i : 0)) * ldt;
-    FC_T *c = ct + first * s->r + r0;
-    for (int64_t q = q0; q < q1; q += s->kc) {
-        const int64_t kc = q1 - q < s->kc ? q1 - q : s->kc;
-        FC_FN(bf_pack_panel)(d, x, dy, s, g, r0, cols, q, kc, panel);
-        FC_FN(gemm_macro)(uk, rows, cols, 1, kc, ind, q - qbase, panel, 0, c, s->r,
-                          accumulate || q > q0, 0, NULL, FC_ACT_NONE);
+    for (int64_t i = 0; i < ptrs; i++) w.ind[i] = w.a + (i < rows ? i : 0) * kc;
+    for (int64_t p = p0, at = 0; p < p1; p++) {
+        const int64_t r0 = p * nr, cols = s->r - r0 < nr ? s->r - r0 : nr;
+        w.run_at[p - p0] = at;
+        at += BF_FN(bf_runs)(d, x, s, r0, cols, runs + at);
+        w.run_at[p - p0 + 1] = at;
     }
+    /* a partial panel has its own buffer, whose columns past the runs stay zero */
+    memset(w.part, 0, sizeof(FC_T) * (size_t)(kc * nr));
+    if (db)
+        for (int64_t i = 0; i < rows; i++) db[first + i] = 0;
+
+    int64_t n = 0, oy = 0, ox = 0;   /* the first pixel of the block */
+    for (int64_t q = 0; q < k; q += kc) {
+        const int64_t len = k - q < kc ? k - q : kc;
+        BF_FN(bf_transpose_block)(dy, first, rows, n, oy, ox, len, kc, w.a);
+        if (db)
+            for (int64_t i = 0; i < rows; i++) {
+                FC_T sum = db[first + i];
+                for (int64_t j = 0; j < len; j++) sum += w.a[i * kc + j];
+                db[first + i] = sum;
+            }
+        for (int64_t p = p0; p < p1; p++) {
+            const int64_t r0 = p * nr, cols = s->r - r0 < nr ? s->r - r0 : nr;
+            FC_T *panel = cols < nr ? w.part : w.full;
+            BF_FN(bf_pack_panel)(d, x, dy, s, g, runs + w.run_at[p - p0],
+                                 w.run_at[p - p0 + 1] - w.run_at[p - p0], n, oy, ox, len, panel);
+            FC_FN(gemm_macro)(uk, rows, cols, 1, len, w.ind, 0, panel, 0, w.c + (p - p0) * nr,
+                              ldc, q > 0, 0, NULL, FC_ACT_NONE);
+        }
+        for (int64_t j = 0; j < len; j++) fc_next_pixel(&n, &oy, &ox, dy->h, dy->w);
+    }
+    BF_FN(bf_store)(w.c, ldc, rows, r_end - p0 * nr, dw + p0 * nr * dy->c + first, dy->c);
 }
+
+#undef BF_FN

@@ -49,12 +49,8 @@ static int64_t FC_FN(depthwise_row_vectors)(const fc_conv_desc *d, const fc_view
     FC_T *yrow = (FC_T *)y->data + n * y->sn + oy * y->sh;
     int64_t ky0, ky1;
     fc_valid_taps(oy, win->stride_h, win->pad_top, win->dil_h, win->k_h, x->h, &ky0, &ky1);
-    /* interior columns: ox * stride - pad_left >= 0 and the last tap inside the row */
-    const int64_t reach = win->pad_left - (win->k_w - 1) * win->dil_w + x->w - 1;
-    int64_t lo = (win->pad_left + win->stride_w - 1) / win->stride_w;
-    int64_t hi = reach < 0 ? 0 : reach / win->stride_w + 1;
-    if (hi > y->w) hi = y->w;
-    if (lo > hi) lo = hi;
+    int64_t lo, hi;   /* interior columns */
+    fc_interior_cols(win, x->w, y->w, &lo, &hi);
     for (int64_t c0 = 0; c0 < full; c0 += DW_LANES) {
         const DW_VEC b = bias ? *(const DW_VEC *)(bias + c0) : (DW_VEC){0};
         const FC_T *xc = xn + c0, *wc = w + c0;

@@ -76,12 +76,8 @@ void FW_FN(fewch_rows)(const fc_conv_desc *d, const fc_view *x, const FC_T *w,
     const fc_window *win = &d->win;
     const FC_T *xn = (const FC_T *)x->data + n * x->sn;
     const int64_t vectors = y->c / FW_LANES;
-    /* interior columns: the first tap at or right of column 0, the last one inside the row */
-    const int64_t reach = win->pad_left - (win->k_w - 1) * win->dil_w + x->w - 1;
-    int64_t lo = (win->pad_left + win->stride_w - 1) / win->stride_w;
-    int64_t hi = reach < 0 ? 0 : reach / win->stride_w + 1;
-    if (hi > y->w) hi = y->w;
-    if (lo > hi) lo = hi;
+    int64_t lo, hi;   /* interior columns */
+    fc_interior_cols(win, x->w, y->w, &lo, &hi);
     for (int64_t oy = oy0; oy < oy1; oy++) {
         FC_T *yrow = (FC_T *)y->data + n * y->sn + oy * y->sh;
         int64_t ky0, ky1;

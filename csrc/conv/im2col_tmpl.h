@@ -129,13 +129,7 @@ static void FC_FN(pack_patches)(const fc_conv_desc *d, const fc_view *x, const f
                 }
             }
         }
-        if (++ox == y->w) {
-            ox = 0;
-            if (++oy == y->h) {
-                oy = 0;
-                n++;
-            }
-        }
+        fc_next_pixel(&n, &oy, &ox, y->h, y->w);
     }
 }
 
@@ -164,13 +158,7 @@ static void FC_FN(build_indirection)(const fc_conv_desc *d, const fc_view *x, co
                                                                    : zero;
             }
         }
-        if (++ox == y->w) {
-            ox = 0;
-            if (++oy == y->h) {
-                oy = 0;
-                n++;
-            }
-        }
+        fc_next_pixel(&n, &oy, &ox, y->h, y->w);
     }
 }
 

@@ -110,6 +110,15 @@ static inline int fc_image_filter_applies(const fc_conv_desc *d, const fc_view *
  * channels: its reduction per tap is that short, where the GEMM's is too short to pay. */
 #define FC_FEWCH_MAX_C 4
 
+/* The few-output-channel direct kernel (conv/fewout_tmpl.h): at most this many output
+ * channels, and at least one 64-byte group of input channels (its partial sums), one group.
+ * Its workspace is the filter repacked with channels contiguous. */
+#define FC_FEWOUT_MAX_OUT 4
+static inline int fc_fewout_applies(const fc_conv_desc *d, const fc_view *x, const fc_view *y,
+                                    size_t elem) {
+    return d->groups == 1 && y->c <= FC_FEWOUT_MAX_OUT && x->c >= (int64_t)(64 / elem);
+}
+
 /* The kernels, one declaration per dtype (defined from one template source each). */
 #define FC_DECLARE_KERNELS(T, SFX)                                                          \
     void FC_CAT(direct_conv_rows, SFX)(const fc_conv_desc *d, const fc_view *x,             \
@@ -158,6 +167,9 @@ static inline int fc_image_filter_applies(const fc_conv_desc *d, const fc_view *
     void FC_CAT(fewch_rows, SFX)(const fc_cntx *cx, const fc_conv_desc *d, const fc_view *x, \
                                  const T *w, const T *bias, const fc_view *y, int64_t n,    \
                                  int64_t oy0, int64_t oy1);                                 \
+    void FC_CAT(fewout_rows, SFX)(const fc_cntx *cx, const fc_conv_desc *d, const fc_view *x, \
+                                  const T *w, const T *bias, const fc_view *y, int64_t n,   \
+                                  int64_t oy0, int64_t oy1, T *ws);                         \
     int FC_CAT(fewch_applies, SFX)(const fc_cntx *cx, const fc_conv_desc *d,                \
                                    const fc_view *x, const fc_view *y);                     \
     void FC_CAT(pool_rows, SFX)(const fc_cntx *cx, const fc_pool_job *j, int64_t plane,     \
@@ -192,6 +204,17 @@ typedef enum {
 void *fc_scratch(fc_scratch_slot slot, size_t bytes);
 void fc_scratch_release(fc_scratch_slot slot);   /* at the end of a call */
 
+/* The next pixel after (n, oy, ox) in a batch of h x w images (walks without dividing). */
+static inline void fc_next_pixel(int64_t *n, int64_t *oy, int64_t *ox, int64_t h, int64_t w) {
+    if (++*ox == w) {
+        *ox = 0;
+        if (++*oy == h) {
+            *oy = 0;
+            ++*n;
+        }
+    }
+}
+
 /* First and one-past-last tap k in [0, k_len) whose input coordinate
  * o * stride - pad + k * dil lies in [0, in_len): taps outside are padding. */
 static inline void fc_valid_taps(int64_t o, int64_t stride, int64_t pad, int64_t dil,
@@ -210,6 +233,18 @@ static inline void fc_valid_taps(int64_t o, int64_t stride, int64_t pad, int64_t
     if (lo > hi) lo = hi;
     *k0 = lo;
     *k1 = hi;
+}
+
+/* Output columns [*lo, *hi) whose taps all lie inside the input row (no padding tap): the
+ * first whose first tap is at or right of column 0, up to the last whose last tap is left
+ * of x_w.  Direct kernels block these pixels and treat the others one at a time. */
+static inline void fc_interior_cols(const fc_window *win, int64_t x_w, int64_t y_w,
+                                    int64_t *lo, int64_t *hi) {
+    const int64_t reach = win->pad_left - (win->k_w - 1) * win->dil_w + x_w - 1;
+    *lo = (win->pad_left + win->stride_w - 1) / win->stride_w;
+    *hi = reach < 0 ? 0 : reach / win->stride_w + 1;
+    if (*hi > y_w) *hi = y_w;
+    if (*lo > *hi) *lo = *hi;
 }
 
 #endif

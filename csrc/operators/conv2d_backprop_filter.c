@@ -5,14 +5,6 @@
 #include "fc_backprop_filter.h"
 #include "fc_parallel.h"
 
-/* out_backprop is transposed BF_DYT_BYTES at a time at most (the workspace beyond the
- * output: this plus dW^T); a bigger one is reduced in several chunks of pixels, each one
- * parallel job, in a fixed order. */
-#define BF_DYT_BYTES ((size_t)32 << 20)
-/* Pixels per transpose task, rows of C per bias task and filter rows per store task:
- * enough work to amortize claiming a task. */
-enum { BF_TB = 256, BF_BIAS_ROWS = 64, BF_STORE_ROWS = 64 };
-
 #define FC_TEMPLATE "conv2d_backprop_filter_tmpl.h"
 #include "fc_instantiate.h"
 

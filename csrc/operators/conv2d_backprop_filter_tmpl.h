@@ -4,62 +4,61 @@
  * pixels), so every value is summed in the same order whatever the thread count: results
  * are bit-identical for any count. */
 
-/* The GEMM path (conv/backprop_filter_tmpl.h) for one chunk of pixels [q0, q1): transpose
- * out_backprop, multiply into C = dW^T (and sum the bias gradient), and after the last
- * chunk store C into dW. */
+/* The GEMM path (conv/backprop_filter_tmpl.h): tasks own blocks of dW^T (rows of a group
+ * x a range of panels), sum every pixel into them and store them into dW. */
 typedef struct {
     const fc_cntx *cx;
     const fc_conv_desc *d;
     const fc_view *x, *dy;
     FC_T *dw, *db;
     FC_FN(bf_dims) s;
-    FC_T *dyt, *ct;        /* out_backprop transposed [out_C][ldt], C [out_C][r] */
-    int64_t ldt, q0, q1;
-    int first;             /* the first chunk assigns C and db; later ones add */
-    int64_t rows, blocks;  /* rows of C per GEMM task, row blocks per (group, panel) */
-    int64_t gemm_tasks;    /* bias tasks follow the GEMM tasks */
+    int64_t rows, row_blocks;    /* rows of C per task, their blocks per group */
+    int64_t panels, col_blocks;  /* panels per task, their blocks */
 } FC_FN(bf_call);
 
-static void FC_FN(bf_transpose_task)(const void *ctx, int64_t t, void *ws) {
-    const FC_FN(bf_call) *c = ctx;
-    const int64_t q0 = c->q0 + t * BF_TB, q1 = q0 + BF_TB < c->q1 ? q0 + BF_TB : c->q1;
-    FC_FN(bf_transpose_dy)(c->dy, c->q0, q0, q1, c->dyt, c->ldt);
-}
-
-/* Bias rows [o0, o1): out_backprop summed over the chunk's pixels, one row of dyT each. */
-static void FC_FN(bf_bias_rows)(const FC_FN(bf_call) *c, int64_t o0, int64_t o1) {
-    const int64_t len = c->q1 - c->q0;
-    for (int64_t o = o0; o < o1; o++) {
-        const FC_T *row = c->dyt + o * c->ldt;
-        FC_T sum = 0;
-        for (int64_t q = 0; q < len; q++) sum += row[q];
-        c->db[o] = c->first ? sum : c->db[o] + sum;
-    }
-}
-
-/* Task order: row blocks fastest, then panels, then groups. */
+/* Task order: column blocks fastest, then row blocks, then groups.  The bias gradient of
+ * a row block is summed by its first column block. */
 static void FC_FN(bf_gemm_task)(const void *ctx, int64_t t, void *ws) {
     const FC_FN(bf_call) *c = ctx;
-    if (t >= c->gemm_tasks) {
-        const int64_t o0 = (t - c->gemm_tasks) * BF_BIAS_ROWS;
-        FC_FN(bf_bias_rows)(c, o0, o0 + BF_BIAS_ROWS < c->dy->c ? o0 + BF_BIAS_ROWS : c->dy->c);
-        return;
-    }
-    const int64_t b = t % c->blocks, p = t / c->blocks % c->s.npanel;
-    const int64_t g = t / (c->blocks * c->s.npanel);
-    const int64_t o0 = b * c->rows, o1 = o0 + c->rows < c->s.og ? o0 + c->rows : c->s.og;
-    FC_FN(bf_gemm_block)(c->cx, c->d, c->x, c->dy, &c->s, c->dyt, c->ldt, c->q0, c->q0, c->q1,
-                         g, p, o0, o1, !c->first, c->ct, ws);
+    const int64_t cb = t % c->col_blocks, rb = t / c->col_blocks % c->row_blocks;
+    const int64_t g = t / (c->col_blocks * c->row_blocks);
+    const int64_t o0 = rb * c->rows, o1 = o0 + c->rows < c->s.og ? o0 + c->rows : c->s.og;
+    const int64_t p0 = cb * c->panels;
+    const int64_t p1 = p0 + c->panels < c->s.npanel ? p0 + c->panels : c->s.npanel;
+    FC_FN(bf_gemm_block)(c->cx, c->d, c->x, c->dy, &c->s, g, o0, o1, p0, p1, c->dw,
+                         cb == 0 ? c->db : NULL, ws);
 }
 
-/* dW [r][out_C] from C [out_C][r], filter rows [r0, r0 + BF_STORE_ROWS). */
-static void FC_FN(bf_store_task)(const void *ctx, int64_t t, void *ws) {
-    const FC_FN(bf_call) *c = ctx;
-    const int64_t r = c->s.r, oc = c->dy->c;
-    const int64_t r0 = t * BF_STORE_ROWS, r1 = r0 + BF_STORE_ROWS < r ? r0 + BF_STORE_ROWS : r;
-    for (int64_t o = 0; o < oc; o++) {
-        const FC_T *src = c->ct + o * r;
-        for (int64_t i = r0; i < r1; i++) c->dw[i * oc + o] = src[i];
+/* The split: a task's block of C stays within half of L2 (it is swept once per pixel
+ * block; the task's workspace holds it), and there are about four tasks a thread to balance.  Splitting columns repeats
+ * the transposition of out_backprop (out_C x pixels), splitting rows the packing of the
+ * patches (r x pixels, usually more), so columns are split first.  The split never
+ * changes a result. */
+static void FC_FN(bf_split)(FC_FN(bf_call) *c, int threads) {
+    const FC_FN(bf_dims) *s = &c->s;
+    const int64_t groups = c->d->groups, want = threads > 1 ? 4 * threads : 1;
+    const int64_t budget = (int64_t)(fc_cache_bytes(2) / 2 / sizeof(FC_T));
+    c->rows = s->og;
+    c->panels = budget / (c->rows * s->nr);
+    if (c->panels < 1) {   /* one panel of all rows is too big: fewer rows */
+        c->panels = 1;
+        c->rows = budget / s->nr / s->mr * s->mr;
+        if (c->rows < s->mr) c->rows = s->mr;
+    }
+    if (c->panels > s->npanel) c->panels = s->npanel;
+    c->col_blocks = (s->npanel + c->panels - 1) / c->panels;
+    c->row_blocks = (s->og + c->rows - 1) / c->rows;
+    if (groups * c->row_blocks * c->col_blocks < want) {
+        const int64_t more = (want + groups * c->row_blocks - 1) / (groups * c->row_blocks);
+        c->col_blocks = more < s->npanel ? more : s->npanel;
+        c->panels = (s->npanel + c->col_blocks - 1) / c->col_blocks;
+        c->col_blocks = (s->npanel + c->panels - 1) / c->panels;
+    }
+    if (groups * c->row_blocks * c->col_blocks < want) {
+        int64_t blocks = (want + groups * c->col_blocks - 1) / (groups * c->col_blocks);
+        c->rows = (s->og + blocks - 1) / blocks;
+        c->rows = (c->rows + s->mr - 1) / s->mr * s->mr;
+        c->row_blocks = (s->og + c->rows - 1) / c->rows;
     }
 }
 
@@ -67,40 +66,11 @@ static fc_status FC_FN(bf_gemm_run)(const fc_cntx *cx, const fc_conv_desc *d, co
                                     const fc_view *dy, FC_T *dw, FC_T *db, int threads) {
     FC_FN(bf_call) c = {.cx = cx, .d = d, .x = x, .dy = dy, .dw = dw, .db = db};
     c.s = FC_FN(bf_gemm_dims)(cx, d, x, dy);
-    const int64_t k = dy->n * dy->h * dy->w, oc = dy->c, groups = d->groups;
-    /* Pixels per chunk: all of them when out_backprop transposed fits the budget, else
-     * whole B panels' worth.  Depends on the shapes and the cache only, never on threads. */
-    int64_t chunk = (int64_t)(BF_DYT_BYTES / sizeof(FC_T)) / oc / c.s.kc * c.s.kc;
-    if (chunk < c.s.kc) chunk = c.s.kc;
-    if (chunk > k) chunk = k;
-    c.ldt = chunk;
-    /* Row blocks of C: whole MR panels, enough tasks (about 4 a thread) to balance. */
-    const int64_t units = groups * c.s.npanel;
-    c.blocks = (4 * threads + units - 1) / units;
-    c.rows = (c.s.og + c.blocks - 1) / c.blocks;
-    c.rows = (c.rows + c.s.mr - 1) / c.s.mr * c.s.mr;
-    c.blocks = (c.s.og + c.rows - 1) / c.rows;
-    c.gemm_tasks = units * c.blocks;
-    const int64_t bias_tasks = db ? (oc + BF_BIAS_ROWS - 1) / BF_BIAS_ROWS : 0;
-
-    c.dyt = fc_scratch(FC_SCRATCH_INPUT, sizeof(FC_T) * (size_t)(oc * chunk));
-    c.ct = fc_scratch(FC_SCRATCH_OUTPUT, sizeof(FC_T) * (size_t)(oc * c.s.r));
-    if (!c.dyt || !c.ct) return FC_ERR_NOMEM;
-    fc_status status = FC_OK;
-    for (int64_t q0 = 0; q0 < k && status == FC_OK; q0 += chunk) {
-        c.q0 = q0;
-        c.q1 = q0 + chunk < k ? q0 + chunk : k;
-        c.first = q0 == 0;
-        fc_parallel_job job = {.phases = 0};
-        job.ws_bytes = FC_FN(bf_gemm_workspace)(&c.s, c.rows);
-        fc_job_add(&job, (c.q1 - c.q0 + BF_TB - 1) / BF_TB, FC_FN(bf_transpose_task), &c);
-        fc_job_add(&job, c.gemm_tasks + bias_tasks, FC_FN(bf_gemm_task), &c);
-        if (c.q1 == k)
-            fc_job_add(&job, (c.s.r + BF_STORE_ROWS - 1) / BF_STORE_ROWS, FC_FN(bf_store_task),
-                       &c);
-        status = fc_parallel_run(&job, threads);
-    }
-    return status;
+    FC_FN(bf_split)(&c, threads);
+    fc_parallel_job job = {.phases = 0};
+    job.ws_bytes = FC_FN(bf_gemm_workspace)(&c.s, c.rows, c.panels);
+    fc_job_add(&job, d->groups * c.row_blocks * c.col_blocks, FC_FN(bf_gemm_task), &c);
+    return fc_parallel_run(&job, threads);
 }
 
 /* The depthwise path (conv/depthwise_backprop_filter_tmpl.h): tasks own a multiplier slice,
@@ -159,8 +129,5 @@ static fc_status FC_FN(bf_run)(const fc_cntx *cx, const fc_conv_desc *d, const f
     }
     const int threads = fc_threads_for(2.0 * (double)k * (double)r * (double)dy->c);
     if (cg == 1 && d->groups > 1) return FC_FN(bf_depthwise_run)(cx, d, x, dy, dw, db, threads);
-    const fc_status status = FC_FN(bf_gemm_run)(cx, d, x, dy, dw, db, threads);
-    fc_scratch_release(FC_SCRATCH_INPUT);
-    fc_scratch_release(FC_SCRATCH_OUTPUT);
-    return status;
+    return FC_FN(bf_gemm_run)(cx, d, x, dy, dw, db, threads);
 }

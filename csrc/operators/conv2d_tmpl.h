@@ -94,7 +94,8 @@ typedef struct {
 
 /* The direct kernels, over blocks of output rows.  Image filters (1-4 channels in and out)
  * run the filter kernel, a few input channels into whole vectors of output channels (a
- * network's first layer) the few-channel kernel, depthwise-shaped problems (one input
+ * network's first layer) the few-channel kernel, many input channels into 1-4 output
+ * channels (a first layer's input gradient) the few-output kernel, depthwise-shaped problems (one input
  * channel per group) the depthwise kernel, anything else the generic one. */
 static void FC_FN(direct_task)(const void *ctx, int64_t t, void *ws) {
     const FC_FN(conv_call) *c = ctx;
@@ -104,6 +105,9 @@ static void FC_FN(direct_task)(const void *ctx, int64_t t, void *ws) {
     switch (c->direct_kernel) {
     case DK_FILTER: FC_FN(filter_rows)(c->cx, c->d, x, c->w, c->bias, y, n, oy0, oy1, ws); break;
     case DK_FEWCH: FC_FN(fewch_rows)(c->cx, c->d, x, c->w, c->bias, y, n, oy0, oy1); break;
+    case DK_FEWOUT:
+        FC_FN(fewout_rows)(c->cx, c->d, x, c->w, c->bias, y, n, oy0, oy1, ws);
+        break;
     case DK_DEPTHWISE:
         FC_FN(depthwise_rows)(c->cx, c->d, x, c->w, c->bias, y, n, oy0, oy1, ws);
         break;
@@ -119,11 +123,15 @@ static fc_status FC_FN(direct_plan)(FC_FN(conv_call) *c, int threads, fc_paralle
     c->rows = threads > 1 && per_task < y->h ? per_task : y->h;
     c->direct_kernel = fc_image_filter_applies(c->d, c->x, y)        ? DK_FILTER
                        : FC_FN(fewch_applies)(c->cx, c->d, c->x, y)   ? DK_FEWCH
+                       : fc_fewout_applies(c->d, c->x, y, sizeof(FC_T)) ? DK_FEWOUT
                        : c->d->groups == c->x->c && c->d->groups > 1 ? DK_DEPTHWISE
                                                                       : DK_GENERIC;
     fc_job_add(job, y->n * ((y->h + c->rows - 1) / c->rows), FC_FN(direct_task), c);
+    const fc_window *win = &c->d->win;
     job->ws_bytes = c->direct_kernel == DK_FILTER
                         ? FC_FN(filter_workspace)(c->cx, c->d, c->x, y)
+                    : c->direct_kernel == DK_FEWOUT   /* the repacked filter */
+                        ? sizeof(FC_T) * (size_t)(win->k_h * win->k_w * c->x->c * y->c)
                         : sizeof(FC_T) * (size_t)y->c;   /* one pixel's accumulators */
     return FC_OK;
 }

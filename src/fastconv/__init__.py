@@ -11,10 +11,10 @@ from importlib.metadata import PackageNotFoundError, version
 from . import _openmp  # noqa: F401  (first: loads _core with the OpenMP settings it needs)
 from . import _isa  # noqa: F401  (warns about a FASTCONV_ISA value that is ignored)
 from .conv import conv2d, conv2d_algorithm, depthwise_conv2d
+from .conv_backprop_filter import conv2d_backprop_filter, depthwise_conv2d_backprop_filter
 from .conv_backprop_input import (
     conv2d_backprop_input, conv2d_transpose, depthwise_conv2d_backprop_input,
 )
-from .conv_backprop_filter import conv2d_backprop_filter, depthwise_conv2d_backprop_filter
 from .pool import avg_pool2d, max_pool2d
 from .pool_grad import avg_pool2d_grad, max_pool2d_grad, max_pool_with_argmax
 from ._threads import get_num_threads, set_num_threads

@@ -58,6 +58,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--threads", type=_positive(int), metavar="N",
                         help=f"threads for every library (default: all cores, "
                              f"{default_threads()} here)")
+    parser.add_argument("--backward", action="store_true",
+                        help="time the gradients of the convolution layers instead (input and "
+                             "filter gradient: one table each) against TF's raw gradient ops "
+                             "and torch.nn.grad; --only picks among them")
     parser.add_argument("--algorithms", action="store_true",
                         help="also time each explicit conv2d algorithm: direct, im2col and "
                              "winograd (winograd where it applies: 3x3, stride 1, no dilation, "
@@ -103,13 +107,20 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     from . import suite
 
     layers = suite.select(args.only)
+    if args.backward:
+        import fastconv
+
+        from .runners_backward import available
+
+        layers = [layer for layer in suite.backward(layers) if available(fastconv, layer)]
     if args.list:
         for layer in layers:
             print(f"{layer.name:22} {layer.op:9} in {layer.input} window {layer.window} "
                   f"stride {layer.stride} {layer.padding}  ({layer.source})")
         return 0
     if not layers:
-        names = ", ".join(layer.name for layer in suite.LAYERS)
+        names = ", ".join(suite.BACKWARD if args.backward
+                          else (layer.name for layer in suite.LAYERS))
         parser.error(f"--only {args.only!r} matches no layer; the layers are: {names}")
     # Say what is wrong with the output files now, not after minutes of timing.
     for option, path, suffix in (("--json", args.json, None), ("--plot", args.plot, ".png")):

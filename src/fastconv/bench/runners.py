@@ -44,6 +44,7 @@ class LayerData:
     layer: Layer
     x: np.ndarray
     w: np.ndarray | None = field(default=None)
+    dy: np.ndarray | None = field(default=None)   # gradient rows: the output's gradient
 
 
 def make_data(layer: Layer, dtype, seed: int = 0) -> LayerData:
@@ -57,7 +58,8 @@ def make_data(layer: Layer, dtype, seed: int = 0) -> LayerData:
     kh, kw, cin = layer.window[:3]
     fan_in = kh * kw * (cin if layer.op == "conv2d" else 1)
     w = (rng.standard_normal(layer.window) / math.sqrt(fan_in)).astype(dtype)
-    return LayerData(layer, x, w)
+    dy = rng.standard_normal(layer.output).astype(dtype) if layer.gradient else None
+    return LayerData(layer, x, w, dy)
 
 
 # -- the runners -------------------------------------------------------------------------
@@ -65,6 +67,8 @@ def make_data(layer: Layer, dtype, seed: int = 0) -> LayerData:
 def fastconv_runner(data: LayerData, algorithm: str = "auto") -> Runner:
     import fastconv
 
+    if data.layer.gradient:
+        return _backward().fastconv_runner(data)
     layer, x, w = data.layer, data.x, data.w
     s, d, pad = layer.stride, layer.dilation, layer.padding
     if layer.op == "conv2d":
@@ -82,6 +86,8 @@ def reference_runner(data: LayerData) -> Runner:
     """fastconv.reference (plain NumPy, float64 sums): the error baseline without TF."""
     from fastconv import reference
 
+    if data.layer.gradient:
+        return _backward().reference_runner(data)
     layer, x, w = data.layer, data.x, data.w
     s, d, pad = layer.stride, layer.dilation, layer.padding
     if layer.op == "conv2d":
@@ -107,6 +113,8 @@ def _tf_op(tf, layer: Layer):
 
 
 def tf_function_runner(tf, data: LayerData) -> Runner:
+    if data.layer.gradient:
+        return _backward().tf_function_runner(tf, data)
     op = _tf_op(tf, data.layer)
     x = tf.constant(data.x)
     w = tf.constant(data.w) if data.w is not None else None
@@ -115,6 +123,8 @@ def tf_function_runner(tf, data: LayerData) -> Runner:
 
 
 def tf_eager_runner(tf, data: LayerData) -> Runner:
+    if data.layer.gradient:
+        return _backward().tf_eager_runner(tf, data)
     op = _tf_op(tf, data.layer)
     x, w = data.x, data.w
     call = lambda: op(x, w).numpy()  # noqa: E731
@@ -145,6 +155,8 @@ def torch_padding(layer: Layer):
 def torch_runner(torch, data: LayerData) -> Runner:
     import torch.nn.functional as F
 
+    if data.layer.gradient:
+        return _backward().torch_runner(torch, data)
     layer = data.layer
     x = torch.from_numpy(np.ascontiguousarray(data.x.transpose(0, 3, 1, 2)))  # NCHW
     padding, exact = torch_padding(layer)
@@ -173,11 +185,19 @@ def torch_runner(torch, data: LayerData) -> Runner:
     return Runner(TORCH, call, result, note)
 
 
+def _backward():
+    """The gradient rows' runners (runners_backward.py imports this module: imported late)."""
+    from . import runners_backward
+
+    return runners_backward
+
+
 def make_runners(data: LayerData, algorithms=("auto",), peers=PEERS, threads: int = 1):
     """(runners, failures): every library asked for that can run this layer. A library that
     fails on it (an unsupported dtype, say) is left out with its message, not fatal.
-    Explicit algorithms apply to conv2d only (pools and depthwise have one kernel each)."""
-    if data.layer.op != "conv2d":
+    Explicit algorithms apply to conv2d only (pools, depthwise and gradients have one
+    entry point each)."""
+    if data.layer.op != "conv2d" or data.layer.gradient:
         algorithms = ("auto",)
     builders: list[tuple[str, Callable[[], Runner]]] = [
         (fastconv_label(a), lambda a=a: fastconv_runner(data, a)) for a in algorithms

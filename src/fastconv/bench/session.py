@@ -9,6 +9,7 @@ import time
 from dataclasses import asdict
 
 from . import libraries as L
+from . import suite
 from .busy import Spinners
 from .cli import INSTALL_HINT
 from .contention import Watch
@@ -79,8 +80,12 @@ def run_suite(layers, args) -> int:
         busy, load = watch.warning(args.busy), watch.deliberate(args.busy)
         ended = args.busy - spinners.alive()
 
-    print()
-    print(format_table(results, algorithms))
+    # One table per kind of row (forward, or each gradient), each with its own geomean.
+    for gradient in dict.fromkeys(r.layer.gradient for r in results):
+        print()
+        if gradient:
+            print(f"{gradient} gradient (rows <layer>/{suite.GRADIENTS[gradient]}):")
+        print(format_table([r for r in results if r.layer.gradient == gradient], algorithms))
     print()
     print(format_notes(results, L.MISSING))
     warnings = L.notes() + ([busy] if busy else [])

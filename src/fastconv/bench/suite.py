@@ -9,12 +9,15 @@ arithmetic is not written a second time here.
 from __future__ import annotations
 
 import fnmatch
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
 
 from .._geometry import Window, conv_shape, depthwise_shape, pool_window
 
 OPS = ("conv2d", "depthwise", "maxpool", "avgpool")
+# `fastconv bench --backward`: the gradients of a convolution layer, one row each, named
+# "<layer>/<suffix>".
+GRADIENTS = {"input": "dx", "filter": "dw"}
 
 
 @dataclass(frozen=True)
@@ -34,10 +37,14 @@ class Layer:
     dilation: int = 1
     padding: str = "SAME"
     source: str = ""
+    gradient: str = ""   # "": the forward op; "input" / "filter": its gradient (GRADIENTS)
 
     def __post_init__(self):
         if self.op not in OPS:
             raise ValueError(f"{self.name}: op must be one of {OPS}, got {self.op!r}")
+        if self.gradient and (self.gradient not in GRADIENTS or self.is_pool):
+            raise ValueError(f"{self.name}: gradient must be one of {tuple(GRADIENTS)} of a "
+                             f"convolution, got {self.gradient!r} of {self.op}")
 
     @property
     def is_pool(self) -> bool:
@@ -68,13 +75,20 @@ class Layer:
         return (g.batch, g.out_h, g.out_w, self.out_channels)
 
     @property
+    def result_shape(self) -> tuple[int, ...]:
+        """What the layer computes: the forward output, or the gradient of the input or of
+        the filter (the shape of what it is the gradient of)."""
+        return {"": self.output, "input": self.input, "filter": self.window}[self.gradient]
+
+    @property
     def filter_shape(self) -> tuple[int, ...] | None:
         return None if self.is_pool else self.window
 
     @property
     def flops(self) -> int:
         """Arithmetic work: 2 per multiply-add for convolutions (padding taps included, as
-        every library counts them); one compare or add per window cell for pools."""
+        every library counts them; each gradient has the forward op's multiply-adds); one
+        compare or add per window cell for pools."""
         n, oh, ow, oc = self.output
         kh, kw = self.window[:2]
         if self.op == "conv2d":
@@ -143,6 +157,17 @@ LAYERS: tuple[Layer, ...] = (
 )
 
 BY_NAME = {layer.name: layer for layer in LAYERS}
+
+# The convolution layers whose gradients `fastconv bench --backward` times (issue 13).
+BACKWARD = ("lenet-c1", "lenet-c2", "keras-mnist-c1", "r50-conv1", "r50-3x3-56", "r50-3x3-28",
+            "r50-3x3-14", "r50-3x3-7", "r50-1x1-56", "vgg-3x3-224", "b8-3x3-56", "mbv1-dw-112")
+
+
+def backward(layers, gradients=tuple(GRADIENTS)) -> list[Layer]:
+    """The gradient rows of the BACKWARD layers among `layers`, grouped by gradient."""
+    chosen = [layer for layer in layers if layer.name in BACKWARD]
+    return [replace(layer, name=f"{layer.name}/{GRADIENTS[g]}", gradient=g)
+            for g in gradients for layer in chosen]
 
 
 def select(patterns: str | None) -> list[Layer]:
