@@ -14,8 +14,11 @@
  * at least this many rows per task keep that small. */
 #define PG_MIN_ROWS 4
 
-/* The tasks: unit u is row block u % rblocks of channel block u / rblocks % cblocks of
- * image u / (rblocks * cblocks); task t runs units [t * per_task, (t + 1) * per_task). */
+/* The tasks: unit u is channel block u % cblocks of row block u / cblocks % rblocks of
+ * image u / (rblocks * cblocks); task t runs units [t * per_task, (t + 1) * per_task).
+ * Channel blocks innermost: the blocks of one row block share its cache lines (a pixel's
+ * channels), which stay in cache from one block to the next (measured 1.5x faster on
+ * 8x56x56x256 than row blocks innermost, which read every line once per channel block). */
 typedef struct {
     fc_cntx cx;
     fc_dtype dtype;
@@ -30,9 +33,9 @@ static void pg_task(const void *ctx, int64_t t, void *ws) {
     const pg_call *c = ctx;
     const int64_t u1 = (t + 1) * c->per_task < c->units ? (t + 1) * c->per_task : c->units;
     for (int64_t u = t * c->per_task; u < u1; u++) {
-        const int64_t r0 = u % c->rblocks * c->rows;
+        const int64_t r0 = u / c->cblocks % c->rblocks * c->rows;
         const int64_t r1 = r0 + c->rows < c->height ? r0 + c->rows : c->height;
-        const int64_t cbi = u / c->rblocks % c->cblocks, n = u / (c->rblocks * c->cblocks);
+        const int64_t cbi = u % c->cblocks, n = u / (c->rblocks * c->cblocks);
         const int64_t c0 = cbi * c->cb, c1 = c0 + c->cb < c->channels ? c0 + c->cb : c->channels;
         if (c->argmax) {
             if (c->dtype == FC_FLOAT64) pool_argmax_rows_f64(&c->cx, &c->job, n, c0, c1, r0, r1);

@@ -12,10 +12,13 @@
  *
  * Max: a window's gradient goes to the cell its forward value came from, which fastconv
  * defines as the first NaN of the window in row-major order where it holds one (the forward
- * max propagates NaN), else its first maximum (TensorFlow's rule for ties).  Each window is
- * read twice: once for its maximum and whether it holds a NaN, once to find that cell, lane
- * by lane (a mask of the lanes already served), adding g where the mask first turns on and
- * +0.0 elsewhere (a no-op: dx starts at +0.0 and sums of it are never -0.0).
+ * max propagates NaN), else its first maximum (TensorFlow's rule for ties).  Vectors read
+ * each window twice: once for its maximum and whether it holds a NaN, once to find that
+ * cell, lane by lane (a mask of the lanes already served), adding g where the mask first
+ * turns on and +0.0 elsewhere (a no-op: dx starts at +0.0 and sums of it are never -0.0;
+ * leaving the loop once every lane is served cost a horizontal test a row and was measured
+ * 2x slower on 2x2 and 3x3 windows);
+ * the elements that do not fill a vector find it in one pass (pg_winners) and add g there.
  * Avg: g divided by the window's real cells goes to each of them.
  * Channels with unit stride are vectors (NHWC); other layouts and the last channels that do
  * not fill a vector take the scalar path, with the same operations in the same order. */
@@ -40,10 +43,51 @@ typedef int32_t PG_MASK __attribute__((vector_size(PG_VBYTES)));
 /* a where the mask is set, else b */
 #define PG_SELECT(m, a, b) ((PG_VEC)(((PG_MASK)(a) & (m)) | ((PG_MASK)(b) & ~(m))))
 
-PG_AI int PG_FN(pg_all)(PG_MASK m) {
-    for (int i = 0; i < PG_LANES; i++)
-        if (!m[i]) return 0;
-    return 1;
+#if FC_T_IS_DOUBLE
+#define PG_IDX int64_t
+#else
+#define PG_IDX int32_t
+#endif
+
+/* Loads and stores of the first n lanes only, for the channels that do not fill a vector,
+ * where the ISA has masked moves that cannot fault on the other lanes (AVX-512, AVX2:
+ * PG_PARTIAL); the other lanes load as 0 and are never stored.  Elsewhere such channels
+ * take the element loops below. */
+#if PG_VBYTES == 64 && defined(__AVX512F__)
+#include <immintrin.h>
+#define PG_PARTIAL 1
+#define PG_KMASK(n) ((1u << (n)) - 1)
+#if FC_T_IS_DOUBLE
+#define PG_LOADN(p, n) ((PG_VEC)_mm512_maskz_loadu_pd((__mmask8)PG_KMASK(n), (p)))
+#define PG_STOREN(p, v, n) _mm512_mask_storeu_pd((p), (__mmask8)PG_KMASK(n), (__m512d)(v))
+#else
+#define PG_LOADN(p, n) ((PG_VEC)_mm512_maskz_loadu_ps((__mmask16)PG_KMASK(n), (p)))
+#define PG_STOREN(p, v, n) _mm512_mask_storeu_ps((p), (__mmask16)PG_KMASK(n), (__m512)(v))
+#endif
+#elif PG_VBYTES == 32 && defined(__AVX2__)
+#include <immintrin.h>
+#define PG_PARTIAL 1
+#if FC_T_IS_DOUBLE
+#define PG_LOADN(p, n) ((PG_VEC)_mm256_maskload_pd((p), (__m256i)PG_FN(pg_first)(n)))
+#define PG_STOREN(p, v, n) _mm256_maskstore_pd((p), (__m256i)PG_FN(pg_first)(n), (__m256d)(v))
+#else
+#define PG_LOADN(p, n) ((PG_VEC)_mm256_maskload_ps((p), (__m256i)PG_FN(pg_first)(n)))
+#define PG_STOREN(p, v, n) _mm256_maskstore_ps((p), (__m256i)PG_FN(pg_first)(n), (__m256)(v))
+#endif
+#else
+#define PG_PARTIAL 0   /* never called with n < PG_LANES */
+#define PG_LOADN(p, n) PG_LOAD(p)
+#define PG_STOREN(p, v, n) PG_STORE(p, v)
+#endif
+/* n lanes (a constant PG_LANES for whole vectors, when the branch folds away) */
+#define PG_LD(p, n) ((n) == PG_LANES ? PG_LOAD(p) : PG_LOADN(p, n))
+#define PG_ST(p, v, n) ((n) == PG_LANES ? (void)PG_STORE(p, v) : (void)PG_STOREN(p, v, n))
+
+/* A mask of the first n lanes. */
+PG_AI PG_MASK PG_FN(pg_first)(int64_t n) {
+    PG_MASK m;
+    for (int i = 0; i < PG_LANES; i++) m[i] = i < n ? -1 : 0;
+    return m;
 }
 
 /* One output cell's window, clipped to the real cells: rows [r0, r0 + nr) and columns
@@ -70,71 +114,97 @@ typedef struct {
     const FC_T *g;
 } PG_FN(pg_ptrs);
 
-/* ---- max gradient of one output cell, for PG_LANES channels (vector) or one (scalar);
- * rows [own0, own1) of the window (relative to r0) are the task's. ---- */
+/* ---- max gradient of one output cell, for the n <= PG_LANES channels of a vector; rows
+ * [own0, own1) of the window (relative to r0) are the task's. ---- */
 PG_AI void PG_FN(pg_max_vec)(const fc_view *x, const fc_view *dx, PG_FN(pg_cell) c,
-                             PG_FN(pg_ptrs) p, int64_t own0, int64_t own1) {
+                             PG_FN(pg_ptrs) p, int64_t own0, int64_t own1, int64_t n) {
     PG_VEC m = (PG_VEC){0} - (FC_T)INFINITY;
     PG_MASK nan = (PG_MASK){0};
     for (int64_t r = 0; r < c.nr; r++)
         for (int64_t q = 0; q < c.nq; q++) {
-            const PG_VEC v = PG_LOAD(p.x + r * x->sh + q * x->sw);
+            const PG_VEC v = PG_LD(p.x + r * x->sh + q * x->sw, n);
             m = PG_SELECT(v > m, v, m);
             nan |= v != v;
         }
-    const PG_VEC gv = PG_LOAD(p.g), zero = (PG_VEC){0};
+    const PG_VEC gv = PG_LD(p.g, n), zero = (PG_VEC){0};
     PG_MASK done = (PG_MASK){0};
     for (int64_t r = 0; r < own1; r++) {
         for (int64_t q = 0; q < c.nq; q++) {
-            const PG_VEC v = PG_LOAD(p.x + r * x->sh + q * x->sw);
+            const PG_VEC v = PG_LD(p.x + r * x->sh + q * x->sw, n);
             const PG_MASK eq = ((v == m) & ~nan) | ((v != v) & nan);
             const PG_MASK take = eq & ~done;
             done |= eq;
             if (r >= own0) {
                 FC_T *d = p.dx + r * dx->sh + q * dx->sw;
-                PG_STORE(d, PG_LOAD(d) + PG_SELECT(take, gv, zero));
+                PG_ST(d, PG_LD(d, n) + PG_SELECT(take, gv, zero), n);
             }
         }
-        if (PG_FN(pg_all)(done)) return;   /* every lane served: the rest would add +0.0 */
     }
-}
-
-PG_AI void PG_FN(pg_max_one)(const fc_view *x, const fc_view *dx, PG_FN(pg_cell) c,
-                             PG_FN(pg_ptrs) p, int64_t own0, int64_t own1) {
-    FC_T m = -(FC_T)INFINITY;
-    int nan = 0;
-    for (int64_t r = 0; r < c.nr; r++)
-        for (int64_t q = 0; q < c.nq; q++) {
-            const FC_T v = p.x[r * x->sh + q * x->sw];
-            m = v > m ? v : m;
-            nan |= v != v;
-        }
-    for (int64_t r = 0; r < own1; r++)
-        for (int64_t q = 0; q < c.nq; q++) {
-            const FC_T v = p.x[r * x->sh + q * x->sw];
-            if (nan ? v != v : v == m) {
-                if (r >= own0) p.dx[r * dx->sh + q * dx->sw] += *p.g;
-                return;
-            }
-        }
 }
 
 /* ---- average gradient of one output cell: g / real cells to each of the task's rows ---- */
 PG_AI void PG_FN(pg_avg_vec)(const fc_view *dx, PG_FN(pg_cell) c, PG_FN(pg_ptrs) p,
-                             int64_t own0, int64_t own1) {
-    const PG_VEC gv = PG_LOAD(p.g) / (FC_T)(c.nr * c.nq);
+                             int64_t own0, int64_t own1, int64_t n) {
+    const PG_VEC gv = PG_LD(p.g, n) / (FC_T)(c.nr * c.nq);
     for (int64_t r = own0; r < own1; r++)
         for (int64_t q = 0; q < c.nq; q++) {
             FC_T *d = p.dx + r * dx->sh + q * dx->sw;
-            PG_STORE(d, PG_LOAD(d) + gv);
+            PG_ST(d, PG_LD(d, n) + gv, n);
         }
 }
 
-PG_AI void PG_FN(pg_avg_one)(const fc_view *dx, PG_FN(pg_cell) c, PG_FN(pg_ptrs) p,
-                             int64_t own0, int64_t own1) {
-    const FC_T gv = *p.g / (FC_T)(c.nr * c.nq);
+/* ---- the elements that do not fill a vector (or have strided channels), at most
+ * PG_LANES: the window's cells outside, the elements inside (short loops over contiguous
+ * channels, which the compiler vectorizes; a call per element spent its time on loop
+ * overhead) ---- */
+
+/* The winners of ne elements' windows (elements xs apart), each in one pass without
+ * branches (the cell to win is data: a branch on it mispredicts about once a window): the
+ * first cell, then any later one that is greater, or the first NaN, after which nothing
+ * wins.  best/br/bq[e]: its value, row and column in the window. */
+PG_AI void PG_FN(pg_winners)(const fc_view *x, PG_FN(pg_cell) c, const FC_T *xw, int64_t xs,
+                             int64_t ne, FC_T *best, int64_t *br, int64_t *bq) {
+    int nan[PG_LANES];
+    for (int64_t e = 0; e < ne; e++) {
+        best[e] = xw[e * xs];
+        br[e] = bq[e] = 0;
+        nan[e] = best[e] != best[e];
+    }
+    for (int64_t r = 0; r < c.nr; r++)
+        for (int64_t q = 0; q < c.nq; q++) {
+            const FC_T *xc = xw + r * x->sh + q * x->sw;
+            for (int64_t e = 0; e < ne; e++) {
+                const FC_T v = xc[e * xs];
+                const int take = (!nan[e]) & ((v > best[e]) | (v != v));
+                best[e] = take ? v : best[e];
+                br[e] = take ? r : br[e];
+                bq[e] = take ? q : bq[e];
+                nan[e] |= v != v;
+            }
+        }
+}
+
+PG_AI void PG_FN(pg_max_tail)(const fc_view *x, const fc_view *g, const fc_view *dx,
+                              PG_FN(pg_cell) c, PG_FN(pg_ptrs) p, int64_t ne, int64_t own0,
+                              int64_t own1) {
+    FC_T best[PG_LANES];
+    int64_t br[PG_LANES], bq[PG_LANES];
+    PG_FN(pg_winners)(x, c, p.x, x->sc, ne, best, br, bq);
+    for (int64_t e = 0; e < ne; e++)
+        if (br[e] >= own0 && br[e] < own1)
+            p.dx[br[e] * dx->sh + bq[e] * dx->sw + e * dx->sc] += p.g[e * g->sc];
+}
+
+PG_AI void PG_FN(pg_avg_tail)(const fc_view *g, const fc_view *dx, PG_FN(pg_cell) c,
+                              PG_FN(pg_ptrs) p, int64_t ne, int64_t own0, int64_t own1) {
+    FC_T share[PG_LANES];
+    const FC_T cells = (FC_T)(c.nr * c.nq);
+    for (int64_t e = 0; e < ne; e++) share[e] = p.g[e * g->sc] / cells;
     for (int64_t r = own0; r < own1; r++)
-        for (int64_t q = 0; q < c.nq; q++) p.dx[r * dx->sh + q * dx->sw] += gv;
+        for (int64_t q = 0; q < c.nq; q++) {
+            FC_T *d = p.dx + r * dx->sh + q * dx->sw;
+            for (int64_t e = 0; e < ne; e++) d[e * dx->sc] += share[e];
+        }
 }
 
 /* The output rows whose windows reach input rows [iy0, iy1): [*oy0, *oy1). */
@@ -175,13 +245,20 @@ void PG_FN(pool_grad_rows)(const fc_pool_grad_job *j, int64_t n, int64_t c0, int
             int64_t e = 0;
             for (; e < ev; e += PG_LANES) {
                 const PG_FN(pg_ptrs) pe = {p.x + e, p.dx + e, p.g + e};
-                if (max) PG_FN(pg_max_vec)(x, dx, c, pe, own0, own1);
-                else PG_FN(pg_avg_vec)(dx, c, pe, own0, own1);
+                if (max) PG_FN(pg_max_vec)(x, dx, c, pe, own0, own1, PG_LANES);
+                else PG_FN(pg_avg_vec)(dx, c, pe, own0, own1, PG_LANES);
             }
-            for (; e < E; e++) {
+            if (PG_PARTIAL && vec && e < E) {   /* the last channels: masked lanes */
+                const PG_FN(pg_ptrs) pe = {p.x + e, p.dx + e, p.g + e};
+                if (max) PG_FN(pg_max_vec)(x, dx, c, pe, own0, own1, E - e);
+                else PG_FN(pg_avg_vec)(dx, c, pe, own0, own1, E - e);
+                continue;
+            }
+            for (; e < E; e += PG_LANES) {   /* a vector's worth or less at a time */
+                const int64_t ne = E - e < PG_LANES ? E - e : PG_LANES;
                 const PG_FN(pg_ptrs) pe = {p.x + e * x->sc, p.dx + e * dx->sc, p.g + e * g->sc};
-                if (max) PG_FN(pg_max_one)(x, dx, c, pe, own0, own1);
-                else PG_FN(pg_avg_one)(dx, c, pe, own0, own1);
+                if (max) PG_FN(pg_max_tail)(x, g, dx, c, pe, ne, own0, own1);
+                else PG_FN(pg_avg_tail)(g, dx, c, pe, ne, own0, own1);
             }
         }
 }
@@ -195,54 +272,38 @@ PG_AI int64_t PG_FN(pg_index)(const fc_pool_grad_job *j, int64_t n, int64_t r, i
     return n * s[0] + r * s[1] + q * s[2] + ch * s[3];
 }
 
-/* One output cell, PG_LANES channels from ch: the winning cell's value and index. */
+/* One output cell, n <= PG_LANES channels from ch: the winning cell's value and index, in
+ * one pass (pg_winners' rule, lane by lane: the first cell, then a greater one or the
+ * first NaN). */
 PG_AI void PG_FN(pg_argmax_vec)(const fc_pool_grad_job *j, PG_FN(pg_cell) c, const FC_T *xw,
-                                int64_t n, int64_t ch, FC_T *yp, int64_t *ap) {
+                                int64_t n, int64_t ch, FC_T *yp, int64_t *ap, int64_t lanes) {
     const fc_view *x = j->x;
-    const int64_t as = j->argmax->sc;
-    PG_VEC m = (PG_VEC){0} - (FC_T)INFINITY;
-    PG_MASK nan = (PG_MASK){0};
+    PG_VEC best = PG_LD(xw, lanes);
+    PG_MASK rv = (PG_MASK){0}, qv = (PG_MASK){0}, nan = best != best;
     for (int64_t r = 0; r < c.nr; r++)
         for (int64_t q = 0; q < c.nq; q++) {
-            const PG_VEC v = PG_LOAD(xw + r * x->sh + q * x->sw);
-            m = PG_SELECT(v > m, v, m);
+            const PG_VEC v = PG_LD(xw + r * x->sh + q * x->sw, lanes);
+            const PG_MASK take = ~nan & ((v > best) | (v != v));
+            best = PG_SELECT(take, v, best);
+            rv = (rv & ~take) | (((PG_MASK){0} + (PG_IDX)r) & take);
+            qv = (qv & ~take) | (((PG_MASK){0} + (PG_IDX)q) & take);
             nan |= v != v;
         }
-    PG_VEC yv = m;
-    PG_MASK done = (PG_MASK){0};
-    for (int64_t r = 0; r < c.nr && !PG_FN(pg_all)(done); r++)
-        for (int64_t q = 0; q < c.nq; q++) {
-            const PG_VEC v = PG_LOAD(xw + r * x->sh + q * x->sw);
-            const PG_MASK eq = ((v == m) & ~nan) | ((v != v) & nan);
-            const PG_MASK take = eq & ~done;
-            done |= eq;
-            yv = PG_SELECT(take, v, yv);   /* the NaN itself where one won */
-            for (int i = 0; i < PG_LANES; i++)
-                if (take[i]) ap[i * as] = PG_FN(pg_index)(j, n, c.r0 + r, c.q0 + q, ch + i);
-        }
-    PG_STORE(yp, yv);
+    PG_ST(yp, best, lanes);
+    for (int64_t i = 0; i < lanes; i++)
+        ap[i * j->argmax->sc] = PG_FN(pg_index)(j, n, c.r0 + rv[i], c.q0 + qv[i], ch + i);
 }
 
-PG_AI void PG_FN(pg_argmax_one)(const fc_pool_grad_job *j, PG_FN(pg_cell) c, const FC_T *xw,
-                                int64_t n, int64_t ch, FC_T *yp, int64_t *ap) {
-    const fc_view *x = j->x;
-    FC_T m = -(FC_T)INFINITY;
-    int nan = 0;
-    for (int64_t r = 0; r < c.nr; r++)
-        for (int64_t q = 0; q < c.nq; q++) {
-            const FC_T v = xw[r * x->sh + q * x->sw];
-            m = v > m ? v : m;
-            nan |= v != v;
-        }
-    for (int64_t r = 0; r < c.nr; r++)
-        for (int64_t q = 0; q < c.nq; q++) {
-            const FC_T v = xw[r * x->sh + q * x->sw];
-            if (nan ? v != v : v == m) {
-                *yp = v;
-                *ap = PG_FN(pg_index)(j, n, c.r0 + r, c.q0 + q, ch);
-                return;
-            }
-        }
+PG_AI void PG_FN(pg_argmax_tail)(const fc_pool_grad_job *j, PG_FN(pg_cell) c,
+                                 const FC_T *xw, int64_t n, int64_t ch, int64_t ne, FC_T *yp,
+                                 int64_t *ap) {
+    FC_T best[PG_LANES];
+    int64_t br[PG_LANES], bq[PG_LANES];
+    PG_FN(pg_winners)(j->x, c, xw, j->x->sc, ne, best, br, bq);
+    for (int64_t e = 0; e < ne; e++) {
+        yp[e * j->y->sc] = best[e];
+        ap[e * j->argmax->sc] = PG_FN(pg_index)(j, n, c.r0 + br[e], c.q0 + bq[e], ch + e);
+    }
 }
 
 void PG_FN(pool_argmax_rows)(const fc_pool_grad_job *j, int64_t n, int64_t c0, int64_t c1,
@@ -261,14 +322,26 @@ void PG_FN(pool_argmax_rows)(const fc_pool_grad_job *j, int64_t n, int64_t c0, i
             int64_t *ap = (int64_t *)a->data + n * a->sn + oy * a->sh + ox * a->sw + c0 * a->sc;
             int64_t e = 0;
             for (; e < ev; e += PG_LANES)
-                PG_FN(pg_argmax_vec)(j, c, xw + e, n, c0 + e, yp + e, ap + e * a->sc);
-            for (; e < E; e++)
-                PG_FN(pg_argmax_one)(j, c, xw + e * x->sc, n, c0 + e, yp + e * y->sc,
-                                     ap + e * a->sc);
+                PG_FN(pg_argmax_vec)(j, c, xw + e, n, c0 + e, yp + e, ap + e * a->sc, PG_LANES);
+            if (PG_PARTIAL && vec && e < E) {   /* the last channels: masked lanes */
+                PG_FN(pg_argmax_vec)(j, c, xw + e, n, c0 + e, yp + e, ap + e * a->sc, E - e);
+                continue;
+            }
+            for (; e < E; e += PG_LANES)
+                PG_FN(pg_argmax_tail)(j, c, xw + e * x->sc, n, c0 + e,
+                                      E - e < PG_LANES ? E - e : PG_LANES, yp + e * y->sc,
+                                      ap + e * a->sc);
         }
 }
 
 #undef PG_FN
+#undef PG_IDX
+#undef PG_PARTIAL
+#undef PG_KMASK
+#undef PG_LOADN
+#undef PG_STOREN
+#undef PG_LD
+#undef PG_ST
 #undef PG_LANES
 #undef PG_VEC
 #undef PG_MASK
