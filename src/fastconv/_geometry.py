@@ -145,6 +145,11 @@ def normalize_padding(padding, data_format: str):
     return (top, bottom), (left, right)
 
 
+def effective_window(k: int, dilation: int) -> int:
+    """The input cells one window spans: (k - 1) * dilation + 1."""
+    return (k - 1) * dilation + 1
+
+
 def output_size(in_size: int, k: int, stride: int, dilation: int, padding) -> tuple[int, int, int]:
     """(out, pad_before, pad_after) along one dimension.
 
@@ -154,7 +159,7 @@ def output_size(in_size: int, k: int, stride: int, dilation: int, padding) -> tu
     input is at most a stride short of the window and negative where it is shorter still
     (returned as is: `window` decides whether that is an error).
     """
-    eff_k = (k - 1) * dilation + 1
+    eff_k = effective_window(k, dilation)
     if padding == "SAME":
         out = -(-in_size // stride)
         total = max((out - 1) * stride + eff_k - in_size, 0)
@@ -171,7 +176,7 @@ def _check_fits(dim: str, size: int, k: int, stride: int, dilation: int,
     negative") and PyTorch ("Kernel size can't be greater than actual input size")."""
     if out >= 0:
         return
-    eff_k = (k - 1) * dilation + 1
+    eff_k = effective_window(k, dilation)
     raise ValueError(
         f"the window does not fit the input {dim}: input {dim} {size} + padding "
         f"{before} + {after} = {size + before + after} is shorter than the effective window "
@@ -364,3 +369,53 @@ def check_out_backprop(shape: ConvShape, out_backprop_shape, data_format: str,
             f"input [N, H, W, C] = {[win.batch, win.in_h, win.in_w, win.channels]} "
             f"({data_format}) with this window, strides and padding has shape {expected}"
         )
+
+
+@dataclass(frozen=True)
+class AxisTiles:
+    """A sliding window along one axis cut into tiles that can be computed apart (the chunks
+    of a Dask array): tile j holds ``in_chunks[j]`` input cells plus the first ``halo`` cells
+    of tile j + 1, and computes ``out_chunks[j]`` output cells with the padding ``pads(j)``.
+    Every output cell is computed from the same input cells, padding and window position as
+    in the whole-array call."""
+
+    in_chunks: tuple[int, ...]
+    out_chunks: tuple[int, ...]
+    halo: int
+    pad_before: int
+    pad_after: int
+
+    def pads(self, j: int) -> tuple[int, int]:
+        """The explicit padding of tile j: the array's own, on the first and last tiles."""
+        last = len(self.in_chunks) - 1
+        return (self.pad_before if j == 0 else 0, self.pad_after if j == last else 0)
+
+
+def tile_axis(size: int, chunks, k: int, stride: int, dilation: int,
+              pad_before: int, pad_after: int, out: int) -> AxisTiles:
+    """Tiles for one axis of `size` input cells (padding pad_before / pad_after, `out` output
+    cells), with boundaries near those of `chunks` (the input's chunk sizes).
+
+    Output cell o reads padded cells [o * stride, o * stride + eff_k), so a tile that owns
+    output cells [o_j, o_j+1) starts at input cell r_j = o_j * stride - pad_before (a multiple
+    of the stride in padded coordinates) and reads eff_k - stride cells past its end: the
+    halo, taken from the next tile on the high side only. A chunk boundary c becomes the
+    first window start at or after it; boundaries that would leave a tile smaller than the
+    halo (Dask takes a halo from the next chunk alone), without output cells, or empty are
+    dropped, so tiles merge instead.
+    """
+    halo = max(effective_window(k, dilation) - stride, 0)
+    least = max(halo, 1)
+    starts = [0]  # r_j, in input cells
+    owned = [0]   # o_j, in output cells
+    edge = 0
+    for c in list(chunks)[:-1]:
+        edge += int(c)
+        o = -(-(edge + pad_before) // stride)
+        r = o * stride - pad_before
+        if r - starts[-1] >= least and size - r >= least and o < out:
+            starts.append(r)
+            owned.append(o)
+    in_chunks = tuple(b - a for a, b in zip(starts, starts[1:] + [size]))
+    out_chunks = tuple(b - a for a, b in zip(owned, owned[1:] + [out]))
+    return AxisTiles(in_chunks, out_chunks, halo, pad_before, pad_after)
