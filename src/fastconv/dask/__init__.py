@@ -43,8 +43,8 @@ def conv2d(input, filters, strides=1, padding="VALID", data_format="NHWC", dilat
     check_name(name)
     _no_out(out)
     x = _dask_input(input)
-    f = float_array(filters, "filters")
-    b = None if bias is None else float_array(bias, "bias")
+    f = _small_array(filters, "filters")
+    b = None if bias is None else _small_array(bias, "bias")
     plan = conv._plan_conv2d(x, f, b, strides, padding, data_format, dilations, activation,
                              algorithm)
     fmt = normalize_data_format(data_format)
@@ -63,8 +63,8 @@ def depthwise_conv2d(input, filter, strides=1, padding="VALID", data_format="NHW
     check_name(name)
     _no_out(out)
     x = _dask_input(input)
-    f = float_array(filter, "filter")
-    b = None if bias is None else float_array(bias, "bias")
+    f = _small_array(filter, "filter")
+    b = None if bias is None else _small_array(bias, "bias")
     plan = conv._plan_depthwise(x, f, b, strides, padding, data_format, dilations, activation)
     fmt = normalize_data_format(data_format)
     shape = depthwise_shape(x.shape, f.shape, strides, padding, fmt, dilations)
@@ -109,6 +109,17 @@ def _dask_input(input) -> da.Array:
             "input.compute_chunk_sizes() first, the output's chunks are planned from them"
         )
     return x
+
+
+def _small_array(value, name: str) -> np.ndarray:
+    """A filter or bias: a NumPy array, bound into every task (a Dask array would have to be
+    computed while the graph is built)."""
+    if isinstance(value, da.Array):
+        raise TypeError(
+            f"{name} must be a NumPy array, got a Dask array: it goes into every task whole; "
+            f"compute it first ({name}.compute())"
+        )
+    return float_array(value, name)
 
 
 def _no_out(out) -> None:

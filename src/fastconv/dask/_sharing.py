@@ -34,11 +34,16 @@ def _threaded_pools():
 
 def dask_pool_threads() -> int | None:
     """The number of threads of the Dask threaded-scheduler pool the calling thread belongs
-    to, or None when it belongs to none. (ThreadPoolExecutor keeps its threads in `_threads`
-    and its size in `_max_workers`; Dask's scheduler reads `_max_workers` too.)"""
-    me = threading.current_thread()
+    to, or None when it belongs to none.
+
+    A ThreadPoolExecutor names its threads "<its _thread_name_prefix>_<i>" and keeps its
+    size in `_max_workers` (which Dask's scheduler reads too). The name is checked rather
+    than membership in the pool's `_threads`: a new thread is added there only after it
+    has started, and it may already be running its first task."""
+    name = threading.current_thread().name
     for pool in _threaded_pools():
-        if me in getattr(pool, "_threads", ()):
+        prefix = getattr(pool, "_thread_name_prefix", None)
+        if prefix and name.startswith(prefix + "_"):
             return max(1, int(pool._max_workers))
     return None
 
