@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import dask.array as da
 import numpy as np
+from dask.base import tokenize
 
 from .._geometry import AxisTiles, Window, join_shape, nhwc_axes, tile_axis
 from ._sharing import task_threads
@@ -43,7 +44,11 @@ class TileCall:
             return self.call(block, padding=padding)
 
     def __dask_tokenize__(self):
-        return (type(self).__name__, self.call, self.axes, self.tiles)
+        # A token string: Dask does not normalize what this returns, and would format the
+        # bound filters as text (tens of ms for a 7x7x3x64 filter) instead of hashing them.
+        call = self.call
+        return tokenize(type(self).__name__, call.func, call.args, call.keywords, self.axes,
+                        self.tiles)
 
 
 def windowed(x: da.Array, win: Window, data_format: str, out_channels: int, dtype,
