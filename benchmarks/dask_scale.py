@@ -36,6 +36,7 @@ import os
 import resource
 import statistics
 import sys
+import threading
 import time
 
 import dask
@@ -65,6 +66,28 @@ def _peak_rss_gib(client: Client) -> list[float]:
     """Each worker's peak resident memory so far (Linux ru_maxrss is in KiB)."""
     peaks = client.run(lambda: resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
     return [kib * 1024 / GiB for kib in peaks.values()]
+
+
+@contextlib.contextmanager
+def rss_log(client: Client, every: float):
+    """Every `every` seconds, a line on stderr with the workers' peak RSS so far: a run
+    stopped before its end still shows how much memory it had needed."""
+    stop = threading.Event()
+    start = time.perf_counter()
+
+    def log():
+        while not stop.wait(every):
+            peaks = ", ".join(f"{p:.2f}" for p in _peak_rss_gib(client))
+            print(f"\n[{time.perf_counter() - start:.0f} s] peak RSS per worker so far: "
+                  f"{peaks} GiB", file=sys.stderr, flush=True)
+
+    thread = threading.Thread(target=log, daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join()
 
 
 def _workers_cpu_seconds(clients) -> float:
@@ -120,8 +143,9 @@ def out_of_core(args) -> None:
         load = Load([client])
         start = time.perf_counter()
         future = client.compute(stats)
-        progress(future)  # distributed's progress bar, until it is done
-        values = future.result()
+        with rss_log(client, args.log_every):
+            progress(future)  # distributed's progress bar, until it is done
+            values = future.result()
         seconds = time.perf_counter() - start
         peaks = _peak_rss_gib(client)
         load_line = load.line()
@@ -230,6 +254,8 @@ def _parser() -> argparse.ArgumentParser:
     ooc.add_argument("--memory-limit", default="8GiB",
                      help="per worker, where the nanny starts spilling/killing (default: "
                           "%(default)s, above the 4 GiB target so that it never steps in)")
+    ooc.add_argument("--log-every", type=float, default=60.0,
+                     help="seconds between lines with the peak RSS so far (stderr)")
     ooc.set_defaults(run=out_of_core)
     scale = sub.add_parser("scaling", help="1 vs 2 worker processes on a batch")
     scale.add_argument("--images", type=int, default=256)
