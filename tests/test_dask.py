@@ -26,10 +26,12 @@ def threaded_scheduler():
         yield
 
 
-def test_seeded_sweep_equals_whole_array(rng):
+def test_seeded_sweep_equals_whole_array(rng, isa):
     """Random ops, shapes, chunkings (chunks of 1 cell, smaller than the halo), strides,
-    dilations, paddings, layouts, dtypes, groups, bias and activations."""
-    for case in random_cases(rng, 25):
+    dilations, paddings, layouts, dtypes, groups, bias and activations; on each instruction
+    set (tiles start at other columns than the whole array: a kernel whose rounding depended
+    on the vector lane or remainder loop would show it)."""
+    for case in random_cases(rng, 10):
         case.check(case.dask().compute())
 
 
