@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import itertools
 import os
 import resource
 import statistics
@@ -57,7 +58,7 @@ GiB = 2**30
 def cluster(workers: int, memory_limit: str):
     """A LocalCluster of `workers` spawned processes of 1 thread each, closed afterwards."""
     with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                      memory_limit=memory_limit, dashboard_address=None,
+                      memory_limit=memory_limit, dashboard_address=":0",
                       silence_logs=40) as local, Client(local) as client:
         yield client
 
@@ -116,11 +117,11 @@ class Load:
                 "CPUs")
 
 
-def _r50_stem(x):
+def _r50_stem(x, seed: int = 7):
     """ResNet-50's conv1 (7x7/2, 3 -> 64, SAME) and its 3x3/2 SAME max pool, on a NumPy or
-    (with fastconv.dask's functions) a Dask batch."""
+    (with fastconv.dask's functions) a Dask batch; `seed` draws the filters."""
     ops = fdask if isinstance(x, da.Array) else fastconv
-    w = np.random.default_rng(7).standard_normal((7, 7, 3, 64)).astype(np.float32)
+    w = np.random.default_rng(seed).standard_normal((7, 7, 3, 64)).astype(np.float32)
     return ops.max_pool2d(ops.conv2d(x, w, 2, "SAME"), 3, 2, "SAME")
 
 
@@ -176,8 +177,10 @@ def scaling(args) -> None:
             batch = client.persist(batch)
             wait(batch)
 
-            def run(client=client, batch=batch):
-                result = client.persist(_r50_stem(batch))
+            def run(client=client, batch=batch, calls=itertools.count()):
+                # New filters each call: a graph of the same keys as one whose results the
+                # scheduler has not yet released would be served from memory.
+                result = client.persist(_r50_stem(batch, seed=next(calls)))
                 wait(result)
                 del result
 

@@ -17,7 +17,7 @@ from dask_cases import random_cases
 @pytest.fixture(scope="module")
 def client():
     cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                           memory_limit="1GiB", dashboard_address=None, silence_logs=40)
+                           memory_limit="1GiB", dashboard_address=":0", silence_logs=40)
     client = Client(cluster)
     try:
         yield client
