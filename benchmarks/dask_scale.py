@@ -168,7 +168,7 @@ def scaling(args) -> None:
           "r50 conv1 7x7/2 3 -> 64 SAME + 3x3/2 max pool; LocalCluster of 1 and of 2 worker "
           f"processes x 1 thread; {args.rounds} interleaved rounds, medians", flush=True)
     with contextlib.ExitStack() as stack:
-        runs, clients = {}, []
+        runs, clients, counters = {}, [], []
         for workers in (1, 2):
             client = stack.enter_context(cluster(workers, args.memory_limit))
             clients.append(client)
@@ -177,7 +177,10 @@ def scaling(args) -> None:
             batch = client.persist(batch)
             wait(batch)
 
-            def run(client=client, batch=batch, calls=itertools.count()):
+            calls = itertools.count()
+            counters.append(calls)
+
+            def run(client=client, batch=batch, calls=calls):
                 # New filters each call: a graph of the same keys as one whose results the
                 # scheduler has not yet released would be served from memory.
                 result = client.persist(_r50_stem(batch, seed=next(calls)))
@@ -186,19 +189,25 @@ def scaling(args) -> None:
 
             runs[f"{workers} worker{'s' if workers > 1 else ''}"] = run
         load = Load(clients)
+        cpu_before = [_workers_cpu_seconds([c]) for c in clients]
         with progress_bar(args.rounds) as bar:
             bar.status("1 vs 2 worker processes")
             timings = interleaved(runs, Policy(rounds=args.rounds, warmup=0.0, min_sample=0.0),
                                   tick=lambda done, total: bar.advance())
         load_line = load.line()
+        # The workers' CPU time per image over every call (warm-up and untimed ones too):
+        # what the work costs whatever the load; equal for 1 and 2 workers means that, on
+        # free cores, 2 workers would take half the time.
+        cpu_ms = [(_workers_cpu_seconds([c]) - before) / (next(n) * args.images) * 1e3
+                  for c, before, n in zip(clients, cpu_before, counters)]
     one, two = (timings[label].median for label in runs)
     print()
-    print("| workers | median s | rounds s | images/s |")
-    print("| ---: | ---: | --- | ---: |")
-    for label, timing in timings.items():
+    print("| workers | median s | rounds s | images/s | workers' CPU ms per image |")
+    print("| ---: | ---: | --- | ---: | ---: |")
+    for (label, timing), cpu in zip(timings.items(), cpu_ms):
         print(f"| {label.split()[0]} | {timing.median:.3f} | "
               f"{' '.join(f'{s:.2f}' for s in timing.seconds)} | "
-              f"{args.images / timing.median:.0f} |")
+              f"{args.images / timing.median:.0f} | {cpu:.2f} |")
     print()
     print(f"speedup 1 -> 2 worker processes: {one / two:.2f}x (target >= 1.8x); "
           f"scaling efficiency {one / two / 2:.0%}")
