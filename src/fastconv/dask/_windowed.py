@@ -7,14 +7,17 @@ the stride in padded coordinates), reads the first ``eff_k - stride`` cells of t
 (a halo on the high side only, ``map_overlap`` with ``boundary="none"`` and ``trim=False``),
 and passes the array's own padding as explicit padding on the first and last tile. Unlike
 zero-padding the array first, this is exact for the pools too (padding never wins a max, and
-an average counts only real cells) and copies nothing. With one tile along height and width
+an average counts only real cells) and makes no padded copy. With one tile along height and width
 (chunks along the batch, and the channels for the pools, only) the tiles are the chunks and
 ``map_blocks`` runs the op on each.
 
-Any op whose output cell o reads input cells [o * stride, o * stride + eff_k) of the padded
-input fits here with its own per-tile call: the gradient ops plug in the same way
-(``conv2d_backprop_input`` is such a window over the incoming gradient; a filter gradient
-is a sum over tiles, one such call per tile reduced with ``dask.array.reduction``).
+Extension point for the gradient ops: any op whose output cell o reads input cells
+[o * stride, o * stride + eff_k) of the padded input runs through `windowed` with its own
+per-tile call (a partial of its NumPy function, padding left unbound) and its Window. An op
+of another shape brings its own tiling to `_geometry` next to `tile_axis`:
+``conv2d_backprop_input`` reads, for input cell i, the gradient cells whose windows cover i
+(a halo on the low side, in gradient cells); a filter gradient is one call per tile summed
+over tiles (``dask.array.reduction``).
 """
 
 from __future__ import annotations
