@@ -119,6 +119,13 @@ fc_status fc_max_pool2d_argmax(fc_dtype dtype, const fc_window *win, const fc_vi
  * clamped to [1, the CPUs this process may run on]. */
 void fc_set_num_threads(int n);
 int fc_get_num_threads(void);
+/* The calling thread's own limit (OpenMP's per-thread setting, clamped the same way) without
+ * the process-wide request fc_set_num_threads also records: for a pool thread that shares
+ * the CPUs with its siblings (fastconv.dask on Dask's threaded scheduler), whose setting must
+ * not cap the rest of the process.  fc_thread_num_threads reads it back (unclamped by the
+ * process-wide request), so that it can be restored. */
+void fc_set_thread_num_threads(int n);
+int fc_thread_num_threads(void);
 /* The CPUs this process may run on (its affinity mask; read at first use, again whenever the
  * thread count is set, and after fork). */
 int fc_cpus_available(void);

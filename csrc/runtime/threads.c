@@ -64,6 +64,23 @@ void fc_set_num_threads(int n) {
 #endif
 }
 
+void fc_set_thread_num_threads(int n) {
+#ifdef _OPENMP
+    const int most = fc_cpus_available();
+    omp_set_num_threads(n < 1 ? 1 : n > most ? most : n);
+#else
+    (void)n;
+#endif
+}
+
+int fc_thread_num_threads(void) {
+#ifdef _OPENMP
+    return omp_get_max_threads();
+#else
+    return 1;
+#endif
+}
+
 int fc_get_num_threads(void) {
 #ifdef _OPENMP
     int n = omp_get_max_threads();

@@ -69,6 +69,8 @@ cdef extern from "fastconv.h" nogil:
     void fc_gemm_blocking(fc_dtype dtype, int *mr, int *nr, int *mc, int *panel_bytes)
     void fc_set_num_threads(int n)
     int fc_get_num_threads()
+    void fc_set_thread_num_threads(int n)
+    int fc_thread_num_threads()
     int fc_cpus_available()
     int fc_have_openmp()
     void fc_parallel_stats(int *cap, int64_t *contended_calls, int64_t *parallel_calls)
@@ -396,6 +398,14 @@ def set_num_threads(int n):
 
 def get_num_threads():
     return fc_get_num_threads()
+
+
+def set_thread_num_threads(int n):
+    fc_set_thread_num_threads(n)
+
+
+def thread_num_threads():
+    return fc_thread_num_threads()
 
 
 def cpus_available():

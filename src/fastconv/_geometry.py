@@ -223,6 +223,11 @@ def normalize_padding(padding, data_format: str, pads=None):
     return (top, bottom), (left, right)
 
 
+def effective_window(k: int, dilation: int) -> int:
+    """The input cells one window spans: (k - 1) * dilation + 1."""
+    return (k - 1) * dilation + 1
+
+
 def output_size(in_size: int, k: int, stride: int, dilation: int, padding,
                 ceil_mode: bool = False) -> tuple[int, int, int]:
     """(out, pad_before, pad_after) along one dimension.
@@ -236,7 +241,7 @@ def output_size(in_size: int, k: int, stride: int, dilation: int, padding,
     that would start past the input and the before-padding (PyTorch's rule, ONNX's since
     opset 19); pad_after then grows by the cells that window reaches past the padding.
     """
-    eff_k = (k - 1) * dilation + 1
+    eff_k = effective_window(k, dilation)
     if padding in ("SAME", "SAME_LOWER"):
         out = -(-in_size // stride)
         total = max((out - 1) * stride + eff_k - in_size, 0)
@@ -258,7 +263,7 @@ def _check_fits(dim: str, size: int, k: int, stride: int, dilation: int,
     negative") and PyTorch ("Kernel size can't be greater than actual input size")."""
     if out >= 0:
         return
-    eff_k = (k - 1) * dilation + 1
+    eff_k = effective_window(k, dilation)
     raise ValueError(
         f"the window does not fit the input {dim}: input {dim} {size} + padding "
         f"{before} + {after} = {size + before + after} is shorter than the effective window "
@@ -614,7 +619,7 @@ def transposed_output_size(in_size: int, k: int, stride: int, dilation: int, pad
     output_padding, the smallest forward input size whose output size is `in_size`, plus
     `extra`. SAME has no such size (its padding depends on the size sought)."""
     before, after = (0, 0) if padding == "VALID" else padding
-    return (in_size - 1) * stride - before - after + (k - 1) * dilation + 1 + extra
+    return (in_size - 1) * stride - before - after + effective_window(k, dilation) + extra
 
 
 def transposed_output_shape(input_shape, filter_shape, strides, padding, data_format,
@@ -662,3 +667,53 @@ def transpose_sizes(output_shape, input_shape, filter_shape, strides, padding, d
         raise ValueError("output_padding is PyTorch's way to choose the output size: pass it "
                          "with output_shape=None, or pass output_shape alone")
     return sizes_arg(output_shape, "output_shape")
+
+
+@dataclass(frozen=True)
+class AxisTiles:
+    """A sliding window along one axis cut into tiles that can be computed apart (the chunks
+    of a Dask array): tile j holds ``in_chunks[j]`` input cells plus the first ``halo`` cells
+    of tile j + 1, and computes ``out_chunks[j]`` output cells with the padding ``pads(j)``.
+    Every output cell is computed from the same input cells, padding and window position as
+    in the whole-array call."""
+
+    in_chunks: tuple[int, ...]
+    out_chunks: tuple[int, ...]
+    halo: int
+    pad_before: int
+    pad_after: int
+
+    def pads(self, j: int) -> tuple[int, int]:
+        """The explicit padding of tile j: the array's own, on the first and last tiles."""
+        last = len(self.in_chunks) - 1
+        return (self.pad_before if j == 0 else 0, self.pad_after if j == last else 0)
+
+
+def tile_axis(size: int, chunks, k: int, stride: int, dilation: int,
+              pad_before: int, pad_after: int, out: int) -> AxisTiles:
+    """Tiles for one axis of `size` input cells (padding pad_before / pad_after, `out` output
+    cells), with boundaries near those of `chunks` (the input's chunk sizes).
+
+    Output cell o reads padded cells [o * stride, o * stride + eff_k), so a tile that owns
+    output cells [o_j, o_j+1) starts at input cell r_j = o_j * stride - pad_before (a multiple
+    of the stride in padded coordinates) and reads eff_k - stride cells past its end: the
+    halo, taken from the next tile on the high side only. A chunk boundary c becomes the
+    first window start at or after it; boundaries that would leave a tile smaller than the
+    halo (Dask takes a halo from the next chunk alone), without output cells, or empty are
+    dropped, so tiles merge instead.
+    """
+    halo = max(effective_window(k, dilation) - stride, 0)
+    least = max(halo, 1)
+    starts = [0]  # r_j, in input cells
+    owned = [0]   # o_j, in output cells
+    edge = 0
+    for c in list(chunks)[:-1]:
+        edge += int(c)
+        o = -(-(edge + pad_before) // stride)
+        r = o * stride - pad_before
+        if r - starts[-1] >= least and size - r >= least and o < out:
+            starts.append(r)
+            owned.append(o)
+    in_chunks = tuple(b - a for a, b in zip(starts, starts[1:] + [size]))
+    out_chunks = tuple(b - a for a, b in zip(owned, owned[1:] + [out]))
+    return AxisTiles(in_chunks, out_chunks, halo, pad_before, pad_after)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import operator
+from contextlib import contextmanager
 
 import numpy as np
 
@@ -41,3 +42,17 @@ def get_num_threads() -> int:
     process may run on; fewer are used for small problems and while other processes keep
     the CPUs busy)."""
     return _core.get_num_threads()
+
+
+@contextmanager
+def thread_limit(n: int):
+    """Calls from this thread use at most `n` threads inside the block, and what they used
+    before after it; other threads and the process-wide ``set_num_threads`` request are left
+    alone (OpenMP's per-thread setting only). For pool threads that share the CPUs with their
+    siblings: fastconv.dask's tasks on Dask's threaded scheduler."""
+    before = _core.thread_num_threads()
+    _core.set_thread_num_threads(min(int(n), before))
+    try:
+        yield
+    finally:
+        _core.set_thread_num_threads(before)

@@ -1,0 +1,296 @@
+"""Scaling out with Dask: fastconv.dask on an image larger than memory, and on a batch of
+images across worker processes.
+
+    python benchmarks/dask_scale.py out-of-core --size 64000    # 1 x 64000 x 64000 x 3 float32
+    python benchmarks/dask_scale.py scaling --rounds 5           # 1 vs 2 worker processes
+    python benchmarks/dask_scale.py overhead                     # one chunk vs fastconv itself
+
+out-of-core: a lazily generated random image (dask.array.random, never held whole), a 5x5
+SAME conv to 8 channels, a 2x2 max pool, reduced to per-channel mean, std, min and max on a
+LocalCluster of `--workers` processes of 1 thread; reports each worker's peak RSS (the
+process's ru_maxrss, read from the worker at the end).
+
+scaling: `--images` 224x224x3 images, chunks of `--per-chunk` along the batch, through
+ResNet-50's first layer (7x7/2, 3 -> 64, SAME) and its 3x3/2 max pool, on a LocalCluster of 1
+worker process and on one of 2 (1 thread each), timed interleaved round by round
+(fastconv.bench.timing), the input already on the workers; the result stays on the
+workers and is released. Speedup = 1-worker time / 2-worker time.
+
+overhead: the same two layers on one chunk of `--images` images with fastconv.dask
+(threaded scheduler, 1 Dask thread; building the graph and computing it, from a Dask array
+made once) against calling fastconv directly, both on 1 fastconv thread, interleaved;
+overhead = dask time / direct time - 1, in wall time and in this process's CPU time (all
+its threads: on a busy machine, handing the task to Dask's pool thread and back waits for
+the scheduler, which wall time counts and CPU time does not).
+
+Each run prints the load average and the CPU that other processes took meanwhile
+(fastconv.bench.contention): on a shared machine the scaling can be no better than the cores
+the other processes leave free.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import itertools
+import os
+import resource
+import statistics
+import sys
+import threading
+import time
+
+import dask
+import dask.array as da
+import numpy as np
+from distributed import Client, LocalCluster, progress, wait
+
+import fastconv
+import fastconv.dask as fdask
+from fastconv.bench.contention import Watch, load_average
+from fastconv.bench.progress import progress_bar
+from fastconv.bench.timing import Policy, interleaved
+
+GiB = 2**30
+
+
+@contextlib.contextmanager
+def cluster(workers: int, memory_limit: str):
+    """A LocalCluster of `workers` spawned processes of 1 thread each, closed afterwards."""
+    with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                      memory_limit=memory_limit, dashboard_address=":0",
+                      silence_logs=40) as local, Client(local) as client:
+        yield client
+
+
+def _peak_rss_gib(client: Client) -> list[float]:
+    """Each worker's peak resident memory so far (Linux ru_maxrss is in KiB)."""
+    peaks = client.run(lambda: resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+    return [kib * 1024 / GiB for kib in peaks.values()]
+
+
+@contextlib.contextmanager
+def rss_log(client: Client, every: float):
+    """Every `every` seconds, a line on stderr with the workers' peak RSS so far: a run
+    stopped before its end still shows how much memory it had needed."""
+    stop = threading.Event()
+    start = time.perf_counter()
+
+    def log():
+        while not stop.wait(every):
+            peaks = ", ".join(f"{p:.2f}" for p in _peak_rss_gib(client))
+            print(f"\n[{time.perf_counter() - start:.0f} s] peak RSS per worker so far: "
+                  f"{peaks} GiB", file=sys.stderr, flush=True)
+
+    thread = threading.Thread(target=log, daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join()
+
+
+def _workers_cpu_seconds(clients) -> float:
+    """CPU seconds the worker processes of these clients' clusters have used so far."""
+    return sum(sum(client.run(lambda: sum(os.times()[:2])).values()) for client in clients)
+
+
+class Load:
+    """The load average, and the CPUs that processes other than this benchmark (this process
+    and its workers) used while it ran."""
+
+    def __init__(self, clients=()):
+        self.clients = list(clients)
+        self.workers = _workers_cpu_seconds(self.clients)
+        self.watch = Watch()
+
+    def line(self) -> str:
+        seconds = time.perf_counter() - self.watch.wall
+        workers = (_workers_cpu_seconds(self.clients) - self.workers) / seconds
+        others = self.watch.others_cpus()
+        others = "n/a" if others is None else f"{max(others - workers, 0.0):.2f}"
+        fmt = lambda la: "n/a" if la is None else " ".join(f"{v:.1f}" for v in la)  # noqa: E731
+        used = f"the workers used {workers:.2f} CPUs on average, " if self.clients else ""
+        return (f"load average before {fmt(self.watch.load_before)}, after "
+                f"{fmt(load_average())}; {used}other processes {others} of {os.cpu_count()} "
+                "CPUs")
+
+
+def _r50_stem(x, seed: int = 7):
+    """ResNet-50's conv1 (7x7/2, 3 -> 64, SAME) and its 3x3/2 SAME max pool, on a NumPy or
+    (with fastconv.dask's functions) a Dask batch; `seed` draws the filters."""
+    ops = fdask if isinstance(x, da.Array) else fastconv
+    w = np.random.default_rng(seed).standard_normal((7, 7, 3, 64)).astype(np.float32)
+    return ops.max_pool2d(ops.conv2d(x, w, 2, "SAME"), 3, 2, "SAME")
+
+
+def out_of_core(args) -> None:
+    size, chunk = args.size, args.chunk
+    nbytes = size * size * 3 * 4
+    w = np.random.default_rng(5).standard_normal((5, 5, 3, 8)).astype(np.float32)
+    image = da.random.default_rng(args.seed).random((1, size, size, 3), dtype=np.float32,
+                                                      chunks=(1, chunk, chunk, 3))
+    pooled = fdask.max_pool2d(fdask.conv2d(image, w, 1, "SAME"), 2, 2, "SAME")
+    axes = (0, 1, 2)
+    stats = da.stack([pooled.mean(axis=axes), pooled.std(axis=axes), pooled.min(axis=axes),
+                      pooled.max(axis=axes)])
+    print(f"out-of-core: image {image.shape} float32 = {nbytes / 1e9:.1f} GB "
+          f"({nbytes / GiB:.1f} GiB), chunks {chunk}x{chunk} ({image.npartitions} chunks), "
+          f"{args.workers} worker process(es) x 1 thread, memory_limit {args.memory_limit}; "
+          f"5x5 SAME conv 3 -> 8, 2x2 max pool -> {pooled.shape}, per-channel statistics",
+          flush=True)
+    with cluster(args.workers, args.memory_limit) as client:
+        load = Load([client])
+        start = time.perf_counter()
+        future = client.compute(stats)
+        with rss_log(client, args.log_every):
+            progress(future)  # distributed's progress bar, until it is done
+            values = future.result()
+        seconds = time.perf_counter() - start
+        peaks = _peak_rss_gib(client)
+        load_line = load.line()
+    print()
+    print(f"| image | GB | chunks | workers | wall s | Mpixel/s | peak RSS per worker GiB |")
+    print(f"| --- | ---: | ---: | ---: | ---: | ---: | --- |")
+    print(f"| {size}x{size}x3 | {nbytes / 1e9:.1f} | {image.npartitions} | {args.workers} | "
+          f"{seconds:.0f} | {size * size / seconds / 1e6:.1f} | "
+          f"{', '.join(f'{p:.2f}' for p in peaks)} |")
+    print()
+    for name, row in zip(("mean", "std", "min", "max"), values):
+        print(f"{name:>4}: " + " ".join(f"{v:+.4f}" for v in row))
+    print(load_line)
+
+
+def scaling(args) -> None:
+    shape = (args.images, 224, 224, 3)
+    print(f"scaling: {args.images} images 224x224x3 float32 in chunks of {args.per_chunk}, "
+          "r50 conv1 7x7/2 3 -> 64 SAME + 3x3/2 max pool; LocalCluster of 1 and of 2 worker "
+          f"processes x 1 thread; {args.rounds} interleaved rounds, medians", flush=True)
+    with contextlib.ExitStack() as stack:
+        runs, clients, counters = {}, [], []
+        for workers in (1, 2):
+            client = stack.enter_context(cluster(workers, args.memory_limit))
+            clients.append(client)
+            batch = da.random.default_rng(args.seed).random(
+                shape, dtype=np.float32, chunks=(args.per_chunk, 224, 224, 3))
+            batch = client.persist(batch)
+            wait(batch)
+
+            calls = itertools.count()
+            counters.append(calls)
+
+            def run(client=client, batch=batch, calls=calls):
+                # New filters each call: a graph of the same keys as one whose results the
+                # scheduler has not yet released would be served from memory.
+                result = client.persist(_r50_stem(batch, seed=next(calls)))
+                wait(result)
+                del result
+
+            runs[f"{workers} worker{'s' if workers > 1 else ''}"] = run
+        load = Load(clients)
+        cpu_before = [_workers_cpu_seconds([c]) for c in clients]
+        with progress_bar(args.rounds) as bar:
+            bar.status("1 vs 2 worker processes")
+            timings = interleaved(runs, Policy(rounds=args.rounds, warmup=0.0, min_sample=0.0),
+                                  tick=lambda done, total: bar.advance())
+        load_line = load.line()
+        # The workers' CPU time per image over every call (warm-up and untimed ones too):
+        # what the work costs whatever the load; equal for 1 and 2 workers means that, on
+        # free cores, 2 workers would take half the time.
+        cpu_ms = [(_workers_cpu_seconds([c]) - before) / (next(n) * args.images) * 1e3
+                  for c, before, n in zip(clients, cpu_before, counters)]
+    one, two = (timings[label].median for label in runs)
+    print()
+    print("| workers | median s | rounds s | images/s | workers' CPU ms per image |")
+    print("| ---: | ---: | --- | ---: | ---: |")
+    for (label, timing), cpu in zip(timings.items(), cpu_ms):
+        print(f"| {label.split()[0]} | {timing.median:.3f} | "
+              f"{' '.join(f'{s:.2f}' for s in timing.seconds)} | "
+              f"{args.images / timing.median:.0f} | {cpu:.2f} |")
+    print()
+    print(f"speedup 1 -> 2 worker processes: {one / two:.2f}x (target >= 1.8x); "
+          f"scaling efficiency {one / two / 2:.0%}")
+    print(load_line)
+
+
+def overhead(args) -> None:
+    rng = np.random.default_rng(args.seed)
+    x = rng.random((args.images, 224, 224, 3), dtype=np.float32)
+    fastconv.set_num_threads(1)  # both sides on one fastconv thread: same kernels, same work
+    print(f"overhead: {args.images} images 224x224x3 as one chunk, r50 conv1 + max pool, "
+          "fastconv.dask (threaded scheduler, 1 Dask thread) vs fastconv directly, 1 fastconv "
+          "thread each, interleaved rounds, medians", flush=True)
+
+    lazy_x = da.from_array(x, chunks=-1)  # made once: Dask hashes the array (ms per call)
+
+    def with_dask():
+        with dask.config.set(scheduler="threads", num_workers=1):
+            return _r50_stem(lazy_x).compute()
+
+    np.testing.assert_array_equal(with_dask(), _r50_stem(x))
+    calls = {"fastconv": lambda: _r50_stem(x), "fastconv.dask, one chunk": with_dask}
+    wall = {label: [] for label in calls}
+    cpu = {label: [] for label in calls}
+    load = Load()
+    with progress_bar(args.rounds) as bar:
+        bar.status("fastconv vs fastconv.dask, one chunk")
+        for r in range(args.rounds):  # interleaved, who goes first alternating
+            for label in (list(calls) if r % 2 == 0 else list(calls)[::-1]):
+                w0, c0 = time.perf_counter(), time.process_time()
+                calls[label]()
+                cpu[label].append(time.process_time() - c0)  # all threads of this process
+                wall[label].append(time.perf_counter() - w0)
+            bar.advance()
+    print()
+    print("| call | wall median ms | CPU median ms (this process, all threads) |")
+    print("| --- | ---: | ---: |")
+    for label in calls:
+        print(f"| {label} | {statistics.median(wall[label]) * 1e3:.2f} | "
+              f"{statistics.median(cpu[label]) * 1e3:.2f} |")
+    print()
+    for kind, times in (("wall", wall), ("CPU", cpu)):
+        direct, lazy = (statistics.median(times[label]) for label in calls)
+        print(f"overhead of fastconv.dask on one chunk, {kind} time: {lazy / direct - 1:+.1%} "
+              f"({(lazy - direct) * 1e3:.2f} ms; target <= 10%)")
+    print(load.line())
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    sub = parser.add_subparsers(dest="job", required=True)
+    ooc = sub.add_parser("out-of-core", help="an image larger than memory, bounded memory")
+    ooc.add_argument("--size", type=int, default=64000, help="image height and width")
+    ooc.add_argument("--chunk", type=int, default=2048, help="chunk height and width")
+    ooc.add_argument("--workers", type=int, default=2)
+    ooc.add_argument("--memory-limit", default="8GiB",
+                     help="per worker, where the nanny starts spilling/killing (default: "
+                          "%(default)s, above the 4 GiB target so that it never steps in)")
+    ooc.add_argument("--log-every", type=float, default=60.0,
+                     help="seconds between lines with the peak RSS so far (stderr)")
+    ooc.set_defaults(run=out_of_core)
+    scale = sub.add_parser("scaling", help="1 vs 2 worker processes on a batch")
+    scale.add_argument("--images", type=int, default=256)
+    scale.add_argument("--per-chunk", type=int, default=8)
+    scale.add_argument("--rounds", type=int, default=5)
+    scale.add_argument("--memory-limit", default="2GiB")
+    scale.set_defaults(run=scaling)
+    over = sub.add_parser("overhead", help="fastconv.dask on one chunk vs fastconv")
+    over.add_argument("--images", type=int, default=32)
+    over.add_argument("--rounds", type=int, default=15)
+    over.set_defaults(run=overhead)
+    for p in (ooc, scale, over):
+        p.add_argument("--seed", type=int, default=0)
+    return parser
+
+
+def main(argv=None) -> int:
+    args = _parser().parse_args(argv)
+    print(f"fastconv {fastconv.__version__}, dask {dask.__version__}, {os.cpu_count()} CPUs, "
+          f"python {sys.version.split()[0]}")
+    args.run(args)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
