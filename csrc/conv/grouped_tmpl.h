@@ -16,7 +16,6 @@
 
 #define GR_FN(name) FC_CAT(FC_FN(name), GR_ISA)
 #define GR_VEC FC_CAT(FC_CAT(grvec, GR_ISA), FC_SFX)
-#define GR_IVEC FC_CAT(FC_CAT(grivec, GR_ISA), FC_SFX)
 #define GR_LANES (GR_VBYTES / (int)sizeof(FC_T))
 /* Register block: GR_PX pixels x GR_OB vectors, each with its input vector: 24 registers
  * of AVX-512's 32; 6 of the 16 of AVX2 and SSE2. */
@@ -24,11 +23,6 @@
 #define GR_OB (GR_VBYTES == 64 ? 2 : 1)
 
 typedef FC_T GR_VEC __attribute__((vector_size(GR_VBYTES), aligned(sizeof(FC_T))));
-#if FC_T_IS_DOUBLE
-typedef int64_t GR_IVEC __attribute__((vector_size(GR_VBYTES)));
-#else
-typedef int32_t GR_IVEC __attribute__((vector_size(GR_VBYTES)));
-#endif
 
 int64_t GR_FN(grouped_lanes)(void) { return GR_LANES; }
 
@@ -43,29 +37,43 @@ void GR_FN(grouped_pack)(const fc_conv_desc *d, const fc_view *y, const FC_T *w,
 }
 
 /* Each group's lanes rotated by r: lane l takes lane og * (l / og) + (l % og + r) % og.
- * og and r are constants where it is inlined, so the mask is a constant and the shuffle one
- * instruction (an element loop to build the mask was not folded by GCC 12). */
-#define GR_ROT(l) (og * ((l) / og) + ((l) % og + r) % og)
-#define GR_MASK2 {GR_ROT(0), GR_ROT(1)}
-#define GR_MASK4 {GR_ROT(0), GR_ROT(1), GR_ROT(2), GR_ROT(3)}
-#define GR_MASK8 {GR_ROT(0), GR_ROT(1), GR_ROT(2), GR_ROT(3), GR_ROT(4), GR_ROT(5), GR_ROT(6), \
-                  GR_ROT(7)}
-#define GR_MASK16                                                                           \
-    {GR_ROT(0), GR_ROT(1), GR_ROT(2),  GR_ROT(3),  GR_ROT(4),  GR_ROT(5),  GR_ROT(6),  GR_ROT(7), \
-     GR_ROT(8), GR_ROT(9), GR_ROT(10), GR_ROT(11), GR_ROT(12), GR_ROT(13), GR_ROT(14), GR_ROT(15)}
+ * __builtin_shufflevector (GCC 12+ and Clang) wants its lane indices as literal constants:
+ * one case per (og, r), which folds to the one case that applies where og and r are
+ * constants (inlined), and the shuffle to one instruction. */
+#define GR_ROT(OG, R, l) ((OG) * ((l) / (OG)) + ((l) % (OG) + (R)) % (OG))
+#define GR_IDX2(OG, R) GR_ROT(OG, R, 0), GR_ROT(OG, R, 1)
+#define GR_IDX4(OG, R) GR_IDX2(OG, R), GR_ROT(OG, R, 2), GR_ROT(OG, R, 3)
+#define GR_IDX8(OG, R)                                                                      \
+    GR_IDX4(OG, R), GR_ROT(OG, R, 4), GR_ROT(OG, R, 5), GR_ROT(OG, R, 6), GR_ROT(OG, R, 7)
+#define GR_IDX16(OG, R)                                                                     \
+    GR_IDX8(OG, R), GR_ROT(OG, R, 8), GR_ROT(OG, R, 9), GR_ROT(OG, R, 10), GR_ROT(OG, R, 11), \
+        GR_ROT(OG, R, 12), GR_ROT(OG, R, 13), GR_ROT(OG, R, 14), GR_ROT(OG, R, 15)
 #if GR_VBYTES / (FC_T_IS_DOUBLE ? 8 : 4) == 16
-#define GR_MASK GR_MASK16
+#define GR_IDX GR_IDX16
 #elif GR_VBYTES / (FC_T_IS_DOUBLE ? 8 : 4) == 8
-#define GR_MASK GR_MASK8
+#define GR_IDX GR_IDX8
 #elif GR_VBYTES / (FC_T_IS_DOUBLE ? 8 : 4) == 4
-#define GR_MASK GR_MASK4
+#define GR_IDX GR_IDX4
 #else
-#define GR_MASK GR_MASK2
+#define GR_IDX GR_IDX2
 #endif
+#define GR_CASE(OG, R)                                                                      \
+    case (OG) * 16 + (R): return __builtin_shufflevector(v, v, GR_IDX(OG, R));
 static inline __attribute__((always_inline)) GR_VEC GR_FN(rotate)(GR_VEC v, const int og,
                                                                  const int r) {
-    if (r == 0) return v;
-    return __builtin_shuffle(v, (GR_IVEC)GR_MASK);
+    switch (og * 16 + r) {   /* only groups narrower than a vector run this kernel */
+#if GR_VBYTES / (FC_T_IS_DOUBLE ? 8 : 4) > 2
+        GR_CASE(2, 1)
+#endif
+#if GR_VBYTES / (FC_T_IS_DOUBLE ? 8 : 4) > 4
+        GR_CASE(4, 1) GR_CASE(4, 2) GR_CASE(4, 3)
+#endif
+#if GR_VBYTES / (FC_T_IS_DOUBLE ? 8 : 4) > 8
+        GR_CASE(8, 1) GR_CASE(8, 2) GR_CASE(8, 3) GR_CASE(8, 4) GR_CASE(8, 5) GR_CASE(8, 6)
+        GR_CASE(8, 7)
+#endif
+    default: return v;   /* r = 0 */
+    }
 }
 
 typedef struct {
@@ -159,15 +167,15 @@ void GR_FN(grouped_rows)(const fc_conv_desc *d, const fc_view *x, const FC_T *wr
 
 #undef GR_NP
 #undef GR_ROT
-#undef GR_MASK2
-#undef GR_MASK4
-#undef GR_MASK8
-#undef GR_MASK16
-#undef GR_MASK
+#undef GR_IDX2
+#undef GR_IDX4
+#undef GR_IDX8
+#undef GR_IDX16
+#undef GR_IDX
+#undef GR_CASE
 #undef GR_NV
 #undef GR_FN
 #undef GR_VEC
-#undef GR_IVEC
 #undef GR_LANES
 #undef GR_PX
 #undef GR_OB
