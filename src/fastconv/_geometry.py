@@ -51,6 +51,7 @@ def normalize_data_format(data_format) -> str:
 def _positive_int(value, name: str) -> int:
     if isinstance(value, bool) or not isinstance(value, Integral):
         raise TypeError(f"{name} must contain integers, got {value!r}")
+    value = int(value)
     if value < 1:
         raise ValueError(f"{name} must be positive, got {int(value)}")
     if value > _MAX_WINDOW:  # keeps the C side's index arithmetic far from overflow
@@ -187,7 +188,8 @@ def split_shape(shape, data_format: str, name: str = "input") -> tuple[int, int,
         raise ValueError(
             f"{name} must be 4-D ({data_format}), got {len(shape)}-D with shape {tuple(shape)}"
         )
-    return tuple(int(shape[i]) for i in _layout_indices(data_format))
+    n, h, w, c = (int(shape[i]) for i in _layout_indices(data_format))
+    return n, h, w, c
 
 
 def join_shape(n: int, h: int, w: int, c: int, data_format: str) -> tuple[int, int, int, int]:
@@ -349,7 +351,8 @@ def sizes_arg(value, name: str) -> tuple[int, int, int, int]:
             raise TypeError(f"{name} must contain integers, got {values!r}")
         if v < 0:
             raise ValueError(f"{name} must be non-negative, got {values!r}")
-    return tuple(int(v) for v in values)
+    a, b, c, d = (int(v) for v in values)
+    return a, b, c, d
 
 
 def check_out_backprop(shape: ConvShape, out_backprop_shape, data_format: str,

@@ -14,6 +14,8 @@ Slow (one NumPy pass per filter tap), deterministic, and independent of the C ke
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
 from ._arrays import (
@@ -31,7 +33,7 @@ from ._geometry import (
 
 __all__ = ["avg_pool2d", "conv2d", "depthwise_conv2d", "max_pool2d"]
 
-_ACTIVATIONS = {
+_ACTIVATIONS: dict[str | None, Callable[[np.ndarray], np.ndarray]] = {
     None: lambda v: v,
     "relu": lambda v: np.maximum(v, 0.0),
     "relu6": lambda v: np.clip(v, 0.0, 6.0),
