@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from gemm_targets import _timer, run_targets  # noqa: E402
+from gemm_targets import _timer, run_targets
 
 LAYERS = ["lenet-c1", "lenet-c2", "keras-mnist-c1", "r50-conv1", "r50-3x3-56", "r50-3x3-28",
           "r50-3x3-14", "r50-3x3-7", "r50-1x1-56", "vgg-3x3-224", "b8-3x3-56", "mbv1-dw-112"]

@@ -30,7 +30,7 @@ from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
-import numpy as np  # noqa: E402
+import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -70,7 +70,7 @@ def _pool_calls(layer, tf, torch):
 
 
 def _torch_call(torch, layer, x, g, win):
-    F = torch.nn.functional
+    F = torch.nn.functional  # noqa: N806 (PyTorch's own name for it)
     fill = -float("inf") if layer.op == "maxpool" else 0.0
     xt = torch.from_numpy(x).permute(0, 3, 1, 2)  # channels_last NCHW on the same memory
     xt = F.pad(xt, (win.pad_left, win.pad_right, win.pad_top, win.pad_bottom), value=fill)

@@ -151,8 +151,8 @@ def out_of_core(args) -> None:
         peaks = _peak_rss_gib(client)
         load_line = load.line()
     print()
-    print(f"| image | GB | chunks | workers | wall s | Mpixel/s | peak RSS per worker GiB |")
-    print(f"| --- | ---: | ---: | ---: | ---: | ---: | --- |")
+    print("| image | GB | chunks | workers | wall s | Mpixel/s | peak RSS per worker GiB |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: | --- |")
     print(f"| {size}x{size}x3 | {nbytes / 1e9:.1f} | {image.npartitions} | {args.workers} | "
           f"{seconds:.0f} | {size * size / seconds / 1e6:.1f} | "
           f"{', '.join(f'{p:.2f}' for p in peaks)} |")

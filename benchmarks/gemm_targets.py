@@ -90,7 +90,6 @@ def gemm_rows(threads: int, quick: bool) -> list[dict]:
 
 
 def layer_rows(threads: int, quick: bool) -> list[dict]:
-    import fastconv
     from fastconv.bench import runners
     from fastconv.bench.suite import select
 

@@ -1,4 +1,4 @@
-"""The pooling targets of issue 6, measured side by side in one process per thread count.
+"""The pooling targets, measured side by side in one process per thread count.
 
     python benchmarks/pool_targets.py            # every pooling layer of the suite, 1 and 2 threads
     python benchmarks/pool_targets.py --quick    # a fast pass to check it runs
@@ -30,7 +30,7 @@ from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
-import numpy as np  # noqa: E402
+import numpy as np
 
 
 def _timer(quick: bool):

@@ -10,8 +10,9 @@ NumPy. Run it:
     python examples/train_lenet.py --plot lenet_digits.png
 
 It prints the test accuracy (98.3% after 15 epochs with the default seed; 96-98% with
-others) and the wall time, and saves the loss/accuracy curve. The model's functions (init_params, forward, backward, loss_and_grads,
-Adam) are importable, so a test can run the same steps through another framework.
+others) and the wall time, and saves the loss/accuracy curve. The model's functions
+(init_params, forward, backward, loss_and_grads, Adam) are importable, so a test can run
+the same steps through another framework.
 """
 
 from __future__ import annotations

@@ -33,7 +33,7 @@ def tf_padding(padding, data_format="NHWC"):
     """fastconv's 2-pair explicit padding as TF's 4-pair form; strings pass through."""
     if isinstance(padding, str):
         return padding
-    (t, b), (l, r) = padding
+    (t, b), (l, r) = padding  # noqa: E741 (top, bottom, left, right)
     if data_format == "NHWC":
         return [[0, 0], [t, b], [l, r], [0, 0]]
     return [[0, 0], [0, 0], [t, b], [l, r]]

@@ -3,7 +3,6 @@ test_pool_grad_kernel.py against the reference, which runs under the sanitizers 
 
 from __future__ import annotations
 
-import numpy as np
 
 
 def reduction(kind, ksize, strides):

@@ -55,13 +55,21 @@ def build(build_root: Path | str = ROOT / "build", ubsan: bool = UBSAN) -> Path:
     folder that holds the `fastconv` package (the built module with a fresh copy of the
     Python files)."""
     c_flags, link_flags = flags(ubsan)
-    build_dir = Path(build_root) / f"asan-{_config_key(c_flags, link_flags)}"
+    return build_variant(build_root, "asan", "gcc", "RelWithDebInfo", c_flags, link_flags)
+
+
+def build_variant(build_root: Path | str, name: str, compiler: str, build_type: str,
+                  c_flags: str = "", link_flags: str = "") -> Path:
+    """Build the extension with this compiler and flags into build_root/<name>-<hash> (the
+    sanitizer builds, tests/clang_run.py's Clang build), or bring it up to date; the folder
+    that holds the `fastconv` package."""
+    build_dir = Path(build_root) / f"{name}-{_config_key(compiler + c_flags, link_flags)}"
     cmake_dir = build_dir / "cmake"
     build_dir.mkdir(parents=True, exist_ok=True)
     steps = []
     if not (cmake_dir / "CMakeCache.txt").exists():
-        configure = ["cmake", "-S", ROOT, "-B", cmake_dir, "-DCMAKE_C_COMPILER=gcc",
-                     "-DCMAKE_BUILD_TYPE=RelWithDebInfo", f"-DCMAKE_C_FLAGS={c_flags}",
+        configure = ["cmake", "-S", ROOT, "-B", cmake_dir, f"-DCMAKE_C_COMPILER={compiler}",
+                     f"-DCMAKE_BUILD_TYPE={build_type}", f"-DCMAKE_C_FLAGS={c_flags}",
                      f"-DCMAKE_MODULE_LINKER_FLAGS={link_flags}",
                      f"-DPython_EXECUTABLE={sys.executable}"]
         steps.append(configure + (["-G", "Ninja"] if shutil.which("ninja") else []))
@@ -75,7 +83,7 @@ def build(build_root: Path | str = ROOT / "build", ubsan: bool = UBSAN) -> Path:
                 if cmd is not steps[-1]:  # a failed configure is redone next time
                     shutil.rmtree(cmake_dir, ignore_errors=True)
                 tail = (build_dir / "build.log").read_text(errors="replace")[-3000:]
-                raise RuntimeError(f"ASan build failed ({build_dir / 'build.log'}):\n{tail}")
+                raise RuntimeError(f"{name} build failed ({build_dir / 'build.log'}):\n{tail}")
     module = cmake_dir / f"_core{sysconfig.get_config_var('EXT_SUFFIX')}"
     pkg = build_dir / "pkg"
     shutil.rmtree(pkg, ignore_errors=True)

@@ -67,7 +67,7 @@ class Device:
 
 class _Runtime:
     @staticmethod
-    def getDeviceCount():
+    def getDeviceCount():  # noqa: N802 (mirrors cupy.cuda.runtime)
         return 1
 
 
@@ -76,7 +76,7 @@ class cuda:  # noqa: N801 (mirrors cupy.cuda)
     runtime = _Runtime
 
 
-class ndarray(np.ndarray):
+class ndarray(np.ndarray):  # noqa: N801 (mirrors cupy.ndarray)
     """A "device" array: a NumPy array that fastconv sees as a CuPy array."""
 
     @property

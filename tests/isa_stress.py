@@ -114,7 +114,7 @@ def stress(fastconv, seconds: float, workers: int, rounds: int = 2) -> int:
                     if not any(np.array_equal(got, w) for w in want[name]):
                         wrong.append(name)
                     done[0] += 1
-        except BaseException as e:  # reported by the main thread
+        except BaseException as e:  # noqa: BLE001 - reported by the main thread
             errors.append(repr(e))
 
     sys.setswitchinterval(1e-4)  # hand the GIL between toggler and workers often

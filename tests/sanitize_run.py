@@ -37,7 +37,8 @@ import asan_build  # noqa: E402
 # Tests whose every call goes through the kernels (ISAs, tiles, layouts, dtypes, out=,
 # argument errors, the binding's own checks) and that need no TensorFlow.
 KERNEL_TESTS = ["test_gemm.py", "test_winograd.py", "test_depthwise_kernel.py",
-                "test_pool_kernels.py", "test_filter_kernel.py", "test_fewch_kernel.py",
+                "test_pool_kernels.py", "test_filter_kernel.py", "test_blocked_kernel.py",
+                "test_grouped_kernel.py", "test_fewout_kernel.py", "test_backprop_filter_kernel.py",
                 "test_dtypes_layouts.py", "test_errors.py", "test_core_binding.py",
                 # Inf / NaN / near-max data down every algorithm's re-run paths
                 "test_nonfinite.py",

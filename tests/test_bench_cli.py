@@ -118,7 +118,7 @@ def test_readme_names_every_algorithm():
 
     readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
     api = readme[readme.index("## API"):readme.index("### Threads")]
-    line = next(l for l in api.splitlines() if l.startswith("- `algorithm`"))
+    line = next(s for s in api.splitlines() if s.startswith("- `algorithm`"))
     block = api[api.index(line):].split("\n- ")[0]
     for algorithm in ALGORITHMS:
         assert f'"{algorithm}"' in block, (algorithm, block)

@@ -1,8 +1,9 @@
 """Pooling in PyTorch's and ONNX's conventions: ceil_mode, count_include_pad, pooling
-dilation, their padding spellings, the argmax in each framework's index convention. Every result (fast path in both layouts, and the
-reference) is compared with PyTorch's torch.nn.functional and ONNX's reference evaluator
-over seeded sweeps, never with expectations of our own; where the engines disagree,
-docs/peers.md says which one fastconv follows and the corner-case tests below pin it.
+dilation, their padding spellings, the argmax in each framework's index convention. Every
+result (fast path in both layouts, and the reference) is compared with PyTorch's
+torch.nn.functional and ONNX's reference evaluator over seeded sweeps, never with
+expectations of our own; where the engines disagree, docs/peers.md says which one fastconv
+follows and the corner-case tests below pin it.
 """
 
 from __future__ import annotations

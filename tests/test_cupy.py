@@ -37,7 +37,7 @@ def _real_cupy():
     cupy = pytest.importorskip("cupy", reason="CuPy is not installed (pip install '.[gpu]')")
     try:
         count = cupy.cuda.runtime.getDeviceCount()
-    except Exception as e:  # no driver, driver too old, ...
+    except Exception as e:  # noqa: BLE001 - no driver, driver too old, ...
         pytest.skip(f"no CUDA device: {type(e).__name__}: {e}")
     if count < 1:
         pytest.skip("no CUDA device: cupy.cuda.runtime.getDeviceCount() is 0")
@@ -485,7 +485,7 @@ def _nvrtc_missing():
         from cupy_backends.cuda.libs import nvrtc
 
         nvrtc.getVersion()
-    except Exception as e:  # no CuPy, or no NVRTC library for it
+    except Exception as e:  # noqa: BLE001 - no CuPy, or no NVRTC library for it
         return f"CuPy's NVRTC is not available: {type(e).__name__}: {e}"
     return None
 

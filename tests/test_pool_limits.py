@@ -1,5 +1,5 @@
 """Pooling's memory and time are bounded by the input and output, not by the stride or the
-window (issue 11, defects 1 and 2).
+window: a huge stride or window once cost memory and time in proportion to it.
 
 The C operator (csrc/operators/pool2d.c) clips a window to what can touch real cells, and
 width mode (csrc/operators/pool2d_tmpl.h) spaces the buffer's rows by what a row needs

@@ -10,8 +10,6 @@ really refuses a new thread, else the test would prove nothing."""
 
 from __future__ import annotations
 
-import os
-
 from run_script import run_python
 
 SCRIPT = """

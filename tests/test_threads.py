@@ -141,7 +141,7 @@ def _run_concurrently(jobs):
         try:
             barrier.wait()
             results[i] = [job() for _ in range(3)]
-        except BaseException as e:  # surfaced in the main thread below
+        except BaseException as e:  # noqa: BLE001 - surfaced in the main thread below
             errors.append(e)
 
     threads = [threading.Thread(target=worker, args=(i, job)) for i, job in enumerate(jobs)]

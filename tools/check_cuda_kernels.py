@@ -98,7 +98,7 @@ def compile_with_cupy(kernels, variant):
         kernel = cupy.RawKernel(variant.source(), variant.name, options=kernels.OPTIONS)
         kernel.compile()
         regs, local = kernel.num_regs, kernel.local_size_bytes
-    except Exception as e:  # a compile error, with NVRTC's log
+    except Exception as e:  # noqa: BLE001 - a compile error, with NVRTC's log
         return False, f"{type(e).__name__}: {e}"
     return True, f"{regs} registers, {local} bytes local memory"
 

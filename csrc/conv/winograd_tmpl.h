@@ -135,7 +135,7 @@ static void FC_FN(input_transform)(const fc_conv_desc *d, const fc_view *x,
             }
         FC_T *vt = v + t * s->c;
         const int64_t vs = WG_TILES * s->c;   /* distance between the 16 V matrices */
-#pragma GCC ivdep
+FC_IVDEP
         for (int64_t c = 0; c < s->c; c++) {
             FC_T b[4][4];
             for (int j = 0; j < 4; j++) {   /* B^T d, column by column */
@@ -172,7 +172,7 @@ static int FC_FN(output_transform)(const fc_conv_desc *d, const fc_view *y,
         FC_T *out[2][2];
         for (int i = 0; i < 2; i++)
             for (int j = 0; j < 2; j++) out[i][j] = row + (i * 2 + j) * s->o;
-#pragma GCC ivdep
+FC_IVDEP
         for (int64_t o = 0; o < s->o; o++) {
             FC_T a[2][4];
             for (int j = 0; j < 4; j++) {   /* A^T M, column by column */

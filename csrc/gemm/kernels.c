@@ -7,8 +7,8 @@
     extern const FC_CAT(fc_ukernel, SFX) FC_CAT(ukernel_desc_scalar, SFX);                 \
     const FC_CAT(fc_ukernel, SFX) *FC_CAT(fc_ukernel_for, SFX)(fc_isa isa) {                \
         switch (isa) {                                                                      \
-        case FC_ISA_AVX512: return &FC_CAT(ukernel_desc_avx512, SFX);                       \
-        case FC_ISA_AVX2: return &FC_CAT(ukernel_desc_avx2, SFX);                           \
+        case FC_ISA_AVX512: FC_IF_X86(return &FC_CAT(ukernel_desc_avx512, SFX);)            \
+        case FC_ISA_AVX2: FC_IF_X86(return &FC_CAT(ukernel_desc_avx2, SFX);)                \
         case FC_ISA_SCALAR: break;                                                          \
         }                                                                                   \
         return &FC_CAT(ukernel_desc_scalar, SFX);                                           \

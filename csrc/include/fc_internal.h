@@ -26,12 +26,35 @@
 FC_DECLARE_UKERNEL_TYPE(float, f32)
 FC_DECLARE_UKERNEL_TYPE(double, f64)
 
+/* FC_X86_KERNELS: 1 where the build compiles the AVX2 and AVX-512 kernel files (csrc/CMakeLists.txt
+ * defines it on x86-64 targets only).  Elsewhere only the portable kernels exist: the CPU
+ * check never reports an x86 ISA, and FC_IF_X86 drops every reference to an x86 kernel, so
+ * the library links on aarch64 or any other 64-bit target. */
+#ifndef FC_X86_KERNELS
+#define FC_X86_KERNELS 0
+#endif
+#if FC_X86_KERNELS
+#define FC_IF_X86(...) __VA_ARGS__
+#else
+#define FC_IF_X86(...)
+#endif
+
+/* Before a loop: its iterations do not depend on each other through memory (vectorize it
+ * without a runtime overlap check).  GCC's ivdep, Clang's assume_safety. */
+#if defined(__clang__)
+#define FC_IVDEP _Pragma("clang loop vectorize(assume_safety)")
+#elif defined(__GNUC__)
+#define FC_IVDEP _Pragma("GCC ivdep")
+#else
+#define FC_IVDEP
+#endif
+
 /* The body of an entry point that forwards to ISA's instantiation of NAME
  * (NAME_SFX_avx512, _avx2, _scalar: one template compiled per ISA file). */
 #define FC_ISA_FORWARD(ISA, SFX, NAME, ARGS)                                                \
     switch (ISA) {                                                                          \
-    case FC_ISA_AVX512: return FC_CAT(FC_CAT(NAME, SFX), avx512) ARGS;                      \
-    case FC_ISA_AVX2: return FC_CAT(FC_CAT(NAME, SFX), avx2) ARGS;                          \
+    case FC_ISA_AVX512: FC_IF_X86(return FC_CAT(FC_CAT(NAME, SFX), avx512) ARGS;)           \
+    case FC_ISA_AVX2: FC_IF_X86(return FC_CAT(FC_CAT(NAME, SFX), avx2) ARGS;)               \
     case FC_ISA_SCALAR: break;                                                              \
     }                                                                                       \
     return FC_CAT(FC_CAT(NAME, SFX), scalar) ARGS;
@@ -69,8 +92,9 @@ fc_status fc_conv2d_in(const fc_cntx *cx, fc_dtype dtype, const fc_conv_desc *d,
 /* The data cache of each core, in bytes: level 1 (L1d) or 2 (runtime/cpu.c). */
 size_t fc_cache_bytes(int level);
 
-/* Bytes of one packed B panel (ntaps x channel block x NR): it stays in L2 (1 MiB) while
- * every row panel of a pixel block streams past it; the channel block is cut to fit. */
+/* Bytes of one packed B panel (ntaps x channel block x NR): it stays in L2 (1-2 MiB a core
+ * on current x86 CPUs) while every row panel of a pixel block streams past it; the channel
+ * block is cut to fit. */
 #define FC_GEMM_PANEL_BYTES (256 * 1024)
 
 /* Output pixels per GEMM task: a multiple of every MR, large enough to amortize a task

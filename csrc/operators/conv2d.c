@@ -20,8 +20,8 @@ int fc_winograd_applies(const fc_conv_desc *d) {
 /* The algorithm "auto" runs, for a call whose context is cx. */
 static fc_algorithm choose(const fc_cntx *cx, fc_dtype dtype, const fc_conv_desc *d,
                            const fc_view *x, const fc_view *y) {
-    /* Measured on the suite (1 thread; Zen 5 for the GEMM and Winograd, a Xeon with AVX-512
-     * for the direct kernels, in thread CPU time):
+    /* Measured on the suite (1 thread, thread CPU time; the GEMM and Winograd on an AMD Zen 5,
+     * the direct kernels on an Intel Xeon, both AVX-512; the ratios carry over, the times not):
      * - Winograd F(2x2,3x3) beats the GEMM by 1.4-1.7x on 3x3 stride-1 layers with 64-256
      *   channels, but its 16 transformed filter matrices cost as much as the GEMM when the
      *   image has few 2x2 tiles (7x7x512: 0.6x), and the transforms dominate with few

@@ -35,15 +35,21 @@ typedef int64_t PL_MASK __attribute__((vector_size(PL_VBYTES)));
 typedef int32_t PL_MASK __attribute__((vector_size(PL_VBYTES)));
 #endif
 
-/* The lane selector that takes the even lanes of a pair of vectors (stride-2 windows). */
+/* The even lanes of a pair of vectors (stride-2 windows).  __builtin_shufflevector is
+ * Clang's and GCC's (from GCC 12); older GCCs have only their own __builtin_shuffle. */
 #if PL_LANES == 16
-#define PL_EVEN {0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30}
+#define PL_EVEN 0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30
 #elif PL_LANES == 8
-#define PL_EVEN {0, 2, 4, 6, 8, 10, 12, 14}
+#define PL_EVEN 0, 2, 4, 6, 8, 10, 12, 14
 #elif PL_LANES == 4
-#define PL_EVEN {0, 2, 4, 6}
+#define PL_EVEN 0, 2, 4, 6
 #else
-#define PL_EVEN {0, 2}
+#define PL_EVEN 0, 2
+#endif
+#if defined(__clang__) || __GNUC__ >= 12
+#define PL_EVEN_LANES(a, b) __builtin_shufflevector(a, b, PL_EVEN)
+#else
+#define PL_EVEN_LANES(a, b) __builtin_shuffle(a, b, (PL_MASK){PL_EVEN})
 #endif
 
 #define PL_AI static inline __attribute__((always_inline))
@@ -161,13 +167,12 @@ PL_AI void PL_FN(pl_cols_1_n)(const FC_T *h, int64_t count, int64_t k, int64_t s
             PL_STORE(out + v, avg ? a / (PL_LOAD(div + v) * nky) : a);
         }
     } else if (s == 2) {
-        const PL_MASK even = PL_EVEN;
         for (; count >= PL_LANES && o < count; o += PL_LANES) {
             const int64_t v = PL_LAST(o, count);
             const FC_T *hp = h + 2 * v;
-            PL_VEC a = __builtin_shuffle(PL_LOAD(hp), PL_LOAD(hp + PL_LANES), even);
+            PL_VEC a = PL_EVEN_LANES(PL_LOAD(hp), PL_LOAD(hp + PL_LANES));
             for (int64_t kx = 1; kx < k; kx++)
-                a = PL_VOP(avg, a, __builtin_shuffle(PL_LOAD(hp + kx), PL_LOAD(hp + kx + PL_LANES), even));
+                a = PL_VOP(avg, a, PL_EVEN_LANES(PL_LOAD(hp + kx), PL_LOAD(hp + kx + PL_LANES)));
             PL_STORE(out + v, avg ? a / (PL_LOAD(div + v) * nky) : a);
         }
     }

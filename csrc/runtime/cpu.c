@@ -8,7 +8,7 @@
 static int active_isa = -1;   /* -1: not decided yet */
 
 fc_isa fc_detected_isa(void) {
-#if defined(__x86_64__) || defined(__i386__)
+#if FC_X86_KERNELS   /* never an ISA whose kernels this build lacks */
     __builtin_cpu_init();
     if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl") &&
         __builtin_cpu_supports("fma"))

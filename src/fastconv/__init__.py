@@ -11,18 +11,21 @@ from importlib.metadata import PackageNotFoundError, version
 
 # Pure Python and NumPy: importable without the compiled extension (a source checkout that
 # was never built, a platform without a wheel), so the oracle always works.
-from . import reference, testing  # noqa: F401
+from . import reference, testing
 
 # The fast path. _openmp comes first: it loads _core with the OpenMP settings libgomp reads
 # once, as it is loaded (so it happens at `import fastconv`, as before, when the extension
 # is there). Without the extension the names below raise an ImportError saying why when
 # used, instead of `import fastconv.reference` failing.
-_FAST_PATH = (
+__all__ = [
+    "__version__", "reference", "testing",
     "avg_pool2d", "avg_pool2d_grad", "conv2d", "conv2d_algorithm", "conv2d_backprop_filter",
     "conv2d_backprop_input", "conv2d_transpose", "depthwise_conv2d",
     "depthwise_conv2d_backprop_filter", "depthwise_conv2d_backprop_input", "get_num_threads",
     "max_pool2d", "max_pool2d_grad", "max_pool_with_argmax", "set_num_threads",
-)
+]
+_FAST_PATH = frozenset(__all__) - {"__version__", "reference", "testing"}
+_CORE_ERROR: ImportError | None = None
 try:
     from . import _openmp  # noqa: F401
 except ImportError as _error:
@@ -37,7 +40,6 @@ except ImportError as _error:
             ) from _CORE_ERROR
         raise AttributeError(f"module 'fastconv' has no attribute {name!r}")
 else:
-    _CORE_ERROR = None
     from . import _isa  # noqa: F401  (warns about a FASTCONV_ISA value that is ignored)
     from .conv import conv2d, conv2d_algorithm, depthwise_conv2d
     from .conv_backprop_input import (
@@ -52,5 +54,3 @@ try:
     __version__ = version("fastconv")
 except PackageNotFoundError:  # running from a source tree without an install
     __version__ = "0+unknown"
-
-__all__ = ["__version__", "reference", "testing", *_FAST_PATH]

@@ -56,6 +56,7 @@ def normalize_data_format(data_format) -> str:
 def _positive_int(value, name: str) -> int:
     if isinstance(value, bool) or not isinstance(value, Integral):
         raise TypeError(f"{name} must contain integers, got {value!r}")
+    value = int(value)
     if value < 1:
         raise ValueError(f"{name} must be positive, got {int(value)}")
     if value > _MAX_WINDOW:  # keeps the C side's index arithmetic far from overflow
@@ -279,7 +280,8 @@ def split_shape(shape, data_format: str, name: str = "input") -> tuple[int, int,
         raise ValueError(
             f"{name} must be 4-D ({data_format}), got {len(shape)}-D with shape {tuple(shape)}"
         )
-    return tuple(int(shape[i]) for i in _layout_indices(data_format))
+    n, h, w, c = (int(shape[i]) for i in _layout_indices(data_format))
+    return n, h, w, c
 
 
 def join_shape(n: int, h: int, w: int, c: int, data_format: str) -> tuple[int, int, int, int]:
@@ -520,7 +522,8 @@ def sizes_arg(value, name: str) -> tuple[int, int, int, int]:
             raise TypeError(f"{name} must contain integers, got {values!r}")
         if v < 0:
             raise ValueError(f"{name} must be non-negative, got {values!r}")
-    return tuple(int(v) for v in values)
+    a, b, c, d = (int(v) for v in values)
+    return a, b, c, d
 
 
 def check_forward_output(win: Window, out_channels: int, got_shape, data_format: str,
@@ -548,7 +551,7 @@ def flat_index_strides(win: Window, data_format: str, include_batch: bool) -> tu
     """What an input cell (n, y, x, c) adds to its index in the flattened input of
     data_format, per unit of n, y, x and c (NHWC: TF's ((n * H + y) * W + x) * C + c);
     without the batch (include_batch False, TF's default) the index is within the image."""
-    n, h, w, c = win.batch, win.in_h, win.in_w, win.channels
+    h, w, c = win.in_h, win.in_w, win.channels
     image = h * w * c if include_batch else 0
     if data_format == "NHWC":
         return (image, w * c, c, 1)
@@ -604,7 +607,7 @@ def output_padding_arg(value, stride: tuple[int, int]) -> tuple[int, int]:
     if len(values) != 2 or any(isinstance(v, bool) or not isinstance(v, Integral)
                                for v in values):
         raise TypeError(f"output_padding must be an int or (h, w), got {value!r}")
-    for dim, v, s in zip(("height", "width"), values, stride):
+    for dim, v, s in zip(("height", "width"), (int(v) for v in values), stride):
         if not 0 <= v < s:
             raise ValueError(
                 f"output_padding for the {dim} must be in [0, stride {s}), got {int(v)}"

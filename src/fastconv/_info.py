@@ -48,7 +48,7 @@ def gpu_info() -> dict:
         import cupy
 
         version = cupy.__version__
-    except Exception as e:  # a broken install must not break `fastconv info`
+    except Exception as e:  # noqa: BLE001 - a broken install must not break `fastconv info`
         return {"cupy": None, "devices": [], "error": f"import cupy failed: {e}"}
     try:
         devices = []
@@ -57,7 +57,7 @@ def gpu_info() -> dict:
             name = props["name"]
             name = name.decode() if isinstance(name, bytes) else str(name)
             devices.append(f"{name} (compute capability {props['major']}.{props['minor']})")
-    except Exception as e:
+    except Exception as e:  # noqa: BLE001 - nor a broken driver
         return {"cupy": version, "devices": [], "error": f"{type(e).__name__}: {e}"}
     return {"cupy": version, "devices": devices, "error": None if devices else "no CUDA device"}
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import operator
+from collections.abc import Iterator
 from contextlib import contextmanager
 
 import numpy as np
@@ -45,7 +46,7 @@ def get_num_threads() -> int:
 
 
 @contextmanager
-def thread_limit(n: int):
+def thread_limit(n: int) -> Iterator[None]:
     """Calls from this thread use at most `n` threads inside the block, and what they used
     before after it; other threads and the process-wide ``set_num_threads`` request are left
     alone (OpenMP's per-thread setting only). For pool threads that share the CPUs with their

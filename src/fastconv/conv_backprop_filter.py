@@ -107,5 +107,6 @@ class BackpropFilterPlan:
         if target is not dw:
             dw[...] = target
         if return_bias_grad:
+            assert db is not None   # allocated above when the bias gradient is asked for
             return dw, db.astype(self.result, copy=False)
         return dw

@@ -108,4 +108,4 @@ class BackpropInputPlan(ConvPlan):
         self.axes = None if data_format == "NHWC" else nhwc_axes(data_format)
         self.hwio = hwio
         self.filter_axes = None   # HWIO filters only (no filter_format here)
-        self.nhwc_shapes = None   # algorithm(): each phase chooses its own
+        self.nhwc_shapes = None  # type: ignore[assignment]  # each phase chooses its own algorithm

@@ -21,6 +21,8 @@ extension), and independent of the C kernels.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
 from ._arrays import (
@@ -39,7 +41,7 @@ from ._geometry import (
     normalize_filter_format,
     pool_window,
 )
-from ._reference_backprop_filter import (  # noqa: F401  (re-exported)
+from ._reference_backprop_filter import (
     conv2d_backprop_filter, depthwise_conv2d_backprop_filter,
 )
 
@@ -49,7 +51,7 @@ __all__ = [
     "depthwise_conv2d_backprop_input", "max_pool2d", "max_pool2d_grad", "max_pool_with_argmax",
 ]
 
-_ACTIVATIONS = {
+_ACTIVATIONS: dict[str | None, Callable[[np.ndarray], np.ndarray]] = {
     None: lambda v: v,
     "relu": lambda v: np.maximum(v, 0.0),
     "relu6": lambda v: np.clip(v, 0.0, 6.0),
@@ -234,6 +236,6 @@ def _pool(kind, input, ksize, strides, padding, data_format, dilations, ceil_mod
 from ._reference_backprop_input import (  # noqa: E402
     conv2d_backprop_input, conv2d_transpose, depthwise_conv2d_backprop_input,
 )
-from ._reference_pool_grad import (  # noqa: E402,F401
+from ._reference_pool_grad import (  # noqa: E402
     avg_pool2d_grad, max_pool2d_grad, max_pool_with_argmax, pool_with_index,
 )

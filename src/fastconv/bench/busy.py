@@ -54,7 +54,7 @@ class Spinners:
         """How many spinners still run (fewer than n once the time limit has passed)."""
         return sum(p.poll() is None for p in self.procs)
 
-    def start(self) -> "Spinners":
+    def start(self) -> Spinners:
         command = [sys.executable, "-I", "-S", os.path.abspath(__file__),
                    repr(self.limit), str(os.getpid())]
         try:
@@ -65,6 +65,7 @@ class Spinners:
                                                    stdout=subprocess.PIPE,
                                                    start_new_session=True))
             for proc in self.procs:
+                assert proc.stdout is not None  # stdout=PIPE
                 if proc.stdout.readline() != _READY:
                     raise RuntimeError(f"spinner {proc.pid} did not start "
                                        f"(exit status {proc.wait()})")
@@ -83,10 +84,11 @@ class Spinners:
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait()
-            proc.stdout.close()
+            if proc.stdout is not None:
+                proc.stdout.close()
         self.procs = []
 
-    def __enter__(self) -> "Spinners":
+    def __enter__(self) -> Spinners:
         return self.start()
 
     def __exit__(self, *exc) -> None:

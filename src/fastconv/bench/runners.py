@@ -14,9 +14,11 @@ timed region, in the form each library is fastest with or is used with:
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -33,7 +35,7 @@ def fastconv_label(algorithm: str) -> str:
 class Runner:
     library: str
     call: Callable[[], Any]
-    result: Callable[[], np.ndarray]
+    result: Callable[[], np.ndarray | None]   # None: nothing comparable (another padding split)
     note: str = ""  # anything that makes this library's run differ from the others'
 
 
@@ -167,6 +169,7 @@ def torch_runner(torch, data: LayerData) -> Runner:
         call = lambda: F.avg_pool2d(x, layer.window, s, padding, count_include_pad=False)  # noqa: E731
     else:
         kh, kw, cin, cout = layer.window
+        assert data.w is not None  # convolutions have filters
         if layer.op == "depthwise":  # [kh, kw, C, M] -> OIHW [C*M, 1, kh, kw], channel c*M+m
             hwio = data.w.reshape(kh, kw, 1, cin * cout)
             groups = cin
@@ -200,7 +203,7 @@ def make_runners(data: LayerData, algorithms=("auto",), peers=PEERS, threads: in
     if data.layer.op != "conv2d" or data.layer.gradient:
         algorithms = ("auto",)
     builders: list[tuple[str, Callable[[], Runner]]] = [
-        (fastconv_label(a), lambda a=a: fastconv_runner(data, a)) for a in algorithms
+        (fastconv_label(a), functools.partial(fastconv_runner, data, a)) for a in algorithms
     ]
     tf = load_tensorflow(threads) if TF_FN in peers or TF_EAGER in peers else None
     torch = load_torch(threads) if TORCH in peers else None

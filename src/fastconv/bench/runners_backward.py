@@ -75,7 +75,9 @@ def _tf_raw(tf, layer: Layer):
 
 def _operand(data: LayerData) -> np.ndarray:
     """The array besides out_backprop: the filter (input gradient) or the input."""
-    return data.w if data.layer.gradient == "input" else data.x
+    operand = data.w if data.layer.gradient == "input" else data.x
+    assert operand is not None   # LayerData of a convolution layer has both
+    return operand
 
 
 def tf_function_runner(tf, data: LayerData) -> Runner:
@@ -115,6 +117,7 @@ def torch_runner(torch, data: LayerData) -> Runner:
         g = layer.geometry
         padding, exact = (g.pad_top, g.pad_left), (g.pad_top, g.pad_left) == (g.pad_bottom,
                                                                               g.pad_right)
+    assert data.w is not None and data.dy is not None   # a gradient layer's operands
     if layer.op == "depthwise":   # [kh, kw, C, M] -> OIHW [C*M, 1, kh, kw], channel c*M+m
         hwio, groups = data.w.reshape(kh, kw, 1, cin * cout), cin
     else:

@@ -117,7 +117,7 @@ def _conv(name, input, filters, stride=1, padding="SAME", source="", dilation=1)
     return Layer(name, "conv2d", input, filters, stride, dilation, padding, source)
 
 
-# The suite of issue 3, in the order the table prints it.
+# The layer suite, in the order the table prints it.
 LAYERS: tuple[Layer, ...] = (
     # Seed tutorials (a kitten photo through a 3x3/3 filter, then pooled).
     _conv("kitten-gray-3x3s3", (1, 134, 240, 1), (3, 3, 1, 1), 3, source="tutorial"),

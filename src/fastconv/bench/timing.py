@@ -17,7 +17,7 @@ import math
 import statistics
 import time
 from dataclasses import dataclass
-from typing import Callable
+from collections.abc import Callable
 
 
 @dataclass(frozen=True)
@@ -32,7 +32,7 @@ class Policy:
     rounds: int | None = None  # fixed number of rounds, overriding the budget
 
     @classmethod
-    def quick(cls, rounds: int | None = None) -> "Policy":
+    def quick(cls, rounds: int | None = None) -> Policy:
         """Enough to check that everything runs, not to trust the figures."""
         return cls(budget=0.2, min_sample=0.002, warmup=0.01, min_rounds=2, max_rounds=3,
                    rounds=rounds)
@@ -79,7 +79,8 @@ def warm_up(call: Callable[[], object], seconds: float, min_calls: int = 2) -> N
 def calibrate(call: Callable[[], object], min_sample: float) -> tuple[float, int]:
     """(seconds per call, calls per sample), right after the library's warm-up. The median
     of single calls, so one slow call (a preempted thread) does not set the sample size."""
-    single, start = [], time.perf_counter()
+    single: list[float] = []
+    start = time.perf_counter()
     while not single or time.perf_counter() - start < min_sample / 4:
         t0 = time.perf_counter()
         call()

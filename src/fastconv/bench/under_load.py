@@ -57,10 +57,10 @@ class LoadRow:
 
     def fastest(self, labels) -> tuple[str | None, float | None]:
         """(label, median) of the fastest of `labels` that ran, or (None, None)."""
-        ran = {label: self.seconds(label) for label in labels if label in self.timings}
+        ran = {label: self.timings[label].median for label in labels if label in self.timings}
         if not ran:
             return None, None
-        best = min(ran, key=ran.get)
+        best = min(ran, key=lambda label: ran[label])
         return best, ran[best]
 
     @property

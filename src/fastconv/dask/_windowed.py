@@ -71,8 +71,9 @@ def windowed(x: da.Array, win: Window, data_format: str, out_channels: int, dtyp
         in_chunks[c_ax] = (win.channels,)
     x = x.rechunk(tuple(in_chunks))  # a no-op where the chunks already are the tiles
     c_chunks = (out_channels,) if one_channel_chunk else x.chunks[c_ax]
-    out_chunks = join_shape(x.chunks[n_ax], tiles_h.out_chunks, tiles_w.out_chunks, c_chunks,
-                            data_format)
+    # join_shape only orders its four arguments (here chunk tuples, not sizes)
+    out_chunks = join_shape(x.chunks[n_ax], tiles_h.out_chunks,  # type: ignore[arg-type]
+                            tiles_w.out_chunks, c_chunks, data_format)  # type: ignore[arg-type]
     func = TileCall(call, (h_ax, w_ax), (tiles_h, tiles_w))
     meta = np.empty((0, 0, 0, 0), dtype)
     # A halo is only needed between tiles: along an axis of one tile there is no neighbour.

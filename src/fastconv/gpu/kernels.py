@@ -289,11 +289,13 @@ def variants():
                     yield Variant(kind, dtype, index, layout)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def raw_kernel(variant: Variant, cupy=None):
     """The RawKernel of a variant, created once per process (and per CuPy-like module: the
     tests also run these sources on the host). CuPy compiles it on the first launch on each
     device and keeps the binary in its on-disk kernel cache."""
     if cupy is None:
-        import cupy
+        import cupy as installed
+
+        cupy = installed
     return cupy.RawKernel(variant.source(), variant.name, options=OPTIONS)

@@ -20,7 +20,8 @@ from ._shapes import output_shape
 from ._tolerance import REDUCTION_RULES, assert_allclose, reduction_length, tolerance
 
 __all__ = [
-    "assert_allclose", "conv2d_args", "depthwise_conv2d_args", "output_shape", "pool2d_args",
+    "REDUCTION_RULES", "assert_allclose", "conv2d_args", "depthwise_conv2d_args", "output_shape",
+    "pool2d_args",
     "reduction_length", "tolerance",
 ]
 

@@ -3,6 +3,8 @@ use (fastconv._geometry), without computing anything or needing the extension.""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from .._geometry import (
     conv_shape, depthwise_shape, join_shape, normalize_data_format, normalize_filter_format,
     pool_window,
@@ -36,7 +38,7 @@ def _pool2d(input_shape, ksize, strides, padding="VALID", data_format="NHWC", *,
     return join_shape(win.batch, win.out_h, win.out_w, win.channels, fmt)
 
 
-_SHAPES = {
+_SHAPES: dict[str, Callable[..., tuple[int, int, int, int]]] = {
     "conv2d": _conv2d,
     "depthwise_conv2d": _depthwise_conv2d,
     "max_pool2d": _pool2d,

@@ -158,6 +158,7 @@ def assert_allclose(actual, desired, *, reduction: int | None = None, dtype=None
         allowed = ulp * np.spacing(np.minimum(np.abs(d_f), top).astype(dt)).astype(np.float64)
         rule = f"ulp={ulp} in {dt}: |actual - desired| <= {ulp} * spacing(desired)"
     else:
+        assert reduction is not None   # checked above: one of reduction= and ulp= is given
         tol = tolerance(dt, reduction)
         scale = float(np.max(np.abs(d64[finite_d])))
         allowed = np.full(err.shape, tol * max(scale, float(np.finfo(dt).tiny)))
