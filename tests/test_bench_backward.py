@@ -4,6 +4,7 @@ benchmarks); the rows, the peers' ops and the error column are."""
 
 from __future__ import annotations
 
+import importlib.util
 import json
 
 from fastconv.bench import suite
@@ -16,15 +17,19 @@ def test_backward_rows_against_tf_and_torch(tmp_path):
                 "--threads", "1", "--json", str(report))
     assert done.returncode == 0, done.stderr
     assert "input gradient (rows <layer>/dx)" in done.stdout
+    # PyTorch is optional (not in the test extra): its column is there when it is installed
+    torch = importlib.util.find_spec("torch") is not None
+    peers = 3 if torch else 2
     for name in ("keras-mnist-c1/dx", "mbv1-dw-112/dx"):
         row = _row(done.stdout, name)
-        assert all(cell.endswith("x") for cell in row[-4:-1]), row   # TF fn, eager, torch
+        assert all(cell.endswith("x") for cell in row[-1 - peers:-1]), row   # TF fn, eager, torch
     doc = json.loads(report.read_text())
     rows = {layer["name"]: layer for layer in doc["layers"]}
     assert rows["keras-mnist-c1/dx"]["gradient"] == "input"
     for name, layer in rows.items():
         assert layer["error_baseline"] == "tf-fn", name
-        assert layer["errors"]["fastconv"] < 1e-5 and layer["errors"]["torch"] < 1e-5, name
+        assert layer["errors"]["fastconv"] < 1e-5, name
+        assert not torch or layer["errors"]["torch"] < 1e-5, name
         assert not layer["failures"], layer["failures"]
 
 

@@ -17,11 +17,11 @@ docs/testing.md; the non-finite contract every op follows is in docs/non-finite.
 from __future__ import annotations
 
 from ._shapes import output_shape
-from ._tolerance import REDUCTION_RULES, assert_allclose, reduction_length, tolerance
+# REDUCTION_RULES: the extension point for new ops' reduction lengths (not in __all__)
+from ._tolerance import REDUCTION_RULES, assert_allclose, reduction_length, tolerance  # noqa: F401
 
 __all__ = [
-    "REDUCTION_RULES", "assert_allclose", "conv2d_args", "depthwise_conv2d_args", "output_shape",
-    "pool2d_args",
+    "assert_allclose", "conv2d_args", "depthwise_conv2d_args", "output_shape", "pool2d_args",
     "reduction_length", "tolerance",
 ]
 
