@@ -279,7 +279,8 @@ def test_convention_switches_are_drawn():
     """Each switch shows up in the drawn calls (not silently left at its default)."""
     seen = set()
 
-    @settings(max_examples=150, deadline=None)
+    # derandomize: the same 150 draws every run (a random run could miss one spelling)
+    @settings(max_examples=150, deadline=None, derandomize=True)
     @given(testing.pool2d_args(paddings=ALL_PADDINGS, max_dilation=2, ceil_mode=True,
                                count_include_pad=True),
            testing.conv2d_args(paddings=ALL_PADDINGS, filter_formats=("HWIO", "OIHW")))
