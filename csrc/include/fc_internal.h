@@ -268,6 +268,17 @@ static inline void fc_valid_taps(int64_t o, int64_t stride, int64_t pad, int64_t
     *k1 = hi;
 }
 
+/* The greatest common divisor of a and b (positive): dilated windows repeat with period
+ * dilation / gcd(stride, dilation) (pooling phases, input-gradient phases). */
+static inline int64_t fc_gcd(int64_t a, int64_t b) {
+    while (b) {
+        const int64_t t = a % b;
+        a = b;
+        b = t;
+    }
+    return a;
+}
+
 /* Output columns [*lo, *hi) whose taps all lie inside the input row (no padding tap): the
  * first whose first tap is at or right of column 0, up to the last whose last tap is left
  * of x_w.  Direct kernels block these pixels and treat the others one at a time. */

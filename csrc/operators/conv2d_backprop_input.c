@@ -32,15 +32,6 @@ typedef struct {
     int64_t skip;       /* dy cells skipped at the start (the padding would be negative) */
 } bpi_axis;
 
-static int64_t gcd64(int64_t a, int64_t b) {
-    while (b) {
-        const int64_t t = a % b;
-        a = b;
-        b = t;
-    }
-    return a;
-}
-
 static int64_t floor_div(int64_t a, int64_t b) { return a >= 0 ? a / b : -((-a + b - 1) / b); }
 
 /* dx cell i = s * q + r is reached by tap k from dy cell o = (i + pad - k * d) / s when that
@@ -50,7 +41,7 @@ static bpi_axis bpi_axis_for(int64_t r, int64_t in_len, int64_t out_len, int64_t
                              int64_t s, int64_t d, int64_t pad) {
     bpi_axis a = {0, 0, 0, 1, 1, 0, 0};
     a.count = r < in_len ? (in_len - r + s - 1) / s : 0;
-    const int64_t g = gcd64(d, s);
+    const int64_t g = fc_gcd(d, s);
     a.step = s / g;
     a.dil = d / g;
     int64_t first = -1;

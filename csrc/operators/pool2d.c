@@ -101,18 +101,9 @@ typedef struct {
     int64_t stride, pad;       /* its undilated window's stride and padding */
 } pool_phase;
 
-static int64_t gcd64(int64_t a, int64_t b) {
-    while (b) {
-        const int64_t t = a % b;
-        a = b;
-        b = t;
-    }
-    return a;
-}
-
 static pool_phase axis_phase(int64_t o0, int64_t out, int64_t in, int64_t s, int64_t d,
                              int64_t pad) {
-    const int64_t step = d / gcd64(s, d), c0 = o0 * s - pad;
+    const int64_t step = d / fc_gcd(s, d), c0 = o0 * s - pad;
     const int64_t r = (c0 % d + d) % d, j0 = (c0 - r) / d;   /* c0 = r + j0 * d */
     const int64_t cells = r < in ? (in - r + d - 1) / d : 0;  /* input cells of residue r */
     pool_phase p = {(out - o0 + step - 1) / step, step, r, cells, s / (d / step), -j0};
@@ -147,8 +138,8 @@ static fc_status run_dilated(fc_dtype dtype, fc_pool_kind kind, const fc_window 
                              const fc_view *x, const fc_view *y, const double *div_h,
                              const double *div_w) {
     const int64_t size = dtype == FC_FLOAT64 ? sizeof(double) : sizeof(float);
-    const int64_t th = win->dil_h / gcd64(win->stride_h, win->dil_h);
-    const int64_t tw = win->dil_w / gcd64(win->stride_w, win->dil_w);
+    const int64_t th = win->dil_h / fc_gcd(win->stride_h, win->dil_h);
+    const int64_t tw = win->dil_w / fc_gcd(win->stride_w, win->dil_w);
     /* the phases' divisors: every th-th row's and tw-th column's */
     double *dh = NULL, *dw = NULL;
     if (div_h && div_w) {
