@@ -7,6 +7,7 @@ import numpy as np
 import tensorflow as tf
 
 from _cases import eff, fit_size, tf_padding
+from _tf_bugs import avoid_strided_1x1_filter_grad
 
 
 def problem(rng, case, depthwise=False):
@@ -48,13 +49,20 @@ def tape_gradient(forward, sizes, f, dy):
 
 
 def tf_conv(strides, padding, dilations):
-    return lambda x, f: tf.nn.conv2d(x, f, [1, *strides, 1], tf_padding(padding),
-                                     dilations=list(dilations))
+    return _tf_forward(tf.nn.conv2d, strides, padding, dilations)
 
 
 def tf_depthwise(strides, padding, dilations):
-    return lambda x, f: tf.nn.depthwise_conv2d(x, f, [1, *strides, 1], tf_padding(padding),
-                                               dilations=list(dilations))
+    return _tf_forward(tf.nn.depthwise_conv2d, strides, padding, dilations)
+
+
+def _tf_forward(op, strides, padding, dilations):
+    """TF's forward op as a function of (x, f), for tf.GradientTape; strided 1x1 windows
+    through their exact stride-1 form (TF's gradient of those corrupts the heap)."""
+    def forward(x, f):
+        x, s, pad = avoid_strided_1x1_filter_grad(x, tuple(f.shape[:2]), tuple(strides), padding)
+        return op(x, f, [1, *s, 1], tf_padding(pad), dilations=list(dilations))
+    return forward
 
 
 def reduction(f_shape, groups_out_per_group):
