@@ -135,6 +135,10 @@ static inline int fc_image_filter_applies(const fc_conv_desc *d, const fc_view *
  * for its packing (a network's first layer). */
 #define FC_FEWCH_MAX_C 4
 
+/* Output rows the register-blocked direct kernel computes together (a band: its pixel
+ * blocks' height, conv/blocked_tmpl.h); its thread split keeps whole bands. */
+#define FC_BLOCKED_BAND 6
+
 /* The few-output-channel direct kernel (conv/fewout_tmpl.h): at most this many output
  * channels, and at least one 64-byte group of input channels (its partial sums), one group.
  * Its workspace is the filter repacked with channels contiguous. */
@@ -191,7 +195,9 @@ static inline int fc_fewout_applies(const fc_conv_desc *d, const fc_view *x, con
                                          const fc_view *x, const fc_view *y);               \
     void FC_CAT(blocked_rows, SFX)(const fc_cntx *cx, const fc_conv_desc *d,                \
                                    const fc_view *x, const T *w, const T *bias,             \
-                                   const fc_view *y, int64_t n, int64_t oy0, int64_t oy1);  \
+                                   const fc_view *y, int64_t n, int64_t oy0, int64_t oy1,   \
+                                   int64_t oc0, int64_t oc1);                               \
+    int64_t FC_CAT(blocked_block_channels, SFX)(const fc_cntx *cx);                         \
     int FC_CAT(blocked_applies, SFX)(const fc_cntx *cx, const fc_conv_desc *d,              \
                                      const fc_view *y);                                     \
     void FC_CAT(grouped_rows, SFX)(const fc_cntx *cx, const fc_conv_desc *d,                \
