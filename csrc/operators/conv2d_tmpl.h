@@ -10,21 +10,6 @@ static int FC_FN(is_planar)(const fc_view *v) {
     return v->sw == 1 && v->sh == v->w && v->sc == v->h * v->w && v->sn == v->c * v->h * v->w;
 }
 
-/* dst[j * ldd + i] = src[i * lds + j] for rows [r0, r1) and all cols, in 16x16 tiles so that
- * both sides are walked in cache lines. */
-static void FC_FN(transpose_rows)(const FC_T *src, int64_t lds, FC_T *dst, int64_t ldd,
-                                  int64_t r0, int64_t r1, int64_t cols) {
-    enum { TB = 16 };
-    for (int64_t j0 = 0; j0 < cols; j0 += TB) {
-        const int64_t j1 = j0 + TB < cols ? j0 + TB : cols;
-        for (int64_t i = r0; i < r1; i++) {
-            const FC_T *s = src + i * lds;
-            FC_T *d = dst + i;
-            for (int64_t j = j0; j < j1; j++) d[j * ldd] = s[j];
-        }
-    }
-}
-
 /* Copying one view into another of the same shape (NCHW to and from dense NHWC
  * workspaces), as a phase of tasks.  NCHW <-> dense NHWC is a transpose of each image's
  * [C][H*W] matrix, done in tiles of RB source rows; other views go one image row per task,
@@ -32,6 +17,7 @@ static void FC_FN(transpose_rows)(const FC_T *src, int64_t lds, FC_T *dst, int64
  * sequential streams instead of one page per channel per pixel (which thrashed the TLB:
  * vgg-3x3-224 in NCHW spent 28 ms here). */
 typedef struct {
+    const fc_cntx *cx;
     const fc_view *src, *dst;
     int transpose;
     int64_t rows, cols, blocks;   /* transpose: each image's matrix, in blocks of CV_RB rows */
@@ -43,8 +29,8 @@ static void FC_FN(copy_task)(const void *ctx, int64_t t, void *ws) {
     if (j->transpose) {
         const int64_t n = t / j->blocks, r0 = (t % j->blocks) * CV_RB;
         const int64_t r1 = r0 + CV_RB < j->rows ? r0 + CV_RB : j->rows;
-        FC_FN(transpose_rows)((const FC_T *)src->data + n * src->sn, j->cols,
-                              (FC_T *)dst->data + n * dst->sn, j->rows, r0, r1, j->cols);
+        FC_FN(transpose)(j->cx, (const FC_T *)src->data + n * src->sn, j->cols,
+                         (FC_T *)dst->data + n * dst->sn, j->rows, r0, r1, j->cols);
         return;
     }
     const int64_t n = t / src->h, iy = t % src->h;
@@ -59,11 +45,11 @@ static void FC_FN(copy_task)(const void *ctx, int64_t t, void *ws) {
 }
 
 /* Appends the copy of src into dst to the job, described by *j (which must outlive it). */
-static void FC_FN(copy_add)(fc_parallel_job *job, const fc_view *src, const fc_view *dst,
-                            FC_FN(copy_job) *j) {
+static void FC_FN(copy_add)(const fc_cntx *cx, fc_parallel_job *job, const fc_view *src,
+                            const fc_view *dst, FC_FN(copy_job) *j) {
     const int64_t hw = src->h * src->w;
     const int to_nhwc = FC_FN(is_planar)(src) && fc_is_dense(dst);
-    *j = (FC_FN(copy_job)){src, dst, 0, 0, 0, 0};
+    *j = (FC_FN(copy_job)){cx, src, dst, 0, 0, 0, 0};
     j->transpose = to_nhwc || (fc_is_dense(src) && FC_FN(is_planar)(dst));
     if (j->transpose) {   /* rows of the source matrix: channels (to NHWC) or pixels */
         j->rows = to_nhwc ? src->c : hw;
@@ -296,7 +282,7 @@ static fc_status FC_FN(conv2d_run)(const fc_cntx *cx, const fc_conv_desc *d, fc_
         fc_parallel_job job = {.phases = 0};
         FC_FN(copy_job) in, out;
         int reroute = 0;
-        if (copy_in && first) FC_FN(copy_add)(&job, x_in, &x, &in);   /* kept for a re-run */
+        if (copy_in && first) FC_FN(copy_add)(cx, &job, x_in, &x, &in);   /* kept for a re-run */
         FC_FN(conv_call) call = {.cx = cx, .d = d, .x = &x, .y = &y, .w = w, .bias = bias,
                                  .reroute = &reroute};
         switch (algo) {
@@ -304,7 +290,7 @@ static fc_status FC_FN(conv2d_run)(const fc_cntx *cx, const fc_conv_desc *d, fc_
         case FC_ALGO_WINOGRAD: status = FC_FN(winograd_plan)(&call, threads, &job); break;
         default: status = FC_FN(im2col_plan)(&call, threads, &job); break;
         }
-        if (copy_out) FC_FN(copy_add)(&job, &y, y_out, &out);
+        if (copy_out) FC_FN(copy_add)(cx, &job, &y, y_out, &out);
         if (status == FC_OK) status = fc_parallel_run(&job, threads);
         /* The job's phases are ordered (fc_parallel.h), so every task's flag is seen here. */
         if (status != FC_OK || !reroute) break;

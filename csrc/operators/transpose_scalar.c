@@ -1,0 +1,8 @@
+/* The layout transpose for the scalar ISA: its tiles are one vector of this ISA wide (per-file
+ * flags in csrc/CMakeLists.txt); called only when the CPU has it. */
+#include "fc_internal.h"
+
+#define TR_ISA scalar
+#define TR_VBYTES 16
+#define FC_TEMPLATE "transpose_tmpl.h"
+#include "fc_instantiate.h"

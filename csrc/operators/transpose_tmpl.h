@@ -1,0 +1,74 @@
+/* Matrix transpose for the NCHW <-> NHWC layout copies (template: FC_T, FC_SFX, and TR_ISA /
+ * TR_VBYTES: each ISA's file compiles the tiles at its own vector width).
+ *
+ * dst[j * ldd + i] = src[i * lds + j] for rows i in [r0, r1) and columns j in [0, cols).
+ * Whole L x L tiles (L: a vector's lanes) are transposed in registers: L row loads, log2(L)
+ * rounds of interleaves, L row stores.  The columns go one cache line at a time (two
+ * tiles wide where a vector is half a line) through all the rows of the block, so each
+ * source line is used whole once it is loaded, and each destination row gets the block's
+ * rows as one contiguous run: power-of-two strides (56 * 56 floats, 64 channels) then
+ * never evict a half-used line.  Edges (rows or columns past the last whole tile) go one
+ * value at a time. */
+
+#define TR_FN(name) FC_CAT(FC_FN(name), TR_ISA)
+#define TR_VEC FC_CAT(FC_CAT(trvec, TR_ISA), FC_SFX)
+#define TR_LANES (TR_VBYTES / (FC_T_IS_DOUBLE ? 8 : 4))
+
+typedef FC_T TR_VEC __attribute__((vector_size(TR_VBYTES), aligned(sizeof(FC_T))));
+
+/* Interleaving the low (high) halves of two vectors: a0 b0 a1 b1 ... (the lane indices must
+ * be literal constants).  log2(L) rounds of pairing row i with row i + L/2 into rows 2i
+ * (low) and 2i + 1 (high) rotate each value's (row, column) bits by one: after log2(L)
+ * rounds, row and column have swapped. */
+#if TR_VBYTES / (FC_T_IS_DOUBLE ? 8 : 4) == 16
+#define TR_LO(a, b) __builtin_shufflevector(a, b, 0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23)
+#define TR_HI(a, b) \
+    __builtin_shufflevector(a, b, 8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31)
+#elif TR_VBYTES / (FC_T_IS_DOUBLE ? 8 : 4) == 8
+#define TR_LO(a, b) __builtin_shufflevector(a, b, 0, 8, 1, 9, 2, 10, 3, 11)
+#define TR_HI(a, b) __builtin_shufflevector(a, b, 4, 12, 5, 13, 6, 14, 7, 15)
+#elif TR_VBYTES / (FC_T_IS_DOUBLE ? 8 : 4) == 4
+#define TR_LO(a, b) __builtin_shufflevector(a, b, 0, 4, 1, 5)
+#define TR_HI(a, b) __builtin_shufflevector(a, b, 2, 6, 3, 7)
+#else
+#define TR_LO(a, b) __builtin_shufflevector(a, b, 0, 2)
+#define TR_HI(a, b) __builtin_shufflevector(a, b, 1, 3)
+#endif
+
+/* One L x L tile: rows s[0 .. L) lds apart into rows d[0 .. L) ldd apart. */
+static inline void TR_FN(tr_tile)(const FC_T *s, int64_t lds, FC_T *d, int64_t ldd) {
+    TR_VEC a[TR_LANES], b[TR_LANES];
+    for (int i = 0; i < TR_LANES; i++) a[i] = *(const TR_VEC *)(s + i * lds);
+    for (int round = 1; round < TR_LANES; round *= 2) {
+        for (int i = 0; i < TR_LANES / 2; i++) {
+            b[2 * i] = TR_LO(a[i], a[i + TR_LANES / 2]);
+            b[2 * i + 1] = TR_HI(a[i], a[i + TR_LANES / 2]);
+        }
+        for (int i = 0; i < TR_LANES; i++) a[i] = b[i];
+    }
+    for (int i = 0; i < TR_LANES; i++) *(TR_VEC *)(d + i * ldd) = a[i];
+}
+
+/* The values one at a time: rows [r0, r1), columns [c0, c1). */
+static void TR_FN(tr_edge)(const FC_T *src, int64_t lds, FC_T *dst, int64_t ldd, int64_t r0,
+                           int64_t r1, int64_t c0, int64_t c1) {
+    for (int64_t j = c0; j < c1; j++)
+        for (int64_t i = r0; i < r1; i++) dst[j * ldd + i] = src[i * lds + j];
+}
+
+void TR_FN(transpose)(const FC_T *src, int64_t lds, FC_T *dst, int64_t ldd, int64_t r0,
+                      int64_t r1, int64_t cols) {
+    enum { L = TR_LANES, STEP = 64 / sizeof(FC_T) > TR_LANES ? 64 / sizeof(FC_T) : TR_LANES };
+    const int64_t rt = r0 + (r1 - r0) / L * L, ct = cols / L * L;
+    for (int64_t j0 = 0; j0 < ct; j0 += STEP) {
+        const int64_t j1 = j0 + STEP < ct ? j0 + STEP : ct;
+        for (int64_t i = r0; i < rt; i += L)
+            for (int64_t j = j0; j < j1; j += L)
+                TR_FN(tr_tile)(src + i * lds + j, lds, dst + j * ldd + i, ldd);
+    }
+    TR_FN(tr_edge)(src, lds, dst, ldd, rt, r1, 0, ct);     /* rows past the last tile */
+    TR_FN(tr_edge)(src, lds, dst, ldd, r0, r1, ct, cols);  /* columns past it */
+}
+
+#undef TR_LO
+#undef TR_HI
