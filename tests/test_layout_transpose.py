@@ -79,3 +79,17 @@ def test_depthwise_nchw(isa, rng):
         want = fastconv.depthwise_conv2d(x, w, 1, "SAME")
         got = fastconv.depthwise_conv2d(_nchw(x), w, 1, "SAME", "NCHW")
         np.testing.assert_array_equal(got, _nchw(want))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("c_in,c_out", [(2, 1), (3, 3), (4, 2), (1, 4)])
+@pytest.mark.parametrize("stride", [1, 2, 3])
+def test_image_filter_reads_nchw_in_place(isa, c_in, c_out, stride, dtype, rng):
+    """The image filter (1-4 channels in and out) takes NCHW planes and strided NCHW views
+    as they are, with no conversion: still the NHWC call's bits."""
+    big = rng.standard_normal((2, 3 * c_in, 17, 41)).astype(dtype)
+    w = rng.standard_normal((3, 3, c_in, c_out)).astype(dtype)
+    for xc in (np.ascontiguousarray(big[:, :c_in]), big[:, ::3, ::-1, 1::2]):
+        x = np.ascontiguousarray(xc.transpose(0, 2, 3, 1))
+        for algorithm in ("direct", "auto"):
+            _same_bits(x, w, algorithm, stride, xc=xc)

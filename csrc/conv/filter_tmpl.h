@@ -7,7 +7,8 @@
  * off][ic] over the output columns whose input column is real (per-tap column ranges:
  * padding taps are skipped, never read as zeros).  Each input row is first split, per
  * channel, into `stride` phase rows (phase p holds columns p, p + stride, ...), so that every
- * tap reads a contiguous run (a one-channel row at stride 1 is read in place).  Summation
+ * tap reads a contiguous run (a row of adjacent columns at stride 1 is read in place: one
+ * channel, or the planes of an NCHW image, which the operator passes as they are).  Summation
  * order per output value: (ky, kx, ic), as the generic direct kernel, whatever the thread
  * split. */
 #include "fc_epilogue_tmpl.h"
@@ -59,6 +60,8 @@ void FL_FN(filter_rows)(const fc_conv_desc *d, const fc_view *x, const FC_T *w,
     const int64_t s = win->stride_w, wo = y->w, c_in = x->c, c_out = y->c;
     const int64_t phase_len = (x->w + s - 1) / s, chan_len = s * phase_len;
     const int split = FC_FN(fl_split)(d, x);
+    /* where channel ic of a row starts: its phase rows, or in place (planar NCHW rows) */
+    const int64_t chan_step = split ? chan_len : x->sc;
     FC_T *acc = ws, *phases = ws + c_out * wo;
     const FC_T *xn = (const FC_T *)x->data + n * x->sn;
     FC_T *yn = (FC_T *)y->data + n * y->sn;
@@ -88,7 +91,7 @@ void FL_FN(filter_rows)(const fc_conv_desc *d, const fc_view *x, const FC_T *w,
                 const FC_T *wk = w + (ky * win->k_w + kx) * c_in * c_out;
                 for (int64_t ic = 0; ic < c_in; ic++)
                     for (int64_t oc = 0; oc < c_out; oc++)
-                        FC_FN(fl_axpy)(acc + oc * wo + lo, src + ic * chan_len,
+                        FC_FN(fl_axpy)(acc + oc * wo + lo, src + ic * chan_step,
                                        wk[ic * c_out + oc], hi - lo);
             }
         }
