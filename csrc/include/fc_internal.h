@@ -190,6 +190,10 @@ static inline int fc_fewout_applies(const fc_conv_desc *d, const fc_view *x, con
     /* dst[j * ldd + i] = src[i * lds + j], rows [r0, r1), columns [0, cols) */            \
     void FC_CAT(transpose, SFX)(const fc_cntx *cx, const T *src, int64_t lds, T *dst,       \
                                 int64_t ldd, int64_t r0, int64_t r1, int64_t cols);         \
+    /* input plane ch of image n into its output planes (NCHW: x->sw == y->sw == 1) */      \
+    void FC_CAT(depthwise_planes, SFX)(const fc_cntx *cx, const fc_conv_desc *d,            \
+                                       const fc_view *x, const T *w, const T *bias,         \
+                                       const fc_view *y, int64_t n, int64_t ch);            \
     void FC_CAT(filter_rows, SFX)(const fc_cntx *cx, const fc_conv_desc *d,                 \
                                   const fc_view *x, const T *w, const T *bias,              \
                                   const fc_view *y, int64_t n, int64_t oy0, int64_t oy1,    \

@@ -5,6 +5,8 @@
 
 /* Layout copies (conv2d_tmpl.h): channel blocks of a strided copy, rows of a transpose task. */
 enum { CV_CB = 16, CV_RB = 64 };
+/* Depthwise on NCHW planes in place from this output width on (conv2d_tmpl.h, planes_apply). */
+enum { CV_PLANES_W = 24 };
 /* The direct algorithm's kernels (conv2d_tmpl.h's direct_plan picks one per call). */
 enum { DK_GENERIC, DK_FILTER, DK_BLOCKED, DK_GROUPED, DK_FEWOUT, DK_DEPTHWISE };
 

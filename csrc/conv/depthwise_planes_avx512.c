@@ -1,0 +1,8 @@
+/* Depthwise convolution on NCHW planes for the avx512 ISA: the row loops run at this ISA's
+ * width (per-file flags in csrc/CMakeLists.txt); called only when the CPU has it. */
+#include "fc_internal.h"
+
+#define DP_ISA avx512
+#define DP_VBYTES 64
+#define FC_TEMPLATE "depthwise_planes_tmpl.h"
+#include "fc_instantiate.h"
