@@ -93,3 +93,14 @@ def test_image_filter_reads_nchw_in_place(isa, c_in, c_out, stride, dtype, rng):
         x = np.ascontiguousarray(xc.transpose(0, 2, 3, 1))
         for algorithm in ("direct", "auto"):
             _same_bits(x, w, algorithm, stride, xc=xc)
+
+
+@pytest.mark.parametrize("threads", [1, 2, 3])
+@pytest.mark.parametrize("shape,c_out", [((1, 6, 9, 3), 64), ((3, 28, 28, 1), 32), ((2, 7, 5, 20), 33)])
+def test_direct_tasks_transpose_their_rows(isa, shape, c_out, threads, rng, restore_threads):
+    """The direct tasks write an NCHW output themselves (rows, and output-channel slices
+    where a small image leaves too few rows for the threads): the NHWC call's bits."""
+    fastconv.set_num_threads(threads)
+    x = rng.standard_normal(shape).astype(np.float32)
+    w = rng.standard_normal((3, 3, shape[3], c_out)).astype(np.float32)
+    _same_bits(x, w, "direct")

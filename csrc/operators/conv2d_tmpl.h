@@ -79,6 +79,8 @@ typedef struct {
     int64_t tiles, block;               /* Winograd: 2x2 tiles, tiles per task */
     int *reroute;                       /* im2col / Winograd: set by a task that met a value
                                            this algorithm cannot take (see conv2d_run) */
+    const fc_view *planes_out;          /* direct: NCHW output each task transposes its rows
+                                           into, while they are in cache; NULL: none */
 } FC_FN(conv_call);
 
 /* The direct kernels, over blocks of output rows.  Image filters (1-4 channels in and out)
@@ -110,6 +112,11 @@ static void FC_FN(direct_task)(const void *ctx, int64_t t, void *ws) {
         break;
     default: FC_FN(direct_conv_rows)(c->d, x, c->w, c->bias, y, n, oy0, oy1, ws); break;
     }
+    const fc_view *yo = c->planes_out;
+    if (yo)   /* pixels [oy0 * W, oy1 * W) x channels [oc0, oc1) into their planes */
+        FC_FN(transpose)(c->cx, (const FC_T *)y->data + n * y->sn + oy0 * y->sh + oc0, y->c,
+                         (FC_T *)yo->data + n * yo->sn + oy0 * yo->sh + oc0 * yo->sc, yo->sc, 0,
+                         (oy1 - oy0) * y->w, oc1 - oc0);
 }
 
 static void FC_FN(grouped_pack_task)(const void *ctx, int64_t tap, void *ws) {
@@ -323,14 +330,18 @@ static fc_status FC_FN(conv2d_run)(const fc_cntx *cx, const fc_conv_desc *d, fc_
         FC_FN(copy_job) in, out;
         int reroute = 0;
         if (copy_in && first) FC_FN(copy_add)(cx, &job, x_in, &x, &in);   /* kept for a re-run */
+        /* The direct tasks transpose their own rows into an NCHW output while the rows are
+         * in cache, instead of a pass over the whole output at the end: lenet-c1 in NCHW
+         * 1.84 ms -> 1.38 (NHWC 1.0; 1 thread, thread CPU time). */
+        const int fused = copy_out && algo == FC_ALGO_DIRECT && FC_FN(is_planar)(y_out);
         FC_FN(conv_call) call = {.cx = cx, .d = d, .x = &x, .y = &y, .w = w, .bias = bias,
-                                 .reroute = &reroute};
+                                 .reroute = &reroute, .planes_out = fused ? y_out : NULL};
         switch (algo) {
         case FC_ALGO_DIRECT: status = FC_FN(direct_plan)(&call, threads, &job); break;
         case FC_ALGO_WINOGRAD: status = FC_FN(winograd_plan)(&call, threads, &job); break;
         default: status = FC_FN(im2col_plan)(&call, threads, &job); break;
         }
-        if (copy_out) FC_FN(copy_add)(cx, &job, &y, y_out, &out);
+        if (copy_out && !fused) FC_FN(copy_add)(cx, &job, &y, y_out, &out);
         if (status == FC_OK) status = fc_parallel_run(&job, threads);
         /* The job's phases are ordered (fc_parallel.h), so every task's flag is seen here. */
         if (status != FC_OK || !reroute) break;
