@@ -16,11 +16,12 @@
 FC_UKERNEL_TABLE(float, f32)
 FC_UKERNEL_TABLE(double, f64)
 
-fc_cntx fc_cntx_now(void) {
-    const fc_isa isa = fc_get_isa();   /* read once per call */
+fc_cntx fc_cntx_for(fc_isa isa) {
     const fc_cntx cx = {isa, fc_ukernel_for_f32(isa), fc_ukernel_for_f64(isa)};
     return cx;
 }
+
+fc_cntx fc_cntx_now(void) { return fc_cntx_for(fc_get_isa()); /* read once per call */ }
 
 void fc_gemm_blocking(fc_dtype dtype, int *mr, int *nr, int *mc, int *panel_bytes) {
     const fc_isa isa = fc_get_isa();

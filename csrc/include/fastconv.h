@@ -13,6 +13,7 @@
 #ifndef FASTCONV_H
 #define FASTCONV_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #ifdef __cplusplus
@@ -73,6 +74,37 @@ typedef struct {
 /* y = activation(conv(x, filters) + bias).  x: [n, h, w, C]; y: [n, out_h, out_w, out_C]. */
 fc_status fc_conv2d(fc_dtype dtype, const fc_conv_desc *desc, fc_algorithm algorithm,
                     const fc_view *x, const void *filters, const void *bias, const fc_view *y);
+
+/* Weights packed once for repeated calls with the same filters (a layer's): what an
+ * algorithm otherwise rearranges on every call -- the GEMM's weight panels (im2col),
+ * Winograd's transformed filters, the grouped direct kernel's rotated filters.  Each part
+ * is NULL (that algorithm packs per call, as fc_conv2d does) or filled by fc_conv2d_pack for
+ * `isa`; a call made while another ISA is active ignores them all.  The packed form depends
+ * on the dtype, the ISA, the window size, the groups and the channel counts, never on the
+ * batch, image size, strides, dilations or padding. */
+typedef struct {
+    fc_isa isa;
+    const void *im2col;
+    int im2col_nonfinite;   /* fc_conv2d_pack's report: the filters hold Inf or NaN */
+    const void *winograd;
+    const void *grouped;
+} fc_conv_packed;
+
+/* Bytes of `algorithm`'s packed weights (FC_ALGO_DIRECT: the grouped kernel's) for that ISA
+ * and channel counts; 0 where it reads the filters as they are or cannot run them. */
+size_t fc_conv2d_packed_size(fc_dtype dtype, const fc_conv_desc *desc, fc_algorithm algorithm,
+                             fc_isa isa, int64_t in_channels, int64_t out_channels);
+/* Fills `packed` (fc_conv2d_packed_size bytes, aligned for the dtype) from dense HWIO
+ * filters; *nonfinite (FC_ALGO_IM2COL) tells whether a filter value is Inf or NaN.
+ * FC_ERR_ARG for a size of 0 or an ISA this CPU lacks. */
+fc_status fc_conv2d_pack(fc_dtype dtype, const fc_conv_desc *desc, fc_algorithm algorithm,
+                         fc_isa isa, int64_t in_channels, int64_t out_channels,
+                         const void *filters, void *packed, int *nonfinite);
+/* fc_conv2d, bit for bit, with the parts of `packed` (NULL: none) used instead of packing
+ * the filters again; `filters` are still read by whatever runs unpacked. */
+fc_status fc_conv2d_prepacked(fc_dtype dtype, const fc_conv_desc *desc, fc_algorithm algorithm,
+                              const fc_conv_packed *packed, const fc_view *x,
+                              const void *filters, const void *bias, const fc_view *y);
 
 /* The gradient of fc_conv2d with respect to its input (desc, filters: the forward call's;
  * dy: [n, out_h, out_w, out_C]; dx: [n, h, w, C]), and conv2d_transpose:

@@ -84,8 +84,9 @@ fc_cntx fc_cntx_now(void);
 /* fc_conv2d in a context chosen by the caller: operators built on forward convolutions
  * (conv2d_backprop_input.c) run all of theirs with the ISA decided at their entry point. */
 fc_status fc_conv2d_in(const fc_cntx *cx, fc_dtype dtype, const fc_conv_desc *d,
-                       fc_algorithm algo, const fc_view *x, const void *filters,
-                       const void *bias, const fc_view *y);
+                       fc_algorithm algo, const fc_conv_packed *packed, const fc_view *x,
+                       const void *filters, const void *bias, const fc_view *y);
+fc_cntx fc_cntx_for(fc_isa isa);   /* the context of that ISA (weights packed for it) */
 /* The context's micro-kernel for the dtype of a template instantiation. */
 #define FC_UKERNEL(cx) ((cx)->FC_CAT(ukernel, FC_SFX))
 

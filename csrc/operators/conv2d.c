@@ -76,16 +76,25 @@ fc_algorithm fc_conv2d_choose(fc_dtype dtype, const fc_conv_desc *d, const fc_vi
 fc_status fc_conv2d(fc_dtype dtype, const fc_conv_desc *d, fc_algorithm algo, const fc_view *x,
                     const void *filters, const void *bias, const fc_view *y) {
     const fc_cntx cx = fc_cntx_now();
-    return fc_conv2d_in(&cx, dtype, d, algo, x, filters, bias, y);
+    return fc_conv2d_in(&cx, dtype, d, algo, NULL, x, filters, bias, y);
+}
+
+fc_status fc_conv2d_prepacked(fc_dtype dtype, const fc_conv_desc *d, fc_algorithm algo,
+                              const fc_conv_packed *packed, const fc_view *x,
+                              const void *filters, const void *bias, const fc_view *y) {
+    const fc_cntx cx = fc_cntx_now();
+    return fc_conv2d_in(&cx, dtype, d, algo, packed, x, filters, bias, y);
 }
 
 fc_status fc_conv2d_in(const fc_cntx *cxp, fc_dtype dtype, const fc_conv_desc *d,
-                       fc_algorithm algo, const fc_view *x, const void *filters,
-                       const void *bias, const fc_view *y) {
+                       fc_algorithm algo, const fc_conv_packed *packed, const fc_view *x,
+                       const void *filters, const void *bias, const fc_view *y) {
     if (d->groups < 1 || x->c % d->groups || y->c % d->groups || x->n != y->n)
         return FC_ERR_ARG;
     if (y->n == 0 || y->h == 0 || y->w == 0 || y->c == 0) return FC_OK;
     const fc_cntx cx = *cxp;
+    /* Weights packed for another ISA have another layout: pack per call instead. */
+    const fc_conv_packed *pk = packed && packed->isa == cx.isa ? packed : NULL;
     if (algo == FC_ALGO_AUTO) algo = choose(&cx, dtype, d, x, y);
     if (algo == FC_ALGO_WINOGRAD && !fc_winograd_applies(d)) return FC_ERR_ARG;
     /* With one channel the channel stride is never used: an NCHW image of one channel is then
@@ -94,8 +103,39 @@ fc_status fc_conv2d_in(const fc_cntx *cxp, fc_dtype dtype, const fc_conv_desc *d
     if (xv.c == 1) xv.sc = 1;
     if (yv.c == 1) yv.sc = 1;
     switch (dtype) {
-    case FC_FLOAT32: return conv2d_run_f32(&cx, d, algo, &xv, filters, bias, &yv);
-    case FC_FLOAT64: return conv2d_run_f64(&cx, d, algo, &xv, filters, bias, &yv);
+    case FC_FLOAT32: return conv2d_run_f32(&cx, d, algo, pk, &xv, filters, bias, &yv);
+    case FC_FLOAT64: return conv2d_run_f64(&cx, d, algo, pk, &xv, filters, bias, &yv);
     }
     return FC_ERR_ARG;
+}
+
+/* Weights can be packed for an algorithm that packs, an ISA this CPU has, and a shape the
+ * algorithm can run. */
+static int packable(fc_dtype dtype, const fc_conv_desc *d, fc_algorithm algo, fc_isa isa,
+                    int64_t c_in, int64_t c_out) {
+    return (dtype == FC_FLOAT32 || dtype == FC_FLOAT64) && algo >= FC_ALGO_DIRECT &&
+           algo <= FC_ALGO_WINOGRAD && isa >= FC_ISA_SCALAR && isa <= fc_detected_isa() &&
+           d->groups >= 1 && c_in >= 1 && c_out >= 1 && c_in % d->groups == 0 &&
+           c_out % d->groups == 0 && d->win.k_h >= 1 && d->win.k_w >= 1 &&
+           (algo != FC_ALGO_WINOGRAD || fc_winograd_applies(d));
+}
+
+size_t fc_conv2d_packed_size(fc_dtype dtype, const fc_conv_desc *d, fc_algorithm algo,
+                             fc_isa isa, int64_t c_in, int64_t c_out) {
+    if (!packable(dtype, d, algo, isa, c_in, c_out)) return 0;
+    const fc_cntx cx = fc_cntx_for(isa);
+    return dtype == FC_FLOAT64
+               ? sizeof(double) * conv2d_packed_elems_f64(&cx, d, algo, c_in, c_out)
+               : sizeof(float) * conv2d_packed_elems_f32(&cx, d, algo, c_in, c_out);
+}
+
+fc_status fc_conv2d_pack(fc_dtype dtype, const fc_conv_desc *d, fc_algorithm algo, fc_isa isa,
+                         int64_t c_in, int64_t c_out, const void *filters, void *packed,
+                         int *nonfinite) {
+    if (fc_conv2d_packed_size(dtype, d, algo, isa, c_in, c_out) == 0) return FC_ERR_ARG;
+    const fc_cntx cx = fc_cntx_for(isa);
+    *nonfinite = dtype == FC_FLOAT64
+                     ? conv2d_pack_f64(&cx, d, algo, c_in, c_out, filters, packed)
+                     : conv2d_pack_f32(&cx, d, algo, c_in, c_out, filters, packed);
+    return FC_OK;
 }

@@ -10,7 +10,9 @@ read or write outside an array.
 """
 
 cimport numpy as cnp
-from libc.stdint cimport int64_t
+from libc.stdint cimport int64_t, uintptr_t
+
+import numpy as np
 
 cnp.import_array()
 
@@ -46,6 +48,22 @@ cdef extern from "fastconv.h" nogil:
     fc_status fc_conv2d(fc_dtype dtype, const fc_conv_desc *desc, fc_algorithm algorithm,
                         const fc_view *x, const void *filters, const void *bias,
                         const fc_view *y)
+    ctypedef struct fc_conv_packed:
+        fc_isa isa
+        const void *im2col
+        int im2col_nonfinite
+        const void *winograd
+        const void *grouped
+    size_t fc_conv2d_packed_size(fc_dtype dtype, const fc_conv_desc *desc,
+                                 fc_algorithm algorithm, fc_isa isa, int64_t in_channels,
+                                 int64_t out_channels)
+    fc_status fc_conv2d_pack(fc_dtype dtype, const fc_conv_desc *desc, fc_algorithm algorithm,
+                             fc_isa isa, int64_t in_channels, int64_t out_channels,
+                             const void *filters, void *packed, int *nonfinite)
+    fc_status fc_conv2d_prepacked(fc_dtype dtype, const fc_conv_desc *desc,
+                                  fc_algorithm algorithm, const fc_conv_packed *packed,
+                                  const fc_view *x, const void *filters, const void *bias,
+                                  const fc_view *y)
     fc_status fc_conv2d_backprop_input(fc_dtype dtype, const fc_conv_desc *desc,
                                        const fc_view *dy, const void *filters,
                                        const void *bias, const fc_view *dx)
@@ -145,6 +163,30 @@ cdef int _check(fc_status status) except -1:
     return 0
 
 
+# bytes: the alignment of the kernels' own packing buffers (fc_alloc)
+cdef enum:
+    _PACK_ALIGN = 64
+
+
+cdef class PackedFilters:
+    """Filters packed once by ConvKernel.pack for one algorithm and ISA, in memory this
+    object owns; what run() checks before handing them to the C code."""
+
+    cdef fc_conv_packed packed
+    cdef object buffer            # the owner of the packed bytes
+    cdef readonly object key      # (dtype code, k_h, k_w, groups, in_channels, out_channels)
+    cdef readonly int algorithm
+    cdef readonly Py_ssize_t nbytes
+
+    def __cinit__(self):
+        self.packed.im2col = self.packed.winograd = self.packed.grouped = NULL
+        self.packed.im2col_nonfinite = 0
+
+    @property
+    def isa(self):
+        return fc_isa_name(self.packed.isa).decode()
+
+
 cdef class ConvKernel:
     """One resolved convolution (window, groups, activation, algorithm), made once per
     argument signature and cached by the Python layer; run() is the one C call."""
@@ -184,10 +226,62 @@ cdef class ConvKernel:
         return <int>fc_conv2d_choose(FC_FLOAT64 if float64 else FC_FLOAT32, &self.desc, &xv,
                                      &yv)
 
+    def pack(self, cnp.ndarray filters not None, int64_t in_channels, int algorithm, isa):
+        """The dense HWIO filters [k_h, k_w, in_channels / groups, out_C] packed once for
+        `algorithm` (a code other than auto) with ISA `isa` (a name): a PackedFilters for
+        run(), or None where that algorithm reads the filters as they are."""
+        cdef fc_dtype dt = _dtype(filters)
+        cdef int64_t groups = self.desc.groups
+        cdef int64_t out_c
+        cdef size_t nbytes
+        cdef int nonfinite = 0
+        cdef fc_status status
+        cdef PackedFilters p
+        cdef void *dst
+        cdef const void *src
+        if self.input_gradient or not 1 <= algorithm <= 3:
+            raise ValueError(f"internal: cannot pack for algorithm {algorithm} of this kernel")
+        if isa not in _ISAS or _ISAS[isa] > fc_detected_isa():
+            raise ValueError(f"internal: ISA {isa!r} is not one of {isa_names()}")
+        if groups < 1 or in_channels < 1 or in_channels % groups:
+            raise ValueError(f"internal: {in_channels} input channels do not fit "
+                             f"{groups} group(s)")
+        out_c = filters.shape[3] if filters.ndim == 4 else 0
+        _check_dense(filters, "filters", dt, (self.desc.win.k_h, self.desc.win.k_w,
+                                              in_channels // groups, out_c))
+        nbytes = fc_conv2d_packed_size(dt, &self.desc, <fc_algorithm>algorithm,
+                                       <fc_isa>_ISAS[isa], in_channels, out_c)
+        if nbytes == 0:
+            return None
+        p = PackedFilters()
+        p.buffer = np.empty(nbytes + _PACK_ALIGN, np.uint8)
+        dst = cnp.PyArray_DATA(p.buffer)
+        dst = <char *>dst + (<uintptr_t>(-<uintptr_t>dst)) % _PACK_ALIGN
+        src = cnp.PyArray_DATA(filters)
+        p.packed.isa = <fc_isa>_ISAS[isa]
+        with nogil:
+            status = fc_conv2d_pack(dt, &self.desc, <fc_algorithm>algorithm, p.packed.isa,
+                                    in_channels, out_c, src, dst, &nonfinite)
+        _check(status)
+        if algorithm == 1:
+            p.packed.grouped = dst
+        elif algorithm == 2:
+            p.packed.im2col = dst
+            p.packed.im2col_nonfinite = nonfinite
+        else:
+            p.packed.winograd = dst
+        p.key = (<int>dt, self.desc.win.k_h, self.desc.win.k_w, groups, in_channels, out_c)
+        p.algorithm = algorithm
+        p.nbytes = nbytes
+        return p
+
     def run(self, cnp.ndarray x not None, cnp.ndarray filters not None, bias,
-            cnp.ndarray y not None):
+            cnp.ndarray y not None, PackedFilters packed=None):
         """y[...] = activation(conv(x, filters) + bias); x and y are NHWC-ordered views,
         filters dense HWIO [k_h, k_w, C / groups, out_C], bias None or dense [out_C].
+        packed: None, or these filters packed by pack() for this kernel's window and
+        groups and x's and y's channels (used where the algorithm that runs is the one they
+        were packed for, with the ISA active then).
         With input_gradient, x is the forward result's gradient [n, out_h, out_w, out_C]
         and y the input's [n, h, w, C] (filters the same, bias [C]):
         y[...] = activation(conv2d_backprop_input(x, filters) + bias)."""
@@ -195,6 +289,7 @@ cdef class ConvKernel:
         cdef fc_dtype dt = _dtype(x)
         cdef const void *bias_ptr = NULL
         cdef const void *w_ptr
+        cdef fc_conv_packed pk
         cdef fc_status status
         cdef int64_t groups = self.desc.groups
         _check_view_array(x, "x", dt, False)
@@ -216,11 +311,21 @@ cdef class ConvKernel:
                 raise TypeError(f"internal: bias must be None or an ndarray, got {type(bias)}")
             _check_dense(bias, "bias", dt, (y.shape[3],))
             bias_ptr = cnp.PyArray_DATA(<cnp.ndarray>bias)
+        if packed is not None:
+            if self.input_gradient:
+                raise ValueError("internal: packed filters are for the forward convolution")
+            if packed.key != (<int>dt, self.desc.win.k_h, self.desc.win.k_w, groups,
+                              x.shape[3], y.shape[3]):
+                raise ValueError(f"internal: filters packed for {packed.key} do not fit this call")
+            pk = packed.packed   # a copy: the C call reads no Python object
         _view(x, &xv)
         _view(y, &yv)
         with nogil:
             if self.input_gradient:
                 status = fc_conv2d_backprop_input(dt, &self.desc, &xv, w_ptr, bias_ptr, &yv)
+            elif packed is not None:
+                status = fc_conv2d_prepacked(dt, &self.desc, self.algorithm, &pk, &xv, w_ptr,
+                                             bias_ptr, &yv)
             else:
                 status = fc_conv2d(dt, &self.desc, self.algorithm, &xv, w_ptr, bias_ptr, &yv)
         _check(status)

@@ -91,10 +91,16 @@ class ConvPlan:
 
     def algorithm(self) -> str:
         """The algorithm a call with this signature runs (what "auto" resolves to)."""
-        code = self.kernel.choice(*self.nhwc_shapes, self.work == np.float64)
+        code = self.algorithm_code()
         return next(name for name, c in ALGORITHM_CODES.items() if c == code)
 
-    def __call__(self, x, f, b, out):
+    def algorithm_code(self) -> int:
+        """ALGORITHM_CODES of the algorithm a call with this signature runs now."""
+        return self.kernel.choice(*self.nhwc_shapes, self.work == np.float64)
+
+    def __call__(self, x, f, b, out, packed=None):
+        """packed: None, or f packed by self.kernel.pack (fastconv.Conv2D): f is then dense
+        HWIO of the dtype the kernels compute in."""
         y, target = _destination(out, self.out_shape, self.result, self.work, (x, f, b))
         if y.size == 0:
             return y
@@ -103,7 +109,7 @@ class ConvPlan:
         fk = _dense(f if self.filter_axes is None else f.transpose(self.filter_axes), work)
         self.kernel.run(xk if axes is None else xk.transpose(axes),
                         fk if self.hwio is None else fk.reshape(self.hwio), _dense(b, work),
-                        target if axes is None else target.transpose(axes))
+                        target if axes is None else target.transpose(axes), packed)
         if target is not y:
             y[...] = target
         return y

@@ -50,13 +50,21 @@ def conv2d(input, filters, strides=1, padding="VALID", data_format="NHWC", dilat
     x = float_array(input, "input")
     f = float_array(filters, "filters")
     b = None if bias is None else float_array(bias, "bias")
+    plan = conv2d_plan(x, f, b, strides, padding, data_format, dilations, activation,
+                       algorithm, filter_format, pads)
+    return plan(x, f, b, out)
+
+
+def conv2d_plan(x, f, b, strides, padding, data_format, dilations, activation, algorithm,
+                filter_format, pads) -> ConvPlan:
+    """The (cached) plan of conv2d with these checked arrays and arguments; fastconv.Conv2D
+    runs the same plans."""
     key = ("conv2d", x.shape, x.dtype, f.shape, f.dtype, None if b is None else b.shape,
            None if b is None else b.dtype, arg_key(strides), arg_key(padding),
            arg_key(data_format), arg_key(dilations), arg_key(activation), arg_key(algorithm),
            arg_key(filter_format), arg_key(pads))
-    plan = cached(key, lambda: _plan_conv2d(x, f, b, strides, padding, data_format, dilations,
+    return cached(key, lambda: _plan_conv2d(x, f, b, strides, padding, data_format, dilations,
                                             activation, algorithm, filter_format, pads))
-    return plan(x, f, b, out)
 
 
 def conv2d_algorithm(input, filters, strides=1, padding="VALID", data_format="NHWC",
