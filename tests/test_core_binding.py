@@ -149,3 +149,33 @@ def test_valid_calls_still_run():
     y = np.zeros((1, 4, 4, 6), np.float32)
     _core.ConvKernel(window(), 2, 0, 0).run(xt, np.ones((2, 2, 2, 6), np.float32), None, y)
     np.testing.assert_array_equal(y, 8)
+
+
+def test_packed_filters_are_checked():
+    """ConvKernel.pack and run(packed=) check what the C code would read past: the
+    filters' shape, an algorithm and ISA that pack, the packed form's fit to the call."""
+    kernel = _core.ConvKernel(window(3), 1, 0, 2)   # im2col
+    f = np.ones((3, 3, 4, 8), np.float32)
+    isa = _core.get_isa()
+    packed = kernel.pack(f, 4, 2, isa)
+    assert packed.nbytes > 0 and packed.isa == isa and packed.algorithm == 2
+    x, y = np.ones((1, 5, 5, 4), np.float32), np.zeros((1, 3, 3, 8), np.float32)
+    kernel.run(x, f, None, y, packed)
+    np.testing.assert_array_equal(y, np.full(y.shape, 36, np.float32))
+    with pytest.raises(ValueError, match="do not fit"):   # another channel count
+        kernel.run(np.ones((1, 5, 5, 8), np.float32), f.reshape(3, 3, 8, 4), None,
+                   np.zeros((1, 3, 3, 4), np.float32), packed)
+    with pytest.raises(ValueError, match="do not fit"):   # another dtype
+        kernel.run(x.astype(np.float64), f.astype(np.float64), None, y.astype(np.float64),
+                   packed)
+    with pytest.raises(TypeError):
+        kernel.run(x, f, None, y, "packed")
+    with pytest.raises(ValueError, match="must have shape"):
+        kernel.pack(f, 8, 2, isa)
+    with pytest.raises(ValueError, match="algorithm"):
+        kernel.pack(f, 4, 0, isa)   # auto: resolve it first
+    with pytest.raises(ValueError, match="ISA"):
+        kernel.pack(f, 4, 2, "sse9")
+    with pytest.raises(ValueError, match="forward"):
+        _core.ConvKernel(window(3), 1, 0, 0, True).run(y, f, None, x, packed)
+    assert _core.ConvKernel(window(3), 1, 0, 1).pack(f, 4, 1, isa) is None   # reads f as is

@@ -17,6 +17,13 @@ class _GemmBlocking(TypedDict):
     MC: int
     panel_bytes: int
 
+class PackedFilters:
+    key: tuple[int, int, int, int, int, int]
+    algorithm: int
+    nbytes: int
+    @property
+    def isa(self) -> str: ...
+
 class ConvKernel:
     def __init__(
         self, win: _Window, groups: int, activation: int, algorithm: int,
@@ -26,8 +33,12 @@ class ConvKernel:
         self, x_shape: tuple[int, int, int, int], y_shape: tuple[int, int, int, int],
         float64: bool,
     ) -> int: ...
+    def pack(
+        self, filters: np.ndarray, in_channels: int, algorithm: int, isa: str
+    ) -> PackedFilters | None: ...
     def run(
-        self, x: np.ndarray, filters: np.ndarray, bias: np.ndarray | None, y: np.ndarray
+        self, x: np.ndarray, filters: np.ndarray, bias: np.ndarray | None, y: np.ndarray,
+        packed: PackedFilters | None = None,
     ) -> None: ...
 
 class BackpropFilterKernel:
