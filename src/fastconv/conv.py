@@ -34,7 +34,8 @@ def conv2d(input, filters, strides=1, padding="VALID", data_format="NHWC", dilat
     (PyTorch's and ONNX's weight layout, grouped too). An OIHW filter is copied into the
     HWIO the kernels read on every call, a strided copy that costs about as much as the
     convolution itself on a 3x3x512x512 layer at 14x14 (docs/peers.md): for repeated calls,
-    convert once, ``w.transpose(2, 3, 1, 0).copy()``, and pass HWIO.
+    convert once, ``w.transpose(2, 3, 1, 0).copy()``, and pass HWIO, or use fastconv.Conv2D,
+    which also packs the filters once for its algorithm.
     A window that does not fit the (padded) input is a ValueError, as in TF.
     bias: ``(out_channels,)``; activation: None, "relu", "relu6", "sigmoid", "tanh", fused.
     algorithm: "auto", "direct", "im2col" (implicit im2col + GEMM) or "winograd"
