@@ -160,7 +160,7 @@ def test_packed_filters_are_checked():
     packed = kernel.pack(f, 4, 2, isa)
     assert packed.nbytes > 0 and packed.isa == isa and packed.algorithm == 2
     x, y = np.ones((1, 5, 5, 4), np.float32), np.zeros((1, 3, 3, 8), np.float32)
-    kernel.run(x, f, None, y, packed)
+    kernel.run(x, np.zeros_like(f), None, y, packed)   # the packed form is what the GEMM reads
     np.testing.assert_array_equal(y, np.full(y.shape, 36, np.float32))
     with pytest.raises(ValueError, match="do not fit"):   # another channel count
         kernel.run(np.ones((1, 5, 5, 8), np.float32), f.reshape(3, 3, 8, 4), None,
@@ -179,3 +179,16 @@ def test_packed_filters_are_checked():
     with pytest.raises(ValueError, match="forward"):
         _core.ConvKernel(window(3), 1, 0, 0, True).run(y, f, None, x, packed)
     assert _core.ConvKernel(window(3), 1, 0, 1).pack(f, 4, 1, isa) is None   # reads f as is
+
+
+@pytest.mark.parametrize("algorithm, groups, channels", [(2, 1, 4), (3, 1, 4), (1, 16, 64)])
+def test_packed_filters_are_read(algorithm, groups, channels):
+    """The GEMM, Winograd and the grouped kernel read the packed form, not the filters
+    passed beside it (zeros here): packing is done once, not again per call."""
+    kernel = _core.ConvKernel(window(3), groups, 0, algorithm)
+    f = np.ones((3, 3, channels // groups, channels), np.float32)
+    packed = kernel.pack(f, channels, algorithm, _core.get_isa())
+    x = np.ones((1, 6, 6, channels), np.float32)
+    y = np.zeros((1, 4, 4, channels), np.float32)
+    kernel.run(x, np.zeros_like(f), None, y, packed)
+    np.testing.assert_array_equal(y, np.full(y.shape, 9 * channels // groups, np.float32))

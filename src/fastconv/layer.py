@@ -69,10 +69,12 @@ class Conv2D:
         if f.ndim == 4:
             dil = normalize_hw(1 if dilations is None else dilations, "dilations", fmt)
             size = [(int(k) - 1) * d + 1 for k, d in zip(f.shape[:2], dil)]
-            probe = np.empty((1, size[0], size[1], f.shape[2]) if fmt == "NHWC"
-                             else (1, f.shape[2], size[0], size[1]), f.dtype)
+            shape = ((1, size[0], size[1], f.shape[2]) if fmt == "NHWC"
+                     else (1, f.shape[2], size[0], size[1]))
         else:
-            probe = np.empty((1, 1, 1, 1), f.dtype)  # conv_shape rejects the filters' rank
+            shape = (1, 1, 1, 1)  # conv_shape rejects the filters' rank
+        # only its shape and dtype are read: no memory behind it, however large the window
+        probe = np.broadcast_to(np.zeros((), f.dtype), shape)
         _plan_conv2d(probe, f, b, strides, padding, data_format, dilations, activation,
                      algorithm, "HWIO", pads)
         self._filters, self._bias = f, b
