@@ -3,9 +3,10 @@
     python benchmarks/prepacked_layers.py [--repeats 15]
 
 Each figure is the minimum over `repeats` calls of the CPU time of the calling thread
-(time.thread_time), after two untimed calls; TensorFlow's is the process's CPU time
-(time.process_time), since its kernels may run on its own pool threads. Every library runs
-on one thread. The layers: float32, batch 1, stride 1, NHWC (PyTorch: NCHW, its layout).
+(time.thread_time), after two untimed calls, conv2d's and Conv2D's calls taking turns;
+TensorFlow's is the process's CPU time (time.process_time), since its kernels may run on
+its own pool threads. Every library runs on one thread. The layers: float32, batch 1,
+stride 1, NHWC (PyTorch: NCHW, its layout).
 """
 
 from __future__ import annotations
@@ -27,14 +28,22 @@ LAYERS = {  # input NHWC, filter HWIO, padding
 
 
 def best_ms(call, repeats: int, clock=time.thread_time) -> float:
-    call()
-    call()
-    best = float("inf")
-    for _ in range(repeats):
-        t = clock()
+    return best_of(call, repeats=repeats, clock=clock)[0]
+
+
+def best_of(*calls, repeats: int, clock=time.thread_time) -> list[float]:
+    """Each call's best time, the calls taking turns (a burst of load from another process
+    lands on all of them alike)."""
+    for call in calls:
         call()
-        best = min(best, clock() - t)
-    return best * 1e3
+        call()
+    best = [float("inf")] * len(calls)
+    for _ in range(repeats):
+        for i, call in enumerate(calls):
+            t = clock()
+            call()
+            best[i] = min(best[i], clock() - t)
+    return [b * 1e3 for b in best]
 
 
 def main() -> None:
@@ -67,9 +76,9 @@ def main() -> None:
         algorithms = ["auto", "direct", "im2col"] + (["winograd"] if f_shape[:2] == (3, 3) else [])
         for algorithm in algorithms:
             layer = fastconv.Conv2D(f, 1, padding, algorithm=algorithm)
-            plain = best_ms(lambda: fastconv.conv2d(x, f, 1, padding, algorithm=algorithm),
-                            args.repeats)
-            packed = best_ms(lambda: layer(x), args.repeats)
+            plain, packed = best_of(
+                lambda: fastconv.conv2d(x, f, 1, padding, algorithm=algorithm),
+                lambda: layer(x), repeats=args.repeats)
             label = f"auto={auto}" if algorithm == "auto" else algorithm
             tail = " ".join(f"{p:>{w}}" for p, w in zip(peers, (9, 11, 8))) if algorithm == "auto" else ""
             print(f"{name:12} {label:9} {plain:8.3f} {packed:8.3f} {tail}", flush=True)

@@ -108,6 +108,17 @@ def test_private_copy(rng):
         layer.bias[0] = 1
 
 
+def test_argument_lists_are_copied(rng):
+    f = rng.standard_normal((3, 3, 4, 8)).astype(np.float32)
+    x = rng.standard_normal((1, 6, 6, 4)).astype(np.float32)
+    padding, strides = [[1, 0], [2, 1]], [1, 2]
+    layer = Conv2D(f, strides, padding, algorithm="im2col")
+    expected = fastconv.conv2d(x, f, strides, padding, algorithm="im2col")
+    padding[0][0], strides[1] = 0, 1
+    np.testing.assert_array_equal(layer(x), expected)
+    assert layer.padding == ((1, 0), (2, 1))
+
+
 def test_inputs_not_modified(rng):
     f = rng.standard_normal((3, 3, 4, 8))
     x = rng.standard_normal((1, 6, 6, 4))

@@ -29,6 +29,16 @@ def _frozen(a: np.ndarray) -> np.ndarray:
     return a
 
 
+def _kept(value):
+    """An argument as the layer keeps it: lists (explicit padding, strides) as tuples and
+    arrays as read-only copies, so that the caller changing theirs later changes nothing."""
+    if isinstance(value, (list, tuple)):
+        return tuple(_kept(v) for v in value)
+    if isinstance(value, np.ndarray):
+        return _frozen(value.copy())
+    return value
+
+
 class Conv2D:
     """A 2-D convolution layer: ``fastconv.conv2d`` with its filters (and bias) fixed.
 
@@ -63,7 +73,9 @@ class Conv2D:
         b = None
         if bias is not None:
             b = _frozen(np.array(float_array(bias, "bias"), dtype=f.dtype, order="C", copy=True))
-        self._args = (strides, padding, data_format, dilations, activation, algorithm, pads)
+        self._args = tuple(_kept(a) for a in (strides, padding, data_format, dilations,
+                                              activation, algorithm, pads))
+        strides, padding, data_format, dilations, activation, algorithm, pads = self._args
         # conv2d's checks, once, on an input of one group that the window fits exactly
         fmt = normalize_data_format(data_format)
         if f.ndim == 4:
