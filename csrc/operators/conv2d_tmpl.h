@@ -260,7 +260,8 @@ static fc_status FC_FN(im2col_plan)(FC_FN(conv_call) *c, int threads, fc_paralle
  *   the cause).
  * Normal data pays one vectorized subtraction per weight (im2col) or output (Winograd).
  * Weights packed before the call (pk, for cx's ISA, or NULL) replace the packing phases;
- * their packing reported non-finite weights, and the GEMM goes straight to the direct kernel.
+ * where their packing found an Inf or NaN weight, a GEMM call goes straight to the direct
+ * kernel (what the packing phase's report would have led to).
  * Whether a call is re-run depends on the data only, never on the threads, so results stay
  * bit-identical for any thread count. */
 static fc_status FC_FN(conv2d_run)(const fc_cntx *cx, const fc_conv_desc *d, fc_algorithm algo,
