@@ -181,7 +181,7 @@ def test_depthwise_filter_grad_dilated_is_the_tape_gradient(dilations, rng):
     """Dilation through tf.GradientTape of tf.nn.depthwise_conv2d (stride 1: TF's rule)."""
     x = rng.standard_normal((2, 12, 13, 20)).astype(np.float32)
     f = rng.standard_normal((3, 3, 20, 2)).astype(np.float32)
-    fwd = lambda a, b: tf.nn.depthwise_conv2d(a, b, [1, 1, 1, 1], "SAME",  # noqa: E731
+    fwd = lambda a, b: tf.nn.depthwise_conv2d(a, b, [1, 1, 1, 1], "SAME",
                                               dilations=list(dilations))
     dy = rng.standard_normal(fwd(x, f).shape).astype(np.float32)
     want = tape_filter_grad(fwd, x, f, dy)
