@@ -72,7 +72,7 @@ def max_pool_with_argmax(input, ksize, strides, padding, data_format="NHWC", *,
 
 def pool_with_index(x, win, fmt, index_strides, out=None):
     """(max pooling of x, int64 index of each window's winner): the index is what each unit
-    of the winner's (n, y, x, c) adds (index_strides, the convention). No dilation."""
+    of the winner's (n, y, x, c) adds (index_strides, the convention)."""
     out_shape = join_shape(win.batch, win.out_h, win.out_w, win.channels, fmt)
     best = np.zeros((win.batch, win.out_h, win.out_w, win.channels))
     index = np.zeros(best.shape, np.int64)
@@ -110,7 +110,7 @@ def _winners(x64, win):
         kx_won = np.where(take, kx, kx_won)
     oy = np.arange(win.out_h)[None, :, None, None] * win.stride_h
     ox = np.arange(win.out_w)[None, None, :, None] * win.stride_w
-    return best, oy + ky_won, ox + kx_won
+    return best, oy + ky_won * win.dil_h, ox + kx_won * win.dil_w
 
 
 def _real_cells(out, stride, pad, k, size):
