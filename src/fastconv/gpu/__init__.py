@@ -89,7 +89,8 @@ def conv2d(input, filters, strides=1, padding="VALID", data_format="NHWC", dilat
 
 
 def depthwise_conv2d(input, filter, strides=1, padding="VALID", data_format="NHWC", dilations=1,
-                     name=None, *, pads=None, bias=None, activation=None, out=None):
+                     name=None, *, filter_format="HWIO", pads=None, bias=None, activation=None,
+                     out=None):
     """fastconv.depthwise_conv2d on a CuPy input (see its docstring)."""
     check_name(name)
     cp = array_module(input)
@@ -98,9 +99,13 @@ def depthwise_conv2d(input, filter, strides=1, padding="VALID", data_format="NHW
         f = _device_array(cp, filter, "filter")
         b = None if bias is None else _device_array(cp, bias, "bias")
         fmt = normalize_data_format(data_format)
-        shape = depthwise_shape(x.shape, f.shape, strides, padding, fmt, dilations, pads=pads)
+        ffmt = normalize_filter_format(filter_format)
+        shape = depthwise_shape(x.shape, f.shape, strides, padding, fmt, dilations, pads=pads,
+                                filter_format=ffmt)
+        if ffmt == "OIHW":   # [C * M, 1, kh, kw] -> [kh, kw, 1, C * M]
+            f = cp.ascontiguousarray(f.transpose(OIHW_TO_HWIO))
         # The same memory read as a grouped HWIO filter [kh, kw, 1, C * multiplier].
-        f = f.reshape(f.shape[0], f.shape[1], 1, shape.out_channels)
+        f = f.reshape(shape.win.k_h, shape.win.k_w, 1, shape.out_channels)
         return _convolve(cp, x, f, b, shape, fmt, activation, "direct", out)
 
 

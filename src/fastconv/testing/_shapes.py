@@ -21,10 +21,11 @@ def _conv2d(input_shape, filters_shape, strides=1, padding="VALID", data_format=
 
 
 def _depthwise_conv2d(input_shape, filter_shape, strides=1, padding="VALID", data_format="NHWC",
-                      dilations=1, *, pads=None):
+                      dilations=1, *, filter_format="HWIO", pads=None):
     fmt = normalize_data_format(data_format)
     shape = depthwise_shape(tuple(input_shape), tuple(filter_shape), strides, padding, fmt,
-                            dilations, pads=pads)
+                            dilations, pads=pads,
+                            filter_format=normalize_filter_format(filter_format))
     win = shape.win
     return join_shape(win.batch, win.out_h, win.out_w, shape.out_channels, fmt)
 
