@@ -655,7 +655,7 @@ def transposed_output_size(in_size: int, k: int, stride: int, dilation: int, pad
 
 
 def transposed_output_shape(input_shape, filter_shape, strides, padding, data_format,
-                            dilations, output_padding) -> tuple[int, int, int, int]:
+                            dilations, output_padding, pads=None) -> tuple[int, int, int, int]:
     """conv2d_transpose's output shape when output_shape is None (PyTorch's convention):
     batch from the input, channels filters.shape[2] (one group: a grouped transposed
     convolution needs output_shape, whose channels give the groups), height and width from
@@ -667,7 +667,7 @@ def transposed_output_shape(input_shape, filter_shape, strides, padding, data_fo
             f"in_channels], got shape {tuple(filter_shape)}"
         )
     k_h, k_w, out_per_group, _ = (int(s) for s in filter_shape)
-    pad = normalize_padding(padding, data_format)
+    pad = normalize_padding(padding, data_format, pads)
     if pad in ("SAME", "SAME_LOWER"):
         raise ValueError(
             "output_shape=None needs padding 'VALID' or explicit pairs (PyTorch's "
@@ -688,13 +688,14 @@ def transposed_output_shape(input_shape, filter_shape, strides, padding, data_fo
 
 
 def transpose_sizes(output_shape, input_shape, filter_shape, strides, padding, data_format,
-                    dilations, output_padding) -> tuple[int, int, int, int]:
+                    dilations, output_padding, pads=None) -> tuple[int, int, int, int]:
     """conv2d_transpose's result shape: output_shape (TF's way), or from output_padding
     with output_shape None (PyTorch's way, transposed_output_shape)."""
     if output_shape is None:
         return transposed_output_shape(input_shape, filter_shape, strides, padding,
                                        data_format, dilations,
-                                       0 if output_padding is None else output_padding)
+                                       0 if output_padding is None else output_padding,
+                                       pads)
     if output_padding is not None:
         raise ValueError("output_padding is PyTorch's way to choose the output size: pass it "
                          "with output_shape=None, or pass output_shape alone")

@@ -19,14 +19,14 @@ from .reference import _deliver, _nhwc, _padded, _taps
 
 
 def max_pool2d_grad(input, output, grad, ksize, strides, padding, *, data_format="NHWC",
-                    out=None):
+                    pads=None, out=None):
     """Reference tf.raw_ops.MaxPoolGrad: each window's gradient to its first NaN, else its
     first maximum (row-major); `output` is checked for shape only."""
     x = float_array(input, "input")
     y = float_array(output, "output")
     g = float_array(grad, "grad")
     fmt = normalize_data_format(data_format)
-    win = pool_window(x.shape, ksize, strides, padding, fmt)
+    win = pool_window(x.shape, ksize, strides, padding, fmt, pads=pads)
     check_forward_output(win, win.channels, y.shape, fmt, "output")
     check_forward_output(win, win.channels, g.shape, fmt, "grad")
     dx = _padded(np.zeros((win.batch, win.in_h, win.in_w, win.channels)), win, 0.0)
@@ -38,12 +38,12 @@ def max_pool2d_grad(input, output, grad, ksize, strides, padding, *, data_format
 
 
 def avg_pool2d_grad(input_sizes, grad, ksize, strides, padding, *, data_format="NHWC",
-                    out=None):
+                    pads=None, out=None):
     """Reference tf.raw_ops.AvgPoolGrad: each window's gradient over its real cells to each."""
     sizes = sizes_arg(input_sizes, "input_sizes")
     g = float_array(grad, "grad")
     fmt = normalize_data_format(data_format)
-    win = pool_window(sizes, ksize, strides, padding, fmt)
+    win = pool_window(sizes, ksize, strides, padding, fmt, pads=pads)
     check_forward_output(win, win.channels, g.shape, fmt, "grad")
     dx = _padded(np.zeros((win.batch, win.in_h, win.in_w, win.channels)), win, 0.0)
     if g.size:
