@@ -73,6 +73,7 @@ def _gradient(geometry, input_sizes, filters, filter_name, out_backprop, strides
     return _scatter(dy, f, shape, fmt, sizes, None, None, out)
 
 
+@_ref._IEEE   # Inf - Inf, 0 * Inf, overflow: the IEEE results the contract promises
 def _scatter(dy, f, shape, fmt, sizes, bias, activation, out):
     activation = check_activation(activation)
     b = check_bias(bias, shape.win.channels)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import _core
+from . import _core, reference
 from ._arrays import compute_dtype, float_array, result_dtype
 from ._geometry import (
     check_name, check_out_backprop, conv_shape, depthwise_shape, nhwc_axes,
@@ -77,6 +77,16 @@ def _filter_grad(geometry, input, filter_sizes, out_backprop, strides, padding, 
            arg_key(filter_format), arg_key(pads))
     plan = cached(key, lambda: _plan(geometry, x, dy, filter_sizes, strides, padding,
                                      data_format, dilations, filter_format, pads))
+    if plan.padded and not np.isfinite(dy).all():
+        # The GEMM kernel multiplies the patches' padding zeros by out_backprop: an Inf or
+        # NaN there would give NaN, where the contract (docs/non-finite.md) and TF leave
+        # padding taps out. Such calls run the reference's code (float64, one rounding),
+        # which gathers the real taps only; finding them costs one pass over dy.
+        op = getattr(reference, "conv2d_backprop_filter" if geometry is conv_shape
+                     else "depthwise_conv2d_backprop_filter")
+        return op(x, filter_sizes, dy, strides, padding, data_format=data_format,
+                  dilations=dilations, filter_format=filter_format, pads=pads,
+                  return_bias_grad=return_bias_grad, out=out)
     return plan(x, dy, out, return_bias_grad)
 
 
@@ -95,7 +105,8 @@ def _plan(geometry, x, dy, filter_sizes, strides, padding, data_format, dilation
 class BackpropFilterPlan:
     """One signature of a filter-gradient call: geometry resolved, the C kernel made."""
 
-    __slots__ = ("kernel", "sizes", "hwio", "out_channels", "result", "work", "axes", "oihw")
+    __slots__ = ("kernel", "sizes", "hwio", "out_channels", "result", "work", "axes", "oihw",
+                 "padded")
 
     def __init__(self, shape, data_format, sizes, result, work, oihw):
         self.kernel = _core.BackpropFilterKernel(shape.win, shape.groups)
@@ -106,6 +117,8 @@ class BackpropFilterPlan:
         # OIHW sizes: the kernel writes an HWIO buffer, transposed into dW (its axes (3, 2,
         # 0, 1) are OIHW, depthwise [C * M, 1, kh, kw] too)
         self.oihw = oihw
+        win = shape.win   # whether any tap can read padding (see _filter_grad)
+        self.padded = max(win.pad_top, win.pad_bottom, win.pad_left, win.pad_right) > 0
         self.out_channels = shape.out_channels
         self.result = result
         self.work = work

@@ -262,7 +262,13 @@ def _convolve(cp, x, f, b, shape, fmt, activation, algorithm, out):
     f = cp.ascontiguousarray(f, dtype=work)
     b = None if b is None else cp.ascontiguousarray(b, dtype=work)
     act = kernels.ACTIVATION_CODES[activation]
-    if choose_algorithm(algorithm, shape) == "direct":
+    # im2col writes padding cells as zeros, which the GEMM multiplies by every weight: an Inf
+    # or NaN weight would give 0 * Inf = NaN over padding, where the contract (docs/non-
+    # finite.md) skips the tap, as the direct kernel does. Such filters run the direct
+    # kernel (one check of the filter, a device sync, on padded windows only).
+    padded = max(win.pad_top, win.pad_bottom, win.pad_left, win.pad_right) > 0
+    if choose_algorithm(algorithm, shape) == "direct" or (
+            padded and not bool(cp.isfinite(f).all())):
         conv_direct(cp, x, f, b, target, shape, act, fmt)
     else:
         im2col.conv_gemm(cp, x, f, b, target, shape, act, fmt)
