@@ -73,7 +73,8 @@ def _gradient(geometry, input_sizes, filters, filter_name, out_backprop, strides
     return _scatter(dy, f, shape, fmt, sizes, None, None, out)
 
 
-@_ref._IEEE   # Inf - Inf, 0 * Inf, overflow: the IEEE results the contract promises
+# Inf - Inf, 0 * Inf, overflow: the IEEE results the contract promises (as in reference.py)
+@np.errstate(invalid="ignore", over="ignore")
 def _scatter(dy, f, shape, fmt, sizes, bias, activation, out):
     activation = check_activation(activation)
     b = check_bias(bias, shape.win.channels)
