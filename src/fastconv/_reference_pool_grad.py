@@ -19,14 +19,14 @@ from .reference import _deliver, _nhwc, _padded, _taps
 
 
 def max_pool2d_grad(input, output, grad, ksize, strides, padding, *, data_format="NHWC",
-                    out=None):
+                    pads=None, out=None):
     """Reference tf.raw_ops.MaxPoolGrad: each window's gradient to its first NaN, else its
     first maximum (row-major); `output` is checked for shape only."""
     x = float_array(input, "input")
     y = float_array(output, "output")
     g = float_array(grad, "grad")
     fmt = normalize_data_format(data_format)
-    win = pool_window(x.shape, ksize, strides, padding, fmt)
+    win = pool_window(x.shape, ksize, strides, padding, fmt, pads=pads)
     check_forward_output(win, win.channels, y.shape, fmt, "output")
     check_forward_output(win, win.channels, g.shape, fmt, "grad")
     dx = _padded(np.zeros((win.batch, win.in_h, win.in_w, win.channels)), win, 0.0)
@@ -38,12 +38,12 @@ def max_pool2d_grad(input, output, grad, ksize, strides, padding, *, data_format
 
 
 def avg_pool2d_grad(input_sizes, grad, ksize, strides, padding, *, data_format="NHWC",
-                    out=None):
+                    pads=None, out=None):
     """Reference tf.raw_ops.AvgPoolGrad: each window's gradient over its real cells to each."""
     sizes = sizes_arg(input_sizes, "input_sizes")
     g = float_array(grad, "grad")
     fmt = normalize_data_format(data_format)
-    win = pool_window(sizes, ksize, strides, padding, fmt)
+    win = pool_window(sizes, ksize, strides, padding, fmt, pads=pads)
     check_forward_output(win, win.channels, g.shape, fmt, "grad")
     dx = _padded(np.zeros((win.batch, win.in_h, win.in_w, win.channels)), win, 0.0)
     if g.size:
@@ -72,7 +72,7 @@ def max_pool_with_argmax(input, ksize, strides, padding, data_format="NHWC", *,
 
 def pool_with_index(x, win, fmt, index_strides, out=None):
     """(max pooling of x, int64 index of each window's winner): the index is what each unit
-    of the winner's (n, y, x, c) adds (index_strides, the convention). No dilation."""
+    of the winner's (n, y, x, c) adds (index_strides, the convention)."""
     out_shape = join_shape(win.batch, win.out_h, win.out_w, win.channels, fmt)
     best = np.zeros((win.batch, win.out_h, win.out_w, win.channels))
     index = np.zeros(best.shape, np.int64)
@@ -110,7 +110,7 @@ def _winners(x64, win):
         kx_won = np.where(take, kx, kx_won)
     oy = np.arange(win.out_h)[None, :, None, None] * win.stride_h
     ox = np.arange(win.out_w)[None, None, :, None] * win.stride_w
-    return best, oy + ky_won, ox + kx_won
+    return best, oy + ky_won * win.dil_h, ox + kx_won * win.dil_w
 
 
 def _real_cells(out, stride, pad, k, size):
