@@ -13,7 +13,7 @@ import numpy as np
 from ._arrays import float_array, result_dtype
 from ._geometry import (
     check_forward_output, flat_index_strides, join_shape, normalize_data_format, pool_window,
-    sizes_arg,
+    sizes_arg, taps_inside,
 )
 from .reference import _deliver, _nhwc, _padded, _taps
 
@@ -47,8 +47,8 @@ def avg_pool2d_grad(input_sizes, grad, ksize, strides, padding, *, data_format="
     check_forward_output(win, win.channels, g.shape, fmt, "grad")
     dx = _padded(np.zeros((win.batch, win.in_h, win.in_w, win.channels)), win, 0.0)
     if g.size:
-        rows = _real_cells(win.out_h, win.stride_h, win.pad_top, win.k_h, win.in_h)
-        cols = _real_cells(win.out_w, win.stride_w, win.pad_left, win.k_w, win.in_w)
+        rows = taps_inside(win.out_h, win.stride_h, win.pad_top, win.k_h, 1, 0, win.in_h)
+        cols = taps_inside(win.out_w, win.stride_w, win.pad_left, win.k_w, 1, 0, win.in_w)
         share = _nhwc(g, fmt) / (rows[:, None] * cols[None, :])[None, :, :, None]
         for _, _, cells in _taps(dx, win):  # views of dx: += writes into it
             cells += share
@@ -111,12 +111,6 @@ def _winners(x64, win):
     oy = np.arange(win.out_h)[None, :, None, None] * win.stride_h
     ox = np.arange(win.out_w)[None, None, :, None] * win.stride_w
     return best, oy + ky_won * win.dil_h, ox + kx_won * win.dil_w
-
-
-def _real_cells(out, stride, pad, k, size):
-    """How many input cells (not padding) each output's window holds along one axis."""
-    start = np.arange(out) * stride - pad
-    return (np.clip(start + k, 0, size) - np.clip(start, 0, size)).astype(np.float64)
 
 
 def _unpad(xp, win):
