@@ -17,6 +17,14 @@ class _GemmBlocking(TypedDict):
     MC: int
     panel_bytes: int
 
+DTYPE_CODES: dict[str, int]
+STATUS_CODES: dict[str, int]
+ACTIVATION_CODES: dict[str | None, int]
+ALGORITHM_CODES: dict[str, int]
+POOL_CODES: dict[str, int]
+ISA_CODES: dict[str, int]
+ENUMS: dict[str, dict[str | None, int]]
+
 class ConvKernel:
     def __init__(
         self, win: _Window, groups: int, activation: int, algorithm: int,

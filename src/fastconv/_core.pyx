@@ -23,11 +23,19 @@ cdef extern from "fastconv.h" nogil:
         FC_ERR_NOMEM
         FC_ERR_ARG
     ctypedef enum fc_activation:
-        pass
+        FC_ACT_NONE
+        FC_ACT_RELU
+        FC_ACT_RELU6
+        FC_ACT_SIGMOID
+        FC_ACT_TANH
     ctypedef enum fc_algorithm:
-        pass
+        FC_ALGO_AUTO
+        FC_ALGO_DIRECT
+        FC_ALGO_IM2COL
+        FC_ALGO_WINOGRAD
     ctypedef enum fc_pool_kind:
-        pass
+        FC_POOL_MAX
+        FC_POOL_AVG
     ctypedef enum fc_isa:
         FC_ISA_SCALAR
         FC_ISA_AVX2
@@ -74,6 +82,24 @@ cdef extern from "fastconv.h" nogil:
     int fc_cpus_available()
     int fc_have_openmp()
     void fc_parallel_stats(int *cap, int64_t *contended_calls, int64_t *parallel_calls)
+
+
+# The C enums of fastconv.h by their Python names, with the values the compiler read from the
+# header: the one copy of the codes that the Python layer (_plans.py, _isa.py, _arrays.py, the
+# GPU path's check) uses.  tests/test_core_binding.py checks that every enumerator of
+# fastconv.h is here, under its own name.
+DTYPE_CODES = {"float32": <int>FC_FLOAT32, "float64": <int>FC_FLOAT64}
+STATUS_CODES = {"ok": <int>FC_OK, "err_nomem": <int>FC_ERR_NOMEM, "err_arg": <int>FC_ERR_ARG}
+ACTIVATION_CODES = {None: <int>FC_ACT_NONE, "relu": <int>FC_ACT_RELU, "relu6": <int>FC_ACT_RELU6,
+                    "sigmoid": <int>FC_ACT_SIGMOID, "tanh": <int>FC_ACT_TANH}
+ALGORITHM_CODES = {"auto": <int>FC_ALGO_AUTO, "direct": <int>FC_ALGO_DIRECT,
+                   "im2col": <int>FC_ALGO_IM2COL, "winograd": <int>FC_ALGO_WINOGRAD}
+POOL_CODES = {"max": <int>FC_POOL_MAX, "avg": <int>FC_POOL_AVG}
+ISA_CODES = {"scalar": <int>FC_ISA_SCALAR, "avx2": <int>FC_ISA_AVX2,
+             "avx512": <int>FC_ISA_AVX512}   # lowest first
+# Each C enum type's codes (for the test above).
+ENUMS = {"fc_dtype": DTYPE_CODES, "fc_status": STATUS_CODES, "fc_activation": ACTIVATION_CODES,
+         "fc_algorithm": ALGORITHM_CODES, "fc_pool_kind": POOL_CODES, "fc_isa": ISA_CODES}
 
 
 cdef fc_dtype _dtype(cnp.ndarray a) except *:
@@ -161,7 +187,8 @@ cdef class ConvKernel:
         _window(win, &self.desc.win)
         if groups < 0:   # 0: a problem without channels, whose empty result never runs
             raise ValueError(f"internal: groups must be >= 0, got {groups}")
-        if not 0 <= activation <= 4 or not 0 <= algorithm <= 3:
+        if (activation not in ACTIVATION_CODES.values()
+                or algorithm not in ALGORITHM_CODES.values()):
             raise ValueError(f"internal: unknown activation {activation} or "
                              f"algorithm {algorithm}")
         self.desc.groups = groups
@@ -172,7 +199,7 @@ cdef class ConvKernel:
         """The algorithm code this kernel runs for NHWC-ordered input and output shapes:
         its own, or what "auto" picks with the active ISA for that dtype."""
         cdef fc_view xv, yv
-        if self.algorithm != 0:
+        if self.algorithm != FC_ALGO_AUTO:
             return <int>self.algorithm
         xv.data = yv.data = NULL
         xv.n, xv.h, xv.w, xv.c = x_shape
@@ -236,7 +263,7 @@ cdef class BackpropFilterKernel:
         if groups < 1:
             raise ValueError(f"internal: groups must be >= 1, got {groups}")
         self.desc.groups = groups
-        self.desc.activation = <fc_activation>0
+        self.desc.activation = FC_ACT_NONE
 
     def run(self, cnp.ndarray x not None, cnp.ndarray dy not None, cnp.ndarray dw not None,
             db):
@@ -297,7 +324,7 @@ cdef class PoolKernel:
 
     def __init__(self, win, int kind, div_h=None, div_w=None):
         _window(win, &self.win)
-        if not 0 <= kind <= 1:
+        if kind not in POOL_CODES.values():
             raise ValueError(f"internal: unknown pooling kind {kind}")
         self.kind = <fc_pool_kind>kind
         if (div_h is None) != (div_w is None):
@@ -425,12 +452,9 @@ def parallel_stats():
     return {"cap": cap, "contended_calls": contended, "parallel_calls": parallel}
 
 
-_ISAS = {"scalar": FC_ISA_SCALAR, "avx2": FC_ISA_AVX2, "avx512": FC_ISA_AVX512}
-
-
 def isa_names():
     """The ISAs this CPU can run, lowest first."""
-    return [name for name, code in _ISAS.items() if code <= fc_detected_isa()]
+    return [name for name, code in ISA_CODES.items() if code <= <int>fc_detected_isa()]
 
 
 def get_isa():
@@ -439,7 +463,7 @@ def get_isa():
 
 def set_isa(name):
     """Run the kernels of a lower ISA than detected (tests and benchmarks)."""
-    if name not in _ISAS or fc_set_isa(<fc_isa>_ISAS[name]) != FC_OK:
+    if name not in ISA_CODES or fc_set_isa(<fc_isa>ISA_CODES[name]) != FC_OK:
         raise ValueError(f"ISA must be one of {isa_names()} on this CPU, got {name!r}")
 
 

@@ -13,7 +13,7 @@ import warnings
 
 from . import _core
 
-KNOWN = ("scalar", "avx2", "avx512")  # lowest first, as fc_isa orders them
+KNOWN = tuple(_core.ISA_CODES)  # lowest first, as fc_isa orders them
 
 # The value the C side read: importing this module makes it decide now (get_isa).
 REQUESTED = os.environ.get("FASTCONV_ISA")

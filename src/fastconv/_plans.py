@@ -14,9 +14,10 @@ from . import _core
 from ._arrays import check_out, compute_dtype, writes_in_place
 from ._geometry import join_shape, nhwc_axes
 
-ACTIVATION_CODES = {None: 0, "relu": 1, "relu6": 2, "sigmoid": 3, "tanh": 4}
-ALGORITHM_CODES = {"auto": 0, "direct": 1, "im2col": 2, "winograd": 3}
-POOL_CODES = {"max": 0, "avg": 1}
+# The C enums' codes, as the binding read them from fastconv.h.
+ACTIVATION_CODES = _core.ACTIVATION_CODES
+ALGORITHM_CODES = _core.ALGORITHM_CODES
+POOL_CODES = _core.POOL_CODES
 
 _CACHE: dict = {}
 _CACHE_LIMIT = 1024  # signatures; a program cycling through more just re-plans
