@@ -50,12 +50,13 @@ FC_DECLARE_UKERNEL_TYPE(double, f64)
 #endif
 
 /* The body of an entry point that forwards to ISA's instantiation of NAME
- * (NAME_SFX_avx512, _avx2, _scalar: one template compiled per ISA file). */
+ * (NAME_SFX_avx512, _avx2, _scalar: one template compiled per ISA file; _scalar and the
+ * *_scalar.c files are FC_ISA_BASELINE's, named before the ISA was). */
 #define FC_ISA_FORWARD(ISA, SFX, NAME, ARGS)                                                \
     switch (ISA) {                                                                          \
     case FC_ISA_AVX512: FC_IF_X86(return FC_CAT(FC_CAT(NAME, SFX), avx512) ARGS;)           \
     case FC_ISA_AVX2: FC_IF_X86(return FC_CAT(FC_CAT(NAME, SFX), avx2) ARGS;)               \
-    case FC_ISA_SCALAR: break;                                                              \
+    case FC_ISA_BASELINE: break;                                                              \
     }                                                                                       \
     return FC_CAT(FC_CAT(NAME, SFX), scalar) ARGS;
 

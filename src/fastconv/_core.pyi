@@ -23,6 +23,7 @@ ACTIVATION_CODES: dict[str | None, int]
 ALGORITHM_CODES: dict[str, int]
 POOL_CODES: dict[str, int]
 ISA_CODES: dict[str, int]
+ISA_ALIASES: dict[str, str]
 ENUMS: dict[str, dict[str | None, int]]
 
 class ConvKernel:

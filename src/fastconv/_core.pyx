@@ -37,7 +37,7 @@ cdef extern from "fastconv.h" nogil:
         FC_POOL_MAX
         FC_POOL_AVG
     ctypedef enum fc_isa:
-        FC_ISA_SCALAR
+        FC_ISA_BASELINE
         FC_ISA_AVX2
         FC_ISA_AVX512
     ctypedef struct fc_view:
@@ -95,8 +95,10 @@ ACTIVATION_CODES = {None: <int>FC_ACT_NONE, "relu": <int>FC_ACT_RELU, "relu6": <
 ALGORITHM_CODES = {"auto": <int>FC_ALGO_AUTO, "direct": <int>FC_ALGO_DIRECT,
                    "im2col": <int>FC_ALGO_IM2COL, "winograd": <int>FC_ALGO_WINOGRAD}
 POOL_CODES = {"max": <int>FC_POOL_MAX, "avg": <int>FC_POOL_AVG}
-ISA_CODES = {"scalar": <int>FC_ISA_SCALAR, "avx2": <int>FC_ISA_AVX2,
+ISA_CODES = {"baseline": <int>FC_ISA_BASELINE, "avx2": <int>FC_ISA_AVX2,
              "avx512": <int>FC_ISA_AVX512}   # lowest first
+# Old names of ISAs, still accepted (FASTCONV_ISA reads them in C: csrc/runtime/cpu.c).
+ISA_ALIASES = {"scalar": "baseline"}
 # Each C enum type's codes (for the test above).
 ENUMS = {"fc_dtype": DTYPE_CODES, "fc_status": STATUS_CODES, "fc_activation": ACTIVATION_CODES,
          "fc_algorithm": ALGORITHM_CODES, "fc_pool_kind": POOL_CODES, "fc_isa": ISA_CODES}
@@ -462,7 +464,9 @@ def get_isa():
 
 
 def set_isa(name):
-    """Run the kernels of a lower ISA than detected (tests and benchmarks)."""
+    """Run the kernels of a lower ISA than detected (tests and benchmarks); "scalar" is an
+    old name of "baseline"."""
+    name = ISA_ALIASES.get(name, name)
     if name not in ISA_CODES or fc_set_isa(<fc_isa>ISA_CODES[name]) != FC_OK:
         raise ValueError(f"ISA must be one of {isa_names()} on this CPU, got {name!r}")
 

@@ -25,11 +25,11 @@ def requested() -> dict:
     None, "honoured": bool, "note": why not (None when honoured or unset)}."""
     if REQUESTED is None or REQUESTED == "":
         return {"value": REQUESTED, "honoured": False, "note": None}
-    wanted = REQUESTED.lower()
+    wanted = _core.ISA_ALIASES.get(REQUESTED.lower(), REQUESTED.lower())
     available = _core.isa_names()
     if wanted not in KNOWN:
         note = (f"FASTCONV_ISA={REQUESTED!r} is not an ISA (one of {', '.join(KNOWN)}, any "
-                f"case): ignored")
+                f"case, or scalar for baseline): ignored")
     elif wanted not in available:
         note = (f"FASTCONV_ISA={REQUESTED!r} is above what this CPU supports "
                 f"({', '.join(available)}): ignored")
