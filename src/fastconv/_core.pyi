@@ -26,7 +26,7 @@ ISA_CODES: dict[str, int]
 ISA_ALIASES: dict[str, str]
 ENUMS: dict[str, dict[str | None, int]]
 
-class ConvKernel:
+class ConvDesc:
     def __init__(
         self, win: _Window, groups: int, activation: int, algorithm: int,
         input_gradient: bool = False,

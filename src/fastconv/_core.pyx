@@ -173,9 +173,10 @@ cdef int _check(fc_status status) except -1:
     return 0
 
 
-cdef class ConvKernel:
-    """One resolved convolution (window, groups, activation, algorithm), made once per
-    argument signature and cached by the Python layer; run() is the one C call."""
+cdef class ConvDesc:
+    """The C descriptor of one resolved convolution (fc_conv_desc: window, groups,
+    activation; and the algorithm), made once per argument signature and cached by the
+    Python layer; run() is the one C call, choice() the algorithm "auto" picks."""
 
     cdef fc_conv_desc desc
     cdef fc_algorithm algorithm
@@ -198,7 +199,7 @@ cdef class ConvKernel:
         self.algorithm = <fc_algorithm>algorithm
 
     def choice(self, x_shape, y_shape, bint float64):
-        """The algorithm code this kernel runs for NHWC-ordered input and output shapes:
+        """The algorithm code this convolution runs for NHWC-ordered input and output shapes:
         its own, or what "auto" picks with the active ISA for that dtype."""
         cdef fc_view xv, yv
         if self.algorithm != FC_ALGO_AUTO:
