@@ -68,6 +68,7 @@ cdef extern from "fastconv.h" nogil:
     fc_status fc_max_pool2d_argmax(fc_dtype dtype, const fc_window *win, const fc_view *x,
                                    const fc_view *y, const fc_view *argmax,
                                    const int64_t *index_strides)
+    int fc_winograd_applies(const fc_conv_desc *desc)
     fc_algorithm fc_conv2d_choose(fc_dtype dtype, const fc_conv_desc *desc, const fc_view *x,
                                   const fc_view *y)
     fc_isa fc_detected_isa()
@@ -254,6 +255,16 @@ cdef class ConvDesc:
             else:
                 status = fc_conv2d(dt, &self.desc, self.algorithm, &xv, w_ptr, bias_ptr, &yv)
         _check(status)
+
+
+def winograd_applies(win, int64_t groups):
+    """Whether algorithm "winograd" can run a convolution with this window and groups: the C
+    rule (fc_winograd_applies), the one the kernels enforce, asked instead of repeated."""
+    cdef fc_conv_desc d
+    _window(win, &d.win)
+    d.groups = groups
+    d.activation = FC_ACT_NONE
+    return bool(fc_winograd_applies(&d))
 
 
 cdef class BackpropFilterKernel:
