@@ -1,5 +1,5 @@
 /* The micro-kernel of each ISA, a call's context, and the GEMM blocking of the active ISA. */
-#include "fc_internal.h"
+#include "fc_gemm.h"
 
 #define FC_UKERNEL_TABLE(T, SFX)                                                            \
     extern const FC_CAT(fc_ukernel, SFX) FC_CAT(ukernel_desc_avx512, SFX);                 \

@@ -1,5 +1,5 @@
 /* Pooling: the entry point, forwarding to the call context's ISA's instantiation of pool_tmpl.h. */
-#include "fc_internal.h"
+#include "fc_pool.h"
 
 #define PL_DISPATCH(T, SFX)                                                                 \
     void FC_CAT(FC_CAT(pool_rows, SFX), avx512)(const fc_pool_job *, int64_t, int64_t,      \

@@ -3,7 +3,7 @@
 #include <string.h>
 #include <strings.h>
 #include <unistd.h>
-#include "fc_internal.h"
+#include "fc_runtime.h"
 
 static int active_isa = -1;   /* -1: not decided yet */
 
