@@ -9,7 +9,7 @@
         switch (isa) {                                                                      \
         case FC_ISA_AVX512: FC_IF_X86(return &FC_CAT(ukernel_desc_avx512, SFX);)            \
         case FC_ISA_AVX2: FC_IF_X86(return &FC_CAT(ukernel_desc_avx2, SFX);)                \
-        case FC_ISA_BASELINE: break;                                                          \
+        case FC_ISA_BASELINE: break;                                                        \
         }                                                                                   \
         return &FC_CAT(ukernel_desc_scalar, SFX);                                           \
     }

@@ -60,7 +60,7 @@ FC_DECLARE_UKERNEL_TYPE(double, f64)
     switch (ISA) {                                                                          \
     case FC_ISA_AVX512: FC_IF_X86(return FC_CAT(FC_CAT(NAME, SFX), avx512) ARGS;)           \
     case FC_ISA_AVX2: FC_IF_X86(return FC_CAT(FC_CAT(NAME, SFX), avx2) ARGS;)               \
-    case FC_ISA_BASELINE: break;                                                              \
+    case FC_ISA_BASELINE: break;                                                            \
     }                                                                                       \
     return FC_CAT(FC_CAT(NAME, SFX), scalar) ARGS;
 
