@@ -53,23 +53,32 @@ FC_DECLARE_UKERNEL_TYPE(double, f64)
 #define FC_IVDEP
 #endif
 
-/* The body of an entry point that forwards to ISA's instantiation of NAME
- * (NAME_SFX_avx512, _avx2, _scalar: one template compiled per ISA file; _scalar and the
- * *_scalar.c files are FC_ISA_BASELINE's, named before the ISA was). */
-#define FC_ISA_FORWARD(ISA, SFX, NAME, ARGS)                                                \
+/* The one switch on the ISA, for every family's dispatch: returns the expression given for
+ * ISA (an x86 one only where the build has the x86 kernels; the baseline's otherwise). */
+#define FC_ISA_SELECT(ISA, AVX512, AVX2, BASELINE)                                          \
     switch (ISA) {                                                                          \
-    case FC_ISA_AVX512: FC_IF_X86(return FC_CAT(FC_CAT(NAME, SFX), avx512) ARGS;)           \
-    case FC_ISA_AVX2: FC_IF_X86(return FC_CAT(FC_CAT(NAME, SFX), avx2) ARGS;)               \
+    case FC_ISA_AVX512: FC_IF_X86(return AVX512;)                                           \
+    case FC_ISA_AVX2: FC_IF_X86(return AVX2;)                                               \
     case FC_ISA_BASELINE: break;                                                            \
     }                                                                                       \
-    return FC_CAT(FC_CAT(NAME, SFX), scalar) ARGS;
+    return BASELINE;
 
-/* The prototypes of NAME's instantiations for every ISA (NAME_SFX_avx512, _avx2, _scalar),
- * for the entry point that forwards to them. */
+/* ISA's instance of NAME for dtype SFX: NAME_SFX_avx512, _avx2 or _scalar, one template
+ * compiled per ISA file (_scalar and the *_scalar.c files are FC_ISA_BASELINE's, named before
+ * the ISA was). */
+#define FC_ISA_NAME(NAME, SFX, ISA) FC_CAT(FC_CAT(NAME, SFX), ISA)
+
+/* The body of an entry point that forwards to ISA's instantiation of NAME. */
+#define FC_ISA_FORWARD(ISA, SFX, NAME, ARGS)                                                \
+    FC_ISA_SELECT(ISA, FC_ISA_NAME(NAME, SFX, avx512) ARGS,                                 \
+                  FC_ISA_NAME(NAME, SFX, avx2) ARGS, FC_ISA_NAME(NAME, SFX, scalar) ARGS)
+
+/* The declarations of NAME's instances for every ISA, for the entry point that forwards to
+ * them (PARAMS empty: objects, such as the GEMM's micro-kernel tables). */
 #define FC_ISA_DECLARE(RET, SFX, NAME, PARAMS)                                              \
-    RET FC_CAT(FC_CAT(NAME, SFX), avx512) PARAMS;                                           \
-    RET FC_CAT(FC_CAT(NAME, SFX), avx2) PARAMS;                                             \
-    RET FC_CAT(FC_CAT(NAME, SFX), scalar) PARAMS;
+    RET FC_ISA_NAME(NAME, SFX, avx512) PARAMS;                                              \
+    RET FC_ISA_NAME(NAME, SFX, avx2) PARAMS;                                                \
+    RET FC_ISA_NAME(NAME, SFX, scalar) PARAMS;
 
 /* What a call decides once, at its entry point, and hands down to every kernel (BLIS's
  * context): the ISA and its micro-kernels.  No kernel reads the global ISA setting, so
