@@ -1,6 +1,7 @@
 /* conv2d: check arguments -> choose the algorithm -> split the work -> kernel. */
 #include <stdlib.h>
-#include "fc_internal.h"
+#include "fc_conv_kernels.h"
+#include "fc_runtime.h"
 #include "fc_parallel.h"
 
 /* Layout copies (conv2d_tmpl.h): channel blocks of a strided copy, rows of a transpose task. */

@@ -17,7 +17,16 @@ class _GemmBlocking(TypedDict):
     MC: int
     panel_bytes: int
 
-class ConvKernel:
+DTYPE_CODES: dict[str, int]
+STATUS_CODES: dict[str, int]
+ACTIVATION_CODES: dict[str | None, int]
+ALGORITHM_CODES: dict[str, int]
+POOL_CODES: dict[str, int]
+ISA_CODES: dict[str, int]
+ISA_ALIASES: dict[str, str]
+ENUMS: dict[str, dict[str | None, int]]
+
+class ConvDesc:
     def __init__(
         self, win: _Window, groups: int, activation: int, algorithm: int,
         input_gradient: bool = False,
@@ -29,6 +38,8 @@ class ConvKernel:
     def run(
         self, x: np.ndarray, filters: np.ndarray, bias: np.ndarray | None, y: np.ndarray
     ) -> None: ...
+
+def winograd_applies(win: _Window, groups: int) -> bool: ...
 
 class BackpropFilterKernel:
     def __init__(self, win: _Window, groups: int) -> None: ...

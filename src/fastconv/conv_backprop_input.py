@@ -11,7 +11,7 @@ from ._geometry import (
     OIHW_TO_HWIO, check_out_backprop, conv_shape, depthwise_shape, nhwc_axes,
     normalize_data_format, normalize_filter_format, sizes_arg, transpose_sizes,
 )
-from ._plans import ACTIVATION_CODES, ConvPlan, arg_key, cached
+from ._plans import ACTIVATION_CODES, ALGORITHM_CODES, ConvPlan, arg_key, cached
 
 
 def conv2d_backprop_input(input_sizes, filters, out_backprop, strides, padding, *,
@@ -114,8 +114,8 @@ class BackpropInputPlan(ConvPlan):
     __slots__ = ()
 
     def __init__(self, shape, data_format, result, activation, hwio, sizes, filter_axes):
-        self.kernel = _core.ConvKernel(shape.win, shape.groups, ACTIVATION_CODES[activation],
-                                       0, input_gradient=True)
+        self.desc = _core.ConvDesc(shape.win, shape.groups, ACTIVATION_CODES[activation],
+                                   ALGORITHM_CODES["auto"], input_gradient=True)
         self.out_shape = tuple(sizes)
         self.result = result
         self.work = compute_dtype(result)
