@@ -92,3 +92,21 @@ def test_bit_identical_for_any_thread_count(isa, c_in, rng, restore_threads):
     x, w = _randn(rng, (4, 40, 36, c_in)), _randn(rng, (7, 7, c_in, 64))
     assert_same_bits_for_any_thread_count(
         lambda: fastconv.conv2d(x, w, 2, "SAME", algorithm="direct"))
+
+
+@pytest.mark.parametrize("shape,window,groups,dtype", [
+    ((1, 7, 7, 96), (3, 3, 96, 256), 1, np.float32),     # few rows: channel slices
+    ((2, 5, 9, 32), (3, 3, 16, 96), 2, np.float32),      # slices across groups of 48
+    ((1, 3, 4, 24), (2, 2, 24, 200), 1, np.float64),     # a last slice of a partial block
+])
+def test_channel_slices_on_small_images(isa, shape, window, groups, dtype, rng,
+                                        restore_threads):
+    """Small images split over output channels on several threads: the same bits as one
+    thread, and the reference's values."""
+    x, w = _randn(rng, shape).astype(dtype), _randn(rng, window).astype(dtype)
+    b = _randn(rng, (window[3],)).astype(dtype)
+    run = lambda: fastconv.conv2d(x, w, 1, "SAME", algorithm="direct", bias=b,
+                                  activation="relu")
+    assert_same_bits_for_any_thread_count(run)
+    want = reference.conv2d(x, w, 1, "SAME", bias=b, activation="relu")
+    assert_close(run(), want, window[0] * window[1] * window[2], dtype)

@@ -21,12 +21,15 @@
 /* Register block: BK_PX pixels x BK_OB vectors of output channels: 12 accumulators, which
  * with the filter vectors and a broadcast fit the 16 registers of AVX2 (and of SSE2); 24
  * in AVX-512's 32. */
-#define BK_PX 6
+#define BK_PX FC_BLOCKED_BAND
 #define BK_OB (BK_VBYTES == 64 ? 4 : 2)
 
 typedef FC_T BK_VEC __attribute__((vector_size(BK_VBYTES), aligned(sizeof(FC_T))));
 
 int64_t BK_FN(blocked_lanes)(void) { return BK_LANES; }
+
+/* Output channels of one register block: the unit of a task's slice of the channels. */
+int64_t BK_FN(blocked_block_channels)(void) { return BK_OB * BK_LANES; }
 
 /* What the blocks of one call share, and (from oc on) of one pass over them. */
 typedef struct {
@@ -115,34 +118,42 @@ static void BK_FN(visit)(void *ctx, const fc_pixel_block *b) {
                      c->nv, b->ky0, b->ky1, b->kx0, b->kx1, c->ic0, c->ic1);
 }
 
-/* Output rows [oy0, oy1) of image n, in bands of BK_PX rows, each in passes over chunks of
- * the input channels whose weights (for one block of output channels) take at most an
- * eighth of L2, so that they stay there while every pixel block of the band reads them; the
- * band's partial sums wait in the output (in cache) between passes.  Unchunked, the weights
- * came from memory for every block of 6 pixels where they outgrow L2 (1.2 MB per 64 output
- * channels on r50-3x3-7: 7.3 ms, 4.3 chunked).  Chunks of half of L1 were slower (5x5
- * layers: 3 channels a pass). */
+/* Output rows [oy0, oy1) of image n and output channels [oc0, oc1) (whole vectors), in
+ * bands of BK_PX rows, each in passes over chunks of the input channels whose weights (for
+ * one block of output channels) take at most an eighth of L2, so that they stay there while
+ * every pixel block of the band reads them; the band's partial sums wait in the output (in
+ * cache) between passes.  Unchunked, the weights came from memory for every block of 6
+ * pixels where they outgrow L2 (1.2 MB per 64 output channels on r50-3x3-7: 7.3 ms, 4.3
+ * chunked).  Chunks of half of L1 were slower (5x5 layers: 3 channels a pass).  Neither the
+ * rows nor the channels of a task change any output's summation order. */
 void BK_FN(blocked_rows)(const fc_conv_desc *d, const fc_view *x, const FC_T *w,
                          const FC_T *bias, const fc_view *y, int64_t n, int64_t oy0,
-                         int64_t oy1) {
+                         int64_t oy1, int64_t oc0, int64_t oc1) {
     const fc_window *win = &d->win;
     const int64_t cg = x->c / d->groups, og = y->c / d->groups;
     const int64_t l2 = (int64_t)fc_cache_bytes(2);
     const int64_t tap_bytes = win->k_h * win->k_w * BK_OB * BK_VBYTES;   /* per channel */
     const int64_t chunk = l2 / 8 / tap_bytes > 1 ? l2 / 8 / tap_bytes : 1;
+    /* A small image's rows in one band when their partial sums fit beside the weights: each
+     * band reads all the weights, and r50-3x3-7's bands of 6 + 1 rows read its 9.4 MB
+     * twice: 5.1 ms at 1 thread, 3.9 ms in one band. */
+    const int64_t band_bytes = (oy1 - oy0) * y->w * BK_OB * BK_VBYTES;
+    const int64_t band_rows = band_bytes <= l2 / 8 ? oy1 - oy0 : BK_PX;
     BK_FN(blocked_call) c = {.xn = (const FC_T *)x->data + n * x->sn,
                              .tap_h = win->dil_h * x->sh, .tap_w = win->dil_w * x->sw,
                              .k_w = win->k_w, .cg = cg, .o = y->c, .act = d->activation,
                              .win = win, .x = x, .y = y, .yn = (FC_T *)y->data + n * y->sn};
-    for (int64_t oc = 0; oc < y->c; oc += c.nv * BK_LANES) {
-        const int64_t g = oc / og, in_group = og - oc % og;   /* channels left in the group */
-        c.nv = in_group < BK_OB * BK_LANES ? (int)(in_group / BK_LANES) : BK_OB;
+    for (int64_t oc = oc0; oc < oc1; oc += c.nv * BK_LANES) {
+        /* channels left in the group and in the slice: whole vectors */
+        const int64_t g = oc / og, in_group = og - oc % og;
+        const int64_t left = in_group < oc1 - oc ? in_group : oc1 - oc;
+        c.nv = left < BK_OB * BK_LANES ? (int)(left / BK_LANES) : BK_OB;
         c.oc = oc;
         c.w = w + oc;
         c.bias = bias ? bias + oc : NULL;
         c.x0 = g * cg;
-        for (int64_t band = oy0; band < oy1; band += BK_PX) {
-            const int64_t band_end = band + BK_PX < oy1 ? band + BK_PX : oy1;
+        for (int64_t band = oy0; band < oy1; band += band_rows) {
+            const int64_t band_end = band + band_rows < oy1 ? band + band_rows : oy1;
             for (c.ic0 = 0; c.ic0 < cg; c.ic0 = c.ic1) {
                 c.ic1 = c.ic0 + chunk < cg ? c.ic0 + chunk : cg;
                 fc_visit_pixel_blocks(win, x, y, band, band_end, BK_PX, BK_FN(visit), &c);

@@ -45,8 +45,11 @@ typedef enum {
 
 typedef enum { FC_POOL_MAX = 0, FC_POOL_AVG } fc_pool_kind;
 
-/* Instruction sets with their own GEMM micro-kernels, lowest first. */
-typedef enum { FC_ISA_SCALAR = 0, FC_ISA_AVX2 = 1, FC_ISA_AVX512 = 2 } fc_isa;
+/* Instruction sets with their own GEMM micro-kernels, lowest first.  BASELINE: the portable
+ * kernels, vectorized at the target's baseline width (16-byte SSE2 vectors on x86-64); once
+ * named "scalar", which FASTCONV_ISA and the Python layer still accept. */
+typedef enum { FC_ISA_BASELINE = 0, FC_ISA_AVX2 = 1, FC_ISA_AVX512 = 2 } fc_isa;
+#define FC_ISA_SCALAR FC_ISA_BASELINE   /* the old name */
 
 /* A 4-D array viewed in logical NHWC order. */
 typedef struct {
@@ -168,7 +171,7 @@ int fc_have_openmp(void);
 void fc_parallel_stats(int *cap, int64_t *contended_calls, int64_t *parallel_calls);
 
 /* CPU dispatch.  The best ISA the CPU supports is detected once; the environment variable
- * FASTCONV_ISA=avx512|avx2|scalar (any case, read once) or fc_set_isa lowers it, so that
+ * FASTCONV_ISA=avx512|avx2|baseline (or scalar, its old name; any case; read once) or fc_set_isa lowers it, so that
  * tests and benchmarks can exercise every variant; an unknown value or one above the CPU's
  * is ignored.  fc_set_isa returns FC_ERR_ARG for an ISA the CPU lacks. */
 fc_isa fc_detected_isa(void);

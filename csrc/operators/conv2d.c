@@ -1,6 +1,7 @@
 /* conv2d: check arguments -> choose the algorithm -> split the work -> kernel. */
 #include <stdlib.h>
-#include "fc_internal.h"
+#include "fc_conv_kernels.h"
+#include "fc_runtime.h"
 #include "fc_parallel.h"
 
 /* Layout copies (conv2d_tmpl.h): channel blocks of a strided copy, rows of a transpose task. */
@@ -59,9 +60,13 @@ static fc_algorithm choose(const fc_cntx *cx, fc_dtype dtype, const fc_conv_desc
     if (fc_winograd_applies(d) && tiles >= 32 && x->c >= 16 && y->c >= 16)
         return FC_ALGO_WINOGRAD;
     if (blocked && y->n * y->h * y->w <= 2 * FC_GEMM_MC) return FC_ALGO_DIRECT;
-    /* Groups of whole vectors: one GEMM per group fills half its tile or less (2 groups of
-     * 32, 56x56: 0.85 ms against 1.71; ShuffleNet's 3 groups of 80, 1x1: 0.27 against 0.36). */
-    if (blocked && d->groups > 1) return FC_ALGO_DIRECT;
+    /* Groups of whole vectors whose output channels fill under 3/4 of the GEMM's panels (2
+     * groups of 32, 56x56: 0.85 ms against 1.71; ShuffleNet's 3 groups of 80, 1x1: 0.26
+     * against 0.37, 64-wide panels); full panels favour the GEMM (AlexNet's 2 groups of
+     * 128, 5x5: 3.1 ms against 3.7 direct). */
+    const int64_t nr = dtype == FC_FLOAT64 ? cx->ukernel_f64->nr : cx->ukernel_f32->nr;
+    const int64_t og = y->c / d->groups, panels = (og + nr - 1) / nr;
+    if (blocked && d->groups > 1 && 4 * og < 3 * panels * nr) return FC_ALGO_DIRECT;
     const int grouped = dtype == FC_FLOAT64 ? grouped_applies_f64(cx, d, x, y)
                                             : grouped_applies_f32(cx, d, x, y);
     return (d->groups > 1 && y->c == d->groups) || grouped ? FC_ALGO_DIRECT : FC_ALGO_IM2COL;

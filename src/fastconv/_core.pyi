@@ -24,7 +24,16 @@ class PackedFilters:
     @property
     def isa(self) -> str: ...
 
-class ConvKernel:
+DTYPE_CODES: dict[str, int]
+STATUS_CODES: dict[str, int]
+ACTIVATION_CODES: dict[str | None, int]
+ALGORITHM_CODES: dict[str, int]
+POOL_CODES: dict[str, int]
+ISA_CODES: dict[str, int]
+ISA_ALIASES: dict[str, str]
+ENUMS: dict[str, dict[str | None, int]]
+
+class ConvDesc:
     def __init__(
         self, win: _Window, groups: int, activation: int, algorithm: int,
         input_gradient: bool = False,
@@ -40,6 +49,8 @@ class ConvKernel:
         self, x: np.ndarray, filters: np.ndarray, bias: np.ndarray | None, y: np.ndarray,
         packed: PackedFilters | None = None,
     ) -> None: ...
+
+def winograd_applies(win: _Window, groups: int) -> bool: ...
 
 class BackpropFilterKernel:
     def __init__(self, win: _Window, groups: int) -> None: ...

@@ -25,13 +25,21 @@ cdef extern from "fastconv.h" nogil:
         FC_ERR_NOMEM
         FC_ERR_ARG
     ctypedef enum fc_activation:
-        pass
+        FC_ACT_NONE
+        FC_ACT_RELU
+        FC_ACT_RELU6
+        FC_ACT_SIGMOID
+        FC_ACT_TANH
     ctypedef enum fc_algorithm:
-        pass
+        FC_ALGO_AUTO
+        FC_ALGO_DIRECT
+        FC_ALGO_IM2COL
+        FC_ALGO_WINOGRAD
     ctypedef enum fc_pool_kind:
-        pass
+        FC_POOL_MAX
+        FC_POOL_AVG
     ctypedef enum fc_isa:
-        FC_ISA_SCALAR
+        FC_ISA_BASELINE
         FC_ISA_AVX2
         FC_ISA_AVX512
     ctypedef struct fc_view:
@@ -78,6 +86,7 @@ cdef extern from "fastconv.h" nogil:
     fc_status fc_max_pool2d_argmax(fc_dtype dtype, const fc_window *win, const fc_view *x,
                                    const fc_view *y, const fc_view *argmax,
                                    const int64_t *index_strides)
+    int fc_winograd_applies(const fc_conv_desc *desc)
     fc_algorithm fc_conv2d_choose(fc_dtype dtype, const fc_conv_desc *desc, const fc_view *x,
                                   const fc_view *y)
     fc_isa fc_detected_isa()
@@ -92,6 +101,26 @@ cdef extern from "fastconv.h" nogil:
     int fc_cpus_available()
     int fc_have_openmp()
     void fc_parallel_stats(int *cap, int64_t *contended_calls, int64_t *parallel_calls)
+
+
+# The C enums of fastconv.h by their Python names, with the values the compiler read from the
+# header: the one copy of the codes that the Python layer (_plans.py, _isa.py, _arrays.py, the
+# GPU path's check) uses.  tests/test_core_binding.py checks that every enumerator of
+# fastconv.h is here, under its own name.
+DTYPE_CODES = {"float32": <int>FC_FLOAT32, "float64": <int>FC_FLOAT64}
+STATUS_CODES = {"ok": <int>FC_OK, "err_nomem": <int>FC_ERR_NOMEM, "err_arg": <int>FC_ERR_ARG}
+ACTIVATION_CODES = {None: <int>FC_ACT_NONE, "relu": <int>FC_ACT_RELU, "relu6": <int>FC_ACT_RELU6,
+                    "sigmoid": <int>FC_ACT_SIGMOID, "tanh": <int>FC_ACT_TANH}
+ALGORITHM_CODES = {"auto": <int>FC_ALGO_AUTO, "direct": <int>FC_ALGO_DIRECT,
+                   "im2col": <int>FC_ALGO_IM2COL, "winograd": <int>FC_ALGO_WINOGRAD}
+POOL_CODES = {"max": <int>FC_POOL_MAX, "avg": <int>FC_POOL_AVG}
+ISA_CODES = {"baseline": <int>FC_ISA_BASELINE, "avx2": <int>FC_ISA_AVX2,
+             "avx512": <int>FC_ISA_AVX512}   # lowest first
+# Old names of ISAs, still accepted (FASTCONV_ISA reads them in C: csrc/runtime/cpu.c).
+ISA_ALIASES = {"scalar": "baseline"}
+# Each C enum type's codes (for the test above).
+ENUMS = {"fc_dtype": DTYPE_CODES, "fc_status": STATUS_CODES, "fc_activation": ACTIVATION_CODES,
+         "fc_algorithm": ALGORITHM_CODES, "fc_pool_kind": POOL_CODES, "fc_isa": ISA_CODES}
 
 
 cdef fc_dtype _dtype(cnp.ndarray a) except *:
@@ -169,7 +198,7 @@ cdef enum:
 
 
 cdef class PackedFilters:
-    """Filters packed once by ConvKernel.pack for one algorithm and ISA, in memory this
+    """Filters packed once by ConvDesc.pack for one algorithm and ISA, in memory this
     object owns; what run() checks before handing them to the C code."""
 
     cdef fc_conv_packed packed
@@ -187,9 +216,10 @@ cdef class PackedFilters:
         return fc_isa_name(self.packed.isa).decode()
 
 
-cdef class ConvKernel:
-    """One resolved convolution (window, groups, activation, algorithm), made once per
-    argument signature and cached by the Python layer; run() is the one C call."""
+cdef class ConvDesc:
+    """The C descriptor of one resolved convolution (fc_conv_desc: window, groups,
+    activation; and the algorithm), made once per argument signature and cached by the
+    Python layer; run() is the one C call, choice() the algorithm "auto" picks."""
 
     cdef fc_conv_desc desc
     cdef fc_algorithm algorithm
@@ -203,7 +233,8 @@ cdef class ConvKernel:
         _window(win, &self.desc.win)
         if groups < 0:   # 0: a problem without channels, whose empty result never runs
             raise ValueError(f"internal: groups must be >= 0, got {groups}")
-        if not 0 <= activation <= 4 or not 0 <= algorithm <= 3:
+        if (activation not in ACTIVATION_CODES.values()
+                or algorithm not in ALGORITHM_CODES.values()):
             raise ValueError(f"internal: unknown activation {activation} or "
                              f"algorithm {algorithm}")
         self.desc.groups = groups
@@ -211,10 +242,10 @@ cdef class ConvKernel:
         self.algorithm = <fc_algorithm>algorithm
 
     def choice(self, x_shape, y_shape, bint float64):
-        """The algorithm code this kernel runs for NHWC-ordered input and output shapes:
+        """The algorithm code this convolution runs for NHWC-ordered input and output shapes:
         its own, or what "auto" picks with the active ISA for that dtype."""
         cdef fc_view xv, yv
-        if self.algorithm != 0:
+        if self.algorithm != FC_ALGO_AUTO:
             return <int>self.algorithm
         xv.data = yv.data = NULL
         xv.n, xv.h, xv.w, xv.c = x_shape
@@ -239,9 +270,11 @@ cdef class ConvKernel:
         cdef PackedFilters p
         cdef void *dst
         cdef const void *src
-        if self.input_gradient or not 1 <= algorithm <= 3:
+        if self.input_gradient or algorithm == ALGORITHM_CODES["auto"] \
+                or algorithm not in ALGORITHM_CODES.values():
             raise ValueError(f"internal: cannot pack for algorithm {algorithm} of this kernel")
-        if isa not in _ISAS or _ISAS[isa] > fc_detected_isa():
+        isa = ISA_ALIASES.get(isa, isa)
+        if isa not in ISA_CODES or ISA_CODES[isa] > <int>fc_detected_isa():
             raise ValueError(f"internal: ISA {isa!r} is not one of {isa_names()}")
         if groups < 1 or in_channels < 1 or in_channels % groups:
             raise ValueError(f"internal: {in_channels} input channels do not fit "
@@ -250,7 +283,7 @@ cdef class ConvKernel:
         _check_dense(filters, "filters", dt, (self.desc.win.k_h, self.desc.win.k_w,
                                               in_channels // groups, out_c))
         nbytes = fc_conv2d_packed_size(dt, &self.desc, <fc_algorithm>algorithm,
-                                       <fc_isa>_ISAS[isa], in_channels, out_c)
+                                       <fc_isa>ISA_CODES[isa], in_channels, out_c)
         if nbytes == 0:
             return None
         p = PackedFilters()
@@ -258,7 +291,7 @@ cdef class ConvKernel:
         dst = cnp.PyArray_DATA(p.buffer)
         dst = <char *>dst + (<uintptr_t>(-<uintptr_t>dst)) % _PACK_ALIGN
         src = cnp.PyArray_DATA(filters)
-        p.packed.isa = <fc_isa>_ISAS[isa]
+        p.packed.isa = <fc_isa>ISA_CODES[isa]
         with nogil:
             status = fc_conv2d_pack(dt, &self.desc, <fc_algorithm>algorithm, p.packed.isa,
                                     in_channels, out_c, src, dst, &nonfinite)
@@ -331,6 +364,16 @@ cdef class ConvKernel:
         _check(status)
 
 
+def winograd_applies(win, int64_t groups):
+    """Whether algorithm "winograd" can run a convolution with this window and groups: the C
+    rule (fc_winograd_applies), the one the kernels enforce, asked instead of repeated."""
+    cdef fc_conv_desc d
+    _window(win, &d.win)
+    d.groups = groups
+    d.activation = FC_ACT_NONE
+    return bool(fc_winograd_applies(&d))
+
+
 cdef class BackpropFilterKernel:
     """One resolved filter gradient (window, groups); run() is the one C call."""
 
@@ -341,7 +384,7 @@ cdef class BackpropFilterKernel:
         if groups < 1:
             raise ValueError(f"internal: groups must be >= 1, got {groups}")
         self.desc.groups = groups
-        self.desc.activation = <fc_activation>0
+        self.desc.activation = FC_ACT_NONE
 
     def run(self, cnp.ndarray x not None, cnp.ndarray dy not None, cnp.ndarray dw not None,
             db):
@@ -402,7 +445,7 @@ cdef class PoolKernel:
 
     def __init__(self, win, int kind, div_h=None, div_w=None):
         _window(win, &self.win)
-        if not 0 <= kind <= 1:
+        if kind not in POOL_CODES.values():
             raise ValueError(f"internal: unknown pooling kind {kind}")
         self.kind = <fc_pool_kind>kind
         if (div_h is None) != (div_w is None):
@@ -530,12 +573,9 @@ def parallel_stats():
     return {"cap": cap, "contended_calls": contended, "parallel_calls": parallel}
 
 
-_ISAS = {"scalar": FC_ISA_SCALAR, "avx2": FC_ISA_AVX2, "avx512": FC_ISA_AVX512}
-
-
 def isa_names():
     """The ISAs this CPU can run, lowest first."""
-    return [name for name, code in _ISAS.items() if code <= fc_detected_isa()]
+    return [name for name, code in ISA_CODES.items() if code <= <int>fc_detected_isa()]
 
 
 def get_isa():
@@ -543,8 +583,10 @@ def get_isa():
 
 
 def set_isa(name):
-    """Run the kernels of a lower ISA than detected (tests and benchmarks)."""
-    if name not in _ISAS or fc_set_isa(<fc_isa>_ISAS[name]) != FC_OK:
+    """Run the kernels of a lower ISA than detected (tests and benchmarks); "scalar" is an
+    old name of "baseline"."""
+    name = ISA_ALIASES.get(name, name)
+    if name not in ISA_CODES or fc_set_isa(<fc_isa>ISA_CODES[name]) != FC_OK:
         raise ValueError(f"ISA must be one of {isa_names()} on this CPU, got {name!r}")
 
 

@@ -81,26 +81,31 @@ def conv2d_algorithm(input, filters, strides=1, padding="VALID", data_format="NH
 
 
 def depthwise_conv2d(input, filter, strides=1, padding="VALID", data_format="NHWC", dilations=1,
-                     name=None, *, pads=None, bias=None, activation=None, out=None):
+                     name=None, *, filter_format: str = "HWIO", pads=None, bias=None,
+                     activation=None, out=None):
     """Depthwise 2-D convolution with the arguments and results of ``tf.nn.depthwise_conv2d``.
 
     filter: ``[kh, kw, in_channels, channel_multiplier]``; output channel
     ``c * channel_multiplier + m``. Unlike TF, any stride works together with dilation.
-    The other arguments are conv2d's (PyTorch's depthwise layer, an OIHW filter
-    [C * multiplier, 1, kh, kw], is conv2d with filter_format="OIHW").
+    filter_format="OIHW": PyTorch's depthwise weight ``[in_channels * multiplier, 1, kh,
+    kw]`` (``torch.nn.functional.conv2d(..., groups=in_channels)``, ONNX Conv with group =
+    C), the same output channels (copied into the HWIO the kernel reads on every call, as
+    conv2d's OIHW filters). The other arguments are conv2d's.
     """
     check_name(name)
     if is_cupy(input):
         return gpu.depthwise_conv2d(input, filter, strides, padding, data_format, dilations,
-                                    pads=pads, bias=bias, activation=activation, out=out)
+                                    filter_format=filter_format, pads=pads, bias=bias,
+                                    activation=activation, out=out)
     x = float_array(input, "input")
     f = float_array(filter, "filter")
     b = None if bias is None else float_array(bias, "bias")
     key = ("depthwise", x.shape, x.dtype, f.shape, f.dtype, None if b is None else b.shape,
            None if b is None else b.dtype, arg_key(strides), arg_key(padding),
-           arg_key(data_format), arg_key(dilations), arg_key(activation), arg_key(pads))
+           arg_key(data_format), arg_key(dilations), arg_key(activation), arg_key(pads),
+           arg_key(filter_format))
     plan = cached(key, lambda: _plan_depthwise(x, f, b, strides, padding, data_format,
-                                               dilations, activation, pads))
+                                               dilations, activation, pads, filter_format))
     return plan(x, f, b, out)
 
 
@@ -117,11 +122,16 @@ def _plan_conv2d(x, f, b, strides, padding, data_format, dilations, activation, 
                     OIHW_TO_HWIO if ffmt == "OIHW" else None)
 
 
-def _plan_depthwise(x, f, b, strides, padding, data_format, dilations, activation, pads):
+def _plan_depthwise(x, f, b, strides, padding, data_format, dilations, activation, pads,
+                    filter_format):
     fmt = normalize_data_format(data_format)
-    shape = depthwise_shape(x.shape, f.shape, strides, padding, fmt, dilations, pads=pads)
+    ffmt = normalize_filter_format(filter_format)
+    shape = depthwise_shape(x.shape, f.shape, strides, padding, fmt, dilations, pads=pads,
+                            filter_format=ffmt)
     activation = check_activation(activation)
     check_bias(b, shape.out_channels)
-    # The same memory read as a grouped HWIO filter [kh, kw, 1, C * multiplier].
-    hwio = (f.shape[0], f.shape[1], 1, shape.out_channels)
-    return ConvPlan(shape, fmt, result_dtype(x, f, b), activation, "direct", hwio)
+    # The same memory read as a grouped HWIO filter [kh, kw, 1, C * multiplier] (an OIHW
+    # [C * M, 1, kh, kw] filter transposed is that array).
+    hwio = (shape.win.k_h, shape.win.k_w, 1, shape.out_channels)
+    return ConvPlan(shape, fmt, result_dtype(x, f, b), activation, "direct", hwio,
+                    OIHW_TO_HWIO if ffmt == "OIHW" else None)

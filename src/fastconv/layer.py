@@ -119,7 +119,7 @@ class Conv2D:
             pass
         with self._lock:  # one thread packs; the others wait for its result
             if key not in self._packs:
-                self._packs[key] = plan.kernel.pack(self._filters, key[0], code, isa)
+                self._packs[key] = plan.desc.pack(self._filters, key[0], code, isa)
             return self._packs[key]
 
     @property
