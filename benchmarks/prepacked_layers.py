@@ -6,7 +6,7 @@ Each figure is the minimum over `repeats` calls of the CPU time of the calling t
 (time.thread_time), after two untimed calls, conv2d's and Conv2D's calls taking turns;
 TensorFlow's is the process's CPU time (time.process_time), since its kernels may run on
 its own pool threads. Every library runs on one thread. The layers: float32, batch 1,
-stride 1, NHWC (PyTorch: NCHW, its layout).
+stride 1, NHWC (PyTorch: NCHW, its layout); lenet-c2 is the suite's batch of 64.
 """
 
 from __future__ import annotations
@@ -18,13 +18,11 @@ import numpy as np
 
 import fastconv
 from fastconv.bench.libraries import load_tensorflow, load_torch
+from fastconv.bench.suite import BY_NAME
 
-LAYERS = {  # input NHWC, filter HWIO, padding
-    "r50-3x3-7": ((1, 7, 7, 512), (3, 3, 512, 512), "SAME"),
-    "r50-3x3-14": ((1, 14, 14, 256), (3, 3, 256, 256), "SAME"),
-    "lenet-c2": ((1, 12, 12, 6), (5, 5, 6, 16), "VALID"),
-    "r50-1x1-56": ((1, 56, 56, 256), (1, 1, 256, 64), "VALID"),
-}
+# input NHWC, filter HWIO, padding: the bench suite's layers of these names
+LAYERS = {name: (BY_NAME[name].input, BY_NAME[name].window, BY_NAME[name].padding)
+          for name in ("r50-3x3-7", "r50-3x3-14", "lenet-c2", "r50-1x1-56")}
 
 
 def best_ms(call, repeats: int, clock=time.thread_time) -> float:

@@ -58,7 +58,8 @@ def test_bit_identical_to_conv2d(rng, case):
         layer = Conv2D(f, **args)
         for n, h, w in SIZES:
             x = _input(rng, n, h, w, c_in, dtype, fmt)
-            expected = fastconv.conv2d(x, f, **args)
+            # "auto" may pick another algorithm for packed weights: conv2d's bits for that one
+            expected = fastconv.conv2d(x, f, **dict(args, algorithm=layer.algorithm_for(x)))
             for _ in range(2):   # the first call packs, the second reuses
                 got = layer(x)
                 assert got.dtype == expected.dtype and got.shape == expected.shape
@@ -180,7 +181,7 @@ def test_threads(rng):
     f = rng.standard_normal((3, 3, 16, 32)).astype(np.float32)
     layers = [Conv2D(f, padding="SAME", algorithm=a) for a in ("auto", "im2col", "winograd")]
     inputs = [rng.standard_normal((n, 6 + n, 9, 16)).astype(np.float32) for n in range(1, 5)]
-    expected = {(i, j): fastconv.conv2d(x, f, padding="SAME", algorithm=layer.algorithm)
+    expected = {(i, j): fastconv.conv2d(x, f, padding="SAME", algorithm=layer.algorithm_for(x))
                 for i, layer in enumerate(layers) for j, x in enumerate(inputs)}
     failures = []
     barrier = threading.Barrier(6)
@@ -245,7 +246,25 @@ def test_nonfinite_filters(rng, algorithm):
     layer = Conv2D(f, padding="SAME", algorithm=algorithm)
     for _ in range(2):
         np.testing.assert_array_equal(
-            layer(x), fastconv.conv2d(x, f, padding="SAME", algorithm=algorithm))
+            layer(x), fastconv.conv2d(x, f, padding="SAME", algorithm=layer.algorithm_for(x)))
+
+
+@pytest.mark.parametrize("shape, window, conv2d_picks, layer_picks", [
+    ((1, 7, 7, 32), (3, 3, 32, 32), "direct", "winograd"),   # 16 tiles: r50-3x3-7's shape
+    ((1, 9, 9, 32), (1, 1, 32, 64), "direct", "im2col"),     # few pixels, no packing cost
+    ((1, 28, 28, 32), (3, 3, 32, 32), "winograd", "winograd"),
+    ((2, 28, 28, 3), (5, 5, 3, 32), "direct", "direct"),     # a first layer: nothing to pack
+])
+def test_auto_for_packed_weights(rng, shape, window, conv2d_picks, layer_picks):
+    """"auto" with weights packed once drops the packing costs from conv2d's rule; the
+    layer then runs its choice explicitly (conv2d's bits for that algorithm)."""
+    x = rng.standard_normal(shape).astype(np.float32)
+    f = rng.standard_normal(window).astype(np.float32)
+    layer = Conv2D(f, padding="SAME")
+    assert fastconv.conv2d_algorithm(x, f, 1, "SAME") == conv2d_picks
+    assert layer.algorithm_for(x) == layer_picks
+    np.testing.assert_array_equal(layer(x), fastconv.conv2d(x, f, 1, "SAME",
+                                                            algorithm=layer_picks))
 
 
 def test_empty_result(rng):

@@ -185,9 +185,11 @@ void fc_gemm_blocking(fc_dtype dtype, int *mr, int *nr, int *mc, int *panel_byte
 /* Whether FC_ALGO_WINOGRAD can run this convolution (3x3, stride 1, dilation 1, 1 group). */
 int fc_winograd_applies(const fc_conv_desc *desc);
 
-/* The algorithm fc_conv2d runs for FC_ALGO_AUTO on this problem with the active ISA. */
+/* The algorithm fc_conv2d runs for FC_ALGO_AUTO on this problem with the active ISA
+ * (prepacked = 0), or the one to run with weights packed once (prepacked = 1: what
+ * fastconv.Conv2D's "auto" picks, and then runs explicitly). */
 fc_algorithm fc_conv2d_choose(fc_dtype dtype, const fc_conv_desc *desc, const fc_view *x,
-                              const fc_view *y);
+                              const fc_view *y, int prepacked);
 
 #ifdef __cplusplus
 }

@@ -20,7 +20,7 @@ int fc_winograd_applies(const fc_conv_desc *d) {
 
 /* The algorithm "auto" runs, for a call whose context is cx. */
 static fc_algorithm choose(const fc_cntx *cx, fc_dtype dtype, const fc_conv_desc *d,
-                           const fc_view *x, const fc_view *y) {
+                           const fc_view *x, const fc_view *y, int prepacked) {
     /* Measured on the suite (1 thread, thread CPU time; the GEMM and Winograd on an AMD Zen 5,
      * the direct kernels on an Intel Xeon, both AVX-512; the ratios carry over, the times not):
      * - Winograd F(2x2,3x3) beats the GEMM by 1.4-1.7x on 3x3 stride-1 layers with 64-256
@@ -57,9 +57,12 @@ static fc_algorithm choose(const fc_cntx *cx, fc_dtype dtype, const fc_conv_desc
      * lanes with input channels instead: 64x28x28x32 -> 1 channel, 5x5 (lenet-c1's input
      * gradient) 36 ms with the GEMM, 3.7 with it (1 thread, thread CPU time, Xeon AVX-512). */
     if (fc_fewout_applies(d, x, y, dtype == FC_FLOAT64 ? 8 : 4)) return FC_ALGO_DIRECT;
-    if (fc_winograd_applies(d) && tiles >= 32 && x->c >= 16 && y->c >= 16)
+    /* Weights packed once (fastconv.Conv2D) take away the costs the two rules below weigh:
+     * Winograd's filter transform and the GEMM's weight packing.  r50-3x3-7 (16 tiles) with
+     * packed weights: Winograd 1.39 ms, the GEMM 1.77, the direct kernel 4.08 (1 thread). */
+    if (fc_winograd_applies(d) && tiles >= (prepacked ? 16 : 32) && x->c >= 16 && y->c >= 16)
         return FC_ALGO_WINOGRAD;
-    if (blocked && y->n * y->h * y->w <= 2 * FC_GEMM_MC) return FC_ALGO_DIRECT;
+    if (blocked && !prepacked && y->n * y->h * y->w <= 2 * FC_GEMM_MC) return FC_ALGO_DIRECT;
     /* Groups of whole vectors whose output channels fill under 3/4 of the GEMM's panels (2
      * groups of 32, 56x56: 0.85 ms against 1.71; ShuffleNet's 3 groups of 80, 1x1: 0.26
      * against 0.37, 64-wide panels); full panels favour the GEMM (AlexNet's 2 groups of
@@ -73,9 +76,9 @@ static fc_algorithm choose(const fc_cntx *cx, fc_dtype dtype, const fc_conv_desc
 }
 
 fc_algorithm fc_conv2d_choose(fc_dtype dtype, const fc_conv_desc *d, const fc_view *x,
-                              const fc_view *y) {
+                              const fc_view *y, int prepacked) {
     const fc_cntx cx = fc_cntx_now();
-    return choose(&cx, dtype, d, x, y);
+    return choose(&cx, dtype, d, x, y, prepacked);
 }
 
 fc_status fc_conv2d(fc_dtype dtype, const fc_conv_desc *d, fc_algorithm algo, const fc_view *x,
@@ -100,7 +103,7 @@ fc_status fc_conv2d_in(const fc_cntx *cxp, fc_dtype dtype, const fc_conv_desc *d
     const fc_cntx cx = *cxp;
     /* Weights packed for another ISA have another layout: pack per call instead. */
     const fc_conv_packed *pk = packed && packed->isa == cx.isa ? packed : NULL;
-    if (algo == FC_ALGO_AUTO) algo = choose(&cx, dtype, d, x, y);
+    if (algo == FC_ALGO_AUTO) algo = choose(&cx, dtype, d, x, y, 0);
     if (algo == FC_ALGO_WINOGRAD && !fc_winograd_applies(d)) return FC_ERR_ARG;
     /* With one channel the channel stride is never used: an NCHW image of one channel is then
      * laid out as dense NHWC, and is read or written in place instead of copied. */

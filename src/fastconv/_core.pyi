@@ -40,7 +40,7 @@ class ConvDesc:
     ) -> None: ...
     def choice(
         self, x_shape: tuple[int, int, int, int], y_shape: tuple[int, int, int, int],
-        float64: bool,
+        float64: bool, prepacked: bool = False,
     ) -> int: ...
     def pack(
         self, filters: np.ndarray, in_channels: int, algorithm: int, isa: str

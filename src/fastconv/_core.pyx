@@ -88,7 +88,7 @@ cdef extern from "fastconv.h" nogil:
                                    const int64_t *index_strides)
     int fc_winograd_applies(const fc_conv_desc *desc)
     fc_algorithm fc_conv2d_choose(fc_dtype dtype, const fc_conv_desc *desc, const fc_view *x,
-                                  const fc_view *y)
+                                  const fc_view *y, int prepacked)
     fc_isa fc_detected_isa()
     fc_isa fc_get_isa()
     fc_status fc_set_isa(fc_isa isa)
@@ -241,9 +241,10 @@ cdef class ConvDesc:
         self.desc.activation = <fc_activation>activation
         self.algorithm = <fc_algorithm>algorithm
 
-    def choice(self, x_shape, y_shape, bint float64):
+    def choice(self, x_shape, y_shape, bint float64, bint prepacked=False):
         """The algorithm code this convolution runs for NHWC-ordered input and output shapes:
-        its own, or what "auto" picks with the active ISA for that dtype."""
+        its own, or what "auto" picks with the active ISA for that dtype (prepacked: with
+        weights packed once, fastconv.Conv2D's choice)."""
         cdef fc_view xv, yv
         if self.algorithm != FC_ALGO_AUTO:
             return <int>self.algorithm
@@ -255,7 +256,7 @@ cdef class ConvDesc:
         xv.sh, yv.sh = xv.w * xv.c, yv.w * yv.c
         xv.sn, yv.sn = xv.h * xv.sh, yv.h * yv.sh
         return <int>fc_conv2d_choose(FC_FLOAT64 if float64 else FC_FLOAT32, &self.desc, &xv,
-                                     &yv)
+                                     &yv, prepacked)
 
     def pack(self, cnp.ndarray filters not None, int64_t in_channels, int algorithm, isa):
         """The dense HWIO filters [k_h, k_w, in_channels / groups, out_C] packed once for

@@ -95,9 +95,10 @@ class ConvPlan:
         code = self.algorithm_code()
         return next(name for name, c in ALGORITHM_CODES.items() if c == code)
 
-    def algorithm_code(self) -> int:
-        """ALGORITHM_CODES of the algorithm a call with this signature runs now."""
-        return self.desc.choice(*self.nhwc_shapes, self.work == np.float64)
+    def algorithm_code(self, prepacked: bool = False) -> int:
+        """ALGORITHM_CODES of the algorithm a call with this signature runs now (prepacked:
+        what "auto" picks where the weights are packed once, fastconv.Conv2D)."""
+        return self.desc.choice(*self.nhwc_shapes, self.work == np.float64, prepacked)
 
     def __call__(self, x, f, b, out, packed=None):
         """packed: None, or f packed by self.desc.pack (fastconv.Conv2D): f is then dense
