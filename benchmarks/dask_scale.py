@@ -110,7 +110,7 @@ class Load:
         workers = (_workers_cpu_seconds(self.clients) - self.workers) / seconds
         others = self.watch.others_cpus()
         others = "n/a" if others is None else f"{max(others - workers, 0.0):.2f}"
-        fmt = lambda la: "n/a" if la is None else " ".join(f"{v:.1f}" for v in la)  # noqa: E731
+        fmt = lambda la: "n/a" if la is None else " ".join(f"{v:.1f}" for v in la)
         used = f"the workers used {workers:.2f} CPUs on average, " if self.clients else ""
         return (f"load average before {fmt(self.watch.load_before)}, after "
                 f"{fmt(load_average())}; {used}other processes {others} of {os.cpu_count()} "

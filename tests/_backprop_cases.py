@@ -48,6 +48,14 @@ def tape_gradient(forward, sizes, f, dy):
     return tape.gradient(y, x, output_gradients=tf.constant(dy)).numpy()
 
 
+def tape_filter_grad(forward, x, f, dy):
+    """d(sum(forward(x, f) * dy)) / df through tf.GradientTape."""
+    f_var = tf.Variable(f)
+    with tf.GradientTape() as tape:
+        loss = tf.reduce_sum(forward(tf.constant(x), f_var) * dy)
+    return tape.gradient(loss, f_var).numpy()
+
+
 def tf_conv(strides, padding, dilations):
     return _tf_forward(tf.nn.conv2d, strides, padding, dilations)
 

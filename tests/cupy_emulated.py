@@ -2,7 +2,7 @@
 
 Only what fastconv.gpu uses: an `ndarray` (a NumPy subclass whose module name starts with
 "cupy", so fastconv routes it to the GPU path), asarray/empty/ascontiguousarray/matmul/
-may_share_memory, `cuda.Device`, and `RawKernel`. A RawKernel's source is compiled as C++
+may_share_memory/isfinite, `cuda.Device`, and `RawKernel`. A RawKernel's source is compiled as C++
 for the host (a small shim maps `__global__`, `blockIdx`, ... to plain C++) and launched on a
 virtual grid of 2 blocks x 3 threads, so the grid-stride loops are exercised too. Every
 launch checks each argument against the kernel's parameter list (pointer dtype against
@@ -121,6 +121,10 @@ def matmul(a, b, out=None):
 
 
 may_share_memory = np.may_share_memory
+
+
+def isfinite(a):
+    return np.isfinite(np.asarray(a)).view(ndarray)
 
 
 def _compile(source: str, name: str):

@@ -38,7 +38,7 @@ def import_fastconv(pkg: str | None):
 
 def problems(fastconv, np):
     """Small calls (so that many start and end while the ISA changes) on every kernel, with
-    output channel counts whose panels differ between the micro-kernel tiles (scalar 4x8,
+    output channel counts whose panels differ between the micro-kernel tiles (baseline 4x8,
     AVX2 6x16, AVX-512 6x64 in float32; half as wide in float64)."""
     rng = np.random.default_rng(0)
 

@@ -41,7 +41,9 @@ KERNEL_TESTS = ["test_gemm.py", "test_winograd.py", "test_depthwise_kernel.py",
                 "test_grouped_kernel.py", "test_fewout_kernel.py", "test_backprop_filter_kernel.py",
                 "test_dtypes_layouts.py", "test_errors.py", "test_core_binding.py",
                 # Inf / NaN / near-max data down every algorithm's re-run paths
-                "test_nonfinite.py",
+                "test_nonfinite.py", "test_nonfinite_grad.py",
+                # filters packed once (fastconv.Conv2D) down every algorithm
+                "test_conv2d_layer.py",
                 "test_pool_grad_kernel.py", "test_transpose_kernel.py",
                 "test_depthwise_planes_kernel.py",
                 # the pooling sweeps (the file's memory and time limits do not hold under ASan)

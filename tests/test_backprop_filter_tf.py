@@ -13,6 +13,7 @@ from hypothesis import given
 
 import fastconv
 from _cases import covering, eff, fit_size, tf_padding
+from _backprop_cases import tape_filter_grad
 from _tf_bugs import avoid_strided_1x1_filter_grad
 from fastconv import reference, testing
 from tolerance import assert_close
@@ -39,14 +40,6 @@ def tf_conv_filter_grad(x, sizes, dy, strides, padding, dilations=(1, 1)):
         padding="EXPLICIT" if not isinstance(padding, str) else padding,
         explicit_paddings=[] if isinstance(padding, str) else sum(tf_padding(padding), []),
         dilations=[1, *dilations, 1]).numpy()
-
-
-def tape_filter_grad(forward, x, f, dy):
-    """d(sum(forward(x, f) * dy)) / df through tf.GradientTape."""
-    f_var = tf.Variable(f)
-    with tf.GradientTape() as tape:
-        loss = tf.reduce_sum(forward(tf.constant(x), f_var) * dy)
-    return tape.gradient(loss, f_var).numpy()
 
 
 def reduction(dy, data_format="NHWC"):
@@ -181,7 +174,7 @@ def test_depthwise_filter_grad_dilated_is_the_tape_gradient(dilations, rng):
     """Dilation through tf.GradientTape of tf.nn.depthwise_conv2d (stride 1: TF's rule)."""
     x = rng.standard_normal((2, 12, 13, 20)).astype(np.float32)
     f = rng.standard_normal((3, 3, 20, 2)).astype(np.float32)
-    fwd = lambda a, b: tf.nn.depthwise_conv2d(a, b, [1, 1, 1, 1], "SAME",  # noqa: E731
+    fwd = lambda a, b: tf.nn.depthwise_conv2d(a, b, [1, 1, 1, 1], "SAME",
                                               dilations=list(dilations))
     dy = rng.standard_normal(fwd(x, f).shape).astype(np.float32)
     want = tape_filter_grad(fwd, x, f, dy)

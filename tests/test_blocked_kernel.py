@@ -105,7 +105,7 @@ def test_channel_slices_on_small_images(isa, shape, window, groups, dtype, rng,
     thread, and the reference's values."""
     x, w = _randn(rng, shape).astype(dtype), _randn(rng, window).astype(dtype)
     b = _randn(rng, (window[3],)).astype(dtype)
-    run = lambda: fastconv.conv2d(x, w, 1, "SAME", algorithm="direct", bias=b,  # noqa: E731
+    run = lambda: fastconv.conv2d(x, w, 1, "SAME", algorithm="direct", bias=b,
                                   activation="relu")
     assert_same_bits_for_any_thread_count(run)
     want = reference.conv2d(x, w, 1, "SAME", bias=b, activation="relu")

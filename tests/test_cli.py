@@ -87,17 +87,38 @@ def test_version_flag():
 # ------------------------------------------------------------ FASTCONV_ISA
 
 def test_isa_request_in_any_case():
-    """FASTCONV_ISA=SCALAR (or AVX2) is honoured like scalar, and `fastconv info` says which
-    level was requested and which runs; no warning."""
-    for value in ["SCALAR", "Scalar"] + (["AVX2"] if "avx2" in fastconv._core.isa_names() else []):
+    """FASTCONV_ISA=BASELINE (or AVX2) is honoured like baseline, and `fastconv info` says
+    which level was requested and which runs; no warning. "scalar", the baseline's old name,
+    is still accepted."""
+    names = {"BASELINE": "baseline", "Baseline": "baseline", "SCALAR": "baseline",
+             "scalar": "baseline"}
+    if "avx2" in fastconv._core.isa_names():
+        names["AVX2"] = "avx2"
+    for value, runs in names.items():
         proc = run_cli("info", "--json", FASTCONV_ISA=value)
         assert proc.returncode == 0, proc.stderr
         assert "Warning" not in proc.stderr, proc.stderr
         data = json.loads(proc.stdout)
-        assert data["isa"] == value.lower()
+        assert data["isa"] == runs
         assert data["isa_requested"] == {"value": value, "honoured": True, "note": None}
     proc = run_cli("info", FASTCONV_ISA="SCALAR")
-    assert re.search(r"ISA: +scalar runs \(FASTCONV_ISA=SCALAR requested", proc.stdout), proc.stdout
+    assert re.search(r"ISA: +baseline runs \(FASTCONV_ISA=SCALAR requested", proc.stdout), proc.stdout
+
+
+def test_set_isa_accepts_the_old_name():
+    """set_isa("scalar") runs the baseline kernels, as set_isa("baseline") does."""
+    before = fastconv._core.get_isa()
+    try:
+        fastconv._core.set_isa("scalar")
+        assert fastconv._core.get_isa() == "baseline"
+        fastconv._core.set_isa(before)
+        fastconv._core.set_isa("baseline")
+        assert fastconv._core.get_isa() == "baseline"
+        assert fastconv._core.isa_names()[0] == "baseline"
+        with pytest.raises(ValueError, match="ISA must be one of"):
+            fastconv._core.set_isa("sse2")
+    finally:
+        fastconv._core.set_isa(before)
 
 
 @pytest.mark.parametrize("value", ["foo", "avx3", "avx 2", "sse"])
@@ -122,9 +143,9 @@ def test_isa_request_above_the_cpu(monkeypatch):
     from fastconv import _isa
 
     monkeypatch.setattr(_isa, "REQUESTED", "AVX512")
-    monkeypatch.setattr(_isa._core, "isa_names", lambda: ["scalar", "avx2"])
+    monkeypatch.setattr(_isa._core, "isa_names", lambda: ["baseline", "avx2"])
     req = _isa.requested()
-    assert not req["honoured"] and "above what this CPU supports (scalar, avx2)" in req["note"]
+    assert not req["honoured"] and "above what this CPU supports (baseline, avx2)" in req["note"]
     with pytest.warns(RuntimeWarning, match="AVX512"):
         _isa._warn_if_ignored()
     monkeypatch.setattr(_isa, "REQUESTED", None)

@@ -143,3 +143,83 @@ def test_bad_filter_formats_and_padding_are_clear_errors(module):
         module.conv2d(x, w, 1, "SAME", "NCHW", filter_format="OIHW", pads=[1, 1, 1, 1])
     with pytest.raises(ValueError, match="4 ints"):
         module.conv2d(x, w, 1, [1, 1, 1, 1], "NCHW", filter_format="OIHW")
+
+
+# ---------------------------------------------------------------- depthwise, OIHW
+
+def ours_depthwise(x, w, strides, padding, dilations, bias=None, **options):
+    """depthwise_conv2d's NCHW result for PyTorch's depthwise weight [C * M, 1, kh, kw]
+    (filter_format="OIHW"), after checking the NHWC fast path and the reference against it
+    and that it is the HWIO [kh, kw, C, M] filter's result, bit for bit."""
+    before = (x.copy(), w.copy())
+    c, m = x.shape[1], w.shape[0] // x.shape[1]
+    got = fastconv.depthwise_conv2d(x, w, strides, padding, "NCHW", dilations,
+                                    filter_format="OIHW", bias=bias, **options)
+    nhwc = fastconv.depthwise_conv2d(np.ascontiguousarray(x.transpose(0, 2, 3, 1)), w, strides,
+                                     padding, "NHWC", dilations, filter_format="oihw",
+                                     bias=bias, **options)
+    hwio = w.transpose(2, 3, 1, 0).reshape(w.shape[2], w.shape[3], c, m)
+    np.testing.assert_array_equal(
+        fastconv.depthwise_conv2d(x, hwio, strides, padding, "NCHW", dilations, bias=bias,
+                                  **options), got)
+    ref = reference.depthwise_conv2d(x, w, strides, padding, "NCHW", dilations,
+                                     filter_format="OIHW", bias=bias, **options)
+    np.testing.assert_array_equal(x, before[0])
+    np.testing.assert_array_equal(w, before[1])
+    reduction = int(np.prod(w.shape[2:]))
+    assert_close(got, ref, reduction, got.dtype)
+    assert_close(nhwc.transpose(0, 3, 1, 2), ref, reduction, got.dtype)
+    return got
+
+
+def draw_depthwise(rng, padding_forms):
+    """x NCHW, PyTorch's depthwise w [C * M, 1, kh, kw], strides, dilations, bias, padding."""
+    c, m = int(rng.integers(1, 6)), int(rng.integers(1, 4))
+    k = tuple(int(v) for v in rng.integers(1, 4, 2))
+    s = tuple(int(v) for v in rng.integers(1, 3, 2))
+    d = tuple(int(v) for v in rng.integers(1, 3, 2))
+    eff = tuple((ki - 1) * di + 1 for ki, di in zip(k, d))
+    shape = (int(rng.integers(1, 3)), c, *(int(e + rng.integers(0, 8)) for e in eff))
+    dtype = (np.float32, np.float64)[rng.integers(2)]
+    x = rng.standard_normal(shape).astype(dtype)
+    w = rng.standard_normal((c * m, 1, *k)).astype(dtype)
+    bias = rng.standard_normal(c * m).astype(dtype) if rng.integers(2) else None
+    return x, w, s, d, bias, padding_forms(rng, eff, s)
+
+
+@pytest.mark.filterwarnings("ignore:Using padding='same'")
+def test_depthwise_oihw_sweep_against_pytorch_groups_c(torch_f):
+    rng = np.random.default_rng(1407)
+    for _ in range(SWEEP):
+        x, w, s, d, bias, padding = draw_depthwise(rng, torch_padding)
+        want = torch_run(torch_f.conv2d, x, w, bias, stride=s, padding=padding, dilation=d,
+                         groups=x.shape[1])
+        got = ours_depthwise(x, w, s, padding, d, bias)
+        assert_close(got, want, int(np.prod(w.shape[2:])), x.dtype,
+                     err_msg=f"{x.shape} {w.shape} {s} {padding} {d}")
+
+
+def test_depthwise_oihw_sweep_against_onnx_conv_group_c():
+    rng = np.random.default_rng(1408)
+    for _ in range(SWEEP):
+        x, w, s, d, bias, (padding, pads, attrs) = draw_depthwise(rng, onnx_padding)
+        inputs = {"X": x, "W": w} if bias is None else {"X": x, "W": w, "B": bias}
+        want = onnx_run("Conv", inputs, strides=list(s), dilations=list(d), group=x.shape[1],
+                        kernel_shape=list(w.shape[2:]), **attrs)
+        got = ours_depthwise(x, w, s, padding, d, bias, pads=pads)
+        assert_close(got, want, int(np.prod(w.shape[2:])), x.dtype,
+                     err_msg=f"{x.shape} {w.shape} {s} {d} {attrs}")
+
+
+@pytest.mark.parametrize("module", [fastconv, reference], ids=["fast", "reference"])
+def test_bad_depthwise_oihw_filters_are_clear_errors(module):
+    x = np.ones((1, 3, 5, 5), np.float32)
+    for shape in ((6, 2, 3, 3), (7, 1, 3, 3), (6, 1, 3)):
+        with pytest.raises(ValueError, match=r"\[in_channels \* multiplier, 1"):
+            module.depthwise_conv2d(x, np.ones(shape, np.float32), 1, "VALID", "NCHW",
+                                    filter_format="OIHW")
+    with pytest.raises(ValueError, match="filter_format"):
+        module.depthwise_conv2d(x, np.ones((6, 1, 3, 3), np.float32), 1, "VALID", "NCHW",
+                                filter_format="HWOI")
+    assert fastconv.testing.output_shape("depthwise_conv2d", x.shape, (6, 1, 3, 3), 1, "VALID",
+                                         "NCHW", filter_format="OIHW") == (1, 6, 3, 3)

@@ -70,7 +70,7 @@ def conv(x=None, w=None, bias=None, y=None, groups=1, win=None):
     x = X if x is None else x
     w = np.ones((2, 2, 4 // groups, 6), np.float32) if w is None else w
     y = np.zeros((1, 4, 4, 6), np.float32) if y is None else y
-    _core.ConvKernel(win or window(), groups, 0, 0).run(x, w, bias, y)
+    _core.ConvDesc(win or window(), groups, 0, 0).run(x, w, bias, y)
 
 
 BAD_POOL = {
@@ -103,7 +103,7 @@ BAD_CONV = {
     "filters strided": (ValueError, lambda: conv(w=np.ones((2, 2, 4, 12), np.float32)[..., ::2])),
     "filters misaligned": (ValueError, lambda: conv(w=misaligned((2, 2, 4, 6)))),
     "filters float64": (TypeError, lambda: conv(w=np.ones((2, 2, 4, 6)))),
-    "filters None": (TypeError, lambda: _core.ConvKernel(window(), 1, 0, 0).run(
+    "filters None": (TypeError, lambda: _core.ConvDesc(window(), 1, 0, 0).run(
         X, None, None, np.zeros((1, 4, 4, 6), np.float32))),
     "bias list": (TypeError, lambda: conv(bias=[0.0] * 6)),
     "bias short": (ValueError, lambda: conv(bias=np.zeros(5, np.float32))),
@@ -113,12 +113,12 @@ BAD_CONV = {
     "y read-only": (ValueError, lambda: conv(y=np.broadcast_to(np.float32(0), (1, 4, 4, 6)))),
     "groups do not divide": (ValueError, lambda: conv(groups=3, w=np.ones((2, 2, 1, 6),
                                                                           np.float32))),
-    "negative groups": (ValueError, lambda: _core.ConvKernel(window(), -1, 0, 0)),
+    "negative groups": (ValueError, lambda: _core.ConvDesc(window(), -1, 0, 0)),
     "zero groups": (ValueError, lambda: conv(groups=0, w=np.ones((2, 2, 4, 6), np.float32))),
     "zero kernel": (ValueError, lambda: conv(win=window(k=0))),
     "zero dilation": (ValueError, lambda: conv(win=window(dil=0))),
-    "unknown activation": (ValueError, lambda: _core.ConvKernel(window(), 1, 9, 0)),
-    "unknown algorithm": (ValueError, lambda: _core.ConvKernel(window(), 1, 0, -1)),
+    "unknown activation": (ValueError, lambda: _core.ConvDesc(window(), 1, 9, 0)),
+    "unknown algorithm": (ValueError, lambda: _core.ConvDesc(window(), 1, 0, -1)),
 }
 
 
@@ -130,7 +130,7 @@ def test_pool_kernel_rejects(case):
 
 
 @pytest.mark.parametrize("case", BAD_CONV)
-def test_conv_kernel_rejects(case):
+def test_conv_desc_rejects(case):
     exc, call = BAD_CONV[case]
     with pytest.raises(exc):
         call()
@@ -141,11 +141,54 @@ def test_valid_calls_still_run():
     _core.PoolKernel(window(), 0).run(X, y)
     np.testing.assert_array_equal(y, 1)
     y = np.zeros((1, 4, 4, 6), np.float32)
-    _core.ConvKernel(window(), 1, 0, 0).run(X, np.ones((2, 2, 4, 6), np.float32),
+    _core.ConvDesc(window(), 1, 0, 0).run(X, np.ones((2, 2, 4, 6), np.float32),
                                             np.ones(6, np.float32), y)
     np.testing.assert_array_equal(y, 17)
     # NCHW-ordered views (any element strides), grouped filters
     xt = np.ones((1, 4, 5, 5), np.float32).transpose(0, 2, 3, 1)
     y = np.zeros((1, 4, 4, 6), np.float32)
-    _core.ConvKernel(window(), 2, 0, 0).run(xt, np.ones((2, 2, 2, 6), np.float32), None, y)
+    _core.ConvDesc(window(), 2, 0, 0).run(xt, np.ones((2, 2, 2, 6), np.float32), None, y)
     np.testing.assert_array_equal(y, 8)
+
+
+def test_packed_filters_are_checked():
+    """ConvDesc.pack and run(packed=) check what the C code would read past: the
+    filters' shape, an algorithm and ISA that pack, the packed form's fit to the call."""
+    kernel = _core.ConvDesc(window(3), 1, 0, 2)   # im2col
+    f = np.ones((3, 3, 4, 8), np.float32)
+    isa = _core.get_isa()
+    packed = kernel.pack(f, 4, 2, isa)
+    assert packed.nbytes > 0 and packed.isa == isa and packed.algorithm == 2
+    x, y = np.ones((1, 5, 5, 4), np.float32), np.zeros((1, 3, 3, 8), np.float32)
+    kernel.run(x, np.zeros_like(f), None, y, packed)   # the packed form is what the GEMM reads
+    np.testing.assert_array_equal(y, np.full(y.shape, 36, np.float32))
+    with pytest.raises(ValueError, match="do not fit"):   # another channel count
+        kernel.run(np.ones((1, 5, 5, 8), np.float32), f.reshape(3, 3, 8, 4), None,
+                   np.zeros((1, 3, 3, 4), np.float32), packed)
+    with pytest.raises(ValueError, match="do not fit"):   # another dtype
+        kernel.run(x.astype(np.float64), f.astype(np.float64), None, y.astype(np.float64),
+                   packed)
+    with pytest.raises(TypeError):
+        kernel.run(x, f, None, y, "packed")
+    with pytest.raises(ValueError, match="must have shape"):
+        kernel.pack(f, 8, 2, isa)
+    with pytest.raises(ValueError, match="algorithm"):
+        kernel.pack(f, 4, 0, isa)   # auto: resolve it first
+    with pytest.raises(ValueError, match="ISA"):
+        kernel.pack(f, 4, 2, "sse9")
+    with pytest.raises(ValueError, match="forward"):
+        _core.ConvDesc(window(3), 1, 0, 0, True).run(y, f, None, x, packed)
+    assert _core.ConvDesc(window(3), 1, 0, 1).pack(f, 4, 1, isa) is None   # reads f as is
+
+
+@pytest.mark.parametrize("algorithm, groups, channels", [(2, 1, 4), (3, 1, 4), (1, 16, 64)])
+def test_packed_filters_are_read(algorithm, groups, channels):
+    """The GEMM, Winograd and the grouped kernel read the packed form, not the filters
+    passed beside it (zeros here): packing is done once, not again per call."""
+    kernel = _core.ConvDesc(window(3), groups, 0, algorithm)
+    f = np.ones((3, 3, channels // groups, channels), np.float32)
+    packed = kernel.pack(f, channels, algorithm, _core.get_isa())
+    x = np.ones((1, 6, 6, channels), np.float32)
+    y = np.zeros((1, 4, 4, channels), np.float32)
+    kernel.run(x, np.zeros_like(f), None, y, packed)
+    np.testing.assert_array_equal(y, np.full(y.shape, 9 * channels // groups, np.float32))

@@ -391,6 +391,22 @@ def test_nan_and_inf_propagate_like_the_cpu(cp, activation, rng):
                                   reference.max_pool2d(y, 2, 2))
 
 
+@pytest.mark.parametrize("fmt", ["NHWC", "NCHW"])
+def test_an_inf_tap_over_padding_is_skipped_by_every_algorithm(cp, fmt, rng):
+    # the CPU contract (docs/non-finite.md): im2col's zero padding would give 0 * Inf = NaN
+    # on the border; such filters run the direct kernel
+    x = randn(rng, (1, 6, 7, 4))
+    x = x if fmt == "NHWC" else np.ascontiguousarray(x.transpose(0, 3, 1, 2))
+    f = randn(rng, (3, 3, 4, 8))
+    f[0, 0, 1, 2], f[2, 1, 0, 5] = np.inf, np.nan
+    want = reference.conv2d(x, f, 1, "SAME", fmt)
+    assert np.isfinite(want[0, 0, 0] if fmt == "NHWC" else want[0, :, 0, 0]).any()
+    for algorithm in ALGORITHMS:
+        got = on_host(cp, fastconv.conv2d(cp.asarray(x), f, 1, "SAME", fmt,
+                                          algorithm=algorithm))
+        assert_close(got, want, 36, np.float32, err_msg=algorithm)
+
+
 def test_empty_results(cp):
     x = cp.asarray(np.arange(10, dtype=np.float32).reshape(1, 2, 5, 1))
     for algorithm in ALGORITHMS:

@@ -3,7 +3,8 @@
 under test: a naive NumPy convolution written here, and a PyTorch layer (torch.nn.Conv2d)
 with its weights converted from the HWIO filter. Both must match the reference within
 fastconv.testing's tolerance on every drawn call; the same checks must fail on a naive
-convolution with a classic bug."""
+convolution with a classic bug. The gradients too: a naive input gradient, and a PyTorch
+layer's autograd gradients, through the gradient strategies."""
 
 from __future__ import annotations
 
@@ -85,3 +86,62 @@ def test_pytorch_conv2d_layer(call):
         got = layer(xt).numpy()
     assert got.shape == call.output_shape
     testing.assert_allclose(got, call.run(reference), reduction=call.reduction)
+
+
+# The gradients: a hand-written input gradient, and a PyTorch layer's autograd gradients,
+# checked through the gradient strategies.
+
+def naive_conv2d_backprop_input(sizes, w, dy, strides, padding, dilations):
+    """The input gradient of naive_conv2d: every output's dy scattered back through every
+    tap, into a padded input whose padding is cut off at the end."""
+    (top, bottom), (left, right) = ((0, 0), (0, 0)) if padding == "VALID" else padding
+    n, h, wd, c = sizes
+    kh, kw, cg, out_c = w.shape
+    groups = c // cg
+    og = out_c // groups
+    dx = np.zeros((n, h + top + bottom, wd + left + right, c))
+    for oy in range(dy.shape[1]):
+        for ox in range(dy.shape[2]):
+            for i in range(kh):
+                for j in range(kw):
+                    y, x = oy * strides[0] + i * dilations[0], ox * strides[1] + j * dilations[1]
+                    for g in range(groups):
+                        dx[:, y, x, g * cg:(g + 1) * cg] += (
+                            dy[:, oy, ox, g * og:(g + 1) * og] @ w[i, j, :, g * og:(g + 1) * og].T)
+    return dx[:, top:top + h, left:left + wd].astype(dy.dtype)
+
+
+@settings(max_examples=40, deadline=None)
+@given(testing.conv2d_backprop_input_args(data_formats=("NHWC",),
+                                          paddings=("VALID", "explicit"), max_size=8))
+def test_naive_numpy_input_gradient(call):
+    sizes, w, dy, strides, padding = call.args
+    got = naive_conv2d_backprop_input(sizes, w, dy, strides, padding,
+                                      call.kwargs["dilations"])
+    assert got.shape == call.output_shape
+    testing.assert_allclose(got, call.run(reference), reduction=call.reduction)
+
+
+@settings(max_examples=40, deadline=None)
+@given(testing.conv2d_backprop_filter_args(data_formats=("NCHW",), paddings=("torch",),
+                                           filter_formats=("OIHW",)))
+def test_pytorch_conv2d_layer_gradients(call):
+    """autograd through torch.nn.Conv2d (PyTorch's padding and OIHW weight, as drawn): its
+    weight gradient is the drawn conv2d_backprop_filter call's, its input gradient the
+    conv2d_backprop_input call with the same geometry."""
+    torch = pytest.importorskip("torch")
+    x, sizes, dy, strides, padding = call.args
+    dilations = call.kwargs["dilations"]
+    groups = x.shape[1] // sizes[1]
+    layer = torch.nn.Conv2d(x.shape[1], sizes[0], sizes[2:], stride=strides, padding=padding,
+                            dilation=dilations, groups=groups, bias=False,
+                            dtype=torch.float64 if x.dtype == np.float64 else torch.float32)
+    xt = torch.from_numpy(x).requires_grad_()
+    layer(xt).backward(torch.from_numpy(dy))
+    dw = layer.weight.grad.numpy()
+    assert dw.shape == call.output_shape
+    testing.assert_allclose(dw, call.run(reference), reduction=call.reduction)
+    w = layer.weight.detach().numpy()
+    dx = reference.conv2d_backprop_input(x.shape, w, dy, strides, padding, **call.kwargs)
+    testing.assert_allclose(xt.grad.numpy(), dx, reduction=testing.reduction_length(
+        "conv2d_backprop_input", w, groups=groups, filter_format="OIHW"))

@@ -241,7 +241,11 @@ def test_strategies_without_hypothesis_name_the_extra():
 def test_public_names():
     assert set(testing.__all__) == {
         "assert_allclose", "conv2d_args", "depthwise_conv2d_args", "output_shape",
-        "pool2d_args", "reduction_length", "tolerance"}
+        "pool2d_args", "reduction_length", "tolerance", "conv2d_backprop_input_args",
+        "conv2d_backprop_filter_args", "conv2d_transpose_args",
+        "depthwise_conv2d_backprop_input_args", "depthwise_conv2d_backprop_filter_args",
+        "pool2d_grad_args"}
+    assert all(callable(getattr(testing, name)) for name in testing.__all__)
     assert fastconv.testing is testing and fastconv.reference is reference
     assert math.isclose(testing.tolerance(np.float32, 4), 3 * 8 * float(np.finfo(np.float32).eps))
 
@@ -279,8 +283,8 @@ def test_convention_switches_are_drawn():
     """Each switch shows up in the drawn calls (not silently left at its default)."""
     seen = set()
 
-    # derandomize: the same 150 draws every run (a random run could miss one spelling)
-    @settings(max_examples=150, deadline=None, derandomize=True)
+    # derandomize: the same 300 draws every run (a random run could miss one spelling)
+    @settings(max_examples=300, deadline=None, derandomize=True)
     @given(testing.pool2d_args(paddings=ALL_PADDINGS, max_dilation=2, ceil_mode=True,
                                count_include_pad=True),
            testing.conv2d_args(paddings=ALL_PADDINGS, filter_formats=("HWIO", "OIHW")))

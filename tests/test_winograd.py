@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 import fastconv
-from fastconv import reference
+from fastconv import _core, reference
+from fastconv._geometry import conv_shape
 
 from tolerance import assert_close
 
@@ -87,6 +88,27 @@ def test_rejects_shapes_it_cannot_run(kwargs, rng):
     w = rng.standard_normal(kwargs.pop("filters", (3, 3, 4, 4))).astype(np.float32)
     with pytest.raises(ValueError, match="winograd"):
         fastconv.conv2d(x, w, padding="SAME", algorithm="winograd", **kwargs)
+
+
+@pytest.mark.parametrize("k,stride,dil,groups", [
+    ((3, 3), 1, 1, 1), ((3, 5), 1, 1, 1), ((1, 1), 1, 1, 1), ((3, 3), (1, 2), 1, 1),
+    ((3, 3), 1, (2, 1), 1), ((3, 3), 1, 1, 2),
+])
+def test_python_asks_the_c_rule(k, stride, dil, groups, rng):
+    """conv2d(algorithm="winograd") runs exactly where the C side's fc_winograd_applies says
+    it can (3x3, stride 1, dilation 1, one group), and the binding reports that rule."""
+    runs = (k, stride, dil, groups) == ((3, 3), 1, 1, 1)
+    x = rng.standard_normal((1, 8, 9, 4)).astype(np.float32)
+    w = rng.standard_normal((*k, 4 // groups, 4)).astype(np.float32)
+    shape = conv_shape(x.shape, w.shape, stride, "SAME", "NHWC", dil)
+    assert _core.winograd_applies(shape.win, shape.groups) == runs
+    if runs:
+        got = fastconv.conv2d(x, w, stride, "SAME", dilations=dil, algorithm="winograd")
+        want = reference.conv2d(x, w, stride, "SAME", dilations=dil)
+        assert_close(got, want, 9 * w.shape[2], np.float32)
+    else:
+        with pytest.raises(ValueError, match="winograd"):
+            fastconv.conv2d(x, w, stride, "SAME", dilations=dil, algorithm="winograd")
 
 
 def test_bit_identical_across_threads(restore_threads, rng):

@@ -1,5 +1,5 @@
 """Checks that the built docs site documents every public name: each callable in
-fastconv.__all__ and in fastconv.reference has an entry (with its docstring) on the API page.
+fastconv.__all__, fastconv.reference and fastconv.testing has an entry (with its docstring) on the API page.
 
     mkdocs build --strict && python tools/check_api_docs.py [SITE_DIR]   (default build/site)
 """
@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 import fastconv
-from fastconv import reference
+from fastconv import reference, testing
 
 
 def missing(page: str) -> list[str]:
@@ -21,7 +21,7 @@ def missing(page: str) -> list[str]:
     docstring."""
     text = html.unescape(re.sub(r"<[^>]+>", "", page))   # the words, without markup
     gaps = []
-    for module in (fastconv, reference):
+    for module in (fastconv, reference, testing):
         names = getattr(module, "__all__", None) or [
             n for n, v in vars(module).items()
             if inspect.isfunction(v) and v.__module__ == module.__name__ and not n.startswith("_")]

@@ -1,6 +1,6 @@
 /* The register-blocked direct kernel: the entry points, forwarding to the call context's
  * ISA's instantiation of blocked_tmpl.h. */
-#include "fc_internal.h"
+#include "fc_conv_blocked.h"
 
 #define BK_PARAMS(T)                                                                        \
     const fc_conv_desc *d, const fc_view *x, const T *w, const T *bias, const fc_view *y,   \

@@ -1,6 +1,6 @@
 /* The register-blocked direct kernel for the avx2 ISA: the output-channel vectors are this
  * ISA's width (per-file flags in csrc/CMakeLists.txt); called only when the CPU has it. */
-#include "fc_internal.h"
+#include "fc_conv_blocked.h"
 
 #define BK_ISA avx2
 #define BK_VBYTES 32

@@ -1,6 +1,6 @@
 /* The register-blocked direct kernel for the scalar ISA: the output-channel vectors are this
  * ISA's width (per-file flags in csrc/CMakeLists.txt); called only when the CPU has it. */
-#include "fc_internal.h"
+#include "fc_conv_blocked.h"
 
 #define BK_ISA scalar
 #define BK_VBYTES 16

@@ -1,5 +1,5 @@
 /* Depthwise convolution: the entry point, forwarding to the call context's ISA's instantiation. */
-#include "fc_internal.h"
+#include "fc_conv_depthwise.h"
 
 #define DW_DISPATCH(T, SFX)                                                                 \
     FC_ISA_DECLARE(void, SFX, depthwise_rows, (DW_PARAMS(T)))                               \

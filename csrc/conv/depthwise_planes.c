@@ -1,6 +1,6 @@
 /* Depthwise convolution on NCHW planes: the entry point, forwarding to the call context's
  * ISA's instantiation of depthwise_planes_tmpl.h. */
-#include "fc_internal.h"
+#include "fc_conv_depthwise.h"
 
 #define DP_PARAMS(T)                                                                        \
     const fc_conv_desc *d, const fc_view *x, const T *w, const T *bias, const fc_view *y,   \

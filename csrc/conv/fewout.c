@@ -1,6 +1,6 @@
 /* Direct convolution into few output channels: the entry points, forwarding to the call
  * context's ISA's instantiation of fewout_tmpl.h. */
-#include "fc_internal.h"
+#include "fc_conv_fewout.h"
 
 #define FO_PARAMS(T)                                                                        \
     const fc_conv_desc *d, const fc_view *x, const T *w, const T *bias, const fc_view *y,   \

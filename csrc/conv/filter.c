@@ -1,6 +1,6 @@
 /* The image filter (one input and one output channel): the entry points, forwarding to the
  * call context's ISA's instantiation of filter_tmpl.h. */
-#include "fc_internal.h"
+#include "fc_conv_filter.h"
 
 #define FL_PARAMS(T)                                                                        \
     const fc_conv_desc *d, const fc_view *x, const T *w, const T *bias, const fc_view *y,   \

@@ -1,6 +1,6 @@
 /* The image filter for the avx512 ISA: the row loops vectorize at this ISA's width (per-file
  * flags in csrc/CMakeLists.txt); called only when the CPU has it. */
-#include "fc_internal.h"
+#include "fc_conv_filter.h"
 
 #define FL_ISA avx512
 #define FC_TEMPLATE "filter_tmpl.h"

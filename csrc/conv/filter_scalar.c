@@ -1,6 +1,6 @@
 /* The image filter for the scalar ISA: the row loops vectorize at this ISA's width (per-file
  * flags in csrc/CMakeLists.txt); called only when the CPU has it. */
-#include "fc_internal.h"
+#include "fc_conv_filter.h"
 
 #define FL_ISA scalar
 #define FC_TEMPLATE "filter_tmpl.h"

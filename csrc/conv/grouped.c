@@ -1,6 +1,6 @@
 /* The narrow-group direct kernel: the entry points, forwarding to the call context's ISA's
  * instantiation of grouped_tmpl.h. */
-#include "fc_internal.h"
+#include "fc_conv_grouped.h"
 
 #define GR_PARAMS(T)                                                                        \
     const fc_conv_desc *d, const fc_view *x, const T *wr, const T *bias, const fc_view *y,  \

@@ -61,6 +61,8 @@ void GR_FN(grouped_pack)(const fc_conv_desc *d, const fc_view *y, const FC_T *w,
     case (OG) * 16 + (R): return __builtin_shufflevector(v, v, GR_IDX(OG, R));
 static inline __attribute__((always_inline)) GR_VEC GR_FN(rotate)(GR_VEC v, const int og,
                                                                  const int r) {
+    /* The case lists as the vector widths allow, kept as written: */
+    /* clang-format off */
     switch (og * 16 + r) {   /* only groups narrower than a vector run this kernel */
 #if GR_VBYTES / (FC_T_IS_DOUBLE ? 8 : 4) > 2
         GR_CASE(2, 1)
@@ -74,6 +76,7 @@ static inline __attribute__((always_inline)) GR_VEC GR_FN(rotate)(GR_VEC v, cons
 #endif
     default: return v;   /* r = 0 */
     }
+    /* clang-format on */
 }
 
 typedef struct {

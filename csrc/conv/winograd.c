@@ -1,5 +1,5 @@
 /* Winograd F(2x2, 3x3): the entry points, forwarding to the call context's ISA's instantiation. */
-#include "fc_internal.h"
+#include "fc_conv_winograd.h"
 
 #define WG_ISA_DECL(T, SFX, ISA)                                                            \
     int64_t FC_CAT(FC_CAT(winograd_tiles, SFX), ISA)(const fc_cntx *, const fc_view *,      \

@@ -2,7 +2,7 @@
  * brgemm shape: 24 of the 32 zmm registers hold accumulators; 4 loads of B and 6
  * broadcasts feed 24 FMAs, and 6 row pointers fit in general registers.
  * Compiled with this ISA's flags only (csrc/CMakeLists.txt); called only when the CPU has it. */
-#include "fc_internal.h"
+#include "fc_gemm.h"
 
 #define UK_ISA avx512
 #define UK_VBYTES 64

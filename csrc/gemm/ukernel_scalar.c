@@ -1,6 +1,6 @@
 /* GEMM micro-kernels for portable baseline (16-byte vectors, SSE2 on x86-64): float32 4x8 and float64 4x4 tiles.
  * Compiled with this ISA's flags only (csrc/CMakeLists.txt); called only when the CPU has it. */
-#include "fc_internal.h"
+#include "fc_gemm.h"
 
 #define UK_ISA scalar
 #define UK_VBYTES 16

@@ -97,7 +97,7 @@ void UK_NAME(int64_t ntaps, int64_t kc, const FC_T *const *a, int64_t a_off,
 #undef UK_MASK
 
 /* The tile shape this ISA uses for this dtype (for the kernel table). */
-const FC_FN(fc_ukernel) FC_CAT(FC_CAT(ukernel_desc, UK_ISA), FC_SFX) = {
+const FC_FN(fc_ukernel) FC_CAT(FC_FN(ukernel_desc), UK_ISA) = {
     .run = UK_NAME, .mr = UK_MR, .nr = UK_NV * UK_LANES,
 };
 

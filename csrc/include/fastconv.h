@@ -13,6 +13,7 @@
 #ifndef FASTCONV_H
 #define FASTCONV_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #ifdef __cplusplus
@@ -44,8 +45,11 @@ typedef enum {
 
 typedef enum { FC_POOL_MAX = 0, FC_POOL_AVG } fc_pool_kind;
 
-/* Instruction sets with their own GEMM micro-kernels, lowest first. */
-typedef enum { FC_ISA_SCALAR = 0, FC_ISA_AVX2 = 1, FC_ISA_AVX512 = 2 } fc_isa;
+/* Instruction sets with their own GEMM micro-kernels, lowest first.  BASELINE: the portable
+ * kernels, vectorized at the target's baseline width (16-byte SSE2 vectors on x86-64); once
+ * named "scalar", which FASTCONV_ISA and the Python layer still accept. */
+typedef enum { FC_ISA_BASELINE = 0, FC_ISA_AVX2 = 1, FC_ISA_AVX512 = 2 } fc_isa;
+#define FC_ISA_SCALAR FC_ISA_BASELINE   /* the old name */
 
 /* A 4-D array viewed in logical NHWC order. */
 typedef struct {
@@ -73,6 +77,37 @@ typedef struct {
 /* y = activation(conv(x, filters) + bias).  x: [n, h, w, C]; y: [n, out_h, out_w, out_C]. */
 fc_status fc_conv2d(fc_dtype dtype, const fc_conv_desc *desc, fc_algorithm algorithm,
                     const fc_view *x, const void *filters, const void *bias, const fc_view *y);
+
+/* Weights packed once for repeated calls with the same filters (a layer's): what an
+ * algorithm otherwise rearranges on every call -- the GEMM's weight panels (im2col),
+ * Winograd's transformed filters, the grouped direct kernel's rotated filters.  Each part
+ * is NULL (that algorithm packs per call, as fc_conv2d does) or filled by fc_conv2d_pack for
+ * `isa`; a call made while another ISA is active ignores them all.  The packed form depends
+ * on the dtype, the ISA, the window size, the groups and the channel counts, never on the
+ * batch, image size, strides, dilations or padding. */
+typedef struct {
+    fc_isa isa;
+    const void *im2col;
+    int im2col_nonfinite;   /* fc_conv2d_pack's report: the filters hold Inf or NaN */
+    const void *winograd;
+    const void *grouped;
+} fc_conv_packed;
+
+/* Bytes of `algorithm`'s packed weights (FC_ALGO_DIRECT: the grouped kernel's) for that ISA
+ * and channel counts; 0 where it reads the filters as they are or cannot run them. */
+size_t fc_conv2d_packed_size(fc_dtype dtype, const fc_conv_desc *desc, fc_algorithm algorithm,
+                             fc_isa isa, int64_t in_channels, int64_t out_channels);
+/* Fills `packed` (fc_conv2d_packed_size bytes, aligned for the dtype) from dense HWIO
+ * filters; *nonfinite (FC_ALGO_IM2COL) tells whether a filter value is Inf or NaN.
+ * FC_ERR_ARG for a size of 0 or an ISA this CPU lacks. */
+fc_status fc_conv2d_pack(fc_dtype dtype, const fc_conv_desc *desc, fc_algorithm algorithm,
+                         fc_isa isa, int64_t in_channels, int64_t out_channels,
+                         const void *filters, void *packed, int *nonfinite);
+/* fc_conv2d, bit for bit, with the parts of `packed` (NULL: none) used instead of packing
+ * the filters again; `filters` are still read by whatever runs unpacked. */
+fc_status fc_conv2d_prepacked(fc_dtype dtype, const fc_conv_desc *desc, fc_algorithm algorithm,
+                              const fc_conv_packed *packed, const fc_view *x,
+                              const void *filters, const void *bias, const fc_view *y);
 
 /* The gradient of fc_conv2d with respect to its input (desc, filters: the forward call's;
  * dy: [n, out_h, out_w, out_C]; dx: [n, h, w, C]), and conv2d_transpose:
@@ -136,7 +171,7 @@ int fc_have_openmp(void);
 void fc_parallel_stats(int *cap, int64_t *contended_calls, int64_t *parallel_calls);
 
 /* CPU dispatch.  The best ISA the CPU supports is detected once; the environment variable
- * FASTCONV_ISA=avx512|avx2|scalar (any case, read once) or fc_set_isa lowers it, so that
+ * FASTCONV_ISA=avx512|avx2|baseline (or scalar, its old name; any case; read once) or fc_set_isa lowers it, so that
  * tests and benchmarks can exercise every variant; an unknown value or one above the CPU's
  * is ignored.  fc_set_isa returns FC_ERR_ARG for an ISA the CPU lacks. */
 fc_isa fc_detected_isa(void);
@@ -150,9 +185,11 @@ void fc_gemm_blocking(fc_dtype dtype, int *mr, int *nr, int *mc, int *panel_byte
 /* Whether FC_ALGO_WINOGRAD can run this convolution (3x3, stride 1, dilation 1, 1 group). */
 int fc_winograd_applies(const fc_conv_desc *desc);
 
-/* The algorithm fc_conv2d runs for FC_ALGO_AUTO on this problem with the active ISA. */
+/* The algorithm fc_conv2d runs for FC_ALGO_AUTO on this problem with the active ISA
+ * (prepacked = 0), or the one to run with weights packed once (prepacked = 1: what
+ * fastconv.Conv2D's "auto" picks, and then runs explicitly). */
 fc_algorithm fc_conv2d_choose(fc_dtype dtype, const fc_conv_desc *desc, const fc_view *x,
-                              const fc_view *y);
+                              const fc_view *y, int prepacked);
 
 #ifdef __cplusplus
 }

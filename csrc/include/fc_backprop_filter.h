@@ -5,6 +5,8 @@
 #define FC_BACKPROP_FILTER_H
 
 #include "fc_internal.h"
+#include "fc_gemm.h"
+#include "fc_runtime.h"
 
 /* A run of B panel columns that one pixel's patch holds side by side in the input
  * (conv/backprop_filter_tmpl.h): from tap (ky, kx) channel ci, len columns, up to tap

@@ -1,6 +1,7 @@
 /* conv2d: check arguments -> choose the algorithm -> split the work -> kernel. */
 #include <stdlib.h>
-#include "fc_internal.h"
+#include "fc_conv_kernels.h"
+#include "fc_runtime.h"
 #include "fc_parallel.h"
 
 /* Layout copies (conv2d_tmpl.h): channel blocks of a strided copy, rows of a transpose task. */
@@ -21,7 +22,7 @@ int fc_winograd_applies(const fc_conv_desc *d) {
 
 /* The algorithm "auto" runs, for a call whose context is cx. */
 static fc_algorithm choose(const fc_cntx *cx, fc_dtype dtype, const fc_conv_desc *d,
-                           const fc_view *x, const fc_view *y) {
+                           const fc_view *x, const fc_view *y, int prepacked) {
     /* Measured on the suite (1 thread, thread CPU time; the GEMM and Winograd on an AMD Zen 5,
      * the direct kernels on an Intel Xeon, both AVX-512; the ratios carry over, the times not):
      * - Winograd F(2x2,3x3) beats the GEMM by 1.4-1.7x on 3x3 stride-1 layers with 64-256
@@ -58,9 +59,12 @@ static fc_algorithm choose(const fc_cntx *cx, fc_dtype dtype, const fc_conv_desc
      * lanes with input channels instead: 64x28x28x32 -> 1 channel, 5x5 (lenet-c1's input
      * gradient) 36 ms with the GEMM, 3.7 with it (1 thread, thread CPU time, Xeon AVX-512). */
     if (fc_fewout_applies(d, x, y, dtype == FC_FLOAT64 ? 8 : 4)) return FC_ALGO_DIRECT;
-    if (fc_winograd_applies(d) && tiles >= 32 && x->c >= 16 && y->c >= 16)
+    /* Weights packed once (fastconv.Conv2D) take away the costs the two rules below weigh:
+     * Winograd's filter transform and the GEMM's weight packing.  r50-3x3-7 (16 tiles) with
+     * packed weights: Winograd 1.39 ms, the GEMM 1.77, the direct kernel 4.08 (1 thread). */
+    if (fc_winograd_applies(d) && tiles >= (prepacked ? 16 : 32) && x->c >= 16 && y->c >= 16)
         return FC_ALGO_WINOGRAD;
-    if (blocked && y->n * y->h * y->w <= 2 * FC_GEMM_MC) return FC_ALGO_DIRECT;
+    if (blocked && !prepacked && y->n * y->h * y->w <= 2 * FC_GEMM_MC) return FC_ALGO_DIRECT;
     /* Groups of whole vectors whose output channels fill under 3/4 of the GEMM's panels (2
      * groups of 32, 56x56: 0.85 ms against 1.71; ShuffleNet's 3 groups of 80, 1x1: 0.26
      * against 0.37, 64-wide panels); full panels favour the GEMM (AlexNet's 2 groups of
@@ -74,25 +78,34 @@ static fc_algorithm choose(const fc_cntx *cx, fc_dtype dtype, const fc_conv_desc
 }
 
 fc_algorithm fc_conv2d_choose(fc_dtype dtype, const fc_conv_desc *d, const fc_view *x,
-                              const fc_view *y) {
+                              const fc_view *y, int prepacked) {
     const fc_cntx cx = fc_cntx_now();
-    return choose(&cx, dtype, d, x, y);
+    return choose(&cx, dtype, d, x, y, prepacked);
 }
 
 fc_status fc_conv2d(fc_dtype dtype, const fc_conv_desc *d, fc_algorithm algo, const fc_view *x,
                     const void *filters, const void *bias, const fc_view *y) {
     const fc_cntx cx = fc_cntx_now();
-    return fc_conv2d_in(&cx, dtype, d, algo, x, filters, bias, y);
+    return fc_conv2d_in(&cx, dtype, d, algo, NULL, x, filters, bias, y);
+}
+
+fc_status fc_conv2d_prepacked(fc_dtype dtype, const fc_conv_desc *d, fc_algorithm algo,
+                              const fc_conv_packed *packed, const fc_view *x,
+                              const void *filters, const void *bias, const fc_view *y) {
+    const fc_cntx cx = fc_cntx_now();
+    return fc_conv2d_in(&cx, dtype, d, algo, packed, x, filters, bias, y);
 }
 
 fc_status fc_conv2d_in(const fc_cntx *cxp, fc_dtype dtype, const fc_conv_desc *d,
-                       fc_algorithm algo, const fc_view *x, const void *filters,
-                       const void *bias, const fc_view *y) {
+                       fc_algorithm algo, const fc_conv_packed *packed, const fc_view *x,
+                       const void *filters, const void *bias, const fc_view *y) {
     if (d->groups < 1 || x->c % d->groups || y->c % d->groups || x->n != y->n)
         return FC_ERR_ARG;
     if (y->n == 0 || y->h == 0 || y->w == 0 || y->c == 0) return FC_OK;
     const fc_cntx cx = *cxp;
-    if (algo == FC_ALGO_AUTO) algo = choose(&cx, dtype, d, x, y);
+    /* Weights packed for another ISA have another layout: pack per call instead. */
+    const fc_conv_packed *pk = packed && packed->isa == cx.isa ? packed : NULL;
+    if (algo == FC_ALGO_AUTO) algo = choose(&cx, dtype, d, x, y, 0);
     if (algo == FC_ALGO_WINOGRAD && !fc_winograd_applies(d)) return FC_ERR_ARG;
     /* With one channel the channel stride is never used: an NCHW image of one channel is then
      * laid out as dense NHWC, and is read or written in place instead of copied. */
@@ -100,8 +113,39 @@ fc_status fc_conv2d_in(const fc_cntx *cxp, fc_dtype dtype, const fc_conv_desc *d
     if (xv.c == 1) xv.sc = 1;
     if (yv.c == 1) yv.sc = 1;
     switch (dtype) {
-    case FC_FLOAT32: return conv2d_run_f32(&cx, d, algo, &xv, filters, bias, &yv);
-    case FC_FLOAT64: return conv2d_run_f64(&cx, d, algo, &xv, filters, bias, &yv);
+    case FC_FLOAT32: return conv2d_run_f32(&cx, d, algo, pk, &xv, filters, bias, &yv);
+    case FC_FLOAT64: return conv2d_run_f64(&cx, d, algo, pk, &xv, filters, bias, &yv);
     }
     return FC_ERR_ARG;
+}
+
+/* Weights can be packed for an algorithm that packs, an ISA this CPU has, and a shape the
+ * algorithm can run. */
+static int packable(fc_dtype dtype, const fc_conv_desc *d, fc_algorithm algo, fc_isa isa,
+                    int64_t c_in, int64_t c_out) {
+    return (dtype == FC_FLOAT32 || dtype == FC_FLOAT64) && algo >= FC_ALGO_DIRECT &&
+           algo <= FC_ALGO_WINOGRAD && isa >= FC_ISA_SCALAR && isa <= fc_detected_isa() &&
+           d->groups >= 1 && c_in >= 1 && c_out >= 1 && c_in % d->groups == 0 &&
+           c_out % d->groups == 0 && d->win.k_h >= 1 && d->win.k_w >= 1 &&
+           (algo != FC_ALGO_WINOGRAD || fc_winograd_applies(d));
+}
+
+size_t fc_conv2d_packed_size(fc_dtype dtype, const fc_conv_desc *d, fc_algorithm algo,
+                             fc_isa isa, int64_t c_in, int64_t c_out) {
+    if (!packable(dtype, d, algo, isa, c_in, c_out)) return 0;
+    const fc_cntx cx = fc_cntx_for(isa);
+    return dtype == FC_FLOAT64
+               ? sizeof(double) * conv2d_packed_elems_f64(&cx, d, algo, c_in, c_out)
+               : sizeof(float) * conv2d_packed_elems_f32(&cx, d, algo, c_in, c_out);
+}
+
+fc_status fc_conv2d_pack(fc_dtype dtype, const fc_conv_desc *d, fc_algorithm algo, fc_isa isa,
+                         int64_t c_in, int64_t c_out, const void *filters, void *packed,
+                         int *nonfinite) {
+    if (fc_conv2d_packed_size(dtype, d, algo, isa, c_in, c_out) == 0) return FC_ERR_ARG;
+    const fc_cntx cx = fc_cntx_for(isa);
+    *nonfinite = dtype == FC_FLOAT64
+                     ? conv2d_pack_f64(&cx, d, algo, c_in, c_out, filters, packed)
+                     : conv2d_pack_f32(&cx, d, algo, c_in, c_out, filters, packed);
+    return FC_OK;
 }

@@ -19,7 +19,7 @@
  * convolution; running s_h * s_w of them one after the other costs one parallel-region
  * start each (microseconds) and keeps a single copy of the planning logic. */
 #include <stdlib.h>
-#include "fc_internal.h"
+#include "fc_runtime.h"
 #include "fc_parallel.h"
 
 /* One phase along one dimension: the dx cells r, r + s, ... and the taps that reach them. */

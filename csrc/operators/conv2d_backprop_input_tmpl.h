@@ -82,7 +82,7 @@ static fc_status FC_FN(conv2d_backprop_input_run)(const fc_cntx *cx, const fc_co
             const fc_conv_desc pd = {{ah.taps, aw.taps, 1, 1, ah.dil, aw.dil, ah.pad, aw.pad},
                                      groups, d->activation};
             status = fc_conv2d_in(cx, FC_T_IS_DOUBLE ? FC_FLOAT64 : FC_FLOAT32, &pd,
-                                  FC_ALGO_AUTO, &in, sub, bias, &out);
+                                  FC_ALGO_AUTO, NULL, &in, sub, bias, &out);
         }
     }
     fc_scratch_release(FC_SCRATCH_PHASE_FILTER);

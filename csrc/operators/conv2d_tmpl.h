@@ -74,7 +74,8 @@ typedef struct {
     int64_t rows;                       /* direct: output rows per task */
     int64_t slice, slices;              /* direct: output channels per task, and the slices */
     int direct_kernel;                  /* direct: which kernel (DK_*), decided once */
-    FC_T *wpack;                        /* im2col / Winograd: packed weights */
+    FC_T *wpack;                        /* im2col / Winograd / grouped: packed weights */
+    const fc_conv_packed *pk;           /* weights packed before the call for cx's ISA, or NULL */
     int64_t m, mblocks, npanel, chunks; /* im2col: pixels, their blocks, panels, panel chunks */
     int64_t tiles, block;               /* Winograd: 2x2 tiles, tiles per task */
     int *reroute;                       /* im2col / Winograd: set by a task that met a value
@@ -156,7 +157,9 @@ static fc_status FC_FN(direct_plan)(FC_FN(conv_call) *c, int threads, fc_paralle
                        : FC_FN(blocked_applies)(c->cx, c->d, y)       ? DK_BLOCKED
                        : FC_FN(grouped_applies)(c->cx, c->d, c->x, y) ? DK_GROUPED
                                                                       : DK_GENERIC;
-    if (c->direct_kernel == DK_GROUPED) {   /* weights rearranged for the lane rotations */
+    if (c->direct_kernel == DK_GROUPED && c->pk && c->pk->grouped) {
+        c->wpack = (FC_T *)c->pk->grouped;
+    } else if (c->direct_kernel == DK_GROUPED) {   /* weights rearranged for the rotations */
         const int64_t taps = c->d->win.k_h * c->d->win.k_w;
         const size_t bytes = sizeof(FC_T) * (size_t)(taps * (y->c / c->d->groups) * y->c);
         c->wpack = fc_scratch(FC_SCRATCH_WEIGHTS, bytes);
@@ -204,10 +207,14 @@ static fc_status FC_FN(winograd_plan)(FC_FN(conv_call) *c, int threads, fc_paral
         c->block = (c->block + 11) / 12 * 12;
         if (c->block > most) c->block = most;
     }
-    c->wpack = fc_scratch(FC_SCRATCH_WEIGHTS,
-                          sizeof(FC_T) * FC_FN(winograd_packed_weights_size)(cx, c->x, c->y));
-    if (!c->wpack) return FC_ERR_NOMEM;
-    fc_job_add(job, c->x->c, FC_FN(winograd_pack_task), c);
+    if (c->pk && c->pk->winograd) {
+        c->wpack = (FC_T *)c->pk->winograd;
+    } else {
+        c->wpack = fc_scratch(FC_SCRATCH_WEIGHTS,
+                              sizeof(FC_T) * FC_FN(winograd_packed_weights_size)(cx, c->x, c->y));
+        if (!c->wpack) return FC_ERR_NOMEM;
+        fc_job_add(job, c->x->c, FC_FN(winograd_pack_task), c);
+    }
     fc_job_add(job, (c->tiles + c->block - 1) / c->block, FC_FN(winograd_task), c);
     job->ws_bytes = FC_FN(winograd_workspace)(cx, c->x, c->y);
     return FC_OK;
@@ -243,10 +250,14 @@ static fc_status FC_FN(im2col_plan)(FC_FN(conv_call) *c, int threads, fc_paralle
     c->chunks = (4 * threads + c->mblocks * groups - 1) / (c->mblocks * groups);
     if (c->chunks > c->npanel) c->chunks = c->npanel;
     if (c->chunks < 1) c->chunks = 1;
-    c->wpack = fc_scratch(FC_SCRATCH_WEIGHTS,
-                          sizeof(FC_T) * FC_FN(im2col_packed_weights_size)(cx, c->d, x, y));
-    if (!c->wpack) return FC_ERR_NOMEM;
-    fc_job_add(job, groups * c->npanel, FC_FN(im2col_pack_task), c);
+    if (c->pk && c->pk->im2col) {   /* non-finite weights never get here (conv2d_run) */
+        c->wpack = (FC_T *)c->pk->im2col;
+    } else {
+        c->wpack = fc_scratch(FC_SCRATCH_WEIGHTS,
+                              sizeof(FC_T) * FC_FN(im2col_packed_weights_size)(cx, c->d, x, y));
+        if (!c->wpack) return FC_ERR_NOMEM;
+        fc_job_add(job, groups * c->npanel, FC_FN(im2col_pack_task), c);
+    }
     fc_job_add(job, c->chunks * groups * c->mblocks, FC_FN(im2col_task), c);
     job->ws_bytes = FC_FN(im2col_workspace)(cx, c->d, x, y, FC_GEMM_MC);
     return FC_OK;
@@ -303,11 +314,14 @@ static fc_status FC_FN(planes_run)(const fc_cntx *cx, const fc_conv_desc *d, con
  *   call run the GEMM instead (and the GEMM, in turn, the direct kernel if a weight is
  *   the cause).
  * Normal data pays one vectorized subtraction per weight (im2col) or output (Winograd).
+ * Weights packed before the call (pk, for cx's ISA, or NULL) replace the packing phases;
+ * where their packing found an Inf or NaN weight, a GEMM call goes straight to the direct
+ * kernel (what the packing phase's report would have led to).
  * Whether a call is re-run depends on the data only, never on the threads, so results stay
  * bit-identical for any thread count. */
 static fc_status FC_FN(conv2d_run)(const fc_cntx *cx, const fc_conv_desc *d, fc_algorithm algo,
-                                   const fc_view *x_in, const FC_T *w, const FC_T *bias,
-                                   const fc_view *y_out) {
+                                   const fc_conv_packed *pk, const fc_view *x_in, const FC_T *w,
+                                   const FC_T *bias, const fc_view *y_out) {
     const double flops = 2.0 * (double)(y_out->n * y_out->h * y_out->w * y_out->c) *
                          (double)d->win.k_h * (double)d->win.k_w * (double)(x_in->c / d->groups);
     const int threads = fc_threads_for(flops);
@@ -329,13 +343,16 @@ static fc_status FC_FN(conv2d_run)(const fc_cntx *cx, const fc_conv_desc *d, fc_
         fc_parallel_job job = {.phases = 0};
         FC_FN(copy_job) in, out;
         int reroute = 0;
+        if (algo == FC_ALGO_IM2COL && pk && pk->im2col && pk->im2col_nonfinite)
+            algo = FC_ALGO_DIRECT;
         if (copy_in && first) FC_FN(copy_add)(cx, &job, x_in, &x, &in);   /* kept for a re-run */
         /* The direct tasks transpose their own rows into an NCHW output while the rows are
          * in cache, instead of a pass over the whole output at the end: lenet-c1 in NCHW
          * 1.84 ms -> 1.38 (NHWC 1.0; 1 thread, thread CPU time). */
         const int fused = copy_out && algo == FC_ALGO_DIRECT && FC_FN(is_planar)(y_out);
         FC_FN(conv_call) call = {.cx = cx, .d = d, .x = &x, .y = &y, .w = w, .bias = bias,
-                                 .reroute = &reroute, .planes_out = fused ? y_out : NULL};
+                                 .pk = pk, .reroute = &reroute,
+                                 .planes_out = fused ? y_out : NULL};
         switch (algo) {
         case FC_ALGO_DIRECT: status = FC_FN(direct_plan)(&call, threads, &job); break;
         case FC_ALGO_WINOGRAD: status = FC_FN(winograd_plan)(&call, threads, &job); break;
@@ -351,4 +368,46 @@ static fc_status FC_FN(conv2d_run)(const fc_cntx *cx, const fc_conv_desc *d, fc_
     fc_scratch_release(FC_SCRATCH_INPUT);
     fc_scratch_release(FC_SCRATCH_OUTPUT);
     return status;
+}
+
+/* A view that carries only a channel count: all the weight packing reads of x and y. */
+static fc_view FC_FN(channels_view)(int64_t c) {
+    const fc_view v = {NULL, 0, 0, 0, c, 0, 0, 0, 1};
+    return v;
+}
+
+/* Elements of `algo`'s packed weights (0: it reads the filters as they are).  Of the direct
+ * kernels only the grouped one packs (direct_plan); whether it runs depends on the channels
+ * only.  The caller has checked that the algorithm can run (Winograd's shape). */
+static size_t FC_FN(conv2d_packed_elems)(const fc_cntx *cx, const fc_conv_desc *d,
+                                         fc_algorithm algo, int64_t c_in, int64_t c_out) {
+    const fc_view x = FC_FN(channels_view)(c_in), y = FC_FN(channels_view)(c_out);
+    switch (algo) {
+    case FC_ALGO_IM2COL: return FC_FN(im2col_packed_weights_size)(cx, d, &x, &y);
+    case FC_ALGO_WINOGRAD: return FC_FN(winograd_packed_weights_size)(cx, &x, &y);
+    case FC_ALGO_DIRECT:
+        return FC_FN(grouped_applies)(cx, d, &x, &y)
+                   ? (size_t)(d->win.k_h * d->win.k_w * (c_out / d->groups) * c_out)
+                   : 0;
+    default: return 0;
+    }
+}
+
+/* What each plan's packing phase writes, done once and serially (the same functions, so the
+ * same bits); returns whether a weight is Inf or NaN (im2col's report). */
+static int FC_FN(conv2d_pack)(const fc_cntx *cx, const fc_conv_desc *d, fc_algorithm algo,
+                              int64_t c_in, int64_t c_out, const FC_T *w, FC_T *packed) {
+    const fc_view x = FC_FN(channels_view)(c_in), y = FC_FN(channels_view)(c_out);
+    int nonfinite = 0;
+    if (algo == FC_ALGO_IM2COL) {
+        const int64_t units = d->groups * FC_FN(im2col_panels)(cx, d, &x, &y);
+        for (int64_t u = 0; u < units; u++)
+            nonfinite |= FC_FN(im2col_pack_weights)(cx, d, &x, &y, w, u, packed);
+    } else if (algo == FC_ALGO_WINOGRAD) {
+        FC_FN(winograd_pack_weights)(cx, &x, &y, w, 0, c_in, packed);
+    } else {
+        for (int64_t t = 0; t < d->win.k_h * d->win.k_w; t++)
+            FC_FN(grouped_pack)(cx, d, &y, w, t, packed);
+    }
+    return nonfinite;
 }

@@ -2,7 +2,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include "fc_internal.h"
+#include "fc_pool.h"
 #include "fc_parallel.h"
 
 #define FC_TEMPLATE "pool2d_tmpl.h"

@@ -71,14 +71,17 @@ static int same_image_shape(const fc_view *a, const fc_view *b) {
     return a->n == b->n && a->h == b->h && a->w == b->w && a->c == b->c;
 }
 
-static int valid_window(const fc_window *w) {
+/* The gradients take no dilation (max_pool2d_grad / avg_pool2d_grad have none); the
+ * argmax kernel does (max_pool2d(return_argmax=True, dilations=...)). */
+static int valid_window(const fc_window *w, int dilated) {
     return w->k_h >= 1 && w->k_w >= 1 && w->stride_h >= 1 && w->stride_w >= 1 &&
-           w->dil_h == 1 && w->dil_w == 1 && w->pad_top >= 0 && w->pad_left >= 0;
+           w->dil_h >= 1 && w->dil_w >= 1 && (dilated || (w->dil_h == 1 && w->dil_w == 1)) &&
+           w->pad_top >= 0 && w->pad_left >= 0;
 }
 
 fc_status fc_pool2d_grad(fc_dtype dtype, fc_pool_kind kind, const fc_window *win,
                          const fc_view *x, const fc_view *g, const fc_view *dx) {
-    if (!same_image_shape(x, dx) || g->n != x->n || g->c != x->c || !valid_window(win) ||
+    if (!same_image_shape(x, dx) || g->n != x->n || g->c != x->c || !valid_window(win, 0) ||
         (kind != FC_POOL_MAX && kind != FC_POOL_AVG) ||
         (dtype != FC_FLOAT32 && dtype != FC_FLOAT64))
         return FC_ERR_ARG;
@@ -96,7 +99,7 @@ fc_status fc_pool2d_grad(fc_dtype dtype, fc_pool_kind kind, const fc_window *win
 fc_status fc_max_pool2d_argmax(fc_dtype dtype, const fc_window *win, const fc_view *x,
                                const fc_view *y, const fc_view *argmax,
                                const int64_t index_strides[4]) {
-    if (!same_image_shape(y, argmax) || y->n != x->n || y->c != x->c || !valid_window(win) ||
+    if (!same_image_shape(y, argmax) || y->n != x->n || y->c != x->c || !valid_window(win, 1) ||
         (dtype != FC_FLOAT32 && dtype != FC_FLOAT64))
         return FC_ERR_ARG;
     if (y->n == 0 || y->h == 0 || y->w == 0 || y->c == 0) return FC_OK;

@@ -1,6 +1,6 @@
 /* The layout transpose (NCHW <-> NHWC copies, conv2d_tmpl.h): the entry points, forwarding
  * to the call context's ISA's instantiation of transpose_tmpl.h. */
-#include "fc_internal.h"
+#include "fc_transpose.h"
 
 #define TR_PARAMS(T)                                                                        \
     const T *src, int64_t lds, T *dst, int64_t ldd, int64_t r0, int64_t r1, int64_t cols

@@ -90,19 +90,22 @@ PG_AI PG_MASK PG_FN(pg_first)(int64_t n) {
     return m;
 }
 
-/* One output cell's window, clipped to the real cells: rows [r0, r0 + nr) and columns
- * [q0, q0 + nq) of the input. */
+/* One output cell's window, clipped to the real cells: its nr x nq taps are input rows
+ * r0 + i * dr (i < nr) and columns q0 + l * dq (l < nq); dr, dq are the dilation, which
+ * only the argmax kernel takes (the gradients' windows have dr = dq = 1: they index dx by
+ * tap and own rows as consecutive). */
 typedef struct {
-    int64_t r0, nr, q0, nq;
+    int64_t r0, nr, q0, nq, dr, dq;
 } PG_FN(pg_cell);
 
 PG_AI PG_FN(pg_cell) PG_FN(pg_window)(const fc_window *w, const fc_view *x, int64_t oy,
                                       int64_t ox) {
     int64_t k0, k1, l0, l1;
-    fc_valid_taps(oy, w->stride_h, w->pad_top, 1, w->k_h, x->h, &k0, &k1);
-    fc_valid_taps(ox, w->stride_w, w->pad_left, 1, w->k_w, x->w, &l0, &l1);
-    PG_FN(pg_cell) c = {oy * w->stride_h - w->pad_top + k0, k1 - k0,
-                        ox * w->stride_w - w->pad_left + l0, l1 - l0};
+    fc_valid_taps(oy, w->stride_h, w->pad_top, w->dil_h, w->k_h, x->h, &k0, &k1);
+    fc_valid_taps(ox, w->stride_w, w->pad_left, w->dil_w, w->k_w, x->w, &l0, &l1);
+    PG_FN(pg_cell) c = {oy * w->stride_h - w->pad_top + k0 * w->dil_h, k1 - k0,
+                        ox * w->stride_w - w->pad_left + l0 * w->dil_w, l1 - l0,
+                        w->dil_h, w->dil_w};
     return c;
 }
 
@@ -172,7 +175,7 @@ PG_AI void PG_FN(pg_winners)(const fc_view *x, PG_FN(pg_cell) c, const FC_T *xw,
     }
     for (int64_t r = 0; r < c.nr; r++)
         for (int64_t q = 0; q < c.nq; q++) {
-            const FC_T *xc = xw + r * x->sh + q * x->sw;
+            const FC_T *xc = xw + r * c.dr * x->sh + q * c.dq * x->sw;
             for (int64_t e = 0; e < ne; e++) {
                 const FC_T v = xc[e * xs];
                 const int take = (!nan[e]) & ((v > best[e]) | (v != v));
@@ -282,7 +285,7 @@ PG_AI void PG_FN(pg_argmax_vec)(const fc_pool_grad_job *j, PG_FN(pg_cell) c, con
     PG_MASK rv = (PG_MASK){0}, qv = (PG_MASK){0}, nan = best != best;
     for (int64_t r = 0; r < c.nr; r++)
         for (int64_t q = 0; q < c.nq; q++) {
-            const PG_VEC v = PG_LD(xw + r * x->sh + q * x->sw, lanes);
+            const PG_VEC v = PG_LD(xw + r * c.dr * x->sh + q * c.dq * x->sw, lanes);
             const PG_MASK take = ~nan & ((v > best) | (v != v));
             best = PG_SELECT(take, v, best);
             rv = (rv & ~take) | (((PG_MASK){0} + (PG_IDX)r) & take);
@@ -291,7 +294,8 @@ PG_AI void PG_FN(pg_argmax_vec)(const fc_pool_grad_job *j, PG_FN(pg_cell) c, con
         }
     PG_ST(yp, best, lanes);
     for (int64_t i = 0; i < lanes; i++)
-        ap[i * j->argmax->sc] = PG_FN(pg_index)(j, n, c.r0 + rv[i], c.q0 + qv[i], ch + i);
+        ap[i * j->argmax->sc] =
+            PG_FN(pg_index)(j, n, c.r0 + rv[i] * c.dr, c.q0 + qv[i] * c.dq, ch + i);
 }
 
 PG_AI void PG_FN(pg_argmax_tail)(const fc_pool_grad_job *j, PG_FN(pg_cell) c,
@@ -302,7 +306,8 @@ PG_AI void PG_FN(pg_argmax_tail)(const fc_pool_grad_job *j, PG_FN(pg_cell) c,
     PG_FN(pg_winners)(j->x, c, xw, j->x->sc, ne, best, br, bq);
     for (int64_t e = 0; e < ne; e++) {
         yp[e * j->y->sc] = best[e];
-        ap[e * j->argmax->sc] = PG_FN(pg_index)(j, n, c.r0 + br[e], c.q0 + bq[e], ch + e);
+        ap[e * j->argmax->sc] =
+            PG_FN(pg_index)(j, n, c.r0 + br[e] * c.dr, c.q0 + bq[e] * c.dq, ch + e);
     }
 }
 
@@ -316,7 +321,8 @@ void PG_FN(pool_argmax_rows)(const fc_pool_grad_job *j, int64_t n, int64_t c0, i
     for (int64_t oy = oy0; oy < oy1; oy++)
         for (int64_t ox = 0; ox < y->w; ox++) {
             const PG_FN(pg_cell) c = PG_FN(pg_window)(j->win, x, oy, ox);
-            if (c.nr == 0 || c.nq == 0) continue;   /* no real cell (the API rules it out) */
+            /* no real cell: a dilated window over padding only, which the API refuses */
+            if (c.nr == 0 || c.nq == 0) continue;
             const FC_T *xw = xn + c.r0 * x->sh + c.q0 * x->sw;
             FC_T *yp = (FC_T *)y->data + n * y->sn + oy * y->sh + ox * y->sw + c0 * y->sc;
             int64_t *ap = (int64_t *)a->data + n * a->sn + oy * a->sh + ox * a->sw + c0 * a->sc;

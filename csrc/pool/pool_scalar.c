@@ -1,5 +1,5 @@
 /* Pooling kernels for the portable baseline: 16-byte vectors (SSE2 on x86-64). */
-#include "fc_internal.h"
+#include "fc_pool.h"
 
 #define PL_ISA scalar
 #define PL_VBYTES 16

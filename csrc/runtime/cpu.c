@@ -3,7 +3,7 @@
 #include <string.h>
 #include <strings.h>
 #include <unistd.h>
-#include "fc_internal.h"
+#include "fc_runtime.h"
 
 static int active_isa = -1;   /* -1: not decided yet */
 
@@ -15,26 +15,27 @@ fc_isa fc_detected_isa(void) {
         return FC_ISA_AVX512;
     if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return FC_ISA_AVX2;
 #endif
-    return FC_ISA_SCALAR;
+    return FC_ISA_BASELINE;
 }
 
 const char *fc_isa_name(fc_isa isa) {
     switch (isa) {
     case FC_ISA_AVX512: return "avx512";
     case FC_ISA_AVX2: return "avx2";
-    case FC_ISA_SCALAR: return "scalar";
+    case FC_ISA_BASELINE: return "baseline";
     }
     return "unknown";
 }
 
 /* The detected ISA, lowered by FASTCONV_ISA when that names (in any case: AVX2, avx2) one
- * the CPU supports. Another value changes nothing; the Python package warns about it when
+ * the CPU supports; "scalar" is the baseline's old name. Another value changes nothing; the Python package warns about it when
  * it is imported (fastconv/_isa.py, which follows the same rule). */
 static fc_isa initial_isa(void) {
     fc_isa best = fc_detected_isa();
     const char *env = getenv("FASTCONV_ISA");
+    if (env && strcasecmp(env, "scalar") == 0) return FC_ISA_BASELINE;
     if (env)
-        for (int isa = FC_ISA_SCALAR; isa <= (int)best; isa++)
+        for (int isa = FC_ISA_BASELINE; isa <= (int)best; isa++)
             if (strcasecmp(env, fc_isa_name((fc_isa)isa)) == 0) return (fc_isa)isa;
     return best;
 }
@@ -49,7 +50,7 @@ fc_isa fc_get_isa(void) {
 }
 
 fc_status fc_set_isa(fc_isa isa) {
-    if ((int)isa < FC_ISA_SCALAR || isa > fc_detected_isa()) return FC_ERR_ARG;
+    if ((int)isa < FC_ISA_BASELINE || isa > fc_detected_isa()) return FC_ERR_ARG;
     __atomic_store_n(&active_isa, (int)isa, __ATOMIC_RELEASE);
     return FC_OK;
 }

@@ -19,7 +19,7 @@
  * docs/threads.md has the measurements behind these choices. */
 #include <sched.h>
 #include <time.h>
-#include "fc_internal.h"
+#include "fc_runtime.h"
 #include "fc_parallel.h"
 #ifdef _OPENMP
 #include <omp.h>

@@ -9,7 +9,7 @@
  * buffer. */
 #include <pthread.h>
 #include <stdlib.h>
-#include "fc_internal.h"
+#include "fc_runtime.h"
 
 typedef struct {
     void *data[FC_SCRATCH_SLOTS];

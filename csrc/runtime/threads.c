@@ -8,7 +8,7 @@
 #include <pthread.h>
 #include <sched.h>
 #include <unistd.h>
-#include "fc_internal.h"
+#include "fc_runtime.h"
 #include "fc_parallel.h"
 #ifdef _OPENMP
 #include <omp.h>

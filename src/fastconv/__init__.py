@@ -19,7 +19,7 @@ from . import reference, testing
 # used, instead of `import fastconv.reference` failing.
 __all__ = [
     "__version__", "reference", "testing",
-    "avg_pool2d", "avg_pool2d_grad", "conv2d", "conv2d_algorithm", "conv2d_backprop_filter",
+    "Conv2D", "avg_pool2d", "avg_pool2d_grad", "conv2d", "conv2d_algorithm", "conv2d_backprop_filter",
     "conv2d_backprop_input", "conv2d_transpose", "depthwise_conv2d",
     "depthwise_conv2d_backprop_filter", "depthwise_conv2d_backprop_input", "get_num_threads",
     "max_pool2d", "max_pool2d_grad", "max_pool_with_argmax", "set_num_threads",
@@ -42,6 +42,7 @@ except ImportError as _error:
 else:
     from . import _isa  # noqa: F401  (warns about a FASTCONV_ISA value that is ignored)
     from .conv import conv2d, conv2d_algorithm, depthwise_conv2d
+    from .layer import Conv2D
     from .conv_backprop_input import (
         conv2d_backprop_input, conv2d_transpose, depthwise_conv2d_backprop_input,
     )

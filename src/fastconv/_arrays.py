@@ -67,14 +67,17 @@ def check_activation(activation):
 
 
 def check_algorithm(algorithm, shape) -> None:
-    """conv2d's algorithm= must be known, and "winograd" needs a shape it can run."""
+    """conv2d's algorithm= must be known, and "winograd" needs a shape it can run (the C
+    side's rule, asked through the binding; only the fast path calls this, and it has the
+    extension)."""
     if not isinstance(algorithm, str) or algorithm not in ALGORITHMS:
         raise ValueError(f"algorithm must be one of {ALGORITHMS}, got {algorithm!r}")
     win = shape.win
-    if algorithm == "winograd" and (
-        (win.k_h, win.k_w, win.stride_h, win.stride_w, win.dil_h, win.dil_w, shape.groups)
-        != (3, 3, 1, 1, 1, 1, 1)
-    ):
+    if algorithm == "winograd":
+        from . import _core  # here: fastconv.reference imports this module without _core
+
+        if _core.winograd_applies(win, shape.groups):
+            return
         raise ValueError(
             'algorithm="winograd" needs a 3x3 filter, stride 1, dilation 1 and one group; got '
             f"{win.k_h}x{win.k_w}, strides ({win.stride_h}, {win.stride_w}), dilations "

@@ -17,18 +17,40 @@ class _GemmBlocking(TypedDict):
     MC: int
     panel_bytes: int
 
-class ConvKernel:
+class PackedFilters:
+    key: tuple[int, int, int, int, int, int]
+    algorithm: int
+    nbytes: int
+    @property
+    def isa(self) -> str: ...
+
+DTYPE_CODES: dict[str, int]
+STATUS_CODES: dict[str, int]
+ACTIVATION_CODES: dict[str | None, int]
+ALGORITHM_CODES: dict[str, int]
+POOL_CODES: dict[str, int]
+ISA_CODES: dict[str, int]
+ISA_ALIASES: dict[str, str]
+ENUMS: dict[str, dict[str | None, int]]
+
+class ConvDesc:
     def __init__(
         self, win: _Window, groups: int, activation: int, algorithm: int,
         input_gradient: bool = False,
     ) -> None: ...
     def choice(
         self, x_shape: tuple[int, int, int, int], y_shape: tuple[int, int, int, int],
-        float64: bool,
+        float64: bool, prepacked: bool = False,
     ) -> int: ...
+    def pack(
+        self, filters: np.ndarray, in_channels: int, algorithm: int, isa: str
+    ) -> PackedFilters | None: ...
     def run(
-        self, x: np.ndarray, filters: np.ndarray, bias: np.ndarray | None, y: np.ndarray
+        self, x: np.ndarray, filters: np.ndarray, bias: np.ndarray | None, y: np.ndarray,
+        packed: PackedFilters | None = None,
     ) -> None: ...
+
+def winograd_applies(win: _Window, groups: int) -> bool: ...
 
 class BackpropFilterKernel:
     def __init__(self, win: _Window, groups: int) -> None: ...

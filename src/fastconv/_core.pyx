@@ -10,7 +10,9 @@ read or write outside an array.
 """
 
 cimport numpy as cnp
-from libc.stdint cimport int64_t
+from libc.stdint cimport int64_t, uintptr_t
+
+import numpy as np
 
 cnp.import_array()
 
@@ -23,13 +25,21 @@ cdef extern from "fastconv.h" nogil:
         FC_ERR_NOMEM
         FC_ERR_ARG
     ctypedef enum fc_activation:
-        pass
+        FC_ACT_NONE
+        FC_ACT_RELU
+        FC_ACT_RELU6
+        FC_ACT_SIGMOID
+        FC_ACT_TANH
     ctypedef enum fc_algorithm:
-        pass
+        FC_ALGO_AUTO
+        FC_ALGO_DIRECT
+        FC_ALGO_IM2COL
+        FC_ALGO_WINOGRAD
     ctypedef enum fc_pool_kind:
-        pass
+        FC_POOL_MAX
+        FC_POOL_AVG
     ctypedef enum fc_isa:
-        FC_ISA_SCALAR
+        FC_ISA_BASELINE
         FC_ISA_AVX2
         FC_ISA_AVX512
     ctypedef struct fc_view:
@@ -46,6 +56,22 @@ cdef extern from "fastconv.h" nogil:
     fc_status fc_conv2d(fc_dtype dtype, const fc_conv_desc *desc, fc_algorithm algorithm,
                         const fc_view *x, const void *filters, const void *bias,
                         const fc_view *y)
+    ctypedef struct fc_conv_packed:
+        fc_isa isa
+        const void *im2col
+        int im2col_nonfinite
+        const void *winograd
+        const void *grouped
+    size_t fc_conv2d_packed_size(fc_dtype dtype, const fc_conv_desc *desc,
+                                 fc_algorithm algorithm, fc_isa isa, int64_t in_channels,
+                                 int64_t out_channels)
+    fc_status fc_conv2d_pack(fc_dtype dtype, const fc_conv_desc *desc, fc_algorithm algorithm,
+                             fc_isa isa, int64_t in_channels, int64_t out_channels,
+                             const void *filters, void *packed, int *nonfinite)
+    fc_status fc_conv2d_prepacked(fc_dtype dtype, const fc_conv_desc *desc,
+                                  fc_algorithm algorithm, const fc_conv_packed *packed,
+                                  const fc_view *x, const void *filters, const void *bias,
+                                  const fc_view *y)
     fc_status fc_conv2d_backprop_input(fc_dtype dtype, const fc_conv_desc *desc,
                                        const fc_view *dy, const void *filters,
                                        const void *bias, const fc_view *dx)
@@ -60,8 +86,9 @@ cdef extern from "fastconv.h" nogil:
     fc_status fc_max_pool2d_argmax(fc_dtype dtype, const fc_window *win, const fc_view *x,
                                    const fc_view *y, const fc_view *argmax,
                                    const int64_t *index_strides)
+    int fc_winograd_applies(const fc_conv_desc *desc)
     fc_algorithm fc_conv2d_choose(fc_dtype dtype, const fc_conv_desc *desc, const fc_view *x,
-                                  const fc_view *y)
+                                  const fc_view *y, int prepacked)
     fc_isa fc_detected_isa()
     fc_isa fc_get_isa()
     fc_status fc_set_isa(fc_isa isa)
@@ -74,6 +101,26 @@ cdef extern from "fastconv.h" nogil:
     int fc_cpus_available()
     int fc_have_openmp()
     void fc_parallel_stats(int *cap, int64_t *contended_calls, int64_t *parallel_calls)
+
+
+# The C enums of fastconv.h by their Python names, with the values the compiler read from the
+# header: the one copy of the codes that the Python layer (_plans.py, _isa.py, _arrays.py, the
+# GPU path's check) uses.  tests/test_core_binding.py checks that every enumerator of
+# fastconv.h is here, under its own name.
+DTYPE_CODES = {"float32": <int>FC_FLOAT32, "float64": <int>FC_FLOAT64}
+STATUS_CODES = {"ok": <int>FC_OK, "err_nomem": <int>FC_ERR_NOMEM, "err_arg": <int>FC_ERR_ARG}
+ACTIVATION_CODES = {None: <int>FC_ACT_NONE, "relu": <int>FC_ACT_RELU, "relu6": <int>FC_ACT_RELU6,
+                    "sigmoid": <int>FC_ACT_SIGMOID, "tanh": <int>FC_ACT_TANH}
+ALGORITHM_CODES = {"auto": <int>FC_ALGO_AUTO, "direct": <int>FC_ALGO_DIRECT,
+                   "im2col": <int>FC_ALGO_IM2COL, "winograd": <int>FC_ALGO_WINOGRAD}
+POOL_CODES = {"max": <int>FC_POOL_MAX, "avg": <int>FC_POOL_AVG}
+ISA_CODES = {"baseline": <int>FC_ISA_BASELINE, "avx2": <int>FC_ISA_AVX2,
+             "avx512": <int>FC_ISA_AVX512}   # lowest first
+# Old names of ISAs, still accepted (FASTCONV_ISA reads them in C: csrc/runtime/cpu.c).
+ISA_ALIASES = {"scalar": "baseline"}
+# Each C enum type's codes (for the test above).
+ENUMS = {"fc_dtype": DTYPE_CODES, "fc_status": STATUS_CODES, "fc_activation": ACTIVATION_CODES,
+         "fc_algorithm": ALGORITHM_CODES, "fc_pool_kind": POOL_CODES, "fc_isa": ISA_CODES}
 
 
 cdef fc_dtype _dtype(cnp.ndarray a) except *:
@@ -145,9 +192,34 @@ cdef int _check(fc_status status) except -1:
     return 0
 
 
-cdef class ConvKernel:
-    """One resolved convolution (window, groups, activation, algorithm), made once per
-    argument signature and cached by the Python layer; run() is the one C call."""
+# bytes: the alignment of the kernels' own packing buffers (fc_alloc)
+cdef enum:
+    _PACK_ALIGN = 64
+
+
+cdef class PackedFilters:
+    """Filters packed once by ConvDesc.pack for one algorithm and ISA, in memory this
+    object owns; what run() checks before handing them to the C code."""
+
+    cdef fc_conv_packed packed
+    cdef object buffer            # the owner of the packed bytes
+    cdef readonly object key      # (dtype code, k_h, k_w, groups, in_channels, out_channels)
+    cdef readonly int algorithm
+    cdef readonly Py_ssize_t nbytes
+
+    def __cinit__(self):
+        self.packed.im2col = self.packed.winograd = self.packed.grouped = NULL
+        self.packed.im2col_nonfinite = 0
+
+    @property
+    def isa(self):
+        return fc_isa_name(self.packed.isa).decode()
+
+
+cdef class ConvDesc:
+    """The C descriptor of one resolved convolution (fc_conv_desc: window, groups,
+    activation; and the algorithm), made once per argument signature and cached by the
+    Python layer; run() is the one C call, choice() the algorithm "auto" picks."""
 
     cdef fc_conv_desc desc
     cdef fc_algorithm algorithm
@@ -161,18 +233,20 @@ cdef class ConvKernel:
         _window(win, &self.desc.win)
         if groups < 0:   # 0: a problem without channels, whose empty result never runs
             raise ValueError(f"internal: groups must be >= 0, got {groups}")
-        if not 0 <= activation <= 4 or not 0 <= algorithm <= 3:
+        if (activation not in ACTIVATION_CODES.values()
+                or algorithm not in ALGORITHM_CODES.values()):
             raise ValueError(f"internal: unknown activation {activation} or "
                              f"algorithm {algorithm}")
         self.desc.groups = groups
         self.desc.activation = <fc_activation>activation
         self.algorithm = <fc_algorithm>algorithm
 
-    def choice(self, x_shape, y_shape, bint float64):
-        """The algorithm code this kernel runs for NHWC-ordered input and output shapes:
-        its own, or what "auto" picks with the active ISA for that dtype."""
+    def choice(self, x_shape, y_shape, bint float64, bint prepacked=False):
+        """The algorithm code this convolution runs for NHWC-ordered input and output shapes:
+        its own, or what "auto" picks with the active ISA for that dtype (prepacked: with
+        weights packed once, fastconv.Conv2D's choice)."""
         cdef fc_view xv, yv
-        if self.algorithm != 0:
+        if self.algorithm != FC_ALGO_AUTO:
             return <int>self.algorithm
         xv.data = yv.data = NULL
         xv.n, xv.h, xv.w, xv.c = x_shape
@@ -182,12 +256,66 @@ cdef class ConvKernel:
         xv.sh, yv.sh = xv.w * xv.c, yv.w * yv.c
         xv.sn, yv.sn = xv.h * xv.sh, yv.h * yv.sh
         return <int>fc_conv2d_choose(FC_FLOAT64 if float64 else FC_FLOAT32, &self.desc, &xv,
-                                     &yv)
+                                     &yv, prepacked)
+
+    def pack(self, cnp.ndarray filters not None, int64_t in_channels, int algorithm, isa):
+        """The dense HWIO filters [k_h, k_w, in_channels / groups, out_C] packed once for
+        `algorithm` (a code other than auto) with ISA `isa` (a name): a PackedFilters for
+        run(), or None where that algorithm reads the filters as they are."""
+        cdef fc_dtype dt = _dtype(filters)
+        cdef int64_t groups = self.desc.groups
+        cdef int64_t out_c
+        cdef size_t nbytes
+        cdef int nonfinite = 0
+        cdef fc_status status
+        cdef PackedFilters p
+        cdef void *dst
+        cdef const void *src
+        if self.input_gradient or algorithm == ALGORITHM_CODES["auto"] \
+                or algorithm not in ALGORITHM_CODES.values():
+            raise ValueError(f"internal: cannot pack for algorithm {algorithm} of this kernel")
+        isa = ISA_ALIASES.get(isa, isa)
+        if isa not in ISA_CODES or ISA_CODES[isa] > <int>fc_detected_isa():
+            raise ValueError(f"internal: ISA {isa!r} is not one of {isa_names()}")
+        if groups < 1 or in_channels < 1 or in_channels % groups:
+            raise ValueError(f"internal: {in_channels} input channels do not fit "
+                             f"{groups} group(s)")
+        out_c = filters.shape[3] if filters.ndim == 4 else 0
+        _check_dense(filters, "filters", dt, (self.desc.win.k_h, self.desc.win.k_w,
+                                              in_channels // groups, out_c))
+        nbytes = fc_conv2d_packed_size(dt, &self.desc, <fc_algorithm>algorithm,
+                                       <fc_isa>ISA_CODES[isa], in_channels, out_c)
+        if nbytes == 0:
+            return None
+        p = PackedFilters()
+        p.buffer = np.empty(nbytes + _PACK_ALIGN, np.uint8)
+        dst = cnp.PyArray_DATA(p.buffer)
+        dst = <char *>dst + (<uintptr_t>(-<uintptr_t>dst)) % _PACK_ALIGN
+        src = cnp.PyArray_DATA(filters)
+        p.packed.isa = <fc_isa>ISA_CODES[isa]
+        with nogil:
+            status = fc_conv2d_pack(dt, &self.desc, <fc_algorithm>algorithm, p.packed.isa,
+                                    in_channels, out_c, src, dst, &nonfinite)
+        _check(status)
+        if algorithm == 1:
+            p.packed.grouped = dst
+        elif algorithm == 2:
+            p.packed.im2col = dst
+            p.packed.im2col_nonfinite = nonfinite
+        else:
+            p.packed.winograd = dst
+        p.key = (<int>dt, self.desc.win.k_h, self.desc.win.k_w, groups, in_channels, out_c)
+        p.algorithm = algorithm
+        p.nbytes = nbytes
+        return p
 
     def run(self, cnp.ndarray x not None, cnp.ndarray filters not None, bias,
-            cnp.ndarray y not None):
+            cnp.ndarray y not None, PackedFilters packed=None):
         """y[...] = activation(conv(x, filters) + bias); x and y are NHWC-ordered views,
         filters dense HWIO [k_h, k_w, C / groups, out_C], bias None or dense [out_C].
+        packed: None, or these filters packed by pack() for this kernel's window and
+        groups and x's and y's channels (used where the algorithm that runs is the one they
+        were packed for, with the ISA active then).
         With input_gradient, x is the forward result's gradient [n, out_h, out_w, out_C]
         and y the input's [n, h, w, C] (filters the same, bias [C]):
         y[...] = activation(conv2d_backprop_input(x, filters) + bias)."""
@@ -195,6 +323,7 @@ cdef class ConvKernel:
         cdef fc_dtype dt = _dtype(x)
         cdef const void *bias_ptr = NULL
         cdef const void *w_ptr
+        cdef fc_conv_packed pk
         cdef fc_status status
         cdef int64_t groups = self.desc.groups
         _check_view_array(x, "x", dt, False)
@@ -216,14 +345,34 @@ cdef class ConvKernel:
                 raise TypeError(f"internal: bias must be None or an ndarray, got {type(bias)}")
             _check_dense(bias, "bias", dt, (y.shape[3],))
             bias_ptr = cnp.PyArray_DATA(<cnp.ndarray>bias)
+        if packed is not None:
+            if self.input_gradient:
+                raise ValueError("internal: packed filters are for the forward convolution")
+            if packed.key != (<int>dt, self.desc.win.k_h, self.desc.win.k_w, groups,
+                              x.shape[3], y.shape[3]):
+                raise ValueError(f"internal: filters packed for {packed.key} do not fit this call")
+            pk = packed.packed   # a copy: the C call reads no Python object
         _view(x, &xv)
         _view(y, &yv)
         with nogil:
             if self.input_gradient:
                 status = fc_conv2d_backprop_input(dt, &self.desc, &xv, w_ptr, bias_ptr, &yv)
+            elif packed is not None:
+                status = fc_conv2d_prepacked(dt, &self.desc, self.algorithm, &pk, &xv, w_ptr,
+                                             bias_ptr, &yv)
             else:
                 status = fc_conv2d(dt, &self.desc, self.algorithm, &xv, w_ptr, bias_ptr, &yv)
         _check(status)
+
+
+def winograd_applies(win, int64_t groups):
+    """Whether algorithm "winograd" can run a convolution with this window and groups: the C
+    rule (fc_winograd_applies), the one the kernels enforce, asked instead of repeated."""
+    cdef fc_conv_desc d
+    _window(win, &d.win)
+    d.groups = groups
+    d.activation = FC_ACT_NONE
+    return bool(fc_winograd_applies(&d))
 
 
 cdef class BackpropFilterKernel:
@@ -236,7 +385,7 @@ cdef class BackpropFilterKernel:
         if groups < 1:
             raise ValueError(f"internal: groups must be >= 1, got {groups}")
         self.desc.groups = groups
-        self.desc.activation = <fc_activation>0
+        self.desc.activation = FC_ACT_NONE
 
     def run(self, cnp.ndarray x not None, cnp.ndarray dy not None, cnp.ndarray dw not None,
             db):
@@ -297,7 +446,7 @@ cdef class PoolKernel:
 
     def __init__(self, win, int kind, div_h=None, div_w=None):
         _window(win, &self.win)
-        if not 0 <= kind <= 1:
+        if kind not in POOL_CODES.values():
             raise ValueError(f"internal: unknown pooling kind {kind}")
         self.kind = <fc_pool_kind>kind
         if (div_h is None) != (div_w is None):
@@ -425,12 +574,9 @@ def parallel_stats():
     return {"cap": cap, "contended_calls": contended, "parallel_calls": parallel}
 
 
-_ISAS = {"scalar": FC_ISA_SCALAR, "avx2": FC_ISA_AVX2, "avx512": FC_ISA_AVX512}
-
-
 def isa_names():
     """The ISAs this CPU can run, lowest first."""
-    return [name for name, code in _ISAS.items() if code <= fc_detected_isa()]
+    return [name for name, code in ISA_CODES.items() if code <= <int>fc_detected_isa()]
 
 
 def get_isa():
@@ -438,8 +584,10 @@ def get_isa():
 
 
 def set_isa(name):
-    """Run the kernels of a lower ISA than detected (tests and benchmarks)."""
-    if name not in _ISAS or fc_set_isa(<fc_isa>_ISAS[name]) != FC_OK:
+    """Run the kernels of a lower ISA than detected (tests and benchmarks); "scalar" is an
+    old name of "baseline"."""
+    name = ISA_ALIASES.get(name, name)
+    if name not in ISA_CODES or fc_set_isa(<fc_isa>ISA_CODES[name]) != FC_OK:
         raise ValueError(f"ISA must be one of {isa_names()} on this CPU, got {name!r}")
 
 

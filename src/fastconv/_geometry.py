@@ -406,17 +406,24 @@ def conv_shape(input_shape, filter_shape, strides, padding, data_format, dilatio
 
 
 def depthwise_shape(input_shape, filter_shape, strides, padding, data_format, dilations, *,
-                    pads=None) -> ConvShape:
-    """Geometry of depthwise_conv2d with a filter [kh, kw, in_channels, channel_multiplier].
+                    pads=None, filter_format: str = "HWIO") -> ConvShape:
+    """Geometry of depthwise_conv2d with a filter [kh, kw, in_channels, channel_multiplier],
+    or with filter_format "OIHW" (normalized) PyTorch's depthwise weight [in_channels *
+    multiplier, 1, kh, kw] (conv2d with groups = in_channels; ONNX Conv with group = C).
 
     It is the grouped convolution with groups = in_channels: the same filter memory read as
-    HWIO [kh, kw, 1, in_channels * multiplier], output channel c * multiplier + m.
+    HWIO [kh, kw, 1, in_channels * multiplier], output channel c * multiplier + m (an OIHW
+    filter transposed by OIHW_TO_HWIO is that array).
     """
     if len(filter_shape) != 4:
         raise ValueError(
-            "filter must be 4-D [filter_height, filter_width, in_channels, channel_multiplier], "
-            f"got shape {tuple(filter_shape)}"
+            "filter must be 4-D [filter_height, filter_width, in_channels, channel_multiplier]"
+            + (" or, OIHW, [in_channels * multiplier, 1, filter_height, filter_width]"
+               if filter_format == "OIHW" else "") + f", got shape {tuple(filter_shape)}"
         )
+    if filter_format == "OIHW":
+        filter_shape = _depthwise_oihw_as_hwio(tuple(int(s) for s in filter_shape),
+                                               split_shape(input_shape, data_format)[3])
     k_h, k_w, c, mult = (int(s) for s in filter_shape)
     if k_h < 1 or k_w < 1 or mult < 1:
         raise ValueError(
@@ -430,6 +437,19 @@ def depthwise_shape(input_shape, filter_shape, strides, padding, data_format, di
         )
     win = window(input_shape, k_h, k_w, strides, padding, data_format, dilations, pads=pads)
     return ConvShape(win, c, c * mult)
+
+
+def _depthwise_oihw_as_hwio(shape, channels: int) -> tuple[int, int, int, int]:
+    """PyTorch's depthwise weight shape [C * M, 1, kh, kw] as depthwise_conv2d's [kh, kw,
+    C, M], for an input of `channels` = C channels."""
+    out_c, one, k_h, k_w = shape
+    if one != 1 or channels < 1 or out_c < 1 or out_c % channels:
+        raise ValueError(
+            f"an OIHW depthwise filter must be [in_channels * multiplier, 1, filter_height, "
+            f"filter_width] (PyTorch's conv2d weight with groups = in_channels = {channels}), "
+            f"got shape {shape}"
+        )
+    return k_h, k_w, channels, out_c // channels
 
 
 def taps_inside(out: int, stride: int, pad: int, k: int, dil: int, lo: int, hi: int):
@@ -479,13 +499,22 @@ def pool_window(input_shape, ksize, strides, padding, data_format, dilations=1, 
 def argmax_window(input_shape, ksize, strides, padding, data_format, dilations=1, *,
                   pads=None, ceil_mode: bool = False, index_format="tf",
                   include_batch_in_index=False, storage_order=0) -> tuple[Window, tuple]:
-    """max_pool2d(return_argmax=True)'s window and index strides (argmax_index_strides);
-    the winners' kernel has no dilation."""
+    """max_pool2d(return_argmax=True)'s window and index strides (argmax_index_strides).
+    A dilated window can hold padding only (an input shorter than the dilation): it has no
+    winner to index, so such a call is refused (its max would be -inf)."""
     win = pool_window(input_shape, ksize, strides, padding, data_format, dilations, pads=pads,
                       ceil_mode=ceil_mode)
-    if win.dil_h > 1 or win.dil_w > 1:
-        raise ValueError(f"return_argmax=True takes no pooling dilation yet, got dilations "
-                         f"({win.dil_h}, {win.dil_w})")
+    if win.batch and win.channels and (win.dil_h > 1 or win.dil_w > 1):
+        for dim, args in (("row", (win.out_h, win.stride_h, win.pad_top, win.k_h, win.dil_h,
+                                   0, win.in_h)),
+                          ("column", (win.out_w, win.stride_w, win.pad_left, win.k_w,
+                                      win.dil_w, 0, win.in_w))):
+            empty = (taps_inside(*args) == 0).nonzero()[0]
+            if empty.size:
+                raise ValueError(
+                    f"return_argmax=True: the window of output {dim} {int(empty[0])} holds "
+                    "padding only (the dilation steps over the input), so it has no winner "
+                    "to index; use less padding or dilation")
     return win, argmax_index_strides(win, data_format, index_format,
                                      include_batch_in_index=include_batch_in_index,
                                      storage_order=storage_order)
@@ -626,7 +655,7 @@ def transposed_output_size(in_size: int, k: int, stride: int, dilation: int, pad
 
 
 def transposed_output_shape(input_shape, filter_shape, strides, padding, data_format,
-                            dilations, output_padding) -> tuple[int, int, int, int]:
+                            dilations, output_padding, pads=None) -> tuple[int, int, int, int]:
     """conv2d_transpose's output shape when output_shape is None (PyTorch's convention):
     batch from the input, channels filters.shape[2] (one group: a grouped transposed
     convolution needs output_shape, whose channels give the groups), height and width from
@@ -638,7 +667,7 @@ def transposed_output_shape(input_shape, filter_shape, strides, padding, data_fo
             f"in_channels], got shape {tuple(filter_shape)}"
         )
     k_h, k_w, out_per_group, _ = (int(s) for s in filter_shape)
-    pad = normalize_padding(padding, data_format)
+    pad = normalize_padding(padding, data_format, pads)
     if pad in ("SAME", "SAME_LOWER"):
         raise ValueError(
             "output_shape=None needs padding 'VALID' or explicit pairs (PyTorch's "
@@ -659,13 +688,14 @@ def transposed_output_shape(input_shape, filter_shape, strides, padding, data_fo
 
 
 def transpose_sizes(output_shape, input_shape, filter_shape, strides, padding, data_format,
-                    dilations, output_padding) -> tuple[int, int, int, int]:
+                    dilations, output_padding, pads=None) -> tuple[int, int, int, int]:
     """conv2d_transpose's result shape: output_shape (TF's way), or from output_padding
     with output_shape None (PyTorch's way, transposed_output_shape)."""
     if output_shape is None:
         return transposed_output_shape(input_shape, filter_shape, strides, padding,
                                        data_format, dilations,
-                                       0 if output_padding is None else output_padding)
+                                       0 if output_padding is None else output_padding,
+                                       pads)
     if output_padding is not None:
         raise ValueError("output_padding is PyTorch's way to choose the output size: pass it "
                          "with output_shape=None, or pass output_shape alone")

@@ -100,7 +100,7 @@ def _contention_line(c: dict) -> str:
 def _isa_request_line(data: dict) -> str:
     req = data["isa_requested"]
     if not req["value"]:
-        return "FASTCONV_ISA not set: the best level; FASTCONV_ISA=avx2 or scalar lowers it"
+        return "FASTCONV_ISA not set: the best level; FASTCONV_ISA=avx2 or baseline lowers it"
     if req["honoured"]:
         return f"FASTCONV_ISA={req['value']} requested"
     return req["note"]

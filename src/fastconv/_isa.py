@@ -13,7 +13,7 @@ import warnings
 
 from . import _core
 
-KNOWN = ("scalar", "avx2", "avx512")  # lowest first, as fc_isa orders them
+KNOWN = tuple(_core.ISA_CODES)  # lowest first, as fc_isa orders them
 
 # The value the C side read: importing this module makes it decide now (get_isa).
 REQUESTED = os.environ.get("FASTCONV_ISA")
@@ -25,11 +25,11 @@ def requested() -> dict:
     None, "honoured": bool, "note": why not (None when honoured or unset)}."""
     if REQUESTED is None or REQUESTED == "":
         return {"value": REQUESTED, "honoured": False, "note": None}
-    wanted = REQUESTED.lower()
+    wanted = _core.ISA_ALIASES.get(REQUESTED.lower(), REQUESTED.lower())
     available = _core.isa_names()
     if wanted not in KNOWN:
         note = (f"FASTCONV_ISA={REQUESTED!r} is not an ISA (one of {', '.join(KNOWN)}, any "
-                f"case): ignored")
+                f"case, or scalar for baseline): ignored")
     elif wanted not in available:
         note = (f"FASTCONV_ISA={REQUESTED!r} is above what this CPU supports "
                 f"({', '.join(available)}): ignored")

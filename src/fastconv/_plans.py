@@ -14,9 +14,10 @@ from . import _core
 from ._arrays import check_out, compute_dtype, writes_in_place
 from ._geometry import join_shape, nhwc_axes
 
-ACTIVATION_CODES = {None: 0, "relu": 1, "relu6": 2, "sigmoid": 3, "tanh": 4}
-ALGORITHM_CODES = {"auto": 0, "direct": 1, "im2col": 2, "winograd": 3}
-POOL_CODES = {"max": 0, "avg": 1}
+# The C enums' codes, as the binding read them from fastconv.h.
+ACTIVATION_CODES = _core.ACTIVATION_CODES
+ALGORITHM_CODES = _core.ALGORITHM_CODES
+POOL_CODES = _core.POOL_CODES
 
 _CACHE: dict = {}
 _CACHE_LIMIT = 1024  # signatures; a program cycling through more just re-plans
@@ -69,14 +70,14 @@ def _dense(a, work: np.dtype):
 class ConvPlan:
     """conv2d / depthwise_conv2d for one signature."""
 
-    __slots__ = ("kernel", "out_shape", "result", "work", "axes", "hwio", "nhwc_shapes",
+    __slots__ = ("desc", "out_shape", "result", "work", "axes", "hwio", "nhwc_shapes",
                  "filter_axes")
 
     def __init__(self, shape, data_format, result, activation, algorithm, hwio,
                  filter_axes=None):
         win = shape.win
-        self.kernel = _core.ConvKernel(win, shape.groups, ACTIVATION_CODES[activation],
-                                       ALGORITHM_CODES[algorithm])
+        self.desc = _core.ConvDesc(win, shape.groups, ACTIVATION_CODES[activation],
+                                   ALGORITHM_CODES[algorithm])
         self.out_shape = join_shape(win.batch, win.out_h, win.out_w, shape.out_channels, data_format)
         self.result = result
         self.work = compute_dtype(result)
@@ -91,19 +92,26 @@ class ConvPlan:
 
     def algorithm(self) -> str:
         """The algorithm a call with this signature runs (what "auto" resolves to)."""
-        code = self.kernel.choice(*self.nhwc_shapes, self.work == np.float64)
+        code = self.algorithm_code()
         return next(name for name, c in ALGORITHM_CODES.items() if c == code)
 
-    def __call__(self, x, f, b, out):
+    def algorithm_code(self, prepacked: bool = False) -> int:
+        """ALGORITHM_CODES of the algorithm a call with this signature runs now (prepacked:
+        what "auto" picks where the weights are packed once, fastconv.Conv2D)."""
+        return self.desc.choice(*self.nhwc_shapes, self.work == np.float64, prepacked)
+
+    def __call__(self, x, f, b, out, packed=None):
+        """packed: None, or f packed by self.desc.pack (fastconv.Conv2D): f is then dense
+        HWIO of the dtype the kernels compute in."""
         y, target = _destination(out, self.out_shape, self.result, self.work, (x, f, b))
         if y.size == 0:
             return y
         work, axes = self.work, self.axes
         xk = _readable(x, work)
         fk = _dense(f if self.filter_axes is None else f.transpose(self.filter_axes), work)
-        self.kernel.run(xk if axes is None else xk.transpose(axes),
-                        fk if self.hwio is None else fk.reshape(self.hwio), _dense(b, work),
-                        target if axes is None else target.transpose(axes))
+        self.desc.run(xk if axes is None else xk.transpose(axes),
+                      fk if self.hwio is None else fk.reshape(self.hwio), _dense(b, work),
+                      target if axes is None else target.transpose(axes), packed)
         if target is not y:
             y[...] = target
         return y

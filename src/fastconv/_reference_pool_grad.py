@@ -13,20 +13,20 @@ import numpy as np
 from ._arrays import float_array, result_dtype
 from ._geometry import (
     check_forward_output, flat_index_strides, join_shape, normalize_data_format, pool_window,
-    sizes_arg,
+    sizes_arg, taps_inside,
 )
 from .reference import _deliver, _nhwc, _padded, _taps
 
 
 def max_pool2d_grad(input, output, grad, ksize, strides, padding, *, data_format="NHWC",
-                    out=None):
+                    pads=None, out=None):
     """Reference tf.raw_ops.MaxPoolGrad: each window's gradient to its first NaN, else its
     first maximum (row-major); `output` is checked for shape only."""
     x = float_array(input, "input")
     y = float_array(output, "output")
     g = float_array(grad, "grad")
     fmt = normalize_data_format(data_format)
-    win = pool_window(x.shape, ksize, strides, padding, fmt)
+    win = pool_window(x.shape, ksize, strides, padding, fmt, pads=pads)
     check_forward_output(win, win.channels, y.shape, fmt, "output")
     check_forward_output(win, win.channels, g.shape, fmt, "grad")
     dx = _padded(np.zeros((win.batch, win.in_h, win.in_w, win.channels)), win, 0.0)
@@ -38,17 +38,17 @@ def max_pool2d_grad(input, output, grad, ksize, strides, padding, *, data_format
 
 
 def avg_pool2d_grad(input_sizes, grad, ksize, strides, padding, *, data_format="NHWC",
-                    out=None):
+                    pads=None, out=None):
     """Reference tf.raw_ops.AvgPoolGrad: each window's gradient over its real cells to each."""
     sizes = sizes_arg(input_sizes, "input_sizes")
     g = float_array(grad, "grad")
     fmt = normalize_data_format(data_format)
-    win = pool_window(sizes, ksize, strides, padding, fmt)
+    win = pool_window(sizes, ksize, strides, padding, fmt, pads=pads)
     check_forward_output(win, win.channels, g.shape, fmt, "grad")
     dx = _padded(np.zeros((win.batch, win.in_h, win.in_w, win.channels)), win, 0.0)
     if g.size:
-        rows = _real_cells(win.out_h, win.stride_h, win.pad_top, win.k_h, win.in_h)
-        cols = _real_cells(win.out_w, win.stride_w, win.pad_left, win.k_w, win.in_w)
+        rows = taps_inside(win.out_h, win.stride_h, win.pad_top, win.k_h, 1, 0, win.in_h)
+        cols = taps_inside(win.out_w, win.stride_w, win.pad_left, win.k_w, 1, 0, win.in_w)
         share = _nhwc(g, fmt) / (rows[:, None] * cols[None, :])[None, :, :, None]
         for _, _, cells in _taps(dx, win):  # views of dx: += writes into it
             cells += share
@@ -72,7 +72,7 @@ def max_pool_with_argmax(input, ksize, strides, padding, data_format="NHWC", *,
 
 def pool_with_index(x, win, fmt, index_strides, out=None):
     """(max pooling of x, int64 index of each window's winner): the index is what each unit
-    of the winner's (n, y, x, c) adds (index_strides, the convention). No dilation."""
+    of the winner's (n, y, x, c) adds (index_strides, the convention)."""
     out_shape = join_shape(win.batch, win.out_h, win.out_w, win.channels, fmt)
     best = np.zeros((win.batch, win.out_h, win.out_w, win.channels))
     index = np.zeros(best.shape, np.int64)
@@ -110,13 +110,7 @@ def _winners(x64, win):
         kx_won = np.where(take, kx, kx_won)
     oy = np.arange(win.out_h)[None, :, None, None] * win.stride_h
     ox = np.arange(win.out_w)[None, None, :, None] * win.stride_w
-    return best, oy + ky_won, ox + kx_won
-
-
-def _real_cells(out, stride, pad, k, size):
-    """How many input cells (not padding) each output's window holds along one axis."""
-    start = np.arange(out) * stride - pad
-    return (np.clip(start + k, 0, size) - np.clip(start, 0, size)).astype(np.float64)
+    return best, oy + ky_won * win.dil_h, ox + kx_won * win.dil_w
 
 
 def _unpad(xp, win):

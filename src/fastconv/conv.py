@@ -34,7 +34,8 @@ def conv2d(input, filters, strides=1, padding="VALID", data_format="NHWC", dilat
     (PyTorch's and ONNX's weight layout, grouped too). An OIHW filter is copied into the
     HWIO the kernels read on every call, a strided copy that costs about as much as the
     convolution itself on a 3x3x512x512 layer at 14x14 (docs/peers.md): for repeated calls,
-    convert once, ``w.transpose(2, 3, 1, 0).copy()``, and pass HWIO.
+    convert once, ``w.transpose(2, 3, 1, 0).copy()``, and pass HWIO, or use fastconv.Conv2D,
+    which also packs the filters once for its algorithm.
     A window that does not fit the (padded) input is a ValueError, as in TF.
     bias: ``(out_channels,)``; activation: None, "relu", "relu6", "sigmoid", "tanh", fused.
     algorithm: "auto", "direct", "im2col" (implicit im2col + GEMM) or "winograd"
@@ -50,13 +51,21 @@ def conv2d(input, filters, strides=1, padding="VALID", data_format="NHWC", dilat
     x = float_array(input, "input")
     f = float_array(filters, "filters")
     b = None if bias is None else float_array(bias, "bias")
+    plan = conv2d_plan(x, f, b, strides, padding, data_format, dilations, activation,
+                       algorithm, filter_format, pads)
+    return plan(x, f, b, out)
+
+
+def conv2d_plan(x, f, b, strides, padding, data_format, dilations, activation, algorithm,
+                filter_format, pads) -> ConvPlan:
+    """The (cached) plan of conv2d with these checked arrays and arguments; fastconv.Conv2D
+    runs the same plans."""
     key = ("conv2d", x.shape, x.dtype, f.shape, f.dtype, None if b is None else b.shape,
            None if b is None else b.dtype, arg_key(strides), arg_key(padding),
            arg_key(data_format), arg_key(dilations), arg_key(activation), arg_key(algorithm),
            arg_key(filter_format), arg_key(pads))
-    plan = cached(key, lambda: _plan_conv2d(x, f, b, strides, padding, data_format, dilations,
+    return cached(key, lambda: _plan_conv2d(x, f, b, strides, padding, data_format, dilations,
                                             activation, algorithm, filter_format, pads))
-    return plan(x, f, b, out)
 
 
 def conv2d_algorithm(input, filters, strides=1, padding="VALID", data_format="NHWC",
@@ -72,26 +81,31 @@ def conv2d_algorithm(input, filters, strides=1, padding="VALID", data_format="NH
 
 
 def depthwise_conv2d(input, filter, strides=1, padding="VALID", data_format="NHWC", dilations=1,
-                     name=None, *, pads=None, bias=None, activation=None, out=None):
+                     name=None, *, filter_format: str = "HWIO", pads=None, bias=None,
+                     activation=None, out=None):
     """Depthwise 2-D convolution with the arguments and results of ``tf.nn.depthwise_conv2d``.
 
     filter: ``[kh, kw, in_channels, channel_multiplier]``; output channel
     ``c * channel_multiplier + m``. Unlike TF, any stride works together with dilation.
-    The other arguments are conv2d's (PyTorch's depthwise layer, an OIHW filter
-    [C * multiplier, 1, kh, kw], is conv2d with filter_format="OIHW").
+    filter_format="OIHW": PyTorch's depthwise weight ``[in_channels * multiplier, 1, kh,
+    kw]`` (``torch.nn.functional.conv2d(..., groups=in_channels)``, ONNX Conv with group =
+    C), the same output channels (copied into the HWIO the kernel reads on every call, as
+    conv2d's OIHW filters). The other arguments are conv2d's.
     """
     check_name(name)
     if is_cupy(input):
         return gpu.depthwise_conv2d(input, filter, strides, padding, data_format, dilations,
-                                    pads=pads, bias=bias, activation=activation, out=out)
+                                    filter_format=filter_format, pads=pads, bias=bias,
+                                    activation=activation, out=out)
     x = float_array(input, "input")
     f = float_array(filter, "filter")
     b = None if bias is None else float_array(bias, "bias")
     key = ("depthwise", x.shape, x.dtype, f.shape, f.dtype, None if b is None else b.shape,
            None if b is None else b.dtype, arg_key(strides), arg_key(padding),
-           arg_key(data_format), arg_key(dilations), arg_key(activation), arg_key(pads))
+           arg_key(data_format), arg_key(dilations), arg_key(activation), arg_key(pads),
+           arg_key(filter_format))
     plan = cached(key, lambda: _plan_depthwise(x, f, b, strides, padding, data_format,
-                                               dilations, activation, pads))
+                                               dilations, activation, pads, filter_format))
     return plan(x, f, b, out)
 
 
@@ -108,11 +122,16 @@ def _plan_conv2d(x, f, b, strides, padding, data_format, dilations, activation, 
                     OIHW_TO_HWIO if ffmt == "OIHW" else None)
 
 
-def _plan_depthwise(x, f, b, strides, padding, data_format, dilations, activation, pads):
+def _plan_depthwise(x, f, b, strides, padding, data_format, dilations, activation, pads,
+                    filter_format):
     fmt = normalize_data_format(data_format)
-    shape = depthwise_shape(x.shape, f.shape, strides, padding, fmt, dilations, pads=pads)
+    ffmt = normalize_filter_format(filter_format)
+    shape = depthwise_shape(x.shape, f.shape, strides, padding, fmt, dilations, pads=pads,
+                            filter_format=ffmt)
     activation = check_activation(activation)
     check_bias(b, shape.out_channels)
-    # The same memory read as a grouped HWIO filter [kh, kw, 1, C * multiplier].
-    hwio = (f.shape[0], f.shape[1], 1, shape.out_channels)
-    return ConvPlan(shape, fmt, result_dtype(x, f, b), activation, "direct", hwio)
+    # The same memory read as a grouped HWIO filter [kh, kw, 1, C * multiplier] (an OIHW
+    # [C * M, 1, kh, kw] filter transposed is that array).
+    hwio = (shape.win.k_h, shape.win.k_w, 1, shape.out_channels)
+    return ConvPlan(shape, fmt, result_dtype(x, f, b), activation, "direct", hwio,
+                    OIHW_TO_HWIO if ffmt == "OIHW" else None)

@@ -35,7 +35,8 @@ def max_pool2d(input, ksize, strides, padding="VALID", data_format="NHWC", name=
     each window's winner (its first NaN, else its first maximum in row-major order) in the
     index_format convention: "tf" (tf.nn.max_pool_with_argmax, with its
     include_batch_in_index), "torch" (return_indices: y * W + x in the plane) or "onnx"
-    (MaxPool's Indices, flattened NCHW; storage_order=1 column-major); no dilation there.
+    (MaxPool's Indices, flattened NCHW; storage_order=1 column-major); with dilations
+    too, except where a dilated window holds padding only (it has no winner: a ValueError).
     out: with return_argmax, None or a pair (output, argmax) of C-contiguous arrays.
     """
     check_name(name)

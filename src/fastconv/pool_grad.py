@@ -13,7 +13,7 @@ from ._pool_grad_plans import ArgmaxPlan, PoolGradPlan
 
 
 def max_pool2d_grad(input, output, grad, ksize, strides, padding, *, data_format="NHWC",
-                    out=None):
+                    pads=None, out=None):
     """The gradient of ``max_pool2d`` with respect to its input, as
     ``tf.raw_ops.MaxPoolGrad(orig_input=input, orig_output=output, grad=grad, ...)``.
 
@@ -24,33 +24,36 @@ def max_pool2d_grad(input, output, grad, ksize, strides, padding, *, data_format
     `output` (the forward result) is checked for shape only: the winners are found in
     `input`, as TF's CPU kernel does. Same ksize / strides / padding forms as max_pool2d;
     the result has the input's shape and dtype numpy.result_type(input, output, grad).
+    PyTorch's int / (h, w) padding and ONNX's auto_pad spellings work too, pads= with
+    padding="NOTSET"; there is no dilation, ceil_mode or count_include_pad here.
     """
     x = _array(input, "input")
     y = _array(output, "output")
     g = _array(grad, "grad")
     key = ("max", x.shape, y.shape, g.shape, x.dtype, y.dtype, g.dtype, arg_key(ksize),
-           arg_key(strides), arg_key(padding), arg_key(data_format))
+           arg_key(strides), arg_key(padding), arg_key(data_format), arg_key(pads))
     plan = cached(key, lambda: _plan_grad("max", x.shape, (("output", y), ("grad", g)),
                                           result_dtype(x, y, g), ksize, strides, padding,
-                                          data_format))
+                                          data_format, pads))
     return plan(x, g, (x, y, g), out)
 
 
 def avg_pool2d_grad(input_sizes, grad, ksize, strides, padding, *, data_format="NHWC",
-                    out=None):
+                    pads=None, out=None):
     """The gradient of ``avg_pool2d`` with respect to its input, as
     ``tf.raw_ops.AvgPoolGrad(orig_input_shape=input_sizes, grad=grad, ...)``.
 
     input_sizes: the forward input's shape, 4 integers in data_format order. Each window's
     gradient is divided by the window's real (unpadded) cells, TF's divisor, and added to
-    each of them. The result has that shape and grad's dtype.
+    each of them. The result has that shape and grad's dtype. padding and pads as in
+    max_pool2d_grad.
     """
     sizes = sizes_arg(input_sizes, "input_sizes")
     g = _array(grad, "grad")
     key = ("avg", sizes, g.shape, g.dtype, arg_key(ksize), arg_key(strides),
-           arg_key(padding), arg_key(data_format))
+           arg_key(padding), arg_key(data_format), arg_key(pads))
     plan = cached(key, lambda: _plan_grad("avg", sizes, (("grad", g),), g.dtype, ksize,
-                                          strides, padding, data_format))
+                                          strides, padding, data_format, pads))
     return plan(None, g, (g,), out)
 
 
@@ -89,10 +92,11 @@ def _array(value, name):
     return float_array(value, name)
 
 
-def _plan_grad(kind, input_shape, incoming, result, ksize, strides, padding, data_format):
+def _plan_grad(kind, input_shape, incoming, result, ksize, strides, padding, data_format,
+               pads):
     """incoming: (name, array) pairs that must have the forward output's shape."""
     fmt = normalize_data_format(data_format)
-    win = pool_window(input_shape, ksize, strides, padding, fmt)
+    win = pool_window(input_shape, ksize, strides, padding, fmt, pads=pads)
     for name, arr in incoming:
         check_forward_output(win, win.channels, arr.shape, fmt, name)
     return PoolGradPlan(kind, win, fmt, result)

@@ -86,14 +86,20 @@ def conv2d(input, filters, strides=1, padding="VALID", data_format="NHWC", dilat
 
 
 def depthwise_conv2d(input, filter, strides=1, padding="VALID", data_format="NHWC", dilations=1,
-                     name=None, *, pads=None, bias=None, activation=None, out=None):
-    """Reference tf.nn.depthwise_conv2d: filter [kh, kw, C, multiplier], channel c*M + m."""
+                     name=None, *, filter_format="HWIO", pads=None, bias=None, activation=None,
+                     out=None):
+    """Reference tf.nn.depthwise_conv2d: filter [kh, kw, C, multiplier], channel c*M + m;
+    filter_format="OIHW": PyTorch's depthwise weight [C * multiplier, 1, kh, kw]."""
     check_name(name)
     x = float_array(input, "input")
     f = float_array(filter, "filter")
     fmt = normalize_data_format(data_format)
-    shape = depthwise_shape(x.shape, f.shape, strides, padding, fmt, dilations, pads=pads)
-    f = f.reshape(f.shape[0], f.shape[1], 1, shape.out_channels)
+    ffmt = normalize_filter_format(filter_format)
+    shape = depthwise_shape(x.shape, f.shape, strides, padding, fmt, dilations, pads=pads,
+                            filter_format=ffmt)
+    if ffmt == "OIHW":
+        f = np.transpose(f, OIHW_TO_HWIO)
+    f = f.reshape(shape.win.k_h, shape.win.k_w, 1, shape.out_channels)
     return _convolve(x, f, shape, fmt, bias, activation, out)
 
 

@@ -74,13 +74,13 @@ def fastconv_runner(data: LayerData, algorithm: str = "auto") -> Runner:
     layer, x, w = data.layer, data.x, data.w
     s, d, pad = layer.stride, layer.dilation, layer.padding
     if layer.op == "conv2d":
-        call = lambda: fastconv.conv2d(x, w, s, pad, dilations=d, algorithm=algorithm)  # noqa: E731
+        call = lambda: fastconv.conv2d(x, w, s, pad, dilations=d, algorithm=algorithm)
     elif layer.op == "depthwise":
-        call = lambda: fastconv.depthwise_conv2d(x, w, s, pad, dilations=d)  # noqa: E731
+        call = lambda: fastconv.depthwise_conv2d(x, w, s, pad, dilations=d)
     else:
         pool = fastconv.max_pool2d if layer.op == "maxpool" else fastconv.avg_pool2d
         k = layer.window
-        call = lambda: pool(x, k, s, pad)  # noqa: E731
+        call = lambda: pool(x, k, s, pad)
     return Runner(fastconv_label(algorithm), call, call)
 
 
@@ -93,12 +93,12 @@ def reference_runner(data: LayerData) -> Runner:
     layer, x, w = data.layer, data.x, data.w
     s, d, pad = layer.stride, layer.dilation, layer.padding
     if layer.op == "conv2d":
-        call = lambda: reference.conv2d(x, w, s, pad, dilations=d)  # noqa: E731
+        call = lambda: reference.conv2d(x, w, s, pad, dilations=d)
     elif layer.op == "depthwise":
-        call = lambda: reference.depthwise_conv2d(x, w, s, pad, dilations=d)  # noqa: E731
+        call = lambda: reference.depthwise_conv2d(x, w, s, pad, dilations=d)
     else:
         pool = reference.max_pool2d if layer.op == "maxpool" else reference.avg_pool2d
-        call = lambda: pool(x, layer.window, s, pad)  # noqa: E731
+        call = lambda: pool(x, layer.window, s, pad)
     return Runner(REFERENCE, call, call)
 
 
@@ -129,7 +129,7 @@ def tf_eager_runner(tf, data: LayerData) -> Runner:
         return _backward().tf_eager_runner(tf, data)
     op = _tf_op(tf, data.layer)
     x, w = data.x, data.w
-    call = lambda: op(x, w).numpy()  # noqa: E731
+    call = lambda: op(x, w).numpy()
     note = ""
     if data.layer.op == "maxpool" and x.dtype == np.float64:
         # tf.nn.max_pool2d converts a float64 NumPy array to float32 (TF 2.21): a cheaper
@@ -164,9 +164,9 @@ def torch_runner(torch, data: LayerData) -> Runner:
     padding, exact = torch_padding(layer)
     s, d = layer.stride, layer.dilation
     if layer.op == "maxpool":
-        call = lambda: F.max_pool2d(x, layer.window, s, padding)  # noqa: E731
+        call = lambda: F.max_pool2d(x, layer.window, s, padding)
     elif layer.op == "avgpool":  # TF divides by the real cells only
-        call = lambda: F.avg_pool2d(x, layer.window, s, padding, count_include_pad=False)  # noqa: E731
+        call = lambda: F.avg_pool2d(x, layer.window, s, padding, count_include_pad=False)
     else:
         kh, kw, cin, cout = layer.window
         assert data.w is not None  # convolutions have filters
@@ -176,7 +176,7 @@ def torch_runner(torch, data: LayerData) -> Runner:
         else:
             hwio, groups = data.w, layer.input[3] // cin
         w = torch.from_numpy(np.ascontiguousarray(hwio.transpose(3, 2, 0, 1)))
-        call = lambda: F.conv2d(x, w, None, s, padding, d, groups)  # noqa: E731
+        call = lambda: F.conv2d(x, w, None, s, padding, d, groups)
 
     def result():
         y = call()

@@ -94,18 +94,18 @@ def tf_eager_runner(tf, data: LayerData) -> Runner:
     if layer.op == "conv2d":
         v1 = tf.compat.v1.nn
         if layer.gradient == "input":
-            op = lambda: v1.conv2d_backprop_input(layer.input, a, dy, strides, pad,  # noqa: E731
+            op = lambda: v1.conv2d_backprop_input(layer.input, a, dy, strides, pad,
                                                   dilations=dil)
         else:
-            op = lambda: v1.conv2d_backprop_filter(a, layer.window, dy, strides, pad,  # noqa: E731
+            op = lambda: v1.conv2d_backprop_filter(a, layer.window, dy, strides, pad,
                                                    dilations=dil)
     elif layer.gradient == "input":
-        op = lambda: tf.nn.depthwise_conv2d_backprop_input(layer.input, a, dy, strides,  # noqa: E731
+        op = lambda: tf.nn.depthwise_conv2d_backprop_input(layer.input, a, dy, strides,
                                                            pad, dilations=dil)
     else:
-        op = lambda: tf.nn.depthwise_conv2d_backprop_filter(a, layer.window, dy, strides,  # noqa: E731
+        op = lambda: tf.nn.depthwise_conv2d_backprop_filter(a, layer.window, dy, strides,
                                                             pad, dilations=dil)
-    call = lambda: op().numpy()  # noqa: E731
+    call = lambda: op().numpy()
     return Runner(TF_EAGER, call, call)
 
 
@@ -122,18 +122,18 @@ def torch_runner(torch, data: LayerData) -> Runner:
         hwio, groups = data.w.reshape(kh, kw, 1, cin * cout), cin
     else:
         hwio, groups = data.w, layer.input[3] // cin
-    nchw = lambda a: torch.from_numpy(np.ascontiguousarray(a.transpose(0, 3, 1, 2)))  # noqa: E731
+    nchw = lambda a: torch.from_numpy(np.ascontiguousarray(a.transpose(0, 3, 1, 2)))
     dy = nchw(data.dy)
     args = dict(stride=layer.stride, padding=padding, dilation=layer.dilation, groups=groups)
     if layer.gradient == "input":
         w = torch.from_numpy(np.ascontiguousarray(hwio.transpose(3, 2, 0, 1)))
         n, h, wd, c = layer.input
-        call = lambda: torch.nn.grad.conv2d_input((n, c, h, wd), w, dy, **args)  # noqa: E731
-        to_fastconv = lambda r: r.numpy().transpose(0, 2, 3, 1)  # noqa: E731
+        call = lambda: torch.nn.grad.conv2d_input((n, c, h, wd), w, dy, **args)
+        to_fastconv = lambda r: r.numpy().transpose(0, 2, 3, 1)
     else:
         x = nchw(data.x)
         shape = tuple(hwio.transpose(3, 2, 0, 1).shape)
-        call = lambda: torch.nn.grad.conv2d_weight(x, shape, dy, **args)  # noqa: E731
-        to_fastconv = lambda r: r.numpy().transpose(2, 3, 1, 0).reshape(layer.window)  # noqa: E731
+        call = lambda: torch.nn.grad.conv2d_weight(x, shape, dy, **args)
+        to_fastconv = lambda r: r.numpy().transpose(2, 3, 1, 0).reshape(layer.window)
     note = "" if exact else "padding split differs from TF by one pixel (same work)"
     return Runner(TORCH, call, lambda: to_fastconv(call()) if exact else None, note)

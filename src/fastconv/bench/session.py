@@ -69,7 +69,7 @@ def run_suite(layers, args) -> int:
         with progress_bar(len(layers)) as bar:
             for layer in layers:
                 bar.status(layer.name)
-                tick = lambda done, total, name=layer.name: bar.status(f"{name} round {done}/{total}")  # noqa: E731
+                tick = lambda done, total, name=layer.name: bar.status(f"{name} round {done}/{total}")
                 layer_watch = Watch()
                 res = measure(layer, dtype, policy, algorithms, threads=threads, tick=tick)
                 res.others_cpus, res.spinners = layer_watch.others_cpus(), args.busy

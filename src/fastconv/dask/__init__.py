@@ -67,7 +67,7 @@ def depthwise_conv2d(input, filter, strides=1, padding="VALID", data_format="NHW
     f = _small_array(filter, "filter")
     b = None if bias is None else _small_array(bias, "bias")
     plan = conv._plan_depthwise(x, f, b, strides, padding, data_format, dilations, activation,
-                                 None)
+                                 None, "HWIO")
     fmt = normalize_data_format(data_format)
     shape = depthwise_shape(x.shape, f.shape, strides, padding, fmt, dilations)
     call = partial(conv.depthwise_conv2d, filter=f, strides=strides, data_format=fmt,

@@ -89,7 +89,8 @@ def conv2d(input, filters, strides=1, padding="VALID", data_format="NHWC", dilat
 
 
 def depthwise_conv2d(input, filter, strides=1, padding="VALID", data_format="NHWC", dilations=1,
-                     name=None, *, pads=None, bias=None, activation=None, out=None):
+                     name=None, *, filter_format="HWIO", pads=None, bias=None, activation=None,
+                     out=None):
     """fastconv.depthwise_conv2d on a CuPy input (see its docstring)."""
     check_name(name)
     cp = array_module(input)
@@ -98,9 +99,13 @@ def depthwise_conv2d(input, filter, strides=1, padding="VALID", data_format="NHW
         f = _device_array(cp, filter, "filter")
         b = None if bias is None else _device_array(cp, bias, "bias")
         fmt = normalize_data_format(data_format)
-        shape = depthwise_shape(x.shape, f.shape, strides, padding, fmt, dilations, pads=pads)
+        ffmt = normalize_filter_format(filter_format)
+        shape = depthwise_shape(x.shape, f.shape, strides, padding, fmt, dilations, pads=pads,
+                                filter_format=ffmt)
+        if ffmt == "OIHW":   # [C * M, 1, kh, kw] -> [kh, kw, 1, C * M]
+            f = cp.ascontiguousarray(f.transpose(OIHW_TO_HWIO))
         # The same memory read as a grouped HWIO filter [kh, kw, 1, C * multiplier].
-        f = f.reshape(f.shape[0], f.shape[1], 1, shape.out_channels)
+        f = f.reshape(shape.win.k_h, shape.win.k_w, 1, shape.out_channels)
         return _convolve(cp, x, f, b, shape, fmt, activation, "direct", out)
 
 
@@ -257,7 +262,13 @@ def _convolve(cp, x, f, b, shape, fmt, activation, algorithm, out):
     f = cp.ascontiguousarray(f, dtype=work)
     b = None if b is None else cp.ascontiguousarray(b, dtype=work)
     act = kernels.ACTIVATION_CODES[activation]
-    if choose_algorithm(algorithm, shape) == "direct":
+    # im2col writes padding cells as zeros, which the GEMM multiplies by every weight: an Inf
+    # or NaN weight would give 0 * Inf = NaN over padding, where the contract (docs/non-
+    # finite.md) skips the tap, as the direct kernel does. Such filters run the direct
+    # kernel (one check of the filter, a device sync, on padded windows only).
+    padded = max(win.pad_top, win.pad_bottom, win.pad_left, win.pad_right) > 0
+    if choose_algorithm(algorithm, shape) == "direct" or (
+            padded and not bool(cp.isfinite(f).all())):
         conv_direct(cp, x, f, b, target, shape, act, fmt)
     else:
         im2col.conv_gemm(cp, x, f, b, target, shape, act, fmt)

@@ -31,7 +31,9 @@ LAYOUTS = ("NHWC", "NCHW")
 # the same source with the window as a run-time argument.
 UNROLLED_WINDOWS = ((1, 1), (3, 3), (5, 5), (7, 7))
 
-# The kernels' own activation codes (the `act` argument). None is 0.
+# The kernels' own activation codes (the `act` argument): fastconv.h's fc_activation, which
+# _core exports; this module loads without the extension (the compile check), so it keeps
+# this copy, and tests/test_c_enums.py keeps it equal to the C enum.
 ACTIVATION_CODES = {None: 0, "relu": 1, "relu6": 2, "sigmoid": 3, "tanh": 4}
 
 # NVRTC options. CuPy 14 compiles RawKernels with -std=c++17 by default; it is spelled out so

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from hypothesis import strategies as st
 
+from .. import reference   # plain NumPy: the forward output max_pool2d_grad takes
 from .._geometry import join_shape
 from ._shapes import output_shape
 from ._tolerance import reduction_length
@@ -47,11 +48,12 @@ class Call:
 
     @property
     def input(self) -> np.ndarray:
-        return self.args[0]
+        """The first array argument (a gradient op's first may be a shape)."""
+        return next(a for a in self.args if isinstance(a, np.ndarray))
 
     @property
     def dtype(self) -> np.dtype:
-        return self.args[0].dtype
+        return self.input.dtype
 
     @property
     def output_shape(self) -> tuple:
@@ -69,7 +71,8 @@ class Call:
 
 
 # The keyword arguments output_shape takes besides the positional ones.
-_SHAPE_KWARGS = ("filter_format", "pads", "dilations", "ceil_mode")
+_SHAPE_KWARGS = ("filter_format", "pads", "dilations", "ceil_mode", "data_format",
+                 "output_padding")
 
 
 @dataclass(frozen=True)
@@ -142,6 +145,57 @@ def _algorithm(draw, algorithms, k, stride, dilation, groups):
     return draw(st.sampled_from(ok)) if ok else "auto"
 
 
+@dataclass(frozen=True)
+class _Conv:
+    """A drawn convolution: its input shape, HWIO filter (HWIO [kh, kw, C / groups, out],
+    depthwise: [kh, kw, C, multiplier]), window and the rest of a forward call."""
+
+    dtype: np.dtype
+    fmt: str
+    seed: int
+    rng: np.random.Generator
+    win: _Window
+    x_shape: tuple
+    f: np.ndarray
+    groups: int
+
+
+def _conv(draw, depthwise, dtypes, data_formats, paddings, max_batch, max_size, max_kernel,
+          max_stride, max_dilation, dilation_with_stride, max_groups=1, max_channels_per_group=1,
+          max_out_per_group=1, max_channels=1, max_multiplier=1, equal_strides=False) -> _Conv:
+    """The geometry and filter of a conv2d (grouped) or depthwise_conv2d call, shared by the
+    forward ops and their gradients."""
+    _check_paddings(paddings)
+    dtype, fmt, batch, seed = _common(draw, dtypes, data_formats, max_batch)
+    win = _window(draw, max_kernel, max_stride, max_dilation, dilation_with_stride, paddings)
+    if equal_strides:
+        win = _Window(win.k, (win.stride[0], win.stride[0]), win.dilation, win.padding,
+                      win.kwargs, win.pad_sums)
+    h, w = _sizes(draw, win, max_size)
+    if depthwise:
+        groups = draw(st.integers(1, max_channels))
+        cg, og = 1, draw(st.integers(1, max_multiplier))
+    else:
+        groups = draw(st.integers(1, max_groups))
+        cg = draw(st.integers(1, max_channels_per_group))
+        og = draw(st.integers(1, max_out_per_group))
+    rng = np.random.default_rng(seed)
+    x_shape = join_shape(batch, h, w, groups * cg, fmt)
+    f_shape = (win.k[0], win.k[1], groups, og) if depthwise else (*win.k, cg, groups * og)
+    return _Conv(dtype, fmt, seed, rng, win, x_shape, _array(rng, f_shape, dtype), groups)
+
+
+def _oihw(draw, filter_formats, f, depthwise):
+    """(filter, filter_format): f as drawn (HWIO), or its OIHW copy (PyTorch's, ONNX's;
+    depthwise: PyTorch's [C * multiplier, 1, kh, kw])."""
+    filter_format = draw(st.sampled_from(filter_formats))
+    if filter_format == "HWIO":
+        return f, filter_format
+    if depthwise:
+        f = f.reshape(f.shape[0], f.shape[1], 1, -1)
+    return np.ascontiguousarray(f.transpose(3, 2, 0, 1)), filter_format
+
+
 @st.composite
 def conv2d_args(draw, *, dtypes=("float32", "float64"), data_formats=("NHWC", "NCHW"),
                 paddings=_PADDINGS, max_batch=2, max_size=10, max_kernel=5, max_stride=3,
@@ -153,31 +207,25 @@ def conv2d_args(draw, *, dtypes=("float32", "float64"), data_formats=("NHWC", "N
     `filter_formats`, OIHW (filter_format="OIHW"); bias=True adds a bias; activations and
     algorithms (names of conv2d's algorithm=) are drawn when given (an algorithm only where
     it applies). dilation_with_stride=False keeps to what TF accepts."""
-    _check_paddings(paddings)
-    dtype, fmt, batch, seed = _common(draw, dtypes, data_formats, max_batch)
-    win = _window(draw, max_kernel, max_stride, max_dilation, dilation_with_stride, paddings)
-    k, stride, dilation, padding = win.k, win.stride, win.dilation, win.padding
-    h, w = _sizes(draw, win, max_size)
-    groups = draw(st.integers(1, max_groups))
-    cg = draw(st.integers(1, max_channels_per_group))
-    og = draw(st.integers(1, max_out_per_group))
-    rng = np.random.default_rng(seed)
-    x = _array(rng, join_shape(batch, h, w, groups * cg, fmt), dtype)
-    f = _array(rng, (k[0], k[1], cg, groups * og), dtype)
+    c = _conv(draw, False, dtypes, data_formats, paddings, max_batch, max_size, max_kernel,
+              max_stride, max_dilation, dilation_with_stride, max_groups,
+              max_channels_per_group, max_out_per_group)
+    win, rng = c.win, c.rng
+    x = _array(rng, c.x_shape, c.dtype)
+    f, filter_format = _oihw(draw, filter_formats, c.f, False)
     kwargs = dict(win.kwargs)
-    filter_format = draw(st.sampled_from(filter_formats))
-    if filter_format == "OIHW":   # PyTorch's and ONNX's weight layout
-        f = np.ascontiguousarray(f.transpose(3, 2, 0, 1))
+    if filter_format == "OIHW":
         kwargs["filter_format"] = "OIHW"
     if bias:
-        kwargs["bias"] = _array(rng, (groups * og,), dtype)
+        kwargs["bias"] = _array(rng, (c.f.shape[3],), c.dtype)
     if activations != (None,):
         kwargs["activation"] = draw(st.sampled_from(activations))
     if algorithms:
-        kwargs["algorithm"] = _algorithm(draw, algorithms, k, stride, dilation, groups)
-    return Call("conv2d", (x, f, stride, padding, fmt, dilation), kwargs,
+        kwargs["algorithm"] = _algorithm(draw, algorithms, win.k, win.stride, win.dilation,
+                                         c.groups)
+    return Call("conv2d", (x, f, win.stride, win.padding, c.fmt, win.dilation), kwargs,
                 reduction_length("conv2d", f.shape, bias=bias, filter_format=filter_format),
-                seed)
+                c.seed)
 
 
 @st.composite
@@ -185,28 +233,25 @@ def depthwise_conv2d_args(draw, *, dtypes=("float32", "float64"), data_formats=(
                           paddings=_PADDINGS, max_batch=2, max_size=10, max_kernel=5,
                           max_stride=3, max_dilation=3, dilation_with_stride=True,
                           equal_strides=False, max_channels=9, max_multiplier=3, bias=False,
-                          activations=(None,)):
-    """depthwise_conv2d calls: filter [kh, kw, C, multiplier]. equal_strides=True draws one
-    stride for both dimensions (TF's float64 kernel needs it)."""
-    _check_paddings(paddings)
-    dtype, fmt, batch, seed = _common(draw, dtypes, data_formats, max_batch)
-    win = _window(draw, max_kernel, max_stride, max_dilation, dilation_with_stride, paddings)
-    k, stride, dilation, padding = win.k, win.stride, win.dilation, win.padding
-    if equal_strides:
-        stride = (stride[0], stride[0])
-    h, w = _sizes(draw, win, max_size)
-    c = draw(st.integers(1, max_channels))
-    m = draw(st.integers(1, max_multiplier))
-    rng = np.random.default_rng(seed)
-    x = _array(rng, join_shape(batch, h, w, c, fmt), dtype)
-    f = _array(rng, (k[0], k[1], c, m), dtype)
+                          activations=(None,), filter_formats=("HWIO",)):
+    """depthwise_conv2d calls: filter [kh, kw, C, multiplier], or PyTorch's [C * multiplier,
+    1, kh, kw] where filter_formats holds "OIHW". equal_strides=True draws one stride for
+    both dimensions (TF's float64 kernel needs it)."""
+    c = _conv(draw, True, dtypes, data_formats, paddings, max_batch, max_size, max_kernel,
+              max_stride, max_dilation, dilation_with_stride, max_channels=max_channels,
+              max_multiplier=max_multiplier, equal_strides=equal_strides)
+    win, rng = c.win, c.rng
+    x = _array(rng, c.x_shape, c.dtype)
+    f, filter_format = _oihw(draw, filter_formats, c.f, True)
     kwargs = dict(win.kwargs)
+    if filter_format == "OIHW":
+        kwargs["filter_format"] = "OIHW"
     if bias:
-        kwargs["bias"] = _array(rng, (c * m,), dtype)
+        kwargs["bias"] = _array(rng, (c.f.shape[2] * c.f.shape[3],), c.dtype)
     if activations != (None,):
         kwargs["activation"] = draw(st.sampled_from(activations))
-    return Call("depthwise_conv2d", (x, f, stride, padding, fmt, dilation), kwargs,
-                reduction_length("depthwise_conv2d", f.shape, bias=bias), seed)
+    return Call("depthwise_conv2d", (x, f, win.stride, win.padding, c.fmt, win.dilation),
+                kwargs, reduction_length("depthwise_conv2d", c.f.shape, bias=bias), c.seed)
 
 
 @st.composite
@@ -234,3 +279,161 @@ def pool2d_args(draw, *, ops=("max_pool2d", "avg_pool2d"), dtypes=("float32", "f
         kwargs["count_include_pad"] = True
     return Call(op, (x, win.k, win.stride, win.padding, fmt), kwargs,
                 reduction_length(op, ksize=win.k), seed)
+
+
+# ---------------------------------------------------------------- the gradients
+# Each draws the forward call the gradient belongs to (the same bounds and switches as the
+# forward strategy) and the incoming gradient: a standard normal array of the forward
+# output's shape. Gradient ops take no bias or activation (conv2d_transpose does), and
+# the pooling gradients no dilation, ceil_mode or count_include_pad.
+
+def _forward_out(c: _Conv, depthwise: bool) -> tuple:
+    """The forward call's output shape (c.f is HWIO)."""
+    op = "depthwise_conv2d" if depthwise else "conv2d"
+    return output_shape(op, c.x_shape, c.f.shape, c.win.stride, c.win.padding, c.fmt,
+                        c.win.dilation, **c.win.kwargs)
+
+
+def _grad_kwargs(c: _Conv, filter_format: str) -> dict:
+    kwargs = {"data_format": c.fmt, "dilations": c.win.dilation, **c.win.kwargs}
+    if filter_format == "OIHW":
+        kwargs["filter_format"] = "OIHW"
+    return kwargs
+
+
+_CONV_BOUNDS = dict(dtypes=("float32", "float64"), data_formats=("NHWC", "NCHW"),
+                    paddings=_PADDINGS, max_batch=2, max_size=10, max_kernel=5, max_stride=3,
+                    max_dilation=3, dilation_with_stride=True)
+
+
+def _conv_bounds(bounds, depthwise):
+    extra = (dict(max_channels=9, max_multiplier=3, equal_strides=False) if depthwise else
+             dict(max_groups=3, max_channels_per_group=4, max_out_per_group=4))
+    unknown = set(bounds) - set(_CONV_BOUNDS) - set(extra) - {"filter_formats"}
+    if unknown:
+        raise TypeError(f"unexpected bounds {sorted(unknown)}")
+    merged = {**_CONV_BOUNDS, **extra, **bounds}
+    return merged.pop("filter_formats", ("HWIO",)), merged
+
+
+def _draw_conv(draw, depthwise, bounds):
+    filter_formats, merged = _conv_bounds(bounds, depthwise)
+    c = _conv(draw, depthwise, **merged)
+    f, filter_format = _oihw(draw, filter_formats, c.f, depthwise)
+    return c, f, filter_format
+
+
+@st.composite
+def _backprop_input_args(draw, depthwise, bounds):
+    c, f, filter_format = _draw_conv(draw, depthwise, bounds)
+    dy = _array(c.rng, _forward_out(c, depthwise), c.dtype)
+    op = ("depthwise_" if depthwise else "") + "conv2d_backprop_input"
+    # per input cell: every tap of every output channel of its group
+    og = c.f.shape[3] if depthwise else c.f.shape[3] // c.groups
+    return Call(op, (c.x_shape, f, dy, c.win.stride, c.win.padding),
+                _grad_kwargs(c, filter_format), c.win.k[0] * c.win.k[1] * og, c.seed)
+
+
+@st.composite
+def _backprop_filter_args(draw, depthwise, bounds):
+    c, f, filter_format = _draw_conv(draw, depthwise, bounds)
+    x = _array(c.rng, c.x_shape, c.dtype)
+    dy = _array(c.rng, _forward_out(c, depthwise), c.dtype)
+    op = ("depthwise_" if depthwise else "") + "conv2d_backprop_filter"
+    return Call(op, (x, f.shape, dy, c.win.stride, c.win.padding),
+                _grad_kwargs(c, filter_format),
+                reduction_length(op, out_backprop=dy.shape, data_format=c.fmt), c.seed)
+
+
+def conv2d_backprop_input_args(**bounds):
+    """conv2d_backprop_input calls (input_sizes, filters, out_backprop, ...): conv2d_args'
+    bounds and filter_formats, without bias, activations and algorithms."""
+    return _backprop_input_args(False, bounds)
+
+
+def depthwise_conv2d_backprop_input_args(**bounds):
+    """depthwise_conv2d_backprop_input calls: depthwise_conv2d_args' bounds and
+    filter_formats, without bias and activations."""
+    return _backprop_input_args(True, bounds)
+
+
+def conv2d_backprop_filter_args(**bounds):
+    """conv2d_backprop_filter calls (input, filter_sizes, out_backprop, ...), filter_sizes
+    OIHW where filter_formats draws it; conv2d_args' bounds."""
+    return _backprop_filter_args(False, bounds)
+
+
+def depthwise_conv2d_backprop_filter_args(**bounds):
+    """depthwise_conv2d_backprop_filter calls; depthwise_conv2d_args' bounds."""
+    return _backprop_filter_args(True, bounds)
+
+
+@st.composite
+def conv2d_transpose_args(draw, *, bias=False, activations=(None,), output_padding=False,
+                          **bounds):
+    """conv2d_transpose calls (input, filters, output_shape, strides, padding, ...): the
+    transposed convolution of a drawn conv2d (its filters [kh, kw, output_channels /
+    groups, in_channels], or PyTorch's [in_channels, output_channels / groups, kh, kw]
+    under filter_formats "OIHW"); bias and activations as in conv2d_args.
+    output_padding=True also draws PyTorch's way to the size, output_shape=None with
+    output_padding, where it applies (one group, padding not SAME)."""
+    c, f, filter_format = _draw_conv(draw, False, bounds)
+    x = _array(c.rng, _forward_out(c, False), c.dtype)
+    kwargs = _grad_kwargs(c, filter_format)
+    out_shape: tuple | None = c.x_shape
+    if (output_padding and c.groups == 1 and c.win.pad_sums is not None
+            and draw(st.booleans())):
+        # the forward input size is the transposed output size plus what output_padding
+        # adds back: (size + pads - eff) % stride, which is below the stride
+        fmt_h, fmt_w = (1, 2) if c.fmt == "NHWC" else (2, 3)
+        extra = tuple((c.x_shape[a] + c.win.pad_sums[i] - (c.win.k[i] - 1) * c.win.dilation[i]
+                       - 1) % c.win.stride[i] for i, a in enumerate((fmt_h, fmt_w)))
+        out_shape = None
+        kwargs["output_padding"] = extra
+    if bias:
+        kwargs["bias"] = _array(c.rng, (c.f.shape[2] * c.groups,), c.dtype)
+    if activations != (None,):
+        kwargs["activation"] = draw(st.sampled_from(activations))
+    reduction = c.win.k[0] * c.win.k[1] * (c.f.shape[3] // c.groups) + (1 if bias else 0)
+    return Call("conv2d_transpose", (x, f, out_shape, c.win.stride, c.win.padding), kwargs,
+                reduction, c.seed)
+
+
+_GRAD_OPS = ("max_pool2d_grad", "avg_pool2d_grad", "max_pool_with_argmax")
+
+
+@st.composite
+def pool2d_grad_args(draw, *, ops=_GRAD_OPS, dtypes=("float32", "float64"),
+                     data_formats=("NHWC", "NCHW"), paddings=_PADDINGS, max_batch=2,
+                     max_size=11, max_kernel=5, max_stride=3, max_channels=9):
+    """max_pool2d_grad (input, output, grad, ...), avg_pool2d_grad (input_sizes, grad, ...)
+    and max_pool_with_argmax (input, ...; include_batch_in_index drawn) calls (`ops`), over
+    pool2d_args' windows without dilation. max_pool2d_grad's output is the forward max
+    pool's (fastconv.reference's: plain NumPy)."""
+    bad = [op for op in ops if op not in _GRAD_OPS]
+    if bad or not ops:
+        raise ValueError(f"ops must be a non-empty subset of {_GRAD_OPS}, got {ops!r}")
+    _check_paddings(paddings)
+    op = draw(st.sampled_from(ops))
+    dtype, fmt, batch, seed = _common(draw, dtypes, data_formats, max_batch)
+    win = _window(draw, max_kernel, max_stride, 1, True, paddings, pool=True)
+    h, w = _sizes(draw, win, max_size)
+    c = draw(st.integers(1, max_channels))
+    rng = np.random.default_rng(seed)
+    x_shape = join_shape(batch, h, w, c, fmt)
+    window = (win.k, win.stride, win.padding)
+    kwargs = {"data_format": fmt, **win.kwargs}
+    if op == "max_pool_with_argmax":
+        if win.kwargs:   # TF's op: no pads= (ONNX's spelling); its explicit pairs instead
+            (top, left, bottom, right) = win.kwargs["pads"]
+            window = (win.k, win.stride, [[top, bottom], [left, right]])
+        return Call(op, (_array(rng, x_shape, dtype), *window, fmt),
+                    {"include_batch_in_index": draw(st.booleans())}, 1, seed)
+    y_shape = output_shape("max_pool2d", x_shape, *window, fmt, **win.kwargs)
+    reduction = reduction_length(op, ksize=win.k)
+    if op == "avg_pool2d_grad":
+        return Call(op, (x_shape, _array(rng, y_shape, dtype), *window), kwargs, reduction,
+                    seed)
+    x = _array(rng, x_shape, dtype)
+    y = reference.max_pool2d(x, *window, fmt, **win.kwargs)
+    return Call(op, (x, y, _array(rng, y_shape, dtype), *window), kwargs, reduction, seed)

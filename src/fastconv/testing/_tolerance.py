@@ -20,7 +20,7 @@ import math
 
 import numpy as np
 
-from .._geometry import normalize_hw
+from .._geometry import normalize_hw, split_shape
 
 # Headroom over the random-data estimate eps * sqrt(n) (docs/testing.md has the table).
 SAFETY = 8.0
@@ -44,26 +44,52 @@ def tolerance(dtype, reduction_length: int) -> float:
     return SAFETY * eps * (math.sqrt(int(reduction_length)) + 1.0)
 
 
-# How many products each output value sums, per op; an op added to the package (the
-# gradient ops, say) adds its rule here. `shape` is the filter's (convolutions) or None.
-def _conv2d_length(shape, ksize, data_format, filter_format):
+# How many products each output value sums, per op; an op added to the package adds its
+# rule here. `shape` is the filter's (convolutions), out_backprop's (filter gradients) or
+# None (pools); `groups` is 1 unless the caller says (then an upper bound for the input
+# gradients of grouped filters).
+def _conv2d_length(shape, ksize, data_format, filter_format, groups):
     if filter_format == "OIHW":   # [out_channels, in_channels / groups, kh, kw]
         return int(np.prod(shape[1:]))
     return int(np.prod(shape[:3]))   # HWIO [kh, kw, in_channels / groups, out_channels]
 
 
-def _depthwise_length(shape, ksize, data_format, filter_format):
+def _depthwise_length(shape, ksize, data_format, filter_format, groups):
     if filter_format == "OIHW":   # PyTorch's depthwise weight [C * multiplier, 1, kh, kw]
         return int(shape[2] * shape[3])
     return int(shape[0] * shape[1])   # [kh, kw, in_channels, multiplier]
 
 
-def _avg_pool_length(shape, ksize, data_format, filter_format):
+def _input_grad_length(shape, ksize, data_format, filter_format, groups):
+    """An input cell sums, at most, every tap of every output channel of its group."""
+    hwio = tuple(shape[a] for a in (2, 3, 1, 0)) if filter_format == "OIHW" else shape
+    return max(int(hwio[0] * hwio[1] * hwio[3]) // groups, 1)
+
+
+def _depthwise_input_grad_length(shape, ksize, data_format, filter_format, groups):
+    if filter_format == "OIHW":   # [C * multiplier, 1, kh, kw]: groups = C gives M
+        return max(int(shape[0] * shape[2] * shape[3]) // groups, 1)
+    return int(shape[0] * shape[1] * shape[3])   # [kh, kw, C, multiplier]
+
+
+def _transpose_length(shape, ksize, data_format, filter_format, groups):
+    """conv2d_transpose's filters [kh, kw, output_channels / groups, in_channels] (OIHW:
+    [in_channels, output_channels / groups, kh, kw]): each value sums kh * kw * in / groups."""
+    return _input_grad_length(shape, ksize, data_format, filter_format, groups)
+
+
+def _filter_grad_length(shape, ksize, data_format, filter_format, groups):
+    """A filter tap sums over the batch and every output pixel (out_backprop's shape)."""
+    n, h, w, _ = split_shape(shape, data_format, "out_backprop")
+    return max(n * h * w, 1)
+
+
+def _avg_pool_length(shape, ksize, data_format, filter_format, groups):
     k_h, k_w = normalize_hw(ksize, "ksize", data_format)
     return k_h * k_w
 
 
-def _max_pool_length(shape, ksize, data_format, filter_format):
+def _max_pool_length(shape, ksize, data_format, filter_format, groups):
     normalize_hw(ksize, "ksize", data_format)
     return 1   # a maximum rounds nothing: the result is one of the inputs
 
@@ -73,32 +99,61 @@ REDUCTION_RULES = {
     "depthwise_conv2d": (_depthwise_length, "filters"),
     "avg_pool2d": (_avg_pool_length, "ksize"),
     "max_pool2d": (_max_pool_length, "ksize"),
+    "conv2d_backprop_input": (_input_grad_length, "filters"),
+    "depthwise_conv2d_backprop_input": (_depthwise_input_grad_length, "filters"),
+    "conv2d_transpose": (_transpose_length, "filters"),
+    "conv2d_backprop_filter": (_filter_grad_length, "out_backprop"),
+    "depthwise_conv2d_backprop_filter": (_filter_grad_length, "out_backprop"),
+    # a cell sums the shares of every window it is in (at most kh * kw of them)
+    "avg_pool2d_grad": (_avg_pool_length, "ksize"),
+    "max_pool2d_grad": (_avg_pool_length, "ksize"),
+    "max_pool_with_argmax": (_max_pool_length, "ksize"),
 }
 
 
-def reduction_length(op: str, filters=None, *, ksize=None, bias: bool = False,
-                     data_format: str = "NHWC", filter_format: str = "HWIO") -> int:
+def _shape4(value, name: str) -> tuple:
+    shape = tuple(np.shape(value)) if hasattr(value, "shape") else tuple(value)
+    if len(shape) != 4:
+        raise ValueError(f"{name} must be 4-D (an array or its shape), got {shape}")
+    return shape
+
+
+def reduction_length(op: str, filters=None, *, ksize=None, out_backprop=None, groups: int = 1,
+                     bias: bool = False, data_format: str = "NHWC",
+                     filter_format: str = "HWIO") -> int:
     """How many terms each output value of `op` sums: the n of tolerance(dtype, n).
 
     conv2d: kh * kw * in_channels / groups, from `filters` (the filter array or its shape,
     HWIO, or OIHW with filter_format="OIHW"); depthwise_conv2d: kh * kw; avg_pool2d:
     kh * kw from `ksize` (in any form the pools take); max_pool2d: 1. bias=True adds one.
+    The gradients: conv2d_backprop_input kh * kw * out_channels / groups and
+    conv2d_transpose kh * kw * in_channels / groups from `filters` (pass groups= for a
+    grouped filter; without it the bound is that of one group), depthwise_conv2d_backprop_
+    input kh * kw * multiplier; the filter gradients batch * out_h * out_w from
+    `out_backprop` (its array or shape, in data_format); avg_pool2d_grad and
+    max_pool2d_grad kh * kw (a cell sums the windows it is in); max_pool_with_argmax 1.
     """
     if op not in REDUCTION_RULES:
         raise ValueError(f"op must be one of {sorted(REDUCTION_RULES)}, got {op!r}")
     rule, needs = REDUCTION_RULES[op]
     if filter_format not in ("HWIO", "OIHW"):
         raise ValueError(f"filter_format must be 'HWIO' or 'OIHW', got {filter_format!r}")
+    if isinstance(groups, bool) or not isinstance(groups, (int, np.integer)) or groups < 1:
+        raise ValueError(f"groups must be a positive integer, got {groups!r}")
     shape = None
     if needs == "filters":
         if filters is None:
             raise TypeError(f"reduction_length({op!r}) needs filters (the array or its shape)")
-        shape = tuple(np.shape(filters)) if hasattr(filters, "shape") else tuple(filters)
-        if len(shape) != 4:
-            raise ValueError(f"filters must be 4-D (a filter or its shape), got {shape}")
+        shape = _shape4(filters, "filters")
+    elif needs == "out_backprop":
+        if out_backprop is None:
+            raise TypeError(f"reduction_length({op!r}) needs out_backprop (the array or its "
+                            "shape)")
+        shape = _shape4(out_backprop, "out_backprop")
     elif ksize is None:
         raise TypeError(f"reduction_length({op!r}) needs ksize")
-    return rule(shape, ksize, data_format.upper(), filter_format) + (1 if bias else 0)
+    return (rule(shape, ksize, data_format.upper(), filter_format, int(groups))
+            + (1 if bias else 0))
 
 
 def _compare_dtype(actual: np.ndarray, desired: np.ndarray) -> np.dtype:

@@ -1,0 +1,30 @@
+/* The register-blocked direct kernel (conv/blocked_tmpl.h), whose blocks are sized to
+ * the CPU's caches (fc_runtime.h). */
+#ifndef FC_CONV_BLOCKED_H
+#define FC_CONV_BLOCKED_H
+
+#include "fc_internal.h"
+#include "fc_runtime.h"
+
+/* Up to this many input channels per group, the register-blocked direct kernel
+ * (conv/blocked_tmpl.h) beats the GEMM, whose reduction per tap is then too short to pay
+ * for its packing (a network's first layer). */
+#define FC_FEWCH_MAX_C 4
+
+/* Output rows the register-blocked direct kernel computes together (a band: its pixel
+ * blocks' height, conv/blocked_tmpl.h); its thread split keeps whole bands. */
+#define FC_BLOCKED_BAND 6
+
+/* The entry points, per dtype, forwarding to the call context's ISA. */
+#define FC_DECLARE_CONV_BLOCKED(T, SFX)                                                     \
+    void FC_CAT(blocked_rows, SFX)(const fc_cntx *cx, const fc_conv_desc *d,                \
+                                   const fc_view *x, const T *w, const T *bias,             \
+                                   const fc_view *y, int64_t n, int64_t oy0, int64_t oy1,   \
+                                   int64_t oc0, int64_t oc1);                               \
+    int64_t FC_CAT(blocked_block_channels, SFX)(const fc_cntx *cx);                         \
+    int FC_CAT(blocked_applies, SFX)(const fc_cntx *cx, const fc_conv_desc *d,              \
+                                     const fc_view *y);
+FC_DECLARE_CONV_BLOCKED(float, f32)
+FC_DECLARE_CONV_BLOCKED(double, f64)
+
+#endif

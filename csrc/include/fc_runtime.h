@@ -1,0 +1,23 @@
+/* The runtime's services to the operators and kernels (csrc/runtime/): the CPU's cache
+ * sizes and the per-thread scratch buffers. */
+#ifndef FC_RUNTIME_H
+#define FC_RUNTIME_H
+
+#include "fc_internal.h"
+
+/* The data cache of each core, in bytes: level 1 (L1d) or 2 (runtime/cpu.c). */
+size_t fc_cache_bytes(int level);
+
+/* Per-thread buffers kept across calls (runtime/scratch.c), one per use. */
+typedef enum {
+    FC_SCRATCH_WEIGHTS = 0,   /* packed GEMM weights (calling thread) */
+    FC_SCRATCH_INPUT,         /* dense NHWC copy of a strided input (calling thread) */
+    FC_SCRATCH_OUTPUT,        /* dense NHWC result before a strided store (calling thread) */
+    FC_SCRATCH_TASK,          /* a worker's per-task workspace (each OpenMP thread) */
+    FC_SCRATCH_PHASE_FILTER,  /* an input gradient's flipped phase filter (calling thread) */
+    FC_SCRATCH_SLOTS
+} fc_scratch_slot;
+void *fc_scratch(fc_scratch_slot slot, size_t bytes);
+void fc_scratch_release(fc_scratch_slot slot);   /* at the end of a call */
+
+#endif
