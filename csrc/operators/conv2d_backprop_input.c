@@ -64,6 +64,13 @@ static bpi_axis bpi_axis_for(int64_t r, int64_t in_len, int64_t out_len, int64_t
     return a;
 }
 
+/* Up to this many dx pixels, a stride-1 gradient reads the filter in place
+ * (conv2d_backprop_input_fewpix_tmpl.h) instead of copying it flipped: the copy costs
+ * taps x C x out_C, about as much as the convolution when there are few pixels. */
+#ifndef FC_BPI_FEWPIX_MAX
+#define FC_BPI_FEWPIX_MAX 128
+#endif
+
 #define FC_TEMPLATE "conv2d_backprop_input_tmpl.h"
 #include "fc_instantiate.h"
 
