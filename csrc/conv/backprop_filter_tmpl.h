@@ -76,19 +76,82 @@ static void BF_FN(bf_pack_patches)(const fc_conv_desc *d, const fc_view *x, cons
                     for (int64_t c = 0; c < len; c++) dst[c] = src[c];
                 else
                     for (int64_t c = 0; c < len; c++) dst[c * cs] = src[c * sc];
-            } else {   /* a run across the edge of the image: tap by tap */
-                for (int64_t c = 0, kx = run->kx, ci = run->ci; c < len; c++) {
+            } else {   /* a run across the edge of the image: a copy or zeros per tap */
+                for (int64_t c = 0, kx = run->kx, ci = run->ci; c < len; kx++, ci = 0) {
+                    const int64_t m = s->cg - ci < len - c ? s->cg - ci : len - c;
                     const int64_t at = ix0 + kx * win->dil_w;
-                    dst[c * cs] = at >= 0 && at < x->w ? row[at * x->sw + ci * sc] : 0;
-                    if (++ci == s->cg) {
-                        ci = 0;
-                        kx++;
+                    FC_T *restrict seg = dst + c * cs;
+                    if (at >= 0 && at < x->w) {
+                        const FC_T *restrict src = row + at * x->sw + ci * sc;
+                        for (int64_t e = 0; e < m; e++) seg[e * cs] = src[e * sc];
+                    } else {
+                        for (int64_t e = 0; e < m; e++) seg[e * cs] = 0;
                     }
+                    c += m;
                 }
             }
             dst += len * cs;
         }
         fc_next_pixel(&n, &oy, &ox, dy->h, dy->w);
+    }
+}
+
+/* The patches of len pixels from (n, oy, ox), transposed: A rows [cols][ld], value (pixel
+ * i, column c) at out[c * ld + i], zero where a tap falls in the padding (the swapped GEMM's
+ * A).  bf_pack_patches(ps = 1, cs = ld) writes the same values pixel by pixel, one store
+ * ld apart per value; here each column is written along a run of pixels of one output row,
+ * whose input values lie stride_w pixels apart (contiguous for stride 1 and one channel:
+ * a first layer's patches), and the columns outside the image are found once per row. */
+static void BF_FN(bf_pack_patches_t)(const fc_conv_desc *d, const fc_view *x, const fc_view *dy,
+                                     const FC_FN(bf_dims) *s, int64_t g, const fc_bf_run *runs,
+                                     int64_t nruns, int64_t n, int64_t oy, int64_t ox,
+                                     int64_t len, int64_t ld, FC_T *restrict out) {
+    const fc_window *win = &d->win;
+    const int64_t sc = x->sc, step = win->stride_w * x->sw;
+    for (int64_t i = 0; i < len;) {
+        const int64_t seg = len - i < dy->w - ox ? len - i : dy->w - ox;
+        const FC_T *xn = (const FC_T *)x->data + n * x->sn + g * s->cg * sc;
+        const int64_t iy0 = oy * win->stride_h - win->pad_top;
+        const int64_t ix0 = ox * win->stride_w - win->pad_left;
+        FC_T *restrict col = out + i;
+        for (int64_t k = 0; k < nruns; k++) {
+            const fc_bf_run *run = &runs[k];
+            const int64_t iy = iy0 + run->ky * win->dil_h;
+            for (int64_t c = 0, kx = run->kx, ci = run->ci; c < run->len; c++, col += ld) {
+                int64_t lo = seg, hi = seg;   /* the pixels [lo, hi) read inside the image */
+                const int64_t at = ix0 + kx * win->dil_w;   /* the first pixel's column */
+                if (iy >= 0 && iy < x->h) {
+                    lo = at >= 0 ? 0 : (-at + win->stride_w - 1) / win->stride_w;
+                    hi = at < x->w ? (x->w - at + win->stride_w - 1) / win->stride_w : 0;
+                    if (lo > seg) lo = seg;
+                    if (hi > seg) hi = seg;
+                    if (hi < lo) hi = lo;
+                }
+                for (int64_t j = 0; j < lo; j++) col[j] = 0;
+                if (hi > lo) {
+                    const FC_T *restrict src = xn + iy * x->sh + (at + lo * win->stride_w) *
+                                               x->sw + ci * sc;
+                    if (step == 1)
+                        for (int64_t j = 0; j < hi - lo; j++) col[lo + j] = src[j];
+                    else
+                        for (int64_t j = 0; j < hi - lo; j++) col[lo + j] = src[j * step];
+                }
+                for (int64_t j = hi; j < seg; j++) col[j] = 0;
+                if (++ci == s->cg) {
+                    ci = 0;
+                    kx++;
+                }
+            }
+        }
+        i += seg;
+        ox += seg;
+        if (ox == dy->w) {
+            ox = 0;
+            if (++oy == dy->h) {
+                oy = 0;
+                n++;
+            }
+        }
     }
 }
 
@@ -207,7 +270,7 @@ void BF_FN(bf_gemm_block_swapped)(const fc_cntx *cx, const fc_conv_desc *d, cons
     int64_t n = 0, oy = 0, ox = 0;   /* the first pixel of the block */
     for (int64_t q = 0; q < k; q += kc) {
         const int64_t len = k - q < kc ? k - q : kc;
-        BF_FN(bf_pack_patches)(d, x, dy, s, g, w.runs, nruns, n, oy, ox, len, 1, kc, w.a);
+        BF_FN(bf_pack_patches_t)(d, x, dy, s, g, w.runs, nruns, n, oy, ox, len, kc, w.a);
         for (int64_t p = p0; p < p1; p++) {
             const int64_t o0 = g * s->og + p * nr, cols = s->og - p * nr < nr ? s->og - p * nr : nr;
             FC_T *panel = cols < nr ? w.part : w.full;
