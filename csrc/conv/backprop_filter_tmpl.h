@@ -48,14 +48,13 @@ static int64_t BF_FN(bf_runs)(const fc_conv_desc *d, const fc_view *x, const FC_
     return count;
 }
 
-/* The patches of kc pixels from (n, oy, ox), group g, the columns of the runs:
- * value (pixel i, column c) at dst[i * ps + c * cs] -- a B panel [kc][NR] (ps = NR,
- * cs = 1) or, transposed, A rows [cols][kc] (ps = 1, cs = kc) -- zero where a tap falls in
- * the padding.  Columns past the runs are left as they are (the caller keeps them zero). */
+/* The patches of kc pixels from (n, oy, ox), group g, the columns of the runs: value
+ * (pixel i, column c) at out[i * ps + c] -- a B panel [kc][NR] with ps = NR -- zero where a
+ * tap falls in the padding (bf_pack_patches_t writes them transposed).  Columns past the runs are left as they are (the caller keeps them zero). */
 static void BF_FN(bf_pack_patches)(const fc_conv_desc *d, const fc_view *x, const fc_view *dy,
                                    const FC_FN(bf_dims) *s, int64_t g, const fc_bf_run *runs,
                                    int64_t nruns, int64_t n, int64_t oy, int64_t ox, int64_t kc,
-                                   int64_t ps, int64_t cs, FC_T *restrict out) {
+                                   int64_t ps, FC_T *restrict out) {
     const fc_window *win = &d->win;
     const int64_t sc = x->sc;
     for (int64_t i = 0; i < kc; i++) {
@@ -69,28 +68,28 @@ static void BF_FN(bf_pack_patches)(const fc_conv_desc *d, const fc_view *x, cons
             const int64_t len = run->len;
             const FC_T *row = xn + iy * x->sh;
             if (iy < 0 || iy >= x->h) {
-                for (int64_t c = 0; c < len; c++) dst[c * cs] = 0;
+                for (int64_t c = 0; c < len; c++) dst[c] = 0;
             } else if (ix >= 0 && ix0 + run->kx_last * win->dil_w < x->w) {
                 const FC_T *restrict src = row + ix * x->sw + run->ci * sc;
-                if (sc == 1 && cs == 1)   /* the common case: one contiguous copy */
+                if (sc == 1)   /* the common case: one contiguous copy */
                     for (int64_t c = 0; c < len; c++) dst[c] = src[c];
                 else
-                    for (int64_t c = 0; c < len; c++) dst[c * cs] = src[c * sc];
+                    for (int64_t c = 0; c < len; c++) dst[c] = src[c * sc];
             } else {   /* a run across the edge of the image: a copy or zeros per tap */
                 for (int64_t c = 0, kx = run->kx, ci = run->ci; c < len; kx++, ci = 0) {
                     const int64_t m = s->cg - ci < len - c ? s->cg - ci : len - c;
                     const int64_t at = ix0 + kx * win->dil_w;
-                    FC_T *restrict seg = dst + c * cs;
+                    FC_T *restrict seg = dst + c;
                     if (at >= 0 && at < x->w) {
                         const FC_T *restrict src = row + at * x->sw + ci * sc;
-                        for (int64_t e = 0; e < m; e++) seg[e * cs] = src[e * sc];
+                        for (int64_t e = 0; e < m; e++) seg[e] = src[e * sc];
                     } else {
-                        for (int64_t e = 0; e < m; e++) seg[e * cs] = 0;
+                        for (int64_t e = 0; e < m; e++) seg[e] = 0;
                     }
                     c += m;
                 }
             }
-            dst += len * cs;
+            dst += len;
         }
         fc_next_pixel(&n, &oy, &ox, dy->h, dy->w);
     }
@@ -98,8 +97,8 @@ static void BF_FN(bf_pack_patches)(const fc_conv_desc *d, const fc_view *x, cons
 
 /* The patches of len pixels from (n, oy, ox), transposed: A rows [cols][ld], value (pixel
  * i, column c) at out[c * ld + i], zero where a tap falls in the padding (the swapped GEMM's
- * A).  bf_pack_patches(ps = 1, cs = ld) writes the same values pixel by pixel, one store
- * ld apart per value; here each column is written along a run of pixels of one output row,
+ * A).  Written pixel by pixel, as bf_pack_patches does, each value would be one store
+ * ld apart from the last; here each column is written along a run of pixels of one output row,
  * whose input values lie stride_w pixels apart (contiguous for stride 1 and one channel:
  * a first layer's patches), and the columns outside the image are found once per row. */
 static void BF_FN(bf_pack_patches_t)(const fc_conv_desc *d, const fc_view *x, const fc_view *dy,
@@ -289,7 +288,7 @@ void BF_FN(bf_gemm_block)(const fc_cntx *cx, const fc_conv_desc *d, const fc_vie
             FC_T *panel = cols < nr ? w.part : w.full;
             BF_FN(bf_pack_patches)(d, x, dy, s, g, w.runs + w.run_at[p - p0],
                                    w.run_at[p - p0 + 1] - w.run_at[p - p0], n, oy, ox, len, nr,
-                                   1, panel);
+                                   panel);
             FC_FN(gemm_macro)(uk, rows, cols, 1, len, w.ind, 0, panel, 0, w.c + (p - p0) * nr,
                               ldc, q > 0, 0, NULL, FC_ACT_NONE);
         }
