@@ -56,15 +56,16 @@ static fc_algorithm choose(const fc_cntx *cx, fc_dtype dtype, const fc_conv_desc
      * lanes with input channels instead: 64x28x28x32 -> 1 channel, 5x5 (lenet-c1's input
      * gradient) 36 ms with the GEMM, 3.7 with it (1 thread, thread CPU time, Xeon AVX-512). */
     if (fc_fewout_applies(d, x, y, dtype == FC_FLOAT64 ? 8 : 4)) return FC_ALGO_DIRECT;
+    if (fc_winograd_applies(d) && tiles >= 32 && x->c >= 16 && y->c >= 16)
+        return FC_ALGO_WINOGRAD;
     /* Output channels that fill at most half the GEMM's NR-wide tile (an input gradient
      * into 32 channels, as lenet-c2's): the blocked kernel wastes no lanes.  Measured (1
      * thread, thread CPU time, Xeon AVX-512, NR = 64): 64x14x14x64 5x5 -> 32 11.6 ms against
      * the GEMM's 16.5; 56x56x256 1x1 -> 32 0.43 against 0.82; 8x28x28x128 3x3/2 -> 32 1.27
-     * against 1.58; 16x28x28x64 3x3 -> 16 2.4 against Winograd's 4.2. */
+     * against 1.58.  (16x28x28x64 3x3 -> 16 took 2.4 against Winograd's 4.2, but Winograd
+     * keeps its shapes until that is measured more widely.) */
     const int nr = dtype == FC_FLOAT64 ? cx->ukernel_f64->nr : cx->ukernel_f32->nr;
     if (blocked && d->groups == 1 && 2 * (y->c / d->groups) <= nr) return FC_ALGO_DIRECT;
-    if (fc_winograd_applies(d) && tiles >= 32 && x->c >= 16 && y->c >= 16)
-        return FC_ALGO_WINOGRAD;
     if (blocked && y->n * y->h * y->w <= 2 * FC_GEMM_MC) return FC_ALGO_DIRECT;
     /* Groups of whole vectors: one GEMM per group fills half its tile or less (2 groups of
      * 32, 56x56: 0.85 ms against 1.71; ShuffleNet's 3 groups of 80, 1x1: 0.27 against 0.36). */
