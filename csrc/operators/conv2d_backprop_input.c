@@ -17,7 +17,10 @@
  * operator already plans each problem (algorithm, layout copies, weight packing) as one
  * job of up to FC_MAX_PHASES phases, and a phase problem has the shape of an ordinary
  * convolution; running s_h * s_w of them one after the other costs one parallel-region
- * start each (microseconds) and keeps a single copy of the planning logic. */
+ * start each (microseconds) and keeps a single copy of the planning logic.
+ *
+ * A stride-1 gradient of few pixels skips the phase filter's copy altogether
+ * (conv2d_backprop_input_fewpix_tmpl.h). */
 #include <stdlib.h>
 #include "fc_internal.h"
 #include "fc_parallel.h"
