@@ -45,7 +45,7 @@ KERNEL_TESTS = ["test_gemm.py", "test_winograd.py", "test_depthwise_kernel.py",
                 # filters packed once (fastconv.Conv2D) down every algorithm
                 "test_conv2d_layer.py",
                 "test_pool_grad_kernel.py", "test_transpose_kernel.py",
-                "test_depthwise_planes_kernel.py",
+                "test_depthwise_planes_kernel.py", "test_backprop_input_fewpix.py",
                 # the pooling sweeps (the file's memory and time limits do not hold under ASan)
                 "test_pool_limits.py::test_clipped_windows_sweep",
                 "test_pool_limits.py::test_far_apart_windows_sweep"]

@@ -145,17 +145,44 @@ def test_depthwise_each_isa_around_the_lanes(isa, channels, rng):
     assert_close(got, want, pixels(dy), np.float32, isa)
 
 
+@pytest.mark.parametrize("strides, padding, dilations", [
+    (1, "SAME", 1), ((2, 1), [[2, 0], [3, 1]], 1), (1, "VALID", (1, 2)), ((1, 1), "SAME", 3)])
+@pytest.mark.parametrize("dtype, channels", [(np.float32, 64), (np.float64, 32)])
+def test_panels_read_in_place(isa, strides, padding, dilations, dtype, channels, rng):
+    """One group of NR channels (64 float32 / 32 float64 values: AVX-512's NR) with stride 1
+    along the width: the B panels are read from the input itself, taps in the padding
+    skipped.  The input starts one value past a 64-byte boundary (NumPy's large arrays
+    start 16 bytes past one)."""
+    sizes = (3, 3, channels, 13)
+    x, dy = operands(rng, (2, 11, 9, channels), sizes, strides, padding, dtype,
+                     dilations=dilations)
+    buf = np.empty(x.size + 64 // x.itemsize, dtype)
+    start = (-buf.ctypes.data % 64) // x.itemsize + 1
+    shifted = buf[start:start + x.size].reshape(x.shape)
+    shifted[...] = x
+    x = shifted
+    assert x.ctypes.data % 64 == x.itemsize
+    got, got_b = fastconv.conv2d_backprop_filter(x, sizes, dy, strides, padding,
+                                                 dilations=dilations, return_bias_grad=True)
+    want, want_b = reference.conv2d_backprop_filter(x, sizes, dy, strides, padding,
+                                                    dilations=dilations, return_bias_grad=True)
+    assert_close(got, want, pixels(dy), dtype, isa)
+    assert_close(got_b, want_b, pixels(dy), dtype, isa)
+
+
 # -- thread counts ------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("depthwise", [False, True], ids=["conv2d", "depthwise"])
-def test_bit_identical_for_any_thread_count(depthwise, restore_threads, rng):
+@pytest.mark.parametrize("depthwise, channels", [(False, 48), (False, 64), (True, 40)],
+                         ids=["conv2d", "conv2d-in-place", "depthwise"])
+def test_bit_identical_for_any_thread_count(depthwise, channels, restore_threads, rng):
     """Shapes that split into several row and column blocks (and, depthwise, channel blocks
-    and filter rows) differently for each thread count: the same bits every time."""
+    and filter rows) differently for each thread count: the same bits every time.  64
+    channels: the panels read in place (AVX-512)."""
     if depthwise:
-        sizes, shape = (3, 3, 40, 1), (2, 30, 30, 40)
+        sizes, shape = (3, 3, channels, 1), (2, 30, 30, channels)
         grad = fastconv.depthwise_conv2d_backprop_filter
     else:
-        sizes, shape = (3, 3, 48, 200), (2, 20, 20, 48)
+        sizes, shape = (3, 3, channels, 200), (2, 20, 20, channels)
         grad = fastconv.conv2d_backprop_filter
     x, dy = operands(rng, shape, sizes, 1, "SAME", depthwise=depthwise)
     results = []

@@ -6,8 +6,11 @@
  *
  * a holds, for each tap, MR row pointers (XNNPACK's indirection buffer): a row is kc
  * contiguous values -- the channels of one input pixel, or of a zero row for padding --
- * so no patch matrix is ever built and padding costs nothing.  B is a packed panel
- * [ntaps * kc][NR] aligned to the vector size; C is row-major with leading dimension ldc.
+ * so no patch matrix is ever built and padding costs nothing.  B is a panel
+ * [ntaps * kc][NR], packed or (the filter gradient of NR-channel layers,
+ * conv/backprop_filter_tmpl.h) the input itself, so it need not be aligned to the vector
+ * size (unaligned vector loads cost nothing extra on aligned data on AVX2 and AVX-512); C
+ * is row-major with leading dimension ldc.
  * With `bias` (NR values) and/or a ReLU-family activation, the epilogue runs on the
  * accumulators before the store; other activations are applied by the caller.
  * Written with GCC vector extensions: the same source compiles to zmm code under
@@ -55,7 +58,7 @@ void UK_NAME(int64_t ntaps, int64_t kc, const FC_T *const *a, int64_t a_off,
             UK_VEC bv[UK_NV];
 #pragma GCC unroll 8
             for (int v = 0; v < UK_NV; v++)
-                bv[v] = *(const UK_VEC *)__builtin_assume_aligned(b + v * UK_LANES, UK_VBYTES);
+                bv[v] = *(const UK_VEC *)(b + v * UK_LANES);   /* may be unaligned (below) */
             b += UK_NV * UK_LANES;
 #pragma GCC unroll 16
             for (int i = 0; i < UK_MR; i++) {

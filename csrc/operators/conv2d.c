@@ -64,12 +64,19 @@ static fc_algorithm choose(const fc_cntx *cx, fc_dtype dtype, const fc_conv_desc
      * packed weights: Winograd 1.39 ms, the GEMM 1.77, the direct kernel 4.08 (1 thread). */
     if (fc_winograd_applies(d) && tiles >= (prepacked ? 16 : 32) && x->c >= 16 && y->c >= 16)
         return FC_ALGO_WINOGRAD;
+    /* Output channels that fill at most half the GEMM's NR-wide tile (an input gradient
+     * into 32 channels, as lenet-c2's): the blocked kernel wastes no lanes.  Measured (1
+     * thread, thread CPU time, Xeon AVX-512, NR = 64): 64x14x14x64 5x5 -> 32 11.6 ms against
+     * the GEMM's 16.5; 56x56x256 1x1 -> 32 0.43 against 0.82; 8x28x28x128 3x3/2 -> 32 1.27
+     * against 1.58.  (16x28x28x64 3x3 -> 16 took 2.4 against Winograd's 4.2, but Winograd
+     * keeps its shapes until that is measured more widely.) */
+    const int64_t nr = dtype == FC_FLOAT64 ? cx->ukernel_f64->nr : cx->ukernel_f32->nr;
+    if (blocked && d->groups == 1 && 2 * y->c <= nr) return FC_ALGO_DIRECT;
     if (blocked && !prepacked && y->n * y->h * y->w <= 2 * FC_GEMM_MC) return FC_ALGO_DIRECT;
     /* Groups of whole vectors whose output channels fill under 3/4 of the GEMM's panels (2
      * groups of 32, 56x56: 0.85 ms against 1.71; ShuffleNet's 3 groups of 80, 1x1: 0.26
      * against 0.37, 64-wide panels); full panels favour the GEMM (AlexNet's 2 groups of
      * 128, 5x5: 3.1 ms against 3.7 direct). */
-    const int64_t nr = dtype == FC_FLOAT64 ? cx->ukernel_f64->nr : cx->ukernel_f32->nr;
     const int64_t og = y->c / d->groups, panels = (og + nr - 1) / nr;
     if (blocked && d->groups > 1 && 4 * og < 3 * panels * nr) return FC_ALGO_DIRECT;
     const int grouped = dtype == FC_FLOAT64 ? grouped_applies_f64(cx, d, x, y)

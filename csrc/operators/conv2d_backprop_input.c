@@ -17,9 +17,13 @@
  * operator already plans each problem (algorithm, layout copies, weight packing) as one
  * job of up to FC_MAX_PHASES phases, and a phase problem has the shape of an ordinary
  * convolution; running s_h * s_w of them one after the other costs one parallel-region
- * start each (microseconds) and keeps a single copy of the planning logic. */
+ * start each (microseconds) and keeps a single copy of the planning logic.
+ *
+ * A stride-1 gradient of few pixels skips the phase filter's copy altogether
+ * (conv2d_backprop_input_fewpix_tmpl.h). */
 #include <stdlib.h>
 #include "fc_runtime.h"
+#include "fc_gemm.h"
 #include "fc_parallel.h"
 
 /* One phase along one dimension: the dx cells r, r + s, ... and the taps that reach them. */
@@ -63,6 +67,13 @@ static bpi_axis bpi_axis_for(int64_t r, int64_t in_len, int64_t out_len, int64_t
     }
     return a;
 }
+
+/* Up to this many dx pixels, a stride-1 gradient reads the filter in place
+ * (conv2d_backprop_input_fewpix_tmpl.h) instead of copying it flipped: the copy costs
+ * taps x C x out_C, about as much as the convolution when there are few pixels. */
+#ifndef FC_BPI_FEWPIX_MAX
+#define FC_BPI_FEWPIX_MAX 128
+#endif
 
 #define FC_TEMPLATE "conv2d_backprop_input_tmpl.h"
 #include "fc_instantiate.h"

@@ -2,6 +2,7 @@
  * conv2d_backprop_input.c, each a forward convolution (fc_conv2d_in) into a strided view
  * of dx. */
 #include "fc_epilogue_tmpl.h"
+#include "conv2d_backprop_input_fewpix_tmpl.h"
 
 /* The phase filter, HWIO [th][tw][out_C / groups][C]: forward taps (ah, aw) reversed, input
  * and output channels swapped within each group; one task per phase tap. */
@@ -51,6 +52,8 @@ static fc_status FC_FN(conv2d_backprop_input_run)(const fc_cntx *cx, const fc_co
     const fc_window *win = &d->win;
     const int64_t groups = d->groups, cg = dx->c / groups, og = dy->c / groups;
     const int64_t sh = win->stride_h, sw = win->stride_w;
+    /* Few pixels: read the filter in place rather than copy it flipped. */
+    if (FC_FN(bpi_fp_applies)(d, dy, dx, bias)) return FC_FN(bpi_fp_run)(cx, d, dy, w, dx);
     /* The largest phase filter (taps in each dimension at most ceil(k / step)) and a row of
      * zeros for the cells no tap reaches. */
     FC_T *sub = fc_scratch(FC_SCRATCH_PHASE_FILTER,

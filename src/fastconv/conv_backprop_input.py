@@ -1,7 +1,8 @@
 """The input gradient of conv2d and depthwise_conv2d, and the transposed convolution:
 validate (once per signature), allocate, one C call (csrc/operators/conv2d_backprop_input.c,
 which runs the gradient as stride_h * stride_w forward convolutions of out_backprop with
-the flipped filter, each writing its strided share of the result in place)."""
+the flipped filter, each writing its strided share of the result in place; or, for a
+stride-1 gradient of few pixels, as one GEMM that reads the filter as it is)."""
 
 from __future__ import annotations
 
