@@ -6,7 +6,7 @@
 #include "fc_internal.h"
 #include "fc_gemm.h"
 #include "fc_conv_direct.h"
-#include "fc_conv_im2col.h"
+#include "fc_conv_igemm.h"
 #include "fc_conv_winograd.h"
 #include "fc_conv_depthwise.h"
 #include "fc_conv_filter.h"

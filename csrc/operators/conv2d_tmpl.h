@@ -220,31 +220,31 @@ static fc_status FC_FN(winograd_plan)(FC_FN(conv_call) *c, int threads, fc_paral
     return FC_OK;
 }
 
-static void FC_FN(im2col_pack_task)(const void *ctx, int64_t unit, void *ws) {
+static void FC_FN(igemm_pack_task)(const void *ctx, int64_t unit, void *ws) {
     const FC_FN(conv_call) *c = ctx;
-    if (FC_FN(im2col_pack_weights)(c->cx, c->d, c->x, c->y, c->w, unit, c->wpack))
+    if (FC_FN(igemm_pack_weights)(c->cx, c->d, c->x, c->y, c->w, unit, c->wpack))
         __atomic_store_n(c->reroute, 1, __ATOMIC_RELAXED);
 }
 
 /* Task order: pixel blocks fastest, so a thread's consecutive tasks reuse the same weight
  * panels from L2. */
-static void FC_FN(im2col_task)(const void *ctx, int64_t t, void *ws) {
+static void FC_FN(igemm_task)(const void *ctx, int64_t t, void *ws) {
     const FC_FN(conv_call) *c = ctx;
     const int64_t groups = c->d->groups, chunks = c->chunks, npanel = c->npanel;
     const int64_t mb = t % c->mblocks, g = (t / c->mblocks) % groups;
     const int64_t ch = t / (c->mblocks * groups);
     const int64_t m0 = mb * FC_GEMM_MC, m1 = m0 + FC_GEMM_MC < c->m ? m0 + FC_GEMM_MC : c->m;
     if (__atomic_load_n(c->reroute, __ATOMIC_RELAXED)) return;   /* a non-finite weight */
-    FC_FN(im2col_conv_block)(c->cx, c->d, c->x, c->y, c->wpack, c->bias, c->y->data, m0, m1, g,
+    FC_FN(igemm_conv_block)(c->cx, c->d, c->x, c->y, c->wpack, c->bias, c->y->data, m0, m1, g,
                              ch * npanel / chunks, (ch + 1) * npanel / chunks, ws);
 }
 
-static fc_status FC_FN(im2col_plan)(FC_FN(conv_call) *c, int threads, fc_parallel_job *job) {
+static fc_status FC_FN(igemm_plan)(FC_FN(conv_call) *c, int threads, fc_parallel_job *job) {
     const fc_cntx *cx = c->cx;
     const fc_view *x = c->x, *y = c->y;
     const int64_t groups = c->d->groups;
     c->m = y->n * y->h * y->w;
-    c->npanel = FC_FN(im2col_panels)(cx, c->d, x, y);
+    c->npanel = FC_FN(igemm_panels)(cx, c->d, x, y);
     c->mblocks = (c->m + FC_GEMM_MC - 1) / FC_GEMM_MC;
     /* Split the channel panels too when there are too few pixel blocks to balance. */
     c->chunks = (4 * threads + c->mblocks * groups - 1) / (c->mblocks * groups);
@@ -254,12 +254,12 @@ static fc_status FC_FN(im2col_plan)(FC_FN(conv_call) *c, int threads, fc_paralle
         c->wpack = (FC_T *)c->pk->im2col;
     } else {
         c->wpack = fc_scratch(FC_SCRATCH_WEIGHTS,
-                              sizeof(FC_T) * FC_FN(im2col_packed_weights_size)(cx, c->d, x, y));
+                              sizeof(FC_T) * FC_FN(igemm_packed_weights_size)(cx, c->d, x, y));
         if (!c->wpack) return FC_ERR_NOMEM;
-        fc_job_add(job, groups * c->npanel, FC_FN(im2col_pack_task), c);
+        fc_job_add(job, groups * c->npanel, FC_FN(igemm_pack_task), c);
     }
-    fc_job_add(job, c->chunks * groups * c->mblocks, FC_FN(im2col_task), c);
-    job->ws_bytes = FC_FN(im2col_workspace)(cx, c->d, x, y, FC_GEMM_MC);
+    fc_job_add(job, c->chunks * groups * c->mblocks, FC_FN(igemm_task), c);
+    job->ws_bytes = FC_FN(igemm_workspace)(cx, c->d, x, y, FC_GEMM_MC);
     return FC_OK;
 }
 
@@ -356,7 +356,7 @@ static fc_status FC_FN(conv2d_run)(const fc_cntx *cx, const fc_conv_desc *d, fc_
         switch (algo) {
         case FC_ALGO_DIRECT: status = FC_FN(direct_plan)(&call, threads, &job); break;
         case FC_ALGO_WINOGRAD: status = FC_FN(winograd_plan)(&call, threads, &job); break;
-        default: status = FC_FN(im2col_plan)(&call, threads, &job); break;
+        default: status = FC_FN(igemm_plan)(&call, threads, &job); break;
         }
         if (copy_out && !fused) FC_FN(copy_add)(cx, &job, &y, y_out, &out);
         if (status == FC_OK) status = fc_parallel_run(&job, threads);
@@ -383,7 +383,7 @@ static size_t FC_FN(conv2d_packed_elems)(const fc_cntx *cx, const fc_conv_desc *
                                          fc_algorithm algo, int64_t c_in, int64_t c_out) {
     const fc_view x = FC_FN(channels_view)(c_in), y = FC_FN(channels_view)(c_out);
     switch (algo) {
-    case FC_ALGO_IM2COL: return FC_FN(im2col_packed_weights_size)(cx, d, &x, &y);
+    case FC_ALGO_IM2COL: return FC_FN(igemm_packed_weights_size)(cx, d, &x, &y);
     case FC_ALGO_WINOGRAD: return FC_FN(winograd_packed_weights_size)(cx, &x, &y);
     case FC_ALGO_DIRECT:
         return FC_FN(grouped_applies)(cx, d, &x, &y)
@@ -400,9 +400,9 @@ static int FC_FN(conv2d_pack)(const fc_cntx *cx, const fc_conv_desc *d, fc_algor
     const fc_view x = FC_FN(channels_view)(c_in), y = FC_FN(channels_view)(c_out);
     int nonfinite = 0;
     if (algo == FC_ALGO_IM2COL) {
-        const int64_t units = d->groups * FC_FN(im2col_panels)(cx, d, &x, &y);
+        const int64_t units = d->groups * FC_FN(igemm_panels)(cx, d, &x, &y);
         for (int64_t u = 0; u < units; u++)
-            nonfinite |= FC_FN(im2col_pack_weights)(cx, d, &x, &y, w, u, packed);
+            nonfinite |= FC_FN(igemm_pack_weights)(cx, d, &x, &y, w, u, packed);
     } else if (algo == FC_ALGO_WINOGRAD) {
         FC_FN(winograd_pack_weights)(cx, &x, &y, w, 0, c_in, packed);
     } else {

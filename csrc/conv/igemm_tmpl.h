@@ -23,12 +23,12 @@ typedef struct {
     int64_t cg, og, taps, npanel, kcb, nblocks;   /* kcb: channels per full block */
     int mr, nr;
     int packed;                                   /* rows packed into K-long patches */
-} FC_FN(im2col_dims);
+} FC_FN(igemm_dims);
 
-static FC_FN(im2col_dims) FC_FN(dims)(const fc_cntx *cx, const fc_conv_desc *d,
+static FC_FN(igemm_dims) FC_FN(dims)(const fc_cntx *cx, const fc_conv_desc *d,
                                       const fc_view *x, const fc_view *y) {
     const FC_FN(fc_ukernel) *uk = FC_UKERNEL(cx);
-    FC_FN(im2col_dims) s;
+    FC_FN(igemm_dims) s;
     s.mr = uk->mr;
     s.nr = uk->nr;
     s.cg = x->c / d->groups;
@@ -43,19 +43,19 @@ static FC_FN(im2col_dims) FC_FN(dims)(const fc_cntx *cx, const fc_conv_desc *d,
     return s;
 }
 
-int64_t FC_FN(im2col_panels)(const fc_cntx *cx, const fc_conv_desc *d, const fc_view *x,
+int64_t FC_FN(igemm_panels)(const fc_cntx *cx, const fc_conv_desc *d, const fc_view *x,
                              const fc_view *y) {
     return FC_FN(dims)(cx, d, x, y).npanel;
 }
 
-size_t FC_FN(im2col_packed_weights_size)(const fc_cntx *cx, const fc_conv_desc *d,
+size_t FC_FN(igemm_packed_weights_size)(const fc_cntx *cx, const fc_conv_desc *d,
                                          const fc_view *x, const fc_view *y) {
-    const FC_FN(im2col_dims) s = FC_FN(dims)(cx, d, x, y);
+    const FC_FN(igemm_dims) s = FC_FN(dims)(cx, d, x, y);
     return (size_t)(d->groups * s.npanel * s.taps * s.cg * s.nr);
 }
 
 /* Where block cb, panel p of group g starts in the packed weights. */
-static int64_t FC_FN(panel_offset)(const FC_FN(im2col_dims) *s, int64_t g, int64_t cb,
+static int64_t FC_FN(panel_offset)(const FC_FN(igemm_dims) *s, int64_t g, int64_t cb,
                                    int64_t p) {
     const int64_t kc = s->cg - cb * s->kcb < s->kcb ? s->cg - cb * s->kcb : s->kcb;
     return ((g * s->cg + cb * s->kcb) * s->npanel + p * kc) * s->taps * s->nr;
@@ -66,9 +66,9 @@ static int64_t FC_FN(panel_offset)(const FC_FN(im2col_dims) *s, int64_t g, int64
  * would give NaN where padding must contribute nothing (the caller then runs the direct
  * kernel, which skips padding taps).  v - v is 0 for finite v, NaN otherwise: one
  * subtraction per weight, vectorized with the copy. */
-int FC_FN(im2col_pack_weights)(const fc_cntx *cx, const fc_conv_desc *d, const fc_view *x,
+int FC_FN(igemm_pack_weights)(const fc_cntx *cx, const fc_conv_desc *d, const fc_view *x,
                                const fc_view *y, const FC_T *w, int64_t unit, FC_T *wpack) {
-    const FC_FN(im2col_dims) s = FC_FN(dims)(cx, d, x, y);
+    const FC_FN(igemm_dims) s = FC_FN(dims)(cx, d, x, y);
     const int64_t g = unit / s.npanel, p = unit % s.npanel, j = p * s.nr;
     const int64_t cols = s.og - j < s.nr ? s.og - j : s.nr;
     int nonfinite = 0;
@@ -91,9 +91,9 @@ int FC_FN(im2col_pack_weights)(const fc_cntx *cx, const fc_conv_desc *d, const f
 
 /* Bytes per thread: the indirection buffer of an mc-pixel block and a zero row; or, when
  * packing, the patches' row pointers and the patches. */
-size_t FC_FN(im2col_workspace)(const fc_cntx *cx, const fc_conv_desc *d, const fc_view *x,
+size_t FC_FN(igemm_workspace)(const fc_cntx *cx, const fc_conv_desc *d, const fc_view *x,
                                const fc_view *y, int64_t mc) {
-    const FC_FN(im2col_dims) s = FC_FN(dims)(cx, d, x, y);
+    const FC_FN(igemm_dims) s = FC_FN(dims)(cx, d, x, y);
     const int64_t rows = (mc + s.mr - 1) / s.mr * s.mr;
     if (s.packed)
         return sizeof(FC_T *) * (size_t)rows + sizeof(FC_T) * (size_t)(rows * s.taps * s.cg);
@@ -105,7 +105,7 @@ size_t FC_FN(im2col_workspace)(const fc_cntx *cx, const fc_conv_desc *d, const f
  * them.  A kernel row that lies inside the image with dilation 1 is one contiguous run of
  * k_w x cg input values when the channels are dense. */
 static void FC_FN(pack_patches)(const fc_conv_desc *d, const fc_view *x, const fc_view *y,
-                                const FC_FN(im2col_dims) *s, int64_t g, int64_t m0,
+                                const FC_FN(igemm_dims) *s, int64_t g, int64_t m0,
                                 int64_t m1, FC_T *patches, const FC_T **rows_out) {
     const fc_window *win = &d->win;
     const int64_t k = s->taps * s->cg, run = win->k_w * s->cg;
@@ -146,7 +146,7 @@ static void FC_FN(pack_patches)(const fc_conv_desc *d, const fc_view *x, const f
  * group g at the input pixel under that tap, or the zero row.  Walks pixels and taps
  * incrementally: no division per entry. */
 static void FC_FN(build_indirection)(const fc_conv_desc *d, const fc_view *x, const fc_view *y,
-                                     const FC_FN(im2col_dims) *s, int64_t g, int64_t m0,
+                                     const FC_FN(igemm_dims) *s, int64_t g, int64_t m0,
                                      int64_t m1, const FC_T *zero, const FC_T **ind) {
     const fc_window *win = &d->win;
     const int64_t rows = (m1 - m0 + s->mr - 1) / s->mr * s->mr;
@@ -174,12 +174,12 @@ static void FC_FN(build_indirection)(const fc_conv_desc *d, const fc_view *x, co
 /* Output rows [m0, m1) (pixels of the batch) x panels [p0, p1) of group g, into the dense
  * NHWC output yd [M][out_C]; bias and activation fused after the last channel block.
  * The input's channels must be contiguous (x->sc == 1). */
-void FC_FN(im2col_conv_block)(const fc_cntx *cx, const fc_conv_desc *d, const fc_view *x,
+void FC_FN(igemm_conv_block)(const fc_cntx *cx, const fc_conv_desc *d, const fc_view *x,
                               const fc_view *y, const FC_T *wpack, const FC_T *bias, FC_T *yd,
                               int64_t m0, int64_t m1, int64_t g, int64_t p0, int64_t p1,
                               void *ws) {
     const FC_FN(fc_ukernel) *uk = FC_UKERNEL(cx);
-    const FC_FN(im2col_dims) s = FC_FN(dims)(cx, d, x, y);
+    const FC_FN(igemm_dims) s = FC_FN(dims)(cx, d, x, y);
     const int64_t rows = (m1 - m0 + s.mr - 1) / s.mr * s.mr;
     const FC_T **ind = ws;
     FC_T *zero = (FC_T *)(ind + rows * s.taps);
