@@ -23,8 +23,20 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from gemm_targets import _timer, run_targets
 
-LAYERS = ["lenet-c1", "lenet-c2", "keras-mnist-c1", "r50-conv1", "r50-3x3-56", "r50-3x3-28",
-          "r50-3x3-14", "r50-3x3-7", "r50-1x1-56", "vgg-3x3-224", "b8-3x3-56", "mbv1-dw-112"]
+LAYERS = [
+    "lenet-c1",
+    "lenet-c2",
+    "keras-mnist-c1",
+    "r50-conv1",
+    "r50-3x3-56",
+    "r50-3x3-28",
+    "r50-3x3-14",
+    "r50-3x3-7",
+    "r50-1x1-56",
+    "vgg-3x3-224",
+    "b8-3x3-56",
+    "mbv1-dw-112",
+]
 
 
 def _operands(layer):
@@ -41,18 +53,21 @@ def _calls(layer, tf, torch):
     x, dy, sizes = _operands(layer)
     s, d, pad = layer.stride, layer.dilation, layer.padding
     depthwise = layer.op == "depthwise"
-    ours = (fastconv.depthwise_conv2d_backprop_filter if depthwise
-            else fastconv.conv2d_backprop_filter)
+    ours = (
+        fastconv.depthwise_conv2d_backprop_filter if depthwise else fastconv.conv2d_backprop_filter
+    )
     calls = {"fastconv": lambda: ours(x, sizes, dy, s, pad, dilations=d)}
     if tf is not None:
-        op = (tf.raw_ops.DepthwiseConv2dNativeBackpropFilter if depthwise
-              else tf.raw_ops.Conv2DBackpropFilter)
+        op = (
+            tf.raw_ops.DepthwiseConv2dNativeBackpropFilter
+            if depthwise
+            else tf.raw_ops.Conv2DBackpropFilter
+        )
         args = dict(strides=[1, s, s, 1], padding=pad, dilations=[1, d, d, 1])
         xt, dyt, st = tf.constant(x), tf.constant(dy), tf.constant(sizes, tf.int32)
         fn = tf.function(lambda a, b, c: op(input=a, filter_sizes=c, out_backprop=b, **args))
         calls["tf_function"] = lambda: fn(xt, dyt, st)
-        calls["tf_eager"] = lambda: op(input=x, filter_sizes=sizes, out_backprop=dy,
-                                       **args).numpy()
+        calls["tf_eager"] = lambda: op(input=x, filter_sizes=sizes, out_backprop=dy, **args).numpy()
     if torch is not None:
         from fastconv.bench.runners import torch_padding
 
@@ -65,8 +80,7 @@ def _calls(layer, tf, torch):
         if padding == "same":  # conv2d_weight takes numbers: TF's split at stride 1
             g = layer.geometry
             padding = (g.pad_top, g.pad_left)
-        calls["torch"] = lambda: torch.nn.grad.conv2d_weight(xn, oihw, dyn, s, padding, d,
-                                                             groups)
+        calls["torch"] = lambda: torch.nn.grad.conv2d_weight(xn, oihw, dyn, s, padding, d, groups)
     return calls
 
 
@@ -85,37 +99,57 @@ def worker(threads: int, quick: bool) -> dict:
         layer = select(name)[0]
         t = time_them(_calls(layer, tf, torch))
         tf_best = min((v for k, v in t.items() if k.startswith("tf")), default=None)
-        rows.append({"layer": layer.name, "flops": layer.flops,
-                     **{f"{k}_ms": v * 1e3 for k, v in t.items()},
-                     "vs_tf": None if tf_best is None else tf_best / t["fastconv"],
-                     "vs_torch": t["torch"] / t["fastconv"] if "torch" in t else None})
+        rows.append(
+            {
+                "layer": layer.name,
+                "flops": layer.flops,
+                **{f"{k}_ms": v * 1e3 for k, v in t.items()},
+                "vs_tf": None if tf_best is None else tf_best / t["fastconv"],
+                "vs_torch": t["torch"] / t["fastconv"] if "torch" in t else None,
+            }
+        )
     return {"threads": threads, "isa": fastconv._core.get_isa(), "rows": rows}
 
 
 def report(results: list[dict], peak: float | None) -> str:
-    out = [f"FMA peak (benchmarks/fma_peak.c): {peak:.1f} float32 GFLOP/s per core"
-           if peak else "FMA peak: no C compiler to measure it"]
+    out = [
+        f"FMA peak (benchmarks/fma_peak.c): {peak:.1f} float32 GFLOP/s per core"
+        if peak
+        else "FMA peak: no C compiler to measure it"
+    ]
     for r in results:
         th = r["threads"]
-        out.append(f"\n== {th} thread(s), float32, fastconv ISA {r['isa']} (medians of "
-                   "interleaved rounds)")
-        out.append(f"   {'layer':14s} {'fastconv ms':>11s} {'%peak':>6s} {'tf-fn ms':>9s} "
-                   f"{'tf-eager':>9s} {'torch ms':>9s} {'vs TF':>6s} {'vs torch':>8s}")
+        out.append(
+            f"\n== {th} thread(s), float32, fastconv ISA {r['isa']} (medians of interleaved rounds)"
+        )
+        out.append(
+            f"   {'layer':14s} {'fastconv ms':>11s} {'%peak':>6s} {'tf-fn ms':>9s} "
+            f"{'tf-eager':>9s} {'torch ms':>9s} {'vs TF':>6s} {'vs torch':>8s}"
+        )
         for row in r["rows"]:
+
             def ms(key):
                 return f"{row[key]:9.3f}" if key in row else "      n/a"
-            pct = (f"{100 * row['flops'] / (row['fastconv_ms'] * 1e-3) / 1e9 / (peak * th):5.1f}%"
-                   if peak else "   n/a")
+
+            pct = (
+                f"{100 * row['flops'] / (row['fastconv_ms'] * 1e-3) / 1e9 / (peak * th):5.1f}%"
+                if peak
+                else "   n/a"
+            )
             vs_tf = f"{row['vs_tf']:6.2f}" if row["vs_tf"] else "   n/a"
             vs_torch = f"{row['vs_torch']:8.2f}" if row["vs_torch"] else "     n/a"
-            out.append(f"   {row['layer']:14s} {row['fastconv_ms']:11.3f} {pct:>6s} "
-                       f"{ms('tf_function_ms')} {ms('tf_eager_ms')} {ms('torch_ms')} "
-                       f"{vs_tf} {vs_torch}")
+            out.append(
+                f"   {row['layer']:14s} {row['fastconv_ms']:11.3f} {pct:>6s} "
+                f"{ms('tf_function_ms')} {ms('tf_eager_ms')} {ms('torch_ms')} "
+                f"{vs_tf} {vs_torch}"
+            )
         for key, name in (("vs_tf", "TF"), ("vs_torch", "PyTorch")):
             vals = [row[key] for row in r["rows"] if row[key]]
             if vals:
-                out.append(f"   geometric mean vs {name}: {np.exp(np.mean(np.log(vals))):.2f} "
-                           f"(worst {min(vals):.2f})")
+                out.append(
+                    f"   geometric mean vs {name}: {np.exp(np.mean(np.log(vals))):.2f} "
+                    f"(worst {min(vals):.2f})"
+                )
     return "\n".join(out)
 
 

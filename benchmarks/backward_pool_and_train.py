@@ -47,20 +47,26 @@ def _pool_calls(layer, tf, torch):
     tk, ts = [1, *k, 1], [1, s, s, 1]
     xt, yt, gt = (tf.constant(a) for a in (x, y, g))
     if layer.op == "maxpool":
+
         def fast():
             return fastconv.max_pool2d_grad(x, y, g, k, s, pad)
 
         def tf_op(a, b, c):
-            return tf.raw_ops.MaxPoolGrad(orig_input=a, orig_output=b, grad=c, ksize=tk,
-                                          strides=ts, padding=pad)
+            return tf.raw_ops.MaxPoolGrad(
+                orig_input=a, orig_output=b, grad=c, ksize=tk, strides=ts, padding=pad
+            )
+
         args = (xt, yt, gt)
     else:
+
         def fast():
             return fastconv.avg_pool2d_grad(x.shape, g, k, s, pad)
 
         def tf_op(shape, c):
-            return tf.raw_ops.AvgPoolGrad(orig_input_shape=shape, grad=c, ksize=tk, strides=ts,
-                                          padding=pad)
+            return tf.raw_ops.AvgPoolGrad(
+                orig_input_shape=shape, grad=c, ksize=tk, strides=ts, padding=pad
+            )
+
         args = (tf.constant(x.shape, tf.int32), gt)
     tf_fn = tf.function(tf_op)
     calls = {"fastconv": fast, "TF eager": lambda: tf_op(*args), "TF fn": lambda: tf_fn(*args)}
@@ -80,12 +86,15 @@ def _torch_call(torch, layer, x, g, win):
     if layer.op == "maxpool":
         _, idx = torch.ops.aten.max_pool2d_with_indices(xt, k, s, [0, 0], [1, 1], False)
         return lambda: torch.ops.aten.max_pool2d_with_indices_backward(
-            gt, xt, k, s, [0, 0], [1, 1], False, idx)
+            gt, xt, k, s, [0, 0], [1, 1], False, idx
+        )
     return lambda: torch.ops.aten.avg_pool2d_backward(gt, xt, k, s, [0, 0], False, False, None)
 
 
 def _train_calls(tf, batch):
-    spec = importlib.util.spec_from_file_location("train_lenet", ROOT / "examples" / "train_lenet.py")
+    spec = importlib.util.spec_from_file_location(
+        "train_lenet", ROOT / "examples" / "train_lenet.py"
+    )
     lenet = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(lenet)
     x_train, _, y_train, _ = lenet.load_data(0)
@@ -105,8 +114,11 @@ def _train_calls(tf, batch):
         return loss, tape.gradient(loss, variables)
 
     tf_fn = tf.function(tf_step)
-    return {"fastconv": lambda: lenet.loss_and_grads(params, x, labels),
-            "TF eager": lambda: tf_step(xt, lt), "TF fn": lambda: tf_fn(xt, lt)}
+    return {
+        "fastconv": lambda: lenet.loss_and_grads(params, x, labels),
+        "TF eager": lambda: tf_step(xt, lt),
+        "TF fn": lambda: tf_fn(xt, lt),
+    }
 
 
 def worker(threads: int, quick: bool) -> dict:
@@ -122,20 +134,31 @@ def worker(threads: int, quick: bool) -> dict:
     def medians(calls):
         return {k: t.median * 1e3 for k, t in interleaved(calls, policy).items()}
 
-    pools = [(layer.name, medians(_pool_calls(layer, tf, torch)))
-             for layer in suite.LAYERS if layer.is_pool]
+    pools = [
+        (layer.name, medians(_pool_calls(layer, tf, torch)))
+        for layer in suite.LAYERS
+        if layer.is_pool
+    ]
     steps = [(f"lenet step, batch {b}", medians(_train_calls(tf, b))) for b in (16, 64)]
     return {"threads": threads, "isa": fastconv._core.get_isa(), "pools": pools, "steps": steps}
 
 
 def table(result) -> str:
-    lines = [f"\n== {result['threads']} thread(s), float32, fastconv ISA {result['isa']} "
-             "(ms, medians of interleaved rounds)"]
-    for title, rows in (("pooling input gradient", result["pools"]),
-                        ("training step (loss + all gradients)", result["steps"])):
+    lines = [
+        f"\n== {result['threads']} thread(s), float32, fastconv ISA {result['isa']} "
+        "(ms, medians of interleaved rounds)"
+    ]
+    for title, rows in (
+        ("pooling input gradient", result["pools"]),
+        ("training step (loss + all gradients)", result["steps"]),
+    ):
         peers = [p for p in ("TF eager", "TF fn", "torch") if p in rows[0][1]]
-        lines.append(f"\n| {title} | fastconv | " + " | ".join(peers) +
-                     " | vs best TF | " + ("vs torch |" if "torch" in peers else ""))
+        lines.append(
+            f"\n| {title} | fastconv | "
+            + " | ".join(peers)
+            + " | vs best TF | "
+            + ("vs torch |" if "torch" in peers else "")
+        )
         lines.append("| --- " * (3 + len(peers) + ("torch" in peers)) + "|")
         for name, t in rows:
             best_tf = min(t["TF eager"], t["TF fn"])
@@ -157,7 +180,9 @@ def main(argv=None):
         print(json.dumps(worker(args.worker, args.quick)))
         return
     for threads in args.threads:
-        cmd = [sys.executable, __file__, "--worker", str(threads)] + (["--quick"] if args.quick else [])
+        cmd = [sys.executable, __file__, "--worker", str(threads)] + (
+            ["--quick"] if args.quick else []
+        )
         proc = subprocess.run(cmd, capture_output=True, text=True, check=True)
         print(table(json.loads(proc.stdout.strip().splitlines()[-1])), flush=True)
 

@@ -16,8 +16,12 @@ from fastconv.bench.cli import default_threads
 
 def pytest_addoption(parser):
     group = parser.getgroup("fastconv bench")
-    group.addoption("--bench-threads", type=int, default=None,
-                    help="threads for every library (default: all cores)")
+    group.addoption(
+        "--bench-threads",
+        type=int,
+        default=None,
+        help="threads for every library (default: all cores)",
+    )
     group.addoption("--bench-dtype", choices=("float32", "float64"), default="float32")
 
 

@@ -57,9 +57,17 @@ GiB = 2**30
 @contextlib.contextmanager
 def cluster(workers: int, memory_limit: str):
     """A LocalCluster of `workers` spawned processes of 1 thread each, closed afterwards."""
-    with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                      memory_limit=memory_limit, dashboard_address=":0",
-                      silence_logs=40) as local, Client(local) as client:
+    with (
+        LocalCluster(
+            n_workers=workers,
+            threads_per_worker=1,
+            processes=True,
+            memory_limit=memory_limit,
+            dashboard_address=":0",
+            silence_logs=40,
+        ) as local,
+        Client(local) as client,
+    ):
         yield client
 
 
@@ -79,8 +87,11 @@ def rss_log(client: Client, every: float):
     def log():
         while not stop.wait(every):
             peaks = ", ".join(f"{p:.2f}" for p in _peak_rss_gib(client))
-            print(f"\n[{time.perf_counter() - start:.0f} s] peak RSS per worker so far: "
-                  f"{peaks} GiB", file=sys.stderr, flush=True)
+            print(
+                f"\n[{time.perf_counter() - start:.0f} s] peak RSS per worker so far: {peaks} GiB",
+                file=sys.stderr,
+                flush=True,
+            )
 
     thread = threading.Thread(target=log, daemon=True)
     thread.start()
@@ -112,9 +123,11 @@ class Load:
         others = "n/a" if others is None else f"{max(others - workers, 0.0):.2f}"
         fmt = lambda la: "n/a" if la is None else " ".join(f"{v:.1f}" for v in la)
         used = f"the workers used {workers:.2f} CPUs on average, " if self.clients else ""
-        return (f"load average before {fmt(self.watch.load_before)}, after "
-                f"{fmt(load_average())}; {used}other processes {others} of {os.cpu_count()} "
-                "CPUs")
+        return (
+            f"load average before {fmt(self.watch.load_before)}, after "
+            f"{fmt(load_average())}; {used}other processes {others} of {os.cpu_count()} "
+            "CPUs"
+        )
 
 
 def _r50_stem(x, seed: int = 7):
@@ -129,17 +142,26 @@ def out_of_core(args) -> None:
     size, chunk = args.size, args.chunk
     nbytes = size * size * 3 * 4
     w = np.random.default_rng(5).standard_normal((5, 5, 3, 8)).astype(np.float32)
-    image = da.random.default_rng(args.seed).random((1, size, size, 3), dtype=np.float32,
-                                                      chunks=(1, chunk, chunk, 3))
+    image = da.random.default_rng(args.seed).random(
+        (1, size, size, 3), dtype=np.float32, chunks=(1, chunk, chunk, 3)
+    )
     pooled = fdask.max_pool2d(fdask.conv2d(image, w, 1, "SAME"), 2, 2, "SAME")
     axes = (0, 1, 2)
-    stats = da.stack([pooled.mean(axis=axes), pooled.std(axis=axes), pooled.min(axis=axes),
-                      pooled.max(axis=axes)])
-    print(f"out-of-core: image {image.shape} float32 = {nbytes / 1e9:.1f} GB "
-          f"({nbytes / GiB:.1f} GiB), chunks {chunk}x{chunk} ({image.npartitions} chunks), "
-          f"{args.workers} worker process(es) x 1 thread, memory_limit {args.memory_limit}; "
-          f"5x5 SAME conv 3 -> 8, 2x2 max pool -> {pooled.shape}, per-channel statistics",
-          flush=True)
+    stats = da.stack(
+        [
+            pooled.mean(axis=axes),
+            pooled.std(axis=axes),
+            pooled.min(axis=axes),
+            pooled.max(axis=axes),
+        ]
+    )
+    print(
+        f"out-of-core: image {image.shape} float32 = {nbytes / 1e9:.1f} GB "
+        f"({nbytes / GiB:.1f} GiB), chunks {chunk}x{chunk} ({image.npartitions} chunks), "
+        f"{args.workers} worker process(es) x 1 thread, memory_limit {args.memory_limit}; "
+        f"5x5 SAME conv 3 -> 8, 2x2 max pool -> {pooled.shape}, per-channel statistics",
+        flush=True,
+    )
     with cluster(args.workers, args.memory_limit) as client:
         load = Load([client])
         start = time.perf_counter()
@@ -153,9 +175,11 @@ def out_of_core(args) -> None:
     print()
     print("| image | GB | chunks | workers | wall s | Mpixel/s | peak RSS per worker GiB |")
     print("| --- | ---: | ---: | ---: | ---: | ---: | --- |")
-    print(f"| {size}x{size}x3 | {nbytes / 1e9:.1f} | {image.npartitions} | {args.workers} | "
-          f"{seconds:.0f} | {size * size / seconds / 1e6:.1f} | "
-          f"{', '.join(f'{p:.2f}' for p in peaks)} |")
+    print(
+        f"| {size}x{size}x3 | {nbytes / 1e9:.1f} | {image.npartitions} | {args.workers} | "
+        f"{seconds:.0f} | {size * size / seconds / 1e6:.1f} | "
+        f"{', '.join(f'{p:.2f}' for p in peaks)} |"
+    )
     print()
     for name, row in zip(("mean", "std", "min", "max"), values):
         print(f"{name:>4}: " + " ".join(f"{v:+.4f}" for v in row))
@@ -164,16 +188,20 @@ def out_of_core(args) -> None:
 
 def scaling(args) -> None:
     shape = (args.images, 224, 224, 3)
-    print(f"scaling: {args.images} images 224x224x3 float32 in chunks of {args.per_chunk}, "
-          "r50 conv1 7x7/2 3 -> 64 SAME + 3x3/2 max pool; LocalCluster of 1 and of 2 worker "
-          f"processes x 1 thread; {args.rounds} interleaved rounds, medians", flush=True)
+    print(
+        f"scaling: {args.images} images 224x224x3 float32 in chunks of {args.per_chunk}, "
+        "r50 conv1 7x7/2 3 -> 64 SAME + 3x3/2 max pool; LocalCluster of 1 and of 2 worker "
+        f"processes x 1 thread; {args.rounds} interleaved rounds, medians",
+        flush=True,
+    )
     with contextlib.ExitStack() as stack:
         runs, clients, counters = {}, [], []
         for workers in (1, 2):
             client = stack.enter_context(cluster(workers, args.memory_limit))
             clients.append(client)
             batch = da.random.default_rng(args.seed).random(
-                shape, dtype=np.float32, chunks=(args.per_chunk, 224, 224, 3))
+                shape, dtype=np.float32, chunks=(args.per_chunk, 224, 224, 3)
+            )
             batch = client.persist(batch)
             wait(batch)
 
@@ -192,25 +220,34 @@ def scaling(args) -> None:
         cpu_before = [_workers_cpu_seconds([c]) for c in clients]
         with progress_bar(args.rounds) as bar:
             bar.status("1 vs 2 worker processes")
-            timings = interleaved(runs, Policy(rounds=args.rounds, warmup=0.0, min_sample=0.0),
-                                  tick=lambda done, total: bar.advance())
+            timings = interleaved(
+                runs,
+                Policy(rounds=args.rounds, warmup=0.0, min_sample=0.0),
+                tick=lambda done, total: bar.advance(),
+            )
         load_line = load.line()
         # The workers' CPU time per image over every call (warm-up and untimed ones too):
         # what the work costs whatever the load; equal for 1 and 2 workers means that, on
         # free cores, 2 workers would take half the time.
-        cpu_ms = [(_workers_cpu_seconds([c]) - before) / (next(n) * args.images) * 1e3
-                  for c, before, n in zip(clients, cpu_before, counters)]
+        cpu_ms = [
+            (_workers_cpu_seconds([c]) - before) / (next(n) * args.images) * 1e3
+            for c, before, n in zip(clients, cpu_before, counters)
+        ]
     one, two = (timings[label].median for label in runs)
     print()
     print("| workers | median s | rounds s | images/s | workers' CPU ms per image |")
     print("| ---: | ---: | --- | ---: | ---: |")
     for (label, timing), cpu in zip(timings.items(), cpu_ms):
-        print(f"| {label.split()[0]} | {timing.median:.3f} | "
-              f"{' '.join(f'{s:.2f}' for s in timing.seconds)} | "
-              f"{args.images / timing.median:.0f} | {cpu:.2f} |")
+        print(
+            f"| {label.split()[0]} | {timing.median:.3f} | "
+            f"{' '.join(f'{s:.2f}' for s in timing.seconds)} | "
+            f"{args.images / timing.median:.0f} | {cpu:.2f} |"
+        )
     print()
-    print(f"speedup 1 -> 2 worker processes: {one / two:.2f}x (target >= 1.8x); "
-          f"scaling efficiency {one / two / 2:.0%}")
+    print(
+        f"speedup 1 -> 2 worker processes: {one / two:.2f}x (target >= 1.8x); "
+        f"scaling efficiency {one / two / 2:.0%}"
+    )
     print(load_line)
 
 
@@ -218,9 +255,12 @@ def overhead(args) -> None:
     rng = np.random.default_rng(args.seed)
     x = rng.random((args.images, 224, 224, 3), dtype=np.float32)
     fastconv.set_num_threads(1)  # both sides on one fastconv thread: same kernels, same work
-    print(f"overhead: {args.images} images 224x224x3 as one chunk, r50 conv1 + max pool, "
-          "fastconv.dask (threaded scheduler, 1 Dask thread) vs fastconv directly, 1 fastconv "
-          "thread each, interleaved rounds, medians", flush=True)
+    print(
+        f"overhead: {args.images} images 224x224x3 as one chunk, r50 conv1 + max pool, "
+        "fastconv.dask (threaded scheduler, 1 Dask thread) vs fastconv directly, 1 fastconv "
+        "thread each, interleaved rounds, medians",
+        flush=True,
+    )
 
     lazy_x = da.from_array(x, chunks=-1)  # made once: Dask hashes the array (ms per call)
 
@@ -236,7 +276,7 @@ def overhead(args) -> None:
     with progress_bar(args.rounds) as bar:
         bar.status("fastconv vs fastconv.dask, one chunk")
         for r in range(args.rounds):  # interleaved, who goes first alternating
-            for label in (list(calls) if r % 2 == 0 else list(calls)[::-1]):
+            for label in list(calls) if r % 2 == 0 else list(calls)[::-1]:
                 w0, c0 = time.perf_counter(), time.process_time()
                 calls[label]()
                 cpu[label].append(time.process_time() - c0)  # all threads of this process
@@ -246,13 +286,17 @@ def overhead(args) -> None:
     print("| call | wall median ms | CPU median ms (this process, all threads) |")
     print("| --- | ---: | ---: |")
     for label in calls:
-        print(f"| {label} | {statistics.median(wall[label]) * 1e3:.2f} | "
-              f"{statistics.median(cpu[label]) * 1e3:.2f} |")
+        print(
+            f"| {label} | {statistics.median(wall[label]) * 1e3:.2f} | "
+            f"{statistics.median(cpu[label]) * 1e3:.2f} |"
+        )
     print()
     for kind, times in (("wall", wall), ("CPU", cpu)):
         direct, lazy = (statistics.median(times[label]) for label in calls)
-        print(f"overhead of fastconv.dask on one chunk, {kind} time: {lazy / direct - 1:+.1%} "
-              f"({(lazy - direct) * 1e3:.2f} ms; target <= 10%)")
+        print(
+            f"overhead of fastconv.dask on one chunk, {kind} time: {lazy / direct - 1:+.1%} "
+            f"({(lazy - direct) * 1e3:.2f} ms; target <= 10%)"
+        )
     print(load.line())
 
 
@@ -263,11 +307,18 @@ def _parser() -> argparse.ArgumentParser:
     ooc.add_argument("--size", type=int, default=64000, help="image height and width")
     ooc.add_argument("--chunk", type=int, default=2048, help="chunk height and width")
     ooc.add_argument("--workers", type=int, default=2)
-    ooc.add_argument("--memory-limit", default="8GiB",
-                     help="per worker, where the nanny starts spilling/killing (default: "
-                          "%(default)s, above the 4 GiB target so that it never steps in)")
-    ooc.add_argument("--log-every", type=float, default=60.0,
-                     help="seconds between lines with the peak RSS so far (stderr)")
+    ooc.add_argument(
+        "--memory-limit",
+        default="8GiB",
+        help="per worker, where the nanny starts spilling/killing (default: "
+        "%(default)s, above the 4 GiB target so that it never steps in)",
+    )
+    ooc.add_argument(
+        "--log-every",
+        type=float,
+        default=60.0,
+        help="seconds between lines with the peak RSS so far (stderr)",
+    )
     ooc.set_defaults(run=out_of_core)
     scale = sub.add_parser("scaling", help="1 vs 2 worker processes on a batch")
     scale.add_argument("--images", type=int, default=256)
@@ -286,8 +337,10 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv=None) -> int:
     args = _parser().parse_args(argv)
-    print(f"fastconv {fastconv.__version__}, dask {dask.__version__}, {os.cpu_count()} CPUs, "
-          f"python {sys.version.split()[0]}")
+    print(
+        f"fastconv {fastconv.__version__}, dask {dask.__version__}, {os.cpu_count()} CPUs, "
+        f"python {sys.version.split()[0]}"
+    )
     args.run(args)
     return 0
 

@@ -36,8 +36,15 @@ import numpy as np  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 GEMMS = [((1, 64, 64, 1024), 1024), ((8, 28, 28, 512), 512)]
-LARGE_LAYERS = ["r50-3x3-56", "r50-3x3-28", "r50-3x3-14", "r50-1x1-56", "vgg-3x3-224",
-                "b8-3x3-56", "lenet-c2"]
+LARGE_LAYERS = [
+    "r50-3x3-56",
+    "r50-3x3-28",
+    "r50-3x3-14",
+    "r50-1x1-56",
+    "vgg-3x3-224",
+    "b8-3x3-56",
+    "lenet-c2",
+]
 
 
 def fma_peak() -> float | None:
@@ -76,16 +83,25 @@ def gemm_rows(threads: int, quick: bool) -> list[dict]:
             x2, w2 = x.reshape(-1, shape[3]), w.reshape(shape[3], out_c)
             y2 = np.empty((x2.shape[0], out_c), dtype)
             with threadpool_limits(threads, user_api="blas"):
-                t = time_them({
-                    "fastconv": lambda: fastconv.conv2d(x, w, 1, "VALID", algorithm="im2col", out=y),
-                    "numpy": lambda: np.matmul(x2, w2, out=y2),
-                })
+                t = time_them(
+                    {
+                        "fastconv": lambda: fastconv.conv2d(
+                            x, w, 1, "VALID", algorithm="im2col", out=y
+                        ),
+                        "numpy": lambda: np.matmul(x2, w2, out=y2),
+                    }
+                )
             flops = 2 * x2.shape[0] * shape[3] * out_c
-            rows.append({
-                "dtype": np.dtype(dtype).name, "shape": f"{shape} x {shape[3]}x{out_c}",
-                "fastconv_ms": t["fastconv"] * 1e3, "numpy_ms": t["numpy"] * 1e3,
-                "fastconv_gflops": flops / t["fastconv"] / 1e9, "ratio": t["fastconv"] / t["numpy"],
-            })
+            rows.append(
+                {
+                    "dtype": np.dtype(dtype).name,
+                    "shape": f"{shape} x {shape[3]}x{out_c}",
+                    "fastconv_ms": t["fastconv"] * 1e3,
+                    "numpy_ms": t["numpy"] * 1e3,
+                    "fastconv_gflops": flops / t["fastconv"] / 1e9,
+                    "ratio": t["fastconv"] / t["numpy"],
+                }
+            )
     return rows
 
 
@@ -105,13 +121,16 @@ def layer_rows(threads: int, quick: bool) -> list[dict]:
             calls["tf_eager"] = runners.tf_eager_runner(tf, data).call
         t = time_them(calls)
         tf_best = min((v for k, v in t.items() if k.startswith("tf")), default=None)
-        rows.append({
-            "layer": layer.name, "fastconv_ms": t["fastconv"] * 1e3,
-            "fastconv_gflops": layer.flops / t["fastconv"] / 1e9,
-            "tf_ms": None if tf_best is None else tf_best * 1e3,
-            "tf_gflops": None if tf_best is None else layer.flops / tf_best / 1e9,
-            "speedup": None if tf_best is None else tf_best / t["fastconv"],
-        })
+        rows.append(
+            {
+                "layer": layer.name,
+                "fastconv_ms": t["fastconv"] * 1e3,
+                "fastconv_gflops": layer.flops / t["fastconv"] / 1e9,
+                "tf_ms": None if tf_best is None else tf_best * 1e3,
+                "tf_gflops": None if tf_best is None else layer.flops / tf_best / 1e9,
+                "speedup": None if tf_best is None else tf_best / t["fastconv"],
+            }
+        )
     return rows
 
 
@@ -123,13 +142,19 @@ def epilogue_row(threads: int, quick: bool) -> dict:
     w = rng.standard_normal((3, 3, 128, 128)).astype(np.float32)
     b = rng.standard_normal(128).astype(np.float32)
     y = np.empty((1, 28, 28, 128), np.float32)
-    t = _timer(quick)({
-        "plain": lambda: fastconv.conv2d(x, w, 1, "SAME", algorithm="im2col", out=y),
-        "bias_relu": lambda: fastconv.conv2d(x, w, 1, "SAME", bias=b, activation="relu",
-                                             algorithm="im2col", out=y),
-    })
-    return {"plain_ms": t["plain"] * 1e3, "bias_relu_ms": t["bias_relu"] * 1e3,
-            "ratio": t["bias_relu"] / t["plain"]}
+    t = _timer(quick)(
+        {
+            "plain": lambda: fastconv.conv2d(x, w, 1, "SAME", algorithm="im2col", out=y),
+            "bias_relu": lambda: fastconv.conv2d(
+                x, w, 1, "SAME", bias=b, activation="relu", algorithm="im2col", out=y
+            ),
+        }
+    )
+    return {
+        "plain_ms": t["plain"] * 1e3,
+        "bias_relu_ms": t["bias_relu"] * 1e3,
+        "ratio": t["bias_relu"] / t["plain"],
+    }
 
 
 def memory_row() -> dict:
@@ -142,8 +167,10 @@ def memory_row() -> dict:
     before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     fastconv.conv2d(x, w, 1, "SAME", algorithm="im2col", out=y)
     after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return {"growth_mib": (after - before) / 1024, "explicit_im2col_mib":
-            8 * 224 * 224 * 9 * 64 * 4 / 2**20}
+    return {
+        "growth_mib": (after - before) / 1024,
+        "explicit_im2col_mib": 8 * 224 * 224 * 9 * 64 * 4 / 2**20,
+    }
 
 
 def worker(threads: int, quick: bool) -> dict:
@@ -153,11 +180,14 @@ def worker(threads: int, quick: bool) -> dict:
     fastconv.set_num_threads(threads)
     blas = [i for i in threadpool_info() if i.get("user_api") == "blas"]
     return {
-        "threads": threads, "isa": fastconv._core.get_isa(),
-        "numpy_blas": [{k: i.get(k) for k in ("internal_api", "version", "architecture")}
-                       for i in blas],
+        "threads": threads,
+        "isa": fastconv._core.get_isa(),
+        "numpy_blas": [
+            {k: i.get(k) for k in ("internal_api", "version", "architecture")} for i in blas
+        ],
         "memory": memory_row() if threads == 1 else None,
-        "gemm": gemm_rows(threads, quick), "layers": layer_rows(threads, quick),
+        "gemm": gemm_rows(threads, quick),
+        "layers": layer_rows(threads, quick),
         "epilogue": epilogue_row(threads, quick),
     }
 
@@ -168,22 +198,34 @@ def report(results: list[dict], peak: float | None) -> str:
         lanes = 0.5 if dtype == "float64" else 1.0
         return f"{100 * gflops / (peak * threads * lanes):5.1f}%" if peak else "   n/a"
 
-    out = [f"FMA peak (benchmarks/fma_peak.c): {peak:.1f} float32 GFLOP/s per core (float64: "
-           "half; % of peak below is per dtype and thread count)" if peak else
-           "FMA peak: no C compiler to measure it"]
+    out = [
+        f"FMA peak (benchmarks/fma_peak.c): {peak:.1f} float32 GFLOP/s per core (float64: "
+        "half; % of peak below is per dtype and thread count)"
+        if peak
+        else "FMA peak: no C compiler to measure it"
+    ]
     for r in results:
         th = r["threads"]
-        out.append(f"\n== {th} thread(s), fastconv ISA {r['isa']}, NumPy BLAS "
-                   + ", ".join(f"{b['internal_api']} {b['version']} ({b['architecture']})"
-                               for b in r["numpy_blas"]))
-        out.append("1. GEMM (1x1 conv) vs NumPy matmul      fastconv ms  GFLOP/s  %peak   "
-                   "numpy ms  ratio (<= 1.10)")
+        out.append(
+            f"\n== {th} thread(s), fastconv ISA {r['isa']}, NumPy BLAS "
+            + ", ".join(
+                f"{b['internal_api']} {b['version']} ({b['architecture']})" for b in r["numpy_blas"]
+            )
+        )
+        out.append(
+            "1. GEMM (1x1 conv) vs NumPy matmul      fastconv ms  GFLOP/s  %peak   "
+            "numpy ms  ratio (<= 1.10)"
+        )
         for g in r["gemm"]:
-            out.append(f"   {g['dtype']:8s} {g['shape']:29s} {g['fastconv_ms']:9.2f} "
-                       f"{g['fastconv_gflops']:8.1f} {pct(g['fastconv_gflops'], th, g['dtype'])} "
-                       f"{g['numpy_ms']:9.2f}  {g['ratio']:5.3f}")
-        out.append("2. large layers, algorithm='im2col'      fastconv ms  GFLOP/s  %peak   "
-                   "TF ms   TF GFLOP/s  speedup")
+            out.append(
+                f"   {g['dtype']:8s} {g['shape']:29s} {g['fastconv_ms']:9.2f} "
+                f"{g['fastconv_gflops']:8.1f} {pct(g['fastconv_gflops'], th, g['dtype'])} "
+                f"{g['numpy_ms']:9.2f}  {g['ratio']:5.3f}"
+            )
+        out.append(
+            "2. large layers, algorithm='im2col'      fastconv ms  GFLOP/s  %peak   "
+            "TF ms   TF GFLOP/s  speedup"
+        )
         speedups = []
         for lay in r["layers"]:
             tf_ms = f"{lay['tf_ms']:8.3f}" if lay["tf_ms"] else "     n/a"
@@ -191,19 +233,25 @@ def report(results: list[dict], peak: float | None) -> str:
             sp = f"{lay['speedup']:6.2f}" if lay["speedup"] else "   n/a"
             if lay["speedup"]:
                 speedups.append(lay["speedup"])
-            out.append(f"   {lay['layer']:36s} {lay['fastconv_ms']:9.3f} "
-                       f"{lay['fastconv_gflops']:8.1f} {pct(lay['fastconv_gflops'], th)} "
-                       f"{tf_ms} {tf_gf}   {sp}")
+            out.append(
+                f"   {lay['layer']:36s} {lay['fastconv_ms']:9.3f} "
+                f"{lay['fastconv_gflops']:8.1f} {pct(lay['fastconv_gflops'], th)} "
+                f"{tf_ms} {tf_gf}   {sp}"
+            )
         if speedups:
             out.append(f"   geometric mean speedup vs TF: {np.exp(np.mean(np.log(speedups))):.2f}")
         if r["memory"]:
             m = r["memory"]
-            out.append(f"3. peak RSS growth, 8x224x224x64 * 3x3x64x64 into out=: "
-                       f"{m['growth_mib']:.1f} MiB (limit 64; explicit im2col "
-                       f"{m['explicit_im2col_mib']:.0f} MiB)")
+            out.append(
+                f"3. peak RSS growth, 8x224x224x64 * 3x3x64x64 into out=: "
+                f"{m['growth_mib']:.1f} MiB (limit 64; explicit im2col "
+                f"{m['explicit_im2col_mib']:.0f} MiB)"
+            )
         e = r["epilogue"]
-        out.append(f"4. r50-3x3-28 bias+relu {e['bias_relu_ms']:.3f} ms vs plain "
-                   f"{e['plain_ms']:.3f} ms: ratio {e['ratio']:.3f} (<= 1.05)")
+        out.append(
+            f"4. r50-3x3-28 bias+relu {e['bias_relu_ms']:.3f} ms vs plain "
+            f"{e['plain_ms']:.3f} ms: ratio {e['ratio']:.3f} (<= 1.05)"
+        )
     return "\n".join(out)
 
 

@@ -41,8 +41,11 @@ def large_layers(batch: int, patterns: str | None):
     from fastconv.bench.suite import LAYERS, select
 
     chosen = select(patterns) if patterns else list(LAYERS)
-    return [dataclasses.replace(layer, input=(batch,) + tuple(layer.input[1:]))
-            for layer in chosen if layer.source not in SMALL_SOURCES]
+    return [
+        dataclasses.replace(layer, input=(batch,) + tuple(layer.input[1:]))
+        for layer in chosen
+        if layer.source not in SMALL_SOURCES
+    ]
 
 
 def time_calls(fn, new_event, elapsed_ms, sync, repeat: int, target_ms: float = 20.0) -> float:
@@ -67,8 +70,11 @@ def fastconv_call(layer, fmt, cp, rng, dtype):
     import fastconv
 
     n, h, w, c = layer.input
-    x = cp.asarray(rng.standard_normal((n, h, w, c) if fmt == "NHWC" else (n, c, h, w),
-                                       dtype=np.float32).astype(dtype))
+    x = cp.asarray(
+        rng.standard_normal(
+            (n, h, w, c) if fmt == "NHWC" else (n, c, h, w), dtype=np.float32
+        ).astype(dtype)
+    )
     if layer.op in ("conv2d", "depthwise"):
         f = cp.asarray(rng.standard_normal(layer.window, dtype=np.float32).astype(dtype))
         fn = fastconv.conv2d if layer.op == "conv2d" else fastconv.depthwise_conv2d
@@ -87,8 +93,11 @@ def torch_call(layer, fmt, x, f):
     if fmt == "NHWC":
         xt = xt.permute(0, 3, 1, 2)  # an NCHW view in channels_last memory
     pad = (max(win.pad_top, win.pad_bottom), max(win.pad_left, win.pad_right))
-    note = "" if (win.pad_top, win.pad_left) == (win.pad_bottom, win.pad_right) else \
-        "symmetric padding"
+    note = (
+        ""
+        if (win.pad_top, win.pad_left) == (win.pad_bottom, win.pad_right)
+        else "symmetric padding"
+    )
     if layer.is_pool:
         k = layer.window
         if layer.op == "maxpool":
@@ -115,14 +124,16 @@ def check_against_cpu(layer, fmt, x, f, y):
     if layer.op in ("conv2d", "depthwise"):
         fn = fastconv.conv2d if layer.op == "conv2d" else fastconv.depthwise_conv2d
         want = fn(host_x, f.get(), layer.stride, layer.padding, fmt, layer.dilation)
-        reduction = layer.window[0] * layer.window[1] * (layer.window[2] if layer.op == "conv2d" else 1)
+        reduction = (
+            layer.window[0] * layer.window[1] * (layer.window[2] if layer.op == "conv2d" else 1)
+        )
     else:
         fn = fastconv.max_pool2d if layer.op == "maxpool" else fastconv.avg_pool2d
         want = fn(host_x, layer.window, layer.stride, layer.padding, fmt)
         reduction = layer.window[0] * layer.window[1]
     got = y[:1].get().astype(np.float64)
     eps = float(np.finfo(want.dtype).eps)
-    tol = 8 * eps * (reduction ** 0.5 + 1) * max(float(np.abs(want).max()), 1e-30)
+    tol = 8 * eps * (reduction**0.5 + 1) * max(float(np.abs(want).max()), 1e-30)
     err = float(np.abs(got - want).max())
     return err <= tol, err, tol
 
@@ -164,15 +175,22 @@ def main(argv=None) -> int:
         torch.backends.cudnn.benchmark = True
         torch.backends.cudnn.allow_tf32 = args.tf32
         torch.backends.cuda.matmul.allow_tf32 = args.tf32
-    print(f"fastconv {fastconv.__version__}, CuPy {cp.__version__}, device {device}; "
-          + (f"PyTorch {torch.__version__}, cuDNN {torch.backends.cudnn.version()}"
-             if torch is not None else "no PyTorch")
-          + f"; batch {args.batch}, {args.dtype}, {'TF32 allowed' if args.tf32 else 'strict FP32'}")
+    print(
+        f"fastconv {fastconv.__version__}, CuPy {cp.__version__}, device {device}; "
+        + (
+            f"PyTorch {torch.__version__}, cuDNN {torch.backends.cudnn.version()}"
+            if torch is not None
+            else "no PyTorch"
+        )
+        + f"; batch {args.batch}, {args.dtype}, {'TF32 allowed' if args.tf32 else 'strict FP32'}"
+    )
 
     rng = np.random.default_rng(0)
     rows = []
-    header = (f"{'layer':<22} {'fmt':<4} {'algo':<6} {'fastconv ms':>11} {'torch ms':>9} "
-              f"{'fastconv':>10} {'torch':>10} {'ratio':>6}  note")
+    header = (
+        f"{'layer':<22} {'fmt':<4} {'algo':<6} {'fastconv ms':>11} {'torch ms':>9} "
+        f"{'fastconv':>10} {'torch':>10} {'ratio':>6}  note"
+    )
     print(header)
     print("-" * len(header))
     for layer in large_layers(args.batch, args.layers):
@@ -180,15 +198,29 @@ def main(argv=None) -> int:
             x, f, call = fastconv_call(layer, fmt, cp, rng, args.dtype)
             algo = ""
             if layer.op == "conv2d":
-                shape = conv_shape(layer.input, layer.window, layer.stride, layer.padding,
-                                   "NHWC", layer.dilation)
+                shape = conv_shape(
+                    layer.input, layer.window, layer.stride, layer.padding, "NHWC", layer.dilation
+                )
                 algo = gpu.choose_algorithm("auto", shape)
             elif layer.op == "depthwise":
                 algo = "direct"
-            ms = time_calls(call, cp.cuda.Event, cp.cuda.get_elapsed_time,
-                            cp.cuda.Device().synchronize, args.repeat)
-            row = dict(layer=layer.name, op=layer.op, input=list(layer.input), format=fmt,
-                       algorithm=algo, fastconv_ms=ms, torch_ms=None, note="")
+            ms = time_calls(
+                call,
+                cp.cuda.Event,
+                cp.cuda.get_elapsed_time,
+                cp.cuda.Device().synchronize,
+                args.repeat,
+            )
+            row = dict(
+                layer=layer.name,
+                op=layer.op,
+                input=list(layer.input),
+                format=fmt,
+                algorithm=algo,
+                fastconv_ms=ms,
+                torch_ms=None,
+                note="",
+            )
             if args.check:
                 ok, err, tol = check_against_cpu(layer, fmt, x, f, call())
                 row["check"] = dict(ok=ok, max_abs_err=err, tolerance=tol)
@@ -197,12 +229,19 @@ def main(argv=None) -> int:
             if torch is not None:
                 tcall, note = torch_call(layer, fmt, x, f)
                 row["torch_ms"] = time_calls(
-                    tcall, lambda: torch.cuda.Event(enable_timing=True),
-                    lambda a, b: a.elapsed_time(b), torch.cuda.synchronize, args.repeat)
+                    tcall,
+                    lambda: torch.cuda.Event(enable_timing=True),
+                    lambda a, b: a.elapsed_time(b),
+                    torch.cuda.synchronize,
+                    args.repeat,
+                )
                 row["note"] += note
             itemsize = np.dtype(args.dtype).itemsize
-            work, unit = ((layer.bytes(itemsize) / 1e9, "GB/s") if layer.is_pool
-                          else (layer.flops / 1e12, "TFLOP/s"))
+            work, unit = (
+                (layer.bytes(itemsize) / 1e9, "GB/s")
+                if layer.is_pool
+                else (layer.flops / 1e12, "TFLOP/s")
+            )
             row["unit"] = unit
             row["fastconv_rate"] = work / (ms / 1e3)
             row["torch_rate"] = None if row["torch_ms"] is None else work / (row["torch_ms"] / 1e3)
@@ -211,22 +250,33 @@ def main(argv=None) -> int:
                 row["note"] += " target>=0.50 " + ("met" if row["ratio"] >= 0.5 else "MISSED")
             rows.append(row)
             t_ms = f"{row['torch_ms']:9.3f}" if row["torch_ms"] is not None else f"{'-':>9}"
-            t_rate = (f"{row['torch_rate']:6.1f} {unit[:2] if unit == 'GB/s' else 'TF'}"
-                      if row["torch_rate"] is not None else f"{'-':>10}")
+            t_rate = (
+                f"{row['torch_rate']:6.1f} {unit[:2] if unit == 'GB/s' else 'TF'}"
+                if row["torch_rate"] is not None
+                else f"{'-':>10}"
+            )
             ratio = f"{row['ratio']:6.2f}" if row["ratio"] is not None else f"{'-':>6}"
-            print(f"{layer.name:<22} {fmt:<4} {algo:<6} {ms:11.3f} {t_ms} "
-                  f"{row['fastconv_rate']:6.1f} {unit[:2] if unit == 'GB/s' else 'TF'} "
-                  f"{t_rate} {ratio}  {row['note'].strip()}", flush=True)
+            print(
+                f"{layer.name:<22} {fmt:<4} {algo:<6} {ms:11.3f} {t_ms} "
+                f"{row['fastconv_rate']:6.1f} {unit[:2] if unit == 'GB/s' else 'TF'} "
+                f"{t_rate} {ratio}  {row['note'].strip()}",
+                flush=True,
+            )
             del x, f, call
             cp.get_default_memory_pool().free_all_blocks()
             if torch is not None:
                 torch.cuda.empty_cache()
-    print("ratio = fastconv throughput / PyTorch throughput (torch ms / fastconv ms); "
-          "TF = TFLOP/s, GB = GB/s")
+    print(
+        "ratio = fastconv throughput / PyTorch throughput (torch ms / fastconv ms); "
+        "TF = TFLOP/s, GB = GB/s"
+    )
     if args.json:
         with open(args.json, "w") as fh:
-            json.dump(dict(device=device, batch=args.batch, dtype=args.dtype, tf32=args.tf32,
-                           rows=rows), fh, indent=2)
+            json.dump(
+                dict(device=device, batch=args.batch, dtype=args.dtype, tf32=args.tf32, rows=rows),
+                fh,
+                indent=2,
+            )
     failed = [r for r in rows if r.get("check") and not r["check"]["ok"]]
     return 1 if failed else 0
 

@@ -65,13 +65,18 @@ def layer_row(layer, tf, dtype, time_them) -> dict:
     tf_mode = min(tf_modes, key=tf_modes.get) if tf_modes else None
     ours = t["fastconv"]
     return {
-        "layer": layer.name, "bytes": nbytes,
-        "fastconv_ms": ours * 1e3, "gbs": nbytes / ours / 1e9,
-        "copy_ms": t["copy"] * 1e3, "copy_gbs": nbytes / t["copy"] / 1e9,
+        "layer": layer.name,
+        "bytes": nbytes,
+        "fastconv_ms": ours * 1e3,
+        "gbs": nbytes / ours / 1e9,
+        "copy_ms": t["copy"] * 1e3,
+        "copy_gbs": nbytes / t["copy"] / 1e9,
         "pct_copy": 100 * t["copy"] / ours,
-        "tf_ms": tf_modes[tf_mode] * 1e3 if tf_mode else None, "tf_mode": tf_mode,
+        "tf_ms": tf_modes[tf_mode] * 1e3 if tf_mode else None,
+        "tf_mode": tf_mode,
         "speedup": tf_modes[tf_mode] / ours if tf_mode else None,
-        "nchw_ms": t["fastconv_nchw"] * 1e3, "nchw_ratio": t["fastconv_nchw"] / ours,
+        "nchw_ms": t["fastconv_nchw"] * 1e3,
+        "nchw_ratio": t["fastconv_nchw"] / ours,
     }
 
 
@@ -85,26 +90,39 @@ def worker(threads: int, quick: bool, dtype: str, pattern: str | None) -> dict:
     time_them = _timer(quick)
     layers = [lay for lay in select(pattern) if lay.is_pool]
     rows = [layer_row(lay, tf, np.dtype(dtype), time_them) for lay in layers]
-    return {"threads": threads, "isa": fastconv._core.get_isa(), "dtype": dtype, "rows": rows,
-            "load_average": os.getloadavg()[0]}  # other processes on the cores skew figures
+    return {
+        "threads": threads,
+        "isa": fastconv._core.get_isa(),
+        "dtype": dtype,
+        "rows": rows,
+        "load_average": os.getloadavg()[0],
+    }  # other processes on the cores skew figures
 
 
 def report(results: list[dict]) -> str:
     out = []
     for r in results:
-        out.append(f"\n== {r['threads']} thread(s), {r['dtype']}, fastconv ISA {r['isa']}, "
-                   f"load average {r['load_average']:.2f} on {os.cpu_count()} CPUs")
-        out.append(f"{'layer':22s} {'fc ms':>8s} {'GB/s':>6s} {'copy GB/s':>9s} {'%copy':>6s} "
-                   f"{'TF ms':>8s} {'TF mode':>11s} {'speedup':>7s} {'NCHW ms':>8s} {'NCHW/NHWC':>9s}")
+        out.append(
+            f"\n== {r['threads']} thread(s), {r['dtype']}, fastconv ISA {r['isa']}, "
+            f"load average {r['load_average']:.2f} on {os.cpu_count()} CPUs"
+        )
+        out.append(
+            f"{'layer':22s} {'fc ms':>8s} {'GB/s':>6s} {'copy GB/s':>9s} {'%copy':>6s} "
+            f"{'TF ms':>8s} {'TF mode':>11s} {'speedup':>7s} {'NCHW ms':>8s} {'NCHW/NHWC':>9s}"
+        )
         for row in r["rows"]:
             tf_ms = f"{row['tf_ms']:8.3f}" if row["tf_ms"] else "     n/a"
             sp = f"{row['speedup']:7.2f}" if row["speedup"] else "    n/a"
-            out.append(f"{row['layer']:22s} {row['fastconv_ms']:8.3f} {row['gbs']:6.1f} "
-                       f"{row['copy_gbs']:9.1f} {row['pct_copy']:5.0f}% {tf_ms} "
-                       f"{row['tf_mode'] or '':>11s} {sp} {row['nchw_ms']:8.3f} "
-                       f"{row['nchw_ratio']:9.2f}")
-    out.append("\ntargets: speedup >= 2 (max-3x3s2-b8, avg-2x2s2-b8, r50-maxpool, lenet-pool), "
-               "%copy >= 60, NCHW/NHWC <= 1.3")
+            out.append(
+                f"{row['layer']:22s} {row['fastconv_ms']:8.3f} {row['gbs']:6.1f} "
+                f"{row['copy_gbs']:9.1f} {row['pct_copy']:5.0f}% {tf_ms} "
+                f"{row['tf_mode'] or '':>11s} {sp} {row['nchw_ms']:8.3f} "
+                f"{row['nchw_ratio']:9.2f}"
+            )
+    out.append(
+        "\ntargets: speedup >= 2 (max-3x3s2-b8, avg-2x2s2-b8, r50-maxpool, lenet-pool), "
+        "%copy >= 60, NCHW/NHWC <= 1.3"
+    )
     return "\n".join(out)
 
 
@@ -123,7 +141,9 @@ def main() -> int:
     results = []
     for th in args.threads:
         cmd = [sys.executable, __file__, "--worker", str(th), "--dtype", args.dtype]
-        cmd += (["--quick"] if args.quick else []) + (["--layers", args.layers] if args.layers else [])
+        cmd += (["--quick"] if args.quick else []) + (
+            ["--layers", args.layers] if args.layers else []
+        )
         proc = subprocess.run(cmd, capture_output=True, text=True)
         if proc.returncode:
             sys.stderr.write(proc.stderr)

@@ -21,8 +21,10 @@ from fastconv.bench.libraries import load_tensorflow, load_torch
 from fastconv.bench.suite import BY_NAME
 
 # input NHWC, filter HWIO, padding: the bench suite's layers of these names
-LAYERS = {name: (BY_NAME[name].input, BY_NAME[name].window, BY_NAME[name].padding)
-          for name in ("r50-3x3-7", "r50-3x3-14", "lenet-c2", "r50-1x1-56")}
+LAYERS = {
+    name: (BY_NAME[name].input, BY_NAME[name].window, BY_NAME[name].padding)
+    for name in ("r50-3x3-7", "r50-3x3-14", "lenet-c2", "r50-1x1-56")
+}
 
 
 def best_ms(call, repeats: int, clock=time.thread_time) -> float:
@@ -51,8 +53,10 @@ def main() -> None:
     fastconv.set_num_threads(1)
     tf, torch = load_tensorflow(1), load_torch(1)
     rng = np.random.default_rng(0)
-    print(f"{'layer':12} {'algorithm':9} {'conv2d':>8} {'Conv2D':>8} {'TF eager':>9} "
-          f"{'tf.function':>11} {'torch':>8}   (ms)")
+    print(
+        f"{'layer':12} {'algorithm':9} {'conv2d':>8} {'Conv2D':>8} {'TF eager':>9} "
+        f"{'tf.function':>11} {'torch':>8}   (ms)"
+    )
     for name, (x_shape, f_shape, padding) in LAYERS.items():
         x = rng.standard_normal(x_shape).astype(np.float32)
         f = rng.standard_normal(f_shape).astype(np.float32)
@@ -76,9 +80,15 @@ def main() -> None:
             layer = fastconv.Conv2D(f, 1, padding, algorithm=algorithm)
             plain, packed = best_of(
                 lambda: fastconv.conv2d(x, f, 1, padding, algorithm=algorithm),
-                lambda: layer(x), repeats=args.repeats)
+                lambda: layer(x),
+                repeats=args.repeats,
+            )
             label = f"auto={auto}" if algorithm == "auto" else algorithm
-            tail = " ".join(f"{p:>{w}}" for p, w in zip(peers, (9, 11, 8))) if algorithm == "auto" else ""
+            tail = (
+                " ".join(f"{p:>{w}}" for p, w in zip(peers, (9, 11, 8)))
+                if algorithm == "auto"
+                else ""
+            )
             print(f"{name:12} {label:9} {plain:8.3f} {packed:8.3f} {tail}", flush=True)
 
 

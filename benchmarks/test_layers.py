@@ -26,15 +26,21 @@ def test_layer(benchmark, bench_config, layer, library):
     if library in L.MISSING:
         pytest.skip(L.MISSING[library])
     peers = () if library == "fastconv" else (library,)
-    runners, failures = R.make_runners(_data(layer, bench_config["dtype"]), peers=peers,
-                                       threads=bench_config["threads"])
+    runners, failures = R.make_runners(
+        _data(layer, bench_config["dtype"]), peers=peers, threads=bench_config["threads"]
+    )
     runner = next((r for r in runners if r.library == library), None)
     if runner is None:
         pytest.skip(failures.get(library, f"{library} cannot run {layer.name}"))
 
     benchmark.group = layer.name
-    benchmark.extra_info.update(library=library, op=layer.op, flops=layer.flops,
-                                threads=bench_config["threads"], note=runner.note)
+    benchmark.extra_info.update(
+        library=library,
+        op=layer.op,
+        flops=layer.flops,
+        threads=bench_config["threads"],
+        note=runner.note,
+    )
     runner.result()  # the first call: tf.function traces here, outside the timing
     warm_up(runner.call, 0.05)
     benchmark(runner.call)

@@ -55,19 +55,44 @@ def _peers(text: str) -> tuple[str, ...]:
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--layers", default=",".join(LAYERS),
-                        help="suite layer patterns, comma-separated (default: %(default)s)")
-    parser.add_argument("--busy", type=_levels, default=[0, 1, 2], metavar="0,1,2",
-                        help="spinner processes per load level (default: 0,1,2)")
-    parser.add_argument("--rounds", type=int, metavar="N",
-                        help="interleaved rounds per layer and level (default: what fits "
-                             "--budget, 7 to 40)")
-    parser.add_argument("--budget", type=float, default=10.0, metavar="SECONDS",
-                        help="timed seconds per layer and level (default: %(default)s)")
-    parser.add_argument("--settle", type=float, default=1.0, metavar="SECONDS",
-                        help="wait after starting a level's spinners (default: %(default)s)")
-    parser.add_argument("--peers", type=_peers, default="tf-fn,tf-eager,torch",
-                        help="peers to time, comma-separated, or 'none' (default: %(default)s)")
+    parser.add_argument(
+        "--layers",
+        default=",".join(LAYERS),
+        help="suite layer patterns, comma-separated (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--busy",
+        type=_levels,
+        default=[0, 1, 2],
+        metavar="0,1,2",
+        help="spinner processes per load level (default: 0,1,2)",
+    )
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        metavar="N",
+        help="interleaved rounds per layer and level (default: what fits --budget, 7 to 40)",
+    )
+    parser.add_argument(
+        "--budget",
+        type=float,
+        default=10.0,
+        metavar="SECONDS",
+        help="timed seconds per layer and level (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--settle",
+        type=float,
+        default=1.0,
+        metavar="SECONDS",
+        help="wait after starting a level's spinners (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--peers",
+        type=_peers,
+        default="tf-fn,tf-eager,torch",
+        help="peers to time, comma-separated, or 'none' (default: %(default)s)",
+    )
     parser.add_argument("--dtype", choices=("float32", "float64"), default="float32")
     parser.add_argument("--markdown", action="store_true", help="print the table as Markdown")
     parser.add_argument("--json", metavar="FILE", help="write every figure and the machine info")
@@ -77,14 +102,18 @@ def _parser() -> argparse.ArgumentParser:
 def _header(layers, levels, versions: dict, threads: dict, cpu: str) -> str:
     peers = []
     if "tensorflow" in versions:
-        peers.append(f"TensorFlow {versions['tensorflow']} ({threads['tensorflow_intra_op']} "
-                     f"intra-op threads, fixed at TF start-up)")
+        peers.append(
+            f"TensorFlow {versions['tensorflow']} ({threads['tensorflow_intra_op']} "
+            f"intra-op threads, fixed at TF start-up)"
+        )
     if "torch" in versions:
         peers.append(f"PyTorch {versions['torch']} ({threads['torch']} threads)")
-    return (f"fastconv {versions['fastconv']} threads under load: {len(layers)} layer(s), "
-            f"busy {','.join(map(str, levels))}, fastconv at 1 and {threads['fastconv']} "
-            f"thread(s), against {' and '.join(peers) or 'no peer'}\nCPU: {cpu}, "
-            f"{os.cpu_count()} CPUs")
+    return (
+        f"fastconv {versions['fastconv']} threads under load: {len(layers)} layer(s), "
+        f"busy {','.join(map(str, levels))}, fastconv at 1 and {threads['fastconv']} "
+        f"thread(s), against {' and '.join(peers) or 'no peer'}\nCPU: {cpu}, "
+        f"{os.cpu_count()} CPUs"
+    )
 
 
 def main(argv=None) -> int:

@@ -30,17 +30,21 @@ def _peers():
     peers = {}
     try:
         import tensorflow as tf
+
         peers["TF"] = lambda x, w: tf.nn.conv2d(x, w, 1, "SAME").numpy()
     except ImportError:
         pass
     try:
         import torch
+
         torch.set_num_threads(1)
 
         def run_torch(x, w):
-            y = torch.nn.functional.conv2d(torch.from_numpy(x.transpose(0, 3, 1, 2).copy()),
-                                           torch.from_numpy(w.transpose(3, 2, 0, 1).copy()),
-                                           padding="same")
+            y = torch.nn.functional.conv2d(
+                torch.from_numpy(x.transpose(0, 3, 1, 2).copy()),
+                torch.from_numpy(w.transpose(3, 2, 0, 1).copy()),
+                padding="same",
+            )
             return y.numpy().transpose(0, 2, 3, 1)
 
         peers["PyTorch"] = run_torch
@@ -62,12 +66,16 @@ def measure(channels, dtype, data, peers, seed=0):
     scale = np.abs(exact).max()
     n = 9 * channels
     unit = tolerance(dtype, n) / 8
-    runs = {f"fastconv {a}": (lambda a=a: fastconv.conv2d(x, w, 1, "SAME", algorithm=a))
-            for a in ("direct", "im2col", "winograd")}
+    runs = {
+        f"fastconv {a}": (lambda a=a: fastconv.conv2d(x, w, 1, "SAME", algorithm=a))
+        for a in ("direct", "im2col", "winograd")
+    }
     if dtype == np.float32:
         runs.update({name: (lambda f=f: f(x, w)) for name, f in peers.items()})
-    return n, {name: float(np.abs(run().astype(np.float64) - exact).max() / scale / unit)
-               for name, run in runs.items()}
+    return n, {
+        name: float(np.abs(run().astype(np.float64) - exact).max() / scale / unit)
+        for name, run in runs.items()
+    }
 
 
 def main(argv=None):
@@ -82,8 +90,10 @@ def main(argv=None):
         for data in ("normal", "uniform"):
             rows = [measure(c, dtype, data, peers) for c in channels]
             names = list(rows[0][1])
-            print(f"\n{np.dtype(dtype).name}, {data} data: error / (eps * (sqrt(n) + 1)) "
-                  "(the rule allows 8)\n")
+            print(
+                f"\n{np.dtype(dtype).name}, {data} data: error / (eps * (sqrt(n) + 1)) "
+                "(the rule allows 8)\n"
+            )
             print("| n | " + " | ".join(names) + " |")
             print("| ---: | " + " | ".join("---:" for _ in names) + " |")
             for n, errors in rows:

@@ -24,9 +24,9 @@ import numpy as np
 
 import fastconv
 
-CONV1 = (5, 5, 1, 6)    # HWIO
+CONV1 = (5, 5, 1, 6)  # HWIO
 CONV2 = (3, 3, 6, 16)
-POOL = 2                # 2x2 windows, stride 2: 8x8 -> 4x4 -> 2x2
+POOL = 2  # 2x2 windows, stride 2: 8x8 -> 4x4 -> 2x2
 CLASSES = 10
 FEATURES = 2 * 2 * CONV2[3]
 
@@ -39,8 +39,9 @@ def load_data(seed: int = 0, test_fraction: float = 0.2):
 
     digits = load_digits()
     x = (digits.images / 16.0).astype(np.float32)[..., None]  # (1797, 8, 8, 1)
-    return train_test_split(x, digits.target, test_size=test_fraction, random_state=seed,
-                            stratify=digits.target)
+    return train_test_split(
+        x, digits.target, test_size=test_fraction, random_state=seed, stratify=digits.target
+    )
 
 
 def init_params(seed: int = 0) -> dict[str, np.ndarray]:
@@ -51,9 +52,12 @@ def init_params(seed: int = 0) -> dict[str, np.ndarray]:
         return (rng.standard_normal(shape) * np.sqrt(2.0 / fan_in)).astype(np.float32)
 
     return {
-        "w1": he(CONV1, 5 * 5 * 1), "b1": np.zeros(CONV1[3], np.float32),
-        "w2": he(CONV2, 3 * 3 * 6), "b2": np.zeros(CONV2[3], np.float32),
-        "w3": he((FEATURES, CLASSES), FEATURES), "b3": np.zeros(CLASSES, np.float32),
+        "w1": he(CONV1, 5 * 5 * 1),
+        "b1": np.zeros(CONV1[3], np.float32),
+        "w2": he(CONV2, 3 * 3 * 6),
+        "b2": np.zeros(CONV2[3], np.float32),
+        "w3": he((FEATURES, CLASSES), FEATURES),
+        "b3": np.zeros(CLASSES, np.float32),
     }
 
 
@@ -75,11 +79,13 @@ def backward(params, cache, dlogits):
     dp2 = (dlogits @ params["w3"].T).reshape(p2.shape)
     dz2 = fastconv.max_pool2d_grad(a2, p2, dp2, POOL, POOL, "VALID") * (a2 > 0)  # relu'
     grads["w2"], grads["b2"] = fastconv.conv2d_backprop_filter(
-        p1, CONV2, dz2, 1, "SAME", return_bias_grad=True)
+        p1, CONV2, dz2, 1, "SAME", return_bias_grad=True
+    )
     dp1 = fastconv.conv2d_backprop_input(p1.shape, params["w2"], dz2, 1, "SAME")
     dz1 = fastconv.max_pool2d_grad(a1, p1, dp1, POOL, POOL, "VALID") * (a1 > 0)
     grads["w1"], grads["b1"] = fastconv.conv2d_backprop_filter(
-        x, CONV1, dz1, 1, "SAME", return_bias_grad=True)
+        x, CONV1, dz1, 1, "SAME", return_bias_grad=True
+    )
     return grads
 
 
@@ -142,7 +148,9 @@ def train(epochs=15, batch_size=16, lr=5e-3, seed=0, progress=True):
                 loss, grads = loss_and_grads(params, x_train[idx], y_train[idx])
                 opt.step(params, grads)
                 history["loss"].append(loss)
-                bar.update(task, advance=1, description=f"epoch {epoch + 1}/{epochs} loss {loss:.3f}")
+                bar.update(
+                    task, advance=1, description=f"epoch {epoch + 1}/{epochs} loss {loss:.3f}"
+                )
             history["test_accuracy"].append(accuracy(params, x_test, y_test))
     return params, history
 
@@ -150,8 +158,13 @@ def train(epochs=15, batch_size=16, lr=5e-3, seed=0, progress=True):
 def _progress_bar(enabled):
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 
-    return Progress("[progress.description]{task.description}", BarColumn(),
-                    MofNCompleteColumn(), TimeElapsedColumn(), disable=not enabled)
+    return Progress(
+        "[progress.description]{task.description}",
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        disable=not enabled,
+    )
 
 
 def plot(history, path):
@@ -164,8 +177,9 @@ def plot(history, path):
     fig, (left, right) = plt.subplots(1, 2, figsize=(10, 4))
     steps = history["steps_per_epoch"]
     left.plot(np.arange(1, len(history["loss"]) + 1) / steps, history["loss"], lw=0.8)
-    left.set(xlabel="epoch", ylabel="training loss (cross-entropy)", yscale="log",
-             title="loss per step")
+    left.set(
+        xlabel="epoch", ylabel="training loss (cross-entropy)", yscale="log", title="loss per step"
+    )
     epochs = np.arange(1, len(history["test_accuracy"]) + 1)
     right.plot(epochs, 100 * np.array(history["test_accuracy"]), marker="o")
     right.set(xlabel="epoch", ylabel="test accuracy (%)", title="test accuracy")
@@ -182,10 +196,15 @@ def main(argv=None):
     parser.add_argument("--batch-size", type=int, default=16)
     parser.add_argument("--lr", type=float, default=5e-3)
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--threads", type=int, default=None,
-                        help="fastconv threads (default: all the CPUs it may use)")
-    parser.add_argument("--plot", default="lenet_digits.png",
-                        help="where to save the loss/accuracy curve (PNG)")
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=None,
+        help="fastconv threads (default: all the CPUs it may use)",
+    )
+    parser.add_argument(
+        "--plot", default="lenet_digits.png", help="where to save the loss/accuracy curve (PNG)"
+    )
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     args = parser.parse_args(argv)
     if args.threads is not None:
@@ -194,9 +213,11 @@ def main(argv=None):
     _, history = train(args.epochs, args.batch_size, args.lr, args.seed, not args.no_progress)
     seconds = time.perf_counter() - start
     plot(history, args.plot)
-    print(f"test accuracy {100 * history['test_accuracy'][-1]:.1f}% after {args.epochs} "
-          f"epochs, {seconds:.1f} s on {fastconv.get_num_threads()} thread(s); "
-          f"curve saved to {args.plot}")
+    print(
+        f"test accuracy {100 * history['test_accuracy'][-1]:.1f}% after {args.epochs} "
+        f"epochs, {seconds:.1f} s on {fastconv.get_num_threads()} thread(s); "
+        f"curve saved to {args.plot}"
+    )
     return history
 
 

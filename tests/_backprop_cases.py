@@ -24,7 +24,7 @@ def problem(rng, case, depthwise=False):
     h = fit_size(case["size"][0], eff(kh, dh), pads[0], padding)
     w = fit_size(case["size"][1], eff(kw, dw), pads[1], padding)
     groups = 1 if depthwise else case.get("groups", 1)
-    c, n = case["channels"] * groups, case["batch"]   # channels: per group
+    c, n = case["channels"] * groups, case["batch"]  # channels: per group
     dtype = case["dtype"]
     if depthwise:
         f = rng.standard_normal((kh, kw, c, case["multiplier"])).astype(dtype)
@@ -67,9 +67,11 @@ def tf_depthwise(strides, padding, dilations):
 def _tf_forward(op, strides, padding, dilations):
     """TF's forward op as a function of (x, f), for tf.GradientTape; strided 1x1 windows
     through their exact stride-1 form (TF's gradient of those corrupts the heap)."""
+
     def forward(x, f):
         x, s, pad = avoid_strided_1x1_filter_grad(x, tuple(f.shape[:2]), tuple(strides), padding)
         return op(x, f, [1, *s, 1], tf_padding(pad), dilations=list(dilations))
+
     return forward
 
 

@@ -4,7 +4,6 @@ test_pool_grad_kernel.py against the reference, which runs under the sanitizers 
 from __future__ import annotations
 
 
-
 def reduction(kind, ksize, strides):
     """How many window shares one input cell can sum: overlapping windows add up."""
     over = -(-ksize[0] // strides[0]) * -(-ksize[1] // strides[1])

@@ -35,8 +35,11 @@ UBSAN = os.environ.get("FASTCONV_UBSAN") == "1"
 
 def flags(ubsan: bool = UBSAN) -> tuple[str, str]:
     """(compile flags, link flags) of the ASan build, with UBSan or without."""
-    sanitize = ("-fsanitize=address,undefined -fsanitize=float-cast-overflow" if ubsan
-                else "-fsanitize=address")
+    sanitize = (
+        "-fsanitize=address,undefined -fsanitize=float-cast-overflow"
+        if ubsan
+        else "-fsanitize=address"
+    )
     recover = " -fno-sanitize-recover=undefined,float-cast-overflow" if ubsan else ""
     return sanitize + recover + " -fno-omit-frame-pointer -g1", sanitize
 
@@ -58,8 +61,14 @@ def build(build_root: Path | str = ROOT / "build", ubsan: bool = UBSAN) -> Path:
     return build_variant(build_root, "asan", "gcc", "RelWithDebInfo", c_flags, link_flags)
 
 
-def build_variant(build_root: Path | str, name: str, compiler: str, build_type: str,
-                  c_flags: str = "", link_flags: str = "") -> Path:
+def build_variant(
+    build_root: Path | str,
+    name: str,
+    compiler: str,
+    build_type: str,
+    c_flags: str = "",
+    link_flags: str = "",
+) -> Path:
     """Build the extension with this compiler and flags into build_root/<name>-<hash> (the
     sanitizer builds, tests/clang_run.py's Clang build), or bring it up to date; the folder
     that holds the `fastconv` package."""
@@ -68,10 +77,18 @@ def build_variant(build_root: Path | str, name: str, compiler: str, build_type: 
     build_dir.mkdir(parents=True, exist_ok=True)
     steps = []
     if not (cmake_dir / "CMakeCache.txt").exists():
-        configure = ["cmake", "-S", ROOT, "-B", cmake_dir, f"-DCMAKE_C_COMPILER={compiler}",
-                     f"-DCMAKE_BUILD_TYPE={build_type}", f"-DCMAKE_C_FLAGS={c_flags}",
-                     f"-DCMAKE_MODULE_LINKER_FLAGS={link_flags}",
-                     f"-DPython_EXECUTABLE={sys.executable}"]
+        configure = [
+            "cmake",
+            "-S",
+            ROOT,
+            "-B",
+            cmake_dir,
+            f"-DCMAKE_C_COMPILER={compiler}",
+            f"-DCMAKE_BUILD_TYPE={build_type}",
+            f"-DCMAKE_C_FLAGS={c_flags}",
+            f"-DCMAKE_MODULE_LINKER_FLAGS={link_flags}",
+            f"-DPython_EXECUTABLE={sys.executable}",
+        ]
         steps.append(configure + (["-G", "Ninja"] if shutil.which("ninja") else []))
     steps.append(["cmake", "--build", cmake_dir, "--parallel", str(os.cpu_count() or 1)])
     with open(build_dir / "build.log", "w") as log:
@@ -87,8 +104,11 @@ def build_variant(build_root: Path | str, name: str, compiler: str, build_type: 
     module = cmake_dir / f"_core{sysconfig.get_config_var('EXT_SUFFIX')}"
     pkg = build_dir / "pkg"
     shutil.rmtree(pkg, ignore_errors=True)
-    shutil.copytree(PACKAGE, pkg / "fastconv",
-                    ignore=shutil.ignore_patterns("*.so", "*.c", "*.pyx", "__pycache__"))
+    shutil.copytree(
+        PACKAGE,
+        pkg / "fastconv",
+        ignore=shutil.ignore_patterns("*.so", "*.c", "*.pyx", "__pycache__"),
+    )
     shutil.copy2(module, pkg / "fastconv" / module.name)
     return pkg
 

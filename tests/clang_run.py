@@ -25,15 +25,23 @@ import asan_build
 # The kernels' own test files (every kernel, ISA, dtype and tile edge; about a minute and a
 # half on 2 cores): what a compiler can get wrong. The rest of KERNEL_TESTS exercises the
 # Python layer, which the compiler does not change.
-CLANG_TESTS = [name for name in KERNEL_TESTS if name.startswith("test_") and name.endswith(
-    ("_kernel.py", "_kernels.py", "gemm.py", "winograd.py"))]
+CLANG_TESTS = [
+    name
+    for name in KERNEL_TESTS
+    if name.startswith("test_")
+    and name.endswith(("_kernel.py", "_kernels.py", "gemm.py", "winograd.py"))
+]
 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--build-root", default=asan_build.ROOT / "build")
-    parser.add_argument("--tests", nargs="+", default=CLANG_TESTS,
-                        help="test files (in tests/) to run; default: the kernels' own")
+    parser.add_argument(
+        "--tests",
+        nargs="+",
+        default=CLANG_TESTS,
+        help="test files (in tests/) to run; default: the kernels' own",
+    )
     opts = parser.parse_args(argv)
     if not shutil.which("clang"):
         print("clang is not installed (Debian: apt-get install clang libomp-dev)")
@@ -46,10 +54,27 @@ def main(argv=None) -> int:
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(TESTS), env.get("PYTHONPATH")]))
     env["OPENBLAS_NUM_THREADS"] = "1"
     tests = [str(TESTS / name) for name in opts.tests]
-    ok = run_child(["-c", PYTEST_CHILD, pkg, "-q", "-p", "no:cacheprovider", "--noconftest",
-                    "-k", WITHOUT_TF, *tests], env, 900, "kernel tests (Clang build)")
-    print(f"--- Clang job: {'passed' if ok else 'FAILED'} in {time.monotonic() - start:.0f} s",
-          flush=True)
+    ok = run_child(
+        [
+            "-c",
+            PYTEST_CHILD,
+            pkg,
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "--noconftest",
+            "-k",
+            WITHOUT_TF,
+            *tests,
+        ],
+        env,
+        900,
+        "kernel tests (Clang build)",
+    )
+    print(
+        f"--- Clang job: {'passed' if ok else 'FAILED'} in {time.monotonic() - start:.0f} s",
+        flush=True,
+    )
     return 0 if ok else 1
 
 

@@ -142,8 +142,19 @@ def _compile(source: str, name: str):
             src = lib[:-3] + ".cpp"
             with open(src, "w") as f:
                 f.write(source)
-            cmd = [CXX, "-std=c++17", "-O1", "-shared", "-fPIC", "-Wno-unknown-pragmas",
-                   "-include", os.path.join(_cache_dir, "shim.h"), src, "-o", lib]
+            cmd = [
+                CXX,
+                "-std=c++17",
+                "-O1",
+                "-shared",
+                "-fPIC",
+                "-Wno-unknown-pragmas",
+                "-include",
+                os.path.join(_cache_dir, "shim.h"),
+                src,
+                "-o",
+                lib,
+            ]
             proc = subprocess.run(cmd, capture_output=True, text=True)
             if proc.returncode:
                 raise RuntimeError(f"host compile of {name} failed:\n{proc.stderr}")
@@ -181,26 +192,31 @@ class RawKernel:
 
     def _convert(self, args):
         if len(args) != len(self._params):
-            raise TypeError(f"{self.name}: {len(args)} arguments for {len(self._params)} "
-                            f"parameters")
+            raise TypeError(
+                f"{self.name}: {len(args)} arguments for {len(self._params)} parameters"
+            )
         converted = []
         for (kind, pname), arg in zip(self._params, args):
             if kind == "ptr":
                 if not isinstance(arg, ndarray) or arg.dtype != self._real:
-                    raise TypeError(f"{self.name}: {pname} must be a device array of "
-                                    f"{self._real}, got {type(arg).__name__} "
-                                    f"{getattr(arg, 'dtype', '')}")
+                    raise TypeError(
+                        f"{self.name}: {pname} must be a device array of "
+                        f"{self._real}, got {type(arg).__name__} "
+                        f"{getattr(arg, 'dtype', '')}"
+                    )
                 converted.append(ctypes.c_void_p(arg.ctypes.data))
             elif kind == "idx":
                 if type(arg) is not self._idx:
-                    raise TypeError(f"{self.name}: {pname} must be {self._idx.__name__}, "
-                                    f"got {type(arg).__name__}")
-                converted.append((ctypes.c_int32 if self._idx is np.int32
-                                  else ctypes.c_int64)(int(arg)))
+                    raise TypeError(
+                        f"{self.name}: {pname} must be {self._idx.__name__}, "
+                        f"got {type(arg).__name__}"
+                    )
+                converted.append(
+                    (ctypes.c_int32 if self._idx is np.int32 else ctypes.c_int64)(int(arg))
+                )
             else:
                 if type(arg) is not np.int32:
-                    raise TypeError(f"{self.name}: {pname} must be int32, got "
-                                    f"{type(arg).__name__}")
+                    raise TypeError(f"{self.name}: {pname} must be int32, got {type(arg).__name__}")
                 converted.append(ctypes.c_int32(int(arg)))
         return converted
 

@@ -19,10 +19,10 @@ OPS = ("conv2d", "depthwise_conv2d", "max_pool2d", "avg_pool2d")
 class Case:
     op: str
     x: np.ndarray
-    chunks: tuple          # per-axis chunk sizes of the Dask input
-    args: tuple            # the op's positional arguments after the input
+    chunks: tuple  # per-axis chunk sizes of the Dask input
+    args: tuple  # the op's positional arguments after the input
     kwargs: dict = field(default_factory=dict)
-    reduction: int = 1     # the length of each output's sum (for the tolerance)
+    reduction: int = 1  # the length of each output's sum (for the tolerance)
 
     @property
     def exact(self) -> bool:
@@ -40,8 +40,9 @@ class Case:
         return getattr(fastconv, self.op)(self.x, *self.args, **self.kwargs)
 
     def dask(self):
-        return getattr(fastconv.dask, self.op)(da.from_array(self.x, chunks=self.chunks),
-                                               *self.args, **self.kwargs)
+        return getattr(fastconv.dask, self.op)(
+            da.from_array(self.x, chunks=self.chunks), *self.args, **self.kwargs
+        )
 
     def check(self, result, expected=None) -> None:
         """result equals the whole-array call: bit for bit, or within the tolerance where
@@ -54,16 +55,19 @@ class Case:
             assert_close(result, expected, self.reduction, expected.dtype, err_msg=repr(self))
 
     def __repr__(self):
-        return (f"Case({self.op}, x{self.x.shape} {self.x.dtype}, chunks={self.chunks}, "
-                f"args={self.args!r}, kwargs={ {k: v for k, v in self.kwargs.items() if k != 'bias'} })")
+        return (
+            f"Case({self.op}, x{self.x.shape} {self.x.dtype}, chunks={self.chunks}, "
+            f"args={self.args!r}, kwargs={ {k: v for k, v in self.kwargs.items() if k != 'bias'} })"
+        )
 
 
 def _partition(rng, size: int) -> tuple[int, ...]:
     """Random chunk sizes adding up to size (often including chunks of 1 cell)."""
     if size <= 1:
         return (size,)
-    cuts = np.sort(rng.choice(np.arange(1, size), size=rng.integers(0, min(size - 1, 4) + 1),
-                              replace=False))
+    cuts = np.sort(
+        rng.choice(np.arange(1, size), size=rng.integers(0, min(size - 1, 4) + 1), replace=False)
+    )
     edges = [0, *cuts.tolist(), size]
     return tuple(b - a for a, b in zip(edges, edges[1:]))
 
@@ -80,8 +84,12 @@ def _padding(rng, limit: int):
 def _draw(rng, op: str) -> Case:
     fmt = str(rng.choice(["NHWC", "NCHW"]))
     dtype = np.dtype(rng.choice([np.float32, np.float64]))
-    n, h, w, c = (int(rng.integers(1, 3)), int(rng.integers(1, 30)), int(rng.integers(1, 30)),
-                  int(rng.integers(1, 6)))
+    n, h, w, c = (
+        int(rng.integers(1, 3)),
+        int(rng.integers(1, 30)),
+        int(rng.integers(1, 30)),
+        int(rng.integers(1, 6)),
+    )
     k = tuple(int(v) for v in rng.integers(1, 6, 2))
     strides = [int(v) for v in rng.integers(1, 4, 2)]
     shape = (n, h, w, c) if fmt == "NHWC" else (n, c, h, w)

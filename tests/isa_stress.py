@@ -26,8 +26,9 @@ import time
 def import_fastconv(pkg: str | None):
     if pkg:
         # an editable install's finder sits in front of sys.path: drop it
-        sys.meta_path[:] = [f for f in sys.meta_path
-                            if not type(f).__name__.startswith("ScikitBuild")]
+        sys.meta_path[:] = [
+            f for f in sys.meta_path if not type(f).__name__.startswith("ScikitBuild")
+        ]
         sys.path.insert(0, pkg)
     import fastconv
 
@@ -47,16 +48,17 @@ def problems(fastconv, np):
 
     x16, x16d, x3 = r(1, 8, 8, 16), r(1, 8, 8, 16, dtype=np.float64), r(1, 8, 8, 3)
     w40, w40d, w3 = r(3, 3, 16, 40), r(3, 3, 16, 40, dtype=np.float64), r(3, 3, 3, 72)
-    xw, ww = r(1, 14, 14, 16), r(3, 3, 16, 24)                # auto: Winograd (49 tiles)
+    xw, ww = r(1, 14, 14, 16), r(3, 3, 16, 24)  # auto: Winograd (49 tiles)
     xwd, wwd = r(1, 12, 12, 16, dtype=np.float64), r(3, 3, 16, 20, dtype=np.float64)
-    xp, wp = r(2, 16, 16, 32), r(3, 3, 32, 40)                # parallel-sized on 2 threads
+    xp, wp = r(2, 16, 16, 32), r(3, 3, 32, 40)  # parallel-sized on 2 threads
     b40, b24 = r(40), r(24)
     wd, wdd = r(3, 3, 16, 2), r(3, 3, 16, 1, dtype=np.float64)
     xpool, xpoold = r(1, 16, 16, 24), r(1, 12, 12, 20, dtype=np.float64)
     conv = fastconv.conv2d
     return {
-        "im2col": lambda: conv(x16, w40, 1, "SAME", bias=b40, activation="relu",
-                               algorithm="im2col"),
+        "im2col": lambda: conv(
+            x16, w40, 1, "SAME", bias=b40, activation="relu", algorithm="im2col"
+        ),
         "im2col-f64": lambda: conv(x16d, w40d, 1, "SAME", algorithm="im2col"),
         "im2col-packed-patches": lambda: conv(x3, w3, 1, "VALID", algorithm="im2col"),
         "im2col-parallel": lambda: conv(xp, wp, 1, "SAME", algorithm="im2col"),
@@ -107,7 +109,7 @@ def stress(fastconv, seconds: float, workers: int, rounds: int = 2) -> int:
 
     def work(k):
         try:
-            order = list(calls)[k % len(calls):] + list(calls)[:k % len(calls)]
+            order = list(calls)[k % len(calls) :] + list(calls)[: k % len(calls)]
             for _ in range(rounds):
                 for name in order:
                     got = calls[name]()
@@ -133,8 +135,11 @@ def stress(fastconv, seconds: float, workers: int, rounds: int = 2) -> int:
     finally:
         stop.set()
         toggler.join()
-    print(f"isa_stress: {done[0]} calls, {toggles[0]} ISA switches, {len(wrong)} wrong "
-          f"results {sorted(set(wrong))}, {len(errors)} errors {errors[:3]}", flush=True)
+    print(
+        f"isa_stress: {done[0]} calls, {toggles[0]} ISA switches, {len(wrong)} wrong "
+        f"results {sorted(set(wrong))}, {len(errors)} errors {errors[:3]}",
+        flush=True,
+    )
     return 1 if wrong or errors else 0
 
 

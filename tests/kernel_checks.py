@@ -9,8 +9,10 @@ import fastconv
 def assert_auto_runs(x, w, strides, padding, algorithm):
     """conv2d_algorithm names `algorithm` for this call, and auto gives its exact bits."""
     assert fastconv.conv2d_algorithm(x, w, strides, padding) == algorithm
-    np.testing.assert_array_equal(fastconv.conv2d(x, w, strides, padding),
-                                  fastconv.conv2d(x, w, strides, padding, algorithm=algorithm))
+    np.testing.assert_array_equal(
+        fastconv.conv2d(x, w, strides, padding),
+        fastconv.conv2d(x, w, strides, padding, algorithm=algorithm),
+    )
 
 
 def assert_same_bits_for_any_thread_count(compute):

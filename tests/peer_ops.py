@@ -39,7 +39,10 @@ def onnx_run(op: str, inputs: dict, *, indices: bool = False, **attributes):
         outputs.append(helper.make_tensor_value_info("I", TensorProto.INT64, None))
     node = helper.make_node(op, list(inputs), [o.name for o in outputs], **attributes)
     graph = helper.make_graph(
-        [node], op, [helper.make_tensor_value_info(n, dtype, None) for n in inputs], outputs,
+        [node],
+        op,
+        [helper.make_tensor_value_info(n, dtype, None) for n in inputs],
+        outputs,
     )
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)])
     results = ReferenceEvaluator(model).run(None, inputs)
@@ -59,9 +62,16 @@ def onnx_pool_defect(op: str, attributes: dict, spatial_shape, indices: bool = F
         for n, s, k in zip(spatial_shape, attributes["strides"], attributes["kernel_shape"])
     ):
         return True
-    return (op == "MaxPool" and max(attributes["strides"]) == 1 and not dilated
-            and (indices or bool(attributes.get("ceil_mode"))
-                 or len(set(attributes.get("pads", [0]))) > 1))
+    return (
+        op == "MaxPool"
+        and max(attributes["strides"]) == 1
+        and not dilated
+        and (
+            indices
+            or bool(attributes.get("ceil_mode"))
+            or len(set(attributes.get("pads", [0]))) > 1
+        )
+    )
 
 
 @pytest.fixture(scope="module")
@@ -75,8 +85,9 @@ def torch_run(fn, x: np.ndarray, *args, **kwargs):
     """fn (a torch.nn.functional op) on NumPy arrays; a tuple result gives a tuple."""
     import torch
 
-    tensors = [torch.from_numpy(np.ascontiguousarray(a)) if isinstance(a, np.ndarray) else a
-               for a in args]
+    tensors = [
+        torch.from_numpy(np.ascontiguousarray(a)) if isinstance(a, np.ndarray) else a for a in args
+    ]
     result = fn(torch.from_numpy(np.ascontiguousarray(x)), *tensors, **kwargs)
     if isinstance(result, tuple):
         return tuple(r.numpy() for r in result)

@@ -35,7 +35,7 @@ FLOATS = (np.float16, np.float32, np.float64)
 def misaligned(a: np.ndarray) -> np.ndarray:
     """A C-contiguous copy of `a` that starts one byte past an aligned address."""
     raw = np.empty(a.nbytes + a.itemsize + 1, np.uint8)
-    view = raw[1:1 + a.nbytes].view(a.dtype).reshape(a.shape)
+    view = raw[1 : 1 + a.nbytes].view(a.dtype).reshape(a.shape)
     view[...] = a
     assert a.size == 0 or not view.flags.aligned
     return view
@@ -48,8 +48,7 @@ def in_layout(rng, a: np.ndarray, layout: str) -> np.ndarray:
         big[tuple(slice(None, None, 2) for _ in a.shape)] = a
         return big[tuple(slice(None, None, 2) for _ in a.shape)]
     if layout == "reversed":
-        axes = tuple(slice(None, None, -1) if rng.random() < 0.5 else slice(None)
-                     for _ in a.shape)
+        axes = tuple(slice(None, None, -1) if rng.random() < 0.5 else slice(None) for _ in a.shape)
         return np.ascontiguousarray(a[axes])[axes]
     if layout == "fortran":
         return np.asfortranarray(a)
@@ -76,8 +75,10 @@ def padding_arg(rng, fmt: str, limit=(3, 3)):
         return "SAME"
     if form == 1:
         return "VALID"
-    pairs = [[int(rng.integers(0, limit[0])), int(rng.integers(0, limit[0]))],
-             [int(rng.integers(0, limit[1])), int(rng.integers(0, limit[1]))]]
+    pairs = [
+        [int(rng.integers(0, limit[0])), int(rng.integers(0, limit[0]))],
+        [int(rng.integers(0, limit[1])), int(rng.integers(0, limit[1]))],
+    ]
     if form == 2:
         return pairs
     return [[0, 0], *pairs, [0, 0]] if fmt == "NHWC" else [[0, 0], [0, 0], *pairs]
@@ -107,7 +108,7 @@ def make_case(seed: int, index: int):
             out_c = groups * int(rng.integers(1, 6))
             f = rng.standard_normal((kh, kw, c // groups, out_c)).astype(fdtype)
             reduction = kh * kw * (c // groups)
-            if kh == kw == 3 and rng.random() < 0.4:   # Winograd-shaped
+            if kh == kw == 3 and rng.random() < 0.4:  # Winograd-shaped
                 kwargs["algorithm"] = str(rng.choice(["winograd", "auto"]))
                 args["strides"], args["dilations"] = 1, 1
             else:
@@ -119,37 +120,53 @@ def make_case(seed: int, index: int):
         args.setdefault("strides", window_args(rng, fmt))
         args.setdefault("dilations", window_args(rng, fmt) if rng.random() < 0.4 else 1)
         args["padding"] = padding_arg(rng, fmt)
-        arrays["filter"] = in_layout(rng, f, str(rng.choice(["dense", "dense", "misaligned",
-                                                             "reversed"])))
+        arrays["filter"] = in_layout(
+            rng, f, str(rng.choice(["dense", "dense", "misaligned", "reversed"]))
+        )
         if rng.random() < 0.5:
             b = rng.standard_normal(out_c).astype(fdtype)
-            arrays["bias"] = in_layout(rng, b, str(rng.choice(["dense", "misaligned",
-                                                               "strided"])))
+            arrays["bias"] = in_layout(rng, b, str(rng.choice(["dense", "misaligned", "strided"])))
             reduction += 1
         kwargs["activation"] = ACTIVATIONS[rng.integers(len(ACTIVATIONS))]
     else:
         ksize = window_args(rng, fmt)
         args["ksize"], args["strides"] = ksize, window_args(rng, fmt)
-        kh, kw = (ksize, ksize) if isinstance(ksize, int) else (
-            (ksize[0], ksize[1]) if len(ksize) == 2 else
-            ((ksize[1], ksize[2]) if fmt == "NHWC" else (ksize[2], ksize[3])))
-        args["padding"] = padding_arg(rng, fmt, limit=(kh, kw))   # pool: padding < window
+        kh, kw = (
+            (ksize, ksize)
+            if isinstance(ksize, int)
+            else (
+                (ksize[0], ksize[1])
+                if len(ksize) == 2
+                else ((ksize[1], ksize[2]) if fmt == "NHWC" else (ksize[2], ksize[3]))
+            )
+        )
+        args["padding"] = padding_arg(rng, fmt, limit=(kh, kw))  # pool: padding < window
         reduction = kh * kw
     threads = int(rng.integers(1, 3))
     x_in = in_layout(rng, x, x_layout)
     out_kind = str(rng.choice(["none", "none", "aligned", "misaligned", "input"]))
-    array_desc = {k: (a.shape, a.dtype.name, a.flags.aligned, a.strides)
-                  for k, a in arrays.items()}
-    desc = (f"{op} x{tuple(x.shape)} {np.dtype(dtype).name} {x_layout} {args} {array_desc} "
-            f"{kwargs} out={out_kind} threads={threads}")
+    array_desc = {k: (a.shape, a.dtype.name, a.flags.aligned, a.strides) for k, a in arrays.items()}
+    desc = (
+        f"{op} x{tuple(x.shape)} {np.dtype(dtype).name} {x_layout} {args} {array_desc} "
+        f"{kwargs} out={out_kind} threads={threads}"
+    )
     return desc, op, x_in, args, arrays, kwargs, out_kind, threads, reduction
 
 
 def call(module, op, x, args, arrays, kwargs, out=None):
     fn = getattr(module, op)
     if op in ("conv2d", "depthwise_conv2d"):
-        return fn(x, arrays["filter"], args["strides"], args["padding"], args["fmt"],
-                  args["dilations"], bias=arrays.get("bias"), out=out, **kwargs)
+        return fn(
+            x,
+            arrays["filter"],
+            args["strides"],
+            args["padding"],
+            args["fmt"],
+            args["dilations"],
+            bias=arrays.get("bias"),
+            out=out,
+            **kwargs,
+        )
     return fn(x, args["ksize"], args["strides"], args["padding"], args["fmt"], out=out)
 
 
@@ -160,7 +177,7 @@ def run_case(fastconv, seed: int, index: int) -> str:
     desc, op, x, args, arrays, kwargs, out_kind, threads, reduction = make_case(seed, index)
     try:
         want = call(reference, op, x, args, arrays, kwargs)
-    except ValueError:   # arguments the API rejects (as TF would): fastconv must reject too
+    except ValueError:  # arguments the API rejects (as TF would): fastconv must reject too
         try:
             call(fastconv, op, x, args, arrays, kwargs)
         except ValueError:
@@ -172,9 +189,14 @@ def run_case(fastconv, seed: int, index: int) -> str:
         out = np.full(want.shape, np.nan, want.dtype)
     elif out_kind == "misaligned":
         out = misaligned(np.full(want.shape, np.nan, want.dtype))
-    elif out_kind == "input" and x.shape == want.shape and x.dtype == want.dtype \
-            and x.flags.c_contiguous and x.flags.writeable:
-        out = x = x.copy()   # out= is the input itself: the result must still be right
+    elif (
+        out_kind == "input"
+        and x.shape == want.shape
+        and x.dtype == want.dtype
+        and x.flags.c_contiguous
+        and x.flags.writeable
+    ):
+        out = x = x.copy()  # out= is the input itself: the result must still be right
     got = call(fastconv, op, x, args, arrays, kwargs, out=out)
     if out is not None and got is not out:
         return f"{desc}: out= was not returned"
@@ -197,19 +219,28 @@ def main(argv=None) -> int:
     opts = parser.parse_args(argv)
     fastconv = import_fastconv(opts.pkg)
     start, index, failures = time.monotonic(), opts.first, 0
-    while (index - opts.first < opts.cases if opts.cases is not None
-           else time.monotonic() - start < opts.seconds):
+    while (
+        index - opts.first < opts.cases
+        if opts.cases is not None
+        else time.monotonic() - start < opts.seconds
+    ):
         try:
             problem = run_case(fastconv, opts.seed, index)
         except Exception:  # noqa: BLE001 - any exception is a failure of that case
             problem = f"case {index}: {traceback.format_exc()}"
         if problem:
             failures += 1
-            print(f"FAIL case {index} (replay: python tests/sanitize_fuzz.py --seed "
-                  f"{opts.seed} --first {index} --cases 1): {problem}", flush=True)
+            print(
+                f"FAIL case {index} (replay: python tests/sanitize_fuzz.py --seed "
+                f"{opts.seed} --first {index} --cases 1): {problem}",
+                flush=True,
+            )
         index += 1
-    print(f"{index - opts.first} cases, seed {opts.seed}, {failures} wrong results, "
-          f"{time.monotonic() - start:.1f} s", flush=True)
+    print(
+        f"{index - opts.first} cases, seed {opts.seed}, {failures} wrong results, "
+        f"{time.monotonic() - start:.1f} s",
+        flush=True,
+    )
     return 1 if failures else 0
 
 

@@ -36,19 +36,32 @@ import asan_build  # noqa: E402
 
 # Tests whose every call goes through the kernels (ISAs, tiles, layouts, dtypes, out=,
 # argument errors, the binding's own checks) and that need no TensorFlow.
-KERNEL_TESTS = ["test_gemm.py", "test_winograd.py", "test_depthwise_kernel.py",
-                "test_pool_kernels.py", "test_filter_kernel.py", "test_blocked_kernel.py",
-                "test_grouped_kernel.py", "test_fewout_kernel.py", "test_backprop_filter_kernel.py",
-                "test_dtypes_layouts.py", "test_errors.py", "test_core_binding.py",
-                # Inf / NaN / near-max data down every algorithm's re-run paths
-                "test_nonfinite.py", "test_nonfinite_grad.py",
-                # filters packed once (fastconv.Conv2D) down every algorithm
-                "test_conv2d_layer.py",
-                "test_pool_grad_kernel.py", "test_transpose_kernel.py",
-                "test_depthwise_planes_kernel.py", "test_backprop_input_fewpix.py",
-                # the pooling sweeps (the file's memory and time limits do not hold under ASan)
-                "test_pool_limits.py::test_clipped_windows_sweep",
-                "test_pool_limits.py::test_far_apart_windows_sweep"]
+KERNEL_TESTS = [
+    "test_gemm.py",
+    "test_winograd.py",
+    "test_depthwise_kernel.py",
+    "test_pool_kernels.py",
+    "test_filter_kernel.py",
+    "test_blocked_kernel.py",
+    "test_grouped_kernel.py",
+    "test_fewout_kernel.py",
+    "test_backprop_filter_kernel.py",
+    "test_dtypes_layouts.py",
+    "test_errors.py",
+    "test_core_binding.py",
+    # Inf / NaN / near-max data down every algorithm's re-run paths
+    "test_nonfinite.py",
+    "test_nonfinite_grad.py",
+    # filters packed once (fastconv.Conv2D) down every algorithm
+    "test_conv2d_layer.py",
+    "test_pool_grad_kernel.py",
+    "test_transpose_kernel.py",
+    "test_depthwise_planes_kernel.py",
+    "test_backprop_input_fewpix.py",
+    # the pooling sweeps (the file's memory and time limits do not hold under ASan)
+    "test_pool_limits.py::test_clipped_windows_sweep",
+    "test_pool_limits.py::test_far_apart_windows_sweep",
+]
 # Tests in those files that need TensorFlow (pytest -k expression).
 WITHOUT_TF = "not tensorflow"
 REPORTS = ("ERROR: AddressSanitizer", "runtime error:", "ERROR: LeakSanitizer")
@@ -78,17 +91,26 @@ def run_child(args: list, env: dict, timeout: float, label: str) -> bool:
     """Run a child Python; print its output; whether it passed without reports."""
     start = time.monotonic()
     try:
-        done = subprocess.run([sys.executable, *map(str, args)], env=env, cwd=TESTS.parent,
-                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                              timeout=timeout)
+        done = subprocess.run(
+            [sys.executable, *map(str, args)],
+            env=env,
+            cwd=TESTS.parent,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            timeout=timeout,
+        )
         output, status = done.stdout, done.returncode
     except subprocess.TimeoutExpired as e:
         output, status = (e.stdout or b"").decode(errors="replace"), "timeout"
     reports = [r for r in REPORTS if r in output]
     ok = status == 0 and not reports
     print(output[-20000:] if not ok else output[-3000:])
-    print(f"--- {label}: exit status {status}, sanitizer reports: {reports or 'none'}, "
-          f"{time.monotonic() - start:.0f} s: {'ok' if ok else 'FAILED'}", flush=True)
+    print(
+        f"--- {label}: exit status {status}, sanitizer reports: {reports or 'none'}, "
+        f"{time.monotonic() - start:.0f} s: {'ok' if ok else 'FAILED'}",
+        flush=True,
+    )
     return ok
 
 
@@ -114,12 +136,42 @@ def main(argv=None) -> int:
         tests = [str(TESTS / name) for name in KERNEL_TESTS]
         # -s: a sanitizer ends the process at its first report, which pytest's captured
         # output of the test would lose
-        ok &= run_child(["-c", PYTEST_CHILD, pkg, "-q", "-s", "-p", "no:cacheprovider",
-                         "--noconftest", "-k", WITHOUT_TF, *tests], env, 1200, "kernel tests")
-    ok &= run_child([TESTS / "sanitize_fuzz.py", "--pkg", pkg, "--seed", opts.seed,
-                     "--seconds", opts.fuzz_seconds], env, opts.fuzz_seconds + 300, "fuzz")
-    print(f"--- sanitizer job: {'passed' if ok else 'FAILED'} in "
-          f"{time.monotonic() - start:.0f} s", flush=True)
+        ok &= run_child(
+            [
+                "-c",
+                PYTEST_CHILD,
+                pkg,
+                "-q",
+                "-s",
+                "-p",
+                "no:cacheprovider",
+                "--noconftest",
+                "-k",
+                WITHOUT_TF,
+                *tests,
+            ],
+            env,
+            1200,
+            "kernel tests",
+        )
+    ok &= run_child(
+        [
+            TESTS / "sanitize_fuzz.py",
+            "--pkg",
+            pkg,
+            "--seed",
+            opts.seed,
+            "--seconds",
+            opts.fuzz_seconds,
+        ],
+        env,
+        opts.fuzz_seconds + 300,
+        "fuzz",
+    )
+    print(
+        f"--- sanitizer job: {'passed' if ok else 'FAILED'} in {time.monotonic() - start:.0f} s",
+        flush=True,
+    )
     return 0 if ok else 1
 
 

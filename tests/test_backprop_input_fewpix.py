@@ -39,8 +39,9 @@ def test_matches_reference(rng, case, dtype):
     sizes, window, padding, dil = case
     f, dy = _problem(rng, sizes, window, padding, dil, dtype)
     got = fastconv.conv2d_backprop_input(sizes, f, dy, 1, padding, dilations=dil)
-    want = reference.conv2d_backprop_input(sizes, f.astype(np.float64), dy.astype(np.float64),
-                                           1, padding, dilations=dil)
+    want = reference.conv2d_backprop_input(
+        sizes, f.astype(np.float64), dy.astype(np.float64), 1, padding, dilations=dil
+    )
     assert_close(got, want, window[0] * window[1] * window[3], dtype, str(case))
 
 
@@ -48,8 +49,9 @@ def test_nchw(rng):
     sizes, window = (2, 7, 6, 24), (3, 3, 24, 32)
     f, dy = _problem(rng, sizes, window, "SAME", 1, np.float32)
     nchw = (sizes[0], sizes[3], sizes[1], sizes[2])
-    got = fastconv.conv2d_backprop_input(nchw, f, np.ascontiguousarray(dy.transpose(0, 3, 1, 2)),
-                                         1, "SAME", data_format="NCHW")
+    got = fastconv.conv2d_backprop_input(
+        nchw, f, np.ascontiguousarray(dy.transpose(0, 3, 1, 2)), 1, "SAME", data_format="NCHW"
+    )
     want = reference.conv2d_backprop_input(sizes, f, dy, 1, "SAME")
     assert_close(got, want.transpose(0, 3, 1, 2), 9 * 32, np.float32)
 
@@ -57,9 +59,13 @@ def test_nchw(rng):
 def test_every_isa(rng, isa):
     for sizes, window, padding, dil in CASES[:3]:
         f, dy = _problem(rng, sizes, window, padding, dil, np.float32)
-        assert_close(fastconv.conv2d_backprop_input(sizes, f, dy, 1, padding, dilations=dil),
-                     reference.conv2d_backprop_input(sizes, f, dy, 1, padding, dilations=dil),
-                     window[0] * window[1] * window[3], np.float32, isa)
+        assert_close(
+            fastconv.conv2d_backprop_input(sizes, f, dy, 1, padding, dilations=dil),
+            reference.conv2d_backprop_input(sizes, f, dy, 1, padding, dilations=dil),
+            window[0] * window[1] * window[3],
+            np.float32,
+            isa,
+        )
 
 
 def test_bit_identical_for_any_thread_count(rng, restore_threads):

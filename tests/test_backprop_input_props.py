@@ -14,20 +14,29 @@ from _cases import covering
 from tolerance import assert_close
 
 OPS = {
-    "conv": (fastconv.conv2d_backprop_input, reference.conv2d_backprop_input,
-             reference.conv2d),
-    "depthwise": (fastconv.depthwise_conv2d_backprop_input,
-                  reference.depthwise_conv2d_backprop_input, reference.depthwise_conv2d),
+    "conv": (fastconv.conv2d_backprop_input, reference.conv2d_backprop_input, reference.conv2d),
+    "depthwise": (
+        fastconv.depthwise_conv2d_backprop_input,
+        reference.depthwise_conv2d_backprop_input,
+        reference.depthwise_conv2d,
+    ),
 }
 
 CASES = covering(
-    36, seed=31,
+    36,
+    seed=31,
     op=["conv", "conv", "depthwise"],
     kernel=[(1, 1), (2, 3), (3, 3), (4, 4), (5, 2), (7, 7)],
     stride=[(1, 1), (2, 2), (3, 2), (4, 4), (5, 3)],
     dilation=[(1, 1), (2, 2), (3, 1), (2, 3)],
-    padding=["SAME", "VALID", [[0, 0], [0, 0]], [[4, 0], [1, 6]], [[9, 9], [2, 3]],
-             [[0, 0], [0, 0], [2, 1], [1, 2]]],
+    padding=[
+        "SAME",
+        "VALID",
+        [[0, 0], [0, 0]],
+        [[4, 0], [1, 6]],
+        [[9, 9], [2, 3]],
+        [[0, 0], [0, 0], [2, 1], [1, 2]],
+    ],
     size=[(1, 1), (3, 5), (8, 8), (13, 10), (17, 19)],
     channels=[1, 2, 4, 6],
     out_per_group=[1, 2, 3],
@@ -42,7 +51,7 @@ def _problem(rng, case, dtype=np.float64):
     (kh, kw), (dh, dw) = case["kernel"], case["dilation"]
     padding = case["padding"]
     if isinstance(padding, list) and len(padding) == 4 and fmt == "NHWC":
-        padding = [padding[0], padding[2], padding[3], padding[1]]   # NCHW order -> NHWC
+        padding = [padding[0], padding[2], padding[3], padding[1]]  # NCHW order -> NHWC
     if isinstance(padding, str):
         pads = [[0, 0], [0, 0]]
     else:
@@ -63,8 +72,16 @@ def _problem(rng, case, dtype=np.float64):
 
 
 def _call(fn, case, x, f, dy, padding, **kw):
-    return fn(x.shape, f, dy, case["stride"], padding, data_format=case["data_format"],
-              dilations=case["dilation"], **kw)
+    return fn(
+        x.shape,
+        f,
+        dy,
+        case["stride"],
+        padding,
+        data_format=case["data_format"],
+        dilations=case["dilation"],
+        **kw,
+    )
 
 
 def _reduction(f):
@@ -75,8 +92,13 @@ def _reduction(f):
 def test_fast_matches_reference(rng, case):
     x, f, dy, padding = _problem(rng, case)
     fast, ref, _ = OPS[case["op"]]
-    assert_close(_call(fast, case, x, f, dy, padding), _call(ref, case, x, f, dy, padding),
-                 _reduction(f), np.float64, str(case))
+    assert_close(
+        _call(fast, case, x, f, dy, padding),
+        _call(ref, case, x, f, dy, padding),
+        _reduction(f),
+        np.float64,
+        str(case),
+    )
 
 
 @pytest.mark.parametrize("case", CASES[:12], ids=str)
@@ -87,9 +109,14 @@ def test_reference_is_the_forward_ops_gradient(rng, case):
     _, ref, forward = OPS[case["op"]]
     grad = _call(ref, case, x, f, dy, padding)
     v = rng.standard_normal(x.shape)
+
     def loss(z):
-        return float(np.sum(forward(z, f, case["stride"], padding, case["data_format"],
-                                    case["dilation"]) * dy))
+        return float(
+            np.sum(
+                forward(z, f, case["stride"], padding, case["data_format"], case["dilation"]) * dy
+            )
+        )
+
     step = 1e-3
     numeric = (loss(x + step * v) - loss(x - step * v)) / (2 * step)
     assert np.isclose(np.sum(grad * v), numeric, rtol=1e-8, atol=1e-8 * np.abs(grad).sum())
@@ -102,15 +129,24 @@ def test_every_isa(rng, isa):
             x, f, dy, padding = _problem(rng, case, dtype)
             f = f.astype(dtype)
             fast, ref, _ = OPS[case["op"]]
-            assert_close(_call(fast, case, x, f, dy, padding),
-                         _call(ref, case, x, f, dy, padding), _reduction(f), dtype, isa)
-    dy = rng.standard_normal((2, 14, 14, 32)).astype(np.float32)   # Winograd-sized phases
+            assert_close(
+                _call(fast, case, x, f, dy, padding),
+                _call(ref, case, x, f, dy, padding),
+                _reduction(f),
+                dtype,
+                isa,
+            )
+    dy = rng.standard_normal((2, 14, 14, 32)).astype(np.float32)  # Winograd-sized phases
     f = rng.standard_normal((3, 3, 16, 32)).astype(np.float32)
     for strides in (1, 2):
         sizes = (2, 14 * strides, 14 * strides, 16)
-        assert_close(fastconv.conv2d_backprop_input(sizes, f, dy, strides, "SAME"),
-                     reference.conv2d_backprop_input(sizes, f, dy, strides, "SAME"),
-                     9 * 32, np.float32, isa)
+        assert_close(
+            fastconv.conv2d_backprop_input(sizes, f, dy, strides, "SAME"),
+            reference.conv2d_backprop_input(sizes, f, dy, strides, "SAME"),
+            9 * 32,
+            np.float32,
+            isa,
+        )
 
 
 @pytest.mark.parametrize("strides", [1, 2, 3])
@@ -123,15 +159,19 @@ def test_bit_identical_for_any_thread_count(rng, restore_threads, strides):
     results = []
     for threads in (1, 2):
         fastconv.set_num_threads(threads)
-        results.append((fastconv.conv2d_backprop_input(sizes, f, dy, strides, "SAME"),
-                        fastconv.depthwise_conv2d_backprop_input(sizes, fd, dyd, strides,
-                                                                 "SAME")))
+        results.append(
+            (
+                fastconv.conv2d_backprop_input(sizes, f, dy, strides, "SAME"),
+                fastconv.depthwise_conv2d_backprop_input(sizes, fd, dyd, strides, "SAME"),
+            )
+        )
     for one, two in zip(*results):
         np.testing.assert_array_equal(one, two)
 
 
-@pytest.mark.parametrize("dtypes", [("float16", "float16"), ("float32", "float64"),
-                                    ("float16", "float32")])
+@pytest.mark.parametrize(
+    "dtypes", [("float16", "float16"), ("float32", "float64"), ("float16", "float32")]
+)
 def test_dtypes(rng, dtypes):
     """float16 is computed in float32 and returned as float16; mixed dtypes promote."""
     f = rng.standard_normal((3, 3, 4, 5)).astype(dtypes[0])
@@ -148,13 +188,14 @@ def test_layouts_and_out(rng):
     dtype one through a temporary); the result equals the reference's."""
     f = rng.standard_normal((3, 3, 4, 6)).astype(np.float32)
     big = rng.standard_normal((2, 10, 12, 12)).astype(np.float32)
-    dy = np.asfortranarray(big[:, ::2, ::3, ::2])   # (2, 5, 4, 6)
+    dy = np.asfortranarray(big[:, ::2, ::3, ::2])  # (2, 5, 4, 6)
     expected = reference.conv2d_backprop_input((2, 10, 8, 4), f, dy, 2, "SAME")
     out = np.empty((2, 10, 8, 4), np.float32)
     assert fastconv.conv2d_backprop_input((2, 10, 8, 4), f, dy, 2, "SAME", out=out) is out
     assert_close(out, expected, 9 * 6, np.float32)
-    nchw = fastconv.conv2d_backprop_input((2, 4, 10, 8), f, dy.transpose(0, 3, 1, 2), 2,
-                                          "SAME", data_format="NCHW")
+    nchw = fastconv.conv2d_backprop_input(
+        (2, 4, 10, 8), f, dy.transpose(0, 3, 1, 2), 2, "SAME", data_format="NCHW"
+    )
     assert_close(nchw, expected.transpose(0, 3, 1, 2), 9 * 6, np.float32)
 
 
@@ -175,15 +216,18 @@ def test_cells_no_window_reaches(rng):
 def test_empty_shapes(op):
     fast, ref, _ = OPS[op]
     f = np.ones((3, 3, 2, 1), np.float32)
-    for sizes, dy_shape in [((0, 5, 5, 2), (0, 3, 3, 1 if op == "conv" else 2)),
-                            ((2, 0, 5, 2), (2, 0, 3, 1 if op == "conv" else 2))]:
+    for sizes, dy_shape in [
+        ((0, 5, 5, 2), (0, 3, 3, 1 if op == "conv" else 2)),
+        ((2, 0, 5, 2), (2, 0, 3, 1 if op == "conv" else 2)),
+    ]:
         for fn in (fast, ref):
             got = fn(sizes, f, np.ones(dy_shape, np.float32), 1, "VALID")
             assert got.shape == sizes and got.dtype == np.float32
     # a zero-sized out_backprop (output size exactly 0) gives a zero gradient
     for fn in (fast, ref):
-        got = fn((1, 2, 5, 2), f, np.ones((1, 0, 3, 1 if op == "conv" else 2), np.float32),
-                 1, "VALID")
+        got = fn(
+            (1, 2, 5, 2), f, np.ones((1, 0, 3, 1 if op == "conv" else 2), np.float32), 1, "VALID"
+        )
         np.testing.assert_array_equal(got, np.zeros((1, 2, 5, 2)))
 
 
@@ -233,7 +277,8 @@ def test_inputs_not_modified(rng):
     for impl in (fastconv, reference):
         impl.conv2d_backprop_input((2, 8, 8, 4), f, dy, 2, "SAME")
         impl.conv2d_transpose(dy, f, (2, 8, 8, 4), 2, "SAME", bias=b, activation="tanh")
-        impl.depthwise_conv2d_backprop_input((2, 8, 8, 6), f[:, :, :, :1].repeat(6, 2)[:, :, :6],
-                                             dy, 2, "SAME")
+        impl.depthwise_conv2d_backprop_input(
+            (2, 8, 8, 6), f[:, :, :, :1].repeat(6, 2)[:, :, :6], dy, 2, "SAME"
+        )
     for a, c in zip((f, dy, b), copies):
         np.testing.assert_array_equal(a, c)

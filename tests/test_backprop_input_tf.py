@@ -30,8 +30,13 @@ def _conv_cases():
     convolution: strided cases and dilated cases apart, one group (the rest is checked
     against PyTorch in test_backprop_input_torch.py)."""
     conv = dict(COMMON, kernel=KERNELS, channels=[1, 2, 3, 8, 17], out_channels=[1, 3, 4, 16])
-    strided = covering(30, seed=11, stride=[(1, 1), (2, 2), (3, 3), (1, 2), (2, 3), (4, 4)],
-                       dilation=[(1, 1)], **conv)
+    strided = covering(
+        30,
+        seed=11,
+        stride=[(1, 1), (2, 2), (3, 3), (1, 2), (2, 3), (4, 4)],
+        dilation=[(1, 1)],
+        **conv,
+    )
     # TF's CPU gradient of a dilated conv2d runs only in float32 with SAME or VALID
     # ("Current CPU implementations do not yet support dilation rates larger than 1").
     conv.update(padding=["SAME", "VALID"], dtype=["float32"])
@@ -43,8 +48,9 @@ def _conv_cases():
 def test_conv2d_backprop_input_matches_tape(rng, case):
     sizes, f, dy, padding = problem(rng, case)
     expected = tape_gradient(tf_conv(case["stride"], padding, case["dilation"]), sizes, f, dy)
-    got = fastconv.conv2d_backprop_input(sizes, f, dy, case["stride"], padding,
-                                         dilations=case["dilation"])
+    got = fastconv.conv2d_backprop_input(
+        sizes, f, dy, case["stride"], padding, dilations=case["dilation"]
+    )
     assert got.dtype == f.dtype
     assert_close(got, expected, reduction(f.shape, f.shape[3]), f.dtype, str(case))
 
@@ -59,10 +65,10 @@ def _depthwise_cases():
 @pytest.mark.parametrize("case", _depthwise_cases(), ids=str)
 def test_depthwise_backprop_input_matches_tape(rng, case):
     sizes, f, dy, padding = problem(rng, case, depthwise=True)
-    expected = tape_gradient(tf_depthwise(case["stride"], padding, case["dilation"]), sizes,
-                             f, dy)
-    got = fastconv.depthwise_conv2d_backprop_input(sizes, f, dy, case["stride"], padding,
-                                                   dilations=case["dilation"])
+    expected = tape_gradient(tf_depthwise(case["stride"], padding, case["dilation"]), sizes, f, dy)
+    got = fastconv.depthwise_conv2d_backprop_input(
+        sizes, f, dy, case["stride"], padding, dilations=case["dilation"]
+    )
     assert_close(got, expected, reduction(f.shape, f.shape[3]), f.dtype, str(case))
 
 
@@ -87,26 +93,40 @@ def test_depthwise_dilation_where_tf_aborts(rng):
     f = rng.standard_normal((3, 3, 3, 2)).astype(np.float32)
     dy = rng.standard_normal((1, 4, 4, 6)).astype(np.float32)
     with pytest.raises(tf.errors.AbortedError):
-        tf.nn.depthwise_conv2d_backprop_input([1, 8, 8, 3], f, dy, [1, 1, 1, 1], "VALID",
-                                              dilations=[2, 2])
+        tf.nn.depthwise_conv2d_backprop_input(
+            [1, 8, 8, 3], f, dy, [1, 1, 1, 1], "VALID", dilations=[2, 2]
+        )
     got = fastconv.depthwise_conv2d_backprop_input([1, 8, 8, 3], f, dy, 1, "VALID", dilations=2)
-    expected = reference.depthwise_conv2d_backprop_input([1, 8, 8, 3], f, dy, 1,
-                                                         "VALID", dilations=2)
+    expected = reference.depthwise_conv2d_backprop_input(
+        [1, 8, 8, 3], f, dy, 1, "VALID", dilations=2
+    )
     assert_close(got, expected, 9 * 2, np.float32)
 
 
-TF_ACTIVATIONS = {None: lambda v: v, "relu": tf.nn.relu, "relu6": tf.nn.relu6,
-                  "sigmoid": tf.nn.sigmoid, "tanh": tf.nn.tanh}
+TF_ACTIVATIONS = {
+    None: lambda v: v,
+    "relu": tf.nn.relu,
+    "relu6": tf.nn.relu6,
+    "sigmoid": tf.nn.sigmoid,
+    "tanh": tf.nn.tanh,
+}
 
 
 @pytest.mark.parametrize("activation", list(TF_ACTIVATIONS))
-@pytest.mark.parametrize("strides,padding,out_hw", [
-    (1, "SAME", (7, 6)), (2, "SAME", (14, 12)), (2, "SAME", (13, 11)), (2, "VALID", (15, 13)),
-    (3, "VALID", (23, 20)), ((2, 1), [[1, 2], [0, 1]], (13, 7)),
-])
+@pytest.mark.parametrize(
+    "strides,padding,out_hw",
+    [
+        (1, "SAME", (7, 6)),
+        (2, "SAME", (14, 12)),
+        (2, "SAME", (13, 11)),
+        (2, "VALID", (15, 13)),
+        (3, "VALID", (23, 20)),
+        ((2, 1), [[1, 2], [0, 1]], (13, 7)),
+    ],
+)
 def test_conv2d_transpose_matches_tf(rng, activation, strides, padding, out_hw):
     x = rng.standard_normal((2, 7, 6, 5)).astype(np.float32)
-    f = rng.standard_normal((3, 3, 4, 5)).astype(np.float32)   # [h, w, out, in]
+    f = rng.standard_normal((3, 3, 4, 5)).astype(np.float32)  # [h, w, out, in]
     b = rng.standard_normal(4).astype(np.float32)
     shape = [2, *out_hw, 4]
     s = [strides] * 2 if isinstance(strides, int) else list(strides)
@@ -123,14 +143,25 @@ def test_conv2d_transpose_matches_tf(rng, activation, strides, padding, out_hw):
     s=st.tuples(st.integers(1, 4), st.integers(1, 4)),
     size=st.tuples(st.integers(1, 14), st.integers(1, 14)),
     pad=st.sampled_from(["SAME", "VALID", "explicit"]),
-    c=st.integers(1, 6), o=st.integers(1, 6), n=st.integers(1, 2),
+    c=st.integers(1, 6),
+    o=st.integers(1, 6),
+    n=st.integers(1, 2),
     seed=st.integers(0, 2**31 - 1),
 )
 def test_backprop_input_property(k, s, size, pad, c, o, n, seed):
     """Any window, stride and padding: equals TF's gradient of conv2d."""
     rng = np.random.default_rng(seed)
-    case = dict(kernel=k, stride=s, dilation=(1, 1), padding=pad, size=size, channels=c,
-                out_channels=o, batch=n, dtype="float32")
+    case = dict(
+        kernel=k,
+        stride=s,
+        dilation=(1, 1),
+        padding=pad,
+        size=size,
+        channels=c,
+        out_channels=o,
+        batch=n,
+        dtype="float32",
+    )
     sizes, f, dy, padding = problem(rng, case)
     expected = tape_gradient(tf_conv(s, padding, (1, 1)), sizes, f, dy)
     got = fastconv.conv2d_backprop_input(sizes, f, dy, s, padding)

@@ -13,8 +13,17 @@ from test_bench_cli import _WITHOUT_PEERS, _row, _run
 
 def test_backward_rows_against_tf_and_torch(tmp_path):
     report = tmp_path / "bench.json"
-    done = _run("bench", "--backward", "--only", "keras-mnist-c1,mbv1-dw", "--quick",
-                "--threads", "1", "--json", str(report))
+    done = _run(
+        "bench",
+        "--backward",
+        "--only",
+        "keras-mnist-c1,mbv1-dw",
+        "--quick",
+        "--threads",
+        "1",
+        "--json",
+        str(report),
+    )
     assert done.returncode == 0, done.stderr
     assert "input gradient (rows <layer>/dx)" in done.stdout
     # PyTorch is optional (not in the test extra): without it its column shows "-"
@@ -51,4 +60,4 @@ def test_backward_without_peers_checks_against_the_reference():
 def test_backward_only_a_layer_without_gradient_rows():
     done = _run("bench", "--backward", "--only", "tiny")
     assert done.returncode == 2 and "matches no layer" in done.stderr
-    assert "r50-conv1" in done.stderr   # names the layers that have gradient rows
+    assert "r50-conv1" in done.stderr  # names the layers that have gradient rows

@@ -65,11 +65,14 @@ def test_spinner_stops_at_its_time_limit():
 
 def test_spinner_stops_when_its_parent_dies():
     # A parent that starts a spinner, then dies without a chance to stop it.
-    code = ("import os, signal; from fastconv.bench.busy import Spinners; "
-            "print(Spinners(1, limit=30).start().pids[0], flush=True); "
-            "os.kill(os.getpid(), signal.SIGKILL)")
-    parent = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                            timeout=30)
+    code = (
+        "import os, signal; from fastconv.bench.busy import Spinners; "
+        "print(Spinners(1, limit=30).start().pids[0], flush=True); "
+        "os.kill(os.getpid(), signal.SIGKILL)"
+    )
+    parent = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=30
+    )
     assert _gone(int(parent.stdout), within=5)
 
 
@@ -82,8 +85,17 @@ def test_no_spinners_and_bad_counts():
 
 def test_bench_busy_says_the_load_is_deliberate(tmp_path):
     report = tmp_path / "bench.json"
-    done = _run("bench", "--busy", "1", "--quick", "--only", "tiny", "--json", str(report),
-                code=_WITHOUT_PEERS)
+    done = _run(
+        "bench",
+        "--busy",
+        "1",
+        "--quick",
+        "--only",
+        "tiny",
+        "--json",
+        str(report),
+        code=_WITHOUT_PEERS,
+    )
     assert done.returncode == 0, done.stderr
     assert "--busy 1: 1 spinner process(es)" in done.stdout
     assert "note: deliberate load: 1 spinner process(es)" in done.stdout
@@ -99,13 +111,25 @@ def _row(busy, fc_one, fc_default, **peers):
 
 
 def test_load_table_columns_and_targets():
-    rows = [_row(0, 0.010, 0.006, tf_fn=0.02, tf_eager=0.015, torch=0.03),
-            _row(1, 0.010, 0.012)]
+    rows = [_row(0, 0.010, 0.006, tf_fn=0.02, tf_eager=0.015, torch=0.03), _row(1, 0.010, 0.012)]
     targets = {(0, "lenet-c2"): 0.7, (1, "lenet-c2"): 1.1}
     head, rule, idle, busy = format_load_table(rows, targets).splitlines()
     assert head.split("  ")[0] == "busy" and "2t / 1t" in head and "vs best peer" in head
-    assert idle.split() == ["0", "lenet-c2", "1.0", "10.000", "6.000", "0.60x", "<=", "0.70",
-                            "ok", "15.000", "eager", "30.000", "2.50x"]
+    assert idle.split() == [
+        "0",
+        "lenet-c2",
+        "1.0",
+        "10.000",
+        "6.000",
+        "0.60x",
+        "<=",
+        "0.70",
+        "ok",
+        "15.000",
+        "eager",
+        "30.000",
+        "2.50x",
+    ]
     assert busy.split()[-7:] == ["1.20x", "<=", "1.10", "MISS", "-", "-", "-"]
     markdown = format_load_table(rows, targets, markdown=True).splitlines()
     assert len(markdown) == 4 and all(line.count("|") == 11 for line in markdown)
@@ -115,8 +139,9 @@ def test_load_table_columns_and_targets():
 
 
 def test_load_levels_run_tiny(restore_threads):
-    rows = run_levels([BY_NAME["tiny-8x8"]], levels=(0, 1), policy=Policy(rounds=1), peers=(),
-                      settle=0)
+    rows = run_levels(
+        [BY_NAME["tiny-8x8"]], levels=(0, 1), policy=Policy(rounds=1), peers=(), settle=0
+    )
     assert [(r.busy, r.layer.name) for r in rows] == [(0, "tiny-8x8"), (1, "tiny-8x8")]
     assert all(set(r.timings) == {FC_ONE, FC_DEFAULT} and r.ratio > 0 for r in rows)
     text = format_load_table(rows).splitlines()
@@ -126,9 +151,27 @@ def test_load_levels_run_tiny(restore_threads):
 def test_threads_under_load_script(tmp_path):
     report = tmp_path / "load.json"
     done = subprocess.run(
-        [sys.executable, str(SCRIPT), "--layers", "tiny", "--rounds", "1", "--busy", "0,1",
-         "--settle", "0", "--peers", "none", "--markdown", "--json", str(report)],
-        capture_output=True, text=True, timeout=120)
+        [
+            sys.executable,
+            str(SCRIPT),
+            "--layers",
+            "tiny",
+            "--rounds",
+            "1",
+            "--busy",
+            "0,1",
+            "--settle",
+            "0",
+            "--peers",
+            "none",
+            "--markdown",
+            "--json",
+            str(report),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 0, done.stderr
     assert sum(line.startswith("| ") for line in done.stdout.splitlines()) == 4
     doc = json.loads(report.read_text())

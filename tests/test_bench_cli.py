@@ -22,7 +22,9 @@ _WITHOUT_PEERS = (
 
 
 def _run(*args, code=None):
-    command = [sys.executable, "-c", code, *args] if code else [sys.executable, "-m", "fastconv", *args]
+    command = (
+        [sys.executable, "-c", code, *args] if code else [sys.executable, "-m", "fastconv", *args]
+    )
     return subprocess.run(command, capture_output=True, text=True, timeout=180)
 
 
@@ -46,8 +48,18 @@ def test_quick_run_prints_the_table_and_writes_json(tmp_path):
     assert _row(done.stdout, "tiny-8x8")[0] == "tiny-8x8"
 
     doc = json.loads(report.read_text())
-    for key in ("date", "dtype", "threads", "machine", "versions", "missing", "layers",
-                "geomean_speedups", "timing_policy", "wall_seconds"):
+    for key in (
+        "date",
+        "dtype",
+        "threads",
+        "machine",
+        "versions",
+        "missing",
+        "layers",
+        "geomean_speedups",
+        "timing_policy",
+        "wall_seconds",
+    ):
         assert key in doc
     assert doc["dtype"] == "float32" and doc["machine"]["cpu"]
     [layer] = doc["layers"]
@@ -75,8 +87,14 @@ def test_runs_without_tensorflow_and_torch():
         (["--threads", "0"], "--threads"),
         (["--dtype", "float16"], "--dtype"),
         (["--busy", "-1"], "--busy"),
-        (["--json", "/no/such/folder/bench.json"], "--json .*folder '/no/such/folder' does not exist"),
-        (["--plot", "/no/such/folder/bench.png"], "--plot .*folder '/no/such/folder' does not exist"),
+        (
+            ["--json", "/no/such/folder/bench.json"],
+            "--json .*folder '/no/such/folder' does not exist",
+        ),
+        (
+            ["--plot", "/no/such/folder/bench.png"],
+            "--plot .*folder '/no/such/folder' does not exist",
+        ),
         (["--plot", "bench.svg"], "--plot writes a PNG file: its name must end in .png"),
         (["--plot", "bench"], "must end in .png"),
         (["--json", "."], "--json '.' is a folder"),
@@ -101,7 +119,7 @@ def test_help_is_true():
     text = " ".join(done.stdout.split())  # argparse wraps lines
     explicit = [a for a in ALGORITHMS if a != "auto"]
     assert "winograd" in explicit
-    algorithms_help = text[text.index("--algorithms "):text.index("--rounds N ")]
+    algorithms_help = text[text.index("--algorithms ") : text.index("--rounds N ")]
     for algorithm in explicit:
         assert algorithm in algorithms_help, algorithms_help
     default, quick = Policy(), Policy.quick()
@@ -117,9 +135,9 @@ def test_readme_names_every_algorithm():
     from fastconv.conv import ALGORITHMS
 
     readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
-    api = readme[readme.index("## API"):readme.index("### Threads")]
+    api = readme[readme.index("## API") : readme.index("### Threads")]
     line = next(s for s in api.splitlines() if s.startswith("- `algorithm`"))
-    block = api[api.index(line):].split("\n- ")[0]
+    block = api[api.index(line) :].split("\n- ")[0]
     for algorithm in ALGORITHMS:
         assert f'"{algorithm}"' in block, (algorithm, block)
 
@@ -155,7 +173,9 @@ def test_verbose_flag_is_passed_to_the_tensorflow_loader(monkeypatch):
     from fastconv.bench import cli, libraries, session
 
     seen = []
-    monkeypatch.setattr(libraries, "load_tensorflow", lambda threads, quiet=True: seen.append(quiet))
+    monkeypatch.setattr(
+        libraries, "load_tensorflow", lambda threads, quiet=True: seen.append(quiet)
+    )
     monkeypatch.setattr(libraries, "load_torch", lambda threads: None)
     monkeypatch.setattr(session, "measure", lambda *a, **k: (_ for _ in ()).throw(SystemExit(7)))
     parser = argparse.ArgumentParser()

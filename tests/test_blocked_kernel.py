@@ -38,9 +38,17 @@ def test_heights_and_input_channels(isa, height, c_in, k, padding, rng):
     assert_close(got, reference.conv2d(x, w, 1, padding), k * k * c_in, np.float32)
 
 
-@pytest.mark.parametrize("groups,c_per_group,out_per_group", [
-    (2, 32, 32), (2, 3, 16), (3, 80, 80), (4, 8, 64), (8, 2, 16), (2, 5, 12),
-])
+@pytest.mark.parametrize(
+    "groups,c_per_group,out_per_group",
+    [
+        (2, 32, 32),
+        (2, 3, 16),
+        (3, 80, 80),
+        (4, 8, 64),
+        (8, 2, 16),
+        (2, 5, 12),
+    ],
+)
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_groups(isa, groups, c_per_group, out_per_group, dtype, rng):
     x = _randn(rng, (2, 9, 11, groups * c_per_group), dtype)
@@ -71,17 +79,21 @@ def test_epilogue_dtypes_layouts(isa, activation, dtype, data_format, rng):
     w, b = 0.1 * _randn(rng, (5, 5, 3, 64), dtype), _randn(rng, 64, dtype)
     if data_format == "NCHW":
         x = np.ascontiguousarray(x.transpose(0, 3, 1, 2))
-    got = fastconv.conv2d(x, w, 1, "SAME", data_format, bias=b, activation=activation,
-                          algorithm="direct")
+    got = fastconv.conv2d(
+        x, w, 1, "SAME", data_format, bias=b, activation=activation, algorithm="direct"
+    )
     want = reference.conv2d(x, w, 1, "SAME", data_format, bias=b, activation=activation)
     assert_close(got, want, 76, dtype)
 
 
-@pytest.mark.parametrize("shape,window,strides", [
-    ((2, 28, 28, 1), (5, 5, 1, 32), 1),       # lenet-c1
-    ((1, 227, 227, 3), (11, 11, 3, 64), 4),  # AlexNet's first layer
-    ((1, 64, 64, 3), (7, 7, 3, 64), 2),      # ResNet's stem
-])
+@pytest.mark.parametrize(
+    "shape,window,strides",
+    [
+        ((2, 28, 28, 1), (5, 5, 1, 32), 1),  # lenet-c1
+        ((1, 227, 227, 3), (11, 11, 3, 64), 4),  # AlexNet's first layer
+        ((1, 64, 64, 3), (7, 7, 3, 64), 2),  # ResNet's stem
+    ],
+)
 def test_auto_runs_it(isa, shape, window, strides, rng):
     x, w = _randn(rng, shape), _randn(rng, window)
     assert_auto_runs(x, w, strides, "SAME", "direct")
@@ -91,22 +103,24 @@ def test_auto_runs_it(isa, shape, window, strides, rng):
 def test_bit_identical_for_any_thread_count(isa, c_in, rng, restore_threads):
     x, w = _randn(rng, (4, 40, 36, c_in)), _randn(rng, (7, 7, c_in, 64))
     assert_same_bits_for_any_thread_count(
-        lambda: fastconv.conv2d(x, w, 2, "SAME", algorithm="direct"))
+        lambda: fastconv.conv2d(x, w, 2, "SAME", algorithm="direct")
+    )
 
 
-@pytest.mark.parametrize("shape,window,groups,dtype", [
-    ((1, 7, 7, 96), (3, 3, 96, 256), 1, np.float32),     # few rows: channel slices
-    ((2, 5, 9, 32), (3, 3, 16, 96), 2, np.float32),      # slices across groups of 48
-    ((1, 3, 4, 24), (2, 2, 24, 200), 1, np.float64),     # a last slice of a partial block
-])
-def test_channel_slices_on_small_images(isa, shape, window, groups, dtype, rng,
-                                        restore_threads):
+@pytest.mark.parametrize(
+    "shape,window,groups,dtype",
+    [
+        ((1, 7, 7, 96), (3, 3, 96, 256), 1, np.float32),  # few rows: channel slices
+        ((2, 5, 9, 32), (3, 3, 16, 96), 2, np.float32),  # slices across groups of 48
+        ((1, 3, 4, 24), (2, 2, 24, 200), 1, np.float64),  # a last slice of a partial block
+    ],
+)
+def test_channel_slices_on_small_images(isa, shape, window, groups, dtype, rng, restore_threads):
     """Small images split over output channels on several threads: the same bits as one
     thread, and the reference's values."""
     x, w = _randn(rng, shape).astype(dtype), _randn(rng, window).astype(dtype)
     b = _randn(rng, (window[3],)).astype(dtype)
-    run = lambda: fastconv.conv2d(x, w, 1, "SAME", algorithm="direct", bias=b,
-                                  activation="relu")
+    run = lambda: fastconv.conv2d(x, w, 1, "SAME", algorithm="direct", bias=b, activation="relu")
     assert_same_bits_for_any_thread_count(run)
     want = reference.conv2d(x, w, 1, "SAME", bias=b, activation="relu")
     assert_close(run(), want, window[0] * window[1] * window[2], dtype)

@@ -18,8 +18,14 @@ HEADER = pathlib.Path(__file__).resolve().parents[1] / "csrc" / "include" / "fas
 
 
 # The part of each enumerator's name that its Python name leaves out.
-PREFIXES = {"fc_dtype": "FC_", "fc_status": "FC_", "fc_activation": "FC_ACT_",
-            "fc_algorithm": "FC_ALGO_", "fc_pool_kind": "FC_POOL_", "fc_isa": "FC_ISA_"}
+PREFIXES = {
+    "fc_dtype": "FC_",
+    "fc_status": "FC_",
+    "fc_activation": "FC_ACT_",
+    "fc_algorithm": "FC_ALGO_",
+    "fc_pool_kind": "FC_POOL_",
+    "fc_isa": "FC_ISA_",
+}
 
 
 def header_enums() -> dict[str, dict[str, int]]:
@@ -40,7 +46,7 @@ def header_enums() -> dict[str, dict[str, int]]:
 
 def python_name(enumerator: str, prefix: str) -> str | None:
     """FC_ACT_RELU6 -> "relu6", FC_ERR_ARG -> "err_arg"; FC_ACT_NONE -> None (no activation)."""
-    name = enumerator[len(prefix):].lower()
+    name = enumerator[len(prefix) :].lower()
     return None if enumerator == "FC_ACT_NONE" else name
 
 

@@ -19,8 +19,13 @@ def run_cli(*args, **env_vars):
     env = dict(os.environ, OMP_NUM_THREADS="1", **env_vars)
     if "FASTCONV_ISA" not in env_vars:
         env.pop("FASTCONV_ISA", None)
-    return subprocess.run([sys.executable, "-m", "fastconv", *args], capture_output=True,
-                          text=True, timeout=120, env=env)
+    return subprocess.run(
+        [sys.executable, "-m", "fastconv", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+    )
 
 
 def test_version_attribute():
@@ -31,10 +36,17 @@ def test_version_attribute():
 
 
 def test_public_api():
-    for name in ("conv2d", "depthwise_conv2d", "max_pool2d", "avg_pool2d", "set_num_threads",
-                 "get_num_threads"):
+    for name in (
+        "conv2d",
+        "depthwise_conv2d",
+        "max_pool2d",
+        "avg_pool2d",
+        "set_num_threads",
+        "get_num_threads",
+    ):
         assert name in fastconv.__all__ and callable(getattr(fastconv, name))
     from fastconv import reference
+
     for name in ("conv2d", "depthwise_conv2d", "max_pool2d", "avg_pool2d"):
         assert callable(getattr(reference, name))
 
@@ -70,8 +82,10 @@ def test_bare_command_prints_help():
     from pathlib import Path
 
     script = Path(sys.executable).parent / "fastconv"
-    for proc in (run_cli(), subprocess.run([str(script)], capture_output=True, text=True,
-                                           timeout=120)):
+    for proc in (
+        run_cli(),
+        subprocess.run([str(script)], capture_output=True, text=True, timeout=120),
+    ):
         assert proc.returncode == 0, proc.stderr
         assert "usage: fastconv" in proc.stdout
         assert "info" in proc.stdout and "bench" in proc.stdout and "--version" in proc.stdout
@@ -86,12 +100,17 @@ def test_version_flag():
 
 # ------------------------------------------------------------ FASTCONV_ISA
 
+
 def test_isa_request_in_any_case():
     """FASTCONV_ISA=BASELINE (or AVX2) is honoured like baseline, and `fastconv info` says
     which level was requested and which runs; no warning. "scalar", the baseline's old name,
     is still accepted."""
-    names = {"BASELINE": "baseline", "Baseline": "baseline", "SCALAR": "baseline",
-             "scalar": "baseline"}
+    names = {
+        "BASELINE": "baseline",
+        "Baseline": "baseline",
+        "SCALAR": "baseline",
+        "scalar": "baseline",
+    }
     if "avx2" in fastconv._core.isa_names():
         names["AVX2"] = "avx2"
     for value, runs in names.items():
@@ -102,7 +121,9 @@ def test_isa_request_in_any_case():
         assert data["isa"] == runs
         assert data["isa_requested"] == {"value": value, "honoured": True, "note": None}
     proc = run_cli("info", FASTCONV_ISA="SCALAR")
-    assert re.search(r"ISA: +baseline runs \(FASTCONV_ISA=SCALAR requested", proc.stdout), proc.stdout
+    assert re.search(r"ISA: +baseline runs \(FASTCONV_ISA=SCALAR requested", proc.stdout), (
+        proc.stdout
+    )
 
 
 def test_set_isa_accepts_the_old_name():
@@ -130,8 +151,9 @@ def test_unknown_isa_request_warns(value):
     assert proc.returncode == 0, proc.stderr
     assert "RuntimeWarning" in proc.stderr and repr(value) in proc.stderr, proc.stderr
     assert f"runs its {best} kernels" in proc.stderr
-    assert re.search(rf"ISA: +{best} runs \(FASTCONV_ISA={re.escape(repr(value))} is not an ISA",
-                     proc.stdout), proc.stdout
+    assert re.search(
+        rf"ISA: +{best} runs \(FASTCONV_ISA={re.escape(repr(value))} is not an ISA", proc.stdout
+    ), proc.stdout
     code = "import warnings, sys; warnings.simplefilter('error'); import fastconv"
     done = run_python(code, timeout=120, env={"FASTCONV_ISA": value}, check=False)
     assert done.returncode != 0 and "FASTCONV_ISA" in done.stderr  # a real warning

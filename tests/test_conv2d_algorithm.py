@@ -11,26 +11,31 @@ def zeros(*shape, dtype=np.float32):
     return np.zeros(shape, dtype)
 
 
-@pytest.mark.parametrize("x,w,strides,expected", [
-    (zeros(1, 8, 8, 1), zeros(3, 3, 1, 1), 1, "direct"),            # tiny: no GEMM setup
-    (zeros(1, 134, 240, 1), zeros(3, 3, 1, 1), 3, "direct"),        # an image filter
-    (zeros(1, 134, 240, 3), zeros(3, 3, 3, 3), 3, "direct"),        # 3 -> 3 channels
-    (zeros(8, 28, 28, 1), zeros(5, 5, 1, 32), 1, "direct"),         # a first layer
-    (zeros(1, 56, 56, 64), zeros(3, 3, 64, 64), 1, "winograd"),     # 3x3, many tiles
-    (zeros(1, 7, 7, 512), zeros(3, 3, 512, 512), 1, "direct"),      # few pixels, big filter
-    (zeros(1, 14, 14, 96), zeros(3, 3, 96, 96), 2, "direct"),       # ... strided
-    (zeros(1, 30, 30, 96), zeros(3, 3, 96, 96), 2, "im2col"),       # 225 pixels: the GEMM
-    (zeros(1, 56, 56, 256), zeros(1, 1, 256, 64), 1, "im2col"),     # 1x1
-    (zeros(1, 56, 56, 64), zeros(3, 3, 64, 64), 2, "im2col"),       # strided 3x3
-    (zeros(1, 28, 28, 32), zeros(3, 3, 1, 32), 1, "direct"),        # 32 groups of 1
-])
+@pytest.mark.parametrize(
+    "x,w,strides,expected",
+    [
+        (zeros(1, 8, 8, 1), zeros(3, 3, 1, 1), 1, "direct"),  # tiny: no GEMM setup
+        (zeros(1, 134, 240, 1), zeros(3, 3, 1, 1), 3, "direct"),  # an image filter
+        (zeros(1, 134, 240, 3), zeros(3, 3, 3, 3), 3, "direct"),  # 3 -> 3 channels
+        (zeros(8, 28, 28, 1), zeros(5, 5, 1, 32), 1, "direct"),  # a first layer
+        (zeros(1, 56, 56, 64), zeros(3, 3, 64, 64), 1, "winograd"),  # 3x3, many tiles
+        (zeros(1, 7, 7, 512), zeros(3, 3, 512, 512), 1, "direct"),  # few pixels, big filter
+        (zeros(1, 14, 14, 96), zeros(3, 3, 96, 96), 2, "direct"),  # ... strided
+        (zeros(1, 30, 30, 96), zeros(3, 3, 96, 96), 2, "im2col"),  # 225 pixels: the GEMM
+        (zeros(1, 56, 56, 256), zeros(1, 1, 256, 64), 1, "im2col"),  # 1x1
+        (zeros(1, 56, 56, 64), zeros(3, 3, 64, 64), 2, "im2col"),  # strided 3x3
+        (zeros(1, 28, 28, 32), zeros(3, 3, 1, 32), 1, "direct"),  # 32 groups of 1
+    ],
+)
 def test_the_rule(x, w, strides, expected):
     assert fastconv.conv2d_algorithm(x, w, strides, "SAME") == expected
     # ... and conv2d's auto runs it: the same bits as asking for it
     rng = np.random.default_rng(0)
     x, w = rng.standard_normal(x.shape, np.float32), rng.standard_normal(w.shape, np.float32)
-    np.testing.assert_array_equal(fastconv.conv2d(x, w, strides, "SAME"),
-                                  fastconv.conv2d(x, w, strides, "SAME", algorithm=expected))
+    np.testing.assert_array_equal(
+        fastconv.conv2d(x, w, strides, "SAME"),
+        fastconv.conv2d(x, w, strides, "SAME", algorithm=expected),
+    )
 
 
 def test_layouts_and_dtypes():

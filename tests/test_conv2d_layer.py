@@ -30,7 +30,7 @@ CASES = [
     ((2, 3), 8, 16, 1, (1, 2), (2, 1), [[1, 0], [2, 1]], "NHWC", "float64", True, "tanh"),
     ((3, 3), 32, 2, 1, 1, 1, "SAME", "NHWC", "float32", False, None),
     ((7, 7), 3, 16, 1, 2, 1, "SAME", "NHWC", "float32", True, "relu"),
-    ((3, 3), 9, 5, 1, 2, 1, 1, "NCHW", "float64", True, None),   # PyTorch's int padding
+    ((3, 3), 9, 5, 1, 2, 1, 1, "NCHW", "float64", True, None),  # PyTorch's int padding
 ]
 SIZES = [(1, 7, 7), (2, 9, 12), (3, 14, 14), (1, 16, 5)]
 
@@ -53,28 +53,37 @@ def test_bit_identical_to_conv2d(rng, case):
     if _winograd_ok(kernel, groups, strides, dilations):
         algorithms.append("winograd")
     for algorithm in algorithms:
-        args = dict(strides=strides, padding=padding, data_format=fmt, dilations=dilations,
-                    bias=b, activation=act, algorithm=algorithm)
+        args = dict(
+            strides=strides,
+            padding=padding,
+            data_format=fmt,
+            dilations=dilations,
+            bias=b,
+            activation=act,
+            algorithm=algorithm,
+        )
         layer = Conv2D(f, **args)
         for n, h, w in SIZES:
             x = _input(rng, n, h, w, c_in, dtype, fmt)
             # "auto" may pick another algorithm for packed weights: conv2d's bits for that one
             expected = fastconv.conv2d(x, f, **dict(args, algorithm=layer.algorithm_for(x)))
-            for _ in range(2):   # the first call packs, the second reuses
+            for _ in range(2):  # the first call packs, the second reuses
                 got = layer(x)
                 assert got.dtype == expected.dtype and got.shape == expected.shape
                 np.testing.assert_array_equal(got, expected, err_msg=f"{algorithm} {n, h, w}")
         if algorithm in ("im2col", "winograd"):
-            assert layer.packed_nbytes > 0   # the GEMM's panels, Winograd's filters: kept
+            assert layer.packed_nbytes > 0  # the GEMM's panels, Winograd's filters: kept
 
 
 def test_grouped_direct_kernel_packs_once(rng):
     """The narrow-groups kernel's rotated filters are kept; other direct kernels keep none."""
     x = rng.standard_normal((1, 8, 8, 64)).astype(np.float32)
-    grouped = Conv2D(rng.standard_normal((3, 3, 4, 64)).astype(np.float32), padding="SAME",
-                     algorithm="direct")
-    np.testing.assert_array_equal(grouped(x), fastconv.conv2d(x, grouped.filters, 1, "SAME",
-                                                              algorithm="direct"))
+    grouped = Conv2D(
+        rng.standard_normal((3, 3, 4, 64)).astype(np.float32), padding="SAME", algorithm="direct"
+    )
+    np.testing.assert_array_equal(
+        grouped(x), fastconv.conv2d(x, grouped.filters, 1, "SAME", algorithm="direct")
+    )
     assert grouped.packed_nbytes == 3 * 3 * 4 * 64 * 4
     plain = Conv2D(rng.standard_normal((3, 3, 64, 64)).astype(np.float32), algorithm="direct")
     plain(x)
@@ -82,11 +91,12 @@ def test_grouped_direct_kernel_packs_once(rng):
 
 
 def test_oihw_and_out(rng):
-    w = rng.standard_normal((32, 8, 3, 3)).astype(np.float32)   # PyTorch's weight
+    w = rng.standard_normal((32, 8, 3, 3)).astype(np.float32)  # PyTorch's weight
     x = rng.standard_normal((2, 8, 10, 10)).astype(np.float32)
     layer = Conv2D(w, padding=1, data_format="NCHW", filter_format="OIHW", algorithm="im2col")
-    expected = fastconv.conv2d(x, w, padding=1, data_format="NCHW", filter_format="OIHW",
-                               algorithm="im2col")
+    expected = fastconv.conv2d(
+        x, w, padding=1, data_format="NCHW", filter_format="OIHW", algorithm="im2col"
+    )
     out = np.empty_like(expected)
     assert layer(x, out=out) is out
     np.testing.assert_array_equal(out, expected)
@@ -99,9 +109,9 @@ def test_private_copy(rng):
     x = rng.standard_normal((1, 12, 12, 16)).astype(np.float32)
     expected = fastconv.conv2d(x, f, 1, "SAME", bias=b)
     layer = Conv2D(f, 1, "SAME", bias=b)
-    f[...] = 0   # before the first call (nothing packed yet) ...
+    f[...] = 0  # before the first call (nothing packed yet) ...
     np.testing.assert_array_equal(layer(x), expected)
-    b[...] = 7   # ... and after it
+    b[...] = 7  # ... and after it
     np.testing.assert_array_equal(layer(x), expected)
     with pytest.raises(ValueError):
         layer.filters[0, 0, 0, 0] = 1
@@ -129,16 +139,19 @@ def test_inputs_not_modified(rng):
     np.testing.assert_array_equal(x, x0)
 
 
-@pytest.mark.parametrize("kwargs, message", [
-    (dict(padding="BAD"), "padding"),
-    (dict(activation="gelu"), "activation"),
-    (dict(algorithm="fft"), "algorithm"),
-    (dict(algorithm="winograd", strides=2), "winograd"),
-    (dict(data_format="NCWH"), "data_format"),
-    (dict(strides=0), "strides"),
-    (dict(filter_format="IOHW"), "filter_format"),
-    (dict(bias=np.zeros(3, np.float32)), "bias"),
-])
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        (dict(padding="BAD"), "padding"),
+        (dict(activation="gelu"), "activation"),
+        (dict(algorithm="fft"), "algorithm"),
+        (dict(algorithm="winograd", strides=2), "winograd"),
+        (dict(data_format="NCWH"), "data_format"),
+        (dict(strides=0), "strides"),
+        (dict(filter_format="IOHW"), "filter_format"),
+        (dict(bias=np.zeros(3, np.float32)), "bias"),
+    ],
+)
 def test_bad_arguments_raise_conv2d_errors(kwargs, message):
     f = np.zeros((3, 3, 4, 8), np.float32)
     x = np.zeros((1, 5, 5, 4), np.float32)
@@ -146,7 +159,7 @@ def test_bad_arguments_raise_conv2d_errors(kwargs, message):
         Conv2D(f, **kwargs)
     with pytest.raises(ValueError) as conv2d_error:
         fastconv.conv2d(x, f, **kwargs)
-    assert str(layer_error.value) == str(conv2d_error.value)   # the same checks
+    assert str(layer_error.value) == str(conv2d_error.value)  # the same checks
 
 
 def test_bad_filters_and_inputs():
@@ -164,7 +177,7 @@ def test_bad_filters_and_inputs():
     with pytest.raises(ValueError, match="3-D|4-D|dimensions"):
         layer(np.zeros((5, 5, 4), np.float32))
     with pytest.raises(TypeError):
-        layer(np.zeros((1, 5, 5, 4), np.float32), np.zeros(8))   # out= is keyword-only
+        layer(np.zeros((1, 5, 5, 4), np.float32), np.zeros(8))  # out= is keyword-only
 
 
 def test_groups_follow_the_input(rng):
@@ -181,8 +194,11 @@ def test_threads(rng):
     f = rng.standard_normal((3, 3, 16, 32)).astype(np.float32)
     layers = [Conv2D(f, padding="SAME", algorithm=a) for a in ("auto", "im2col", "winograd")]
     inputs = [rng.standard_normal((n, 6 + n, 9, 16)).astype(np.float32) for n in range(1, 5)]
-    expected = {(i, j): fastconv.conv2d(x, f, padding="SAME", algorithm=layer.algorithm_for(x))
-                for i, layer in enumerate(layers) for j, x in enumerate(inputs)}
+    expected = {
+        (i, j): fastconv.conv2d(x, f, padding="SAME", algorithm=layer.algorithm_for(x))
+        for i, layer in enumerate(layers)
+        for j, x in enumerate(inputs)
+    }
     failures = []
     barrier = threading.Barrier(6)
 
@@ -210,10 +226,17 @@ def test_pickle_and_repr(rng):
     clone = pickle.loads(pickle.dumps(layer))
     np.testing.assert_array_equal(clone(x), y)
     assert repr(clone) == repr(layer)
-    assert repr(layer) == ("Conv2D(filters=(3, 3, 8, 16) HWIO float64, strides=2, "
-                           "padding='SAME', data_format='NHWC', activation='relu', bias=(16,))")
+    assert repr(layer) == (
+        "Conv2D(filters=(3, 3, 8, 16) HWIO float64, strides=2, "
+        "padding='SAME', data_format='NHWC', activation='relu', bias=(16,))"
+    )
     assert (layer.strides, layer.padding, layer.activation, layer.algorithm, layer.dtype) == (
-        2, "SAME", "relu", "auto", np.float64)
+        2,
+        "SAME",
+        "relu",
+        "auto",
+        np.float64,
+    )
     with pytest.raises(AttributeError):
         layer.strides = 1
 
@@ -232,7 +255,8 @@ def test_isa_switch(rng, isa):
     fastconv._core.set_isa(isa)
     for algorithm, layer in layers.items():
         np.testing.assert_array_equal(
-            layer(x), fastconv.conv2d(x, f, padding="SAME", algorithm=algorithm))
+            layer(x), fastconv.conv2d(x, f, padding="SAME", algorithm=algorithm)
+        )
 
 
 @pytest.mark.parametrize("algorithm", ["im2col", "winograd", "auto"])
@@ -246,25 +270,28 @@ def test_nonfinite_filters(rng, algorithm):
     layer = Conv2D(f, padding="SAME", algorithm=algorithm)
     for _ in range(2):
         np.testing.assert_array_equal(
-            layer(x), fastconv.conv2d(x, f, padding="SAME", algorithm=layer.algorithm_for(x)))
+            layer(x), fastconv.conv2d(x, f, padding="SAME", algorithm=layer.algorithm_for(x))
+        )
 
 
-@pytest.mark.parametrize("shape, window, conv2d_picks, layer_picks", [
-    ((1, 7, 7, 32), (3, 3, 32, 32), "direct", "winograd"),   # 16 tiles: r50-3x3-7's shape
-    ((1, 9, 9, 32), (1, 1, 32, 64), "direct", "im2col"),     # few pixels, no packing cost
-    ((1, 28, 28, 32), (3, 3, 32, 32), "winograd", "winograd"),
-    ((2, 28, 28, 3), (5, 5, 3, 32), "direct", "direct"),     # a first layer: nothing to pack
-])
+@pytest.mark.parametrize(
+    "shape, window, conv2d_picks, layer_picks",
+    [
+        ((1, 7, 7, 32), (3, 3, 32, 32), "direct", "winograd"),  # 16 tiles: r50-3x3-7's shape
+        ((1, 9, 9, 32), (1, 1, 32, 64), "direct", "im2col"),  # few pixels, no packing cost
+        ((1, 28, 28, 32), (3, 3, 32, 32), "winograd", "winograd"),
+        ((2, 28, 28, 3), (5, 5, 3, 32), "direct", "direct"),  # a first layer: nothing to pack
+    ],
+)
 def test_auto_for_packed_weights(rng, shape, window, conv2d_picks, layer_picks):
-    """"auto" with weights packed once drops the packing costs from conv2d's rule; the
+    """ "auto" with weights packed once drops the packing costs from conv2d's rule; the
     layer then runs its choice explicitly (conv2d's bits for that algorithm)."""
     x = rng.standard_normal(shape).astype(np.float32)
     f = rng.standard_normal(window).astype(np.float32)
     layer = Conv2D(f, padding="SAME")
     assert fastconv.conv2d_algorithm(x, f, 1, "SAME") == conv2d_picks
     assert layer.algorithm_for(x) == layer_picks
-    np.testing.assert_array_equal(layer(x), fastconv.conv2d(x, f, 1, "SAME",
-                                                            algorithm=layer_picks))
+    np.testing.assert_array_equal(layer(x), fastconv.conv2d(x, f, 1, "SAME", algorithm=layer_picks))
 
 
 def test_empty_result(rng):

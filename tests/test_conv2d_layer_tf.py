@@ -29,11 +29,23 @@ def test_conv2d_layer_matches_tf(rng, case):
     f = rng.standard_normal((*kernel, c_in, c_out)).astype(dtype)
     b = rng.standard_normal(c_out).astype(dtype)
     for algorithm in algorithms:
-        layer = Conv2D(f, strides, padding, dilations=dilations, bias=b, activation=activation,
-                       algorithm=algorithm)
+        layer = Conv2D(
+            f,
+            strides,
+            padding,
+            dilations=dilations,
+            bias=b,
+            activation=activation,
+            algorithm=algorithm,
+        )
         for n, h, w in SIZES:
             x = rng.standard_normal((n, h, w, c_in)).astype(dtype)
             conv = tf.nn.conv2d(x, f, strides, tf_padding(padding), dilations=dilations)
             expected = TF_ACTIVATIONS[activation](tf.nn.bias_add(conv, b)).numpy()
-            assert_close(layer(x), expected, kernel[0] * kernel[1] * c_in, dtype,
-                         err_msg=f"{algorithm} {n, h, w}")
+            assert_close(
+                layer(x),
+                expected,
+                kernel[0] * kernel[1] * c_in,
+                dtype,
+                err_msg=f"{algorithm} {n, h, w}",
+            )

@@ -55,14 +55,34 @@ def _sweep_cases():
         data_format=["NHWC", "NHWC", "NCHW"],
         dtype=["float32", "float32", "float32", "float64"],
     )
-    kernels = [(1, 1), (2, 2), (3, 3), (4, 4), (5, 5), (6, 6), (7, 7), (1, 3), (3, 1), (2, 5), (7, 4)]
+    kernels = [
+        (1, 1),
+        (2, 2),
+        (3, 3),
+        (4, 4),
+        (5, 5),
+        (6, 6),
+        (7, 7),
+        (1, 3),
+        (3, 1),
+        (2, 5),
+        (7, 4),
+    ]
     strided = covering(
-        24, seed=1, kernel=kernels, stride=[(1, 1), (2, 2), (3, 3), (1, 2), (3, 1), (2, 3)],
-        dilation=[(1, 1)], **common,
+        24,
+        seed=1,
+        kernel=kernels,
+        stride=[(1, 1), (2, 2), (3, 3), (1, 2), (3, 1), (2, 3)],
+        dilation=[(1, 1)],
+        **common,
     )
     dilated = covering(
-        14, seed=2, kernel=kernels[1:], stride=[(1, 1)],
-        dilation=[(2, 2), (3, 3), (1, 2), (3, 1), (2, 3)], **common,
+        14,
+        seed=2,
+        kernel=kernels[1:],
+        stride=[(1, 1)],
+        dilation=[(2, 2), (3, 3), (1, 2), (3, 1), (2, 3)],
+        **common,
     )
     cases = []
     for i, case in enumerate(strided + dilated):
@@ -105,8 +125,14 @@ def test_conv2d_sweep_matches_tf(case, algorithm, rng):
 @pytest.mark.parametrize(
     "strides, dilations",
     [
-        (2, 1), ([2], [1]), ((2, 3), (1, 1)), ([1, 2, 3, 1], [1, 1, 1, 1]),
-        (np.int64(2), np.array([1, 1])), (1, 2), (1, [2, 3]), ([1, 1, 1, 1], [1, 3, 2, 1]),
+        (2, 1),
+        ([2], [1]),
+        ((2, 3), (1, 1)),
+        ([1, 2, 3, 1], [1, 1, 1, 1]),
+        (np.int64(2), np.array([1, 1])),
+        (1, 2),
+        (1, [2, 3]),
+        ([1, 1, 1, 1], [1, 3, 2, 1]),
     ],
     ids=["int", "one", "pair", "four", "numpy", "dil-int", "dil-pair", "dil-four"],
 )
@@ -123,7 +149,9 @@ def test_conv2d_argument_forms(strides, dilations, algorithm, rng):
 @pytest.mark.parametrize(
     "ours, theirs",
     [
-        ("same", "SAME"), ("Valid", "VALID"), ("VALID", "VALID"),
+        ("same", "SAME"),
+        ("Valid", "VALID"),
+        ("VALID", "VALID"),
         ([[1, 2], [0, 3]], [[0, 0], [1, 2], [0, 3], [0, 0]]),
         (((2, 0), (1, 1)), [[0, 0], [2, 0], [1, 1], [0, 0]]),
         ([[0, 0], [1, 2], [3, 0], [0, 0]], [[0, 0], [1, 2], [3, 0], [0, 0]]),
@@ -146,8 +174,15 @@ def test_conv2d_nchw_four_value_forms(algorithm, rng):
     """4-value strides/dilations/padding are read in NCHW order for NCHW input."""
     x = make_input(rng, 2, 9, 12, 3, np.float32, "NCHW")
     f = rng.standard_normal((3, 3, 3, 4)).astype(np.float32)
-    got = fastconv.conv2d(x, f, [1, 1, 2, 3], [[0, 0], [0, 0], [1, 0], [2, 1]], "NCHW",
-                          [1, 1, 1, 1], algorithm=algorithm)
+    got = fastconv.conv2d(
+        x,
+        f,
+        [1, 1, 2, 3],
+        [[0, 0], [0, 0], [1, 0], [2, 1]],
+        "NCHW",
+        [1, 1, 1, 1],
+        algorithm=algorithm,
+    )
     want = tf_conv2d(x, f, [2, 3], [[1, 0], [2, 1]], 1, "NCHW")
     assert_close(got, want, 27, np.float32)
     got = fastconv.conv2d(x, f, 1, "SAME", "nchw", [1, 1, 2, 3], algorithm=algorithm)
@@ -164,26 +199,26 @@ def test_conv2d_nchw_four_value_forms(algorithm, rng):
 @pytest.mark.parametrize(
     "shape, kernel, c_out",
     [
-        ((1, 1, 5, 3), (1, 1), 8),      # 5 output pixels: less than one MR panel
-        ((1, 1, 7, 3), (1, 1), 13),     # MR + 1
-        ((1, 1, 13, 3), (1, 1), 31),    # 2 MR + 1
-        ((1, 7, 9, 3), (1, 1), 8),      # 63 output pixels
-        ((1, 8, 8, 3), (1, 1), 8),      # 64
-        ((1, 5, 13, 3), (1, 1), 8),     # 65
-        ((1, 5, 19, 3), (1, 1), 9),     # 95
-        ((1, 8, 12, 3), (1, 1), 9),     # 96
-        ((1, 1, 97, 3), (1, 1), 9),     # 97
-        ((2, 3, 43, 2), (1, 1), 8),     # 129 per image, blocks across images
-        ((3, 7, 9, 2), (3, 3), 33),     # 189 pixels over three images
-        ((1, 13, 11, 5), (3, 3), 8),    # 143 pixels
-        ((1, 4, 5, 255), (1, 1), 9),    # reduction 255
-        ((1, 4, 5, 256), (1, 1), 9),    # 256
-        ((1, 4, 5, 257), (1, 1), 9),    # 257
-        ((1, 5, 5, 29), (3, 3), 9),     # 261 through the taps
-        ((1, 4, 4, 113), (3, 3), 6),    # one full channel block for 3x3
-        ((1, 4, 4, 114), (3, 3), 6),    # two blocks
-        ((1, 3, 3, 229), (3, 3), 5),    # three, the last shorter
-        ((1, 2, 2, 1025), (1, 1), 3),   # 1x1 over two channel blocks
+        ((1, 1, 5, 3), (1, 1), 8),  # 5 output pixels: less than one MR panel
+        ((1, 1, 7, 3), (1, 1), 13),  # MR + 1
+        ((1, 1, 13, 3), (1, 1), 31),  # 2 MR + 1
+        ((1, 7, 9, 3), (1, 1), 8),  # 63 output pixels
+        ((1, 8, 8, 3), (1, 1), 8),  # 64
+        ((1, 5, 13, 3), (1, 1), 8),  # 65
+        ((1, 5, 19, 3), (1, 1), 9),  # 95
+        ((1, 8, 12, 3), (1, 1), 9),  # 96
+        ((1, 1, 97, 3), (1, 1), 9),  # 97
+        ((2, 3, 43, 2), (1, 1), 8),  # 129 per image, blocks across images
+        ((3, 7, 9, 2), (3, 3), 33),  # 189 pixels over three images
+        ((1, 13, 11, 5), (3, 3), 8),  # 143 pixels
+        ((1, 4, 5, 255), (1, 1), 9),  # reduction 255
+        ((1, 4, 5, 256), (1, 1), 9),  # 256
+        ((1, 4, 5, 257), (1, 1), 9),  # 257
+        ((1, 5, 5, 29), (3, 3), 9),  # 261 through the taps
+        ((1, 4, 4, 113), (3, 3), 6),  # one full channel block for 3x3
+        ((1, 4, 4, 114), (3, 3), 6),  # two blocks
+        ((1, 3, 3, 229), (3, 3), 5),  # three, the last shorter
+        ((1, 2, 2, 1025), (1, 1), 3),  # 1x1 over two channel blocks
         ((1, 3, 4, 4), (2, 2), 31),
         ((1, 3, 4, 4), (2, 2), 32),
         ((1, 3, 4, 4), (2, 2), 33),
@@ -204,10 +239,10 @@ def test_conv2d_tile_edges(shape, kernel, c_out, algorithm, dtype, rng):
     assert_close(got, want, kernel[0] * kernel[1] * shape[3] + 1, dtype)
     # the same problem in NCHW and with a strided output (copies around the GEMM)
     xc = np.ascontiguousarray(x.transpose(0, 3, 1, 2))
-    got = fastconv.conv2d(xc, f, 1, "SAME", "NCHW", bias=b, activation="tanh",
-                          algorithm=algorithm)
-    assert_close(got, np.tanh(want).transpose(0, 3, 1, 2), kernel[0] * kernel[1] * shape[3] + 1,
-                 dtype)
+    got = fastconv.conv2d(xc, f, 1, "SAME", "NCHW", bias=b, activation="tanh", algorithm=algorithm)
+    assert_close(
+        got, np.tanh(want).transpose(0, 3, 1, 2), kernel[0] * kernel[1] * shape[3] + 1, dtype
+    )
 
 
 @pytest.mark.parametrize("data_format", ["NHWC", "NCHW"])
@@ -218,8 +253,9 @@ def test_conv2d_bias_activation(activation, algorithm, data_format, rng):
     x = 2.0 * make_input(rng, 2, 7, 6, 5, np.float32, data_format)
     f = rng.standard_normal((3, 3, 5, 7)).astype(np.float32)
     b = (2.0 * rng.standard_normal(7)).astype(np.float32)
-    got = fastconv.conv2d(x, f, [1, 2], "SAME", data_format, bias=b, activation=activation,
-                          algorithm=algorithm)
+    got = fastconv.conv2d(
+        x, f, [1, 2], "SAME", data_format, bias=b, activation=activation, algorithm=algorithm
+    )
     pre = tf_conv2d(x, f, [1, 2], "SAME", 1, data_format)
     want = TF_ACTIVATIONS[activation](
         tf.nn.bias_add(pre, b, data_format="NHWC" if data_format == "NHWC" else "NCHW")
@@ -234,15 +270,16 @@ def test_conv2d_bias_activation(activation, algorithm, data_format, rng):
     "c_in, c_per_group, c_out, kernel, strides, padding",
     [
         (4, 2, 4, (3, 3), 1, "SAME"),
-        (6, 1, 6, (3, 3), 2, "VALID"),      # depthwise-like
+        (6, 1, 6, (3, 3), 2, "VALID"),  # depthwise-like
         (6, 2, 9, (2, 3), (1, 2), "SAME"),
         (8, 4, 16, (1, 1), 1, "VALID"),
         (12, 3, 8, (3, 1), (2, 1), [[1, 1], [0, 2]]),
-        (9, 3, 3, (5, 5), 1, "SAME"),       # one output channel per group
+        (9, 3, 3, (5, 5), 1, "SAME"),  # one output channel per group
     ],
 )
-def test_conv2d_grouped_matches_tf(c_in, c_per_group, c_out, kernel, strides, padding,
-                                   algorithm, rng):
+def test_conv2d_grouped_matches_tf(
+    c_in, c_per_group, c_out, kernel, strides, padding, algorithm, rng
+):
     """groups = C / filters.shape[2], as in TF (which supports it on this CPU build)."""
     x = make_input(rng, 2, 9, 8, c_in, np.float32)
     f = rng.standard_normal(kernel + (c_per_group, c_out)).astype(np.float32)
@@ -255,15 +292,19 @@ def test_conv2d_grouped_matches_tf(c_in, c_per_group, c_out, kernel, strides, pa
 # Random valid tf.nn.conv2d calls, from fastconv.testing's public strategy within what TF
 # takes: dilation > 1 only with stride 1, windows that leave an output (TF returns garbage
 # where VALID leaves nothing: docs/peers.md; those go to test_errors).
-TF_CONV_CALLS = testing.conv2d_args(max_batch=3, max_size=10, dilation_with_stride=False,
-                                    algorithms=ALGORITHMS)
+TF_CONV_CALLS = testing.conv2d_args(
+    max_batch=3, max_size=10, dilation_with_stride=False, algorithms=ALGORITHMS
+)
 
 
 @given(TF_CONV_CALLS)
 def test_conv2d_property_matches_tf(call):
     x, f, strides, padding, data_format, dilations = call.args
-    channels, out_w = (x.shape[3], call.output_shape[2]) if data_format == "NHWC" else (
-        x.shape[1], call.output_shape[3])
+    channels, out_w = (
+        (x.shape[3], call.output_shape[2])
+        if data_format == "NHWC"
+        else (x.shape[1], call.output_shape[3])
+    )
     assume(not tf_conv2d_is_wrong(x.shape[0], channels, strides, out_w))
     got = call.run(fastconv)
     want = tf_conv2d(x, f, strides, padding, dilations, data_format)
@@ -274,8 +315,11 @@ def test_conv2d_property_matches_tf(call):
 @pytest.mark.parametrize("algorithm", ALGORITHMS)
 @pytest.mark.parametrize(
     "shape, kernel, strides, padding",
-    [((2, 2, 1, 1), (1, 2), (1, 2), "SAME"), ((3, 4, 3, 1), (3, 3), (1, 3), "SAME"),
-     ((2, 7, 3, 1), (1, 2), (1, 2), "VALID")],
+    [
+        ((2, 2, 1, 1), (1, 2), (1, 2), "SAME"),
+        ((3, 4, 3, 1), (3, 3), (1, 3), "SAME"),
+        ((2, 7, 3, 1), (1, 2), (1, 2), "VALID"),
+    ],
 )
 def test_tf_conv2d_single_column_failure(shape, kernel, strides, padding, algorithm, rng):
     """TF 2.21 returns zeros for images 2.. here (see tf_conv2d_is_wrong); fastconv is

@@ -19,12 +19,23 @@ def ours(x, w, strides, padding, dilations, bias=None, **options):
     """fastconv's NCHW result for an OIHW filter, after checking that the NHWC fast path
     and the reference agree and that no input was modified."""
     before = (x.copy(), w.copy())
-    got = fastconv.conv2d(x, w, strides, padding, "NCHW", dilations, filter_format="OIHW",
-                          bias=bias, **options)
-    nhwc = fastconv.conv2d(np.ascontiguousarray(x.transpose(0, 2, 3, 1)), w, strides, padding,
-                           "NHWC", dilations, filter_format="oihw", bias=bias, **options)
-    ref = reference.conv2d(x, w, strides, padding, "NCHW", dilations, filter_format="OIHW",
-                           bias=bias, **options)
+    got = fastconv.conv2d(
+        x, w, strides, padding, "NCHW", dilations, filter_format="OIHW", bias=bias, **options
+    )
+    nhwc = fastconv.conv2d(
+        np.ascontiguousarray(x.transpose(0, 2, 3, 1)),
+        w,
+        strides,
+        padding,
+        "NHWC",
+        dilations,
+        filter_format="oihw",
+        bias=bias,
+        **options,
+    )
+    ref = reference.conv2d(
+        x, w, strides, padding, "NCHW", dilations, filter_format="OIHW", bias=bias, **options
+    )
     np.testing.assert_array_equal(x, before[0])
     np.testing.assert_array_equal(w, before[1])
     reduction = int(np.prod(w.shape[1:]))
@@ -64,11 +75,17 @@ def test_sweep_against_pytorch(torch_f):
     rng = np.random.default_rng(1403)
     for _ in range(SWEEP):
         x, w, s, d, bias, padding, groups = draw(rng, torch_padding)
-        want = torch_run(torch_f.conv2d, x, w, bias, stride=s, padding=padding, dilation=d,
-                         groups=groups)
+        want = torch_run(
+            torch_f.conv2d, x, w, bias, stride=s, padding=padding, dilation=d, groups=groups
+        )
         got = ours(x, w, s, padding, d, bias)
-        assert_close(got, want, int(np.prod(w.shape[1:])), x.dtype,
-                     err_msg=f"{x.shape} {w.shape} {s} {padding} {d}")
+        assert_close(
+            got,
+            want,
+            int(np.prod(w.shape[1:])),
+            x.dtype,
+            err_msg=f"{x.shape} {w.shape} {s} {padding} {d}",
+        )
 
 
 def onnx_padding(rng, eff, s):
@@ -85,11 +102,23 @@ def test_sweep_against_onnx_reference():
     for _ in range(SWEEP):
         x, w, s, d, bias, (padding, pads, attrs), groups = draw(rng, onnx_padding)
         inputs = {"X": x, "W": w} if bias is None else {"X": x, "W": w, "B": bias}
-        want = onnx_run("Conv", inputs, strides=list(s), dilations=list(d), group=groups,
-                        kernel_shape=list(w.shape[2:]), **attrs)
+        want = onnx_run(
+            "Conv",
+            inputs,
+            strides=list(s),
+            dilations=list(d),
+            group=groups,
+            kernel_shape=list(w.shape[2:]),
+            **attrs,
+        )
         got = ours(x, w, s, padding, d, bias, pads=pads)
-        assert_close(got, want, int(np.prod(w.shape[1:])), x.dtype,
-                     err_msg=f"{x.shape} {w.shape} {s} {d} {attrs}")
+        assert_close(
+            got,
+            want,
+            int(np.prod(w.shape[1:])),
+            x.dtype,
+            err_msg=f"{x.shape} {w.shape} {s} {d} {attrs}",
+        )
 
 
 @pytest.mark.parametrize("algorithm", ["direct", "im2col", "winograd"])
@@ -100,19 +129,26 @@ def test_oihw_is_the_hwio_filter_transposed(algorithm, rng):
     oihw = np.ascontiguousarray(hwio.transpose(3, 2, 0, 1))
     want = fastconv.conv2d(x, hwio, 1, "SAME", algorithm=algorithm)
     np.testing.assert_array_equal(
-        fastconv.conv2d(x, oihw, 1, "SAME", filter_format="OIHW", algorithm=algorithm), want)
+        fastconv.conv2d(x, oihw, 1, "SAME", filter_format="OIHW", algorithm=algorithm), want
+    )
     # a non-contiguous OIHW view too
     np.testing.assert_array_equal(
-        fastconv.conv2d(x, hwio.transpose(3, 2, 0, 1), 1, "SAME", filter_format="OIHW",
-                        algorithm=algorithm), want)
+        fastconv.conv2d(
+            x, hwio.transpose(3, 2, 0, 1), 1, "SAME", filter_format="OIHW", algorithm=algorithm
+        ),
+        want,
+    )
 
 
 def test_depthwise_takes_the_same_padding_spellings(rng):
     x = rng.standard_normal((1, 7, 8, 3)).astype(np.float32)
     f = rng.standard_normal((3, 2, 3, 2)).astype(np.float32)
-    for padding, pads, pairs in ((1, None, [[1, 1], [1, 1]]), ((2, 0), None, [[2, 2], [0, 0]]),
-                                 ("NOTSET", [1, 0, 2, 1], [[1, 2], [0, 1]]),
-                                 ("SAME_LOWER", None, [[1, 1], [1, 0]])):
+    for padding, pads, pairs in (
+        (1, None, [[1, 1], [1, 1]]),
+        ((2, 0), None, [[2, 2], [0, 0]]),
+        ("NOTSET", [1, 0, 2, 1], [[1, 2], [0, 1]]),
+        ("SAME_LOWER", None, [[1, 1], [1, 0]]),
+    ):
         want = reference.depthwise_conv2d(x, f, 1, pairs)
         for fn in (fastconv.depthwise_conv2d, reference.depthwise_conv2d):
             assert_close(fn(x, f, 1, padding, pads=pads), want, 6, np.float32)
@@ -137,8 +173,9 @@ def test_bad_filter_formats_and_padding_are_clear_errors(module):
     with pytest.raises(ValueError, match="filter_format"):
         module.conv2d(x, w, 1, "VALID", "NCHW", filter_format="IOHW")
     with pytest.raises(ValueError, match=r"filters.shape\[1\]"):
-        module.conv2d(x, np.ones((4, 2, 3, 3), np.float32), 1, "VALID", "NCHW",
-                      filter_format="OIHW")
+        module.conv2d(
+            x, np.ones((4, 2, 3, 3), np.float32), 1, "VALID", "NCHW", filter_format="OIHW"
+        )
     with pytest.raises(ValueError, match="NOTSET"):
         module.conv2d(x, w, 1, "SAME", "NCHW", filter_format="OIHW", pads=[1, 1, 1, 1])
     with pytest.raises(ValueError, match="4 ints"):
@@ -147,23 +184,37 @@ def test_bad_filter_formats_and_padding_are_clear_errors(module):
 
 # ---------------------------------------------------------------- depthwise, OIHW
 
+
 def ours_depthwise(x, w, strides, padding, dilations, bias=None, **options):
     """depthwise_conv2d's NCHW result for PyTorch's depthwise weight [C * M, 1, kh, kw]
     (filter_format="OIHW"), after checking the NHWC fast path and the reference against it
     and that it is the HWIO [kh, kw, C, M] filter's result, bit for bit."""
     before = (x.copy(), w.copy())
     c, m = x.shape[1], w.shape[0] // x.shape[1]
-    got = fastconv.depthwise_conv2d(x, w, strides, padding, "NCHW", dilations,
-                                    filter_format="OIHW", bias=bias, **options)
-    nhwc = fastconv.depthwise_conv2d(np.ascontiguousarray(x.transpose(0, 2, 3, 1)), w, strides,
-                                     padding, "NHWC", dilations, filter_format="oihw",
-                                     bias=bias, **options)
+    got = fastconv.depthwise_conv2d(
+        x, w, strides, padding, "NCHW", dilations, filter_format="OIHW", bias=bias, **options
+    )
+    nhwc = fastconv.depthwise_conv2d(
+        np.ascontiguousarray(x.transpose(0, 2, 3, 1)),
+        w,
+        strides,
+        padding,
+        "NHWC",
+        dilations,
+        filter_format="oihw",
+        bias=bias,
+        **options,
+    )
     hwio = w.transpose(2, 3, 1, 0).reshape(w.shape[2], w.shape[3], c, m)
     np.testing.assert_array_equal(
-        fastconv.depthwise_conv2d(x, hwio, strides, padding, "NCHW", dilations, bias=bias,
-                                  **options), got)
-    ref = reference.depthwise_conv2d(x, w, strides, padding, "NCHW", dilations,
-                                     filter_format="OIHW", bias=bias, **options)
+        fastconv.depthwise_conv2d(
+            x, hwio, strides, padding, "NCHW", dilations, bias=bias, **options
+        ),
+        got,
+    )
+    ref = reference.depthwise_conv2d(
+        x, w, strides, padding, "NCHW", dilations, filter_format="OIHW", bias=bias, **options
+    )
     np.testing.assert_array_equal(x, before[0])
     np.testing.assert_array_equal(w, before[1])
     reduction = int(np.prod(w.shape[2:]))
@@ -192,11 +243,17 @@ def test_depthwise_oihw_sweep_against_pytorch_groups_c(torch_f):
     rng = np.random.default_rng(1407)
     for _ in range(SWEEP):
         x, w, s, d, bias, padding = draw_depthwise(rng, torch_padding)
-        want = torch_run(torch_f.conv2d, x, w, bias, stride=s, padding=padding, dilation=d,
-                         groups=x.shape[1])
+        want = torch_run(
+            torch_f.conv2d, x, w, bias, stride=s, padding=padding, dilation=d, groups=x.shape[1]
+        )
         got = ours_depthwise(x, w, s, padding, d, bias)
-        assert_close(got, want, int(np.prod(w.shape[2:])), x.dtype,
-                     err_msg=f"{x.shape} {w.shape} {s} {padding} {d}")
+        assert_close(
+            got,
+            want,
+            int(np.prod(w.shape[2:])),
+            x.dtype,
+            err_msg=f"{x.shape} {w.shape} {s} {padding} {d}",
+        )
 
 
 def test_depthwise_oihw_sweep_against_onnx_conv_group_c():
@@ -204,11 +261,23 @@ def test_depthwise_oihw_sweep_against_onnx_conv_group_c():
     for _ in range(SWEEP):
         x, w, s, d, bias, (padding, pads, attrs) = draw_depthwise(rng, onnx_padding)
         inputs = {"X": x, "W": w} if bias is None else {"X": x, "W": w, "B": bias}
-        want = onnx_run("Conv", inputs, strides=list(s), dilations=list(d), group=x.shape[1],
-                        kernel_shape=list(w.shape[2:]), **attrs)
+        want = onnx_run(
+            "Conv",
+            inputs,
+            strides=list(s),
+            dilations=list(d),
+            group=x.shape[1],
+            kernel_shape=list(w.shape[2:]),
+            **attrs,
+        )
         got = ours_depthwise(x, w, s, padding, d, bias, pads=pads)
-        assert_close(got, want, int(np.prod(w.shape[2:])), x.dtype,
-                     err_msg=f"{x.shape} {w.shape} {s} {d} {attrs}")
+        assert_close(
+            got,
+            want,
+            int(np.prod(w.shape[2:])),
+            x.dtype,
+            err_msg=f"{x.shape} {w.shape} {s} {d} {attrs}",
+        )
 
 
 @pytest.mark.parametrize("module", [fastconv, reference], ids=["fast", "reference"])
@@ -216,10 +285,13 @@ def test_bad_depthwise_oihw_filters_are_clear_errors(module):
     x = np.ones((1, 3, 5, 5), np.float32)
     for shape in ((6, 2, 3, 3), (7, 1, 3, 3), (6, 1, 3)):
         with pytest.raises(ValueError, match=r"\[in_channels \* multiplier, 1"):
-            module.depthwise_conv2d(x, np.ones(shape, np.float32), 1, "VALID", "NCHW",
-                                    filter_format="OIHW")
+            module.depthwise_conv2d(
+                x, np.ones(shape, np.float32), 1, "VALID", "NCHW", filter_format="OIHW"
+            )
     with pytest.raises(ValueError, match="filter_format"):
-        module.depthwise_conv2d(x, np.ones((6, 1, 3, 3), np.float32), 1, "VALID", "NCHW",
-                                filter_format="HWOI")
-    assert fastconv.testing.output_shape("depthwise_conv2d", x.shape, (6, 1, 3, 3), 1, "VALID",
-                                         "NCHW", filter_format="OIHW") == (1, 6, 3, 3)
+        module.depthwise_conv2d(
+            x, np.ones((6, 1, 3, 3), np.float32), 1, "VALID", "NCHW", filter_format="HWOI"
+        )
+    assert fastconv.testing.output_shape(
+        "depthwise_conv2d", x.shape, (6, 1, 3, 3), 1, "VALID", "NCHW", filter_format="OIHW"
+    ) == (1, 6, 3, 3)

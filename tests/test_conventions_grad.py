@@ -31,8 +31,11 @@ def draw(rng, depthwise=False):
     d = tuple(int(v) for v in rng.integers(1, 3, 2))
     p = tuple(int(v) for v in rng.integers(0, 3, 2))
     eff = tuple((ki - 1) * di + 1 for ki, di in zip(k, d))
-    shape = (int(rng.integers(1, 3)), cin, *(int(max(e - 2 * pi, 1) + rng.integers(0, 7))
-                                            for e, pi in zip(eff, p)))
+    shape = (
+        int(rng.integers(1, 3)),
+        cin,
+        *(int(max(e - 2 * pi, 1) + rng.integers(0, 7)) for e, pi in zip(eff, p)),
+    )
     dtype = (np.float32, np.float64)[rng.integers(2)]
     x = rng.standard_normal(shape).astype(dtype)
     w = rng.standard_normal((cout, cin // groups, *k)).astype(dtype)
@@ -75,17 +78,24 @@ def test_gradients_against_torch_nn_grad(torch_f, depthwise):
         y = torch_run(torch_f.conv2d, x, w, stride=s, padding=p, dilation=d, groups=groups)
         dy = rng.standard_normal(y.shape).astype(x.dtype)
         kw = dict(stride=s, padding=p, dilation=d, groups=groups)
-        want_dx = torch.nn.grad.conv2d_input(x.shape, torch.from_numpy(w),
-                                             torch.from_numpy(dy), **kw).numpy()
-        want_dw = torch.nn.grad.conv2d_weight(torch.from_numpy(x), w.shape,
-                                              torch.from_numpy(dy), **kw).numpy()
+        want_dx = torch.nn.grad.conv2d_input(
+            x.shape, torch.from_numpy(w), torch.from_numpy(dy), **kw
+        ).numpy()
+        want_dw = torch.nn.grad.conv2d_weight(
+            torch.from_numpy(x), w.shape, torch.from_numpy(dy), **kw
+        ).numpy()
         what = f"{x.shape} {w.shape} {s} {p} {d} {groups}"
         dx = ours(prefix + "conv2d_backprop_input", (x.shape, w, dy, s), p, dilations=d)
-        testing.assert_allclose(dx, want_dx, reduction=REDUCTION["conv2d_backprop_input"](
-            (x.shape, w)), err_msg=what)
+        testing.assert_allclose(
+            dx, want_dx, reduction=REDUCTION["conv2d_backprop_input"]((x.shape, w)), err_msg=what
+        )
         dw = ours(prefix + "conv2d_backprop_filter", (x, w.shape, dy, s), p, dilations=d)
-        testing.assert_allclose(dw, want_dw, reduction=REDUCTION["conv2d_backprop_filter"](
-            (x, w.shape, dy)), err_msg=what)
+        testing.assert_allclose(
+            dw,
+            want_dw,
+            reduction=REDUCTION["conv2d_backprop_filter"]((x, w.shape, dy)),
+            err_msg=what,
+        )
 
 
 def test_conv2d_transpose_against_torch_and_onnx(torch_f):
@@ -102,31 +112,49 @@ def test_conv2d_transpose_against_torch_and_onnx(torch_f):
         op = tuple(int(rng.integers(0, si)) for si in s)
         cin, cout = int(rng.integers(1, 5)), int(rng.integers(1, 5))
         dtype = (np.float32, np.float64)[rng.integers(2)]
-        x = rng.standard_normal((int(rng.integers(1, 3)), cin, *(int(v) for v in
-                                 rng.integers(1, 7, 2)))).astype(dtype)
+        x = rng.standard_normal(
+            (int(rng.integers(1, 3)), cin, *(int(v) for v in rng.integers(1, 7, 2)))
+        ).astype(dtype)
         w = rng.standard_normal((cin, cout, *k)).astype(dtype)
         b = rng.standard_normal(cout).astype(dtype)
         try:
-            want = torch_run(torch_f.conv_transpose2d, x, w, b, stride=s, padding=p,
-                             output_padding=op, dilation=d)
-        except RuntimeError:   # a negative output size, or output_padding PyTorch refuses
+            want = torch_run(
+                torch_f.conv_transpose2d,
+                x,
+                w,
+                b,
+                stride=s,
+                padding=p,
+                output_padding=op,
+                dilation=d,
+            )
+        except RuntimeError:  # a negative output size, or output_padding PyTorch refuses
             continue
-        options = dict(data_format="NCHW", dilations=d, filter_format="OIHW", bias=b,
-                       output_padding=op)
+        options = dict(
+            data_format="NCHW", dilations=d, filter_format="OIHW", bias=b, output_padding=op
+        )
         try:
             got = fastconv.conv2d_transpose(x, w, None, s, p, **options)
-        except ValueError as error:   # what PyTorch takes and fastconv refuses: none here
+        except ValueError as error:  # what PyTorch takes and fastconv refuses: none here
             raise AssertionError(f"{x.shape} {w.shape} {s} {p} {op} {d}") from error
         reduction = k[0] * k[1] * cin + 1
         testing.assert_allclose(got, want, reduction=reduction)
-        testing.assert_allclose(got, reference.conv2d_transpose(x, w, None, s, p, **options),
-                                reduction=reduction)
-        onnx = onnx_run("ConvTranspose", {"X": x, "W": w, "B": b}, strides=list(s),
-                        dilations=list(d), pads=_pads(p), output_padding=list(op),
-                        kernel_shape=list(k))
+        testing.assert_allclose(
+            got, reference.conv2d_transpose(x, w, None, s, p, **options), reduction=reduction
+        )
+        onnx = onnx_run(
+            "ConvTranspose",
+            {"X": x, "W": w, "B": b},
+            strides=list(s),
+            dilations=list(d),
+            pads=_pads(p),
+            output_padding=list(op),
+            kernel_shape=list(k),
+        )
         testing.assert_allclose(got, onnx, reduction=reduction)
         np.testing.assert_array_equal(
-            fastconv.conv2d_transpose(x, w, None, s, "NOTSET", pads=_pads(p), **options), got)
+            fastconv.conv2d_transpose(x, w, None, s, "NOTSET", pads=_pads(p), **options), got
+        )
         compared += 1
     assert compared > SWEEP * 0.6, compared
 
@@ -136,15 +164,37 @@ def test_bad_gradient_conventions_are_clear_errors(module):
     x = np.ones((1, 4, 5, 5), np.float32)
     dy = np.ones((1, 6, 3, 3), np.float32)
     with pytest.raises(ValueError, match="filter_format"):
-        module.conv2d_backprop_input(x.shape, np.ones((6, 2, 3, 3), np.float32), dy, 1,
-                                     "VALID", data_format="NCHW", filter_format="IOHW")
+        module.conv2d_backprop_input(
+            x.shape,
+            np.ones((6, 2, 3, 3), np.float32),
+            dy,
+            1,
+            "VALID",
+            data_format="NCHW",
+            filter_format="IOHW",
+        )
     with pytest.raises(ValueError, match="NOTSET"):
-        module.conv2d_backprop_filter(x, (6, 2, 3, 3), dy, 1, "SAME", data_format="NCHW",
-                                      filter_format="OIHW", pads=[1, 1, 1, 1])
+        module.conv2d_backprop_filter(
+            x,
+            (6, 2, 3, 3),
+            dy,
+            1,
+            "SAME",
+            data_format="NCHW",
+            filter_format="OIHW",
+            pads=[1, 1, 1, 1],
+        )
     with pytest.raises(ValueError, match=r"\[in_channels \* multiplier, 1"):
-        module.depthwise_conv2d_backprop_filter(x, (6, 1, 3, 3), dy, 1, "VALID",
-                                                data_format="NCHW", filter_format="OIHW")
+        module.depthwise_conv2d_backprop_filter(
+            x, (6, 1, 3, 3), dy, 1, "VALID", data_format="NCHW", filter_format="OIHW"
+        )
     with pytest.raises(ValueError, match="out_backprop has shape"):
-        module.depthwise_conv2d_backprop_input(x.shape, np.ones((8, 1, 3, 3), np.float32), dy,
-                                               1, "VALID", data_format="NCHW",
-                                               filter_format="OIHW")
+        module.depthwise_conv2d_backprop_input(
+            x.shape,
+            np.ones((8, 1, 3, 3), np.float32),
+            dy,
+            1,
+            "VALID",
+            data_format="NCHW",
+            filter_format="OIHW",
+        )

@@ -27,8 +27,9 @@ def ours(kind, x, ksize, strides, padding, **options):
     is untouched."""
     before = x.copy()
     got = FAST[kind](x, ksize, strides, padding, "NCHW", **options)
-    nhwc = FAST[kind](np.ascontiguousarray(x.transpose(0, 2, 3, 1)), ksize, strides, padding,
-                      "NHWC", **options)
+    nhwc = FAST[kind](
+        np.ascontiguousarray(x.transpose(0, 2, 3, 1)), ksize, strides, padding, "NHWC", **options
+    )
     ref = REF[kind](x, ksize, strides, padding, "NCHW", **options)
     np.testing.assert_array_equal(x, before)
     np.testing.assert_array_equal(nhwc.transpose(0, 3, 1, 2), got)  # one summation order
@@ -44,7 +45,11 @@ def draw_torch_case(rng):
     s = tuple(int(v) for v in rng.integers(1, 4, 2))
     d = tuple(int(v) for v in rng.integers(1, 4, 2)) if kind == "max" else (1, 1)
     p = tuple(int(rng.integers(0, ki // 2 + 1)) for ki in k)
-    shape = (int(rng.integers(1, 3)), int(rng.integers(1, 4)), *(int(v) for v in rng.integers(1, 12, 2)))
+    shape = (
+        int(rng.integers(1, 3)),
+        int(rng.integers(1, 4)),
+        *(int(v) for v in rng.integers(1, 12, 2)),
+    )
     dtype = (np.float32, np.float64)[rng.integers(2)]
     options = {"ceil_mode": bool(rng.integers(2))}
     if kind == "max":
@@ -68,7 +73,9 @@ def test_sweep_against_pytorch(torch_f):
         except RuntimeError:  # beyond PyTorch's limits (a window wider than the input...)
             continue
         got = ours(kind, x, k, s, p, **options)  # PyTorch's int / (h, w) padding as it is
-        assert_close(got, want, np.prod(k), x.dtype, err_msg=f"{kind} {x.shape} {k} {s} {p} {options}")
+        assert_close(
+            got, want, np.prod(k), x.dtype, err_msg=f"{kind} {x.shape} {k} {s} {p} {options}"
+        )
         compared += 1
     assert compared > SWEEP * 0.8, compared
 
@@ -94,16 +101,25 @@ def draw_onnx_case(rng):
     if kind == "avg":
         attrs["count_include_pad"] = int(rng.integers(2))
         options["count_include_pad"] = bool(attrs["count_include_pad"])
-    shape = (int(rng.integers(1, 3)), int(rng.integers(1, 4)), *(int(v) for v in rng.integers(1, 12, 2)))
+    shape = (
+        int(rng.integers(1, 3)),
+        int(rng.integers(1, 4)),
+        *(int(v) for v in rng.integers(1, 12, 2)),
+    )
     dtype = (np.float32, np.float64)[rng.integers(2)]
     return kind, rng.standard_normal(shape).astype(dtype), k, s, auto_pad, attrs, options
 
 
 def _ceil_adds_output(x, k, s, options) -> bool:
-    floor = fastconv.reference.avg_pool2d(x[:1, :1], k, s, "NOTSET", "NCHW",
-                                          **dict(options, ceil_mode=False, count_include_pad=False))
-    return floor.shape != fastconv.reference.avg_pool2d(
-        x[:1, :1], k, s, "NOTSET", "NCHW", **dict(options, count_include_pad=False)).shape
+    floor = fastconv.reference.avg_pool2d(
+        x[:1, :1], k, s, "NOTSET", "NCHW", **dict(options, ceil_mode=False, count_include_pad=False)
+    )
+    return (
+        floor.shape
+        != fastconv.reference.avg_pool2d(
+            x[:1, :1], k, s, "NOTSET", "NCHW", **dict(options, count_include_pad=False)
+        ).shape
+    )
 
 
 def test_sweep_against_onnx_reference():
@@ -139,12 +155,15 @@ def test_sweep_against_onnx_reference():
 
 # ---------------------------------------------------------------- where engines disagree
 
+
 def test_ceil_mode_drops_a_last_window_that_starts_in_the_right_padding(torch_f):
     # width 5, k 2, s 2, padding 1: rounding up gives 4 windows, the 4th starting at cell 5,
     # in the right padding: PyTorch (and ONNX's spec since opset 19) drop it; 3 remain.
     x = np.arange(1.0, 6.0).reshape(1, 1, 1, 5)
-    for kind, fn, extra in (("max", torch_f.max_pool2d, {}),
-                            ("avg", torch_f.avg_pool2d, {"count_include_pad": False})):
+    for kind, fn, extra in (
+        ("max", torch_f.max_pool2d, {}),
+        ("avg", torch_f.avg_pool2d, {"count_include_pad": False}),
+    ):
         want = torch_run(fn, x, (1, 2), (1, 2), (0, 1), ceil_mode=True, **extra)
         got = ours(kind, x, (1, 2), (1, 2), (0, 1), ceil_mode=True)
         assert got.shape == want.shape == (1, 1, 1, 3)
@@ -155,8 +174,9 @@ def test_count_include_pad_does_not_count_cells_past_the_padding(torch_f):
     # width 6, k 4, s 3, padding 1, ceil_mode: the last window covers cells 5..8, of which
     # 5 is real, 6 padding and 7, 8 past the padding: PyTorch divides by 2, not 4 or 1.
     x = np.arange(1.0, 7.0).reshape(1, 1, 1, 6)
-    want = torch_run(torch_f.avg_pool2d, x, (1, 4), (1, 3), (0, 1), ceil_mode=True,
-                     count_include_pad=True)
+    want = torch_run(
+        torch_f.avg_pool2d, x, (1, 4), (1, 3), (0, 1), ceil_mode=True, count_include_pad=True
+    )
     got = ours("avg", x, (1, 4), (1, 3), (0, 1), ceil_mode=True, count_include_pad=True)
     assert_close(got, want, 4, x.dtype)
     assert got[0, 0, 0, -1] == 6.0 / 2
@@ -166,12 +186,26 @@ def test_onnx_reference_evaluator_disagreements_follow_the_spec(torch_f):
     # The evaluator's defects (tests/peer_ops.py) on these calls; fastconv gives PyTorch's
     # answer, which is also what ONNX's operator spec computes.
     x = np.arange(1.0, 7.0, dtype=np.float32).reshape(1, 1, 1, 6)
-    attrs = {"kernel_shape": [1, 4], "strides": [1, 3], "pads": [0, 1, 0, 1], "ceil_mode": 1,
-             "count_include_pad": 1}
-    want = torch_run(torch_f.avg_pool2d, x, (1, 4), (1, 3), (0, 1), ceil_mode=True,
-                     count_include_pad=True)
-    got = ours("avg", x, (1, 4), (1, 3), "NOTSET", pads=[0, 1, 0, 1], ceil_mode=True,
-               count_include_pad=True)
+    attrs = {
+        "kernel_shape": [1, 4],
+        "strides": [1, 3],
+        "pads": [0, 1, 0, 1],
+        "ceil_mode": 1,
+        "count_include_pad": 1,
+    }
+    want = torch_run(
+        torch_f.avg_pool2d, x, (1, 4), (1, 3), (0, 1), ceil_mode=True, count_include_pad=True
+    )
+    got = ours(
+        "avg",
+        x,
+        (1, 4),
+        (1, 3),
+        "NOTSET",
+        pads=[0, 1, 0, 1],
+        ceil_mode=True,
+        count_include_pad=True,
+    )
     assert_close(got, want, 4, x.dtype)
     assert got.shape == onnx_run("AveragePool", {"X": x}, **attrs).shape
 
@@ -186,11 +220,16 @@ def test_dilated_windows_holding_only_padding_give_what_pytorch_gives(torch_f):
     np.testing.assert_array_equal(got, want)
     assert got[0, 0, 0, 0] == -np.inf
     for count_include_pad in (False, True):
-        attrs = {"kernel_shape": [1, 2], "pads": [0, 1, 0, 1], "dilations": [1, 3],
-                 "count_include_pad": int(count_include_pad)}
+        attrs = {
+            "kernel_shape": [1, 2],
+            "pads": [0, 1, 0, 1],
+            "dilations": [1, 3],
+            "count_include_pad": int(count_include_pad),
+        }
         want = onnx_run("AveragePool", {"X": x}, **attrs)
-        got = ours("avg", x, (1, 2), 1, (0, 1), dilations=(1, 3),
-                   count_include_pad=count_include_pad)
+        got = ours(
+            "avg", x, (1, 2), 1, (0, 1), dilations=(1, 3), count_include_pad=count_include_pad
+        )
         np.testing.assert_array_equal(got, want)
 
 
@@ -204,21 +243,31 @@ def test_explicit_padding_as_wide_as_the_window_is_refused():
 
 # ---------------------------------------------------------------- return_argmax
 
+
 def ours_argmax(x, ksize, strides, padding, index_format, **options):
     """fastconv's NCHW (output, argmax), after checking that the NHWC fast path (the index
     convention does not depend on the layout, except TF's) and the reference agree."""
     before = x.copy()
-    got = fastconv.max_pool2d(x, ksize, strides, padding, "NCHW", return_argmax=True,
-                              index_format=index_format, **options)
-    ref = reference.max_pool2d(x, ksize, strides, padding, "NCHW", return_argmax=True,
-                               index_format=index_format, **options)
+    got = fastconv.max_pool2d(
+        x, ksize, strides, padding, "NCHW", return_argmax=True, index_format=index_format, **options
+    )
+    ref = reference.max_pool2d(
+        x, ksize, strides, padding, "NCHW", return_argmax=True, index_format=index_format, **options
+    )
     np.testing.assert_array_equal(x, before)
     for a, b in zip(got, ref):
         np.testing.assert_array_equal(a, b)
     if index_format != "tf":
-        nhwc = fastconv.max_pool2d(np.ascontiguousarray(x.transpose(0, 2, 3, 1)), ksize,
-                                   strides, padding, "NHWC", return_argmax=True,
-                                   index_format=index_format, **options)
+        nhwc = fastconv.max_pool2d(
+            np.ascontiguousarray(x.transpose(0, 2, 3, 1)),
+            ksize,
+            strides,
+            padding,
+            "NHWC",
+            return_argmax=True,
+            index_format=index_format,
+            **options,
+        )
         for a, b in zip(got, nhwc):
             np.testing.assert_array_equal(a, b.transpose(0, 3, 1, 2))
     return got
@@ -243,8 +292,16 @@ def test_argmax_sweep_against_pytorch_return_indices(torch_f):
         d = tuple(int(v) for v in rng.integers(1, 4, 2))
         options = {"ceil_mode": options["ceil_mode"], "dilations": d}
         try:
-            want, want_index = torch_run(torch_f.max_pool2d, x, k, s, p, return_indices=True,
-                                         ceil_mode=options["ceil_mode"], dilation=d)
+            want, want_index = torch_run(
+                torch_f.max_pool2d,
+                x,
+                k,
+                s,
+                p,
+                return_indices=True,
+                ceil_mode=options["ceil_mode"],
+                dilation=d,
+            )
         except RuntimeError:
             continue
         if _padding_only_window(x, k, s, p, options):
@@ -252,8 +309,7 @@ def test_argmax_sweep_against_pytorch_return_indices(torch_f):
         got, index = ours_argmax(x, k, s, p, "torch", **options)
         dilated += d != (1, 1)
         np.testing.assert_array_equal(got, want)
-        np.testing.assert_array_equal(index, want_index,
-                                      err_msg=f"{x.shape} {k} {s} {p} {options}")
+        np.testing.assert_array_equal(index, want_index, err_msg=f"{x.shape} {k} {s} {p} {options}")
         compared += 1
     assert compared > SWEEP * 0.6 and dilated > SWEEP * 0.5, (compared, dilated)
 
@@ -262,13 +318,22 @@ def test_argmax_of_a_window_of_padding_only_is_refused(torch_f):
     # width 2, k 2, dilation 3, padding 1: the first window's taps (-1 and 2) are padding;
     # PyTorch gives -inf and an index (2) past the input, so there is nothing to follow.
     x = np.array([[[[1.0, 2.0]]]])
-    _, index = torch_run(torch_f.max_pool2d, x, (1, 2), 1, (0, 1), dilation=(1, 3),
-                         return_indices=True)
+    _, index = torch_run(
+        torch_f.max_pool2d, x, (1, 2), 1, (0, 1), dilation=(1, 3), return_indices=True
+    )
     assert index[0, 0, 0, 0] >= x.size
     for module in (fastconv, reference):
         with pytest.raises(ValueError, match="padding only"):
-            module.max_pool2d(x, (1, 2), 1, (0, 1), "NCHW", dilations=(1, 3),
-                              return_argmax=True, index_format="torch")
+            module.max_pool2d(
+                x,
+                (1, 2),
+                1,
+                (0, 1),
+                "NCHW",
+                dilations=(1, 3),
+                return_argmax=True,
+                index_format="torch",
+            )
 
 
 def test_argmax_sweep_against_onnx_maxpool_indices():
@@ -286,8 +351,9 @@ def test_argmax_sweep_against_onnx_maxpool_indices():
             skipped += 1
             continue
         try:
-            got, index = ours_argmax(x, k, s, auto_pad, "onnx", storage_order=storage_order,
-                                     **options)
+            got, index = ours_argmax(
+                x, k, s, auto_pad, "onnx", storage_order=storage_order, **options
+            )
         except ValueError as error:
             assert "does not fit" in str(error) or "padding only" in str(error), error
             continue
@@ -303,8 +369,9 @@ def test_argmax_tf_convention_is_max_pool_with_argmax(rng):
     x = rng.standard_normal((2, 7, 6, 3)).astype(np.float32)
     for include in (False, True):
         want = fastconv.max_pool_with_argmax(x, 3, 2, "SAME", include_batch_in_index=include)
-        got = fastconv.max_pool2d(x, 3, 2, "SAME", return_argmax=True,
-                                  include_batch_in_index=include)
+        got = fastconv.max_pool2d(
+            x, 3, 2, "SAME", return_argmax=True, include_batch_in_index=include
+        )
         for a, b in zip(got, want):
             np.testing.assert_array_equal(a, b)
 
@@ -313,8 +380,11 @@ def test_argmax_tf_convention_is_max_pool_with_argmax(rng):
     "options, error, words",
     [
         ({"index_format": "caffe"}, ValueError, "index_format"),
-        ({"index_format": "torch", "include_batch_in_index": True}, ValueError,
-         "include_batch_in_index"),
+        (
+            {"index_format": "torch", "include_batch_in_index": True},
+            ValueError,
+            "include_batch_in_index",
+        ),
         ({"storage_order": 1}, ValueError, "storage_order"),
         ({"index_format": "onnx", "storage_order": 2}, ValueError, "storage_order"),
         ({"dilations": 3, "padding": [[3, 3], [0, 0]]}, ValueError, "padding only"),
@@ -325,24 +395,26 @@ def test_argmax_tf_convention_is_max_pool_with_argmax(rng):
 def test_argmax_bad_options_are_clear_errors(module, options, error, words):
     with pytest.raises(error, match=words):
         options = {"padding": "VALID", **options}
-        module.max_pool2d(np.ones((1, 2, 6, 2), np.float32), 2, 2, return_argmax=True,
-                          **options)
+        module.max_pool2d(np.ones((1, 2, 6, 2), np.float32), 2, 2, return_argmax=True, **options)
 
 
 # ---------------------------------------------------------------- fast-path specifics
 
+
 @pytest.mark.parametrize("fmt", ["NHWC", "NCHW"])
-def test_dilated_and_count_include_pad_on_every_isa_and_thread_count(isa, fmt, rng,
-                                                                    restore_threads):
+def test_dilated_and_count_include_pad_on_every_isa_and_thread_count(
+    isa, fmt, rng, restore_threads
+):
     # sizes that take every kernel path: channels mode (NHWC, 19 channels), width mode
     # (NCHW), long rows (vectors) and a stride that splits dilation phases unevenly
     x = rng.standard_normal((2, 19, 23, 37)).astype(np.float32)
     if fmt == "NHWC":
         x = np.ascontiguousarray(x.transpose(0, 2, 3, 1))
-    for kind, options in (("max", {"dilations": (2, 3)}),
-                          ("avg", {"dilations": (3, 2), "count_include_pad": True,
-                                   "ceil_mode": True}),
-                          ("avg", {"ceil_mode": True, "count_include_pad": True})):
+    for kind, options in (
+        ("max", {"dilations": (2, 3)}),
+        ("avg", {"dilations": (3, 2), "count_include_pad": True, "ceil_mode": True}),
+        ("avg", {"ceil_mode": True, "count_include_pad": True}),
+    ):
         fastconv.set_num_threads(1)
         one = FAST[kind](x, (3, 2), (2, 3), [[2, 1], [1, 1]], fmt, **options)
         fastconv.set_num_threads(2)
@@ -377,11 +449,17 @@ def test_dilated_argmax_on_every_isa_and_thread_count(isa, fmt, rng, restore_thr
     "call, error, words",
     [
         (lambda x: fastconv.max_pool2d(x, 2, 2, "SAME", ceil_mode=True), ValueError, "ceil_mode"),
-        (lambda x: fastconv.avg_pool2d(x, 2, 2, "SAME_LOWER", ceil_mode=True), ValueError,
-         "ceil_mode"),
+        (
+            lambda x: fastconv.avg_pool2d(x, 2, 2, "SAME_LOWER", ceil_mode=True),
+            ValueError,
+            "ceil_mode",
+        ),
         (lambda x: fastconv.max_pool2d(x, 2, 2, ceil_mode="yes"), TypeError, "ceil_mode"),
-        (lambda x: fastconv.avg_pool2d(x, 2, 2, count_include_pad=2), TypeError,
-         "count_include_pad"),
+        (
+            lambda x: fastconv.avg_pool2d(x, 2, 2, count_include_pad=2),
+            TypeError,
+            "count_include_pad",
+        ),
         (lambda x: fastconv.max_pool2d(x, 2, 2, "VALID", pads=[1, 1, 1, 1]), ValueError, "NOTSET"),
         (lambda x: fastconv.max_pool2d(x, 2, 2, "NOTSET", pads=[1, 1, 1]), ValueError, "pads"),
         (lambda x: fastconv.max_pool2d(x, 2, 2, [1, 1, 1, 1]), ValueError, "4 ints"),

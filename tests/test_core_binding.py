@@ -20,8 +20,16 @@ from run_script import run_python
 
 
 def window(k=2, stride=1, dil=1, pad=0):
-    return SimpleNamespace(k_h=k, k_w=k, stride_h=stride, stride_w=stride, dil_h=dil,
-                           dil_w=dil, pad_top=pad, pad_left=pad)
+    return SimpleNamespace(
+        k_h=k,
+        k_w=k,
+        stride_h=stride,
+        stride_w=stride,
+        dil_h=dil,
+        dil_w=dil,
+        pad_top=pad,
+        pad_left=pad,
+    )
 
 
 def misaligned(shape, dtype=np.float32):
@@ -36,7 +44,8 @@ def test_wrong_rank_raises_in_a_fresh_process():
     and shape[3] of a 2-D array past its 2 dimensions (numpy keeps the strides there, then
     whatever follows): (64, 64) arrays corrupted the heap ("double free or corruption",
     SIGABRT), others a segfault or a kernel error, depending on that memory."""
-    result = run_python("""
+    result = run_python(
+        """
         import numpy as np
         from types import SimpleNamespace
         from fastconv import _core
@@ -52,7 +61,10 @@ def test_wrong_rank_raises_in_a_fresh_process():
                 print("ValueError:", e)
             else:
                 raise SystemExit("no error")
-    """, timeout=60, check=False)
+    """,
+        timeout=60,
+        check=False,
+    )
     assert result.returncode == 0, f"status {result.returncode}\n{result.stderr[-2000:]}"
     assert result.stdout.count("ValueError:") == 4 and "dimensions" in result.stdout
 
@@ -86,8 +98,10 @@ BAD_POOL = {
     "x misaligned": (ValueError, lambda: pool(x=misaligned((1, 5, 5, 4)))),
     "y misaligned": (ValueError, lambda: pool(y=misaligned((1, 4, 4, 4)))),
     "y read-only": (ValueError, lambda: pool(y=np.broadcast_to(np.float32(0), (1, 4, 4, 4)))),
-    "x partial-element strides": (ValueError, lambda: pool(
-        x=np.lib.stride_tricks.as_strided(X, X.shape, (400, 80, 16, 2)))),
+    "x partial-element strides": (
+        ValueError,
+        lambda: pool(x=np.lib.stride_tricks.as_strided(X, X.shape, (400, 80, 16, 2))),
+    ),
     "channels differ": (ValueError, lambda: pool(y=np.zeros((1, 4, 4, 3), np.float32))),
     "batch differs": (ValueError, lambda: pool(y=np.zeros((2, 4, 4, 4), np.float32))),
     "zero stride": (ValueError, lambda: pool(win=window(stride=0))),
@@ -103,16 +117,22 @@ BAD_CONV = {
     "filters strided": (ValueError, lambda: conv(w=np.ones((2, 2, 4, 12), np.float32)[..., ::2])),
     "filters misaligned": (ValueError, lambda: conv(w=misaligned((2, 2, 4, 6)))),
     "filters float64": (TypeError, lambda: conv(w=np.ones((2, 2, 4, 6)))),
-    "filters None": (TypeError, lambda: _core.ConvDesc(window(), 1, 0, 0).run(
-        X, None, None, np.zeros((1, 4, 4, 6), np.float32))),
+    "filters None": (
+        TypeError,
+        lambda: _core.ConvDesc(window(), 1, 0, 0).run(
+            X, None, None, np.zeros((1, 4, 4, 6), np.float32)
+        ),
+    ),
     "bias list": (TypeError, lambda: conv(bias=[0.0] * 6)),
     "bias short": (ValueError, lambda: conv(bias=np.zeros(5, np.float32))),
     "bias 2-D": (ValueError, lambda: conv(bias=np.zeros((1, 6), np.float32))),
     "bias misaligned": (ValueError, lambda: conv(bias=misaligned((6,)))),
     "bias float64": (TypeError, lambda: conv(bias=np.zeros(6))),
     "y read-only": (ValueError, lambda: conv(y=np.broadcast_to(np.float32(0), (1, 4, 4, 6)))),
-    "groups do not divide": (ValueError, lambda: conv(groups=3, w=np.ones((2, 2, 1, 6),
-                                                                          np.float32))),
+    "groups do not divide": (
+        ValueError,
+        lambda: conv(groups=3, w=np.ones((2, 2, 1, 6), np.float32)),
+    ),
     "negative groups": (ValueError, lambda: _core.ConvDesc(window(), -1, 0, 0)),
     "zero groups": (ValueError, lambda: conv(groups=0, w=np.ones((2, 2, 4, 6), np.float32))),
     "zero kernel": (ValueError, lambda: conv(win=window(k=0))),
@@ -141,8 +161,9 @@ def test_valid_calls_still_run():
     _core.PoolKernel(window(), 0).run(X, y)
     np.testing.assert_array_equal(y, 1)
     y = np.zeros((1, 4, 4, 6), np.float32)
-    _core.ConvDesc(window(), 1, 0, 0).run(X, np.ones((2, 2, 4, 6), np.float32),
-                                            np.ones(6, np.float32), y)
+    _core.ConvDesc(window(), 1, 0, 0).run(
+        X, np.ones((2, 2, 4, 6), np.float32), np.ones(6, np.float32), y
+    )
     np.testing.assert_array_equal(y, 17)
     # NCHW-ordered views (any element strides), grouped filters
     xt = np.ones((1, 4, 5, 5), np.float32).transpose(0, 2, 3, 1)
@@ -154,31 +175,35 @@ def test_valid_calls_still_run():
 def test_packed_filters_are_checked():
     """ConvDesc.pack and run(packed=) check what the C code would read past: the
     filters' shape, an algorithm and ISA that pack, the packed form's fit to the call."""
-    kernel = _core.ConvDesc(window(3), 1, 0, 2)   # im2col
+    kernel = _core.ConvDesc(window(3), 1, 0, 2)  # im2col
     f = np.ones((3, 3, 4, 8), np.float32)
     isa = _core.get_isa()
     packed = kernel.pack(f, 4, 2, isa)
     assert packed.nbytes > 0 and packed.isa == isa and packed.algorithm == 2
     x, y = np.ones((1, 5, 5, 4), np.float32), np.zeros((1, 3, 3, 8), np.float32)
-    kernel.run(x, np.zeros_like(f), None, y, packed)   # the packed form is what the GEMM reads
+    kernel.run(x, np.zeros_like(f), None, y, packed)  # the packed form is what the GEMM reads
     np.testing.assert_array_equal(y, np.full(y.shape, 36, np.float32))
-    with pytest.raises(ValueError, match="do not fit"):   # another channel count
-        kernel.run(np.ones((1, 5, 5, 8), np.float32), f.reshape(3, 3, 8, 4), None,
-                   np.zeros((1, 3, 3, 4), np.float32), packed)
-    with pytest.raises(ValueError, match="do not fit"):   # another dtype
-        kernel.run(x.astype(np.float64), f.astype(np.float64), None, y.astype(np.float64),
-                   packed)
+    with pytest.raises(ValueError, match="do not fit"):  # another channel count
+        kernel.run(
+            np.ones((1, 5, 5, 8), np.float32),
+            f.reshape(3, 3, 8, 4),
+            None,
+            np.zeros((1, 3, 3, 4), np.float32),
+            packed,
+        )
+    with pytest.raises(ValueError, match="do not fit"):  # another dtype
+        kernel.run(x.astype(np.float64), f.astype(np.float64), None, y.astype(np.float64), packed)
     with pytest.raises(TypeError):
         kernel.run(x, f, None, y, "packed")
     with pytest.raises(ValueError, match="must have shape"):
         kernel.pack(f, 8, 2, isa)
     with pytest.raises(ValueError, match="algorithm"):
-        kernel.pack(f, 4, 0, isa)   # auto: resolve it first
+        kernel.pack(f, 4, 0, isa)  # auto: resolve it first
     with pytest.raises(ValueError, match="ISA"):
         kernel.pack(f, 4, 2, "sse9")
     with pytest.raises(ValueError, match="forward"):
         _core.ConvDesc(window(3), 1, 0, 0, True).run(y, f, None, x, packed)
-    assert _core.ConvDesc(window(3), 1, 0, 1).pack(f, 4, 1, isa) is None   # reads f as is
+    assert _core.ConvDesc(window(3), 1, 0, 1).pack(f, 4, 1, isa) is None  # reads f as is
 
 
 @pytest.mark.parametrize("algorithm, groups, channels", [(2, 1, 4), (3, 1, 4), (1, 16, 64)])

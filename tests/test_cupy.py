@@ -96,9 +96,11 @@ def check_against_cpu_and_reference(cp, fn, args, kwargs, reduction, dtype, exac
 
 # ------------------------------------------------------------ sweeps
 
+
 def _conv_cases():
     cases = covering(
-        30, seed=11,
+        30,
+        seed=11,
         kernel=[(1, 1), (2, 2), (3, 3), (5, 5), (7, 7), (1, 3), (3, 1), (2, 5), (4, 4)],
         stride=[1, 2, 3, (1, 2), (2, 1)],
         dilation=[1, 1, 2, (1, 3), (2, 1)],
@@ -126,15 +128,19 @@ def test_conv2d_sweep(cp, case, rng):
     bias = randn(rng, g * og, dtype) if case["bias"] else None
     kwargs = dict(bias=bias, activation=case["activation"], algorithm=case["algorithm"])
     check_against_cpu_and_reference(
-        cp, fastconv.conv2d,
+        cp,
+        fastconv.conv2d,
         [x, f, case["stride"], case["padding"], case["data_format"], case["dilation"]],
-        kwargs, kh * kw * cg + 1, dtype,
+        kwargs,
+        kh * kw * cg + 1,
+        dtype,
     )
 
 
 def _depthwise_cases():
     cases = covering(
-        20, seed=12,
+        20,
+        seed=12,
         kernel=[(1, 1), (3, 3), (5, 5), (7, 7), (2, 3), (3, 1)],
         stride=[1, 2, (1, 2), (3, 1)],
         dilation=[1, 1, 2, (2, 1)],
@@ -157,15 +163,19 @@ def test_depthwise_conv2d_sweep(cp, case, rng):
     x, f = randn(rng, shape, dtype), randn(rng, (kh, kw, c, m), dtype)
     bias = randn(rng, c * m, dtype) if case["bias"] else None
     check_against_cpu_and_reference(
-        cp, fastconv.depthwise_conv2d,
+        cp,
+        fastconv.depthwise_conv2d,
         [x, f, case["stride"], case["padding"], case["data_format"], case["dilation"]],
-        dict(bias=bias, activation=case["activation"]), kh * kw + 1, dtype,
+        dict(bias=bias, activation=case["activation"]),
+        kh * kw + 1,
+        dtype,
     )
 
 
 def _pool_cases():
     cases = covering(
-        20, seed=13,
+        20,
+        seed=13,
         kind=["max", "avg"],
         ksize=[1, 2, 3, (3, 2), (2, 5), 7],
         stride=[1, 2, 3, (1, 2), (2, 3)],
@@ -191,18 +201,28 @@ def test_pool_sweep(cp, case, rng):
     fn = fastconv.max_pool2d if case["kind"] == "max" else fastconv.avg_pool2d
     k = np.broadcast_to(case["ksize"], (2,))
     check_against_cpu_and_reference(
-        cp, fn, [x, case["ksize"], case["stride"], padding, case["data_format"]], {},
-        1 if case["kind"] == "max" else int(k[0] * k[1]), dtype, exact=case["kind"] == "max",
+        cp,
+        fn,
+        [x, case["ksize"], case["stride"], padding, case["data_format"]],
+        {},
+        1 if case["kind"] == "max" else int(k[0] * k[1]),
+        dtype,
+        exact=case["kind"] == "max",
     )
 
 
 # ------------------------------------------------------------ dtypes, layouts, devices
 
+
 @pytest.mark.parametrize(
     "x_dtype, f_dtype, b_dtype",
-    [(np.float32, np.float64, None), (np.float16, np.float32, None),
-     (np.float16, np.float16, np.float32), (np.float32, np.float32, np.float64),
-     (np.float16, np.float16, np.float16)],
+    [
+        (np.float32, np.float64, None),
+        (np.float16, np.float32, None),
+        (np.float16, np.float16, np.float32),
+        (np.float32, np.float32, np.float64),
+        (np.float16, np.float16, np.float16),
+    ],
 )
 def test_mixed_dtypes_promote_like_the_cpu(cp, x_dtype, f_dtype, b_dtype, rng):
     x, f = randn(rng, (2, 6, 5, 4), x_dtype), randn(rng, (3, 2, 4, 3), f_dtype)
@@ -221,8 +241,9 @@ def test_float16_accumulates_in_float32(cp):
         got = fastconv.conv2d(x, np.ones((1, 1, 4096, 2), np.float16), algorithm=algorithm)
         assert got.dtype == np.float16
         np.testing.assert_array_equal(on_host(cp, got), np.full((1, 2, 2, 2), 4096, np.float16))
-    got = fastconv.depthwise_conv2d(cp.asarray(np.ones((1, 64, 64, 1), np.float16)),
-                                    np.ones((64, 64, 1, 1), np.float16))
+    got = fastconv.depthwise_conv2d(
+        cp.asarray(np.ones((1, 64, 64, 1), np.float16)), np.ones((64, 64, 1, 1), np.float16)
+    )
     np.testing.assert_array_equal(on_host(cp, got), np.full((1, 1, 1, 1), 4096, np.float16))
     got = fastconv.avg_pool2d(cp.asarray(np.ones((1, 64, 64, 2), np.float16)), 64, 1)
     np.testing.assert_array_equal(on_host(cp, got), np.ones((1, 1, 1, 2), np.float16))
@@ -239,26 +260,42 @@ def test_strided_device_inputs(cp, layout, fmt, rng):
         "cropped": big[::2, 2:-2, 2:-2, 2:-2],
         "strided": cp.asarray(x.repeat(2, axis=1).repeat(2, axis=3))[:, ::2, :, ::2],
         "reversed": cp.asarray(np.ascontiguousarray(x[:, ::-1]))[:, ::-1],
-        "transposed": cp.asarray(np.ascontiguousarray(x.transpose(0, 2, 1, 3))).transpose(0, 2, 1, 3),
+        "transposed": cp.asarray(np.ascontiguousarray(x.transpose(0, 2, 1, 3))).transpose(
+            0, 2, 1, 3
+        ),
     }[layout]
     np.testing.assert_array_equal(cp.asnumpy(view), x)
     f, fd = randn(rng, (3, 3, 3, 12)), randn(rng, (2, 2, 3, 2))
     for algorithm in ALGORITHMS:
         got = fastconv.conv2d(view, f, (1, 2), "SAME", fmt, algorithm=algorithm)
-        assert_close(on_host(cp, got), reference.conv2d(x, f, (1, 2), "SAME", fmt), 27,
-                     np.float32, err_msg=f"{layout} {algorithm}")
-    assert_close(on_host(cp, fastconv.depthwise_conv2d(view, fd, 2, "VALID", fmt)),
-                 reference.depthwise_conv2d(x, fd, 2, "VALID", fmt), 4, np.float32)
-    np.testing.assert_array_equal(on_host(cp, fastconv.max_pool2d(view, 3, 2, "SAME", fmt)),
-                                  reference.max_pool2d(x, 3, 2, "SAME", fmt))
+        assert_close(
+            on_host(cp, got),
+            reference.conv2d(x, f, (1, 2), "SAME", fmt),
+            27,
+            np.float32,
+            err_msg=f"{layout} {algorithm}",
+        )
+    assert_close(
+        on_host(cp, fastconv.depthwise_conv2d(view, fd, 2, "VALID", fmt)),
+        reference.depthwise_conv2d(x, fd, 2, "VALID", fmt),
+        4,
+        np.float32,
+    )
+    np.testing.assert_array_equal(
+        on_host(cp, fastconv.max_pool2d(view, 3, 2, "SAME", fmt)),
+        reference.max_pool2d(x, 3, 2, "SAME", fmt),
+    )
 
 
 def test_host_filter_and_bias_are_moved_to_the_device(cp, rng):
     x, f, b = randn(rng, (1, 6, 6, 4)), randn(rng, (3, 3, 4, 5)), randn(rng, 5)
     swapped = f.astype(f.dtype.newbyteorder())
     for filters, bias, host in [
-        (f, b, (f, b)), (f.tolist(), b.tolist(), (f.tolist(), b.tolist())),
-        (cp.asarray(f), b, (f, b)), (f, cp.asarray(b), (f, b)), (swapped, b, (swapped, b)),
+        (f, b, (f, b)),
+        (f.tolist(), b.tolist(), (f.tolist(), b.tolist())),
+        (cp.asarray(f), b, (f, b)),
+        (f, cp.asarray(b), (f, b)),
+        (swapped, b, (swapped, b)),
     ]:
         got = fastconv.conv2d(cp.asarray(x), filters, 1, "SAME", bias=bias)
         want = reference.conv2d(x, host[0], 1, "SAME", bias=host[1])
@@ -282,14 +319,24 @@ def test_host_input_with_device_arrays_is_a_type_error(cp, rng):
 
 # ------------------------------------------------------------ out=
 
+
 @pytest.mark.parametrize("fmt", ["NHWC", "NCHW"])
 @pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
 def test_out_is_written_and_returned(cp, dtype, fmt, rng):
     shape = (2, 7, 8, 3) if fmt == "NHWC" else (2, 3, 7, 8)
     x = randn(rng, shape, dtype)
-    f, fd, b = randn(rng, (3, 3, 3, 16), dtype), randn(rng, (3, 3, 3, 2), dtype), randn(rng, 16, dtype)
+    f, fd, b = (
+        randn(rng, (3, 3, 3, 16), dtype),
+        randn(rng, (3, 3, 3, 2), dtype),
+        randn(rng, 16, dtype),
+    )
     cases = [
-        (fastconv.conv2d, (f, 1, "SAME", fmt), dict(bias=b, activation="relu", algorithm="im2col"), 28),
+        (
+            fastconv.conv2d,
+            (f, 1, "SAME", fmt),
+            dict(bias=b, activation="relu", algorithm="im2col"),
+            28,
+        ),
         (fastconv.conv2d, (f, 2, "VALID", fmt), dict(algorithm="direct"), 27),
         (fastconv.depthwise_conv2d, (fd, 1, "SAME", fmt), dict(activation="tanh"), 9),
         (fastconv.max_pool2d, (3, 2, "SAME", fmt), {}, 1),
@@ -373,6 +420,7 @@ def test_errors_identical_to_the_cpu_path(cp, case):
 
 # ------------------------------------------------------------ NaN, Inf, empty results
 
+
 @pytest.mark.filterwarnings("ignore:invalid value:RuntimeWarning")
 @pytest.mark.parametrize("activation", [None, "relu", "relu6"])
 def test_nan_and_inf_propagate_like_the_cpu(cp, activation, rng):
@@ -380,15 +428,20 @@ def test_nan_and_inf_propagate_like_the_cpu(cp, activation, rng):
     x[0, 2, 2, 0], x[0, 2, 4, 0], x[0, 6, 7, 2] = np.inf, -np.inf, np.nan
     f = randn(rng, (3, 3, 3, 12))
     for algorithm in ALGORITHMS:
-        got = on_host(cp, fastconv.conv2d(cp.asarray(x), f, 1, "SAME", activation=activation,
-                                          algorithm=algorithm))
+        got = on_host(
+            cp,
+            fastconv.conv2d(
+                cp.asarray(x), f, 1, "SAME", activation=activation, algorithm=algorithm
+            ),
+        )
         want = reference.conv2d(x, f, 1, "SAME", activation=activation)
         assert np.isnan(want).any()
         assert_close(got, want, 27, np.float32, err_msg=algorithm)
     y = np.full((1, 4, 4, 2), -np.inf, np.float32)
     y[0, 1, 1, 0] = np.nan
-    np.testing.assert_array_equal(on_host(cp, fastconv.max_pool2d(cp.asarray(y), 2, 2)),
-                                  reference.max_pool2d(y, 2, 2))
+    np.testing.assert_array_equal(
+        on_host(cp, fastconv.max_pool2d(cp.asarray(y), 2, 2)), reference.max_pool2d(y, 2, 2)
+    )
 
 
 @pytest.mark.parametrize("fmt", ["NHWC", "NCHW"])
@@ -402,25 +455,46 @@ def test_an_inf_tap_over_padding_is_skipped_by_every_algorithm(cp, fmt, rng):
     want = reference.conv2d(x, f, 1, "SAME", fmt)
     assert np.isfinite(want[0, 0, 0] if fmt == "NHWC" else want[0, :, 0, 0]).any()
     for algorithm in ALGORITHMS:
-        got = on_host(cp, fastconv.conv2d(cp.asarray(x), f, 1, "SAME", fmt,
-                                          algorithm=algorithm))
+        got = on_host(cp, fastconv.conv2d(cp.asarray(x), f, 1, "SAME", fmt, algorithm=algorithm))
         assert_close(got, want, 36, np.float32, err_msg=algorithm)
 
 
 def test_empty_results(cp):
     x = cp.asarray(np.arange(10, dtype=np.float32).reshape(1, 2, 5, 1))
     for algorithm in ALGORITHMS:
-        got = fastconv.conv2d(x, np.ones((3, 3, 1, 1), np.float32), 1, "VALID",
-                              algorithm=algorithm, bias=np.ones(1, np.float32), activation="relu")
+        got = fastconv.conv2d(
+            x,
+            np.ones((3, 3, 1, 1), np.float32),
+            1,
+            "VALID",
+            algorithm=algorithm,
+            bias=np.ones(1, np.float32),
+            activation="relu",
+        )
         assert got.shape == (1, 0, 3, 1) and gpu.is_cupy(got)
     assert fastconv.depthwise_conv2d(x, np.ones((3, 3, 1, 2), np.float32)).shape == (1, 0, 3, 2)
-    assert fastconv.max_pool2d(cp.asarray(np.ones((2, 4, 1, 1), np.float32)), 2, 1).shape == (2, 3, 0, 1)
+    assert fastconv.max_pool2d(cp.asarray(np.ones((2, 4, 1, 1), np.float32)), 2, 1).shape == (
+        2,
+        3,
+        0,
+        1,
+    )
     with pytest.raises(ValueError, match="window does not fit the input width"):
         fastconv.max_pool2d(cp.asarray(np.ones((2, 4, 1, 1), np.float32)), 3, 1)
     with pytest.raises(ValueError, match="window does not fit the input height"):
-        fastconv.conv2d(cp.asarray(np.ones((2, 1, 1, 4), np.float32)),
-                        np.ones((3, 3, 4, 4), np.float32), 1, "VALID", name="conv")
-    assert fastconv.avg_pool2d(cp.asarray(np.ones((0, 4, 4, 1), np.float32)), 2, 2).shape == (0, 2, 2, 1)
+        fastconv.conv2d(
+            cp.asarray(np.ones((2, 1, 1, 4), np.float32)),
+            np.ones((3, 3, 4, 4), np.float32),
+            1,
+            "VALID",
+            name="conv",
+        )
+    assert fastconv.avg_pool2d(cp.asarray(np.ones((0, 4, 4, 1), np.float32)), 2, 2).shape == (
+        0,
+        2,
+        2,
+        1,
+    )
 
 
 def test_padding_only_outputs(cp):
@@ -428,33 +502,70 @@ def test_padding_only_outputs(cp):
     x = cp.asarray(np.ones((1, 0, 3, 2), np.float32))
     b = np.array([0.5, -1.0], np.float32)
     for algorithm in ALGORITHMS:
-        got = fastconv.conv2d(x, np.ones((1, 1, 2, 2), np.float32), 1, [[1, 1], [0, 0]],
-                              bias=b, activation="relu", algorithm=algorithm)
-        want = reference.conv2d(np.ones((1, 0, 3, 2), np.float32), np.ones((1, 1, 2, 2), np.float32),
-                                1, [[1, 1], [0, 0]], bias=b, activation="relu")
+        got = fastconv.conv2d(
+            x,
+            np.ones((1, 1, 2, 2), np.float32),
+            1,
+            [[1, 1], [0, 0]],
+            bias=b,
+            activation="relu",
+            algorithm=algorithm,
+        )
+        want = reference.conv2d(
+            np.ones((1, 0, 3, 2), np.float32),
+            np.ones((1, 1, 2, 2), np.float32),
+            1,
+            [[1, 1], [0, 0]],
+            bias=b,
+            activation="relu",
+        )
         np.testing.assert_array_equal(on_host(cp, got), want)
 
 
 # ------------------------------------------------------------ dispatch internals
 
+
 def test_64_bit_indices_and_workspace_chunks(cp, monkeypatch, rng):
     """The int64 kernel variants and the batch-chunked GEMM give the same results."""
     x, f, fd = randn(rng, (5, 7, 6, 6)), randn(rng, (3, 3, 3, 10)), randn(rng, (3, 3, 6, 2))
-    want = {fmt: reference.conv2d(x if fmt == "NHWC" else x.transpose(0, 3, 1, 2), f, 1, "SAME",
-                                  fmt, bias=np.arange(10.0, dtype=np.float32), activation="tanh")
-            for fmt in ("NHWC", "NCHW")}
+    want = {
+        fmt: reference.conv2d(
+            x if fmt == "NHWC" else x.transpose(0, 3, 1, 2),
+            f,
+            1,
+            "SAME",
+            fmt,
+            bias=np.arange(10.0, dtype=np.float32),
+            activation="tanh",
+        )
+        for fmt in ("NHWC", "NCHW")
+    }
     monkeypatch.setattr(gpu, "INT32_LIMIT", 0)
     monkeypatch.setattr(im2col, "WORKSPACE_BYTES", 1)  # one image per chunk
     for fmt in ("NHWC", "NCHW"):
         xx = cp.asarray(x if fmt == "NHWC" else np.ascontiguousarray(x.transpose(0, 3, 1, 2)))
         for algorithm in ("direct", "im2col"):
-            got = fastconv.conv2d(xx, f, 1, "SAME", fmt, bias=np.arange(10.0, dtype=np.float32),
-                                  activation="tanh", algorithm=algorithm)
+            got = fastconv.conv2d(
+                xx,
+                f,
+                1,
+                "SAME",
+                fmt,
+                bias=np.arange(10.0, dtype=np.float32),
+                activation="tanh",
+                algorithm=algorithm,
+            )
             assert_close(on_host(cp, got), want[fmt], 28, np.float32, err_msg=f"{fmt} {algorithm}")
-    assert_close(on_host(cp, fastconv.depthwise_conv2d(cp.asarray(x), fd, 2, "SAME")),
-                 reference.depthwise_conv2d(x, fd, 2, "SAME"), 9, np.float32)
-    np.testing.assert_array_equal(on_host(cp, fastconv.max_pool2d(cp.asarray(x), 3, 2, "SAME")),
-                                  reference.max_pool2d(x, 3, 2, "SAME"))
+    assert_close(
+        on_host(cp, fastconv.depthwise_conv2d(cp.asarray(x), fd, 2, "SAME")),
+        reference.depthwise_conv2d(x, fd, 2, "SAME"),
+        9,
+        np.float32,
+    )
+    np.testing.assert_array_equal(
+        on_host(cp, fastconv.max_pool2d(cp.asarray(x), 3, 2, "SAME")),
+        reference.max_pool2d(x, 3, 2, "SAME"),
+    )
 
 
 def test_auto_picks_direct_for_thin_gemms():
@@ -463,14 +574,15 @@ def test_auto_picks_direct_for_thin_gemms():
     def pick(x_shape, f_shape):
         return gpu.choose_algorithm("auto", conv_shape(x_shape, f_shape, 1, "SAME", "NHWC", 1))
 
-    assert pick((1, 8, 8, 3), (3, 3, 3, 4)) == "direct"      # 4 outputs per group
-    assert pick((1, 8, 8, 1), (3, 3, 1, 32)) == "direct"     # reduction 9
+    assert pick((1, 8, 8, 3), (3, 3, 3, 4)) == "direct"  # 4 outputs per group
+    assert pick((1, 8, 8, 1), (3, 3, 1, 32)) == "direct"  # reduction 9
     assert pick((1, 8, 8, 64), (3, 3, 64, 64)) == "im2col"
-    assert pick((1, 8, 8, 3), (7, 7, 3, 64)) == "im2col"     # a ResNet stem
+    assert pick((1, 8, 8, 3), (7, 7, 3, 64)) == "im2col"  # a ResNet stem
     assert gpu.choose_algorithm("winograd", None) == "im2col"
 
 
 # ------------------------------------------------------------ no GPU needed
+
 
 def test_kernel_variants_are_listed_once_with_telling_names():
     variants = list(kernels.variants())
@@ -488,9 +600,18 @@ def test_kernels_compile_with_nvcc():
     """One variant of each kernel and dtype through tools/check_cuda_kernels.py (the tool
     compiles them all)."""
     proc = subprocess.run(
-        [sys.executable, os.path.join(ROOT, "tools", "check_cuda_kernels.py"), "--arch", "sm_80",
-         "--match", "_i32_nhwc", "--quiet"],
-        capture_output=True, text=True, timeout=600,
+        [
+            sys.executable,
+            os.path.join(ROOT, "tools", "check_cuda_kernels.py"),
+            "--arch",
+            "sm_80",
+            "--match",
+            "_i32_nhwc",
+            "--quiet",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert " 0 failed" in proc.stdout
@@ -510,9 +631,19 @@ def _nvrtc_missing():
 def test_kernels_compile_with_cupys_nvrtc():
     """The same subset through the NVRTC library that CuPy's RawKernel compiles with."""
     proc = subprocess.run(
-        [sys.executable, os.path.join(ROOT, "tools", "check_cuda_kernels.py"), "--nvrtc",
-         "--arch", "sm_80", "--match", "_i32_nhwc", "--quiet"],
-        capture_output=True, text=True, timeout=600,
+        [
+            sys.executable,
+            os.path.join(ROOT, "tools", "check_cuda_kernels.py"),
+            "--nvrtc",
+            "--arch",
+            "sm_80",
+            "--match",
+            "_i32_nhwc",
+            "--quiet",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert " 0 failed" in proc.stdout

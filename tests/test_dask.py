@@ -44,10 +44,19 @@ def test_conv2d_options_bit_identical(rng, data_format, algorithm):
     if data_format == "NCHW":
         x = np.ascontiguousarray(x.transpose(0, 3, 1, 2))
     chunks = (1, 5, 7, 2) if data_format == "NHWC" else (1, 2, 5, 7)
-    for strides, padding, dilations in [(1, "SAME", 1), ((2, 3), "SAME", (2, 1)),
-                                        (3, "VALID", 2), (1, [[4, 0], [1, 5]], 1)]:
-        case = Case("conv2d", x, chunks, (f, strides, padding, data_format, dilations),
-                    {"bias": b, "activation": "relu6", "algorithm": algorithm})
+    for strides, padding, dilations in [
+        (1, "SAME", 1),
+        ((2, 3), "SAME", (2, 1)),
+        (3, "VALID", 2),
+        (1, [[4, 0], [1, 5]], 1),
+    ]:
+        case = Case(
+            "conv2d",
+            x,
+            chunks,
+            (f, strides, padding, data_format, dilations),
+            {"bias": b, "activation": "relu6", "algorithm": algorithm},
+        )
         case.check(case.dask().compute())
 
 
@@ -56,8 +65,9 @@ def test_winograd_within_tolerance(rng):
     on an odd row agree within the tolerance rather than bit for bit."""
     x = rng.standard_normal((1, 33, 27, 16)).astype(np.float32)
     f = rng.standard_normal((3, 3, 16, 16)).astype(np.float32)
-    case = Case("conv2d", x, (1, 7, 9, 16), (f, 1, "SAME"), {"algorithm": "winograd"},
-                reduction=3 * 3 * 16)
+    case = Case(
+        "conv2d", x, (1, 7, 9, 16), (f, 1, "SAME"), {"algorithm": "winograd"}, reduction=3 * 3 * 16
+    )
     assert not case.exact
     case.check(case.dask().compute())
 
@@ -68,8 +78,13 @@ def test_pools_at_padded_edges(rng, op):
     negative inputs), avg counts only real cells, NaN propagates, explicit padding works."""
     x = -np.abs(rng.standard_normal((2, 17, 13, 3))).astype(np.float64)
     x[0, 5, 6, 1] = np.nan
-    for ksize, strides, padding in [(3, 2, "SAME"), (4, 3, "SAME"), ((2, 5), 1, "SAME"),
-                                    (3, 2, [[2, 1], [0, 2]]), (2, 2, "VALID")]:
+    for ksize, strides, padding in [
+        (3, 2, "SAME"),
+        (4, 3, "SAME"),
+        ((2, 5), 1, "SAME"),
+        (3, 2, [[2, 1], [0, 2]]),
+        (2, 2, "VALID"),
+    ]:
         case = Case(op, x, (1, 3, 4, 2), (ksize, strides, padding, "NHWC"))
         case.check(case.dask().compute())
 
@@ -78,8 +93,13 @@ def test_depthwise_multiplier_dilation_stride(rng):
     x = rng.standard_normal((1, 3, 29, 22)).astype(np.float32)  # NCHW
     f = rng.standard_normal((3, 5, 3, 2)).astype(np.float32)
     b = rng.standard_normal(6).astype(np.float32)
-    case = Case("depthwise_conv2d", x, (1, 1, 4, 3), (f, 2, "SAME", "NCHW", 2),
-                {"bias": b, "activation": "sigmoid"})
+    case = Case(
+        "depthwise_conv2d",
+        x,
+        (1, 1, 4, 3),
+        (f, 2, "SAME", "NCHW", 2),
+        {"bias": b, "activation": "sigmoid"},
+    )
     case.check(case.dask().compute())
 
 
@@ -102,8 +122,9 @@ def test_lazy_with_known_chunks(rng):
         calls.append(block.shape)
         return block
 
-    x = da.from_array(rng.standard_normal((3, 20, 18, 4)).astype(np.float32),
-                      chunks=(2, 6, 5, 4)).map_blocks(source, meta=np.empty((0,) * 4, np.float32))
+    x = da.from_array(
+        rng.standard_normal((3, 20, 18, 4)).astype(np.float32), chunks=(2, 6, 5, 4)
+    ).map_blocks(source, meta=np.empty((0,) * 4, np.float32))
     f = rng.standard_normal((3, 3, 4, 5)).astype(np.float32)
     y = fdask.conv2d(x, f, 2, "SAME")
     p = fdask.avg_pool2d(y, 2, 2, "SAME")
@@ -111,8 +132,10 @@ def test_lazy_with_known_chunks(rng):
     for result in (y, p):
         assert not any(np.isnan(c) for axis in result.chunks for c in axis)
         blocks = dask.compute(*result.to_delayed().ravel())
-        expected = [tuple(sizes) for sizes in np.array(
-            np.meshgrid(*result.chunks, indexing="ij")).reshape(4, -1).T]
+        expected = [
+            tuple(sizes)
+            for sizes in np.array(np.meshgrid(*result.chunks, indexing="ij")).reshape(4, -1).T
+        ]
         assert [b.shape for b in blocks] == expected
 
 
@@ -129,8 +152,7 @@ def test_batch_chunks_map_blocks_spatial_chunks_overlap(rng):
 
 def test_channel_chunks(rng):
     """Convolutions rechunk the channels to one chunk; the pools keep theirs."""
-    x = da.from_array(rng.standard_normal((2, 9, 9, 6)).astype(np.float32),
-                      chunks=(1, 9, 9, 2))
+    x = da.from_array(rng.standard_normal((2, 9, 9, 6)).astype(np.float32), chunks=(1, 9, 9, 2))
     y = fdask.conv2d(x, rng.standard_normal((3, 3, 6, 5)).astype(np.float32), 1, "SAME")
     assert y.chunks[3] == (5,)
     assert fdask.max_pool2d(x, 3, 1, "SAME").chunks[3] == (2, 2, 2)
@@ -152,8 +174,9 @@ def test_inputs_not_modified(rng):
     f = rng.standard_normal((3, 3, 2, 2)).astype(np.float32)
     b = rng.standard_normal(2).astype(np.float32)
     copies = [a.copy() for a in (x, f, b)]
-    fdask.conv2d(da.from_array(x, chunks=(1, 3, 4, 2)), f, 1, "SAME", bias=b,
-                 activation="relu").compute()
+    fdask.conv2d(
+        da.from_array(x, chunks=(1, 3, 4, 2)), f, 1, "SAME", bias=b, activation="relu"
+    ).compute()
     fdask.avg_pool2d(da.from_array(x, chunks=(1, 3, 4, 1)), 3, 1, "SAME").compute()
     for a, before in zip((x, f, b), copies):
         np.testing.assert_array_equal(a, before)
@@ -192,20 +215,26 @@ def test_errors_name_the_argument(rng):
 def test_import_fastconv_does_not_import_dask():
     from run_script import run_python
 
-    run_python("import sys, fastconv\nassert 'dask' not in sys.modules, 'dask imported'",
-               timeout=120)
+    run_python(
+        "import sys, fastconv\nassert 'dask' not in sys.modules, 'dask imported'", timeout=120
+    )
 
 
 # ---- the tiling arithmetic, against a 1-D sliding window computed whole ----
+
 
 def _windows_1d(x, weights, stride, dilation, before, after):
     """Output o = sum_t weights[t] * padded[o * stride + t * dilation] (integers: exact)."""
     padded = np.concatenate([np.zeros(before, x.dtype), x, np.zeros(after, x.dtype)])
     eff = (len(weights) - 1) * dilation + 1
     out = (len(padded) - eff) // stride + 1
-    return np.array([sum(int(w) * int(padded[o * stride + t * dilation])
-                         for t, w in enumerate(weights)) for o in range(max(out, 0))],
-                    dtype=np.int64)
+    return np.array(
+        [
+            sum(int(w) * int(padded[o * stride + t * dilation]) for t, w in enumerate(weights))
+            for o in range(max(out, 0))
+        ],
+        dtype=np.int64,
+    )
 
 
 @given(st.data())
@@ -213,8 +242,11 @@ def test_tile_axis_tiles_compute_the_whole_axis(data):
     """Each tile, computed on its own cells plus the halo from the next tile with its own
     padding, gives exactly its part of the whole axis; tiles are at least the halo."""
     size = data.draw(st.integers(1, 40))
-    k, stride, dilation = (data.draw(st.integers(1, 6)), data.draw(st.integers(1, 4)),
-                           data.draw(st.integers(1, 3)))
+    k, stride, dilation = (
+        data.draw(st.integers(1, 6)),
+        data.draw(st.integers(1, 4)),
+        data.draw(st.integers(1, 3)),
+    )
     padding = data.draw(st.sampled_from(["SAME", "VALID", "explicit"]))
     if padding == "explicit":
         padding = (data.draw(st.integers(0, 7)), data.draw(st.integers(0, 7)))
@@ -234,7 +266,7 @@ def test_tile_axis_tiles_compute_the_whole_axis(data):
     parts, start = [], 0
     for j, length in enumerate(tiles.in_chunks):
         last = j == len(tiles.in_chunks) - 1
-        block = x[start:start + length + (0 if last else tiles.halo)]
+        block = x[start : start + length + (0 if last else tiles.halo)]
         parts.append(_windows_1d(block, weights, stride, dilation, *tiles.pads(j)))
         assert len(parts[-1]) == tiles.out_chunks[j]
         start += length
@@ -242,6 +274,7 @@ def test_tile_axis_tiles_compute_the_whole_axis(data):
 
 
 # ---- CPU sharing between the threads of Dask's threaded scheduler ----
+
 
 def _record_threads(monkeypatch):
     """Replace fastconv.conv2d, as fastconv.dask binds it, with one that records the thread
@@ -279,8 +312,7 @@ def test_threaded_scheduler_shares_the_cpus(rng, monkeypatch, dask_threads):
 def test_synchronous_scheduler_keeps_the_thread_count(rng, monkeypatch):
     seen = _record_threads(monkeypatch)
     x = da.from_array(rng.standard_normal((2, 8, 8, 3)).astype(np.float32), chunks=1)
-    fdask.conv2d(x, rng.standard_normal((3, 3, 3, 2)).astype(np.float32)).compute(
-        scheduler="sync")
+    fdask.conv2d(x, rng.standard_normal((3, 3, 3, 2)).astype(np.float32)).compute(scheduler="sync")
     assert set(seen) == {fastconv.get_num_threads()}
 
 

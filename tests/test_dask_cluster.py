@@ -15,8 +15,14 @@ from dask_cases import random_cases
 
 @pytest.fixture(scope="module")
 def client():
-    cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                           memory_limit="1GiB", dashboard_address=":0", silence_logs=40)
+    cluster = LocalCluster(
+        n_workers=2,
+        threads_per_worker=1,
+        processes=True,
+        memory_limit="1GiB",
+        dashboard_address=":0",
+        silence_logs=40,
+    )
     client = Client(cluster)
     try:
         yield client
@@ -28,8 +34,9 @@ def client():
 def test_workers_are_spawned_with_one_openmp_thread(client):
     """The nanny starts each worker with spawn (no fork hazard for OpenMP) and
     OMP_NUM_THREADS=1, so fastconv runs each task on one thread."""
-    info = client.run(lambda: (os.getpid(), os.environ.get("OMP_NUM_THREADS"),
-                               fastconv.get_num_threads()))
+    info = client.run(
+        lambda: (os.getpid(), os.environ.get("OMP_NUM_THREADS"), fastconv.get_num_threads())
+    )
     pids = {pid for pid, _, _ in info.values()}
     assert len(pids) == 2 and os.getpid() not in pids  # two processes, not this one
     assert all(omp == "1" and threads == 1 for _, omp, threads in info.values())

@@ -10,7 +10,6 @@ from fastconv import reference
 from tolerance import assert_close
 
 
-
 @pytest.mark.parametrize("width", [1, 7, 8, 9, 17, 26])
 @pytest.mark.parametrize("channels", [1, 4, 15, 16, 17, 33])
 def test_widths_and_channels(isa, width, channels, rng):
@@ -40,8 +39,9 @@ def test_bias_activation_layouts(isa, activation, data_format, rng):
     w = rng.standard_normal((3, 3, c, 1)).astype(np.float32)
     b = rng.standard_normal(c).astype(np.float32)
     got = fastconv.depthwise_conv2d(x, w, 1, "SAME", data_format, bias=b, activation=activation)
-    expected = reference.depthwise_conv2d(x, w, 1, "SAME", data_format, bias=b,
-                                          activation=activation)
+    expected = reference.depthwise_conv2d(
+        x, w, 1, "SAME", data_format, bias=b, activation=activation
+    )
     assert_close(got, expected, 10, np.float32)
 
 

@@ -23,10 +23,14 @@ def _check(x, w, padding="SAME", dilations=1, stride=(1, 1), **kw):
     assert_close(want, ref, w.shape[0] * w.shape[1] + 1, x.dtype)
 
 
-@pytest.mark.parametrize("width", [24, 25, 31, 32, 33, 40, 47, 48, 63, 64, 65, 66, 79, 80, 81, 97, 130])
+@pytest.mark.parametrize(
+    "width", [24, 25, 31, 32, 33, 40, 47, 48, 63, 64, 65, 66, 79, 80, 81, 97, 130]
+)
 def test_widths(isa, width, rng):
-    _check(rng.standard_normal((2, 5, width, 3)).astype(np.float32),
-           rng.standard_normal((3, 3, 3, 1)).astype(np.float32))
+    _check(
+        rng.standard_normal((2, 5, width, 3)).astype(np.float32),
+        rng.standard_normal((3, 3, 3, 1)).astype(np.float32),
+    )
 
 
 @pytest.mark.parametrize("k", [(1, 1), (3, 3), (5, 5), (1, 7), (7, 2)])

@@ -50,14 +50,34 @@ def _sweep_cases():
         data_format=["NHWC", "NHWC", "NCHW"],
         dtype=["float32", "float32", "float32", "float64"],
     )
-    kernels = [(1, 1), (2, 2), (3, 3), (4, 4), (5, 5), (6, 6), (7, 7), (1, 3), (3, 1), (2, 5), (7, 4)]
+    kernels = [
+        (1, 1),
+        (2, 2),
+        (3, 3),
+        (4, 4),
+        (5, 5),
+        (6, 6),
+        (7, 7),
+        (1, 3),
+        (3, 1),
+        (2, 5),
+        (7, 4),
+    ]
     strided = covering(
-        22, seed=3, kernel=kernels, stride=[(1, 1), (2, 2), (3, 3)],
-        dilation=[(1, 1)], **common,
+        22,
+        seed=3,
+        kernel=kernels,
+        stride=[(1, 1), (2, 2), (3, 3)],
+        dilation=[(1, 1)],
+        **common,
     )
     dilated = covering(
-        12, seed=4, kernel=kernels[1:], stride=[(1, 1)],
-        dilation=[(2, 2), (3, 3), (1, 2), (3, 1), (2, 3)], **common,
+        12,
+        seed=4,
+        kernel=kernels[1:],
+        stride=[(1, 1)],
+        dilation=[(2, 2), (3, 3), (1, 2), (3, 1), (2, 3)],
+        **common,
     )
     cases = []
     for i, case in enumerate(strided + dilated):
@@ -100,19 +120,27 @@ def test_depthwise_sweep_matches_tf(case, rng):
         (2, 2, "SAME", "SAME", 1, [1, 1]),
         ([3], 3, "valid", "VALID", [1], [1, 1]),
         ((2, 2), 2, [[1, 2], [0, 1]], [[0, 0], [1, 2], [0, 1], [0, 0]], (1, 1), [1, 1]),
-        ([1, 3, 3, 1], 3, [[0, 0], [2, 2], [1, 0], [0, 0]],
-         [[0, 0], [2, 2], [1, 0], [0, 0]], [1, 1, 1, 1], [1, 1]),
+        (
+            [1, 3, 3, 1],
+            3,
+            [[0, 0], [2, 2], [1, 0], [0, 0]],
+            [[0, 0], [2, 2], [1, 0], [0, 0]],
+            [1, 1, 1, 1],
+            [1, 1],
+        ),
         (1, 1, "Same", "SAME", [1, 2, 3, 1], [2, 3]),
         (np.int32(1), 1, "SAME", "SAME", np.array([3, 2]), [3, 2]),
     ],
     ids=["int", "one", "pair", "four", "dil-four", "numpy"],
 )
-def test_depthwise_argument_forms(strides, tf_strides, padding, tf_pad, dilations,
-                                  tf_dilations, rng):
+def test_depthwise_argument_forms(
+    strides, tf_strides, padding, tf_pad, dilations, tf_dilations, rng
+):
     x = make_input(rng, 2, 9, 10, 3, np.float32)
     f = rng.standard_normal((3, 2, 3, 2)).astype(np.float32)
-    want = tf.nn.depthwise_conv2d(x, f, [1, tf_strides, tf_strides, 1], tf_pad,
-                                  dilations=tf_dilations).numpy()
+    want = tf.nn.depthwise_conv2d(
+        x, f, [1, tf_strides, tf_strides, 1], tf_pad, dilations=tf_dilations
+    ).numpy()
     got = fastconv.depthwise_conv2d(x, f, strides, padding, "NHWC", dilations)
     assert_close(got, want, 6, np.float32)
 
@@ -143,8 +171,13 @@ def test_depthwise_channel_order(rng):
 # Random valid tf.nn.depthwise_conv2d calls, from fastconv.testing's public strategy within
 # what TF takes: dilation > 1 only with stride 1, equal strides (TF's float64 kernel).
 TF_DEPTHWISE_CALLS = testing.depthwise_conv2d_args(
-    max_batch=3, max_size=10, dilation_with_stride=False, equal_strides=True, bias=True,
-    activations=(None, "relu", "tanh"))
+    max_batch=3,
+    max_size=10,
+    dilation_with_stride=False,
+    equal_strides=True,
+    bias=True,
+    activations=(None, "relu", "tanh"),
+)
 
 
 @given(TF_DEPTHWISE_CALLS)
@@ -165,13 +198,18 @@ def test_depthwise_property_matches_tf(call):
 @pytest.mark.parametrize("channels", [3, 4, 5, 7, 8, 9, 15, 16, 17, 31, 32, 33, 63, 64, 65, 129])
 @pytest.mark.parametrize(
     "multiplier, kernel, stride, dilation, padding",
-    [(1, (3, 3), 1, (1, 1), "SAME"), (2, (5, 5), 2, (1, 1), "VALID"),
-     (3, (3, 3), 1, (2, 2), ((1, 2), (2, 1))), (1, (7, 7), 2, (1, 1), "SAME"),
-     (1, (3, 5), 1, (1, 1), "VALID")],
+    [
+        (1, (3, 3), 1, (1, 1), "SAME"),
+        (2, (5, 5), 2, (1, 1), "VALID"),
+        (3, (3, 3), 1, (2, 2), ((1, 2), (2, 1))),
+        (1, (7, 7), 2, (1, 1), "SAME"),
+        (1, (3, 5), 1, (1, 1), "VALID"),
+    ],
     ids=["3x3", "5x5s2m2", "3x3d2m3", "7x7s2", "3x5"],
 )
-def test_depthwise_channel_tails(channels, multiplier, kernel, stride, dilation, padding, dtype,
-                                 rng):
+def test_depthwise_channel_tails(
+    channels, multiplier, kernel, stride, dilation, padding, dtype, rng
+):
     x = make_input(rng, 2, 9, 10, channels, dtype)
     f = rng.standard_normal(kernel + (channels, multiplier)).astype(dtype)
     b = rng.standard_normal(channels * multiplier).astype(dtype)
@@ -179,8 +217,16 @@ def test_depthwise_channel_tails(channels, multiplier, kernel, stride, dilation,
     got = fastconv.depthwise_conv2d(x, f, stride, padding, "NHWC", dilation, bias=b)
     assert_close(got, want, kernel[0] * kernel[1] + 1, dtype)
     # a strided (non-contiguous) input and the NCHW layout go through the same kernels
-    got = fastconv.depthwise_conv2d(np.repeat(x, 2, axis=2)[:, :, ::2], f, stride, padding,
-                                    "NHWC", dilation, bias=b, activation="relu6")
+    got = fastconv.depthwise_conv2d(
+        np.repeat(x, 2, axis=2)[:, :, ::2],
+        f,
+        stride,
+        padding,
+        "NHWC",
+        dilation,
+        bias=b,
+        activation="relu6",
+    )
     assert_close(got, np.clip(want, 0, 6), kernel[0] * kernel[1] + 1, dtype)
     xc = np.ascontiguousarray(x.transpose(0, 3, 1, 2))
     got = fastconv.depthwise_conv2d(xc, f, stride, padding, "NCHW", dilation, bias=b)

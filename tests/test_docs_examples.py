@@ -22,4 +22,4 @@ def test_page_examples_run(page):
     try:
         exec(compile("\n".join(blocks), str(DOCS / page), "exec"), {})
     finally:
-        fastconv.set_num_threads(threads)   # an example changes it
+        fastconv.set_num_threads(threads)  # an example changes it

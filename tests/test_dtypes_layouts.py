@@ -20,18 +20,30 @@ def randn(rng, shape, dtype=np.float32):
 def run_all(mod, x, f, fd, b, bd, fmt="NHWC", algorithm="auto", out=None):
     """Every public function once on the same input; (name, result, reduction) triples."""
     return [
-        ("conv2d", mod.conv2d(x, f, (1, 2), "SAME", fmt, 1, bias=b, activation="relu",
-                              algorithm=algorithm), f.shape[0] * f.shape[1] * f.shape[2] + 1),
-        ("conv2d-dilated", mod.conv2d(x, f, 1, ((1, 0), (2, 1)), fmt, (2, 1), algorithm=algorithm),
-         f.shape[0] * f.shape[1] * f.shape[2]),
-        ("depthwise", mod.depthwise_conv2d(x, fd, 2, "VALID", fmt, bias=bd, activation="tanh"),
-         fd.shape[0] * fd.shape[1] + 1),
+        (
+            "conv2d",
+            mod.conv2d(
+                x, f, (1, 2), "SAME", fmt, 1, bias=b, activation="relu", algorithm=algorithm
+            ),
+            f.shape[0] * f.shape[1] * f.shape[2] + 1,
+        ),
+        (
+            "conv2d-dilated",
+            mod.conv2d(x, f, 1, ((1, 0), (2, 1)), fmt, (2, 1), algorithm=algorithm),
+            f.shape[0] * f.shape[1] * f.shape[2],
+        ),
+        (
+            "depthwise",
+            mod.depthwise_conv2d(x, fd, 2, "VALID", fmt, bias=bd, activation="tanh"),
+            fd.shape[0] * fd.shape[1] + 1,
+        ),
         ("max_pool", mod.max_pool2d(x, (3, 2), (2, 1), "SAME", fmt), 1),
         ("avg_pool", mod.avg_pool2d(x, (2, 3), 1, "SAME", fmt), 6),
     ]
 
 
 # ------------------------------------------------------------ dtypes
+
 
 @pytest.mark.parametrize("algorithm", ALGORITHMS)
 @pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
@@ -56,8 +68,9 @@ def test_float16_conv_accumulates_in_float32(algorithm):
     got = fastconv.conv2d(x, f, algorithm=algorithm)
     assert got.dtype == np.float16
     np.testing.assert_array_equal(got, np.full((1, 2, 2, 2), 4096, np.float16))
-    got = fastconv.depthwise_conv2d(np.ones((1, 64, 64, 1), np.float16),
-                                    np.ones((64, 64, 1, 1), np.float16))
+    got = fastconv.depthwise_conv2d(
+        np.ones((1, 64, 64, 1), np.float16), np.ones((64, 64, 1, 1), np.float16)
+    )
     np.testing.assert_array_equal(got, np.full((1, 1, 1, 1), 4096, np.float16))
 
 
@@ -71,10 +84,14 @@ def test_float16_avg_pool_accumulates_in_float32():
 @pytest.mark.parametrize(
     "x_dtype, f_dtype, b_dtype",
     [
-        (np.float32, np.float64, None), (np.float64, np.float32, None),
-        (np.float16, np.float32, None), (np.float32, np.float16, None),
-        (np.float16, np.float64, None), (np.float16, np.float16, np.float32),
-        (np.float32, np.float32, np.float64), (np.float16, np.float16, np.float16),
+        (np.float32, np.float64, None),
+        (np.float64, np.float32, None),
+        (np.float16, np.float32, None),
+        (np.float32, np.float16, None),
+        (np.float16, np.float64, None),
+        (np.float16, np.float16, np.float32),
+        (np.float32, np.float32, np.float64),
+        (np.float16, np.float16, np.float16),
     ],
 )
 def test_mixed_dtypes_promote_with_result_type(x_dtype, f_dtype, b_dtype, rng):
@@ -87,13 +104,23 @@ def test_mixed_dtypes_promote_with_result_type(x_dtype, f_dtype, b_dtype, rng):
         got = fastconv.conv2d(x, f, 1, "SAME", bias=b, algorithm=algorithm)
         assert got.dtype == want_dtype
         # the promoted computation: the reference on inputs cast up front
-        want = reference.conv2d(x.astype(want_dtype), f.astype(want_dtype), 1, "SAME",
-                                bias=None if b is None else b.astype(want_dtype))
+        want = reference.conv2d(
+            x.astype(want_dtype),
+            f.astype(want_dtype),
+            1,
+            "SAME",
+            bias=None if b is None else b.astype(want_dtype),
+        )
         assert_close(got, want, 3 * 2 * 4 + 1, want_dtype)
     got = fastconv.depthwise_conv2d(x, fd, 1, "SAME", bias=bd)
     assert got.dtype == want_dtype
-    want = reference.depthwise_conv2d(x.astype(want_dtype), fd.astype(want_dtype), 1, "SAME",
-                                      bias=None if bd is None else bd.astype(want_dtype))
+    want = reference.depthwise_conv2d(
+        x.astype(want_dtype),
+        fd.astype(want_dtype),
+        1,
+        "SAME",
+        bias=None if bd is None else bd.astype(want_dtype),
+    )
     assert_close(got, want, 5, want_dtype)
 
 
@@ -134,6 +161,7 @@ def test_non_native_byte_order_is_accepted(dtype, rng):
 
 # ------------------------------------------------------------ layouts
 
+
 def _layouts(a):
     """Views of `a`'s values in other memory layouts (same shape, same values)."""
     big = np.zeros((a.shape[0] * 2,) + tuple(s * 2 for s in a.shape[1:]), a.dtype)
@@ -162,8 +190,19 @@ def _layouts(a):
 
 @pytest.mark.parametrize("algorithm", ALGORITHMS)
 @pytest.mark.parametrize("fmt", ["NHWC", "NCHW"])
-@pytest.mark.parametrize("layout", ["strided", "fortran", "negative", "readonly", "unaligned",
-                                    "transposed", "cropped", "rows-reversed"])
+@pytest.mark.parametrize(
+    "layout",
+    [
+        "strided",
+        "fortran",
+        "negative",
+        "readonly",
+        "unaligned",
+        "transposed",
+        "cropped",
+        "rows-reversed",
+    ],
+)
 def test_input_layouts_match_contiguous(layout, fmt, algorithm, rng):
     shape = (2, 7, 8, 3) if fmt == "NHWC" else (2, 3, 7, 8)
     x = randn(rng, shape)
@@ -174,7 +213,8 @@ def test_input_layouts_match_contiguous(layout, fmt, algorithm, rng):
     bview = {"strided": np.repeat(b, 2)[::2], "negative": b[::-1].copy()[::-1]}.get(layout, b)
     flags = views[0].flags  # the view really is in the layout under test
     assert {"readonly": not flags.writeable, "unaligned": not flags.aligned}.get(
-        layout, not flags.c_contiguous)
+        layout, not flags.c_contiguous
+    )
     got = run_all(fastconv, views[0], views[1], views[2], bview, bd, fmt, algorithm)
     for (name, g, red), (_, w, _) in zip(got, want):
         assert_close(g, w, red, np.float32, err_msg=f"{name} {layout}")
@@ -191,13 +231,22 @@ def test_repeated_calls_with_reused_workspaces(dtype, rng):
         (randn(rng, (1, 30, 30, 16), dtype), randn(rng, (5, 5, 16, 33), dtype), "NHWC"),
     ]
     first = [fastconv.conv2d(x, f, 1, "SAME", fmt, algorithm="im2col") for x, f, fmt in problems]
-    other = fastconv.conv2d(problems[0][0].astype(np.float32 if dtype == np.float64 else np.float64),
-                            problems[0][1], 1, "SAME", algorithm="im2col")
-    again = [fastconv.conv2d(x, f, 1, "SAME", fmt, algorithm="im2col")
-             for x, f, fmt in reversed(problems)][::-1]
+    other = fastconv.conv2d(
+        problems[0][0].astype(np.float32 if dtype == np.float64 else np.float64),
+        problems[0][1],
+        1,
+        "SAME",
+        algorithm="im2col",
+    )
+    again = [
+        fastconv.conv2d(x, f, 1, "SAME", fmt, algorithm="im2col")
+        for x, f, fmt in reversed(problems)
+    ][::-1]
     for (x, f, fmt), a, b in zip(problems, first, again):
         np.testing.assert_array_equal(a, b)
-        assert_close(a, reference.conv2d(x, f, 1, "SAME", fmt), f.shape[0] * f.shape[1] * f.shape[2], dtype)
+        assert_close(
+            a, reference.conv2d(x, f, 1, "SAME", fmt), f.shape[0] * f.shape[1] * f.shape[2], dtype
+        )
     assert other.dtype == np.float64
 
 
@@ -207,10 +256,18 @@ def test_broadcast_input(rng):
     x = np.broadcast_to(row, (2, 6, 9, 2))
     f = randn(rng, (3, 3, 2, 3))
     for algorithm in ALGORITHMS:
-        assert_close(fastconv.conv2d(x, f, 1, "SAME", algorithm=algorithm),
-                     reference.conv2d(np.array(x), f, 1, "SAME"), 18, np.float32)
-    assert_close(fastconv.avg_pool2d(x, 2, 1, "SAME"), reference.avg_pool2d(np.array(x), 2, 1, "SAME"),
-                 4, np.float32)
+        assert_close(
+            fastconv.conv2d(x, f, 1, "SAME", algorithm=algorithm),
+            reference.conv2d(np.array(x), f, 1, "SAME"),
+            18,
+            np.float32,
+        )
+    assert_close(
+        fastconv.avg_pool2d(x, 2, 1, "SAME"),
+        reference.avg_pool2d(np.array(x), 2, 1, "SAME"),
+        4,
+        np.float32,
+    )
 
 
 @pytest.mark.parametrize("algorithm", ALGORITHMS)
@@ -232,6 +289,7 @@ def test_inputs_never_modified(dtype, algorithm, rng):
 
 # ------------------------------------------------------------ out=
 
+
 @pytest.mark.parametrize("algorithm", ALGORITHMS)
 @pytest.mark.parametrize("fmt", ["NHWC", "NCHW"])
 @pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
@@ -241,8 +299,12 @@ def test_out_is_written_and_returned(dtype, fmt, algorithm, rng):
     f, fd = randn(rng, (3, 3, 3, 4), dtype), randn(rng, (2, 2, 3, 2), dtype)
     b = randn(rng, 4, dtype)
     cases = [
-        (lambda **kw: fastconv.conv2d(x, f, 2, "SAME", fmt, bias=b, activation="sigmoid",
-                                      algorithm=algorithm, **kw), 28),
+        (
+            lambda **kw: fastconv.conv2d(
+                x, f, 2, "SAME", fmt, bias=b, activation="sigmoid", algorithm=algorithm, **kw
+            ),
+            28,
+        ),
         (lambda **kw: fastconv.depthwise_conv2d(x, fd, 1, "VALID", fmt, **kw), 4),
         (lambda **kw: fastconv.max_pool2d(x, 3, 2, "SAME", fmt, **kw), 1),
         (lambda **kw: fastconv.avg_pool2d(x, 3, 1, "VALID", fmt, **kw), 9),
@@ -279,10 +341,12 @@ def test_misaligned_out_filter_and_bias(dtype, fmt, algorithm, rng):
     f, fd = randn(rng, (3, 3, 5, 7), dtype), randn(rng, (2, 2, 5, 2), dtype)
     b = randn(rng, 7, dtype)
     cases = [
-        lambda f, fd, b, **kw: fastconv.conv2d(x, f, 1, "SAME", fmt, bias=b, activation="relu",
-                                               algorithm=algorithm, **kw),
-        lambda f, fd, b, **kw: fastconv.depthwise_conv2d(x, fd, 1, "VALID", fmt,
-                                                         bias=np.resize(b, 10), **kw),
+        lambda f, fd, b, **kw: fastconv.conv2d(
+            x, f, 1, "SAME", fmt, bias=b, activation="relu", algorithm=algorithm, **kw
+        ),
+        lambda f, fd, b, **kw: fastconv.depthwise_conv2d(
+            x, fd, 1, "VALID", fmt, bias=np.resize(b, 10), **kw
+        ),
         lambda f, fd, b, **kw: fastconv.max_pool2d(x, 3, 2, "SAME", fmt, **kw),
         lambda f, fd, b, **kw: fastconv.avg_pool2d(x, 2, 1, "VALID", fmt, **kw),
     ]
@@ -347,21 +411,26 @@ def test_reference_out_is_written_and_returned(rng):
 
 NAN_OK = pytest.mark.filterwarnings("ignore:invalid value encountered:RuntimeWarning")
 
+
 @pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
 @pytest.mark.parametrize("fmt", ["NHWC", "NCHW"])
 def test_max_pool_propagates_nan(fmt, dtype, rng):
     """NaN anywhere in a window (first, middle, last cell) makes the max NaN, like NumPy and
     the reference (TF returns 0.0 there, so TF is not the oracle)."""
     x = randn(rng, (2, 6, 7, 3), dtype)
-    x[0, 0, 0, 0] = np.nan   # first cell of a window
-    x[0, 3, 4, 1] = np.nan   # interior
-    x[1, 5, 6, 2] = np.nan   # last cell
+    x[0, 0, 0, 0] = np.nan  # first cell of a window
+    x[0, 3, 4, 1] = np.nan  # interior
+    x[1, 5, 6, 2] = np.nan  # last cell
     x[1, 2, 2, 0] = np.inf
     x[1, 4, 0, 1] = -np.inf
     if fmt == "NCHW":
         x = np.ascontiguousarray(x.transpose(0, 3, 1, 2))
-    for ksize, strides, padding in [(3, 1, "SAME"), (2, 2, "VALID"), ((3, 2), (2, 3), "SAME"),
-                                    (2, 1, ((1, 0), (0, 1)))]:
+    for ksize, strides, padding in [
+        (3, 1, "SAME"),
+        (2, 2, "VALID"),
+        ((3, 2), (2, 3), "SAME"),
+        (2, 1, ((1, 0), (0, 1))),
+    ]:
         got = fastconv.max_pool2d(x, ksize, strides, padding, fmt)
         want = reference.max_pool2d(x, ksize, strides, padding, fmt)
         assert np.isnan(want).any()

@@ -46,6 +46,7 @@ def raises(exc, name, call):
 
 # ------------------------------------------------------------ shapes and channels
 
+
 @MODULES
 @pytest.mark.parametrize("shape", [(6, 6, 4), (1, 1, 6, 6, 4), (4,), ()])
 def test_wrong_input_rank(m, shape):
@@ -57,7 +58,9 @@ def test_wrong_input_rank(m, shape):
 @MODULES
 def test_wrong_filter_rank(m):
     raises(ValueError, "filters", lambda: m.conv2d(X, np.ones((3, 3, 4), np.float32)))
-    raises(ValueError, "filter", lambda: m.depthwise_conv2d(X, np.ones((3, 3, 4, 1, 1), np.float32)))
+    raises(
+        ValueError, "filter", lambda: m.depthwise_conv2d(X, np.ones((3, 3, 4, 1, 1), np.float32))
+    )
 
 
 @MODULES
@@ -70,21 +73,32 @@ def test_empty_filter_window(m):
 @MODULES
 def test_channel_mismatch(m):
     # conv2d: input channels (4) not a multiple of filters.shape[2] (3), or fewer than it (8)
-    raises(ValueError, r"in_channels|filters\.shape\[2\]",
-           lambda: m.conv2d(X, np.ones((3, 3, 3, 6), np.float32)))
-    raises(ValueError, r"in_channels|filters\.shape\[2\]",
-           lambda: m.conv2d(X, np.ones((3, 3, 8, 2), np.float32)))
+    raises(
+        ValueError,
+        r"in_channels|filters\.shape\[2\]",
+        lambda: m.conv2d(X, np.ones((3, 3, 3, 6), np.float32)),
+    )
+    raises(
+        ValueError,
+        r"in_channels|filters\.shape\[2\]",
+        lambda: m.conv2d(X, np.ones((3, 3, 8, 2), np.float32)),
+    )
     # NCHW reads channels from axis 1
-    raises(ValueError, r"in_channels|filters\.shape\[2\]",
-           lambda: m.conv2d(X, W, 1, "SAME", "NCHW"))
+    raises(
+        ValueError, r"in_channels|filters\.shape\[2\]", lambda: m.conv2d(X, W, 1, "SAME", "NCHW")
+    )
     # groups = 4 / 2 = 2, but 3 output channels do not split over 2 groups
     raises(ValueError, "out_channels", lambda: m.conv2d(X, np.ones((3, 3, 2, 3), np.float32)))
     # depthwise: filter.shape[2] must equal the input channels
-    raises(ValueError, r"filter.*channels|channels.*filter",
-           lambda: m.depthwise_conv2d(X, np.ones((3, 3, 3, 1), np.float32)))
+    raises(
+        ValueError,
+        r"filter.*channels|channels.*filter",
+        lambda: m.depthwise_conv2d(X, np.ones((3, 3, 3, 1), np.float32)),
+    )
 
 
 # ------------------------------------------------------------ strides, dilations, ksize
+
 
 @MODULES
 @pytest.mark.parametrize("bad", [0, -1, (1, 0), [0], [-2, 1], [1, 0, 1, 1], [1, 1, -1, 1]])
@@ -112,11 +126,11 @@ def test_nonpositive_ksize(m, bad):
 @pytest.mark.parametrize(
     "bad, exc",
     [
-        ((1, 2, 3), ValueError),            # 3 values
-        ([], ValueError),                   # none
-        ([1, 1, 1, 1, 1], ValueError),      # 5 values
-        ([2, 1, 1, 1], ValueError),         # 4 values, batch place not 1
-        ([1, 1, 1, 2], ValueError),         # 4 values, channel place not 1
+        ((1, 2, 3), ValueError),  # 3 values
+        ([], ValueError),  # none
+        ([1, 1, 1, 1, 1], ValueError),  # 5 values
+        ([2, 1, 1, 1], ValueError),  # 4 values, batch place not 1
+        ([1, 1, 1, 2], ValueError),  # 4 values, channel place not 1
         (1.5, TypeError),
         ((1, 2.5), TypeError),
         ("2", TypeError),
@@ -124,12 +138,25 @@ def test_nonpositive_ksize(m, bad):
         (True, TypeError),
         ([1, None], TypeError),
     ],
-    ids=["three", "empty", "five", "batch", "channel", "float", "float-pair", "str", "none",
-         "bool", "none-in-pair"],
+    ids=[
+        "three",
+        "empty",
+        "five",
+        "batch",
+        "channel",
+        "float",
+        "float-pair",
+        "str",
+        "none",
+        "bool",
+        "none-in-pair",
+    ],
 )
 def test_malformed_window_arguments(m, name, bad, exc):
-    targets = {"dilations": ["conv2d", "depthwise_conv2d"],
-               "ksize": ["max_pool2d", "avg_pool2d"]}.get(name, list(calls(m)))
+    targets = {
+        "dilations": ["conv2d", "depthwise_conv2d"],
+        "ksize": ["max_pool2d", "avg_pool2d"],
+    }.get(name, list(calls(m)))
     for fn in targets:
         if name == "dilations" and bad is None:  # TF's default (1): accepted, not malformed
             calls(m, **{name: bad})[fn]()
@@ -138,8 +165,11 @@ def test_malformed_window_arguments(m, name, bad, exc):
 
 
 @MODULES
-@pytest.mark.parametrize("bad", [[None, 1, 1, 1], [1.5, 2, 2, 1], [1, 2, 2, "1"], "1221"],
-                         ids=["none-batch", "float-batch", "str-channel", "string"])
+@pytest.mark.parametrize(
+    "bad",
+    [[None, 1, 1, 1], [1.5, 2, 2, 1], [1, 2, 2, "1"], "1221"],
+    ids=["none-batch", "float-batch", "str-channel", "string"],
+)
 def test_malformed_four_value_strides(m, bad):
     """Junk in the batch/channel places of the 4-value form is rejected like junk elsewhere,
     naming the argument (not an int() error, and never silently accepted)."""
@@ -168,26 +198,35 @@ def test_numpy_array_strides_of_wrong_shape(m):
 
 # ------------------------------------------------------------ padding
 
+
 @MODULES
 @pytest.mark.parametrize(
     "bad",
     [
-        "FULL", "", "SAMEE", None, 2.5,
-        True, -1, (1,), (1, 2, 3), (1, -2),         # PyTorch's int / (h, w) forms, broken
-        [1, 2, 3, 4],                               # 4 ints: TF and ONNX order them apart
-        [[1, 1]],                                   # one pair
-        [[1, 1], [1, 1], [1, 1]],                   # three pairs
-        [[1, 1, 1], [1, 1, 1]],                     # triples
-        [[1, 1], [1]],                              # a single
-        [[1.0, 1], [1, 1]],                         # float
-        [[1, "1"], [1, 1]],                         # string
-        [[True, 0], [0, 0]],                        # bool
+        "FULL",
+        "",
+        "SAMEE",
+        None,
+        2.5,
+        True,
+        -1,
+        (1,),
+        (1, 2, 3),
+        (1, -2),  # PyTorch's int / (h, w) forms, broken
+        [1, 2, 3, 4],  # 4 ints: TF and ONNX order them apart
+        [[1, 1]],  # one pair
+        [[1, 1], [1, 1], [1, 1]],  # three pairs
+        [[1, 1, 1], [1, 1, 1]],  # triples
+        [[1, 1], [1]],  # a single
+        [[1.0, 1], [1, 1]],  # float
+        [[1, "1"], [1, 1]],  # string
+        [[True, 0], [0, 0]],  # bool
         [[1, None], [1, 1]],
-        [[-1, 0], [0, 0]],                          # negative
+        [[-1, 0], [0, 0]],  # negative
         [[0, 0], [0, -2]],
-        [[1, 0], [1, 1], [1, 1], [0, 0]],           # non-zero batch pad (NHWC)
-        [[0, 0], [1, 1], [1, 1], [0, 2]],           # non-zero channel pad (NHWC)
-        [[0, 0], [0, 0], [-1, 1], [0, 0]],          # negative in 4-pair form
+        [[1, 0], [1, 1], [1, 1], [0, 0]],  # non-zero batch pad (NHWC)
+        [[0, 0], [1, 1], [1, 1], [0, 2]],  # non-zero channel pad (NHWC)
+        [[0, 0], [0, 0], [-1, 1], [0, 0]],  # negative in 4-pair form
         {"top": 1},
     ],
 )
@@ -202,12 +241,16 @@ def test_nchw_four_pair_padding_checks_nchw_places(m):
     ok = [[0, 0], [0, 0], [1, 1], [1, 1]]
     assert m.max_pool2d(x, 3, 1, ok, "NCHW").shape == (1, 4, 6, 6)
     # the NHWC-shaped form puts non-zero pads in NCHW's channel place
-    for fn, call in calls(m, x, padding=[[0, 0], [1, 1], [1, 1], [0, 0]], data_format="NCHW").items():
+    for fn, call in calls(
+        m, x, padding=[[0, 0], [1, 1], [1, 1], [0, 0]], data_format="NCHW"
+    ).items():
         raises(ValueError, "padding", call)
 
 
 @MODULES
-@pytest.mark.parametrize("pad", [((2, 0), (0, 0)), ((0, 0), (0, 3)), [[0, 0], [0, 2], [0, 0], [0, 0]]])
+@pytest.mark.parametrize(
+    "pad", [((2, 0), (0, 0)), ((0, 0), (0, 3)), [[0, 0], [0, 2], [0, 0], [0, 0]]]
+)
 def test_pool_padding_not_smaller_than_window(m, pad):
     """A pool window of only padding has no value (max) or count (avg)."""
     raises(ValueError, "padding", lambda: m.max_pool2d(X, 2, 1, pad))
@@ -226,10 +269,19 @@ def test_pool_zero_height_input_with_padding(m):
 
 # ------------------------------------------------------------ bias, activation, algorithm, format
 
+
 @MODULES
-@pytest.mark.parametrize("bias", [np.ones(3, np.float32), np.ones(1, np.float32),
-                                  np.ones((1, 2), np.float32), np.float32(1.0), np.ones(0)],
-                         ids=["3", "1", "2d", "scalar", "empty"])
+@pytest.mark.parametrize(
+    "bias",
+    [
+        np.ones(3, np.float32),
+        np.ones(1, np.float32),
+        np.ones((1, 2), np.float32),
+        np.float32(1.0),
+        np.ones(0),
+    ],
+    ids=["3", "1", "2d", "scalar", "empty"],
+)
 def test_bias_wrong_shape(m, bias):
     raises(ValueError, "bias", lambda: m.conv2d(X, W, bias=bias))
     raises(ValueError, "bias", lambda: m.depthwise_conv2d(X, DW, bias=bias))  # needs 8
@@ -265,8 +317,11 @@ def test_keyword_only_extras(m):
     with pytest.raises(TypeError):
         m.max_pool2d(X, 2, 2, "SAME", "NHWC", None, np.empty((1, 3, 3, 4), np.float32))
     raises(TypeError, "name.*keyword-only", lambda: m.conv2d(X, W, 1, "SAME", "NHWC", 1, b))
-    raises(TypeError, "name.*keyword-only",
-           lambda: m.depthwise_conv2d(X, DW, 1, "SAME", "NHWC", 1, np.ones(8, np.float32)))
+    raises(
+        TypeError,
+        "name.*keyword-only",
+        lambda: m.depthwise_conv2d(X, DW, 1, "SAME", "NHWC", 1, np.ones(8, np.float32)),
+    )
     raises(TypeError, "name", lambda: m.avg_pool2d(X, 2, 2, "SAME", "NHWC", 3))
 
 
@@ -277,24 +332,38 @@ def test_tf_keyword_forms(m):
     x = np.random.default_rng(0).standard_normal((2, 7, 6, 4)).astype(np.float32)
     want = m.conv2d(x, W, 1, "SAME")
     for got in (
-        m.conv2d(x, W, strides=[1, 1, 1, 1], padding="SAME", data_format=None, dilations=None,
-                 name="conv1"),
+        m.conv2d(
+            x,
+            W,
+            strides=[1, 1, 1, 1],
+            padding="SAME",
+            data_format=None,
+            dilations=None,
+            name="conv1",
+        ),
         m.conv2d(x, W, 1, "SAME", None, None, "conv1"),
         m.conv2d(input=x, filters=W, strides=1, padding="SAME", name=None),
     ):
         np.testing.assert_array_equal(got, want)
     want = m.depthwise_conv2d(x, DW, 1, "SAME")
     for got in (
-        m.depthwise_conv2d(x, DW, [1, 1, 1, 1], "SAME", data_format=None, dilations=None,
-                           name="dw"),
+        m.depthwise_conv2d(
+            x, DW, [1, 1, 1, 1], "SAME", data_format=None, dilations=None, name="dw"
+        ),
         m.depthwise_conv2d(x, DW, 1, "SAME", None, None, "dw"),
     ):
         np.testing.assert_array_equal(got, want)
     for pool in (m.max_pool2d, m.avg_pool2d):
         want = pool(x, 2, 2, "SAME")
         for got in (
-            pool(x, ksize=[1, 2, 2, 1], strides=[1, 2, 2, 1], padding="SAME", data_format=None,
-                 name="pool"),
+            pool(
+                x,
+                ksize=[1, 2, 2, 1],
+                strides=[1, 2, 2, 1],
+                padding="SAME",
+                data_format=None,
+                name="pool",
+            ),
             pool(x, 2, 2, "SAME", None, "pool"),
         ):
             np.testing.assert_array_equal(got, want)
@@ -328,14 +397,19 @@ def test_nchw_input_without_data_format_hints_at_it(m):
     """An NCHW array passed as NHWC (the channel counts disagree with the filter) says that
     data_format="NCHW" would fit; a mismatch that NCHW would not fix gives no such hint."""
     x = np.ones((2, 3, 32, 32), np.float32)
-    raises(ValueError, r'data_format="NCHW"',
-           lambda: m.conv2d(x, np.ones((3, 3, 3, 8), np.float32), 1, "SAME"))
-    raises(ValueError, r'data_format="NCHW"',
-           lambda: m.depthwise_conv2d(x, np.ones((5, 5, 3, 2), np.float32), 1, "VALID"))
+    raises(
+        ValueError,
+        r'data_format="NCHW"',
+        lambda: m.conv2d(x, np.ones((3, 3, 3, 8), np.float32), 1, "SAME"),
+    )
+    raises(
+        ValueError,
+        r'data_format="NCHW"',
+        lambda: m.depthwise_conv2d(x, np.ones((5, 5, 3, 2), np.float32), 1, "VALID"),
+    )
     assert m.conv2d(x, np.ones((3, 3, 3, 8), np.float32), 1, "SAME", "NCHW").shape == (2, 8, 32, 32)
     # and the other way round: NHWC data declared NCHW
-    raises(ValueError, r'data_format="NHWC"',
-           lambda: m.conv2d(X, W, 1, "SAME", data_format="NCHW"))
+    raises(ValueError, r'data_format="NHWC"', lambda: m.conv2d(X, W, 1, "SAME", data_format="NCHW"))
     with pytest.raises(ValueError) as info:
         m.conv2d(X, np.ones((3, 3, 5, 2), np.float32))
     assert "data_format" not in str(info.value)
@@ -343,8 +417,17 @@ def test_nchw_input_without_data_format_hints_at_it(m):
 
 # ------------------------------------------------------------ dtypes
 
-BAD_DTYPES = [np.int8, np.int32, np.int64, np.uint8, np.bool_, np.complex64, np.complex128,
-              object, np.str_]
+BAD_DTYPES = [
+    np.int8,
+    np.int32,
+    np.int64,
+    np.uint8,
+    np.bool_,
+    np.complex64,
+    np.complex128,
+    object,
+    np.str_,
+]
 if np.dtype(np.longdouble) != np.dtype(np.float64):
     BAD_DTYPES.append(np.longdouble)
 
@@ -379,8 +462,18 @@ def test_python_int_lists_are_rejected(m):
 
 # ------------------------------------------------------------ out=
 
-OUT_CASES = ["shape", "rank", "nchw-shape", "dtype64", "dtype16", "fortran", "strided",
-             "reversed", "readonly", "list"]
+OUT_CASES = [
+    "shape",
+    "rank",
+    "nchw-shape",
+    "dtype64",
+    "dtype16",
+    "fortran",
+    "strided",
+    "reversed",
+    "readonly",
+    "list",
+]
 
 
 def bad_out(case, good):
@@ -416,8 +509,11 @@ def test_bad_out(m, case):
     out = bad_out(case, (1, 6, 6, 2))
     before = None if isinstance(out, list) else out.copy()
     raises(exc, "out", lambda: m.conv2d(X, W, 1, "SAME", out=out))
-    raises(exc, "out", lambda: m.depthwise_conv2d(X, DW[..., :1], 1, "SAME",
-                                                  out=bad_out(case, (1, 6, 6, 4))))
+    raises(
+        exc,
+        "out",
+        lambda: m.depthwise_conv2d(X, DW[..., :1], 1, "SAME", out=bad_out(case, (1, 6, 6, 4))),
+    )
     if before is not None:
         np.testing.assert_array_equal(out, before)
     for pool in (m.max_pool2d, m.avg_pool2d):
@@ -425,6 +521,7 @@ def test_bad_out(m, case):
 
 
 # ------------------------------------------------------------ huge but valid numbers
+
 
 def test_stride_beyond_int64():
     """A stride larger than any int64 is still a valid request (one output row and column);
@@ -440,6 +537,7 @@ def test_stride_beyond_int64():
 
 # ------------------------------------------------------------ TF's failures, done right
 
+
 @pytest.mark.parametrize("algorithm", ["direct", "im2col", "auto"])
 def test_conv2d_valid_empty_result(algorithm):
     """TF: x[1,2,5,1] * w[3,3,1,1] VALID returns (1,2,5,1) of uninitialized memory. The
@@ -449,8 +547,16 @@ def test_conv2d_valid_empty_result(algorithm):
     got = fastconv.conv2d(x, w, 1, "VALID", algorithm=algorithm)
     assert got.shape == (1, 0, 3, 1) and got.dtype == np.float32
     assert reference.conv2d(x, w, 1, "VALID").shape == (1, 0, 3, 1)
-    got = fastconv.conv2d(x, w, 1, "VALID", bias=np.ones(1, np.float32), activation="relu",
-                          algorithm=algorithm, out=np.empty((1, 0, 3, 1), np.float32))
+    got = fastconv.conv2d(
+        x,
+        w,
+        1,
+        "VALID",
+        bias=np.ones(1, np.float32),
+        activation="relu",
+        algorithm=algorithm,
+        out=np.empty((1, 0, 3, 1), np.float32),
+    )
     assert got.shape == (1, 0, 3, 1)
     dw = fastconv.depthwise_conv2d(x, np.ones((3, 3, 1, 2), np.float32), 1, "VALID")
     assert dw.shape == (1, 0, 3, 2)
@@ -459,10 +565,12 @@ def test_conv2d_valid_empty_result(algorithm):
 def _fit_calls(m, x, k, strides=1, padding="VALID", dilations=1, data_format="NHWC"):
     c = x.shape[3] if data_format == "NHWC" else x.shape[1]
     return {
-        "conv2d": lambda: m.conv2d(x, np.ones((k, k, c, 4), np.float32), strides, padding,
-                                   data_format, dilations),
-        "depthwise_conv2d": lambda: m.depthwise_conv2d(x, np.ones((k, k, c, 2), np.float32),
-                                                       strides, padding, data_format, dilations),
+        "conv2d": lambda: m.conv2d(
+            x, np.ones((k, k, c, 4), np.float32), strides, padding, data_format, dilations
+        ),
+        "depthwise_conv2d": lambda: m.depthwise_conv2d(
+            x, np.ones((k, k, c, 2), np.float32), strides, padding, data_format, dilations
+        ),
         "max_pool2d": lambda: m.max_pool2d(x, k, strides, padding, data_format),
         "avg_pool2d": lambda: m.avg_pool2d(x, k, strides, padding, data_format),
     }
@@ -476,8 +584,12 @@ def test_window_that_does_not_fit_is_an_error(m):
     (k - 1) * d + 1 and the stride."""
     x = np.ones((2, 1, 1, 3), np.float32)  # the issue's case: 1x1 input, 3x3 window, VALID
     for fn, call in _fit_calls(m, x, 3).items():
-        raises(ValueError, r"window does not fit the input height: input height 1 .*"
-                           r"effective window 3 = \(3 - 1\) \* dilation 1 \+ 1.*stride 1", call)
+        raises(
+            ValueError,
+            r"window does not fit the input height: input height 1 .*"
+            r"effective window 3 = \(3 - 1\) \* dilation 1 \+ 1.*stride 1",
+            call,
+        )
     # NCHW, the width only
     x = np.ones((1, 3, 5, 1), np.float32)
     for fn, call in _fit_calls(m, x, 3, data_format="NCHW").items():
@@ -489,8 +601,11 @@ def test_window_that_does_not_fit_is_an_error(m):
     # dilation widens the window
     x = np.ones((1, 4, 4, 3), np.float32)
     for fn in ("conv2d", "depthwise_conv2d"):
-        raises(ValueError, r"effective window 7 = \(3 - 1\) \* dilation 3 \+ 1",
-               _fit_calls(m, x, 3, dilations=3)[fn])
+        raises(
+            ValueError,
+            r"effective window 7 = \(3 - 1\) \* dilation 3 \+ 1",
+            _fit_calls(m, x, 3, dilations=3)[fn],
+        )
     # a big stride does not hide it
     x = np.ones((1, 1, 8, 3), np.float32)
     for fn, call in _fit_calls(m, x, 4, strides=2).items():
@@ -502,9 +617,9 @@ def test_exactly_zero_output_and_empty_inputs_stay_empty(m):
     """An output size of exactly 0 (the padded input at most a stride short of the window;
     TF: no error either) and any empty input give empty results, not errors."""
     for x, k, strides, hw in [
-        (np.ones((2, 2, 5, 3), np.float32), 3, 1, (0, 3)),   # one row short, stride 1
-        (np.ones((2, 1, 5, 3), np.float32), 3, 2, (0, 2)),   # two rows short, stride 2
-        (np.ones((1, 1, 1, 3), np.float32), 2, 1, (0, 0)),   # 1x1 input, 2x2 window
+        (np.ones((2, 2, 5, 3), np.float32), 3, 1, (0, 3)),  # one row short, stride 1
+        (np.ones((2, 1, 5, 3), np.float32), 3, 2, (0, 2)),  # two rows short, stride 2
+        (np.ones((1, 1, 1, 3), np.float32), 2, 1, (0, 0)),  # 1x1 input, 2x2 window
     ]:
         for fn, call in _fit_calls(m, x, k, strides).items():
             got = call()
@@ -531,8 +646,11 @@ def test_pool_valid_window_wider_than_input(pool):
     assert fast(x.transpose(0, 3, 1, 2), 2, 1, "VALID", "NCHW").shape == (2, 1, 3, 0)
     for m in (fastconv, reference):
         raises(ValueError, "input width 1 ", lambda: getattr(m, pool)(x, 3, 1, "VALID"))
-        raises(ValueError, "input width 1 ",
-               lambda: getattr(m, pool)(x.transpose(0, 3, 1, 2), 3, 1, "VALID", "NCHW"))
+        raises(
+            ValueError,
+            "input width 1 ",
+            lambda: getattr(m, pool)(x.transpose(0, 3, 1, 2), 3, 1, "VALID", "NCHW"),
+        )
     # a 1x1 input with stride 2: k=2 and k=3 are both at most a stride short
     for k in (2, 3):
         assert fast(np.ones((1, 1, 1, 3), np.float32), k, 2, "VALID").shape == (1, 0, 0, 3)

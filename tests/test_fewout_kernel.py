@@ -14,14 +14,15 @@ from _cases import covering
 from tolerance import assert_close
 
 CASES = covering(
-    24, seed=41,
-    channels=[16, 17, 31, 32, 33, 64, 70],   # around float32's group of 16 (float64: 8)
+    24,
+    seed=41,
+    channels=[16, 17, 31, 32, 33, 64, 70],  # around float32's group of 16 (float64: 8)
     out=[1, 2, 3, 4],
     kernel=[(1, 1), (3, 3), (5, 5), (7, 4)],
     stride=[(1, 1), (2, 2), (1, 3)],
     dilation=[(1, 1), (2, 2)],
     padding=["SAME", "VALID", [[3, 0], [1, 4]]],
-    width=[5, 13, 30],   # fewer pixels than one register block, and several blocks
+    width=[5, 13, 30],  # fewer pixels than one register block, and several blocks
     activation=[None, "relu", "tanh"],
     dtype=["float32", "float64"],
 )

@@ -26,8 +26,7 @@ def test_widths(isa, width, k, rng):
         if padding == "VALID" and k > width:
             continue
         got = fastconv.conv2d(x, w, 1, padding, algorithm="direct")
-        assert_close(got, reference.conv2d(x, w, 1, padding), k * k, np.float32,
-                     err_msg=padding)
+        assert_close(got, reference.conv2d(x, w, 1, padding), k * k, np.float32, err_msg=padding)
 
 
 @pytest.mark.parametrize("k", [2, 3, 4, 5, 7, 9, 11])
@@ -49,8 +48,13 @@ def test_channels(isa, c_in, c_out, strides, rng):
     b = _image(rng, c_out)
     for padding in ("SAME", "VALID"):
         got = fastconv.conv2d(x, w, strides, padding, bias=b, algorithm="direct")
-        assert_close(got, reference.conv2d(x, w, strides, padding, bias=b), 9 * c_in + 1,
-                     np.float32, err_msg=padding)
+        assert_close(
+            got,
+            reference.conv2d(x, w, strides, padding, bias=b),
+            9 * c_in + 1,
+            np.float32,
+            err_msg=padding,
+        )
     nchw = np.ascontiguousarray(x.transpose(0, 3, 1, 2))
     got = fastconv.conv2d(nchw, w, strides, "SAME", "NCHW", algorithm="direct")
     assert_close(got, reference.conv2d(nchw, w, strides, "SAME", "NCHW"), 9 * c_in, np.float32)
@@ -78,8 +82,12 @@ def test_views_nchw_and_out(isa, rng):
     has the memory of an NHWC one and is read and written in place, as is out=."""
     big, w = _image(rng, (2, 15, 40, 1)), _image(rng, (3, 3, 1, 1))
     view = big[:, ::-1, ::2]
-    assert_close(fastconv.conv2d(view, w, 1, "SAME", algorithm="direct"),
-                 reference.conv2d(view, w, 1, "SAME"), 9, np.float32)
+    assert_close(
+        fastconv.conv2d(view, w, 1, "SAME", algorithm="direct"),
+        reference.conv2d(view, w, 1, "SAME"),
+        9,
+        np.float32,
+    )
     nchw = big.transpose(0, 3, 1, 2)
     out = np.empty((2, 1, 15, 40), np.float32)
     got = fastconv.conv2d(nchw, w, 1, "SAME", "NCHW", algorithm="direct", out=out)
@@ -96,4 +104,5 @@ def test_auto_runs_it(isa, c_in, c_out, rng):
 def test_bit_identical_for_any_thread_count(isa, rng, restore_threads):
     x, w = _image(rng, (3, 200, 150, 1)), _image(rng, (5, 5, 1, 1))
     assert_same_bits_for_any_thread_count(
-        lambda: fastconv.conv2d(x, w, (1, 2), "SAME", algorithm="direct"))
+        lambda: fastconv.conv2d(x, w, (1, 2), "SAME", algorithm="direct")
+    )

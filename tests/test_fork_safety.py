@@ -46,7 +46,9 @@ check_all("parent before the fork")
 """
 
 # A single child with os.fork; the parent waits at most CHILD_WAIT seconds for it.
-OS_FORK = PARENT + """
+OS_FORK = (
+    PARENT
+    + """
 CHILD_WAIT = 10
 pid = os.fork()
 if pid == 0:
@@ -64,9 +66,12 @@ while os.waitpid(pid, os.WNOHANG) == (0, 0):
     time.sleep(0.01)
 check_all("parent after the fork")  # the parent's own team still works
 """
+)
 
 # A fork-context multiprocessing pool of 2 workers, 4 tasks; the results come back by pipe.
-POOL = PARENT + """
+POOL = (
+    PARENT
+    + """
 import multiprocessing
 
 def task(i):
@@ -77,6 +82,7 @@ with multiprocessing.get_context("fork").Pool(2) as pool:
         print(json.dumps(result), flush=True)
 check_all("parent after the pool")
 """
+)
 
 
 def _check_children(stdout: str, expected: int):

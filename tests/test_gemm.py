@@ -16,7 +16,6 @@ ISAS = _core.isa_names()
 DTYPES = [np.float32, np.float64]
 
 
-
 def _sizes_around(tile):
     return sorted({max(1, tile - 1), tile, tile + 1, 2 * tile + 1, 13})
 
@@ -79,13 +78,13 @@ def test_fused_epilogue(isa, dtype, activation, rng):
     pre = fastconv.conv2d(x, w, 1, "SAME", bias=b, algorithm="im2col")
     assert_close(pre, reference.conv2d(x, w, 1, "SAME", bias=b), 9 * 12 + 1, dtype)
     got = fastconv.conv2d(x, w, 1, "SAME", bias=b, activation=activation, algorithm="im2col")
-    identity = np.ones((1, 1, 1, 67), dtype)   # 1x1, one channel per group: y = x
+    identity = np.ones((1, 1, 1, 67), dtype)  # 1x1, one channel per group: y = x
     expected = reference.conv2d(pre.reshape(-1, 1, 1, 67), identity, activation=activation)
     assert_close(got, expected.reshape(got.shape), 1, dtype)
 
 
 def test_groups_and_nchw(isa, rng):
-    x = rng.standard_normal((2, 6, 7, 9)).astype(np.float32)   # NCHW, 6 channels
+    x = rng.standard_normal((2, 6, 7, 9)).astype(np.float32)  # NCHW, 6 channels
     w = rng.standard_normal((3, 3, 2, 12)).astype(np.float32)  # 3 groups of 2 -> 4
     got = fastconv.conv2d(x, w, 1, "SAME", "NCHW", algorithm="im2col")
     assert_close(got, reference.conv2d(x, w, 1, "SAME", "NCHW"), 18, np.float32)

@@ -47,18 +47,22 @@ def test_epilogue_and_layouts(isa, activation, data_format, rng):
     x, w, b = _randn(rng, (2, 9, 10, 128)), 0.3 * _randn(rng, (3, 3, 4, 128)), _randn(rng, 128)
     if data_format == "NCHW":
         x = np.ascontiguousarray(x.transpose(0, 3, 1, 2))
-    got = fastconv.conv2d(x, w, 1, "SAME", data_format, bias=b, activation=activation,
-                          algorithm="direct")
+    got = fastconv.conv2d(
+        x, w, 1, "SAME", data_format, bias=b, activation=activation, algorithm="direct"
+    )
     want = reference.conv2d(x, w, 1, "SAME", data_format, bias=b, activation=activation)
     assert_close(got, want, 36, np.float32)
 
 
-@pytest.mark.parametrize("x_shape,w_shape", [
-    ((1, 56, 56, 128), (3, 3, 4, 128)),    # ResNeXt-50 32x4d, stage 1
-    ((1, 28, 28, 256), (3, 3, 8, 256)),    # 32 groups of 8
-    ((1, 56, 56, 64), (3, 3, 32, 64)),     # 2 groups of 32: the register-blocked kernel
-    ((1, 28, 28, 240), (1, 1, 80, 240)),   # ShuffleNet: 3 groups of 80
-])
+@pytest.mark.parametrize(
+    "x_shape,w_shape",
+    [
+        ((1, 56, 56, 128), (3, 3, 4, 128)),  # ResNeXt-50 32x4d, stage 1
+        ((1, 28, 28, 256), (3, 3, 8, 256)),  # 32 groups of 8
+        ((1, 56, 56, 64), (3, 3, 32, 64)),  # 2 groups of 32: the register-blocked kernel
+        ((1, 28, 28, 240), (1, 1, 80, 240)),  # ShuffleNet: 3 groups of 80
+    ],
+)
 def test_auto_runs_it(x_shape, w_shape, rng):
     x, w = _randn(rng, x_shape), _randn(rng, w_shape)
     assert_auto_runs(x, w, 1, "SAME", "direct")
@@ -67,4 +71,5 @@ def test_auto_runs_it(x_shape, w_shape, rng):
 def test_bit_identical_for_any_thread_count(isa, rng, restore_threads):
     x, w = _randn(rng, (3, 30, 26, 64)), _randn(rng, (3, 3, 4, 64))
     assert_same_bits_for_any_thread_count(
-        lambda: fastconv.conv2d(x, w, 1, "SAME", algorithm="direct"))
+        lambda: fastconv.conv2d(x, w, 1, "SAME", algorithm="direct")
+    )

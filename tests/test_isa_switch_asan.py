@@ -27,8 +27,9 @@ def asan_package():
 
 def test_isa_switching_under_asan(asan_package):
     env = asan_build.sanitizer_vars()
-    result = run_python(STRESS, args=["--pkg", asan_package, "--seconds", 10], env=env,
-                        timeout=120, check=False)
+    result = run_python(
+        STRESS, args=["--pkg", asan_package, "--seconds", 10], env=env, timeout=120, check=False
+    )
     report = f"--- stdout\n{result.stdout}\n--- stderr\n{result.stderr[-6000:]}"
     assert "ERROR: AddressSanitizer" not in result.stderr, report
     assert "runtime error:" not in result.stderr, report  # UBSan, with FASTCONV_UBSAN=1

@@ -23,11 +23,27 @@ DTYPES = [np.float32, np.float64]
 # (channels in, channels out, groups): one shape per kernel that conv2d may run -- the image
 # filter (1 -> 1), the few-channel first-layer kernel (3 -> 32), the depthwise kernel
 # (8 groups of 1), the generic direct kernel (2 groups), the GEMM and Winograd (32 -> 32).
-SHAPES = {"filter": (1, 1, 1), "fewch": (3, 32, 1), "depthwise": (8, 8, 8),
-          "generic": (8, 8, 2), "gemm": (32, 32, 1)}
-POISONS = ["input_inf", "input_-inf", "input_nan", "input_max/2", "input_max/4", "input_max/8",
-           "dense_max/2", "dense_max/4", "dense_max/8", "filter_inf", "filter_nan",
-           "filter_max/2"]
+SHAPES = {
+    "filter": (1, 1, 1),
+    "fewch": (3, 32, 1),
+    "depthwise": (8, 8, 8),
+    "generic": (8, 8, 2),
+    "gemm": (32, 32, 1),
+}
+POISONS = [
+    "input_inf",
+    "input_-inf",
+    "input_nan",
+    "input_max/2",
+    "input_max/4",
+    "input_max/8",
+    "dense_max/2",
+    "dense_max/4",
+    "dense_max/8",
+    "filter_inf",
+    "filter_nan",
+    "filter_max/2",
+]
 
 
 def _huge(dtype, word: str) -> float:
@@ -38,15 +54,17 @@ def _sparse_cells(shape):
     """(n, y, x, c) cells 4 apart in y and x, so that no 3x3 window (and no 4x4 Winograd
     tile) holds two of them, each in another channel."""
     n, h, w, c = shape
-    return [(i % n, y, x, i % c) for i, (y, x) in
-            enumerate((y, x) for y in range(1, h, 4) for x in range(0, w, 4))]
+    return [
+        (i % n, y, x, i % c)
+        for i, (y, x) in enumerate((y, x) for y in range(1, h, 4) for x in range(0, w, 4))
+    ]
 
 
 def make_case(poison: str, dtype, shape, filter_shape, rng):
     """Input (NHWC) and HWIO filter carrying `poison`."""
     x = rng.uniform(-1, 1, shape)
     f = rng.uniform(-1, 1, filter_shape)
-    f[np.abs(f) < 0.1] = 0.5   # no weight near 0: Inf * w stays Inf, never NaN
+    f[np.abs(f) < 0.1] = 0.5  # no weight near 0: Inf * w stays Inf, never NaN
     where, what = poison.split("_")
     value = {"inf": np.inf, "-inf": -np.inf, "nan": np.nan}.get(what)
     if value is None:
@@ -54,10 +72,10 @@ def make_case(poison: str, dtype, shape, filter_shape, rng):
     if where == "input":
         for cell in _sparse_cells(shape):
             x[cell] = value
-    elif where == "dense":   # every input near `value`, positive weights summing below 1
+    elif where == "dense":  # every input near `value`, positive weights summing below 1
         x = rng.uniform(0.5, 1.0, shape) * value
         f = rng.uniform(0.5, 1.0, filter_shape) / np.prod(filter_shape[:3])
-    else:   # one tap of the first and of the last output channel, in the filter's corner
+    else:  # one tap of the first and of the last output channel, in the filter's corner
         f[0, 0, 0, 0] = value
         f[2, 2, -1, -1] = -value if what == "inf" else value
     return x.astype(dtype), f.astype(dtype)
@@ -99,8 +117,9 @@ def test_reroute_with_layout_copies_bias_and_activation(algorithm, layout, rng):
     b = rng.standard_normal(32).astype(np.float32)
     xin = x if layout == "NHWC" else x.transpose(0, 3, 1, 2).copy()
     for activation in [None, "relu6", "sigmoid"]:
-        got = fastconv.conv2d(xin, f, 1, "SAME", layout, bias=b, activation=activation,
-                              algorithm=algorithm)
+        got = fastconv.conv2d(
+            xin, f, 1, "SAME", layout, bias=b, activation=activation, algorithm=algorithm
+        )
         want = reference.conv2d(xin, f, 1, "SAME", layout, bias=b, activation=activation)
         check(got, want, 9 * 32 + 1, np.float32, f"{algorithm} {layout} {activation}")
 
@@ -121,8 +140,9 @@ def test_results_identical_for_any_thread_count(rng, restore_threads):
     results = []
     for threads in (1, 2):
         fastconv.set_num_threads(threads)
-        results.append([fastconv.conv2d(x, f, 1, "SAME", algorithm=a)
-                        for a in ("winograd", "im2col")])
+        results.append(
+            [fastconv.conv2d(x, f, 1, "SAME", algorithm=a) for a in ("winograd", "im2col")]
+        )
     for one, two in zip(*results):
         np.testing.assert_array_equal(one, two)
 
@@ -133,7 +153,7 @@ def test_auto_does_not_flip_with_problem_size(rng):
     border pixels where the tap lies on padding stay finite, as the reference says."""
     picked = set()
     for size in (3, 4, 6, 8, 12, 16, 24):
-        for c in (4, 8, 16, 32):   # 8 channels at 24x24: the GEMM (576 pixels, no Winograd)
+        for c in (4, 8, 16, 32):  # 8 channels at 24x24: the GEMM (576 pixels, no Winograd)
             x = rng.uniform(-1, 1, (1, size, size, c)).astype(np.float32)
             f = rng.uniform(0.5, 1, (3, 3, c, c)).astype(np.float32)
             f[0, 0, 0, 0] = np.inf

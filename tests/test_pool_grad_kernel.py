@@ -15,14 +15,17 @@ from _pool_grad_cases import make_input, reduction
 from tolerance import assert_close
 
 
-@pytest.mark.parametrize("values, winner", [
-    ([np.nan, 3, 3, 2], 0),
-    ([1, np.nan, 3, 2], 1),     # TF: to the 3 (its forward drops the NaN)
-    ([1, 3, np.nan, np.nan], 2),
-    ([-np.inf, -np.inf, np.nan, 5], 2),
-    ([-np.inf, -np.inf, -np.inf, -np.inf], 0),
-    ([np.inf, 1, np.inf, np.nan], 3),
-])
+@pytest.mark.parametrize(
+    "values, winner",
+    [
+        ([np.nan, 3, 3, 2], 0),
+        ([1, np.nan, 3, 2], 1),  # TF: to the 3 (its forward drops the NaN)
+        ([1, 3, np.nan, np.nan], 2),
+        ([-np.inf, -np.inf, np.nan, 5], 2),
+        ([-np.inf, -np.inf, -np.inf, -np.inf], 0),
+        ([np.inf, 1, np.inf, np.nan], 3),
+    ],
+)
 def test_nan_gets_the_gradient(values, winner):
     """fastconv's max propagates NaN, so the window's first NaN is its winner (docs/peers.md);
     checked against the reference, not TF."""
@@ -58,14 +61,16 @@ def test_nan_sweep_matches_reference(dtype, isa, rng):
 @pytest.mark.parametrize("include_batch", [False, True])
 def test_argmax_nchw_indexes_the_nchw_input(include_batch, rng):
     x = rng.standard_normal((2, 5, 7, 6)).astype(np.float32)  # NCHW
-    out, argmax = fastconv.max_pool_with_argmax(x, 2, 2, "SAME", "NCHW",
-                                                include_batch_in_index=include_batch)
+    out, argmax = fastconv.max_pool_with_argmax(
+        x, 2, 2, "SAME", "NCHW", include_batch_in_index=include_batch
+    )
     np.testing.assert_array_equal(out, fastconv.max_pool2d(x, 2, 2, "SAME", "NCHW"))
     flat = x.reshape(-1) if include_batch else x.reshape(2, -1)
     taken = flat[argmax] if include_batch else np.stack([flat[b][argmax[b]] for b in range(2)])
     np.testing.assert_array_equal(taken, out)
-    ref = reference.max_pool_with_argmax(x, 2, 2, "SAME", "NCHW",
-                                         include_batch_in_index=include_batch)
+    ref = reference.max_pool_with_argmax(
+        x, 2, 2, "SAME", "NCHW", include_batch_in_index=include_batch
+    )
     np.testing.assert_array_equal(argmax, ref[1])
 
 
@@ -160,8 +165,9 @@ def test_threads_and_isas_bit_identical(kind, isa, restore_threads, rng):
     try:
         xc, gc = x.transpose(0, 3, 1, 2), g.transpose(0, 3, 1, 2)
         if kind == "max":
-            other = fastconv.max_pool2d_grad(xc, y.transpose(0, 3, 1, 2), gc, 3, 1, "SAME",
-                                             data_format="NCHW")
+            other = fastconv.max_pool2d_grad(
+                xc, y.transpose(0, 3, 1, 2), gc, 3, 1, "SAME", data_format="NCHW"
+            )
         else:
             other = fastconv.avg_pool2d_grad(xc.shape, gc, 3, 1, "SAME", data_format="NCHW")
     finally:
@@ -169,12 +175,15 @@ def test_threads_and_isas_bit_identical(kind, isa, restore_threads, rng):
     np.testing.assert_array_equal(results[0], other.transpose(0, 2, 3, 1))
 
 
-@pytest.mark.parametrize("shape, ksize, strides, padding", [
-    ((0, 4, 4, 3), 2, 2, "VALID"),
-    ((2, 0, 4, 3), 2, 2, "SAME"),
-    ((2, 4, 4, 0), 2, 2, "SAME"),
-    ((2, 3, 3, 3), 4, 2, "VALID"),   # output height 0: a window one cell short
-])
+@pytest.mark.parametrize(
+    "shape, ksize, strides, padding",
+    [
+        ((0, 4, 4, 3), 2, 2, "VALID"),
+        ((2, 0, 4, 3), 2, 2, "SAME"),
+        ((2, 4, 4, 0), 2, 2, "SAME"),
+        ((2, 3, 3, 3), 4, 2, "VALID"),  # output height 0: a window one cell short
+    ],
+)
 def test_empty_shapes(shape, ksize, strides, padding):
     x = np.ones(shape, np.float32)
     y = fastconv.max_pool2d(x, ksize, strides, padding)
@@ -217,15 +226,19 @@ def test_out_argument(rng):
 
 def test_strided_and_fortran_views(rng):
     base = rng.standard_normal((3, 12, 10, 16)).astype(np.float32)
-    x = base[::2, 1::2, ::-1, 3:14]          # negative and non-unit strides
+    x = base[::2, 1::2, ::-1, 3:14]  # negative and non-unit strides
     xf = np.asfortranarray(x)
     y = fastconv.max_pool2d(x, 2, 1, "SAME")
     g = np.asfortranarray(rng.standard_normal(y.shape).astype(np.float32))
     want = reference.max_pool2d_grad(x, y, g, 2, 1, "SAME")
     assert_close(fastconv.max_pool2d_grad(x, y, g, 2, 1, "SAME"), want, 4, np.float32)
     assert_close(fastconv.max_pool2d_grad(xf, y, g, 2, 1, "SAME"), want, 4, np.float32)
-    assert_close(fastconv.avg_pool2d_grad(x.shape, g[:, :, ::-1], 2, 1, "SAME"),
-                 reference.avg_pool2d_grad(x.shape, g[:, :, ::-1], 2, 1, "SAME"), 16, np.float32)
+    assert_close(
+        fastconv.avg_pool2d_grad(x.shape, g[:, :, ::-1], 2, 1, "SAME"),
+        reference.avg_pool2d_grad(x.shape, g[:, :, ::-1], 2, 1, "SAME"),
+        16,
+        np.float32,
+    )
 
 
 def test_inputs_never_modified(rng):
@@ -257,38 +270,95 @@ X = np.zeros((2, 6, 6, 3), np.float32)
 Y = np.zeros((2, 3, 3, 3), np.float32)
 
 
-@pytest.mark.parametrize("call, exc, match", [
-    (lambda: fastconv.max_pool2d_grad(X, Y, Y[:, :2], 2, 2, "VALID"), ValueError,
-     r"grad has shape \(2, 2, 3, 3\).*\(2, 3, 3, 3\)"),
-    (lambda: fastconv.max_pool2d_grad(X, Y[..., :2], Y, 2, 2, "VALID"), ValueError,
-     "output has shape"),
-    (lambda: fastconv.max_pool2d_grad(X, Y, Y, 2, 1, "SAME"), ValueError, "output has shape"),
-    (lambda: fastconv.max_pool2d_grad(X[0], Y, Y, 2, 2, "VALID"), ValueError, "input must be 4-D"),
-    (lambda: fastconv.max_pool2d_grad(X.astype(int), Y, Y, 2, 2, "VALID"), TypeError,
-     "input must be float16, float32 or float64"),
-    (lambda: fastconv.max_pool2d_grad(X, Y, Y.astype(bool), 2, 2, "VALID"), TypeError, "grad must"),
-    (lambda: fastconv.max_pool2d_grad(X, Y, Y, 2, 2, [[3, 0], [0, 0]]), ValueError,
-     "smaller than the window"),
-    (lambda: fastconv.max_pool2d_grad(X, Y, Y, 8, 1, "VALID"), ValueError, "does not fit"),
-    (lambda: fastconv.avg_pool2d_grad([2, 6, 6], Y, 2, 2, "VALID"), ValueError,
-     "input_sizes must have 4 elements"),
-    (lambda: fastconv.avg_pool2d_grad([2, 6, -6, 3], Y, 2, 2, "VALID"), ValueError,
-     "input_sizes must be non-negative"),
-    (lambda: fastconv.avg_pool2d_grad([2, 6, 6.0, 3], Y, 2, 2, "VALID"), TypeError,
-     "input_sizes must contain integers"),
-    (lambda: fastconv.avg_pool2d_grad("2663", Y, 2, 2, "VALID"), TypeError, "input_sizes"),
-    (lambda: fastconv.avg_pool2d_grad([2, 6, 6, 4], Y, 2, 2, "VALID"), ValueError,
-     "grad has shape"),
-    (lambda: fastconv.avg_pool2d_grad([2, 6, 6, 3], Y, 2, 2, "VALID", data_format="NCHW"),
-     ValueError, "grad has shape"),
-    (lambda: fastconv.avg_pool2d_grad([2, 6, 6, 3], Y, 2, "SAME", "VALID"), TypeError,
-     "strides is 'SAME', a padding"),
-    (lambda: fastconv.avg_pool2d_grad([2, 6, 6, 3], Y, 2, 2, "FULL"), ValueError, "padding must"),
-    (lambda: fastconv.max_pool_with_argmax(X, 2, 2, "VALID", "NCWH"), ValueError, "data_format"),
-    (lambda: fastconv.max_pool_with_argmax(X, 2, 2, "VALID", include_batch_in_index=1),
-     TypeError, "include_batch_in_index must be True or False"),
-    (lambda: fastconv.max_pool_with_argmax(X, 0, 2, "VALID"), ValueError, "ksize must be positive"),
-], ids=lambda v: v if isinstance(v, str) else "")
+@pytest.mark.parametrize(
+    "call, exc, match",
+    [
+        (
+            lambda: fastconv.max_pool2d_grad(X, Y, Y[:, :2], 2, 2, "VALID"),
+            ValueError,
+            r"grad has shape \(2, 2, 3, 3\).*\(2, 3, 3, 3\)",
+        ),
+        (
+            lambda: fastconv.max_pool2d_grad(X, Y[..., :2], Y, 2, 2, "VALID"),
+            ValueError,
+            "output has shape",
+        ),
+        (lambda: fastconv.max_pool2d_grad(X, Y, Y, 2, 1, "SAME"), ValueError, "output has shape"),
+        (
+            lambda: fastconv.max_pool2d_grad(X[0], Y, Y, 2, 2, "VALID"),
+            ValueError,
+            "input must be 4-D",
+        ),
+        (
+            lambda: fastconv.max_pool2d_grad(X.astype(int), Y, Y, 2, 2, "VALID"),
+            TypeError,
+            "input must be float16, float32 or float64",
+        ),
+        (
+            lambda: fastconv.max_pool2d_grad(X, Y, Y.astype(bool), 2, 2, "VALID"),
+            TypeError,
+            "grad must",
+        ),
+        (
+            lambda: fastconv.max_pool2d_grad(X, Y, Y, 2, 2, [[3, 0], [0, 0]]),
+            ValueError,
+            "smaller than the window",
+        ),
+        (lambda: fastconv.max_pool2d_grad(X, Y, Y, 8, 1, "VALID"), ValueError, "does not fit"),
+        (
+            lambda: fastconv.avg_pool2d_grad([2, 6, 6], Y, 2, 2, "VALID"),
+            ValueError,
+            "input_sizes must have 4 elements",
+        ),
+        (
+            lambda: fastconv.avg_pool2d_grad([2, 6, -6, 3], Y, 2, 2, "VALID"),
+            ValueError,
+            "input_sizes must be non-negative",
+        ),
+        (
+            lambda: fastconv.avg_pool2d_grad([2, 6, 6.0, 3], Y, 2, 2, "VALID"),
+            TypeError,
+            "input_sizes must contain integers",
+        ),
+        (lambda: fastconv.avg_pool2d_grad("2663", Y, 2, 2, "VALID"), TypeError, "input_sizes"),
+        (
+            lambda: fastconv.avg_pool2d_grad([2, 6, 6, 4], Y, 2, 2, "VALID"),
+            ValueError,
+            "grad has shape",
+        ),
+        (
+            lambda: fastconv.avg_pool2d_grad([2, 6, 6, 3], Y, 2, 2, "VALID", data_format="NCHW"),
+            ValueError,
+            "grad has shape",
+        ),
+        (
+            lambda: fastconv.avg_pool2d_grad([2, 6, 6, 3], Y, 2, "SAME", "VALID"),
+            TypeError,
+            "strides is 'SAME', a padding",
+        ),
+        (
+            lambda: fastconv.avg_pool2d_grad([2, 6, 6, 3], Y, 2, 2, "FULL"),
+            ValueError,
+            "padding must",
+        ),
+        (
+            lambda: fastconv.max_pool_with_argmax(X, 2, 2, "VALID", "NCWH"),
+            ValueError,
+            "data_format",
+        ),
+        (
+            lambda: fastconv.max_pool_with_argmax(X, 2, 2, "VALID", include_batch_in_index=1),
+            TypeError,
+            "include_batch_in_index must be True or False",
+        ),
+        (
+            lambda: fastconv.max_pool_with_argmax(X, 0, 2, "VALID"),
+            ValueError,
+            "ksize must be positive",
+        ),
+    ],
+    ids=lambda v: v if isinstance(v, str) else "",
+)
 def test_errors(call, exc, match):
     with pytest.raises(exc, match=match):
         call()
@@ -311,10 +381,20 @@ def test_channel_tails_every_isa(dtype, isa, rng):
         y = fastconv.max_pool2d(x, 3, 2, "SAME")
         g = rng.standard_normal(y.shape).astype(dtype)
         msg = f"{channels} channels"
-        assert_close(fastconv.max_pool2d_grad(x, y, g, 3, 2, "SAME"),
-                     reference.max_pool2d_grad(x, y, g, 3, 2, "SAME"), 4, dtype, msg)
-        assert_close(fastconv.avg_pool2d_grad(x.shape, g, 3, 2, "SAME"),
-                     reference.avg_pool2d_grad(x.shape, g, 3, 2, "SAME"), 36, dtype, msg)
+        assert_close(
+            fastconv.max_pool2d_grad(x, y, g, 3, 2, "SAME"),
+            reference.max_pool2d_grad(x, y, g, 3, 2, "SAME"),
+            4,
+            dtype,
+            msg,
+        )
+        assert_close(
+            fastconv.avg_pool2d_grad(x.shape, g, 3, 2, "SAME"),
+            reference.avg_pool2d_grad(x.shape, g, 3, 2, "SAME"),
+            36,
+            dtype,
+            msg,
+        )
         out, argmax = fastconv.max_pool_with_argmax(x, 3, 2, "SAME")
         ref_out, ref_arg = reference.max_pool_with_argmax(x, 3, 2, "SAME")
         np.testing.assert_array_equal(argmax, ref_arg, err_msg=msg)

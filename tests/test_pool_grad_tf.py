@@ -39,10 +39,20 @@ def tf_max_grad(x, g, ksize, strides, padding, fmt="NHWC", tape=False):
     y = tf.nn.max_pool2d(x, ksize, strides, tf_padding(padding))
     kh, kw = ksize
     sh, sw = strides
-    pad, explicit = (padding, []) if isinstance(padding, str) else (
-        "EXPLICIT", [0, 0, *padding[0], *padding[1], 0, 0])
-    got = tf.raw_ops.MaxPoolGrad(orig_input=x, orig_output=y, grad=g, ksize=[1, kh, kw, 1],
-                                 strides=[1, sh, sw, 1], padding=pad, explicit_paddings=explicit)
+    pad, explicit = (
+        (padding, [])
+        if isinstance(padding, str)
+        else ("EXPLICIT", [0, 0, *padding[0], *padding[1], 0, 0])
+    )
+    got = tf.raw_ops.MaxPoolGrad(
+        orig_input=x,
+        orig_output=y,
+        grad=g,
+        ksize=[1, kh, kw, 1],
+        strides=[1, sh, sw, 1],
+        padding=pad,
+        explicit_paddings=explicit,
+    )
     return from_nhwc(got.numpy(), fmt)
 
 
@@ -55,14 +65,20 @@ def tf_avg_grad(shape, g, ksize, strides, padding, fmt="NHWC", tape=False):
             t.watch(xt)
             y = tf.nn.avg_pool2d(xt, ksize, strides, padding)
         return from_nhwc(t.gradient(y, xt, output_gradients=tf.constant(g)).numpy(), fmt)
-    got = tf.raw_ops.AvgPoolGrad(orig_input_shape=shape, grad=g, ksize=[1, *ksize, 1],
-                                 strides=[1, *strides, 1], padding=padding)
+    got = tf.raw_ops.AvgPoolGrad(
+        orig_input_shape=shape,
+        grad=g,
+        ksize=[1, *ksize, 1],
+        strides=[1, *strides, 1],
+        padding=padding,
+    )
     return from_nhwc(got.numpy(), fmt)
 
 
 def _sweep():
     cases = covering(
-        32, seed=13,
+        32,
+        seed=13,
         kind=["max", "avg"],
         ksize=[(1, 1), (2, 2), (3, 3), (4, 4), (2, 3), (3, 1), (5, 2)],
         stride=[(1, 1), (2, 2), (3, 3), (1, 2), (2, 1)],
@@ -82,13 +98,18 @@ def _sweep():
             else:
                 pad = ((i % kh, (i * 3) % kh), ((i * 5) % kw, (i * 7) % kw))
         pads = ((0, 0), (0, 0)) if isinstance(pad, str) else pad
-        size = (fit_size(case["size"][0], kh, pads[0], pad), fit_size(case["size"][1], kw, pads[1], pad))
+        size = (
+            fit_size(case["size"][0], kh, pads[0], pad),
+            fit_size(case["size"][1], kw, pads[1], pad),
+        )
         case.update(padding=pad, size=size)
-        case["id"] = (f"{case['kind']}-k{kh}x{kw}-s{case['stride'][0]}x{case['stride'][1]}-"
-                      f"{pad if isinstance(pad, str) else 'pad' + ''.join(map(str, sum(pad, ())))}-"
-                      f"{case['batch']}x{size[0]}x{size[1]}x{case['channels']}-"
-                      f"{case['data_format']}{'-ties' if case['ties'] else ''}"
-                      f"{'-tape' if case['tape'] else ''}")
+        case["id"] = (
+            f"{case['kind']}-k{kh}x{kw}-s{case['stride'][0]}x{case['stride'][1]}-"
+            f"{pad if isinstance(pad, str) else 'pad' + ''.join(map(str, sum(pad, ())))}-"
+            f"{case['batch']}x{size[0]}x{size[1]}x{case['channels']}-"
+            f"{case['data_format']}{'-ties' if case['ties'] else ''}"
+            f"{'-tape' if case['tape'] else ''}"
+        )
     return cases
 
 
@@ -97,9 +118,12 @@ SWEEP = _sweep()
 
 @pytest.mark.parametrize("case", SWEEP, ids=[c["id"] for c in SWEEP])
 def test_pool_grad_sweep_matches_tf(case, rng):
-    kind, fmt, ks, st_, pad = (case[k] for k in ("kind", "data_format", "ksize", "stride", "padding"))
-    x = make_input(rng, shape_of(case["batch"], *case["size"], case["channels"], fmt),
-                   np.float32, case["ties"])
+    kind, fmt, ks, st_, pad = (
+        case[k] for k in ("kind", "data_format", "ksize", "stride", "padding")
+    )
+    x = make_input(
+        rng, shape_of(case["batch"], *case["size"], case["channels"], fmt), np.float32, case["ties"]
+    )
     y = fastconv.max_pool2d(x, ks, st_, pad, fmt)
     g = rng.standard_normal(y.shape).astype(np.float32)
     if kind == "max":
@@ -111,8 +135,11 @@ def test_pool_grad_sweep_matches_tf(case, rng):
     assert got.dtype == np.float32 and got.shape == x.shape
     assert_close(got, want, reduction(kind, ks, st_), np.float32)
     # the reference agrees too (its own code path, float64 sums)
-    ref = (reference.max_pool2d_grad(x, y, g, ks, st_, pad, data_format=fmt) if kind == "max"
-           else reference.avg_pool2d_grad(x.shape, g, ks, st_, pad, data_format=fmt))
+    ref = (
+        reference.max_pool2d_grad(x, y, g, ks, st_, pad, data_format=fmt)
+        if kind == "max"
+        else reference.avg_pool2d_grad(x.shape, g, ks, st_, pad, data_format=fmt)
+    )
     assert_close(got, ref, reduction(kind, ks, st_), np.float32)
 
 
@@ -134,10 +161,12 @@ def test_tie_goes_to_first_cell_in_row_major_order():
 @pytest.mark.parametrize("channels", [1, 5, 16, 19])
 def test_argmax_matches_tf(padding, include_batch, ties, channels, rng):
     x = make_input(rng, (3, 9, 7, channels), np.float32, ties)
-    out, argmax = fastconv.max_pool_with_argmax(x, (3, 2), (2, 2), padding,
-                                                include_batch_in_index=include_batch)
-    t_out, t_arg = tf.nn.max_pool_with_argmax(x, [3, 2], [2, 2], padding,
-                                              include_batch_in_index=include_batch)
+    out, argmax = fastconv.max_pool_with_argmax(
+        x, (3, 2), (2, 2), padding, include_batch_in_index=include_batch
+    )
+    t_out, t_arg = tf.nn.max_pool_with_argmax(
+        x, [3, 2], [2, 2], padding, include_batch_in_index=include_batch
+    )
     assert argmax.dtype == np.int64
     np.testing.assert_array_equal(out, t_out.numpy())
     np.testing.assert_array_equal(argmax, t_arg.numpy())
@@ -153,21 +182,30 @@ def test_avg_grad_same_counts_real_cells():
 
 # ---- hypothesis: arbitrary windows against TF ----
 
+
 @st.composite
 def grad_arguments(draw):
     kind = draw(st.sampled_from(["max", "avg"]))
     kh, kw = draw(st.integers(1, 4)), draw(st.integers(1, 4))
     padding = draw(st.sampled_from(["SAME", "VALID"] + (["explicit"] if kind == "max" else [])))
     if padding == "explicit":
-        padding = ((draw(st.integers(0, kh - 1)), draw(st.integers(0, kh - 1))),
-                   (draw(st.integers(0, kw - 1)), draw(st.integers(0, kw - 1))))
+        padding = (
+            (draw(st.integers(0, kh - 1)), draw(st.integers(0, kh - 1))),
+            (draw(st.integers(0, kw - 1)), draw(st.integers(0, kw - 1))),
+        )
     pads = ((0, 0), (0, 0)) if isinstance(padding, str) else padding
     h = fit_size(draw(st.integers(1, 10)), kh, pads[0], padding)
     w = fit_size(draw(st.integers(1, 10)), kw, pads[1], padding)
-    return dict(kind=kind, ksize=(kh, kw), strides=(draw(st.integers(1, 3)), draw(st.integers(1, 3))),
-                padding=padding, shape=(draw(st.integers(1, 2)), h, w, draw(st.integers(1, 20))),
-                fmt=draw(st.sampled_from(["NHWC", "NCHW"])), ties=draw(st.booleans()),
-                seed=draw(st.integers(0, 2**32 - 1)))
+    return dict(
+        kind=kind,
+        ksize=(kh, kw),
+        strides=(draw(st.integers(1, 3)), draw(st.integers(1, 3))),
+        padding=padding,
+        shape=(draw(st.integers(1, 2)), h, w, draw(st.integers(1, 20))),
+        fmt=draw(st.sampled_from(["NHWC", "NCHW"])),
+        ties=draw(st.booleans()),
+        seed=draw(st.integers(0, 2**32 - 1)),
+    )
 
 
 @given(grad_arguments())

@@ -28,8 +28,13 @@ def check(kind, x, ksize, strides, padding, fmt="NHWC", out=None):
     got = FAST[kind](x, ksize, strides, padding, fmt, out=out)
     want = REF[kind](np.array(x), ksize, strides, padding, fmt)
     kh, kw = (ksize, ksize) if np.isscalar(ksize) else ksize
-    assert_close(got, want, 1 if kind == "max" else kh * kw, x.dtype,
-                 f"{kind} k={ksize} s={strides} {padding} {fmt} {x.shape} {x.strides}")
+    assert_close(
+        got,
+        want,
+        1 if kind == "max" else kh * kw,
+        x.dtype,
+        f"{kind} k={ksize} s={strides} {padding} {fmt} {x.shape} {x.strides}",
+    )
     return got
 
 
@@ -38,8 +43,17 @@ def explicit(kh, kw, i):
     return ((i % kh, (i + 1) % kh), ((i + 2) % kw, i % kw))
 
 
-WINDOWS = [((1, 1), 1), ((2, 2), 2), ((3, 3), 2), ((3, 3), 1), ((2, 3), (1, 2)), ((3, 1), 3),
-           ((5, 5), 2), ((1, 4), (2, 3)), ((4, 2), (3, 1))]
+WINDOWS = [
+    ((1, 1), 1),
+    ((2, 2), 2),
+    ((3, 3), 2),
+    ((3, 3), 1),
+    ((2, 3), (1, 2)),
+    ((3, 1), 3),
+    ((5, 5), 2),
+    ((1, 4), (2, 3)),
+    ((4, 2), (3, 1)),
+]
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
@@ -68,12 +82,15 @@ def test_width_mode_widths(isa, kind, width, dtype, rng):
 
 
 @pytest.mark.parametrize("kind", ["max", "avg"])
-@pytest.mark.parametrize("shape, k, s", [
-    ((1, 5, 40, 300), 3, 2),    # 300 channels: blocks of one output column (4 KiB buffer)
-    ((1, 4, 9, 1100), 2, 1),    # a column wider than the buffer's budget
-    ((2, 6, 50, 64), 3, 2),     # several evened-out column blocks per row
-    ((1, 7, 33, 48), (2, 5), (1, 3)),
-])
+@pytest.mark.parametrize(
+    "shape, k, s",
+    [
+        ((1, 5, 40, 300), 3, 2),  # 300 channels: blocks of one output column (4 KiB buffer)
+        ((1, 4, 9, 1100), 2, 1),  # a column wider than the buffer's budget
+        ((2, 6, 50, 64), 3, 2),  # several evened-out column blocks per row
+        ((1, 7, 33, 48), (2, 5), (1, 3)),
+    ],
+)
 def test_channels_mode_column_blocks(isa, kind, shape, k, s, rng):
     x = rng.standard_normal(shape).astype(np.float32)
     for padding in ["SAME", "VALID"]:
@@ -81,12 +98,15 @@ def test_channels_mode_column_blocks(isa, kind, shape, k, s, rng):
 
 
 @pytest.mark.parametrize("kind", ["max", "avg"])
-@pytest.mark.parametrize("shape, k, s", [
-    ((1, 2, 301, 10), 3, 2),    # tall planes: many row batches and row tasks
-    ((2, 3, 120, 28), 2, 2),    # flat batches written straight into the output rows
-    ((1, 2, 90, 112), 3, 2),    # windows past Wo in the pitch: per-row horizontal pass
-    ((1, 1, 5, 4000), 3, 1),    # rows longer than the buffer's budget: batches of one
-])
+@pytest.mark.parametrize(
+    "shape, k, s",
+    [
+        ((1, 2, 301, 10), 3, 2),  # tall planes: many row batches and row tasks
+        ((2, 3, 120, 28), 2, 2),  # flat batches written straight into the output rows
+        ((1, 2, 90, 112), 3, 2),  # windows past Wo in the pitch: per-row horizontal pass
+        ((1, 1, 5, 4000), 3, 1),  # rows longer than the buffer's budget: batches of one
+    ],
+)
 def test_width_mode_batches(isa, kind, shape, k, s, rng):
     x = rng.standard_normal(shape).astype(np.float32)
     for padding in ["SAME", "VALID"]:
@@ -98,13 +118,13 @@ def views(rng, dtype):
     big = rng.standard_normal((3, 13, 21, 40)).astype(dtype)
     nchw = rng.standard_normal((3, 20, 13, 21)).astype(dtype)
     return [
-        ("NHWC cropped channels", big[:2, 1:12, 2:19, 3:35], "NHWC"),    # sc 1, sw != C
-        ("NHWC reversed", big[:, ::-1, ::-1, :], "NHWC"),                # negative strides
-        ("NHWC strided channels", big[:, :, :, ::2], "NHWC"),            # scalar path
-        ("NHWC one channel", big[:, :, :, :1], "NHWC"),                  # width mode
-        ("NCHW cropped plane", nchw[:, 2:9, 1:12, 3:20], "NCHW"),         # sh != W
+        ("NHWC cropped channels", big[:2, 1:12, 2:19, 3:35], "NHWC"),  # sc 1, sw != C
+        ("NHWC reversed", big[:, ::-1, ::-1, :], "NHWC"),  # negative strides
+        ("NHWC strided channels", big[:, :, :, ::2], "NHWC"),  # scalar path
+        ("NHWC one channel", big[:, :, :, :1], "NHWC"),  # width mode
+        ("NCHW cropped plane", nchw[:, 2:9, 1:12, 3:20], "NCHW"),  # sh != W
         ("NCHW reversed rows", nchw[:, :, ::-1, :], "NCHW"),
-        ("NCHW strided width", nchw[:, :, :, ::2], "NCHW"),              # channels mode
+        ("NCHW strided width", nchw[:, :, :, ::2], "NCHW"),  # channels mode
         ("Fortran order", np.asfortranarray(big), "NHWC"),
     ]
 

@@ -37,7 +37,9 @@ def peak_mib():
         return next(int(l.split()[1]) for l in f if l.startswith("VmHWM:")) / 1024
 """
 
-HUGE_STRIDE = PEAK + """
+HUGE_STRIDE = (
+    PEAK
+    + """
 import resource, sys
 import numpy as np
 import fastconv
@@ -70,6 +72,7 @@ for dtype in (np.float32, np.float64):
                 assert np.array_equal(got, want), case
 print("ok")
 """
+)
 
 
 @pytest.mark.parametrize("stride", [10**8, 2**31 - 1])
@@ -86,7 +89,9 @@ def test_huge_stride_memory(fmt, stride):
 # and the last column.  The clip cannot shorten a window that the other output does not
 # share, so the operator runs such calls per group of output columns (pool2d.c); before,
 # the buffer held the whole padded row, 2k cells (229 MiB at k = 10**7 in NCHW).
-FAR_APART = PEAK + """
+FAR_APART = (
+    PEAK
+    + """
 import sys
 import numpy as np
 import fastconv
@@ -109,6 +114,7 @@ for dtype in (np.float32, np.float64):
         assert np.array_equal(got, want), f"{kind} {np.dtype(dtype).name} k={k} {fmt}"
 print("ok")
 """
+)
 
 
 @pytest.mark.parametrize("fmt", ["NCHW", "NHWC"])
@@ -162,7 +168,7 @@ def test_huge_window_time(shape, fmt, ksize, tmp_path):
     saved = tmp_path / "got.npz"
     run_python(HUGE_WINDOW, timeout=20, args=(repr(shape), fmt, ksize, saved))
     results = np.load(saved)
-    n = shape[1] if fmt == "NHWC" else shape[2]   # square input: n = H = W
+    n = shape[1] if fmt == "NHWC" else shape[2]  # square input: n = H = W
     clipped = (2 * n - 1, [[n - 1, n - 1], [n - 1, n - 1]])
     rng = np.random.default_rng(1)
     for dtype in (np.float32, np.float64):
@@ -174,7 +180,8 @@ def test_huge_window_time(shape, fmt, ksize, tmp_path):
             assert_close(got, want, 1 if kind == "max" else n * n, dtype, f"{kind} k={ksize}")
             assert np.array_equal(got, FAST[kind](x, clipped[0], 1, clipped[1], fmt))
             whole = (x.max if kind == "max" else x.mean)(
-                axis=(1, 2) if fmt == "NHWC" else (2, 3), keepdims=True)
+                axis=(1, 2) if fmt == "NHWC" else (2, 3), keepdims=True
+            )
             assert_close(got, np.broadcast_to(whole, x.shape), n * n, dtype, kind)
 
 
@@ -201,8 +208,13 @@ def test_clipped_windows_sweep(kind, fmt, channels, rng):
                             FAST[kind](x, (kh, kw), (sh, sw), padding, fmt)
                         continue
                     got = FAST[kind](x, (kh, kw), (sh, sw), padding, fmt)
-                    assert_close(got, want, 1 if kind == "max" else kh * kw, x.dtype,
-                                 f"{kind} k={kh, kw} s={sh, sw} {padding} {fmt} {shape}")
+                    assert_close(
+                        got,
+                        want,
+                        1 if kind == "max" else kh * kw,
+                        x.dtype,
+                        f"{kind} k={kh, kw} s={sh, sw} {padding} {fmt} {shape}",
+                    )
 
 
 @pytest.mark.parametrize("kind", ["max", "avg"])
@@ -217,8 +229,9 @@ def test_far_apart_windows_sweep(kind, fmt, channels, rng):
                 for pads in ((kw - 1, kw - 1), (kw - 1, 0), (0, kw - 1), (kw // 2, kw - 3)):
                     args = ((2, kw), (1, sw), [[1, 0], list(pads)], fmt)
                     if (w + sum(pads) - kw) // sw * sw >= w + pads[0]:
-                        continue   # a window of padding only: refused, tested elsewhere
+                        continue  # a window of padding only: refused, tested elsewhere
                     got = FAST[kind](x, *args)
                     want = REF[kind](x, *args)
-                    assert_close(got, want, 1 if kind == "max" else 2 * kw, x.dtype,
-                                 f"{kind} {args} {shape}")
+                    assert_close(
+                        got, want, 1 if kind == "max" else 2 * kw, x.dtype, f"{kind} {args} {shape}"
+                    )

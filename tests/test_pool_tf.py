@@ -40,9 +40,22 @@ def make_input(rng, n, h, w, c, dtype, data_format="NHWC"):
 
 def _sweep_cases():
     cases = covering(
-        30, seed=5,
+        30,
+        seed=5,
         kind=["max", "avg"],
-        ksize=[(1, 1), (2, 2), (3, 3), (4, 4), (5, 5), (6, 6), (7, 7), (1, 3), (3, 1), (2, 5), (7, 4)],
+        ksize=[
+            (1, 1),
+            (2, 2),
+            (3, 3),
+            (4, 4),
+            (5, 5),
+            (6, 6),
+            (7, 7),
+            (1, 3),
+            (3, 1),
+            (2, 5),
+            (7, 4),
+        ],
         stride=[(1, 1), (2, 2), (3, 3), (1, 2), (3, 1), (2, 3)],
         size=[(1, 1), (2, 3), (4, 4), (5, 8), (7, 6), (9, 9), (10, 13), (16, 11)],
         channels=[1, 2, 3, 4, 7, 8, 16, 17],
@@ -135,8 +148,9 @@ def test_avg_pool_same_counts_real_cells_only(rng):
 # only, windows that fit (TF aborts or dies on windows wider than the input: docs/peers.md).
 TF_POOL_CALLS = st.one_of(
     testing.pool2d_args(ops=("max_pool2d",), dtypes=("float32",), max_batch=3),
-    testing.pool2d_args(ops=("avg_pool2d",), dtypes=("float32",), max_batch=3,
-                        paddings=("SAME", "VALID")),
+    testing.pool2d_args(
+        ops=("avg_pool2d",), dtypes=("float32",), max_batch=3, paddings=("SAME", "VALID")
+    ),
 )
 
 
@@ -152,8 +166,9 @@ def test_pool_property_matches_tf(call):
 # Channel counts around SIMD widths, so vector bodies and scalar tails are both exercised.
 @pytest.mark.parametrize("kind", ["max", "avg"])
 @pytest.mark.parametrize("channels", [3, 7, 8, 9, 15, 16, 17, 31, 32, 33, 63, 64, 65, 129])
-@pytest.mark.parametrize("ksize, strides, padding", [(3, 2, "SAME"), ((2, 3), 1, "VALID"),
-                                                     (5, 3, "SAME")])
+@pytest.mark.parametrize(
+    "ksize, strides, padding", [(3, 2, "SAME"), ((2, 3), 1, "VALID"), (5, 3, "SAME")]
+)
 def test_pool_channel_tails(kind, channels, ksize, strides, padding, rng):
     x = make_input(rng, 2, 11, 10, channels, np.float32)
     want = PEER[kind](x, ksize, strides, padding).numpy()
@@ -163,5 +178,6 @@ def test_pool_channel_tails(kind, channels, ksize, strides, padding, rng):
     xs = np.repeat(x, 2, axis=3)[..., ::2]  # channels strided
     assert_close(FAST[kind](xs, ksize, strides, padding), want, red, np.float32)
     xc = np.ascontiguousarray(x.transpose(0, 3, 1, 2))
-    assert_close(FAST[kind](xc, ksize, strides, padding, "NCHW"), want.transpose(0, 3, 1, 2),
-                 red, np.float32)
+    assert_close(
+        FAST[kind](xc, ksize, strides, padding, "NCHW"), want.transpose(0, 3, 1, 2), red, np.float32
+    )

@@ -16,7 +16,7 @@ RUN = "import sys, pytest; sys.exit(pytest.main([sys.argv[1], '-q', '-p', 'no:ca
 
 def readme_example() -> str:
     text = README.read_text()
-    section = text[text.index("## Using fastconv as a test oracle"):]
+    section = text[text.index("## Using fastconv as a test oracle") :]
     return re.search(r"```python\n(.*?)```", section, re.S).group(1)
 
 

@@ -27,12 +27,13 @@ def randn(rng, shape, dtype=np.float32):
 
 # ---------------------------------------------------------------- reference against TF
 
+
 @pytest.mark.parametrize(
     "shape, fshape, strides, padding, dilations",
     [
         ((2, 7, 8, 3), (3, 3, 3, 4), 1, "SAME", 1),
         ((1, 9, 6, 2), (5, 2, 2, 3), (2, 3), "VALID", 1),
-        ((3, 6, 6, 4), (2, 3, 2, 6), 1, ((1, 2), (3, 0)), (2, 1)),   # groups 2, dilated
+        ((3, 6, 6, 4), (2, 3, 2, 6), 1, ((1, 2), (3, 0)), (2, 1)),  # groups 2, dilated
         ((1, 10, 11, 1), (7, 7, 1, 2), 3, "SAME", 1),
         ((2, 5, 9, 5), (3, 1, 5, 1), 1, "SAME", 3),
     ],
@@ -41,8 +42,9 @@ def test_reference_conv2d_matches_tf(shape, fshape, strides, padding, dilations,
     x, f = randn(rng, shape), randn(rng, fshape)
     b = randn(rng, fshape[3])
     got = reference.conv2d(x, f, strides, padding, dilations=dilations, bias=b, activation="tanh")
-    want = tf.nn.tanh(tf.nn.bias_add(
-        tf.nn.conv2d(x, f, strides, tf_padding(padding), dilations=dilations), b)).numpy()
+    want = tf.nn.tanh(
+        tf.nn.bias_add(tf.nn.conv2d(x, f, strides, tf_padding(padding), dilations=dilations), b)
+    ).numpy()
     assert got.dtype == np.float32
     assert_close(got, want, fshape[0] * fshape[1] * fshape[2] + 1, np.float32)
 
@@ -58,8 +60,9 @@ def test_reference_conv2d_matches_tf(shape, fshape, strides, padding, dilations,
 def test_reference_depthwise_matches_tf(shape, fshape, stride, padding, dilations, rng):
     x, f = randn(rng, shape), randn(rng, fshape)
     got = reference.depthwise_conv2d(x, f, stride, padding, dilations=dilations)
-    want = tf.nn.depthwise_conv2d(x, f, [1, stride, stride, 1], tf_padding(padding),
-                                  dilations=dilations).numpy()
+    want = tf.nn.depthwise_conv2d(
+        x, f, [1, stride, stride, 1], tf_padding(padding), dilations=dilations
+    ).numpy()
     assert_close(got, want, fshape[0] * fshape[1], np.float32)
 
 
@@ -94,18 +97,18 @@ def test_reference_result_dtype_and_nchw(rng):
 
 # ---------------------------------------------------------------- fast against reference
 
+
 @pytest.mark.parametrize("algorithm", ALGORITHMS)
 @pytest.mark.parametrize(
     "shape, fshape, strides, padding, dilations, dtype",
     [
         ((2, 4, 9, 8), (3, 3, 4, 6), 2, "SAME", 1, np.float32),
         ((1, 3, 10, 7), (2, 4, 3, 5), (1, 3), ((1, 0), (2, 2)), 1, np.float64),
-        ((3, 6, 6, 6), (3, 3, 2, 9), 1, "VALID", (2, 1), np.float32),           # groups 3
+        ((3, 6, 6, 6), (3, 3, 2, 9), 1, "VALID", (2, 1), np.float32),  # groups 3
         ((2, 16, 5, 5), (1, 1, 16, 17), 1, "SAME", 1, np.float32),
     ],
 )
-def test_nchw_against_reference(shape, fshape, strides, padding, dilations, dtype, algorithm,
-                                rng):
+def test_nchw_against_reference(shape, fshape, strides, padding, dilations, dtype, algorithm, rng):
     """NCHW is computed natively (strided views, no transpose copies in Python)."""
     x, f, b = randn(rng, shape, dtype), randn(rng, fshape, dtype), randn(rng, fshape[3], dtype)
     args = (strides, padding, "NCHW", dilations)
@@ -123,7 +126,12 @@ def test_nchw_depthwise_and_pools_against_reference(dtype, rng):
         (fastconv.depthwise_conv2d, reference.depthwise_conv2d, (f, (2, 1), "SAME", "NCHW", 2), 6),
         (fastconv.max_pool2d, reference.max_pool2d, ((3, 2), (1, 2), "SAME", "NCHW"), 1),
         (fastconv.avg_pool2d, reference.avg_pool2d, ((3, 2), (1, 2), "SAME", "NCHW"), 6),
-        (fastconv.avg_pool2d, reference.avg_pool2d, (2, 1, [[0, 0], [0, 0], [1, 1], [0, 1]], "NCHW"), 4),
+        (
+            fastconv.avg_pool2d,
+            reference.avg_pool2d,
+            (2, 1, [[0, 0], [0, 0], [1, 1], [0, 1]], "NCHW"),
+            4,
+        ),
     ]:
         got, want = fast(x, *args), ref(x, *args)
         assert got.dtype == dtype
@@ -158,7 +166,12 @@ def test_depthwise_unequal_strides_float64_against_reference(strides, rng):
 @pytest.mark.parametrize("algorithm", ALGORITHMS)
 @pytest.mark.parametrize(
     "c_in, c_per_group, c_out, dtype",
-    [(6, 3, 4, np.float32), (8, 1, 16, np.float64), (12, 4, 6, np.float32), (17, 17, 3, np.float64)],
+    [
+        (6, 3, 4, np.float32),
+        (8, 1, 16, np.float64),
+        (12, 4, 6, np.float32),
+        (17, 17, 3, np.float64),
+    ],
 )
 def test_groups_against_reference(c_in, c_per_group, c_out, dtype, algorithm, activation, rng):
     x, f = randn(rng, (2, 7, 6, c_in), dtype), randn(rng, (3, 2, c_per_group, c_out), dtype)
@@ -172,7 +185,13 @@ def test_groups_against_reference(c_in, c_per_group, c_out, dtype, algorithm, ac
 @pytest.mark.parametrize("kind", ["max", "avg"])
 @pytest.mark.parametrize(
     "ksize, strides, padding",
-    [(3, 2, "SAME"), ((2, 4), (1, 3), "VALID"), (3, 1, ((2, 1), (0, 2))), (5, 3, "SAME"), (1, 1, "VALID")],
+    [
+        (3, 2, "SAME"),
+        ((2, 4), (1, 3), "VALID"),
+        (3, 1, ((2, 1), (0, 2))),
+        (5, 3, "SAME"),
+        (1, 1, "VALID"),
+    ],
 )
 def test_float64_pooling_against_reference(kind, ksize, strides, padding, rng):
     x = randn(rng, (2, 9, 10, 5), np.float64)
@@ -181,8 +200,9 @@ def test_float64_pooling_against_reference(kind, ksize, strides, padding, rng):
     got = fast(x, ksize, strides, padding)
     assert got.dtype == np.float64
     k = np.broadcast_to(ksize, (2,))
-    assert_close(got, ref(x, ksize, strides, padding), 1 if kind == "max" else int(k[0] * k[1]),
-                 np.float64)
+    assert_close(
+        got, ref(x, ksize, strides, padding), 1 if kind == "max" else int(k[0] * k[1]), np.float64
+    )
     if kind == "max":  # a max is one of the inputs: exact
         np.testing.assert_array_equal(got, ref(x, ksize, strides, padding))
 
@@ -212,6 +232,7 @@ def test_avg_pool_explicit_padding_hand_checked():
 
 # ---------------------------------------------------------------- degenerate sizes
 
+
 def _all_functions(x, c):
     f = np.ones((3, 3, c, 2), x.dtype)
     return {
@@ -227,11 +248,13 @@ def _all_functions(x, c):
 @pytest.mark.parametrize("padding", ["SAME", "VALID"])
 @pytest.mark.parametrize(
     "shape, want_hw",
-    [((0, 5, 6, 3), {"SAME": (5, 6), "VALID": (3, 4)}),      # empty batch
-     ((2, 2, 6, 3), {"SAME": (2, 6), "VALID": (0, 4)}),      # VALID leaves no rows
-     ((2, 5, 2, 3), {"SAME": (5, 2), "VALID": (3, 0)}),      # nor columns
-     ((1, 0, 4, 3), {"SAME": (0, 4), "VALID": (0, 2)}),      # zero-height input
-     ((1, 0, 0, 3), {"SAME": (0, 0), "VALID": (0, 0)})],
+    [
+        ((0, 5, 6, 3), {"SAME": (5, 6), "VALID": (3, 4)}),  # empty batch
+        ((2, 2, 6, 3), {"SAME": (2, 6), "VALID": (0, 4)}),  # VALID leaves no rows
+        ((2, 5, 2, 3), {"SAME": (5, 2), "VALID": (3, 0)}),  # nor columns
+        ((1, 0, 4, 3), {"SAME": (0, 4), "VALID": (0, 2)}),  # zero-height input
+        ((1, 0, 0, 3), {"SAME": (0, 0), "VALID": (0, 0)}),
+    ],
     ids=["batch0", "rows0", "cols0", "h0", "hw0"],
 )
 def test_empty_results(shape, want_hw, padding, rng):
@@ -288,13 +311,16 @@ def test_window_larger_than_input_same(rng):
     for algorithm in ALGORITHMS:
         got = fastconv.conv2d(x, f, 1, "SAME", algorithm=algorithm)
         assert_close(got, reference.conv2d(x, f, 1, "SAME"), 147, np.float32)
-    assert_close(fastconv.max_pool2d(x, 7, 1, "SAME"), reference.max_pool2d(x, 7, 1, "SAME"),
-                 1, np.float32)
-    assert_close(fastconv.avg_pool2d(x, 7, 2, "SAME"), reference.avg_pool2d(x, 7, 2, "SAME"),
-                 49, np.float32)
+    assert_close(
+        fastconv.max_pool2d(x, 7, 1, "SAME"), reference.max_pool2d(x, 7, 1, "SAME"), 1, np.float32
+    )
+    assert_close(
+        fastconv.avg_pool2d(x, 7, 2, "SAME"), reference.avg_pool2d(x, 7, 2, "SAME"), 49, np.float32
+    )
 
 
 # ---------------------------------------------------------------- property: the whole space
+
 
 @st.composite
 def beyond_tf_arguments(draw):
@@ -302,16 +328,26 @@ def beyond_tf_arguments(draw):
     padding larger than the kernel, sizes down to 1."""
     kh, kw = draw(st.integers(1, 4)), draw(st.integers(1, 4))
     groups = draw(st.integers(1, 3))
-    padding = draw(st.one_of(
-        st.sampled_from(["SAME", "VALID", "same"]),
-        st.tuples(st.tuples(st.integers(0, 4), st.integers(0, 4)),
-                  st.tuples(st.integers(0, 4), st.integers(0, 4))),
-    ))
+    padding = draw(
+        st.one_of(
+            st.sampled_from(["SAME", "VALID", "same"]),
+            st.tuples(
+                st.tuples(st.integers(0, 4), st.integers(0, 4)),
+                st.tuples(st.integers(0, 4), st.integers(0, 4)),
+            ),
+        )
+    )
     return dict(
-        batch=draw(st.integers(0, 2)), h=draw(st.integers(1, 9)), w=draw(st.integers(1, 9)),
-        kh=kh, kw=kw, strides=(draw(st.integers(1, 3)), draw(st.integers(1, 3))),
-        dilations=(draw(st.integers(1, 3)), draw(st.integers(1, 3))), padding=padding,
-        groups=groups, c_per_group=draw(st.integers(1, 4)),
+        batch=draw(st.integers(0, 2)),
+        h=draw(st.integers(1, 9)),
+        w=draw(st.integers(1, 9)),
+        kh=kh,
+        kw=kw,
+        strides=(draw(st.integers(1, 3)), draw(st.integers(1, 3))),
+        dilations=(draw(st.integers(1, 3)), draw(st.integers(1, 3))),
+        padding=padding,
+        groups=groups,
+        c_per_group=draw(st.integers(1, 4)),
         c_out=groups * draw(st.integers(1, 4)),
         data_format=draw(st.sampled_from(["NHWC", "NCHW"])),
         dtype=draw(st.sampled_from([np.float32, np.float64])),
@@ -349,8 +385,10 @@ def test_conv2d_property_against_reference(a):
     b = randn(rng, a["c_out"], a["dtype"]) if a["bias"] else None
     args = (a["strides"], a["padding"], a["data_format"], a["dilations"])
     kw = dict(bias=b, activation=a["activation"])
-    if _both_refuse(lambda: fastconv.conv2d(x, f, *args, **kw, algorithm=a["algorithm"]),
-                    lambda: reference.conv2d(x, f, *args, **kw)):
+    if _both_refuse(
+        lambda: fastconv.conv2d(x, f, *args, **kw, algorithm=a["algorithm"]),
+        lambda: reference.conv2d(x, f, *args, **kw),
+    ):
         return
     got = fastconv.conv2d(x, f, *args, **kw, algorithm=a["algorithm"])
     want = reference.conv2d(x, f, *args, **kw)
@@ -361,16 +399,26 @@ def test_conv2d_property_against_reference(a):
 @st.composite
 def pool_arguments(draw):
     kh, kw = draw(st.integers(1, 5)), draw(st.integers(1, 5))
-    padding = draw(st.one_of(
-        st.sampled_from(["SAME", "VALID"]),
-        st.tuples(st.tuples(st.integers(0, kh - 1), st.integers(0, kh - 1)),
-                  st.tuples(st.integers(0, kw - 1), st.integers(0, kw - 1))),
-    ))
+    padding = draw(
+        st.one_of(
+            st.sampled_from(["SAME", "VALID"]),
+            st.tuples(
+                st.tuples(st.integers(0, kh - 1), st.integers(0, kh - 1)),
+                st.tuples(st.integers(0, kw - 1), st.integers(0, kw - 1)),
+            ),
+        )
+    )
     return dict(
-        kind=draw(st.sampled_from(["max", "avg"])), ksize=(kh, kw),
-        strides=(draw(st.integers(1, 3)), draw(st.integers(1, 3))), padding=padding,
-        shape=(draw(st.integers(0, 2)), draw(st.integers(1, 9)), draw(st.integers(1, 9)),
-               draw(st.integers(1, 6))),
+        kind=draw(st.sampled_from(["max", "avg"])),
+        ksize=(kh, kw),
+        strides=(draw(st.integers(1, 3)), draw(st.integers(1, 3))),
+        padding=padding,
+        shape=(
+            draw(st.integers(0, 2)),
+            draw(st.integers(1, 9)),
+            draw(st.integers(1, 9)),
+            draw(st.integers(1, 6)),
+        ),
         data_format=draw(st.sampled_from(["NHWC", "NCHW"])),
         dtype=draw(st.sampled_from([np.float32, np.float64])),
         seed=draw(st.integers(0, 2**32 - 1)),
@@ -394,13 +442,21 @@ def test_pool_property_against_reference(a):
 
 @settings(max_examples=max(8, settings.default.max_examples // 5))
 @given(
-    st.integers(1, 3), st.integers(12, 40), st.integers(12, 40), st.integers(1, 16),
-    st.integers(1, 24), st.sampled_from([(1, 1), (3, 3), (5, 2)]), st.integers(1, 2),
-    st.sampled_from(["SAME", "VALID", ((3, 1), (0, 4))]), st.sampled_from(ALGORITHMS),
-    st.sampled_from(["NHWC", "NCHW"]), st.integers(0, 2**32 - 1),
+    st.integers(1, 3),
+    st.integers(12, 40),
+    st.integers(12, 40),
+    st.integers(1, 16),
+    st.integers(1, 24),
+    st.sampled_from([(1, 1), (3, 3), (5, 2)]),
+    st.integers(1, 2),
+    st.sampled_from(["SAME", "VALID", ((3, 1), (0, 4))]),
+    st.sampled_from(ALGORITHMS),
+    st.sampled_from(["NHWC", "NCHW"]),
+    st.integers(0, 2**32 - 1),
 )
-def test_conv2d_property_large_against_reference(n, h, w, c_in, c_out, kernel, stride, padding,
-                                                 algorithm, fmt, seed):
+def test_conv2d_property_large_against_reference(
+    n, h, w, c_in, c_out, kernel, stride, padding, algorithm, fmt, seed
+):
     """Larger problems: several im2col tiles per image and enough work for every thread."""
     rng = np.random.default_rng(seed)
     shape = (n, h, w, c_in) if fmt == "NHWC" else (n, c_in, h, w)
@@ -413,6 +469,7 @@ def test_conv2d_property_large_against_reference(n, h, w, c_in, c_out, kernel, s
 
 # ---------------------------------------------------------------- repeated signatures
 
+
 def test_interleaved_calls_that_differ_in_one_argument(rng):
     """Calls with the same shapes whose arguments differ in one place each (a value, its
     type, its case, a bias or activation, the layout), interleaved and repeated: each gets
@@ -421,13 +478,26 @@ def test_interleaved_calls_that_differ_in_one_argument(rng):
     f = randn(rng, (3, 3, 6, 6))
     b = randn(rng, 6)
     variants = [
-        dict(strides=(1, 2)), dict(strides=(2, 1)), dict(strides=[2, 1]), dict(strides=2),
-        dict(padding="SAME"), dict(padding="same"), dict(padding="VALID"),
-        dict(padding=((1, 0), (0, 1))), dict(padding=((0, 1), (1, 0))),
-        dict(dilations=2), dict(dilations=(1, 2)), dict(data_format="NCHW"),
-        dict(bias=b), dict(bias=b, activation="relu"), dict(activation="tanh"),
-        dict(bias=b.astype(np.float64)), dict(filters=f[:, :, :3]), dict(filters=f.astype(np.float16)),
-        dict(algorithm="direct"), dict(algorithm="im2col"),
+        dict(strides=(1, 2)),
+        dict(strides=(2, 1)),
+        dict(strides=[2, 1]),
+        dict(strides=2),
+        dict(padding="SAME"),
+        dict(padding="same"),
+        dict(padding="VALID"),
+        dict(padding=((1, 0), (0, 1))),
+        dict(padding=((0, 1), (1, 0))),
+        dict(dilations=2),
+        dict(dilations=(1, 2)),
+        dict(data_format="NCHW"),
+        dict(bias=b),
+        dict(bias=b, activation="relu"),
+        dict(activation="tanh"),
+        dict(bias=b.astype(np.float64)),
+        dict(filters=f[:, :, :3]),
+        dict(filters=f.astype(np.float16)),
+        dict(algorithm="direct"),
+        dict(algorithm="im2col"),
     ]
 
     def call(mod, v):
@@ -436,8 +506,15 @@ def test_interleaved_calls_that_differ_in_one_argument(rng):
         extra = {k: v[k] for k in ("bias", "activation") if k in v}
         if mod is fastconv and "algorithm" in v:
             extra["algorithm"] = v["algorithm"]
-        return mod.conv2d(x, v.get("filters", f), kw["strides"], kw["padding"],
-                          kw["data_format"], kw["dilations"], **extra)
+        return mod.conv2d(
+            x,
+            v.get("filters", f),
+            kw["strides"],
+            kw["padding"],
+            kw["data_format"],
+            kw["dilations"],
+            **extra,
+        )
 
     for _ in range(2):
         for v in variants:
@@ -450,11 +527,20 @@ def test_interleaved_calls_that_differ_in_one_argument(rng):
         for v in (dict(strides=1), dict(strides=(1, 1))):
             assert_close(call(fastconv, v), call(reference, v), 55, np.float32)
 
-    pools = [(fastconv.max_pool2d, reference.max_pool2d), (fastconv.avg_pool2d, reference.avg_pool2d)]
+    pools = [
+        (fastconv.max_pool2d, reference.max_pool2d),
+        (fastconv.avg_pool2d, reference.avg_pool2d),
+    ]
     for _ in range(2):
         for fast, ref in pools:
-            for args in [(2, 2, "SAME"), (2, 2, "VALID"), (2, 1, "SAME"), ((2, 3), 1, "SAME"),
-                         (3, 2, "SAME", "NCHW"), (2, 2, ((1, 0), (0, 1)))]:
+            for args in [
+                (2, 2, "SAME"),
+                (2, 2, "VALID"),
+                (2, 1, "SAME"),
+                ((2, 3), 1, "SAME"),
+                (3, 2, "SAME", "NCHW"),
+                (2, 2, ((1, 0), (0, 1))),
+            ]:
                 assert_close(fast(x, *args), ref(x, *args), 9, np.float32, err_msg=str(args))
         with pytest.raises(TypeError):
             fastconv.max_pool2d(x, True, 2)

@@ -41,6 +41,7 @@ def check_against_reference(call):
 
 # ---------------------------------------------------------------- against the reference
 
+
 @settings(max_examples=60, deadline=None)
 @given(testing.conv2d_backprop_input_args(paddings=ALL_PADDINGS, filter_formats=BOTH))
 def test_conv2d_backprop_input_args(call):
@@ -54,8 +55,15 @@ def test_conv2d_backprop_filter_args(call):
 
 
 @settings(max_examples=60, deadline=None)
-@given(testing.conv2d_transpose_args(paddings=ALL_PADDINGS, filter_formats=BOTH, bias=True,
-                                     activations=(None, "relu", "tanh"), output_padding=True))
+@given(
+    testing.conv2d_transpose_args(
+        paddings=ALL_PADDINGS,
+        filter_formats=BOTH,
+        bias=True,
+        activations=(None, "relu", "tanh"),
+        output_padding=True,
+    )
+)
 def test_conv2d_transpose_args(call):
     check_against_reference(call)
 
@@ -67,8 +75,7 @@ def test_depthwise_conv2d_backprop_input_args(call):
 
 
 @settings(max_examples=40, deadline=None)
-@given(testing.depthwise_conv2d_backprop_filter_args(paddings=ALL_PADDINGS,
-                                                     filter_formats=BOTH))
+@given(testing.depthwise_conv2d_backprop_filter_args(paddings=ALL_PADDINGS, filter_formats=BOTH))
 def test_depthwise_conv2d_backprop_filter_args(call):
     check_against_reference(call)
 
@@ -84,9 +91,11 @@ def test_gradient_switches_are_drawn():
     seen = set()
 
     @settings(max_examples=120, deadline=None, derandomize=True)
-    @given(testing.conv2d_backprop_filter_args(paddings=ALL_PADDINGS, filter_formats=BOTH),
-           testing.conv2d_transpose_args(paddings=ALL_PADDINGS, output_padding=True),
-           testing.pool2d_grad_args(paddings=ALL_PADDINGS))
+    @given(
+        testing.conv2d_backprop_filter_args(paddings=ALL_PADDINGS, filter_formats=BOTH),
+        testing.conv2d_transpose_args(paddings=ALL_PADDINGS, output_padding=True),
+        testing.pool2d_grad_args(paddings=ALL_PADDINGS),
+    )
     def collect(grad, transpose, pool):
         for call in (grad, transpose, pool):
             seen.update(call.kwargs)
@@ -95,12 +104,25 @@ def test_gradient_switches_are_drawn():
             seen.add(padding if isinstance(padding, str) else type(padding).__name__)
 
     collect()
-    assert {"filter_format", "pads", "output_padding", "include_batch_in_index",
-            "max_pool2d_grad", "avg_pool2d_grad", "max_pool_with_argmax", "SAME", "VALID",
-            "SAME_LOWER", "NOTSET", "int", "tuple"} <= seen, seen
+    assert {
+        "filter_format",
+        "pads",
+        "output_padding",
+        "include_batch_in_index",
+        "max_pool2d_grad",
+        "avg_pool2d_grad",
+        "max_pool_with_argmax",
+        "SAME",
+        "VALID",
+        "SAME_LOWER",
+        "NOTSET",
+        "int",
+        "tuple",
+    } <= seen, seen
 
 
 # ---------------------------------------------------------------- against TensorFlow
+
 
 @settings(max_examples=40, deadline=None)
 @given(testing.conv2d_backprop_input_args(max_groups=1, **TF_CONV))
@@ -144,8 +166,7 @@ def test_depthwise_conv2d_backprop_input_args_against_tf(call):
 def test_depthwise_conv2d_backprop_filter_args_against_tf(call):
     got = check_against_reference(call)
     x, sizes, dy, strides, padding = call.args
-    want = tape_filter_grad(tf_depthwise(strides, padding, (1, 1)), x,
-                            np.zeros(sizes, x.dtype), dy)
+    want = tape_filter_grad(tf_depthwise(strides, padding, (1, 1)), x, np.zeros(sizes, x.dtype), dy)
     testing.assert_allclose(got, want, reduction=call.reduction)
 
 
@@ -166,13 +187,12 @@ def test_pool2d_grad_args_against_tf(call):
         want = _tf_pool_grad(tf.nn.max_pool2d, x, g, ksize, strides, padding)
     elif call.op == "avg_pool2d_grad":
         sizes, g, ksize, strides, padding = call.args
-        if not isinstance(padding, str):   # TF's avg_pool has no explicit padding
+        if not isinstance(padding, str):  # TF's avg_pool has no explicit padding
             return
-        want = _tf_pool_grad(tf.nn.avg_pool2d, np.zeros(sizes, g.dtype), g, ksize, strides,
-                             padding)
+        want = _tf_pool_grad(tf.nn.avg_pool2d, np.zeros(sizes, g.dtype), g, ksize, strides, padding)
     else:
         x, ksize, strides, padding, _ = call.args
-        if not isinstance(padding, str):   # tf.nn.max_pool_with_argmax: SAME / VALID
+        if not isinstance(padding, str):  # tf.nn.max_pool_with_argmax: SAME / VALID
             return
         want = tf.nn.max_pool_with_argmax(x, ksize, strides, padding, **call.kwargs)
         for a, b in zip(got, want):

@@ -24,8 +24,9 @@ def test_tolerance_rule():
     assert testing.tolerance(np.float16, 9) > testing.tolerance(np.float32, 9)
 
 
-@pytest.mark.parametrize("bad, error", [(0, ValueError), (-3, ValueError), (2.5, TypeError),
-                                        (True, TypeError)])
+@pytest.mark.parametrize(
+    "bad, error", [(0, ValueError), (-3, ValueError), (2.5, TypeError), (True, TypeError)]
+)
 def test_tolerance_rejects_bad_lengths(bad, error):
     with pytest.raises(error, match="reduction_length"):
         testing.tolerance(np.float32, bad)
@@ -47,15 +48,21 @@ def test_reduction_lengths():
     assert testing.reduction_length("max_pool2d", ksize=3) == 1
 
 
-@pytest.mark.parametrize("call, error, match", [
-    (lambda: testing.reduction_length("conv3d", (3, 3, 1, 1)), ValueError, "op must be one of"),
-    (lambda: testing.reduction_length("conv2d"), TypeError, "needs filters"),
-    (lambda: testing.reduction_length("conv2d", (3, 3, 1)), ValueError, "4-D"),
-    (lambda: testing.reduction_length("avg_pool2d"), TypeError, "needs ksize"),
-    (lambda: testing.reduction_length("avg_pool2d", ksize=0), ValueError, "ksize"),
-    (lambda: testing.reduction_length("conv2d", (3, 3, 1, 1), filter_format="HWCN"), ValueError,
-     "filter_format"),
-])
+@pytest.mark.parametrize(
+    "call, error, match",
+    [
+        (lambda: testing.reduction_length("conv3d", (3, 3, 1, 1)), ValueError, "op must be one of"),
+        (lambda: testing.reduction_length("conv2d"), TypeError, "needs filters"),
+        (lambda: testing.reduction_length("conv2d", (3, 3, 1)), ValueError, "4-D"),
+        (lambda: testing.reduction_length("avg_pool2d"), TypeError, "needs ksize"),
+        (lambda: testing.reduction_length("avg_pool2d", ksize=0), ValueError, "ksize"),
+        (
+            lambda: testing.reduction_length("conv2d", (3, 3, 1, 1), filter_format="HWCN"),
+            ValueError,
+            "filter_format",
+        ),
+    ],
+)
 def test_reduction_length_errors(call, error, match):
     with pytest.raises(error, match=match):
         call()
@@ -64,7 +71,7 @@ def test_reduction_length_errors(call, error, match):
 def test_assert_allclose_passes_within_and_fails_beyond_the_tolerance():
     desired = np.linspace(-2, 2, 50, dtype=np.float32)
     tol = testing.tolerance(np.float32, 100)
-    inside = desired + np.float32(0.5 * tol * 2)   # half the allowance at the largest value
+    inside = desired + np.float32(0.5 * tol * 2)  # half the allowance at the largest value
     testing.assert_allclose(inside, desired, reduction=100)
     outside = desired.copy()
     outside[17] += 10 * tol * 2
@@ -89,16 +96,22 @@ def test_assert_allclose_names_the_worst_element_of_several():
 def test_assert_allclose_dtype_defaults_to_the_less_precise_array():
     desired = np.float64(1.0) + np.arange(4) / 3
     rounded = desired.astype(np.float32)
-    testing.assert_allclose(rounded, desired, reduction=1)   # float32 rounding is allowed
+    testing.assert_allclose(rounded, desired, reduction=1)  # float32 rounding is allowed
     with pytest.raises(AssertionError):
         testing.assert_allclose(rounded.astype(np.float64), desired, reduction=1)
     testing.assert_allclose(rounded.astype(np.float64), desired, reduction=1, dtype=np.float32)
 
 
-@pytest.mark.parametrize("actual, desired", [
-    ([1.0, np.nan], [1.0, 2.0]), ([1.0, 2.0], [1.0, np.nan]), ([np.inf], [-np.inf]),
-    ([np.inf], [np.nan]), ([1e300], [np.inf]),
-])
+@pytest.mark.parametrize(
+    "actual, desired",
+    [
+        ([1.0, np.nan], [1.0, 2.0]),
+        ([1.0, 2.0], [1.0, np.nan]),
+        ([np.inf], [-np.inf]),
+        ([np.inf], [np.nan]),
+        ([1e300], [np.inf]),
+    ],
+)
 def test_assert_allclose_nonfinite_must_match_exactly(actual, desired):
     with pytest.raises(AssertionError, match="non-finite values differ"):
         testing.assert_allclose(np.array(actual), np.array(desired), reduction=1)
@@ -140,14 +153,21 @@ def test_the_old_readme_recipe_fails_where_the_reduction_aware_one_passes(rng):
     testing.assert_allclose(got, want, reduction=testing.reduction_length("conv2d", w))
 
 
-@pytest.mark.parametrize("op, args, kwargs, want", [
-    ("conv2d", ((8, 56, 56, 64), (3, 3, 64, 128), 1, "SAME"), {}, (8, 56, 56, 128)),
-    ("conv2d", ((2, 3, 9, 9), (3, 3, 1, 6), 2, "VALID"), {"data_format": "NCHW"}, (2, 6, 4, 4)),
-    ("depthwise_conv2d", ((1, 10, 10, 4), (3, 3, 4, 2), 1, "VALID"), {"dilations": 2},
-     (1, 6, 6, 8)),
-    ("max_pool2d", ((8, 56, 56, 64), 3, 2, "SAME"), {}, (8, 28, 28, 64)),
-    ("avg_pool2d", ((1, 7, 7, 3), 2, 2), {}, (1, 3, 3, 3)),
-])
+@pytest.mark.parametrize(
+    "op, args, kwargs, want",
+    [
+        ("conv2d", ((8, 56, 56, 64), (3, 3, 64, 128), 1, "SAME"), {}, (8, 56, 56, 128)),
+        ("conv2d", ((2, 3, 9, 9), (3, 3, 1, 6), 2, "VALID"), {"data_format": "NCHW"}, (2, 6, 4, 4)),
+        (
+            "depthwise_conv2d",
+            ((1, 10, 10, 4), (3, 3, 4, 2), 1, "VALID"),
+            {"dilations": 2},
+            (1, 6, 6, 8),
+        ),
+        ("max_pool2d", ((8, 56, 56, 64), 3, 2, "SAME"), {}, (8, 28, 28, 64)),
+        ("avg_pool2d", ((1, 7, 7, 3), 2, 2), {}, (1, 3, 3, 3)),
+    ],
+)
 def test_output_shape_examples(op, args, kwargs, want):
     assert testing.output_shape(op, *args, **kwargs) == want
 
@@ -162,8 +182,11 @@ def test_output_shape_errors_are_the_ops_errors():
 
 
 @settings(max_examples=60, deadline=None)
-@given(testing.conv2d_args(algorithms=fastconv.conv.ALGORITHMS, bias=True,
-                           activations=(None, "relu", "tanh")))
+@given(
+    testing.conv2d_args(
+        algorithms=fastconv.conv.ALGORITHMS, bias=True, activations=(None, "relu", "tanh")
+    )
+)
 def test_conv2d_args_draw_valid_calls(call):
     got = call.run(fastconv)
     assert got.shape == call.output_shape
@@ -187,9 +210,20 @@ def test_pool2d_args_draw_valid_calls(call):
 
 
 @settings(max_examples=30, deadline=None)
-@given(testing.conv2d_args(dtypes=("float64",), data_formats=("NCHW",), paddings=("VALID",),
-                           max_batch=1, max_size=6, max_kernel=2, max_stride=1, max_dilation=1,
-                           max_groups=1, dilation_with_stride=False))
+@given(
+    testing.conv2d_args(
+        dtypes=("float64",),
+        data_formats=("NCHW",),
+        paddings=("VALID",),
+        max_batch=1,
+        max_size=6,
+        max_kernel=2,
+        max_stride=1,
+        max_dilation=1,
+        max_groups=1,
+        dilation_with_stride=False,
+    )
+)
 def test_strategy_bounds_are_respected(call):
     x, f, strides, padding, data_format, dilations = call.args
     assert x.dtype == np.float64 and data_format == "NCHW" and padding == "VALID"
@@ -206,11 +240,20 @@ def test_tf_compatible_windows(call):
 
 def test_call_repr_shows_shapes_and_seed():
     from fastconv.testing._hypothesis import Call
-    call = Call("conv2d", (np.zeros((1, 4, 4, 2), np.float32), np.zeros((3, 3, 2, 1)), 1, "SAME"),
-                {"bias": np.zeros(1)}, 19, 7)
-    assert re.fullmatch(r"Call\(conv2d\(<float32 array \(1, 4, 4, 2\)>, <float64 array "
-                        r"\(3, 3, 2, 1\)>, 1, 'SAME', bias=<float64 array \(1,\)>\), "
-                        r"reduction=19, seed=7\)", repr(call))
+
+    call = Call(
+        "conv2d",
+        (np.zeros((1, 4, 4, 2), np.float32), np.zeros((3, 3, 2, 1)), 1, "SAME"),
+        {"bias": np.zeros(1)},
+        19,
+        7,
+    )
+    assert re.fullmatch(
+        r"Call\(conv2d\(<float32 array \(1, 4, 4, 2\)>, <float64 array "
+        r"\(3, 3, 2, 1\)>, 1, 'SAME', bias=<float64 array \(1,\)>\), "
+        r"reduction=19, seed=7\)",
+        repr(call),
+    )
 
 
 def test_strategy_argument_errors():
@@ -240,11 +283,20 @@ def test_strategies_without_hypothesis_name_the_extra():
 
 def test_public_names():
     assert set(testing.__all__) == {
-        "assert_allclose", "conv2d_args", "depthwise_conv2d_args", "output_shape",
-        "pool2d_args", "reduction_length", "tolerance", "conv2d_backprop_input_args",
-        "conv2d_backprop_filter_args", "conv2d_transpose_args",
-        "depthwise_conv2d_backprop_input_args", "depthwise_conv2d_backprop_filter_args",
-        "pool2d_grad_args"}
+        "assert_allclose",
+        "conv2d_args",
+        "depthwise_conv2d_args",
+        "output_shape",
+        "pool2d_args",
+        "reduction_length",
+        "tolerance",
+        "conv2d_backprop_input_args",
+        "conv2d_backprop_filter_args",
+        "conv2d_transpose_args",
+        "depthwise_conv2d_backprop_input_args",
+        "depthwise_conv2d_backprop_filter_args",
+        "pool2d_grad_args",
+    }
     assert all(callable(getattr(testing, name)) for name in testing.__all__)
     assert fastconv.testing is testing and fastconv.reference is reference
     assert math.isclose(testing.tolerance(np.float32, 4), 3 * 8 * float(np.finfo(np.float32).eps))
@@ -254,8 +306,11 @@ ALL_PADDINGS = ("SAME", "VALID", "explicit", "SAME_LOWER", "onnx", "torch")
 
 
 @settings(max_examples=60, deadline=None)
-@given(testing.conv2d_args(paddings=ALL_PADDINGS, filter_formats=("HWIO", "OIHW"),
-                           algorithms=fastconv.conv.ALGORITHMS))
+@given(
+    testing.conv2d_args(
+        paddings=ALL_PADDINGS, filter_formats=("HWIO", "OIHW"), algorithms=fastconv.conv.ALGORITHMS
+    )
+)
 def test_conv2d_args_in_every_convention(call):
     got = call.run(fastconv)
     assert got.shape == call.output_shape
@@ -271,8 +326,11 @@ def test_depthwise_conv2d_args_in_every_convention(call):
 
 
 @settings(max_examples=60, deadline=None)
-@given(testing.pool2d_args(paddings=ALL_PADDINGS, max_dilation=2, ceil_mode=True,
-                           count_include_pad=True))
+@given(
+    testing.pool2d_args(
+        paddings=ALL_PADDINGS, max_dilation=2, ceil_mode=True, count_include_pad=True
+    )
+)
 def test_pool2d_args_in_every_convention(call):
     got = call.run(fastconv)
     assert got.shape == call.output_shape
@@ -285,9 +343,12 @@ def test_convention_switches_are_drawn():
 
     # derandomize: the same 300 draws every run (a random run could miss one spelling)
     @settings(max_examples=300, deadline=None, derandomize=True)
-    @given(testing.pool2d_args(paddings=ALL_PADDINGS, max_dilation=2, ceil_mode=True,
-                               count_include_pad=True),
-           testing.conv2d_args(paddings=ALL_PADDINGS, filter_formats=("HWIO", "OIHW")))
+    @given(
+        testing.pool2d_args(
+            paddings=ALL_PADDINGS, max_dilation=2, ceil_mode=True, count_include_pad=True
+        ),
+        testing.conv2d_args(paddings=ALL_PADDINGS, filter_formats=("HWIO", "OIHW")),
+    )
     def collect(pool, conv):
         seen.update(k for k in pool.kwargs)
         seen.update(k for k in conv.kwargs)
@@ -295,5 +356,16 @@ def test_convention_switches_are_drawn():
         seen.update(a for a in (pool.args[3], conv.args[3]) if isinstance(a, str))
 
     collect()
-    assert {"pads", "dilations", "ceil_mode", "count_include_pad", "filter_format", "int",
-            "tuple", "SAME", "SAME_LOWER", "VALID", "NOTSET"} <= seen, seen
+    assert {
+        "pads",
+        "dilations",
+        "ceil_mode",
+        "count_include_pad",
+        "filter_format",
+        "int",
+        "tuple",
+        "SAME",
+        "SAME_LOWER",
+        "VALID",
+        "NOTSET",
+    } <= seen, seen

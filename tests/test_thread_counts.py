@@ -15,16 +15,30 @@ from run_script import run_python
 CPUS = len(os.sched_getaffinity(0))
 
 
-@pytest.mark.parametrize("n", [*range(1, CPUS + 1), np.int64(1), np.int32(CPUS), np.uint8(1)],
-                         ids=repr)
+@pytest.mark.parametrize(
+    "n", [*range(1, CPUS + 1), np.int64(1), np.int32(CPUS), np.uint8(1)], ids=repr
+)
 def test_accepts_one_to_cpus(n, restore_threads):
     fastconv.set_num_threads(n)
     got = fastconv.get_num_threads()
     assert got == int(n) and type(got) is int
 
 
-@pytest.mark.parametrize("n", [CPUS + 1, CPUS + 7, 10_000, 2**31 - 1, 2**31, 2**63, 2**100,
-                               np.int64(10_000), np.uint64(2**64 - 1)], ids=repr)
+@pytest.mark.parametrize(
+    "n",
+    [
+        CPUS + 1,
+        CPUS + 7,
+        10_000,
+        2**31 - 1,
+        2**31,
+        2**63,
+        2**100,
+        np.int64(10_000),
+        np.uint64(2**64 - 1),
+    ],
+    ids=repr,
+)
 def test_larger_requests_are_clamped_to_cpus(n, restore_threads):
     fastconv.set_num_threads(n)
     assert fastconv.get_num_threads() == min(int(n), CPUS) == CPUS
@@ -42,8 +56,9 @@ def test_zero_and_negatives_are_value_errors(bad, restore_threads):
     _rejected(bad, ValueError)
 
 
-@pytest.mark.parametrize("bad", [True, False, np.bool_(True), 1.5, 2.0, np.float64(2.0), "2",
-                                 None, [2], (2,)], ids=repr)
+@pytest.mark.parametrize(
+    "bad", [True, False, np.bool_(True), 1.5, 2.0, np.float64(2.0), "2", None, [2], (2,)], ids=repr
+)
 def test_other_types_are_type_errors(bad, restore_threads):
     _rejected(bad, TypeError)
 
@@ -67,22 +82,33 @@ def conv_works():
 
 
 def test_omp_num_threads_beyond_the_cpus():
-    run_python(CONV + """
+    run_python(
+        CONV
+        + """
 n = fastconv.get_num_threads()
 assert 1 <= n <= cpus, f"OMP_NUM_THREADS=10000 gives get_num_threads() = {n}, cpus = {cpus}"
 conv_works()
-""", env={"OMP_NUM_THREADS": "10000"}, timeout=30)
+""",
+        env={"OMP_NUM_THREADS": "10000"},
+        timeout=30,
+    )
 
 
 def test_cpus_means_the_affinity_mask_not_the_machine():
     """Pinned to one CPU (before fastconv loads), a process gets one thread whatever it asks."""
-    run_python("""
+    run_python(
+        """
 import os
 os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
-""" + CONV + """
+"""
+        + CONV
+        + """
 assert cpus == 1
 for n in (2, 10_000):
     fastconv.set_num_threads(n)
     assert fastconv.get_num_threads() == 1, (n, fastconv.get_num_threads())
     conv_works()
-""", env={"OMP_NUM_THREADS": None}, timeout=30)
+""",
+        env={"OMP_NUM_THREADS": None},
+        timeout=30,
+    )

@@ -66,22 +66,30 @@ def _problems(rng, dtype, fmt):
     fd = randn(rng, (3, 3, 16, 2), dtype)
     b = randn(rng, 32, dtype)
     calls = {
-        f"conv2d-{a}": (lambda a=a: fastconv.conv2d(x, f, 1, "SAME", fmt, bias=b,
-                                                    activation="relu", algorithm=a))
+        f"conv2d-{a}": (
+            lambda a=a: fastconv.conv2d(
+                x, f, 1, "SAME", fmt, bias=b, activation="relu", algorithm=a
+            )
+        )
         for a in ALGORITHMS
     }
-    calls.update({
-        f"conv2d-strided-{a}": (lambda a=a: fastconv.conv2d(x, f, 2, "VALID", fmt, algorithm=a))
-        for a in ALGORITHMS
-    })
-    calls.update({
-        f"grouped-{a}": (lambda a=a: fastconv.conv2d(x, fg, 1, "SAME", fmt, algorithm=a))
-        for a in ALGORITHMS
-    })
+    calls.update(
+        {
+            f"conv2d-strided-{a}": (lambda a=a: fastconv.conv2d(x, f, 2, "VALID", fmt, algorithm=a))
+            for a in ALGORITHMS
+        }
+    )
+    calls.update(
+        {
+            f"grouped-{a}": (lambda a=a: fastconv.conv2d(x, fg, 1, "SAME", fmt, algorithm=a))
+            for a in ALGORITHMS
+        }
+    )
     # one pixel block but many channel panels: the panels are split over the threads
     xs, fw = arr((1, 4, 4, 16)), randn(rng, (3, 3, 16, 520), dtype)
-    calls["few-pixels-many-channels"] = lambda: fastconv.conv2d(xs, fw, 1, "SAME", fmt,
-                                                                algorithm="im2col")
+    calls["few-pixels-many-channels"] = lambda: fastconv.conv2d(
+        xs, fw, 1, "SAME", fmt, algorithm="im2col"
+    )
     calls["depthwise"] = lambda: fastconv.depthwise_conv2d(x, fd, 1, "SAME", fmt, bias=b)
     calls["max_pool"] = lambda: fastconv.max_pool2d(big, 3, 1, "SAME", fmt)
     calls["avg_pool"] = lambda: fastconv.avg_pool2d(big, 3, 1, "SAME", fmt)
@@ -103,8 +111,9 @@ def test_bit_identical_for_any_thread_count(dtype, fmt, rng, restore_threads):
     for name in calls:
         assert results[1][name].size > 0
         for n in counts[1:]:
-            np.testing.assert_array_equal(results[n][name], results[1][name],
-                                          err_msg=f"{name}: {n} threads vs 1")
+            np.testing.assert_array_equal(
+                results[n][name], results[1][name], err_msg=f"{name}: {n} threads vs 1"
+            )
 
 
 @pytest.mark.parametrize("busy", [1, 2])
@@ -127,8 +136,13 @@ def test_algorithms_agree_on_the_threaded_problem(rng, restore_threads):
     fastconv.set_num_threads(2)
     want = reference.conv2d(x, f, 1, "SAME")
     for algorithm in ALGORITHMS:
-        assert_close(fastconv.conv2d(x, f, 1, "SAME", algorithm=algorithm), want, 144,
-                     np.float32, err_msg=algorithm)
+        assert_close(
+            fastconv.conv2d(x, f, 1, "SAME", algorithm=algorithm),
+            want,
+            144,
+            np.float32,
+            err_msg=algorithm,
+        )
 
 
 def _run_concurrently(jobs):

@@ -35,8 +35,7 @@ def tf_loss_and_grads(params, x, labels):
         a2 = tf.nn.relu(tf.nn.conv2d(p1, variables["w2"], 1, "SAME") + variables["b2"])
         p2 = tf.nn.max_pool2d(a2, lenet.POOL, lenet.POOL, "VALID")
         logits = tf.reshape(p2, (len(x), -1)) @ variables["w3"] + variables["b3"]
-        loss = tf.reduce_mean(
-            tf.nn.sparse_softmax_cross_entropy_with_logits(labels, logits))
+        loss = tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(labels, logits))
     grads = tape.gradient(loss, variables)
     return float(loss), {k: g.numpy() for k, g in grads.items()}
 
@@ -69,8 +68,11 @@ def test_training_steps_match_tensorflow():
 def test_script_runs_and_saves_the_curve(tmp_path):
     """Two epochs of the script as a user runs it: it learns, prints and saves the PNG."""
     png = tmp_path / "curve.png"
-    result = run_python(f"import runpy; runpy.run_path({str(EXAMPLE)!r}, run_name='__main__')",
-                        args=["--epochs", "2", "--no-progress", "--plot", png], timeout=300)
+    result = run_python(
+        f"import runpy; runpy.run_path({str(EXAMPLE)!r}, run_name='__main__')",
+        args=["--epochs", "2", "--no-progress", "--plot", png],
+        timeout=300,
+    )
     assert "test accuracy" in result.stdout
     accuracy = float(result.stdout.split("test accuracy ")[1].split("%")[0])
     assert accuracy > 80.0, result.stdout

@@ -22,8 +22,9 @@ def _nchw(a):
 def _same_bits(x, w, algorithm, stride=1, padding="SAME", xc=None):
     """conv2d on NHWC x and on its NCHW copy (or the given NCHW view xc): the same bits."""
     want = fastconv.conv2d(x, w, stride, padding, algorithm=algorithm)
-    got = fastconv.conv2d(_nchw(x) if xc is None else xc, w, stride, padding, "NCHW",
-                          algorithm=algorithm)
+    got = fastconv.conv2d(
+        _nchw(x) if xc is None else xc, w, stride, padding, "NCHW", algorithm=algorithm
+    )
     np.testing.assert_array_equal(got, _nchw(want))
     return want
 
@@ -96,7 +97,9 @@ def test_image_filter_reads_nchw_in_place(isa, c_in, c_out, stride, dtype, rng):
 
 
 @pytest.mark.parametrize("threads", [1, 2, 3])
-@pytest.mark.parametrize("shape,c_out", [((1, 6, 9, 3), 64), ((3, 28, 28, 1), 32), ((2, 7, 5, 20), 33)])
+@pytest.mark.parametrize(
+    "shape,c_out", [((1, 6, 9, 3), 64), ((3, 28, 28, 1), 32), ((2, 7, 5, 20), 33)]
+)
 def test_direct_tasks_transpose_their_rows(isa, shape, c_out, threads, rng, restore_threads):
     """The direct tasks write an NCHW output themselves (rows, and output-channel slices
     where a small image leaves too few rows for the threads): the NHWC call's bits."""

@@ -14,7 +14,6 @@ from tolerance import assert_close
 PADDINGS = ["SAME", "VALID", [[1, 0], [0, 2]], [[2, 2], [1, 1]]]
 
 
-
 def _tf_padding(padding):
     return padding if isinstance(padding, str) else [[0, 0], *padding, [0, 0]]
 
@@ -53,8 +52,9 @@ def test_bias_activation_layouts(isa, activation, data_format, rng):
     c = x.shape[3] if data_format == "NHWC" else x.shape[1]
     w = (rng.standard_normal((3, 3, c, 9)) / np.sqrt(9 * c)).astype(np.float32)
     b = rng.standard_normal(9).astype(np.float32)
-    got = fastconv.conv2d(x, w, 1, "SAME", data_format, bias=b, activation=activation,
-                          algorithm="winograd")
+    got = fastconv.conv2d(
+        x, w, 1, "SAME", data_format, bias=b, activation=activation, algorithm="winograd"
+    )
     expected = reference.conv2d(x, w, 1, "SAME", data_format, bias=b, activation=activation)
     assert_close(got, expected, 9 * c + 1, np.float32)
 
@@ -76,13 +76,20 @@ def test_accuracy_like_direct(channels, rng):
 def test_auto_equals_winograd_where_it_picks_it(rng):
     x = rng.standard_normal((1, 16, 16, 32)).astype(np.float32)
     w = rng.standard_normal((3, 3, 32, 32)).astype(np.float32)
-    assert np.array_equal(fastconv.conv2d(x, w, 1, "SAME"),
-                          fastconv.conv2d(x, w, 1, "SAME", algorithm="winograd"))
+    assert np.array_equal(
+        fastconv.conv2d(x, w, 1, "SAME"), fastconv.conv2d(x, w, 1, "SAME", algorithm="winograd")
+    )
 
 
-@pytest.mark.parametrize("kwargs", [
-    {"filters": (5, 5, 4, 4)}, {"strides": 2}, {"dilations": 2}, {"filters": (3, 3, 2, 4)},
-])
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"filters": (5, 5, 4, 4)},
+        {"strides": 2},
+        {"dilations": 2},
+        {"filters": (3, 3, 2, 4)},
+    ],
+)
 def test_rejects_shapes_it_cannot_run(kwargs, rng):
     x = rng.standard_normal((1, 9, 9, 4)).astype(np.float32)
     w = rng.standard_normal(kwargs.pop("filters", (3, 3, 4, 4))).astype(np.float32)
@@ -90,10 +97,17 @@ def test_rejects_shapes_it_cannot_run(kwargs, rng):
         fastconv.conv2d(x, w, padding="SAME", algorithm="winograd", **kwargs)
 
 
-@pytest.mark.parametrize("k,stride,dil,groups", [
-    ((3, 3), 1, 1, 1), ((3, 5), 1, 1, 1), ((1, 1), 1, 1, 1), ((3, 3), (1, 2), 1, 1),
-    ((3, 3), 1, (2, 1), 1), ((3, 3), 1, 1, 2),
-])
+@pytest.mark.parametrize(
+    "k,stride,dil,groups",
+    [
+        ((3, 3), 1, 1, 1),
+        ((3, 5), 1, 1, 1),
+        ((1, 1), 1, 1, 1),
+        ((3, 3), (1, 2), 1, 1),
+        ((3, 3), 1, (2, 1), 1),
+        ((3, 3), 1, 1, 2),
+    ],
+)
 def test_python_asks_the_c_rule(k, stride, dil, groups, rng):
     """conv2d(algorithm="winograd") runs exactly where the C side's fc_winograd_applies says
     it can (3x3, stride 1, dilation 1, one group), and the binding reports that rule."""

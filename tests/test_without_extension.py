@@ -21,7 +21,9 @@ HIDE_CORE = """
 
 
 def test_reference_and_testing_without_core():
-    script = HIDE_CORE + """
+    script = (
+        HIDE_CORE
+        + """
     import numpy as np
     import fastconv
     from fastconv import reference, testing
@@ -53,11 +55,14 @@ def test_reference_and_testing_without_core():
     assert "fastconv._core" not in sys.modules
     print("ok")
     """
+    )
     assert run_python(script, timeout=120).stdout.strip() == "ok"
 
 
 def test_strategies_without_core():
-    script = HIDE_CORE + """
+    script = (
+        HIDE_CORE
+        + """
     from hypothesis import given, settings
     import fastconv
     from fastconv import reference, testing
@@ -71,6 +76,7 @@ def test_strategies_without_core():
     assert "fastconv._core" not in sys.modules
     print("ok")
     """
+    )
     assert run_python(script, timeout=120).stdout.strip() == "ok"
 
 

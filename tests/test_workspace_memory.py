@@ -18,8 +18,9 @@ import pytest
 
 from run_script import run_python
 
-pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"),
-                                reason="reads VmRSS from /proc/self/status")
+pytestmark = pytest.mark.skipif(
+    not sys.platform.startswith("linux"), reason="reads VmRSS from /proc/self/status"
+)
 
 # Winograd on 1x14x14xC -> 16 channels: per thread a V block of 16 x 48 tiles x C floats
 # (C = 32768: 96 MiB, all of it written on one thread, a quarter on two), well above both

@@ -19,12 +19,14 @@ from fastconv import reference, testing
 def missing(page: str) -> list[str]:
     """The public callables the page lacks, or shows without the first line of their
     docstring."""
-    text = html.unescape(re.sub(r"<[^>]+>", "", page))   # the words, without markup
+    text = html.unescape(re.sub(r"<[^>]+>", "", page))  # the words, without markup
     gaps = []
     for module in (fastconv, reference, testing):
         names = getattr(module, "__all__", None) or [
-            n for n, v in vars(module).items()
-            if inspect.isfunction(v) and v.__module__ == module.__name__ and not n.startswith("_")]
+            n
+            for n, v in vars(module).items()
+            if inspect.isfunction(v) and v.__module__ == module.__name__ and not n.startswith("_")
+        ]
         for name in names:
             obj = getattr(module, name)
             if not callable(obj):

@@ -51,8 +51,19 @@ def compile_variant(nvcc: str, options, variant, arch: str, workdir: pathlib.Pat
     cu = workdir / f"{variant.name}.{arch}.cu"
     cubin = cu.with_suffix(".cubin")
     cu.write_text(source)
-    cmd = [nvcc, "--cubin", f"-arch={arch}", *options, "-Werror", "all-warnings",
-           "-Xptxas", "-v", "-o", str(cubin), str(cu)]
+    cmd = [
+        nvcc,
+        "--cubin",
+        f"-arch={arch}",
+        *options,
+        "-Werror",
+        "all-warnings",
+        "-Xptxas",
+        "-v",
+        "-o",
+        str(cubin),
+        str(cu),
+    ]
     proc = subprocess.run(cmd, capture_output=True, text=True)
     log = (proc.stdout + proc.stderr).strip()
     if proc.returncode != 0:
@@ -110,10 +121,16 @@ def main(argv=None) -> int:
     parser.add_argument("--jobs", type=int, default=2, help="parallel nvcc processes (default 2)")
     parser.add_argument("--nvcc", default=shutil.which("nvcc") or "nvcc")
     parser.add_argument("--quiet", action="store_true", help="print failures and the summary only")
-    parser.add_argument("--nvrtc", action="store_true",
-                        help="compile with the NVRTC library CuPy uses instead of nvcc")
-    parser.add_argument("--cupy", action="store_true",
-                        help="compile with cupy.RawKernel for the current GPU (needs a GPU)")
+    parser.add_argument(
+        "--nvrtc",
+        action="store_true",
+        help="compile with the NVRTC library CuPy uses instead of nvcc",
+    )
+    parser.add_argument(
+        "--cupy",
+        action="store_true",
+        help="compile with cupy.RawKernel for the current GPU (needs a GPU)",
+    )
     args = parser.parse_args(argv)
     if args.cupy:
         return main_cupy(args)
@@ -128,16 +145,26 @@ def main(argv=None) -> int:
     variants = [v for v in kernels.variants() if args.match in v.name]
     names = [v.name for v in variants]
     assert len(set(names)) == len(names), "two variants share a kernel name"
-    print(f"{len(variants)} variants x {len(arches)} architectures ({', '.join(arches)}), "
-          f"options {' '.join(kernels.OPTIONS)} -Werror all-warnings")
+    print(
+        f"{len(variants)} variants x {len(arches)} architectures ({', '.join(arches)}), "
+        f"options {' '.join(kernels.OPTIONS)} -Werror all-warnings"
+    )
 
     failures = 0
     start = time.perf_counter()
-    with tempfile.TemporaryDirectory(prefix="fastconv-cuda-") as tmp, \
-            concurrent.futures.ThreadPoolExecutor(max(1, args.jobs)) as pool:
-        jobs = [(v, a, pool.submit(compile_variant, args.nvcc, kernels.OPTIONS, v, a,
-                                   pathlib.Path(tmp)))
-                for v in variants for a in arches]
+    with (
+        tempfile.TemporaryDirectory(prefix="fastconv-cuda-") as tmp,
+        concurrent.futures.ThreadPoolExecutor(max(1, args.jobs)) as pool,
+    ):
+        jobs = [
+            (
+                v,
+                a,
+                pool.submit(compile_variant, args.nvcc, kernels.OPTIONS, v, a, pathlib.Path(tmp)),
+            )
+            for v in variants
+            for a in arches
+        ]
         for variant, arch, job in jobs:
             ok, message = job.result()
             failures += not ok
@@ -155,8 +182,10 @@ def main_nvrtc(args) -> int:
     arches = args.arch or ["sm_80", "sm_90"]
     variants = [v for v in kernels.variants() if args.match in v.name]
     major, minor = nvrtc.getVersion()
-    print(f"NVRTC {major}.{minor} (CuPy's): {len(variants)} variants x {len(arches)} "
-          f"architectures ({', '.join(arches)}), options {' '.join(kernels.OPTIONS)}")
+    print(
+        f"NVRTC {major}.{minor} (CuPy's): {len(variants)} variants x {len(arches)} "
+        f"architectures ({', '.join(arches)}), options {' '.join(kernels.OPTIONS)}"
+    )
     failures = 0
     for variant in variants:
         for arch in arches:
@@ -174,9 +203,11 @@ def main_cupy(args) -> int:
     kernels = load_kernels()
     device = cupy.cuda.Device()
     variants = [v for v in kernels.variants() if args.match in v.name]
-    print(f"CuPy {cupy.__version__}, device {device.id} (compute capability "
-          f"{device.compute_capability}): {len(variants)} variants, options "
-          f"{' '.join(kernels.OPTIONS)}")
+    print(
+        f"CuPy {cupy.__version__}, device {device.id} (compute capability "
+        f"{device.compute_capability}): {len(variants)} variants, options "
+        f"{' '.join(kernels.OPTIONS)}"
+    )
     failures = 0
     for variant in variants:
         ok, message = compile_with_cupy(kernels, variant)

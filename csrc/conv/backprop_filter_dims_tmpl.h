@@ -2,8 +2,8 @@
  * and the entry point forwarding to the call context's ISA's kernel
  * (backprop_filter_tmpl.h). */
 
-FC_FN(bf_dims) FC_FN(bf_gemm_dims)(const fc_cntx *cx, const fc_conv_desc *d, const fc_view *x,
-                                   const fc_view *dy) {
+FC_FN(bf_dims)
+FC_FN(bf_gemm_dims)(const fc_cntx *cx, const fc_conv_desc *d, const fc_view *x, const fc_view *dy) {
     const FC_FN(fc_ukernel) *uk = FC_UKERNEL(cx);
     FC_FN(bf_dims) s;
     s.mr = uk->mr;
@@ -21,8 +21,8 @@ FC_FN(bf_dims) FC_FN(bf_gemm_dims)(const fc_cntx *cx, const fc_conv_desc *d, con
 
 /* The sizes of a task's workspace arrays (bf_ws), in order, each 64-byte aligned; the
  * block of C only `with_c` (the swapped GEMM accumulates into dW itself). */
-static void FC_FN(bf_ws_sizes)(const FC_FN(bf_dims) *s, int64_t rows, int64_t panels,
-                               int with_c, size_t sizes[BF_WS_ARRAYS]) {
+static void FC_FN(bf_ws_sizes)(const FC_FN(bf_dims) * s, int64_t rows, int64_t panels, int with_c,
+                               size_t sizes[BF_WS_ARRAYS]) {
     const int64_t ptrs = (rows + s->mr - 1) / s->mr * s->mr;
     sizes[0] = with_c ? fc_align_up(sizeof(FC_T) * (size_t)(rows * panels * s->nr)) : 0;
     sizes[1] = fc_align_up(sizeof(FC_T) * (size_t)(ptrs * s->kc));
@@ -32,7 +32,7 @@ static void FC_FN(bf_ws_sizes)(const FC_FN(bf_dims) *s, int64_t rows, int64_t pa
     sizes[6] = fc_align_up(sizeof(int64_t) * (size_t)(panels + 1));
 }
 
-size_t FC_FN(bf_gemm_workspace)(const FC_FN(bf_dims) *s, int64_t rows, int64_t panels,
+size_t FC_FN(bf_gemm_workspace)(const FC_FN(bf_dims) * s, int64_t rows, int64_t panels,
                                 int with_c) {
     size_t sizes[BF_WS_ARRAYS], total = 0;
     FC_FN(bf_ws_sizes)(s, rows, panels, with_c, sizes);
@@ -40,8 +40,8 @@ size_t FC_FN(bf_gemm_workspace)(const FC_FN(bf_dims) *s, int64_t rows, int64_t p
     return total;
 }
 
-FC_FN(bf_ws) FC_FN(bf_ws_split)(const FC_FN(bf_dims) *s, int64_t rows, int64_t panels,
-                                int with_c, void *ws) {
+FC_FN(bf_ws)
+FC_FN(bf_ws_split)(const FC_FN(bf_dims) * s, int64_t rows, int64_t panels, int with_c, void *ws) {
     size_t sizes[BF_WS_ARRAYS];
     char *at = ws;
     FC_FN(bf_ws_sizes)(s, rows, panels, with_c, sizes);
@@ -58,24 +58,24 @@ FC_FN(bf_ws) FC_FN(bf_ws_split)(const FC_FN(bf_dims) *s, int64_t rows, int64_t p
 
 FC_ISA_DECLARE(void, FC_SFX, bf_gemm_block,
                (const fc_cntx *cx, const fc_conv_desc *d, const fc_view *x, const fc_view *dy,
-                const FC_FN(bf_dims) *s, int64_t g, int64_t o0, int64_t o1, int64_t p0,
-                int64_t p1, FC_T *dw, FC_T *db, void *ws))
+                const FC_FN(bf_dims) * s, int64_t g, int64_t o0, int64_t o1, int64_t p0, int64_t p1,
+                FC_T *dw, FC_T *db, void *ws))
 
 void FC_FN(bf_gemm_block)(const fc_cntx *cx, const fc_conv_desc *d, const fc_view *x,
-                          const fc_view *dy, const FC_FN(bf_dims) *s, int64_t g, int64_t o0,
-                          int64_t o1, int64_t p0, int64_t p1, FC_T *dw, FC_T *db, void *ws) {
-    FC_ISA_FORWARD(cx->isa, FC_SFX, bf_gemm_block, (cx, d, x, dy, s, g, o0, o1, p0, p1, dw, db, ws))
-}
+                          const fc_view *dy, const FC_FN(bf_dims) * s, int64_t g, int64_t o0,
+                          int64_t o1, int64_t p0, int64_t p1, FC_T *dw, FC_T *db, void *ws){
+    FC_ISA_FORWARD(cx -> isa, FC_SFX, bf_gemm_block,
+                   (cx, d, x, dy, s, g, o0, o1, p0, p1, dw, db, ws))}
 
 FC_ISA_DECLARE(void, FC_SFX, bf_gemm_block_swapped,
                (const fc_cntx *cx, const fc_conv_desc *d, const fc_view *x, const fc_view *dy,
-                const FC_FN(bf_dims) *s, int64_t g, int64_t r0, int64_t r1, int64_t p0,
-                int64_t p1, FC_T *dw, FC_T *db, void *ws))
+                const FC_FN(bf_dims) * s, int64_t g, int64_t r0, int64_t r1, int64_t p0, int64_t p1,
+                FC_T *dw, FC_T *db, void *ws))
 
-void FC_FN(bf_gemm_block_swapped)(const fc_cntx *cx, const fc_conv_desc *d, const fc_view *x,
-                                  const fc_view *dy, const FC_FN(bf_dims) *s, int64_t g,
-                                  int64_t r0, int64_t r1, int64_t p0, int64_t p1, FC_T *dw,
-                                  FC_T *db, void *ws) {
+    void FC_FN(bf_gemm_block_swapped)(const fc_cntx *cx, const fc_conv_desc *d, const fc_view *x,
+                                      const fc_view *dy, const FC_FN(bf_dims) * s, int64_t g,
+                                      int64_t r0, int64_t r1, int64_t p0, int64_t p1, FC_T *dw,
+                                      FC_T *db, void *ws) {
     FC_ISA_FORWARD(cx->isa, FC_SFX, bf_gemm_block_swapped,
                    (cx, d, x, dy, s, g, r0, r1, p0, p1, dw, db, ws))
 }

@@ -26,23 +26,27 @@
 
 typedef FC_T BK_VEC __attribute__((vector_size(BK_VBYTES), aligned(sizeof(FC_T))));
 
-int64_t BK_FN(blocked_lanes)(void) { return BK_LANES; }
+int64_t BK_FN(blocked_lanes)(void) {
+    return BK_LANES;
+}
 
 /* Output channels of one register block: the unit of a task's slice of the channels. */
-int64_t BK_FN(blocked_block_channels)(void) { return BK_OB * BK_LANES; }
+int64_t BK_FN(blocked_block_channels)(void) {
+    return BK_OB * BK_LANES;
+}
 
 /* What the blocks of one call share, and (from oc on) of one pass over them. */
 typedef struct {
-    const FC_T *xn;            /* the image's input */
-    int64_t tap_h, tap_w;      /* input offset of one tap down / right (dilation x stride) */
-    int64_t k_w, cg, o;        /* taps per filter row, input channels per group, out_C */
+    const FC_T *xn;       /* the image's input */
+    int64_t tap_h, tap_w; /* input offset of one tap down / right (dilation x stride) */
+    int64_t k_w, cg, o;   /* taps per filter row, input channels per group, out_C */
     fc_activation act;
     const fc_window *win;
     const fc_view *x, *y;
-    FC_T *yn;                  /* the image's output */
-    int64_t oc, x0, ic0, ic1;  /* output channels from oc, the group's input channel x0 and */
-    int nv;                    /* input channels [ic0, ic1) of it, nv vectors of outputs */
-    const FC_T *w, *bias;      /* the weights and bias of output channel oc */
+    FC_T *yn;                 /* the image's output */
+    int64_t oc, x0, ic0, ic1; /* output channels from oc, the group's input channel x0 and */
+    int nv;                   /* input channels [ic0, ic1) of it, nv vectors of outputs */
+    const FC_T *w, *bias;     /* the weights and bias of output channel oc */
 } BK_FN(blocked_call);
 
 /* np pixels (input offsets xoff + p * xstep at tap (0, 0), outputs yp + p * ystep) times nv
@@ -52,10 +56,10 @@ typedef struct {
  * and activation.  np and nv are constants at every call (BK_CALL), so the loops unroll
  * completely and the accumulators live in registers.  Offsets are summed before the pointer
  * is formed: the block's origin may lie in the padding. */
-static inline __attribute__((always_inline)) void BK_FN(block)(
-    const BK_FN(blocked_call) *c, int64_t xoff, int64_t xstep, const FC_T *w, const FC_T *bias,
-    FC_T *yp, int64_t ystep, const int np, const int nv, int64_t ky0, int64_t ky1,
-    int64_t kx0, int64_t kx1, int64_t ic0, int64_t ic1) {
+static inline __attribute__((always_inline)) void
+BK_FN(block)(const BK_FN(blocked_call) * c, int64_t xoff, int64_t xstep, const FC_T *w,
+             const FC_T *bias, FC_T *yp, int64_t ystep, const int np, const int nv, int64_t ky0,
+             int64_t ky1, int64_t kx0, int64_t kx1, int64_t ic0, int64_t ic1) {
     const int64_t cg = c->cg, o = c->o;
     BK_VEC acc[BK_PX][4];
     for (int p = 0; p < np; p++)
@@ -79,24 +83,24 @@ static inline __attribute__((always_inline)) void BK_FN(block)(
         if (ic1 < cg) {
             for (int v = 0; v < nv; v++) *(BK_VEC *)(yp + p * ystep + v * BK_LANES) = acc[p][v];
         } else {
-            FC_FN(epilogue_store)((const FC_T *)acc[p], nv * BK_LANES, bias, c->act,
-                                  yp + p * ystep, 1);
+            FC_FN(epilogue_store)((const FC_T *)acc[p], nv * BK_LANES, bias, c->act, yp + p * ystep,
+                                  1);
         }
     }
 }
 
 /* block with np (1..BK_PX) and nv (1..BK_OB) turned into constants. */
-#define BK_BLOCK(NP, NV)                                                                    \
+#define BK_BLOCK(NP, NV)                                                                           \
     BK_FN(block)(c, xoff, xstep, w, bias, yp, ystep, NP, NV, ky0, ky1, kx0, kx1, ic0, ic1)
-#define BK_NV(NP)                                                                           \
-    switch (nv) {                                                                           \
-    case 1: BK_BLOCK(NP, 1); break;                                                         \
-    case 2: BK_BLOCK(NP, 2); break;                                                         \
-    case 3: BK_BLOCK(NP, 3); break;                                                         \
-    default: BK_BLOCK(NP, 4); break;                                                        \
+#define BK_NV(NP)                                                                                  \
+    switch (nv) {                                                                                  \
+    case 1: BK_BLOCK(NP, 1); break;                                                                \
+    case 2: BK_BLOCK(NP, 2); break;                                                                \
+    case 3: BK_BLOCK(NP, 3); break;                                                                \
+    default: BK_BLOCK(NP, 4); break;                                                               \
     }
 
-static void BK_FN(run_block)(const BK_FN(blocked_call) *c, int64_t xoff, int64_t xstep,
+static void BK_FN(run_block)(const BK_FN(blocked_call) * c, int64_t xoff, int64_t xstep,
                              const FC_T *w, const FC_T *bias, FC_T *yp, int64_t ystep, int np,
                              int nv, int64_t ky0, int64_t ky1, int64_t kx0, int64_t kx1,
                              int64_t ic0, int64_t ic1) {
@@ -126,23 +130,31 @@ static void BK_FN(visit)(void *ctx, const fc_pixel_block *b) {
  * pixels where they outgrow L2 (1.2 MB per 64 output channels on r50-3x3-7: 7.3 ms, 4.3
  * chunked).  Chunks of half of L1 were slower (5x5 layers: 3 channels a pass).  Neither the
  * rows nor the channels of a task change any output's summation order. */
-void BK_FN(blocked_rows)(const fc_conv_desc *d, const fc_view *x, const FC_T *w,
-                         const FC_T *bias, const fc_view *y, int64_t n, int64_t oy0,
-                         int64_t oy1, int64_t oc0, int64_t oc1) {
+void BK_FN(blocked_rows)(const fc_conv_desc *d, const fc_view *x, const FC_T *w, const FC_T *bias,
+                         const fc_view *y, int64_t n, int64_t oy0, int64_t oy1, int64_t oc0,
+                         int64_t oc1) {
     const fc_window *win = &d->win;
     const int64_t cg = x->c / d->groups, og = y->c / d->groups;
     const int64_t l2 = (int64_t)fc_cache_bytes(2);
-    const int64_t tap_bytes = win->k_h * win->k_w * BK_OB * BK_VBYTES;   /* per channel */
+    const int64_t tap_bytes = win->k_h * win->k_w * BK_OB * BK_VBYTES; /* per channel */
     const int64_t chunk = l2 / 8 / tap_bytes > 1 ? l2 / 8 / tap_bytes : 1;
     /* A small image's rows in one band when their partial sums fit beside the weights: each
      * band reads all the weights, and r50-3x3-7's bands of 6 + 1 rows read its 9.4 MB
      * twice: 5.1 ms at 1 thread, 3.9 ms in one band. */
     const int64_t band_bytes = (oy1 - oy0) * y->w * BK_OB * BK_VBYTES;
     const int64_t band_rows = band_bytes <= l2 / 8 ? oy1 - oy0 : BK_PX;
-    BK_FN(blocked_call) c = {.xn = (const FC_T *)x->data + n * x->sn,
-                             .tap_h = win->dil_h * x->sh, .tap_w = win->dil_w * x->sw,
-                             .k_w = win->k_w, .cg = cg, .o = y->c, .act = d->activation,
-                             .win = win, .x = x, .y = y, .yn = (FC_T *)y->data + n * y->sn};
+    BK_FN(blocked_call)
+    c = {.xn = (const FC_T *)x->data + n * x->sn,
+         .tap_h = win->dil_h * x->sh,
+         .tap_w = win->dil_w * x->sw,
+         .k_w = win->k_w,
+         .cg = cg,
+         .o = y->c,
+         .act = d->activation,
+         .win = win,
+         .x = x,
+         .y = y,
+         .yn = (FC_T *)y->data + n * y->sn};
     for (int64_t oc = oc0; oc < oc1; oc += c.nv * BK_LANES) {
         /* channels left in the group and in the slice: whole vectors */
         const int64_t g = oc / og, in_group = og - oc % og;

@@ -34,14 +34,15 @@ typedef FC_T DP_VEC __attribute__((vector_size(DP_VBYTES), aligned(sizeof(FC_T))
 
 /* NV vectors of interior output columns: vector i from ox + i * DP_LANES on, the last from
  * `last` (a compile-time NV: acc in registers). */
-static inline __attribute__((always_inline)) void DP_FN(dp_vectors)(
-    const fc_conv_desc *d, const fc_view *x, const FC_T *xr, const FC_T *wc, int64_t wstep,
-    FC_T b, int64_t ky0, int64_t ky1, int64_t ox, int64_t last, FC_T *yr, const int nv) {
+static inline __attribute__((always_inline)) void
+DP_FN(dp_vectors)(const fc_conv_desc *d, const fc_view *x, const FC_T *xr, const FC_T *wc,
+                  int64_t wstep, FC_T b, int64_t ky0, int64_t ky1, int64_t ox, int64_t last,
+                  FC_T *yr, const int nv) {
     const fc_window *win = &d->win;
     int64_t at[DP_BLOCK];
     for (int i = 0; i < nv; i++) at[i] = i == nv - 1 ? last : ox + i * DP_LANES;
     DP_VEC acc[DP_BLOCK];
-    for (int i = 0; i < nv; i++) acc[i] = b - (DP_VEC){0};   /* x - 0 is x, -0 too */
+    for (int i = 0; i < nv; i++) acc[i] = b - (DP_VEC){0}; /* x - 0 is x, -0 too */
     for (int64_t ky = ky0; ky < ky1; ky++) {
         const FC_T *xk = xr + ky * win->dil_h * x->sh - win->pad_left;
         for (int64_t kx = 0; kx < win->k_w; kx++) {
@@ -77,7 +78,7 @@ void DP_FN(depthwise_planes)(const fc_conv_desc *d, const fc_view *x, const FC_T
     const int64_t mult = y->c / x->c;
     const int64_t taps = win->k_h * win->k_w;
     const FC_T *xp = (const FC_T *)x->data + n * x->sn + ch * x->sc;
-    int64_t lo, hi;   /* interior columns: vectors where there is one (stride 1) */
+    int64_t lo, hi; /* interior columns: vectors where there is one (stride 1) */
     fc_interior_cols(win, x->w, y->w, &lo, &hi);
     if (win->stride_w != 1 || hi - lo < DP_LANES) lo = hi = 0;
     for (int64_t m = 0; m < mult; m++) {

@@ -39,58 +39,61 @@ static inline DW_VEC FC_FN(dw_pixel)(const fc_conv_desc *d, const fc_view *x, co
  * output row.  Pixels whose taps all lie inside the row go DW_BLOCK at a time, each tap
  * one filter load shared by DW_BLOCK loads and FMAs; edge pixels one at a time.  Channels
  * past the last full vector are left to the generic loop.  Returns the channels done. */
-static int64_t FC_FN(depthwise_row_vectors)(const fc_conv_desc *d, const fc_view *x,
-                                           const FC_T *w, const FC_T *bias, const fc_view *y,
-                                           int64_t n, int64_t oy) {
+static int64_t FC_FN(depthwise_row_vectors)(const fc_conv_desc *d, const fc_view *x, const FC_T *w,
+                                            const FC_T *bias, const fc_view *y, int64_t n,
+                                            int64_t oy) {
     const fc_window *win = &d->win;
     const int64_t c_in = x->c, full = c_in / DW_LANES * DW_LANES;
-    const int64_t sw = win->stride_w * x->sw;   /* input step between output pixels */
+    const int64_t sw = win->stride_w * x->sw; /* input step between output pixels */
     const FC_T *xn = (const FC_T *)x->data + n * x->sn;
     FC_T *yrow = (FC_T *)y->data + n * y->sn + oy * y->sh;
     int64_t ky0, ky1;
     fc_valid_taps(oy, win->stride_h, win->pad_top, win->dil_h, win->k_h, x->h, &ky0, &ky1);
-    int64_t lo, hi;   /* interior columns */
+    int64_t lo, hi; /* interior columns */
     fc_interior_cols(win, x->w, y->w, &lo, &hi);
     for (int64_t c0 = 0; c0 < full; c0 += DW_LANES) {
         const DW_VEC b = bias ? *(const DW_VEC *)(bias + c0) : (DW_VEC){0};
         const FC_T *xc = xn + c0, *wc = w + c0;
         int64_t ox = 0;
         for (; ox < y->w; ox++) {
-            if (ox >= lo && ox + DW_BLOCK <= hi) {   /* a block of interior pixels */
+            if (ox >= lo && ox + DW_BLOCK <= hi) { /* a block of interior pixels */
                 DW_VEC acc[DW_BLOCK];
 #pragma GCC unroll 8
                 for (int i = 0; i < DW_BLOCK; i++) acc[i] = b;
                 for (int64_t ky = ky0; ky < ky1; ky++) {
-                    const FC_T *xr = xc + (oy * win->stride_h - win->pad_top + ky * win->dil_h) * x->sh +
+                    const FC_T *xr = xc +
+                                     (oy * win->stride_h - win->pad_top + ky * win->dil_h) * x->sh +
                                      (ox * win->stride_w - win->pad_left) * x->sw;
                     const FC_T *wr = wc + ky * win->k_w * c_in;
                     for (int64_t kx = 0; kx < win->k_w; kx++) {
                         const DW_VEC wv = *(const DW_VEC *)(wr + kx * c_in);
                         const FC_T *xk = xr + kx * win->dil_w * x->sw;
 #pragma GCC unroll 8
-                        for (int i = 0; i < DW_BLOCK; i++) acc[i] += *(const DW_VEC *)(xk + i * sw) * wv;
+                        for (int i = 0; i < DW_BLOCK; i++)
+                            acc[i] += *(const DW_VEC *)(xk + i * sw) * wv;
                     }
                 }
 #pragma GCC unroll 8
-                for (int i = 0; i < DW_BLOCK; i++) *(DW_VEC *)(yrow + (ox + i) * y->sw + c0) = acc[i];
+                for (int i = 0; i < DW_BLOCK; i++)
+                    *(DW_VEC *)(yrow + (ox + i) * y->sw + c0) = acc[i];
                 ox += DW_BLOCK - 1;
                 continue;
             }
             int64_t kx0, kx1;
             fc_valid_taps(ox, win->stride_w, win->pad_left, win->dil_w, win->k_w, x->w, &kx0, &kx1);
-            *(DW_VEC *)(yrow + ox * y->sw + c0) = FC_FN(dw_pixel)(d, x, xc, wc, oy, ox, ky0, ky1, kx0, kx1, b);
+            *(DW_VEC *)(yrow + ox * y->sw + c0) =
+                FC_FN(dw_pixel)(d, x, xc, wc, oy, ox, ky0, ky1, kx0, kx1, b);
         }
     }
     if (d->activation != FC_ACT_NONE)
         for (int64_t ox = 0; ox < y->w; ox++)
-            FC_FN(epilogue_store)(yrow + ox * y->sw, full, NULL, d->activation,
-                                  yrow + ox * y->sw, 1);
+            FC_FN(epilogue_store)(yrow + ox * y->sw, full, NULL, d->activation, yrow + ox * y->sw,
+                                  1);
     return full;
 }
 
-void DW_FN(depthwise_rows)(const fc_conv_desc *d, const fc_view *x, const FC_T *w,
-                           const FC_T *bias, const fc_view *y, int64_t n, int64_t oy0,
-                           int64_t oy1, FC_T *acc) {
+void DW_FN(depthwise_rows)(const fc_conv_desc *d, const fc_view *x, const FC_T *w, const FC_T *bias,
+                           const fc_view *y, int64_t n, int64_t oy0, int64_t oy1, FC_T *acc) {
     const fc_window *win = &d->win;
     const int64_t c_in = x->c, oc = y->c, mult = oc / c_in;
     const FC_T *xn = (const FC_T *)x->data + n * x->sn;
@@ -98,8 +101,8 @@ void DW_FN(depthwise_rows)(const fc_conv_desc *d, const fc_view *x, const FC_T *
 
     for (int64_t oy = oy0; oy < oy1; oy++) {
         /* channels [first, C) take the generic path: all of them, or the vector tail */
-        const int64_t first = mult == 1 && y->sc == 1
-                                  ? FC_FN(depthwise_row_vectors)(d, x, w, bias, y, n, oy) : 0;
+        const int64_t first =
+            mult == 1 && y->sc == 1 ? FC_FN(depthwise_row_vectors)(d, x, w, bias, y, n, oy) : 0;
         if (first == c_in) continue;
         int64_t ky0, ky1;
         fc_valid_taps(oy, win->stride_h, win->pad_top, win->dil_h, win->k_h, x->h, &ky0, &ky1);

@@ -21,7 +21,7 @@ void FC_FN(direct_conv_rows)(const fc_conv_desc *d, const fc_view *x, const FC_T
         for (int64_t ox = 0; ox < y->w; ox++) {
             int64_t kx0, kx1;
             fc_valid_taps(ox, win->stride_w, win->pad_left, win->dil_w, win->k_w, x->w, &kx0, &kx1);
-            if (out_c == 1) {   /* one output channel (a plain image filter): a dot product */
+            if (out_c == 1) { /* one output channel (a plain image filter): a dot product */
                 FC_T sum = 0;
                 for (int64_t ky = ky0; ky < ky1; ky++) {
                     const int64_t iy = oy * win->stride_h - win->pad_top + ky * win->dil_h;
@@ -32,7 +32,8 @@ void FC_FN(direct_conv_rows)(const fc_conv_desc *d, const fc_view *x, const FC_T
                         for (int64_t ic = 0; ic < cg; ic++) sum += xp[ic * x->sc] * wk[ic];
                     }
                 }
-                FC_FN(epilogue_store)(&sum, 1, bias, d->activation, yn + oy * y->sh + ox * y->sw, 1);
+                FC_FN(epilogue_store)(&sum, 1, bias, d->activation, yn + oy * y->sh + ox * y->sw,
+                                      1);
                 continue;
             }
             for (int64_t oc = 0; oc < out_c; oc++) acc[oc] = 0;
@@ -52,8 +53,8 @@ void FC_FN(direct_conv_rows)(const fc_conv_desc *d, const fc_view *x, const FC_T
                     }
                 }
             }
-            FC_FN(epilogue_store)(acc, out_c, bias, d->activation,
-                                  yn + oy * y->sh + ox * y->sw, y->sc);
+            FC_FN(epilogue_store)(acc, out_c, bias, d->activation, yn + oy * y->sh + ox * y->sw,
+                                  y->sc);
         }
     }
 }

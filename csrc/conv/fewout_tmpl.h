@@ -21,7 +21,10 @@
 #define FO_NV (FO_PART / FO_LANES)
 /* Accumulator vectors in a block: 24 of AVX-512's 32 registers, 12 of AVX2's 16. */
 #define FO_ACCS (FO_VBYTES == 64 ? 24 : 12)
-#define FO_PX(no) (FO_ACCS / ((no) * FO_NV) > 12 ? 12 : FO_ACCS / ((no) * FO_NV) < 1 ? 1 : FO_ACCS / ((no) * FO_NV))
+#define FO_PX(no)                                                                                  \
+    (FO_ACCS / ((no) * FO_NV) > 12  ? 12                                                           \
+     : FO_ACCS / ((no) * FO_NV) < 1 ? 1                                                            \
+                                    : FO_ACCS / ((no) * FO_NV))
 #define FO_PX_MAX 12
 
 typedef FC_T FO_VEC __attribute__((vector_size(FO_VBYTES), aligned(sizeof(FC_T))));
@@ -29,10 +32,10 @@ typedef FC_T FO_VEC __attribute__((vector_size(FO_VBYTES), aligned(sizeof(FC_T))
 /* Output pixels [ox, ox + np) of row oy, all `no` output channels, taps kx in [kx0, kx1) of
  * rows [ky0, ky1); wp: the filter packed [k_h][k_w][no][C].  np and no are constants at
  * every call (FO_CALL), so the loops unroll and the accumulators live in registers. */
-static inline __attribute__((always_inline)) void FC_FN(fo_block)(
-    const fc_conv_desc *d, const fc_view *x, const FC_T *xn, const FC_T *wp, const FC_T *bias,
-    const fc_view *y, FC_T *yrow, int64_t oy, int64_t ox, const int np, const int no,
-    int64_t ky0, int64_t ky1, int64_t kx0, int64_t kx1) {
+static inline __attribute__((always_inline)) void
+FC_FN(fo_block)(const fc_conv_desc *d, const fc_view *x, const FC_T *xn, const FC_T *wp,
+                const FC_T *bias, const fc_view *y, FC_T *yrow, int64_t oy, int64_t ox,
+                const int np, const int no, int64_t ky0, int64_t ky1, int64_t kx0, int64_t kx1) {
     const fc_window *win = &d->win;
     const int64_t c = x->c, full = c / FO_PART * FO_PART, px_step = win->stride_w * x->sw;
     FO_VEC acc[FO_PX_MAX][FC_FEWOUT_MAX_OUT][FO_NV];
@@ -55,7 +58,7 @@ static inline __attribute__((always_inline)) void FC_FN(fo_block)(
                         for (int o = 0; o < no; o++) acc[p][o][v] += xv * wv[o];
                     }
                 }
-            for (int64_t ic = full; ic < c; ic++) {   /* channels past the last whole group */
+            for (int64_t ic = full; ic < c; ic++) { /* channels past the last whole group */
                 const int64_t lane = ic - full;
                 for (int p = 0; p < np; p++)
                     for (int o = 0; o < no; o++)
@@ -76,21 +79,20 @@ static inline __attribute__((always_inline)) void FC_FN(fo_block)(
     }
 }
 
-#define FO_BLOCK(NP, NO, KX0, KX1)                                                          \
+#define FO_BLOCK(NP, NO, KX0, KX1)                                                                 \
     FC_FN(fo_block)(d, x, xn, wp, bias, y, yrow, oy, ox, NP, NO, ky0, ky1, KX0, KX1)
 /* One block of FO_PX(no) pixels (interior) or of one pixel, `no` made a constant. */
-#define FO_CALL(ONE, KX0, KX1)                                                              \
-    switch (no) {                                                                           \
-    case 1: FO_BLOCK((ONE) ? 1 : FO_PX(1), 1, KX0, KX1); break;                             \
-    case 2: FO_BLOCK((ONE) ? 1 : FO_PX(2), 2, KX0, KX1); break;                             \
-    case 3: FO_BLOCK((ONE) ? 1 : FO_PX(3), 3, KX0, KX1); break;                             \
-    default: FO_BLOCK((ONE) ? 1 : FO_PX(4), 4, KX0, KX1); break;                            \
+#define FO_CALL(ONE, KX0, KX1)                                                                     \
+    switch (no) {                                                                                  \
+    case 1: FO_BLOCK((ONE) ? 1 : FO_PX(1), 1, KX0, KX1); break;                                    \
+    case 2: FO_BLOCK((ONE) ? 1 : FO_PX(2), 2, KX0, KX1); break;                                    \
+    case 3: FO_BLOCK((ONE) ? 1 : FO_PX(3), 3, KX0, KX1); break;                                    \
+    default: FO_BLOCK((ONE) ? 1 : FO_PX(4), 4, KX0, KX1); break;                                   \
     }
 
 /* Output rows [oy0, oy1) of image n; x's channels contiguous; ws: the packed filter. */
-void FO_FN(fewout_rows)(const fc_conv_desc *d, const fc_view *x, const FC_T *w,
-                        const FC_T *bias, const fc_view *y, int64_t n, int64_t oy0,
-                        int64_t oy1, FC_T *ws) {
+void FO_FN(fewout_rows)(const fc_conv_desc *d, const fc_view *x, const FC_T *w, const FC_T *bias,
+                        const fc_view *y, int64_t n, int64_t oy0, int64_t oy1, FC_T *ws) {
     const fc_window *win = &d->win;
     const int64_t c = x->c, taps = win->k_h * win->k_w;
     const int no = (int)y->c;
@@ -101,21 +103,20 @@ void FO_FN(fewout_rows)(const fc_conv_desc *d, const fc_view *x, const FC_T *w,
         for (int64_t ic = 0; ic < c; ic++)
             for (int o = 0; o < no; o++) wp[(t * no + o) * c + ic] = w[(t * c + ic) * no + o];
     const int px = no == 1 ? FO_PX(1) : no == 2 ? FO_PX(2) : no == 3 ? FO_PX(3) : FO_PX(4);
-    int64_t lo, hi;   /* interior columns */
+    int64_t lo, hi; /* interior columns */
     fc_interior_cols(win, x->w, y->w, &lo, &hi);
     for (int64_t oy = oy0; oy < oy1; oy++) {
         FC_T *yrow = (FC_T *)y->data + n * y->sn + oy * y->sh;
         int64_t ky0, ky1;
         fc_valid_taps(oy, win->stride_h, win->pad_top, win->dil_h, win->k_h, x->h, &ky0, &ky1);
         for (int64_t ox = 0; ox < y->w;) {
-            if (ox >= lo && ox + px <= hi) {   /* interior: px pixels, all taps */
+            if (ox >= lo && ox + px <= hi) { /* interior: px pixels, all taps */
                 FO_CALL(0, 0, win->k_w)
                 ox += px;
                 continue;
             }
-            int64_t kx0, kx1;   /* one pixel: its own taps */
-            fc_valid_taps(ox, win->stride_w, win->pad_left, win->dil_w, win->k_w, x->w, &kx0,
-                          &kx1);
+            int64_t kx0, kx1; /* one pixel: its own taps */
+            fc_valid_taps(ox, win->stride_w, win->pad_left, win->dil_w, win->k_w, x->w, &kx0, &kx1);
             FO_CALL(1, kx0, kx1)
             ox++;
         }

@@ -16,16 +16,15 @@
 #define FL_FN(name) FC_CAT(FC_FN(name), FL_ISA)
 
 /* acc[0, n) += w * src[0, n): the loop the compiler vectorizes at this file's width. */
-static inline void FC_FN(fl_axpy)(FC_T *restrict acc, const FC_T *restrict src, FC_T w,
-                                  int64_t n) {
+static inline void FC_FN(fl_axpy)(FC_T *restrict acc, const FC_T *restrict src, FC_T w, int64_t n) {
     for (int64_t i = 0; i < n; i++) acc[i] += w * src[i];
 }
 
 /* dst[j] = src[j * step] for j in [0, n); small steps (a one-channel row at strides 2-4)
  * are compile-time constants, so that the loop vectorizes with permutes instead of running
  * element by element (kitten-gray's 3x3/3: the copy was most of the call). */
-static inline __attribute__((always_inline)) void FC_FN(fl_gather_by)(
-    FC_T *restrict dst, const FC_T *restrict src, const int64_t step, int64_t n) {
+static inline __attribute__((always_inline)) void
+FC_FN(fl_gather_by)(FC_T *restrict dst, const FC_T *restrict src, const int64_t step, int64_t n) {
     for (int64_t j = 0; j < n; j++) dst[j] = src[j * step];
 }
 
@@ -53,9 +52,8 @@ size_t FL_FN(filter_workspace)(const fc_conv_desc *d, const fc_view *x, const fc
     return sizeof(FC_T) * (size_t)(y->c * y->w + split);
 }
 
-void FL_FN(filter_rows)(const fc_conv_desc *d, const fc_view *x, const FC_T *w,
-                        const FC_T *bias, const fc_view *y, int64_t n, int64_t oy0,
-                        int64_t oy1, FC_T *ws) {
+void FL_FN(filter_rows)(const fc_conv_desc *d, const fc_view *x, const FC_T *w, const FC_T *bias,
+                        const fc_view *y, int64_t n, int64_t oy0, int64_t oy1, FC_T *ws) {
     const fc_window *win = &d->win;
     const int64_t s = win->stride_w, wo = y->w, c_in = x->c, c_out = y->c;
     const int64_t phase_len = (x->w + s - 1) / s, chan_len = s * phase_len;
@@ -71,7 +69,7 @@ void FL_FN(filter_rows)(const fc_conv_desc *d, const fc_view *x, const FC_T *w,
         for (int64_t i = 0; i < c_out * wo; i++) acc[i] = 0;
         for (int64_t ky = ky0; ky < ky1; ky++) {
             const FC_T *row = xn + (oy * win->stride_h - win->pad_top + ky * win->dil_h) * x->sh;
-            if (split) {   /* channel ic, phase p at phases + ic * chan_len + p * phase_len */
+            if (split) { /* channel ic, phase p at phases + ic * chan_len + p * phase_len */
                 for (int64_t ic = 0; ic < c_in; ic++)
                     for (int64_t p = 0; p < s; p++)
                         FC_FN(fl_gather)(phases + ic * chan_len + p * phase_len,
@@ -86,7 +84,7 @@ void FL_FN(filter_rows)(const fc_conv_desc *d, const fc_view *x, const FC_T *w,
                 int64_t hi = off >= x->w ? 0 : (x->w - 1 - off) / s + 1;
                 if (hi > wo) hi = wo;
                 if (lo >= hi) continue;
-                const int64_t first = lo * s + off;   /* its phase, and its place in it */
+                const int64_t first = lo * s + off; /* its phase, and its place in it */
                 const FC_T *src = row + first % s * phase_len + first / s;
                 const FC_T *wk = w + (ky * win->k_w + kx) * c_in * c_out;
                 for (int64_t ic = 0; ic < c_in; ic++)
@@ -97,10 +95,9 @@ void FL_FN(filter_rows)(const fc_conv_desc *d, const fc_view *x, const FC_T *w,
         }
         for (int64_t oc = 0; oc < c_out; oc++) {
             FC_T *a = acc + oc * wo;
-            if (bias)   /* one bias per channel, before the activation */
+            if (bias) /* one bias per channel, before the activation */
                 for (int64_t ox = 0; ox < wo; ox++) a[ox] += bias[oc];
-            FC_FN(epilogue_store)(a, wo, NULL, d->activation, yn + oy * y->sh + oc * y->sc,
-                                  y->sw);
+            FC_FN(epilogue_store)(a, wo, NULL, d->activation, yn + oy * y->sh + oc * y->sc, y->sw);
         }
     }
 }

@@ -24,7 +24,9 @@
 
 typedef FC_T GR_VEC __attribute__((vector_size(GR_VBYTES), aligned(sizeof(FC_T))));
 
-int64_t GR_FN(grouped_lanes)(void) { return GR_LANES; }
+int64_t GR_FN(grouped_lanes)(void) {
+    return GR_LANES;
+}
 
 /* wr[tap][r][oc] = the weight of output channel oc for the input channel of its group
  * rotated onto its lane by r: w[tap][(oc % og + r) % og][oc]. */
@@ -43,10 +45,10 @@ void GR_FN(grouped_pack)(const fc_conv_desc *d, const fc_view *y, const FC_T *w,
 #define GR_ROT(OG, R, l) ((OG) * ((l) / (OG)) + ((l) % (OG) + (R)) % (OG))
 #define GR_IDX2(OG, R) GR_ROT(OG, R, 0), GR_ROT(OG, R, 1)
 #define GR_IDX4(OG, R) GR_IDX2(OG, R), GR_ROT(OG, R, 2), GR_ROT(OG, R, 3)
-#define GR_IDX8(OG, R)                                                                      \
+#define GR_IDX8(OG, R)                                                                             \
     GR_IDX4(OG, R), GR_ROT(OG, R, 4), GR_ROT(OG, R, 5), GR_ROT(OG, R, 6), GR_ROT(OG, R, 7)
-#define GR_IDX16(OG, R)                                                                     \
-    GR_IDX8(OG, R), GR_ROT(OG, R, 8), GR_ROT(OG, R, 9), GR_ROT(OG, R, 10), GR_ROT(OG, R, 11), \
+#define GR_IDX16(OG, R)                                                                            \
+    GR_IDX8(OG, R), GR_ROT(OG, R, 8), GR_ROT(OG, R, 9), GR_ROT(OG, R, 10), GR_ROT(OG, R, 11),      \
         GR_ROT(OG, R, 12), GR_ROT(OG, R, 13), GR_ROT(OG, R, 14), GR_ROT(OG, R, 15)
 #if GR_VBYTES / (FC_T_IS_DOUBLE ? 8 : 4) == 16
 #define GR_IDX GR_IDX16
@@ -57,10 +59,10 @@ void GR_FN(grouped_pack)(const fc_conv_desc *d, const fc_view *y, const FC_T *w,
 #else
 #define GR_IDX GR_IDX2
 #endif
-#define GR_CASE(OG, R)                                                                      \
+#define GR_CASE(OG, R)                                                                             \
     case (OG) * 16 + (R): return __builtin_shufflevector(v, v, GR_IDX(OG, R));
-static inline __attribute__((always_inline)) GR_VEC GR_FN(rotate)(GR_VEC v, const int og,
-                                                                 const int r) {
+static inline
+    __attribute__((always_inline)) GR_VEC GR_FN(rotate)(GR_VEC v, const int og, const int r) {
     /* The case lists as the vector widths allow, kept as written: */
     /* clang-format off */
     switch (og * 16 + r) {   /* only groups narrower than a vector run this kernel */
@@ -89,9 +91,10 @@ typedef struct {
     fc_activation act;
 } GR_FN(grouped_call);
 
-static inline __attribute__((always_inline)) void GR_FN(block)(
-    const GR_FN(grouped_call) *c, const fc_pixel_block *b, const int og, const int np,
-    const int nv) {
+static inline __attribute__((always_inline)) void GR_FN(block)(const GR_FN(grouped_call) * c,
+                                                               const fc_pixel_block *b,
+                                                               const int og, const int np,
+                                                               const int nv) {
     const fc_window *win = c->win;
     int64_t xoff, xstep, yoff, ystep;
     fc_block_offsets(win, c->x, c->y, b, &xoff, &xstep, &yoff, &ystep);
@@ -101,8 +104,8 @@ static inline __attribute__((always_inline)) void GR_FN(block)(
         for (int v = 0; v < nv; v++) acc[p][v] = (GR_VEC){0};
     for (int64_t ky = b->ky0; ky < b->ky1; ky++) {
         for (int64_t kx = b->kx0; kx < b->kx1; kx++) {
-            const FC_T *xp = c->xn + (xoff + ky * win->dil_h * c->x->sh +
-                                      kx * win->dil_w * c->x->sw + oc);
+            const FC_T *xp =
+                c->xn + (xoff + ky * win->dil_h * c->x->sh + kx * win->dil_w * c->x->sw + oc);
             const FC_T *wp = c->wr + (ky * win->k_w + kx) * og * o + oc;
             GR_VEC xv[GR_PX][GR_OB];
             for (int p = 0; p < np; p++)
@@ -125,17 +128,17 @@ static inline __attribute__((always_inline)) void GR_FN(block)(
 }
 
 /* block with og, np and nv turned into constants. */
-#define GR_NV(OG, NP)                                                                       \
-    if (c->nv == 1) GR_FN(block)(c, b, OG, NP, 1);                                          \
+#define GR_NV(OG, NP)                                                                              \
+    if (c->nv == 1) GR_FN(block)(c, b, OG, NP, 1);                                                 \
     else GR_FN(block)(c, b, OG, NP, GR_OB);
-#define GR_NP(OG)                                                                           \
-    switch (b->np) {                                                                        \
-    case 1: GR_NV(OG, 1) break;                                                             \
-    case 2: GR_NV(OG, 2) break;                                                             \
-    case 3: GR_NV(OG, 3) break;                                                             \
-    case 4: GR_NV(OG, (4 < GR_PX ? 4 : GR_PX)) break;                                       \
-    case 5: GR_NV(OG, (5 < GR_PX ? 5 : GR_PX)) break;                                       \
-    default: GR_NV(OG, GR_PX) break;                                                        \
+#define GR_NP(OG)                                                                                  \
+    switch (b->np) {                                                                               \
+    case 1: GR_NV(OG, 1) break;                                                                    \
+    case 2: GR_NV(OG, 2) break;                                                                    \
+    case 3: GR_NV(OG, 3) break;                                                                    \
+    case 4: GR_NV(OG, (4 < GR_PX ? 4 : GR_PX)) break;                                              \
+    case 5: GR_NV(OG, (5 < GR_PX ? 5 : GR_PX)) break;                                              \
+    default: GR_NV(OG, GR_PX) break;                                                               \
     }
 
 static void GR_FN(visit)(void *ctx, const fc_pixel_block *b) {
@@ -150,13 +153,18 @@ static void GR_FN(visit)(void *ctx, const fc_pixel_block *b) {
 /* Output rows [oy0, oy1) of image n, with the weights packed by grouped_pack, band by band
  * of GR_PX rows: all blocks of output channels of a band read the band's input while it is
  * in cache, and the band's output is written whole. */
-void GR_FN(grouped_rows)(const fc_conv_desc *d, const fc_view *x, const FC_T *wr,
-                         const FC_T *bias, const fc_view *y, int64_t n, int64_t oy0,
-                         int64_t oy1) {
-    GR_FN(grouped_call) c = {.win = &d->win, .x = x, .y = y,
-                             .xn = (const FC_T *)x->data + n * x->sn, .wr = wr,
-                             .yn = (FC_T *)y->data + n * y->sn, .o = y->c,
-                             .og = (int)(y->c / d->groups), .act = d->activation};
+void GR_FN(grouped_rows)(const fc_conv_desc *d, const fc_view *x, const FC_T *wr, const FC_T *bias,
+                         const fc_view *y, int64_t n, int64_t oy0, int64_t oy1) {
+    GR_FN(grouped_call)
+    c = {.win = &d->win,
+         .x = x,
+         .y = y,
+         .xn = (const FC_T *)x->data + n * x->sn,
+         .wr = wr,
+         .yn = (FC_T *)y->data + n * y->sn,
+         .o = y->c,
+         .og = (int)(y->c / d->groups),
+         .act = d->activation};
     for (int64_t band = oy0; band < oy1; band += GR_PX) {
         const int64_t band_end = band + GR_PX < oy1 ? band + GR_PX : oy1;
         for (int64_t oc = 0; oc < y->c; oc += c.nv * GR_LANES) {

@@ -20,13 +20,13 @@
 #define IM2COL_PACK_BELOW 16
 
 typedef struct {
-    int64_t cg, og, taps, npanel, kcb, nblocks;   /* kcb: channels per full block */
+    int64_t cg, og, taps, npanel, kcb, nblocks; /* kcb: channels per full block */
     int mr, nr;
-    int packed;                                   /* rows packed into K-long patches */
+    int packed; /* rows packed into K-long patches */
 } FC_FN(igemm_dims);
 
-static FC_FN(igemm_dims) FC_FN(dims)(const fc_cntx *cx, const fc_conv_desc *d,
-                                      const fc_view *x, const fc_view *y) {
+static FC_FN(igemm_dims)
+    FC_FN(dims)(const fc_cntx *cx, const fc_conv_desc *d, const fc_view *x, const fc_view *y) {
     const FC_FN(fc_ukernel) *uk = FC_UKERNEL(cx);
     FC_FN(igemm_dims) s;
     s.mr = uk->mr;
@@ -38,25 +38,24 @@ static FC_FN(igemm_dims) FC_FN(dims)(const fc_cntx *cx, const fc_conv_desc *d,
     int64_t most = FC_GEMM_PANEL_BYTES / (int64_t)sizeof(FC_T) / (s.taps * s.nr);
     if (most < 8) most = 8;
     s.nblocks = (s.cg + most - 1) / most;
-    s.kcb = (s.cg + s.nblocks - 1) / s.nblocks;   /* equal blocks, the last one shorter */
+    s.kcb = (s.cg + s.nblocks - 1) / s.nblocks; /* equal blocks, the last one shorter */
     s.packed = s.cg < IM2COL_PACK_BELOW && s.nblocks == 1 && s.taps > 1;
     return s;
 }
 
 int64_t FC_FN(igemm_panels)(const fc_cntx *cx, const fc_conv_desc *d, const fc_view *x,
-                             const fc_view *y) {
+                            const fc_view *y) {
     return FC_FN(dims)(cx, d, x, y).npanel;
 }
 
-size_t FC_FN(igemm_packed_weights_size)(const fc_cntx *cx, const fc_conv_desc *d,
-                                         const fc_view *x, const fc_view *y) {
+size_t FC_FN(igemm_packed_weights_size)(const fc_cntx *cx, const fc_conv_desc *d, const fc_view *x,
+                                        const fc_view *y) {
     const FC_FN(igemm_dims) s = FC_FN(dims)(cx, d, x, y);
     return (size_t)(d->groups * s.npanel * s.taps * s.cg * s.nr);
 }
 
 /* Where block cb, panel p of group g starts in the packed weights. */
-static int64_t FC_FN(panel_offset)(const FC_FN(igemm_dims) *s, int64_t g, int64_t cb,
-                                   int64_t p) {
+static int64_t FC_FN(panel_offset)(const FC_FN(igemm_dims) * s, int64_t g, int64_t cb, int64_t p) {
     const int64_t kc = s->cg - cb * s->kcb < s->kcb ? s->cg - cb * s->kcb : s->kcb;
     return ((g * s->cg + cb * s->kcb) * s->npanel + p * kc) * s->taps * s->nr;
 }
@@ -67,7 +66,7 @@ static int64_t FC_FN(panel_offset)(const FC_FN(igemm_dims) *s, int64_t g, int64_
  * kernel, which skips padding taps).  v - v is 0 for finite v, NaN otherwise: one
  * subtraction per weight, vectorized with the copy. */
 int FC_FN(igemm_pack_weights)(const fc_cntx *cx, const fc_conv_desc *d, const fc_view *x,
-                               const fc_view *y, const FC_T *w, int64_t unit, FC_T *wpack) {
+                              const fc_view *y, const FC_T *w, int64_t unit, FC_T *wpack) {
     const FC_FN(igemm_dims) s = FC_FN(dims)(cx, d, x, y);
     const int64_t g = unit / s.npanel, p = unit % s.npanel, j = p * s.nr;
     const int64_t cols = s.og - j < s.nr ? s.og - j : s.nr;
@@ -92,7 +91,7 @@ int FC_FN(igemm_pack_weights)(const fc_cntx *cx, const fc_conv_desc *d, const fc
 /* Bytes per thread: the indirection buffer of an mc-pixel block and a zero row; or, when
  * packing, the patches' row pointers and the patches. */
 size_t FC_FN(igemm_workspace)(const fc_cntx *cx, const fc_conv_desc *d, const fc_view *x,
-                               const fc_view *y, int64_t mc) {
+                              const fc_view *y, int64_t mc) {
     const FC_FN(igemm_dims) s = FC_FN(dims)(cx, d, x, y);
     const int64_t rows = (mc + s.mr - 1) / s.mr * s.mr;
     if (s.packed)
@@ -105,8 +104,8 @@ size_t FC_FN(igemm_workspace)(const fc_cntx *cx, const fc_conv_desc *d, const fc
  * them.  A kernel row that lies inside the image with dilation 1 is one contiguous run of
  * k_w x cg input values when the channels are dense. */
 static void FC_FN(pack_patches)(const fc_conv_desc *d, const fc_view *x, const fc_view *y,
-                                const FC_FN(igemm_dims) *s, int64_t g, int64_t m0,
-                                int64_t m1, FC_T *patches, const FC_T **rows_out) {
+                                const FC_FN(igemm_dims) * s, int64_t g, int64_t m0, int64_t m1,
+                                FC_T *patches, const FC_T **rows_out) {
     const fc_window *win = &d->win;
     const int64_t k = s->taps * s->cg, run = win->k_w * s->cg;
     const int64_t rows = (m1 - m0 + s->mr - 1) / s->mr * s->mr;
@@ -146,8 +145,8 @@ static void FC_FN(pack_patches)(const fc_conv_desc *d, const fc_view *x, const f
  * group g at the input pixel under that tap, or the zero row.  Walks pixels and taps
  * incrementally: no division per entry. */
 static void FC_FN(build_indirection)(const fc_conv_desc *d, const fc_view *x, const fc_view *y,
-                                     const FC_FN(igemm_dims) *s, int64_t g, int64_t m0,
-                                     int64_t m1, const FC_T *zero, const FC_T **ind) {
+                                     const FC_FN(igemm_dims) * s, int64_t g, int64_t m0, int64_t m1,
+                                     const FC_T *zero, const FC_T **ind) {
     const fc_window *win = &d->win;
     const int64_t rows = (m1 - m0 + s->mr - 1) / s->mr * s->mr;
     int64_t n = m0 / (y->h * y->w), oy = m0 % (y->h * y->w) / y->w, ox = m0 % y->w;
@@ -163,8 +162,8 @@ static void FC_FN(build_indirection)(const fc_conv_desc *d, const fc_view *x, co
             const int row_in = iy >= 0 && iy < x->h;
             for (int64_t kx = 0; kx < win->k_w; kx++, t++) {
                 const int64_t ix = ox * win->stride_w - win->pad_left + kx * win->dil_w;
-                slot[t * s->mr] = (row_in && ix >= 0 && ix < x->w) ? xn + iy * x->sh + ix * x->sw
-                                                                   : zero;
+                slot[t * s->mr] =
+                    (row_in && ix >= 0 && ix < x->w) ? xn + iy * x->sh + ix * x->sw : zero;
             }
         }
         fc_next_pixel(&n, &oy, &ox, y->h, y->w);
@@ -175,9 +174,8 @@ static void FC_FN(build_indirection)(const fc_conv_desc *d, const fc_view *x, co
  * NHWC output yd [M][out_C]; bias and activation fused after the last channel block.
  * The input's channels must be contiguous (x->sc == 1). */
 void FC_FN(igemm_conv_block)(const fc_cntx *cx, const fc_conv_desc *d, const fc_view *x,
-                              const fc_view *y, const FC_T *wpack, const FC_T *bias, FC_T *yd,
-                              int64_t m0, int64_t m1, int64_t g, int64_t p0, int64_t p1,
-                              void *ws) {
+                             const fc_view *y, const FC_T *wpack, const FC_T *bias, FC_T *yd,
+                             int64_t m0, int64_t m1, int64_t g, int64_t p0, int64_t p1, void *ws) {
     const FC_FN(fc_ukernel) *uk = FC_UKERNEL(cx);
     const FC_FN(igemm_dims) s = FC_FN(dims)(cx, d, x, y);
     const int64_t rows = (m1 - m0 + s.mr - 1) / s.mr * s.mr;
@@ -185,7 +183,7 @@ void FC_FN(igemm_conv_block)(const fc_cntx *cx, const fc_conv_desc *d, const fc_
     FC_T *zero = (FC_T *)(ind + rows * s.taps);
     const int64_t j0 = p0 * s.nr, cols = (p1 * s.nr < s.og ? p1 * s.nr : s.og) - j0;
 
-    if (s.packed) {   /* one channel block: K = taps x cg, laid out as the B panels are */
+    if (s.packed) { /* one channel block: K = taps x cg, laid out as the B panels are */
         const FC_T **rows_out = ind;
         FC_T *patches = (FC_T *)(rows_out + rows);
         FC_FN(pack_patches)(d, x, y, &s, g, m0, m1, patches, rows_out);

@@ -31,10 +31,9 @@ static inline void fc_block_offsets(const fc_window *win, const fc_view *x, cons
 
 /* Calls visit(ctx, block) for blocks of at most max_np pixels covering output rows
  * [r0, r1): each row's interior pixels, then the edge columns' runs of rows. */
-static inline void fc_visit_pixel_blocks(const fc_window *win, const fc_view *x,
-                                         const fc_view *y, int64_t r0, int64_t r1, int max_np,
-                                         void (*visit)(void *, const fc_pixel_block *),
-                                         void *ctx) {
+static inline void fc_visit_pixel_blocks(const fc_window *win, const fc_view *x, const fc_view *y,
+                                         int64_t r0, int64_t r1, int max_np,
+                                         void (*visit)(void *, const fc_pixel_block *), void *ctx) {
     int64_t lo, hi;
     fc_interior_cols(win, x->w, y->w, &lo, &hi);
     fc_pixel_block b;
@@ -42,7 +41,7 @@ static inline void fc_visit_pixel_blocks(const fc_window *win, const fc_view *x,
         int64_t ky0, ky1;
         fc_valid_taps(oy, win->stride_h, win->pad_top, win->dil_h, win->k_h, x->h, &ky0, &ky1);
         for (int64_t ox = lo; ox < hi; ox += max_np) {
-            b = (fc_pixel_block){oy, ox, 1, hi - ox < max_np ? (int)(hi - ox) : max_np,
+            b = (fc_pixel_block){oy,  ox,  1, hi - ox < max_np ? (int)(hi - ox) : max_np,
                                  ky0, ky1, 0, win->k_w};
             visit(ctx, &b);
         }
@@ -52,12 +51,11 @@ static inline void fc_visit_pixel_blocks(const fc_window *win, const fc_view *x,
         fc_valid_taps(ox, win->stride_w, win->pad_left, win->dil_w, win->k_w, x->w, &kx0, &kx1);
         for (int64_t oy = r0; oy < r1;) {
             int64_t ky0, ky1, a, c;
-            fc_valid_taps(oy, win->stride_h, win->pad_top, win->dil_h, win->k_h, x->h, &ky0,
-                          &ky1);
+            fc_valid_taps(oy, win->stride_h, win->pad_top, win->dil_h, win->k_h, x->h, &ky0, &ky1);
             int np = 1;
             while (np < max_np && oy + np < r1) {
-                fc_valid_taps(oy + np, win->stride_h, win->pad_top, win->dil_h, win->k_h, x->h,
-                              &a, &c);
+                fc_valid_taps(oy + np, win->stride_h, win->pad_top, win->dil_h, win->k_h, x->h, &a,
+                              &c);
                 if (a != ky0 || c != ky1) break;
                 np++;
             }

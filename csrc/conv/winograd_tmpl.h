@@ -17,7 +17,7 @@
 #include "fc_epilogue_tmpl.h"
 
 #define WG_FN(name) FC_CAT(FC_FN(name), WG_ISA)
-#define WG_TILES 48   /* tiles per block: a multiple of every MR */
+#define WG_TILES 48 /* tiles per block: a multiple of every MR */
 
 typedef struct {
     int64_t tiles_h, tiles_w, tiles, c, o, npanel;
@@ -42,7 +42,9 @@ int64_t WG_FN(winograd_tiles)(const fc_cntx *cx, const fc_view *x, const fc_view
     return FC_FN(wg_dims_of)(cx, x, y).tiles;
 }
 
-int64_t WG_FN(winograd_block_tiles)(void) { return WG_TILES; }
+int64_t WG_FN(winograd_block_tiles)(void) {
+    return WG_TILES;
+}
 
 size_t WG_FN(winograd_packed_weights_size)(const fc_cntx *cx, const fc_view *x, const fc_view *y) {
     const FC_FN(wg_dims) s = FC_FN(wg_dims_of)(cx, x, y);
@@ -66,7 +68,7 @@ void WG_FN(winograd_pack_weights)(const fc_cntx *cx, const fc_view *x, const fc_
                 for (int64_t j = 0; j < cols; j++) g[k][j] = src[j];
                 for (int64_t j = cols; j < s.nr; j++) g[k][j] = 0;
             }
-            for (int k = 0; k < 3; k++)   /* t = G g, over the filter's columns k */
+            for (int k = 0; k < 3; k++) /* t = G g, over the filter's columns k */
                 for (int64_t j = 0; j < s.nr; j++) {
                     const FC_T a = g[k][j], b = g[3 + k][j], e = g[6 + k][j];
                     t[0][k][j] = a;
@@ -74,7 +76,7 @@ void WG_FN(winograd_pack_weights)(const fc_cntx *cx, const fc_view *x, const fc_
                     t[2][k][j] = h * (a - b + e);
                     t[3][k][j] = e;
                 }
-            for (int i = 0; i < 4; i++) {   /* U = t G^T, row i of the 4x4 */
+            for (int i = 0; i < 4; i++) { /* U = t G^T, row i of the 4x4 */
                 FC_T *u0 = upack + (((i * 4 + 0) * s.npanel + p) * s.c + c) * s.nr;
                 FC_T *u1 = upack + (((i * 4 + 1) * s.npanel + p) * s.c + c) * s.nr;
                 FC_T *u2 = upack + (((i * 4 + 2) * s.npanel + p) * s.c + c) * s.nr;
@@ -98,7 +100,7 @@ typedef struct {
     size_t v, m, zero, tile_out, ind, end;
 } FC_FN(wg_layout);
 
-static FC_FN(wg_layout) FC_FN(wg_layout_of)(const FC_FN(wg_dims) *s) {
+static FC_FN(wg_layout) FC_FN(wg_layout_of)(const FC_FN(wg_dims) * s) {
     FC_FN(wg_layout) l;
     l.v = 0;
     l.m = fc_align_up(l.v + sizeof(FC_T) * (size_t)(16 * WG_TILES * s->c));
@@ -118,7 +120,7 @@ size_t WG_FN(winograd_workspace)(const fc_cntx *cx, const fc_view *x, const fc_v
 /* V_xi[tile][c] = (B^T d B)[xi] for the tiles [t0, t0 + nt); d is read with the input's
  * strides, padding cells as zeros (a pointer to the zero row). */
 static void FC_FN(input_transform)(const fc_conv_desc *d, const fc_view *x,
-                                   const FC_FN(wg_dims) *s, int64_t t0, int64_t nt,
+                                   const FC_FN(wg_dims) * s, int64_t t0, int64_t nt,
                                    const FC_T *zero, FC_T *v) {
     const int64_t per_image = s->tiles_h * s->tiles_w;
     for (int64_t t = 0; t < nt; t++) {
@@ -134,18 +136,18 @@ static void FC_FN(input_transform)(const fc_conv_desc *d, const fc_view *x,
                               : (const FC_T *)x->data + n * x->sn + iy * x->sh + ix * x->sw;
             }
         FC_T *vt = v + t * s->c;
-        const int64_t vs = WG_TILES * s->c;   /* distance between the 16 V matrices */
-FC_IVDEP
+        const int64_t vs = WG_TILES * s->c; /* distance between the 16 V matrices */
+        FC_IVDEP
         for (int64_t c = 0; c < s->c; c++) {
             FC_T b[4][4];
-            for (int j = 0; j < 4; j++) {   /* B^T d, column by column */
+            for (int j = 0; j < 4; j++) { /* B^T d, column by column */
                 const FC_T d0 = p[0][j][c], d1 = p[1][j][c], d2 = p[2][j][c], d3 = p[3][j][c];
                 b[0][j] = d0 - d2;
                 b[1][j] = d1 + d2;
                 b[2][j] = d2 - d1;
                 b[3][j] = d1 - d3;
             }
-            for (int i = 0; i < 4; i++) {   /* (B^T d) B, row by row */
+            for (int i = 0; i < 4; i++) { /* (B^T d) B, row by row */
                 vt[(i * 4 + 0) * vs + c] = b[i][0] - b[i][2];
                 vt[(i * 4 + 1) * vs + c] = b[i][1] + b[i][2];
                 vt[(i * 4 + 2) * vs + c] = b[i][2] - b[i][1];
@@ -160,8 +162,8 @@ FC_IVDEP
  * and activation, which could hide it: relu6 clips Inf) is Inf or NaN: v - v is 0 for
  * finite v, NaN otherwise, one vectorized subtraction per value. */
 static int FC_FN(output_transform)(const fc_conv_desc *d, const fc_view *y,
-                                    const FC_FN(wg_dims) *s, int64_t t0, int64_t nt,
-                                    const FC_T *m, const FC_T *bias, FC_T *row) {
+                                   const FC_FN(wg_dims) * s, int64_t t0, int64_t nt, const FC_T *m,
+                                   const FC_T *bias, FC_T *row) {
     const int64_t per_image = s->tiles_h * s->tiles_w, ms = WG_TILES * s->o;
     int nonfinite = 0;
     for (int64_t t = 0; t < nt; t++) {
@@ -172,16 +174,16 @@ static int FC_FN(output_transform)(const fc_conv_desc *d, const fc_view *y,
         FC_T *out[2][2];
         for (int i = 0; i < 2; i++)
             for (int j = 0; j < 2; j++) out[i][j] = row + (i * 2 + j) * s->o;
-FC_IVDEP
+        FC_IVDEP
         for (int64_t o = 0; o < s->o; o++) {
             FC_T a[2][4];
-            for (int j = 0; j < 4; j++) {   /* A^T M, column by column */
+            for (int j = 0; j < 4; j++) { /* A^T M, column by column */
                 const FC_T m0 = mt[(0 + j) * ms + o], m1 = mt[(4 + j) * ms + o];
                 const FC_T m2 = mt[(8 + j) * ms + o], m3 = mt[(12 + j) * ms + o];
                 a[0][j] = m0 + m1 + m2;
                 a[1][j] = m1 - m2 - m3;
             }
-            for (int i = 0; i < 2; i++) {   /* (A^T M) A */
+            for (int i = 0; i < 2; i++) { /* (A^T M) A */
                 const FC_T y0 = a[i][0] + a[i][1] + a[i][2], y1 = a[i][1] - a[i][2] - a[i][3];
                 out[i][0][o] = y0;
                 out[i][1][o] = y1;
@@ -191,10 +193,9 @@ FC_IVDEP
         for (int i = 0; i < 2; i++)
             for (int j = 0; j < 2; j++)
                 if (oy0 + i < y->h && ox0 + j < y->w)
-                    FC_FN(epilogue_store)(out[i][j], s->o, bias, d->activation,
-                                          (FC_T *)y->data + n * y->sn + (oy0 + i) * y->sh +
-                                              (ox0 + j) * y->sw,
-                                          y->sc);
+                    FC_FN(epilogue_store)(
+                        out[i][j], s->o, bias, d->activation,
+                        (FC_T *)y->data + n * y->sn + (oy0 + i) * y->sh + (ox0 + j) * y->sw, y->sc);
     }
     return nonfinite;
 }
@@ -219,8 +220,7 @@ int WG_FN(winograd_block)(const fc_cntx *cx, const fc_conv_desc *d, const fc_vie
     FC_FN(input_transform)(d, x, &s, t0, nt, zero, v);
     for (int xi = 0; xi < 16; xi++) {
         const int64_t rows = (nt + s.mr - 1) / s.mr * s.mr;
-        for (int64_t r = 0; r < rows; r++)
-            ind[r] = r < nt ? v + (xi * WG_TILES + r) * s.c : zero;
+        for (int64_t r = 0; r < rows; r++) ind[r] = r < nt ? v + (xi * WG_TILES + r) * s.c : zero;
         FC_FN(gemm_macro)(uk, nt, s.o, 1, s.c, ind, 0, upack + xi * s.npanel * s.c * s.nr,
                           s.c * s.nr, m + xi * WG_TILES * s.o, s.o, 0, 1, NULL, FC_ACT_NONE);
     }

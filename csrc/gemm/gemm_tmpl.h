@@ -13,15 +13,15 @@
 #include <string.h>
 #include "fc_epilogue_tmpl.h"
 
-#define FC_MAX_TILE (8 * 64)   /* >= MR * NR of every micro-kernel */
+#define FC_MAX_TILE (8 * 64) /* >= MR * NR of every micro-kernel */
 
-void FC_FN(gemm_macro)(const FC_FN(fc_ukernel) *uk, int64_t m, int64_t n, int64_t ntaps,
+void FC_FN(gemm_macro)(const FC_FN(fc_ukernel) * uk, int64_t m, int64_t n, int64_t ntaps,
                        int64_t kc, const FC_T *const *ind, int64_t a_off, const FC_T *bp,
                        int64_t panel_stride, FC_T *c, int64_t ldc, int accumulate, int finish,
                        const FC_T *bias, fc_activation act) {
     const int64_t MR = uk->mr, NR = uk->nr;
     FC_T tile[FC_MAX_TILE] __attribute__((aligned(64))) = {0};
-    FC_T edge_bias[64] __attribute__((aligned(64))) = {0};   /* >= NR: bias of a partial panel */
+    FC_T edge_bias[64] __attribute__((aligned(64))) = {0}; /* >= NR: bias of a partial panel */
     /* Bias and ReLU/ReLU6 run in the micro-kernel on the last channel block; sigmoid and
      * tanh on the stored tile, while it is in L1. */
     const int in_kernel = act == FC_ACT_NONE || act == FC_ACT_RELU || act == FC_ACT_RELU6;
@@ -54,7 +54,7 @@ void FC_FN(gemm_macro)(const FC_FN(fc_ukernel) *uk, int64_t m, int64_t n, int64_
                 for (int64_t r = 0; r < mr; r++)
                     memcpy(cij + r * ldc, tile + r * NR, sizeof(FC_T) * (size_t)nr);
             }
-            if (after)   /* bias is already in */
+            if (after) /* bias is already in */
                 for (int64_t r = 0; r < mr; r++)
                     FC_FN(epilogue_store)(cij + r * ldc, nr, NULL, act, cij + r * ldc, 1);
         }

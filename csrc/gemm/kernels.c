@@ -3,12 +3,12 @@
 
 /* Each ISA's table (gemm/ukernel_tmpl.h: ukernel_desc_SFX_ISA), picked by the same switch
  * as every family's entry points. */
-#define FC_UKERNEL_TABLE(T, SFX)                                                            \
-    FC_ISA_DECLARE(extern const FC_CAT(fc_ukernel, SFX), SFX, ukernel_desc, )               \
-    const FC_CAT(fc_ukernel, SFX) *FC_CAT(fc_ukernel_for, SFX)(fc_isa isa) {                \
-        FC_ISA_SELECT(isa, &FC_ISA_NAME(ukernel_desc, SFX, avx512),                         \
-                      &FC_ISA_NAME(ukernel_desc, SFX, avx2),                                \
-                      &FC_ISA_NAME(ukernel_desc, SFX, scalar))                              \
+#define FC_UKERNEL_TABLE(T, SFX)                                                                   \
+    FC_ISA_DECLARE(extern const FC_CAT(fc_ukernel, SFX), SFX, ukernel_desc, )                      \
+    const FC_CAT(fc_ukernel, SFX) * FC_CAT(fc_ukernel_for, SFX)(fc_isa isa) {                      \
+        FC_ISA_SELECT(isa, &FC_ISA_NAME(ukernel_desc, SFX, avx512),                                \
+                      &FC_ISA_NAME(ukernel_desc, SFX, avx2),                                       \
+                      &FC_ISA_NAME(ukernel_desc, SFX, scalar))                                     \
     }
 FC_UKERNEL_TABLE(float, f32)
 FC_UKERNEL_TABLE(double, f64)
@@ -18,7 +18,9 @@ fc_cntx fc_cntx_for(fc_isa isa) {
     return cx;
 }
 
-fc_cntx fc_cntx_now(void) { return fc_cntx_for(fc_get_isa()); /* read once per call */ }
+fc_cntx fc_cntx_now(void) {
+    return fc_cntx_for(fc_get_isa()); /* read once per call */
+}
 
 void fc_gemm_blocking(fc_dtype dtype, int *mr, int *nr, int *mc, int *panel_bytes) {
     const fc_isa isa = fc_get_isa();

@@ -37,12 +37,11 @@ typedef int32_t FC_CAT(UK_VEC, mask) __attribute__((vector_size(UK_VBYTES)));
 #define UK_MASK FC_CAT(UK_VEC, mask)
 
 /* v where keep is all-ones, else `other` (lane-wise select without C++'s vector ?:) */
-#define UK_SELECT(keep, v, other) \
-    ((UK_VEC)(((UK_MASK)(v) & (keep)) | ((UK_MASK)(other) & ~(keep))))
+#define UK_SELECT(keep, v, other) ((UK_VEC)(((UK_MASK)(v) & (keep)) | ((UK_MASK)(other) & ~(keep))))
 
-void UK_NAME(int64_t ntaps, int64_t kc, const FC_T *const *a, int64_t a_off,
-             const FC_T *restrict b, FC_T *restrict c, int64_t ldc, int accumulate,
-             const FC_T *restrict bias, fc_activation act) {
+void UK_NAME(int64_t ntaps, int64_t kc, const FC_T *const *a, int64_t a_off, const FC_T *restrict b,
+             FC_T *restrict c, int64_t ldc, int accumulate, const FC_T *restrict bias,
+             fc_activation act) {
     UK_VEC acc[UK_MR][UK_NV];
 #pragma GCC unroll 16
     for (int i = 0; i < UK_MR; i++)
@@ -58,11 +57,11 @@ void UK_NAME(int64_t ntaps, int64_t kc, const FC_T *const *a, int64_t a_off,
             UK_VEC bv[UK_NV];
 #pragma GCC unroll 8
             for (int v = 0; v < UK_NV; v++)
-                bv[v] = *(const UK_VEC *)(b + v * UK_LANES);   /* may be unaligned (below) */
+                bv[v] = *(const UK_VEC *)(b + v * UK_LANES); /* may be unaligned (below) */
             b += UK_NV * UK_LANES;
 #pragma GCC unroll 16
             for (int i = 0; i < UK_MR; i++) {
-                const UK_VEC av = rows[i][k] - (UK_VEC){0};   /* broadcast (x - 0 folds to x) */
+                const UK_VEC av = rows[i][k] - (UK_VEC){0}; /* broadcast (x - 0 folds to x) */
 #pragma GCC unroll 8
                 for (int v = 0; v < UK_NV; v++) acc[i][v] += av * bv[v];
             }
@@ -101,7 +100,9 @@ void UK_NAME(int64_t ntaps, int64_t kc, const FC_T *const *a, int64_t a_off,
 
 /* The tile shape this ISA uses for this dtype (for the kernel table). */
 const FC_FN(fc_ukernel) FC_CAT(FC_FN(ukernel_desc), UK_ISA) = {
-    .run = UK_NAME, .mr = UK_MR, .nr = UK_NV * UK_LANES,
+    .run = UK_NAME,
+    .mr = UK_MR,
+    .nr = UK_NV * UK_LANES,
 };
 
 #undef UK_MR

@@ -24,8 +24,8 @@ typedef enum { FC_FLOAT32 = 0, FC_FLOAT64 = 1 } fc_dtype;
 
 typedef enum {
     FC_OK = 0,
-    FC_ERR_NOMEM = 1,   /* a workspace allocation failed */
-    FC_ERR_ARG = 2      /* an argument the Python layer should have rejected */
+    FC_ERR_NOMEM = 1, /* a workspace allocation failed */
+    FC_ERR_ARG = 2    /* an argument the Python layer should have rejected */
 } fc_status;
 
 typedef enum {
@@ -39,8 +39,8 @@ typedef enum {
 typedef enum {
     FC_ALGO_AUTO = 0,
     FC_ALGO_DIRECT,
-    FC_ALGO_IM2COL,    /* implicit im2col + GEMM (never the whole patch matrix) */
-    FC_ALGO_WINOGRAD   /* Winograd F(2x2,3x3): 3x3, stride 1, dilation 1, one group */
+    FC_ALGO_IM2COL,  /* implicit im2col + GEMM (never the whole patch matrix) */
+    FC_ALGO_WINOGRAD /* Winograd F(2x2,3x3): 3x3, stride 1, dilation 1, one group */
 } fc_algorithm;
 
 typedef enum { FC_POOL_MAX = 0, FC_POOL_AVG } fc_pool_kind;
@@ -49,13 +49,13 @@ typedef enum { FC_POOL_MAX = 0, FC_POOL_AVG } fc_pool_kind;
  * kernels, vectorized at the target's baseline width (16-byte SSE2 vectors on x86-64); once
  * named "scalar", which FASTCONV_ISA and the Python layer still accept. */
 typedef enum { FC_ISA_BASELINE = 0, FC_ISA_AVX2 = 1, FC_ISA_AVX512 = 2 } fc_isa;
-#define FC_ISA_SCALAR FC_ISA_BASELINE   /* the old name */
+#define FC_ISA_SCALAR FC_ISA_BASELINE /* the old name */
 
 /* A 4-D array viewed in logical NHWC order. */
 typedef struct {
     void *data;
     int64_t n, h, w, c;
-    int64_t sn, sh, sw, sc;   /* element strides */
+    int64_t sn, sh, sw, sc; /* element strides */
 } fc_view;
 
 /* A sliding window.  Output pixel (oy, ox) reads input rows oy * stride_h - pad_top +
@@ -88,7 +88,7 @@ fc_status fc_conv2d(fc_dtype dtype, const fc_conv_desc *desc, fc_algorithm algor
 typedef struct {
     fc_isa isa;
     const void *im2col;
-    int im2col_nonfinite;   /* fc_conv2d_pack's report: the filters hold Inf or NaN */
+    int im2col_nonfinite; /* fc_conv2d_pack's report: the filters hold Inf or NaN */
     const void *winograd;
     const void *grouped;
 } fc_conv_packed;
@@ -101,13 +101,13 @@ size_t fc_conv2d_packed_size(fc_dtype dtype, const fc_conv_desc *desc, fc_algori
  * filters; *nonfinite (FC_ALGO_IM2COL) tells whether a filter value is Inf or NaN.
  * FC_ERR_ARG for a size of 0 or an ISA this CPU lacks. */
 fc_status fc_conv2d_pack(fc_dtype dtype, const fc_conv_desc *desc, fc_algorithm algorithm,
-                         fc_isa isa, int64_t in_channels, int64_t out_channels,
-                         const void *filters, void *packed, int *nonfinite);
+                         fc_isa isa, int64_t in_channels, int64_t out_channels, const void *filters,
+                         void *packed, int *nonfinite);
 /* fc_conv2d, bit for bit, with the parts of `packed` (NULL: none) used instead of packing
  * the filters again; `filters` are still read by whatever runs unpacked. */
 fc_status fc_conv2d_prepacked(fc_dtype dtype, const fc_conv_desc *desc, fc_algorithm algorithm,
-                              const fc_conv_packed *packed, const fc_view *x,
-                              const void *filters, const void *bias, const fc_view *y);
+                              const fc_conv_packed *packed, const fc_view *x, const void *filters,
+                              const void *bias, const fc_view *y);
 
 /* The gradient of fc_conv2d with respect to its input (desc, filters: the forward call's;
  * dy: [n, out_h, out_w, out_C]; dx: [n, h, w, C]), and conv2d_transpose:
@@ -129,9 +129,8 @@ fc_status fc_conv2d_backprop_filter(fc_dtype dtype, const fc_conv_desc *desc, co
  * divisor conventions, such as count_include_pad, live in the Python layer), or, where they
  * are NULL, by the number of real (unpadded) cells.  Any dilation; every window must hold a
  * real cell. */
-fc_status fc_pool2d(fc_dtype dtype, fc_pool_kind kind, const fc_window *win,
-                    const fc_view *x, const fc_view *y, const double *div_h,
-                    const double *div_w);
+fc_status fc_pool2d(fc_dtype dtype, fc_pool_kind kind, const fc_window *win, const fc_view *x,
+                    const fc_view *y, const double *div_h, const double *div_w);
 
 /* The gradient of fc_pool2d: dx (x's shape, written whole) from g (y's shape).  Max: each
  * window's g goes to the cell its maximum came from, the window's first NaN in row-major
@@ -139,8 +138,8 @@ fc_status fc_pool2d(fc_dtype dtype, fc_pool_kind kind, const fc_window *win,
  * forward input.  Avg: g over the window's real cells goes to each of them; only x's shape
  * is read.  Every cell of dx sums its contributions in output order: bit-identical for any
  * thread count. */
-fc_status fc_pool2d_grad(fc_dtype dtype, fc_pool_kind kind, const fc_window *win,
-                         const fc_view *x, const fc_view *g, const fc_view *dx);
+fc_status fc_pool2d_grad(fc_dtype dtype, fc_pool_kind kind, const fc_window *win, const fc_view *x,
+                         const fc_view *g, const fc_view *dx);
 
 /* Max pooling that also returns, for each output, where its value came from (the cell
  * fc_pool2d_grad gives the gradient): argmax is a view of int64 elements of y's shape,

@@ -14,9 +14,9 @@ static inline int fc_fewout_applies(const fc_conv_desc *d, const fc_view *x, con
 }
 
 /* The entry points, per dtype, forwarding to the call context's ISA. */
-#define FC_DECLARE_CONV_FEWOUT(T, SFX)                                                      \
-    void FC_CAT(fewout_rows, SFX)(const fc_cntx *cx, const fc_conv_desc *d, const fc_view *x, \
-                                  const T *w, const T *bias, const fc_view *y, int64_t n,   \
+#define FC_DECLARE_CONV_FEWOUT(T, SFX)                                                             \
+    void FC_CAT(fewout_rows, SFX)(const fc_cntx *cx, const fc_conv_desc *d, const fc_view *x,      \
+                                  const T *w, const T *bias, const fc_view *y, int64_t n,          \
                                   int64_t oy0, int64_t oy1, T *ws);
 FC_DECLARE_CONV_FEWOUT(float, f32)
 FC_DECLARE_CONV_FEWOUT(double, f64)

@@ -7,19 +7,17 @@
 #include "fc_gemm.h"
 
 /* The entry points, per dtype, forwarding to the call context's ISA. */
-#define FC_DECLARE_CONV_WINOGRAD(T, SFX)                                                    \
-    int64_t FC_CAT(winograd_tiles, SFX)(const fc_cntx *cx, const fc_view *x, const fc_view *y); \
-    int64_t FC_CAT(winograd_block_tiles, SFX)(const fc_cntx *cx);                           \
-    size_t FC_CAT(winograd_packed_weights_size, SFX)(const fc_cntx *cx, const fc_view *x,   \
-                                                     const fc_view *y);                     \
-    void FC_CAT(winograd_pack_weights, SFX)(const fc_cntx *cx, const fc_view *x,            \
-                                            const fc_view *y, const T *w, int64_t c0,       \
-                                            int64_t c1, T *upack);                          \
-    size_t FC_CAT(winograd_workspace, SFX)(const fc_cntx *cx, const fc_view *x,             \
-                                           const fc_view *y);                               \
-    int FC_CAT(winograd_block, SFX)(const fc_cntx *cx, const fc_conv_desc *d,               \
-                                    const fc_view *x, const fc_view *y, const T *upack,     \
-                                    const T *bias, int64_t t0, int64_t t1, void *ws);
+#define FC_DECLARE_CONV_WINOGRAD(T, SFX)                                                           \
+    int64_t FC_CAT(winograd_tiles, SFX)(const fc_cntx *cx, const fc_view *x, const fc_view *y);    \
+    int64_t FC_CAT(winograd_block_tiles, SFX)(const fc_cntx *cx);                                  \
+    size_t FC_CAT(winograd_packed_weights_size, SFX)(const fc_cntx *cx, const fc_view *x,          \
+                                                     const fc_view *y);                            \
+    void FC_CAT(winograd_pack_weights, SFX)(const fc_cntx *cx, const fc_view *x, const fc_view *y, \
+                                            const T *w, int64_t c0, int64_t c1, T *upack);         \
+    size_t FC_CAT(winograd_workspace, SFX)(const fc_cntx *cx, const fc_view *x, const fc_view *y); \
+    int FC_CAT(winograd_block, SFX)(const fc_cntx *cx, const fc_conv_desc *d, const fc_view *x,    \
+                                    const fc_view *y, const T *upack, const T *bias, int64_t t0,   \
+                                    int64_t t1, void *ws);
 FC_DECLARE_CONV_WINOGRAD(float, f32)
 FC_DECLARE_CONV_WINOGRAD(double, f64)
 

@@ -6,10 +6,10 @@
 
 static inline void FC_FN(epilogue_store)(const FC_T *acc, int64_t count, const FC_T *bias,
                                          fc_activation act, FC_T *out, int64_t out_stride) {
-#define FC_EPILOGUE_LOOP(EXPR)                                                              \
-    for (int64_t i = 0; i < count; i++) {                                                   \
-        const FC_T v = acc[i] + (bias ? bias[i] : (FC_T)0);                                 \
-        out[i * out_stride] = (EXPR);                                                       \
+#define FC_EPILOGUE_LOOP(EXPR)                                                                     \
+    for (int64_t i = 0; i < count; i++) {                                                          \
+        const FC_T v = acc[i] + (bias ? bias[i] : (FC_T)0);                                        \
+        out[i * out_stride] = (EXPR);                                                              \
     }
     switch (act) {
     case FC_ACT_RELU: FC_EPILOGUE_LOOP(v < 0 ? (FC_T)0 : v) break;

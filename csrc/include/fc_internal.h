@@ -20,12 +20,11 @@
  * [ntaps * kc][nr] panel; bias (nr values or NULL) and a ReLU-family activation are
  * applied before the store.  Here, not in fc_gemm.h: every call's context (fc_cntx) holds
  * its ISA's micro-kernels. */
-#define FC_DECLARE_UKERNEL_TYPE(T, SFX)                                                     \
-    typedef struct {                                                                        \
-        void (*run)(int64_t ntaps, int64_t kc, const T *const *a, int64_t a_off,            \
-                    const T *b, T *c, int64_t ldc, int accumulate, const T *bias,           \
-                    fc_activation act);                                                     \
-        int mr, nr;                                                                         \
+#define FC_DECLARE_UKERNEL_TYPE(T, SFX)                                                            \
+    typedef struct {                                                                               \
+        void (*run)(int64_t ntaps, int64_t kc, const T *const *a, int64_t a_off, const T *b, T *c, \
+                    int64_t ldc, int accumulate, const T *bias, fc_activation act);                \
+        int mr, nr;                                                                                \
     } FC_CAT(fc_ukernel, SFX);
 FC_DECLARE_UKERNEL_TYPE(float, f32)
 FC_DECLARE_UKERNEL_TYPE(double, f64)
@@ -55,12 +54,12 @@ FC_DECLARE_UKERNEL_TYPE(double, f64)
 
 /* The one switch on the ISA, for every family's dispatch: returns the expression given for
  * ISA (an x86 one only where the build has the x86 kernels; the baseline's otherwise). */
-#define FC_ISA_SELECT(ISA, AVX512, AVX2, BASELINE)                                          \
-    switch (ISA) {                                                                          \
-    case FC_ISA_AVX512: FC_IF_X86(return AVX512;)                                           \
-    case FC_ISA_AVX2: FC_IF_X86(return AVX2;)                                               \
-    case FC_ISA_BASELINE: break;                                                            \
-    }                                                                                       \
+#define FC_ISA_SELECT(ISA, AVX512, AVX2, BASELINE)                                                 \
+    switch (ISA) {                                                                                 \
+    case FC_ISA_AVX512: FC_IF_X86(return AVX512;)                                                  \
+    case FC_ISA_AVX2: FC_IF_X86(return AVX2;)                                                      \
+    case FC_ISA_BASELINE: break;                                                                   \
+    }                                                                                              \
     return BASELINE;
 
 /* ISA's instance of NAME for dtype SFX: NAME_SFX_avx512, _avx2 or _scalar, one template
@@ -69,15 +68,15 @@ FC_DECLARE_UKERNEL_TYPE(double, f64)
 #define FC_ISA_NAME(NAME, SFX, ISA) FC_CAT(FC_CAT(NAME, SFX), ISA)
 
 /* The body of an entry point that forwards to ISA's instantiation of NAME. */
-#define FC_ISA_FORWARD(ISA, SFX, NAME, ARGS)                                                \
-    FC_ISA_SELECT(ISA, FC_ISA_NAME(NAME, SFX, avx512) ARGS,                                 \
-                  FC_ISA_NAME(NAME, SFX, avx2) ARGS, FC_ISA_NAME(NAME, SFX, scalar) ARGS)
+#define FC_ISA_FORWARD(ISA, SFX, NAME, ARGS)                                                       \
+    FC_ISA_SELECT(ISA, FC_ISA_NAME(NAME, SFX, avx512) ARGS, FC_ISA_NAME(NAME, SFX, avx2) ARGS,     \
+                  FC_ISA_NAME(NAME, SFX, scalar) ARGS)
 
 /* The declarations of NAME's instances for every ISA, for the entry point that forwards to
  * them (PARAMS empty: objects, such as the GEMM's micro-kernel tables). */
-#define FC_ISA_DECLARE(RET, SFX, NAME, PARAMS)                                              \
-    RET FC_ISA_NAME(NAME, SFX, avx512) PARAMS;                                              \
-    RET FC_ISA_NAME(NAME, SFX, avx2) PARAMS;                                                \
+#define FC_ISA_DECLARE(RET, SFX, NAME, PARAMS)                                                     \
+    RET FC_ISA_NAME(NAME, SFX, avx512) PARAMS;                                                     \
+    RET FC_ISA_NAME(NAME, SFX, avx2) PARAMS;                                                       \
     RET FC_ISA_NAME(NAME, SFX, scalar) PARAMS;
 
 /* What a call decides once, at its entry point, and hands down to every kernel (BLIS's
@@ -93,10 +92,10 @@ fc_cntx fc_cntx_now(void);
 
 /* fc_conv2d in a context chosen by the caller: operators built on forward convolutions
  * (conv2d_backprop_input.c) run all of theirs with the ISA decided at their entry point. */
-fc_status fc_conv2d_in(const fc_cntx *cx, fc_dtype dtype, const fc_conv_desc *d,
-                       fc_algorithm algo, const fc_conv_packed *packed, const fc_view *x,
-                       const void *filters, const void *bias, const fc_view *y);
-fc_cntx fc_cntx_for(fc_isa isa);   /* the context of that ISA (weights packed for it) */
+fc_status fc_conv2d_in(const fc_cntx *cx, fc_dtype dtype, const fc_conv_desc *d, fc_algorithm algo,
+                       const fc_conv_packed *packed, const fc_view *x, const void *filters,
+                       const void *bias, const fc_view *y);
+fc_cntx fc_cntx_for(fc_isa isa); /* the context of that ISA (weights packed for it) */
 /* The context's micro-kernel for the dtype of a template instantiation. */
 #define FC_UKERNEL(cx) ((cx)->FC_CAT(ukernel, FC_SFX))
 
@@ -113,7 +112,9 @@ static inline void *fc_alloc(size_t bytes) {
 
 /* `bytes` rounded up to a multiple of 64: the offset of the next array in a workspace that
  * holds several, so that each starts aligned for any element type and vector load. */
-static inline size_t fc_align_up(size_t bytes) { return (bytes + 63) & ~(size_t)63; }
+static inline size_t fc_align_up(size_t bytes) {
+    return (bytes + 63) & ~(size_t)63;
+}
 
 /* The next pixel after (n, oy, ox) in a batch of h x w images (walks without dividing). */
 static inline void fc_next_pixel(int64_t *n, int64_t *oy, int64_t *ox, int64_t h, int64_t w) {
@@ -128,11 +129,11 @@ static inline void fc_next_pixel(int64_t *n, int64_t *oy, int64_t *ox, int64_t h
 
 /* First and one-past-last tap k in [0, k_len) whose input coordinate
  * o * stride - pad + k * dil lies in [0, in_len): taps outside are padding. */
-static inline void fc_valid_taps(int64_t o, int64_t stride, int64_t pad, int64_t dil,
-                                 int64_t k_len, int64_t in_len, int64_t *k0, int64_t *k1) {
+static inline void fc_valid_taps(int64_t o, int64_t stride, int64_t pad, int64_t dil, int64_t k_len,
+                                 int64_t in_len, int64_t *k0, int64_t *k1) {
     const int64_t start = o * stride - pad;
     int64_t lo, hi;
-    if (dil == 1) {   /* the common case, without the divisions (called once per pixel) */
+    if (dil == 1) { /* the common case, without the divisions (called once per pixel) */
         lo = start < 0 ? -start : 0;
         hi = in_len - start;
     } else {
@@ -160,8 +161,8 @@ static inline int64_t fc_gcd(int64_t a, int64_t b) {
 /* Output columns [*lo, *hi) whose taps all lie inside the input row (no padding tap): the
  * first whose first tap is at or right of column 0, up to the last whose last tap is left
  * of x_w.  Direct kernels block these pixels and treat the others one at a time. */
-static inline void fc_interior_cols(const fc_window *win, int64_t x_w, int64_t y_w,
-                                    int64_t *lo, int64_t *hi) {
+static inline void fc_interior_cols(const fc_window *win, int64_t x_w, int64_t y_w, int64_t *lo,
+                                    int64_t *hi) {
     const int64_t reach = win->pad_left - (win->k_w - 1) * win->dil_w + x_w - 1;
     *lo = (win->pad_left + win->stride_w - 1) / win->stride_w;
     *hi = reach < 0 ? 0 : reach / win->stride_w + 1;

@@ -25,7 +25,7 @@ typedef struct {
 typedef struct {
     fc_phase phase[FC_MAX_PHASES];
     int phases;
-    size_t ws_bytes;   /* per-thread workspace, kept across calls (0: none) */
+    size_t ws_bytes; /* per-thread workspace, kept across calls (0: none) */
 } fc_parallel_job;
 
 /* Appends a phase (no-op for 0 tasks). */

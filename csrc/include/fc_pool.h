@@ -20,12 +20,12 @@ typedef struct {
     int width, flat;
     const void *col_cells, *row_cells, *divs;
     int64_t block_cols, batch_rows, pitch, row_len, slack;
-    int64_t prefetch;   /* how far ahead of its loads the vertical pass prefetches */
+    int64_t prefetch; /* how far ahead of its loads the vertical pass prefetches */
 } fc_pool_job;
 
 /* The entry point, per dtype, forwarding to the call context's ISA. */
-#define FC_DECLARE_POOL(T, SFX)                                                             \
-    void FC_CAT(pool_rows, SFX)(const fc_cntx *cx, const fc_pool_job *j, int64_t plane,     \
+#define FC_DECLARE_POOL(T, SFX)                                                                    \
+    void FC_CAT(pool_rows, SFX)(const fc_cntx *cx, const fc_pool_job *j, int64_t plane,            \
                                 int64_t oy0, int64_t oy1, T *buf);
 FC_DECLARE_POOL(float, f32)
 FC_DECLARE_POOL(double, f64)

@@ -20,13 +20,11 @@ typedef struct {
 /* The kernels, per dtype, forwarding to the call context's ISA.
  * pool_grad_rows: dx rows [iy0, iy1) of image n, channels [c0, c1), written whole.
  * pool_argmax_rows: y and argmax rows [oy0, oy1) of image n, channels [c0, c1). */
-#define FC_DECLARE_POOL_GRAD(T, SFX)                                                        \
-    void FC_CAT(pool_grad_rows, SFX)(const fc_cntx *cx, const fc_pool_grad_job *j,          \
-                                     int64_t n, int64_t c0, int64_t c1, int64_t iy0,        \
-                                     int64_t iy1);                                          \
-    void FC_CAT(pool_argmax_rows, SFX)(const fc_cntx *cx, const fc_pool_grad_job *j,        \
-                                       int64_t n, int64_t c0, int64_t c1, int64_t oy0,      \
-                                       int64_t oy1);
+#define FC_DECLARE_POOL_GRAD(T, SFX)                                                               \
+    void FC_CAT(pool_grad_rows, SFX)(const fc_cntx *cx, const fc_pool_grad_job *j, int64_t n,      \
+                                     int64_t c0, int64_t c1, int64_t iy0, int64_t iy1);            \
+    void FC_CAT(pool_argmax_rows, SFX)(const fc_cntx *cx, const fc_pool_grad_job *j, int64_t n,    \
+                                       int64_t c0, int64_t c1, int64_t oy0, int64_t oy1);
 FC_DECLARE_POOL_GRAD(float, f32)
 FC_DECLARE_POOL_GRAD(double, f64)
 

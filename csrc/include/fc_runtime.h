@@ -10,14 +10,14 @@ size_t fc_cache_bytes(int level);
 
 /* Per-thread buffers kept across calls (runtime/scratch.c), one per use. */
 typedef enum {
-    FC_SCRATCH_WEIGHTS = 0,   /* packed GEMM weights (calling thread) */
-    FC_SCRATCH_INPUT,         /* dense NHWC copy of a strided input (calling thread) */
-    FC_SCRATCH_OUTPUT,        /* dense NHWC result before a strided store (calling thread) */
-    FC_SCRATCH_TASK,          /* a worker's per-task workspace (each OpenMP thread) */
-    FC_SCRATCH_PHASE_FILTER,  /* an input gradient's flipped phase filter (calling thread) */
+    FC_SCRATCH_WEIGHTS = 0,  /* packed GEMM weights (calling thread) */
+    FC_SCRATCH_INPUT,        /* dense NHWC copy of a strided input (calling thread) */
+    FC_SCRATCH_OUTPUT,       /* dense NHWC result before a strided store (calling thread) */
+    FC_SCRATCH_TASK,         /* a worker's per-task workspace (each OpenMP thread) */
+    FC_SCRATCH_PHASE_FILTER, /* an input gradient's flipped phase filter (calling thread) */
     FC_SCRATCH_SLOTS
 } fc_scratch_slot;
 void *fc_scratch(fc_scratch_slot slot, size_t bytes);
-void fc_scratch_release(fc_scratch_slot slot);   /* at the end of a call */
+void fc_scratch_release(fc_scratch_slot slot); /* at the end of a call */
 
 #endif

@@ -51,8 +51,8 @@ static fc_algorithm choose(const fc_cntx *cx, fc_dtype dtype, const fc_conv_desc
      * than the arithmetic; the direct kernel has none. */
     if (macs < 16384) return FC_ALGO_DIRECT;
     if (fc_image_filter_applies(d, x, y)) return FC_ALGO_DIRECT;
-    const int blocked = dtype == FC_FLOAT64 ? blocked_applies_f64(cx, d, y)
-                                            : blocked_applies_f32(cx, d, y);
+    const int blocked =
+        dtype == FC_FLOAT64 ? blocked_applies_f64(cx, d, y) : blocked_applies_f32(cx, d, y);
     if (blocked && d->groups == 1 && x->c <= FC_FEWCH_MAX_C) return FC_ALGO_DIRECT;
     /* Few output channels from many (an input gradient into a first layer's 1-3 channels):
      * the GEMM's output tile is 1-4 of its 16-64 lanes wide; the few-output kernel fills its
@@ -79,8 +79,8 @@ static fc_algorithm choose(const fc_cntx *cx, fc_dtype dtype, const fc_conv_desc
      * 128, 5x5: 3.1 ms against 3.7 direct). */
     const int64_t og = y->c / d->groups, panels = (og + nr - 1) / nr;
     if (blocked && d->groups > 1 && 4 * og < 3 * panels * nr) return FC_ALGO_DIRECT;
-    const int grouped = dtype == FC_FLOAT64 ? grouped_applies_f64(cx, d, x, y)
-                                            : grouped_applies_f32(cx, d, x, y);
+    const int grouped =
+        dtype == FC_FLOAT64 ? grouped_applies_f64(cx, d, x, y) : grouped_applies_f32(cx, d, x, y);
     return (d->groups > 1 && y->c == d->groups) || grouped ? FC_ALGO_DIRECT : FC_ALGO_IM2COL;
 }
 
@@ -97,17 +97,16 @@ fc_status fc_conv2d(fc_dtype dtype, const fc_conv_desc *d, fc_algorithm algo, co
 }
 
 fc_status fc_conv2d_prepacked(fc_dtype dtype, const fc_conv_desc *d, fc_algorithm algo,
-                              const fc_conv_packed *packed, const fc_view *x,
-                              const void *filters, const void *bias, const fc_view *y) {
+                              const fc_conv_packed *packed, const fc_view *x, const void *filters,
+                              const void *bias, const fc_view *y) {
     const fc_cntx cx = fc_cntx_now();
     return fc_conv2d_in(&cx, dtype, d, algo, packed, x, filters, bias, y);
 }
 
-fc_status fc_conv2d_in(const fc_cntx *cxp, fc_dtype dtype, const fc_conv_desc *d,
-                       fc_algorithm algo, const fc_conv_packed *packed, const fc_view *x,
-                       const void *filters, const void *bias, const fc_view *y) {
-    if (d->groups < 1 || x->c % d->groups || y->c % d->groups || x->n != y->n)
-        return FC_ERR_ARG;
+fc_status fc_conv2d_in(const fc_cntx *cxp, fc_dtype dtype, const fc_conv_desc *d, fc_algorithm algo,
+                       const fc_conv_packed *packed, const fc_view *x, const void *filters,
+                       const void *bias, const fc_view *y) {
+    if (d->groups < 1 || x->c % d->groups || y->c % d->groups || x->n != y->n) return FC_ERR_ARG;
     if (y->n == 0 || y->h == 0 || y->w == 0 || y->c == 0) return FC_OK;
     const fc_cntx cx = *cxp;
     /* Weights packed for another ISA have another layout: pack per call instead. */
@@ -137,13 +136,12 @@ static int packable(fc_dtype dtype, const fc_conv_desc *d, fc_algorithm algo, fc
            (algo != FC_ALGO_WINOGRAD || fc_winograd_applies(d));
 }
 
-size_t fc_conv2d_packed_size(fc_dtype dtype, const fc_conv_desc *d, fc_algorithm algo,
-                             fc_isa isa, int64_t c_in, int64_t c_out) {
+size_t fc_conv2d_packed_size(fc_dtype dtype, const fc_conv_desc *d, fc_algorithm algo, fc_isa isa,
+                             int64_t c_in, int64_t c_out) {
     if (!packable(dtype, d, algo, isa, c_in, c_out)) return 0;
     const fc_cntx cx = fc_cntx_for(isa);
-    return dtype == FC_FLOAT64
-               ? sizeof(double) * conv2d_packed_elems_f64(&cx, d, algo, c_in, c_out)
-               : sizeof(float) * conv2d_packed_elems_f32(&cx, d, algo, c_in, c_out);
+    return dtype == FC_FLOAT64 ? sizeof(double) * conv2d_packed_elems_f64(&cx, d, algo, c_in, c_out)
+                               : sizeof(float) * conv2d_packed_elems_f32(&cx, d, algo, c_in, c_out);
 }
 
 fc_status fc_conv2d_pack(fc_dtype dtype, const fc_conv_desc *d, fc_algorithm algo, fc_isa isa,
@@ -151,8 +149,7 @@ fc_status fc_conv2d_pack(fc_dtype dtype, const fc_conv_desc *d, fc_algorithm alg
                          int *nonfinite) {
     if (fc_conv2d_packed_size(dtype, d, algo, isa, c_in, c_out) == 0) return FC_ERR_ARG;
     const fc_cntx cx = fc_cntx_for(isa);
-    *nonfinite = dtype == FC_FLOAT64
-                     ? conv2d_pack_f64(&cx, d, algo, c_in, c_out, filters, packed)
-                     : conv2d_pack_f32(&cx, d, algo, c_in, c_out, filters, packed);
+    *nonfinite = dtype == FC_FLOAT64 ? conv2d_pack_f64(&cx, d, algo, c_in, c_out, filters, packed)
+                                     : conv2d_pack_f32(&cx, d, algo, c_in, c_out, filters, packed);
     return FC_OK;
 }

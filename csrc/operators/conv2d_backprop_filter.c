@@ -10,8 +10,7 @@
 
 fc_status fc_conv2d_backprop_filter(fc_dtype dtype, const fc_conv_desc *d, const fc_view *x,
                                     const fc_view *dy, void *dw, void *db) {
-    if (d->groups < 1 || x->c % d->groups || dy->c % d->groups || x->n != dy->n)
-        return FC_ERR_ARG;
+    if (d->groups < 1 || x->c % d->groups || dy->c % d->groups || x->n != dy->n) return FC_ERR_ARG;
     const fc_cntx cx = fc_cntx_now();
     switch (dtype) {
     case FC_FLOAT32: return bf_run_f32(&cx, d, x, dy, dw, db);

@@ -12,10 +12,10 @@ typedef struct {
     const fc_view *x, *dy;
     FC_T *dw, *db;
     FC_FN(bf_dims) s;
-    int swapped;                 /* the GEMM the other way round (few filter rows) */
-    int64_t m, n_panels;         /* C's rows and NR-wide column panels (per group) */
-    int64_t rows, row_blocks;    /* rows of C per task, their blocks per group */
-    int64_t panels, col_blocks;  /* panels per task, their blocks */
+    int swapped;                /* the GEMM the other way round (few filter rows) */
+    int64_t m, n_panels;        /* C's rows and NR-wide column panels (per group) */
+    int64_t rows, row_blocks;   /* rows of C per task, their blocks per group */
+    int64_t panels, col_blocks; /* panels per task, their blocks */
 } FC_FN(bf_call);
 
 /* Task order: column blocks fastest, then row blocks, then groups.  The bias gradient of
@@ -27,7 +27,7 @@ static void FC_FN(bf_gemm_task)(const void *ctx, int64_t t, void *ws) {
     const int64_t i0 = rb * c->rows, i1 = i0 + c->rows < c->m ? i0 + c->rows : c->m;
     const int64_t p0 = cb * c->panels;
     const int64_t p1 = p0 + c->panels < c->n_panels ? p0 + c->panels : c->n_panels;
-    if (c->swapped)   /* the first row block sums the bias gradient of its channels */
+    if (c->swapped) /* the first row block sums the bias gradient of its channels */
         FC_FN(bf_gemm_block_swapped)(c->cx, c->d, c->x, c->dy, &c->s, g, i0, i1, p0, p1, c->dw,
                                      rb == 0 ? c->db : NULL, ws);
     else
@@ -40,13 +40,13 @@ static void FC_FN(bf_gemm_task)(const void *ctx, int64_t t, void *ws) {
  * the transposition of out_backprop (out_C x pixels), splitting rows the packing of the
  * patches (r x pixels, usually more), so columns are split first.  The split never
  * changes a result. */
-static void FC_FN(bf_split)(FC_FN(bf_call) *c, int threads) {
+static void FC_FN(bf_split)(FC_FN(bf_call) * c, int threads) {
     const FC_FN(bf_dims) *s = &c->s;
     const int64_t groups = c->d->groups, want = threads > 1 ? 4 * threads : 1;
     const int64_t budget = (int64_t)(fc_cache_bytes(2) / 2 / sizeof(FC_T));
     c->rows = c->m;
     c->panels = budget / (c->rows * s->nr);
-    if (c->panels < 1) {   /* one panel of all rows is too big: fewer rows */
+    if (c->panels < 1) { /* one panel of all rows is too big: fewer rows */
         c->panels = 1;
         c->rows = budget / s->nr / s->mr * s->mr;
         if (c->rows < s->mr) c->rows = s->mr;
@@ -114,9 +114,8 @@ static void FC_FN(bf_dw_task)(const void *ctx, int64_t t, void *ws) {
                         c->db && ky0 == 0 ? c->db + m : NULL, mult, ws);
 }
 
-static fc_status FC_FN(bf_depthwise_run)(const fc_cntx *cx, const fc_conv_desc *d,
-                                         const fc_view *x, const fc_view *dy, FC_T *dw,
-                                         FC_T *db, int threads) {
+static fc_status FC_FN(bf_depthwise_run)(const fc_cntx *cx, const fc_conv_desc *d, const fc_view *x,
+                                         const fc_view *dy, FC_T *dw, FC_T *db, int threads) {
     FC_FN(bf_dw_call) c = {.cx = cx, .d = d, .x = x, .dy = dy, .dw = dw, .db = db};
     const int64_t mult = dy->c / x->c;
     c.lanes = FC_FN(bf_depthwise_lanes)(cx);

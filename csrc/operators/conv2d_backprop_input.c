@@ -28,21 +28,23 @@
 
 /* One phase along one dimension: the dx cells r, r + s, ... and the taps that reach them. */
 typedef struct {
-    int64_t count;      /* dx cells of this residue */
-    int64_t taps;       /* filter taps that reach them (0: the cells get no gradient) */
-    int64_t first, step;/* the taps are first, first + step, ... (forward filter index) */
-    int64_t dil;        /* the phase convolution's dilation over dy */
-    int64_t pad;        /* its padding before dy (>= 0) */
-    int64_t skip;       /* dy cells skipped at the start (the padding would be negative) */
+    int64_t count;       /* dx cells of this residue */
+    int64_t taps;        /* filter taps that reach them (0: the cells get no gradient) */
+    int64_t first, step; /* the taps are first, first + step, ... (forward filter index) */
+    int64_t dil;         /* the phase convolution's dilation over dy */
+    int64_t pad;         /* its padding before dy (>= 0) */
+    int64_t skip;        /* dy cells skipped at the start (the padding would be negative) */
 } bpi_axis;
 
-static int64_t floor_div(int64_t a, int64_t b) { return a >= 0 ? a / b : -((-a + b - 1) / b); }
+static int64_t floor_div(int64_t a, int64_t b) {
+    return a >= 0 ? a / b : -((-a + b - 1) / b);
+}
 
 /* dx cell i = s * q + r is reached by tap k from dy cell o = (i + pad - k * d) / s when that
  * divides exactly; with the taps reversed, phase tap t (forward tap first + (taps-1-t) *
  * step) reads dy cell q - e_last + t * (d / g), e_last = (k_last * d - r - pad) / s. */
-static bpi_axis bpi_axis_for(int64_t r, int64_t in_len, int64_t out_len, int64_t k,
-                             int64_t s, int64_t d, int64_t pad) {
+static bpi_axis bpi_axis_for(int64_t r, int64_t in_len, int64_t out_len, int64_t k, int64_t s,
+                             int64_t d, int64_t pad) {
     bpi_axis a = {0, 0, 0, 1, 1, 0, 0};
     a.count = r < in_len ? (in_len - r + s - 1) / s : 0;
     const int64_t g = fc_gcd(d, s);
@@ -61,7 +63,7 @@ static bpi_axis bpi_axis_for(int64_t r, int64_t in_len, int64_t out_len, int64_t
     const int64_t e_last = floor_div(last * d - r - pad, s);
     if (e_last >= 0) {
         a.pad = e_last;
-    } else {   /* the first dy cells are never read: start the view past them */
+    } else { /* the first dy cells are never read: start the view past them */
         a.skip = -e_last < out_len ? -e_last : out_len;
         a.pad = 0;
     }

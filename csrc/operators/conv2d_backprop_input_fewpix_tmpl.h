@@ -17,16 +17,16 @@ typedef struct {
     const fc_conv_desc *d;
     const fc_view *dy, *dx;
     const FC_T *w;
-    int64_t pixels, panels;   /* dx pixels, NR-wide panels of them */
-    int64_t kcb, kblocks;     /* out_C in blocks of kcb channels (the last may be shorter) */
-    int64_t rows;             /* dx channels per task (a multiple of MR) */
+    int64_t pixels, panels; /* dx pixels, NR-wide panels of them */
+    int64_t kcb, kblocks;   /* out_C in blocks of kcb channels (the last may be shorter) */
+    int64_t rows;           /* dx channels per task (a multiple of MR) */
 } FC_FN(bpi_fp_call);
 
 /* The B panel of dx pixels [p0, p0 + NR) and channels [o0, o0 + kc), every tap:
  * b[t][k][j] = dy at (pixel p0 + j shifted by tap t, channel o0 + k), zero past the
  * image, the padding or the last pixel. */
-static void FC_FN(bpi_fp_pack)(const FC_FN(bpi_fp_call) *c, int64_t nr, int64_t p0,
-                               int64_t o0, int64_t kc, FC_T *restrict b) {
+static void FC_FN(bpi_fp_pack)(const FC_FN(bpi_fp_call) * c, int64_t nr, int64_t p0, int64_t o0,
+                               int64_t kc, FC_T *restrict b) {
     const fc_view *dy = c->dy, *dx = c->dx;
     const fc_window *win = &c->d->win;
     const int64_t taps = win->k_h * win->k_w;
@@ -41,8 +41,8 @@ static void FC_FN(bpi_fp_pack)(const FC_FN(bpi_fp_call) *c, int64_t nr, int64_t 
                 for (int64_t k = 0; k < kc; k++) bt[k * nr + j] = 0;
                 continue;
             }
-            const FC_T *restrict src = (const FC_T *)dy->data + n * dy->sn + oy * dy->sh +
-                                       ox * dy->sw + o0 * dy->sc;
+            const FC_T *restrict src =
+                (const FC_T *)dy->data + n * dy->sn + oy * dy->sh + ox * dy->sw + o0 * dy->sc;
             for (int64_t k = 0; k < kc; k++) bt[k * nr + j] = src[k * dy->sc];
         }
     }
@@ -50,23 +50,23 @@ static void FC_FN(bpi_fp_pack)(const FC_FN(bpi_fp_call) *c, int64_t nr, int64_t 
 
 /* dx channels [i0, i0 + rows) of every pixel from the task's block of dx^T ([rows][ldc]),
  * in tiles of 16 channels: 16 sequential streams on the workspace side. */
-static void FC_FN(bpi_fp_store)(const FC_FN(bpi_fp_call) *c, const FC_T *restrict ct,
-                                int64_t ldc, int64_t i0, int64_t rows) {
+static void FC_FN(bpi_fp_store)(const FC_FN(bpi_fp_call) * c, const FC_T *restrict ct, int64_t ldc,
+                                int64_t i0, int64_t rows) {
     const fc_view *dx = c->dx;
     enum { TB = 16 };
     for (int64_t r0 = 0; r0 < rows; r0 += TB) {
         const int64_t r1 = r0 + TB < rows ? r0 + TB : rows;
         for (int64_t p = 0; p < c->pixels; p++) {
             const int64_t n = p / (dx->h * dx->w), y = p / dx->w % dx->h, x = p % dx->w;
-            FC_T *restrict dst = (FC_T *)dx->data + n * dx->sn + y * dx->sh + x * dx->sw +
-                                 i0 * dx->sc;
+            FC_T *restrict dst =
+                (FC_T *)dx->data + n * dx->sn + y * dx->sh + x * dx->sw + i0 * dx->sc;
             for (int64_t r = r0; r < r1; r++) dst[r * dx->sc] = ct[r * ldc + p];
         }
     }
 }
 
 /* The per-task workspace: the block of dx^T, one B panel block, the indirection buffer. */
-static size_t FC_FN(bpi_fp_sizes)(const FC_FN(bpi_fp_call) *c, size_t sizes[3]) {
+static size_t FC_FN(bpi_fp_sizes)(const FC_FN(bpi_fp_call) * c, size_t sizes[3]) {
     const FC_FN(fc_ukernel) *uk = FC_UKERNEL(c->cx);
     const int64_t taps = c->d->win.k_h * c->d->win.k_w;
     sizes[0] = fc_align_up(sizeof(FC_T) * (size_t)(c->rows * c->panels * uk->nr));
@@ -98,8 +98,8 @@ static void FC_FN(bpi_fp_task)(const void *ctx, int64_t task, void *ws) {
         for (int64_t q = 0; q < c->panels; q++) {
             const int64_t cols = c->pixels - q * nr < nr ? c->pixels - q * nr : nr;
             FC_FN(bpi_fp_pack)(c, nr, q * nr, o0, kc, b);
-            FC_FN(gemm_macro)(uk, rows, cols, taps, kc, ind, o0, b, 0, ct + q * nr, ldc, kb > 0,
-                              0, NULL, FC_ACT_NONE);
+            FC_FN(gemm_macro)(uk, rows, cols, taps, kc, ind, o0, b, 0, ct + q * nr, ldc, kb > 0, 0,
+                              NULL, FC_ACT_NONE);
         }
     }
     FC_FN(bpi_fp_store)(c, ct, ldc, i0, rows);

@@ -19,8 +19,8 @@ static void FC_FN(bpi_filter_task)(const void *ctx, int64_t t, void *ws) {
     const int64_t cg = j->cg, og = j->og, c = cg * j->groups, oc = og * j->groups;
     const int64_t ky = j->ah->first + (j->ah->taps - 1 - th) * j->ah->step;
     const int64_t kx = j->aw->first + (j->aw->taps - 1 - tw) * j->aw->step;
-    const FC_T *src = j->w + (ky * j->k_w + kx) * cg * oc;   /* [cg][oc] */
-    FC_T *dst = j->sub + t * og * c;                         /* [og][c] */
+    const FC_T *src = j->w + (ky * j->k_w + kx) * cg * oc; /* [cg][oc] */
+    FC_T *dst = j->sub + t * og * c;                       /* [og][c] */
     /* In tiles of 16 source x 8 destination rows, whose lines stay in L1 even when both row
      * strides are a power of two (3x3x512x512: 2 KiB, which maps every row to the same two
      * L1 sets; a row-at-a-time copy missed on every store and took 2-3x longer). */
@@ -42,8 +42,7 @@ static void FC_FN(bpi_fill)(const fc_view *v, const FC_T *zeros, const FC_T *bia
         for (int64_t y = 0; y < v->h; y++)
             for (int64_t x = 0; x < v->w; x++)
                 FC_FN(epilogue_store)(zeros, v->c, bias, act,
-                                      (FC_T *)v->data + n * v->sn + y * v->sh + x * v->sw,
-                                      v->sc);
+                                      (FC_T *)v->data + n * v->sn + y * v->sh + x * v->sw, v->sc);
 }
 
 static fc_status FC_FN(conv2d_backprop_input_run)(const fc_cntx *cx, const fc_conv_desc *d,
@@ -61,16 +60,28 @@ static fc_status FC_FN(conv2d_backprop_input_run)(const fc_cntx *cx, const fc_co
     FC_T *zeros = calloc((size_t)dx->c, sizeof(FC_T));
     fc_status status = sub && zeros ? FC_OK : FC_ERR_NOMEM;
     for (int64_t rh = 0; rh < sh && rh < dx->h && status == FC_OK; rh++) {
-        const bpi_axis ah = bpi_axis_for(rh, dx->h, dy->h, win->k_h, sh, win->dil_h,
-                                         win->pad_top);
+        const bpi_axis ah = bpi_axis_for(rh, dx->h, dy->h, win->k_h, sh, win->dil_h, win->pad_top);
         for (int64_t rw = 0; rw < sw && rw < dx->w && status == FC_OK; rw++) {
-            const bpi_axis aw = bpi_axis_for(rw, dx->w, dy->w, win->k_w, sw, win->dil_w,
-                                             win->pad_left);
-            const fc_view out = {(FC_T *)dx->data + rh * dx->sh + rw * dx->sw, dx->n, ah.count,
-                                 aw.count, dx->c, dx->sn, dx->sh * sh, dx->sw * sw, dx->sc};
-            const fc_view in = {(FC_T *)dy->data + ah.skip * dy->sh + aw.skip * dy->sw, dy->n,
-                                dy->h - ah.skip, dy->w - aw.skip, dy->c,
-                                dy->sn, dy->sh, dy->sw, dy->sc};
+            const bpi_axis aw =
+                bpi_axis_for(rw, dx->w, dy->w, win->k_w, sw, win->dil_w, win->pad_left);
+            const fc_view out = {(FC_T *)dx->data + rh * dx->sh + rw * dx->sw,
+                                 dx->n,
+                                 ah.count,
+                                 aw.count,
+                                 dx->c,
+                                 dx->sn,
+                                 dx->sh * sh,
+                                 dx->sw * sw,
+                                 dx->sc};
+            const fc_view in = {(FC_T *)dy->data + ah.skip * dy->sh + aw.skip * dy->sw,
+                                dy->n,
+                                dy->h - ah.skip,
+                                dy->w - aw.skip,
+                                dy->c,
+                                dy->sn,
+                                dy->sh,
+                                dy->sw,
+                                dy->sc};
             if (ah.taps == 0 || aw.taps == 0 || in.h == 0 || in.w == 0 || in.c == 0) {
                 FC_FN(bpi_fill)(&out, zeros, bias, d->activation);
                 continue;
@@ -79,13 +90,13 @@ static fc_status FC_FN(conv2d_backprop_input_run)(const fc_cntx *cx, const fc_co
             const FC_FN(bpi_filter_job) fj = {w, win->k_w, cg, og, groups, &ah, &aw, sub};
             fc_parallel_job job = {.phases = 0};
             fc_job_add(&job, ah.taps * aw.taps, FC_FN(bpi_filter_task), &fj);
-            status = fc_parallel_run(&job, fc_threads_for(16.0 * (double)(ah.taps * aw.taps *
-                                                                          og * dx->c)));
+            status = fc_parallel_run(
+                &job, fc_threads_for(16.0 * (double)(ah.taps * aw.taps * og * dx->c)));
             if (status != FC_OK) break;
-            const fc_conv_desc pd = {{ah.taps, aw.taps, 1, 1, ah.dil, aw.dil, ah.pad, aw.pad},
-                                     groups, d->activation};
-            status = fc_conv2d_in(cx, FC_T_IS_DOUBLE ? FC_FLOAT64 : FC_FLOAT32, &pd,
-                                  FC_ALGO_AUTO, NULL, &in, sub, bias, &out);
+            const fc_conv_desc pd = {
+                {ah.taps, aw.taps, 1, 1, ah.dil, aw.dil, ah.pad, aw.pad}, groups, d->activation};
+            status = fc_conv2d_in(cx, FC_T_IS_DOUBLE ? FC_FLOAT64 : FC_FLOAT32, &pd, FC_ALGO_AUTO,
+                                  NULL, &in, sub, bias, &out);
         }
     }
     fc_scratch_release(FC_SCRATCH_PHASE_FILTER);

@@ -4,7 +4,6 @@
  * (im2col + GEMM), never over the reduction, so every output value is summed in the same
  * order whatever the thread count: results are bit-identical for any count. */
 
-
 /* A dense NCHW array seen as an NHWC view: planes of H x W, one per channel. */
 static int FC_FN(is_planar)(const fc_view *v) {
     return v->sw == 1 && v->sh == v->w && v->sc == v->h * v->w && v->sn == v->c * v->h * v->w;
@@ -20,7 +19,7 @@ typedef struct {
     const fc_cntx *cx;
     const fc_view *src, *dst;
     int transpose;
-    int64_t rows, cols, blocks;   /* transpose: each image's matrix, in blocks of CV_RB rows */
+    int64_t rows, cols, blocks; /* transpose: each image's matrix, in blocks of CV_RB rows */
 } FC_FN(copy_job);
 
 static void FC_FN(copy_task)(const void *ctx, int64_t t, void *ws) {
@@ -46,12 +45,12 @@ static void FC_FN(copy_task)(const void *ctx, int64_t t, void *ws) {
 
 /* Appends the copy of src into dst to the job, described by *j (which must outlive it). */
 static void FC_FN(copy_add)(const fc_cntx *cx, fc_parallel_job *job, const fc_view *src,
-                            const fc_view *dst, FC_FN(copy_job) *j) {
+                            const fc_view *dst, FC_FN(copy_job) * j) {
     const int64_t hw = src->h * src->w;
     const int to_nhwc = FC_FN(is_planar)(src) && fc_is_dense(dst);
     *j = (FC_FN(copy_job)){cx, src, dst, 0, 0, 0, 0};
     j->transpose = to_nhwc || (fc_is_dense(src) && FC_FN(is_planar)(dst));
-    if (j->transpose) {   /* rows of the source matrix: channels (to NHWC) or pixels */
+    if (j->transpose) { /* rows of the source matrix: channels (to NHWC) or pixels */
         j->rows = to_nhwc ? src->c : hw;
         j->cols = to_nhwc ? hw : src->c;
         j->blocks = (j->rows + CV_RB - 1) / CV_RB;
@@ -102,19 +101,15 @@ static void FC_FN(direct_task)(const void *ctx, int64_t t, void *ws) {
     case DK_BLOCKED:
         FC_FN(blocked_rows)(c->cx, c->d, x, c->w, c->bias, y, n, oy0, oy1, oc0, oc1);
         break;
-    case DK_GROUPED:
-        FC_FN(grouped_rows)(c->cx, c->d, x, c->wpack, c->bias, y, n, oy0, oy1);
-        break;
-    case DK_FEWOUT:
-        FC_FN(fewout_rows)(c->cx, c->d, x, c->w, c->bias, y, n, oy0, oy1, ws);
-        break;
+    case DK_GROUPED: FC_FN(grouped_rows)(c->cx, c->d, x, c->wpack, c->bias, y, n, oy0, oy1); break;
+    case DK_FEWOUT: FC_FN(fewout_rows)(c->cx, c->d, x, c->w, c->bias, y, n, oy0, oy1, ws); break;
     case DK_DEPTHWISE:
         FC_FN(depthwise_rows)(c->cx, c->d, x, c->w, c->bias, y, n, oy0, oy1, ws);
         break;
     default: FC_FN(direct_conv_rows)(c->d, x, c->w, c->bias, y, n, oy0, oy1, ws); break;
     }
     const fc_view *yo = c->planes_out;
-    if (yo)   /* pixels [oy0 * W, oy1 * W) x channels [oc0, oc1) into their planes */
+    if (yo) /* pixels [oy0 * W, oy1 * W) x channels [oc0, oc1) into their planes */
         FC_FN(transpose)(c->cx, (const FC_T *)y->data + n * y->sn + oy0 * y->sh + oc0, y->c,
                          (FC_T *)yo->data + n * yo->sn + oy0 * yo->sh + oc0 * yo->sc, yo->sc, 0,
                          (oy1 - oy0) * y->w, oc1 - oc0);
@@ -131,7 +126,7 @@ static void FC_FN(grouped_pack_task)(const void *ctx, int64_t tap, void *ws) {
  * 2 threads ran at 0.52x the best peer.  So tasks take whole bands of rows, and where that
  * leaves fewer than four tasks a thread, the output channels are sliced as well (in whole
  * register blocks; rows fastest, so a thread's next task reuses the same weights). */
-static void FC_FN(blocked_split)(FC_FN(conv_call) *c, int threads) {
+static void FC_FN(blocked_split)(FC_FN(conv_call) * c, int threads) {
     const fc_view *y = c->y;
     const int64_t band = FC_BLOCKED_BAND, want = 4 * threads;
     const int64_t unit = FC_FN(blocked_block_channels)(c->cx);
@@ -145,21 +140,21 @@ static void FC_FN(blocked_split)(FC_FN(conv_call) *c, int threads) {
     c->slices = (y->c + c->slice - 1) / c->slice;
 }
 
-static fc_status FC_FN(direct_plan)(FC_FN(conv_call) *c, int threads, fc_parallel_job *job) {
+static fc_status FC_FN(direct_plan)(FC_FN(conv_call) * c, int threads, fc_parallel_job *job) {
     const fc_view *y = c->y;
     /* About 16 tasks per thread (a row each took 11% longer on a 112x112 depthwise layer,
      * 1.5 us per row: the claims' cache-line traffic); whole images when serial. */
     const int64_t per_task = (y->n * y->h + 16 * threads - 1) / (16 * threads);
     c->rows = threads > 1 && per_task < y->h ? per_task : y->h;
-    c->direct_kernel = fc_image_filter_applies(c->d, c->x, y)        ? DK_FILTER
+    c->direct_kernel = fc_image_filter_applies(c->d, c->x, y)           ? DK_FILTER
                        : fc_fewout_applies(c->d, c->x, y, sizeof(FC_T)) ? DK_FEWOUT
-                       : c->d->groups == c->x->c && c->d->groups > 1 ? DK_DEPTHWISE
-                       : FC_FN(blocked_applies)(c->cx, c->d, y)       ? DK_BLOCKED
-                       : FC_FN(grouped_applies)(c->cx, c->d, c->x, y) ? DK_GROUPED
-                                                                      : DK_GENERIC;
+                       : c->d->groups == c->x->c && c->d->groups > 1    ? DK_DEPTHWISE
+                       : FC_FN(blocked_applies)(c->cx, c->d, y)         ? DK_BLOCKED
+                       : FC_FN(grouped_applies)(c->cx, c->d, c->x, y)   ? DK_GROUPED
+                                                                        : DK_GENERIC;
     if (c->direct_kernel == DK_GROUPED && c->pk && c->pk->grouped) {
         c->wpack = (FC_T *)c->pk->grouped;
-    } else if (c->direct_kernel == DK_GROUPED) {   /* weights rearranged for the rotations */
+    } else if (c->direct_kernel == DK_GROUPED) { /* weights rearranged for the rotations */
         const int64_t taps = c->d->win.k_h * c->d->win.k_w;
         const size_t bytes = sizeof(FC_T) * (size_t)(taps * (y->c / c->d->groups) * y->c);
         c->wpack = fc_scratch(FC_SCRATCH_WEIGHTS, bytes);
@@ -171,11 +166,10 @@ static fc_status FC_FN(direct_plan)(FC_FN(conv_call) *c, int threads, fc_paralle
     if (c->direct_kernel == DK_BLOCKED && threads > 1) FC_FN(blocked_split)(c, threads);
     fc_job_add(job, c->slices * y->n * ((y->h + c->rows - 1) / c->rows), FC_FN(direct_task), c);
     const fc_window *win = &c->d->win;
-    job->ws_bytes = c->direct_kernel == DK_FILTER
-                        ? FC_FN(filter_workspace)(c->cx, c->d, c->x, y)
-                    : c->direct_kernel == DK_FEWOUT   /* the repacked filter */
+    job->ws_bytes = c->direct_kernel == DK_FILTER ? FC_FN(filter_workspace)(c->cx, c->d, c->x, y)
+                    : c->direct_kernel == DK_FEWOUT /* the repacked filter */
                         ? sizeof(FC_T) * (size_t)(win->k_h * win->k_w * c->x->c * y->c)
-                        : sizeof(FC_T) * (size_t)y->c;   /* one pixel's accumulators */
+                        : sizeof(FC_T) * (size_t)y->c; /* one pixel's accumulators */
     return FC_OK;
 }
 
@@ -194,7 +188,7 @@ static void FC_FN(winograd_task)(const void *ctx, int64_t t, void *ws) {
         __atomic_store_n(c->reroute, 1, __ATOMIC_RELAXED);
 }
 
-static fc_status FC_FN(winograd_plan)(FC_FN(conv_call) *c, int threads, fc_parallel_job *job) {
+static fc_status FC_FN(winograd_plan)(FC_FN(conv_call) * c, int threads, fc_parallel_job *job) {
     const fc_cntx *cx = c->cx;
     c->tiles = FC_FN(winograd_tiles)(cx, c->x, c->y);
     /* Blocks of at most `most` tiles, smaller on several threads so that each gets about
@@ -234,12 +228,12 @@ static void FC_FN(igemm_task)(const void *ctx, int64_t t, void *ws) {
     const int64_t mb = t % c->mblocks, g = (t / c->mblocks) % groups;
     const int64_t ch = t / (c->mblocks * groups);
     const int64_t m0 = mb * FC_GEMM_MC, m1 = m0 + FC_GEMM_MC < c->m ? m0 + FC_GEMM_MC : c->m;
-    if (__atomic_load_n(c->reroute, __ATOMIC_RELAXED)) return;   /* a non-finite weight */
+    if (__atomic_load_n(c->reroute, __ATOMIC_RELAXED)) return; /* a non-finite weight */
     FC_FN(igemm_conv_block)(c->cx, c->d, c->x, c->y, c->wpack, c->bias, c->y->data, m0, m1, g,
-                             ch * npanel / chunks, (ch + 1) * npanel / chunks, ws);
+                            ch * npanel / chunks, (ch + 1) * npanel / chunks, ws);
 }
 
-static fc_status FC_FN(igemm_plan)(FC_FN(conv_call) *c, int threads, fc_parallel_job *job) {
+static fc_status FC_FN(igemm_plan)(FC_FN(conv_call) * c, int threads, fc_parallel_job *job) {
     const fc_cntx *cx = c->cx;
     const fc_view *x = c->x, *y = c->y;
     const int64_t groups = c->d->groups;
@@ -250,7 +244,7 @@ static fc_status FC_FN(igemm_plan)(FC_FN(conv_call) *c, int threads, fc_parallel
     c->chunks = (4 * threads + c->mblocks * groups - 1) / (c->mblocks * groups);
     if (c->chunks > c->npanel) c->chunks = c->npanel;
     if (c->chunks < 1) c->chunks = 1;
-    if (c->pk && c->pk->im2col) {   /* non-finite weights never get here (conv2d_run) */
+    if (c->pk && c->pk->im2col) { /* non-finite weights never get here (conv2d_run) */
         c->wpack = (FC_T *)c->pk->im2col;
     } else {
         c->wpack = fc_scratch(FC_SCRATCH_WEIGHTS,
@@ -289,8 +283,7 @@ static void FC_FN(planes_task)(const void *ctx, int64_t t, void *ws) {
 }
 
 static fc_status FC_FN(planes_run)(const fc_cntx *cx, const fc_conv_desc *d, const fc_view *x,
-                                   const FC_T *w, const FC_T *bias, const fc_view *y,
-                                   int threads) {
+                                   const FC_T *w, const FC_T *bias, const fc_view *y, int threads) {
     const FC_FN(planes_call) c = {cx, d, x, y, w, bias};
     fc_parallel_job job = {.phases = 0};
     fc_job_add(&job, y->n * d->groups, FC_FN(planes_task), &c);
@@ -345,14 +338,21 @@ static fc_status FC_FN(conv2d_run)(const fc_cntx *cx, const fc_conv_desc *d, fc_
         int reroute = 0;
         if (algo == FC_ALGO_IM2COL && pk && pk->im2col && pk->im2col_nonfinite)
             algo = FC_ALGO_DIRECT;
-        if (copy_in && first) FC_FN(copy_add)(cx, &job, x_in, &x, &in);   /* kept for a re-run */
+        if (copy_in && first) FC_FN(copy_add)(cx, &job, x_in, &x, &in); /* kept for a re-run */
         /* The direct tasks transpose their own rows into an NCHW output while the rows are
          * in cache, instead of a pass over the whole output at the end: lenet-c1 in NCHW
          * 1.84 ms -> 1.38 (NHWC 1.0; 1 thread, thread CPU time). */
         const int fused = copy_out && algo == FC_ALGO_DIRECT && FC_FN(is_planar)(y_out);
-        FC_FN(conv_call) call = {.cx = cx, .d = d, .x = &x, .y = &y, .w = w, .bias = bias,
-                                 .pk = pk, .reroute = &reroute,
-                                 .planes_out = fused ? y_out : NULL};
+        FC_FN(conv_call)
+        call = {.cx = cx,
+                .d = d,
+                .x = &x,
+                .y = &y,
+                .w = w,
+                .bias = bias,
+                .pk = pk,
+                .reroute = &reroute,
+                .planes_out = fused ? y_out : NULL};
         switch (algo) {
         case FC_ALGO_DIRECT: status = FC_FN(direct_plan)(&call, threads, &job); break;
         case FC_ALGO_WINOGRAD: status = FC_FN(winograd_plan)(&call, threads, &job); break;

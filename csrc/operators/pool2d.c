@@ -32,12 +32,12 @@ static int window_empty(int64_t out, int64_t stride, int64_t pad, int64_t k, int
  * (output size, padding split, error messages) stays TF's and is shared with the reference
  * and the GPU path; this is an equivalence of the kernels' work only. */
 static void clip_window(int64_t out, int64_t stride, int64_t in, int64_t *k, int64_t *pad) {
-    const int64_t d = *pad - (out - 1) * stride - 1;   /* every start is at or before -1 - d */
+    const int64_t d = *pad - (out - 1) * stride - 1; /* every start is at or before -1 - d */
     if (d > 0) {
         *pad -= d;
         *k -= d;
     }
-    const int64_t e = *k - *pad - in - 1;   /* every end is at or past in + 1 + e */
+    const int64_t e = *k - *pad - in - 1; /* every end is at or past in + 1 + e */
     if (e > 0) *k -= e;
 }
 
@@ -57,9 +57,9 @@ static fc_status run(fc_dtype dtype, fc_pool_kind kind, const fc_window *win, co
 /* Output columns [o0, o1) as a call of their own, on the input columns [a, b) they reach
  * (a: the first window's start, or 0; b: the last one's end, or the input's): every
  * window keeps its real cells, and padding on a side exactly where it had some. */
-static fc_status run_cols(fc_dtype dtype, fc_pool_kind kind, const fc_window *win,
-                          const fc_view *x, const fc_view *y, const double *div_h,
-                          const double *div_w, int64_t o0, int64_t o1) {
+static fc_status run_cols(fc_dtype dtype, fc_pool_kind kind, const fc_window *win, const fc_view *x,
+                          const fc_view *y, const double *div_h, const double *div_w, int64_t o0,
+                          int64_t o1) {
     const int64_t size = dtype == FC_FLOAT64 ? sizeof(double) : sizeof(float);
     const int64_t s = win->stride_w, start = o0 * s - win->pad_left;
     const int64_t end = (o1 - 1) * s - win->pad_left + win->k_w;
@@ -96,18 +96,18 @@ static fc_status run_cols(fc_dtype dtype, fc_pool_kind kind, const fc_window *wi
  * can hold only padding: exactly where its phase has no input cells (the padding before and
  * after the input is under the window, so each phase window reaches its phase's first cell). */
 typedef struct {
-    int64_t out_n, out_step;   /* this phase's outputs, and their spacing (T) */
-    int64_t in0, in_n;         /* its first input cell and how many (d apart) */
-    int64_t stride, pad;       /* its undilated window's stride and padding */
+    int64_t out_n, out_step; /* this phase's outputs, and their spacing (T) */
+    int64_t in0, in_n;       /* its first input cell and how many (d apart) */
+    int64_t stride, pad;     /* its undilated window's stride and padding */
 } pool_phase;
 
 static pool_phase axis_phase(int64_t o0, int64_t out, int64_t in, int64_t s, int64_t d,
                              int64_t pad) {
     const int64_t step = d / fc_gcd(s, d), c0 = o0 * s - pad;
     const int64_t r = (c0 % d + d) % d, j0 = (c0 - r) / d;   /* c0 = r + j0 * d */
-    const int64_t cells = r < in ? (in - r + d - 1) / d : 0;  /* input cells of residue r */
+    const int64_t cells = r < in ? (in - r + d - 1) / d : 0; /* input cells of residue r */
     pool_phase p = {(out - o0 + step - 1) / step, step, r, cells, s / (d / step), -j0};
-    if (j0 > 0) {   /* the first window starts inside the input: no padding before it */
+    if (j0 > 0) { /* the first window starts inside the input: no padding before it */
         p.in0 = r + j0 * d;
         p.in_n = cells > j0 ? cells - j0 : 0;
         p.pad = 0;
@@ -124,8 +124,7 @@ static void fill_empty(fc_dtype dtype, fc_pool_kind kind, const fc_view *y, cons
     for (int64_t n = 0; n < y->n; n++)
         for (int64_t r = 0; r < y->h; r++)
             for (int64_t o = 0; o < y->w; o++) {
-                const double v = kind == FC_POOL_MAX ? -INFINITY
-                                 : 0.0 / (dh ? dh[r] * dw[o] : 0.0);
+                const double v = kind == FC_POOL_MAX ? -INFINITY : 0.0 / (dh ? dh[r] * dw[o] : 0.0);
                 const int64_t at = n * y->sn + r * y->sh + o * y->sw;
                 for (int64_t c = 0; c < y->c; c++) {
                     if (dtype == FC_FLOAT64) ((double *)y->data)[at + c * y->sc] = v;
@@ -151,8 +150,8 @@ static fc_status run_dilated(fc_dtype dtype, fc_pool_kind kind, const fc_window 
     for (int64_t oh = 0; oh < th && oh < y->h && st == FC_OK; oh++) {
         const pool_phase ph = axis_phase(oh, y->h, x->h, win->stride_h, win->dil_h, win->pad_top);
         for (int64_t ow = 0; ow < tw && ow < y->w && st == FC_OK; ow++) {
-            const pool_phase pw = axis_phase(ow, y->w, x->w, win->stride_w, win->dil_w,
-                                             win->pad_left);
+            const pool_phase pw =
+                axis_phase(ow, y->w, x->w, win->stride_w, win->dil_w, win->pad_left);
             fc_window w = *win;
             w.stride_h = ph.stride, w.dil_h = 1, w.pad_top = ph.pad;
             w.stride_w = pw.stride, w.dil_w = 1, w.pad_left = pw.pad;
@@ -205,7 +204,7 @@ fc_status fc_pool2d(fc_dtype dtype, fc_pool_kind kind, const fc_window *win, con
     for (int64_t o = lo + 1; div_w && o < hi && st == FC_OK; o++)
         if (div_w[o] != div_w[lo]) st = run_cols(dtype, kind, win, x, y, div_h, div_w, o, o + 1);
     const int64_t size = dtype == FC_FLOAT64 ? sizeof(double) : sizeof(float);
-    for (int64_t n = 0; n < y->n; n++)   /* windows over all the input: copies of the first */
+    for (int64_t n = 0; n < y->n; n++) /* windows over all the input: copies of the first */
         for (int64_t r = 0; r < y->h; r++)
             for (int64_t c = 0; c < y->c; c++) {
                 char *p = (char *)y->data + (ptrdiff_t)((n * y->sn + r * y->sh + c * y->sc) * size);

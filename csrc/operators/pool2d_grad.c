@@ -23,8 +23,8 @@ typedef struct {
     fc_cntx cx;
     fc_dtype dtype;
     fc_pool_grad_job job;
-    int argmax;                     /* which kernel: argmax rows or gradient rows */
-    int64_t rows, rblocks, height;  /* rows per block, of `height` (dx's or y's) */
+    int argmax;                    /* which kernel: argmax rows or gradient rows */
+    int64_t rows, rblocks, height; /* rows per block, of `height` (dx's or y's) */
     int64_t cb, cblocks, channels;
     int64_t units, per_task;
 } pg_call;
@@ -55,7 +55,7 @@ static fc_status pg_run(pg_call *c, int64_t n, int64_t row_cells, int vector_cha
     c->cb = vector_channels && c->channels > PG_BLOCK_CHANNELS ? PG_BLOCK_CHANNELS : c->channels;
     if (!vector_channels) c->cb = 1;
     c->cblocks = (c->channels + c->cb - 1) / c->cb;
-    const int64_t cost = row_cells * c->cb > 0 ? row_cells * c->cb : 1;   /* one row's */
+    const int64_t cost = row_cells * c->cb > 0 ? row_cells * c->cb : 1; /* one row's */
     int64_t rows = PG_TASK_CELLS / cost;
     rows = rows < PG_MIN_ROWS ? PG_MIN_ROWS : rows;
     c->rows = rows > c->height ? c->height : rows;
@@ -74,13 +74,13 @@ static int same_image_shape(const fc_view *a, const fc_view *b) {
 /* The gradients take no dilation (max_pool2d_grad / avg_pool2d_grad have none); the
  * argmax kernel does (max_pool2d(return_argmax=True, dilations=...)). */
 static int valid_window(const fc_window *w, int dilated) {
-    return w->k_h >= 1 && w->k_w >= 1 && w->stride_h >= 1 && w->stride_w >= 1 &&
-           w->dil_h >= 1 && w->dil_w >= 1 && (dilated || (w->dil_h == 1 && w->dil_w == 1)) &&
-           w->pad_top >= 0 && w->pad_left >= 0;
+    return w->k_h >= 1 && w->k_w >= 1 && w->stride_h >= 1 && w->stride_w >= 1 && w->dil_h >= 1 &&
+           w->dil_w >= 1 && (dilated || (w->dil_h == 1 && w->dil_w == 1)) && w->pad_top >= 0 &&
+           w->pad_left >= 0;
 }
 
-fc_status fc_pool2d_grad(fc_dtype dtype, fc_pool_kind kind, const fc_window *win,
-                         const fc_view *x, const fc_view *g, const fc_view *dx) {
+fc_status fc_pool2d_grad(fc_dtype dtype, fc_pool_kind kind, const fc_window *win, const fc_view *x,
+                         const fc_view *g, const fc_view *dx) {
     if (!same_image_shape(x, dx) || g->n != x->n || g->c != x->c || !valid_window(win, 0) ||
         (kind != FC_POOL_MAX && kind != FC_POOL_AVG) ||
         (dtype != FC_FLOAT32 && dtype != FC_FLOAT64))
@@ -92,7 +92,8 @@ fc_status fc_pool2d_grad(fc_dtype dtype, fc_pool_kind kind, const fc_window *win
      * twice, the window's maximum first) */
     const int64_t reach = (win->k_h + win->stride_h - 1) / win->stride_h;
     const int64_t kw = win->k_w < x->w ? win->k_w : x->w;
-    const int64_t row_cells = (kind == FC_POOL_MAX ? 2 : 1) * g->w * kw * (reach < x->h ? reach : x->h);
+    const int64_t row_cells =
+        (kind == FC_POOL_MAX ? 2 : 1) * g->w * kw * (reach < x->h ? reach : x->h);
     return pg_run(&c, x->n, row_cells, x->sc == 1 && g->sc == 1 && dx->sc == 1);
 }
 
@@ -104,9 +105,11 @@ fc_status fc_max_pool2d_argmax(fc_dtype dtype, const fc_window *win, const fc_vi
         return FC_ERR_ARG;
     if (y->n == 0 || y->h == 0 || y->w == 0 || y->c == 0) return FC_OK;
     pg_call c = {.dtype = dtype, .argmax = 1, .height = y->h};
-    c.job = (fc_pool_grad_job){FC_POOL_MAX, win, x, NULL, NULL, y, argmax,
-                               {index_strides[0], index_strides[1], index_strides[2],
-                                index_strides[3]}};
+    c.job = (fc_pool_grad_job){
+        FC_POOL_MAX, win,
+        x,           NULL,
+        NULL,        y,
+        argmax,      {index_strides[0], index_strides[1], index_strides[2], index_strides[3]}};
     const int64_t kh = win->k_h < x->h ? win->k_h : x->h, kw = win->k_w < x->w ? win->k_w : x->w;
     return pg_run(&c, x->n, 2 * y->w * kh * kw, x->sc == 1 && y->sc == 1);
 }

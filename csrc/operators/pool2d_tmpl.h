@@ -10,7 +10,7 @@
 /* The kernel's buffer of vertically reduced columns: 4 KiB stays in L1 next to the input
  * rows streaming through it (measured: 1.2x faster than 16 KiB on 8x56x56x256). */
 #define PL_BUF_BYTES 4096
-#define PL_MAX_LANES 16   /* the widest vector's lanes: slack at the buffer's end */
+#define PL_MAX_LANES 16 /* the widest vector's lanes: slack at the buffer's end */
 /* Software prefetch distance in width mode, and the input size above which channels
  * mode prefetches far rows (see pool2d_run). */
 #define PL_PF_BYTES 8192
@@ -63,8 +63,8 @@ static fc_status FC_FN(pool2d_run)(const fc_cntx *cx, fc_pool_kind kind, const f
     cols = (wo + (wo + cols - 1) / cols - 1) / ((wo + cols - 1) / cols);
     batch = batch < 1 ? 1 : batch > y->h ? y->h : batch;
     /* width mode: the rows, the slack, then the staging area (flat: pitch outputs a row) */
-    const int64_t buf_len = width ? batch * (row_len + pitch) + 2 * slack
-                                  : ((cols - 1) * s + k) * e + 2 * slack;
+    const int64_t buf_len =
+        width ? batch * (row_len + pitch) + 2 * slack : ((cols - 1) * s + k) * e + 2 * slack;
     /* The averages' divisors, once per call: each output column's and row's factor (the
      * caller's, or the real input columns and rows: cells, rows), and for flat batches every
      * window's product of the two (divs).  Products of small integers: exact. */
@@ -81,7 +81,7 @@ static fc_status FC_FN(pool2d_run)(const fc_cntx *cx, fc_pool_kind kind, const f
         int64_t k0, k1;
         fc_valid_taps(oy, win->stride_h, win->pad_top, 1, win->k_h, x->h, &k0, &k1);
         rows_div[oy] = div_h ? (FC_T)div_h[oy] : (FC_T)(k1 - k0);
-        for (int64_t ox = 0; ox < pitch && ndivs; ox++)   /* windows past Wo are dropped */
+        for (int64_t ox = 0; ox < pitch && ndivs; ox++) /* windows past Wo are dropped */
             divs[oy * pitch + ox] = rows_div[oy] * (ox < wo ? cells[ox] : 1);
     }
     /* Software prefetch: width mode streams whole planes, prefetched PL_PF_BYTES ahead
@@ -93,8 +93,8 @@ static fc_status FC_FN(pool2d_run)(const fc_cntx *cx, fc_pool_kind kind, const f
     const double x_bytes = (double)(x->n * x->h * x->w * x->c) * sizeof(FC_T);
     if (!width && (pf < 0 ? -pf : pf) * sizeof(FC_T) > 2 * PL_PF_BYTES && x_bytes < PL_PF_MIN_BYTES)
         pf = 0;
-    const fc_pool_job job = {kind,     win,  x,    y,     width, flat,    cells,
-                             rows_div, divs, cols, batch, pitch, row_len, slack, pf};
+    const fc_pool_job job = {kind, win,  x,     y,     width,   flat,  cells, rows_div,
+                             divs, cols, batch, pitch, row_len, slack, pf};
 
     const int64_t planes = width ? y->n * y->c : y->n;
     const int64_t row_cells = wo * e * win->k_h * win->k_w;

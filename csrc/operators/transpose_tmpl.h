@@ -21,8 +21,9 @@ typedef FC_T TR_VEC __attribute__((vector_size(TR_VBYTES), aligned(sizeof(FC_T))
  * (low) and 2i + 1 (high) rotate each value's (row, column) bits by one: after log2(L)
  * rounds, row and column have swapped. */
 #if TR_VBYTES / (FC_T_IS_DOUBLE ? 8 : 4) == 16
-#define TR_LO(a, b) __builtin_shufflevector(a, b, 0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23)
-#define TR_HI(a, b) \
+#define TR_LO(a, b)                                                                                \
+    __builtin_shufflevector(a, b, 0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23)
+#define TR_HI(a, b)                                                                                \
     __builtin_shufflevector(a, b, 8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31)
 #elif TR_VBYTES / (FC_T_IS_DOUBLE ? 8 : 4) == 8
 #define TR_LO(a, b) __builtin_shufflevector(a, b, 0, 8, 1, 9, 2, 10, 3, 11)
@@ -56,8 +57,8 @@ static void TR_FN(tr_edge)(const FC_T *src, int64_t lds, FC_T *dst, int64_t ldd,
         for (int64_t i = r0; i < r1; i++) dst[j * ldd + i] = src[i * lds + j];
 }
 
-void TR_FN(transpose)(const FC_T *src, int64_t lds, FC_T *dst, int64_t ldd, int64_t r0,
-                      int64_t r1, int64_t cols) {
+void TR_FN(transpose)(const FC_T *src, int64_t lds, FC_T *dst, int64_t ldd, int64_t r0, int64_t r1,
+                      int64_t cols) {
     enum { L = TR_LANES, STEP = 64 / sizeof(FC_T) > TR_LANES ? 64 / sizeof(FC_T) : TR_LANES };
     const int64_t rt = r0 + (r1 - r0) / L * L, ct = cols / L * L;
     for (int64_t j0 = 0; j0 < ct; j0 += STEP) {
@@ -66,8 +67,8 @@ void TR_FN(transpose)(const FC_T *src, int64_t lds, FC_T *dst, int64_t ldd, int6
             for (int64_t j = j0; j < j1; j += L)
                 TR_FN(tr_tile)(src + i * lds + j, lds, dst + j * ldd + i, ldd);
     }
-    TR_FN(tr_edge)(src, lds, dst, ldd, rt, r1, 0, ct);     /* rows past the last tile */
-    TR_FN(tr_edge)(src, lds, dst, ldd, r0, r1, ct, cols);  /* columns past it */
+    TR_FN(tr_edge)(src, lds, dst, ldd, rt, r1, 0, ct);    /* rows past the last tile */
+    TR_FN(tr_edge)(src, lds, dst, ldd, r0, r1, ct, cols); /* columns past it */
 }
 
 #undef TR_LO

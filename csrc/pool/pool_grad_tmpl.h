@@ -75,7 +75,7 @@ typedef int32_t PG_MASK __attribute__((vector_size(PG_VBYTES)));
 #define PG_STOREN(p, v, n) _mm256_maskstore_ps((p), (__m256i)PG_FN(pg_first)(n), (__m256)(v))
 #endif
 #else
-#define PG_PARTIAL 0   /* never called with n < PG_LANES */
+#define PG_PARTIAL 0 /* never called with n < PG_LANES */
 #define PG_LOADN(p, n) PG_LOAD(p)
 #define PG_STOREN(p, v, n) PG_STORE(p, v)
 #endif
@@ -98,14 +98,18 @@ typedef struct {
     int64_t r0, nr, q0, nq, dr, dq;
 } PG_FN(pg_cell);
 
-PG_AI PG_FN(pg_cell) PG_FN(pg_window)(const fc_window *w, const fc_view *x, int64_t oy,
-                                      int64_t ox) {
+PG_AI PG_FN(pg_cell)
+    PG_FN(pg_window)(const fc_window *w, const fc_view *x, int64_t oy, int64_t ox) {
     int64_t k0, k1, l0, l1;
     fc_valid_taps(oy, w->stride_h, w->pad_top, w->dil_h, w->k_h, x->h, &k0, &k1);
     fc_valid_taps(ox, w->stride_w, w->pad_left, w->dil_w, w->k_w, x->w, &l0, &l1);
-    PG_FN(pg_cell) c = {oy * w->stride_h - w->pad_top + k0 * w->dil_h, k1 - k0,
-                        ox * w->stride_w - w->pad_left + l0 * w->dil_w, l1 - l0,
-                        w->dil_h, w->dil_w};
+    PG_FN(pg_cell)
+    c = {oy * w->stride_h - w->pad_top + k0 * w->dil_h,
+         k1 - k0,
+         ox * w->stride_w - w->pad_left + l0 * w->dil_w,
+         l1 - l0,
+         w->dil_h,
+         w->dil_w};
     return c;
 }
 
@@ -146,8 +150,8 @@ PG_AI void PG_FN(pg_max_vec)(const fc_view *x, const fc_view *dx, PG_FN(pg_cell)
 }
 
 /* ---- average gradient of one output cell: g / real cells to each of the task's rows ---- */
-PG_AI void PG_FN(pg_avg_vec)(const fc_view *dx, PG_FN(pg_cell) c, PG_FN(pg_ptrs) p,
-                             int64_t own0, int64_t own1, int64_t n) {
+PG_AI void PG_FN(pg_avg_vec)(const fc_view *dx, PG_FN(pg_cell) c, PG_FN(pg_ptrs) p, int64_t own0,
+                             int64_t own1, int64_t n) {
     const PG_VEC gv = PG_LD(p.g, n) / (FC_T)(c.nr * c.nq);
     for (int64_t r = own0; r < own1; r++)
         for (int64_t q = 0; q < c.nq; q++) {
@@ -213,7 +217,7 @@ PG_AI void PG_FN(pg_avg_tail)(const fc_view *g, const fc_view *dx, PG_FN(pg_cell
 /* The output rows whose windows reach input rows [iy0, iy1): [*oy0, *oy1). */
 PG_AI void PG_FN(pg_out_rows)(const fc_window *w, int64_t out_h, int64_t iy0, int64_t iy1,
                               int64_t *oy0, int64_t *oy1) {
-    const int64_t s = w->stride_h, lo = iy0 + w->pad_top - w->k_h;   /* start > lo */
+    const int64_t s = w->stride_h, lo = iy0 + w->pad_top - w->k_h; /* start > lo */
     int64_t a = lo < 0 ? 0 : lo / s + 1, b = (iy1 + w->pad_top + s - 1) / s;
     *oy0 = a < out_h ? a : out_h;
     *oy1 = b < out_h ? b : out_h;
@@ -231,7 +235,7 @@ void PG_FN(pool_grad_rows)(const fc_pool_grad_job *j, int64_t n, int64_t c0, int
     const FC_T *xn = (const FC_T *)x->data + n * x->sn + c0 * x->sc;
     const FC_T *gn = (const FC_T *)g->data + n * g->sn + c0 * g->sc;
     const int vec = x->sc == 1 && g->sc == 1 && dx->sc == 1;
-    const int64_t ev = vec ? E - E % PG_LANES : 0;   /* channels in whole vectors */
+    const int64_t ev = vec ? E - E % PG_LANES : 0; /* channels in whole vectors */
     const int max = j->kind == FC_POOL_MAX;
     int64_t oy0, oy1;
     PG_FN(pg_out_rows)(w, g->h, iy0, iy1, &oy0, &oy1);
@@ -242,22 +246,22 @@ void PG_FN(pool_grad_rows)(const fc_pool_grad_job *j, int64_t n, int64_t c0, int
             const int64_t own0 = iy0 > c.r0 ? iy0 - c.r0 : 0;
             const int64_t own1 = iy1 - c.r0 < c.nr ? iy1 - c.r0 : c.nr;
             if (c.nq == 0 || own0 >= own1) continue;
-            const PG_FN(pg_ptrs) p = {xn + c.r0 * x->sh + c.q0 * x->sw,
-                                      dxn + c.r0 * dx->sh + c.q0 * dx->sw,
-                                      gn + oy * g->sh + ox * g->sw};
+            const PG_FN(pg_ptrs)
+                p = {xn + c.r0 * x->sh + c.q0 * x->sw, dxn + c.r0 * dx->sh + c.q0 * dx->sw,
+                     gn + oy * g->sh + ox * g->sw};
             int64_t e = 0;
             for (; e < ev; e += PG_LANES) {
                 const PG_FN(pg_ptrs) pe = {p.x + e, p.dx + e, p.g + e};
                 if (max) PG_FN(pg_max_vec)(x, dx, c, pe, own0, own1, PG_LANES);
                 else PG_FN(pg_avg_vec)(dx, c, pe, own0, own1, PG_LANES);
             }
-            if (PG_PARTIAL && vec && e < E) {   /* the last channels: masked lanes */
+            if (PG_PARTIAL && vec && e < E) { /* the last channels: masked lanes */
                 const PG_FN(pg_ptrs) pe = {p.x + e, p.dx + e, p.g + e};
                 if (max) PG_FN(pg_max_vec)(x, dx, c, pe, own0, own1, E - e);
                 else PG_FN(pg_avg_vec)(dx, c, pe, own0, own1, E - e);
                 continue;
             }
-            for (; e < E; e += PG_LANES) {   /* a vector's worth or less at a time */
+            for (; e < E; e += PG_LANES) { /* a vector's worth or less at a time */
                 const int64_t ne = E - e < PG_LANES ? E - e : PG_LANES;
                 const PG_FN(pg_ptrs) pe = {p.x + e * x->sc, p.dx + e * dx->sc, p.g + e * g->sc};
                 if (max) PG_FN(pg_max_tail)(x, g, dx, c, pe, ne, own0, own1);
@@ -298,9 +302,8 @@ PG_AI void PG_FN(pg_argmax_vec)(const fc_pool_grad_job *j, PG_FN(pg_cell) c, con
             PG_FN(pg_index)(j, n, c.r0 + rv[i] * c.dr, c.q0 + qv[i] * c.dq, ch + i);
 }
 
-PG_AI void PG_FN(pg_argmax_tail)(const fc_pool_grad_job *j, PG_FN(pg_cell) c,
-                                 const FC_T *xw, int64_t n, int64_t ch, int64_t ne, FC_T *yp,
-                                 int64_t *ap) {
+PG_AI void PG_FN(pg_argmax_tail)(const fc_pool_grad_job *j, PG_FN(pg_cell) c, const FC_T *xw,
+                                 int64_t n, int64_t ch, int64_t ne, FC_T *yp, int64_t *ap) {
     FC_T best[PG_LANES];
     int64_t br[PG_LANES], bq[PG_LANES];
     PG_FN(pg_winners)(j->x, c, xw, j->x->sc, ne, best, br, bq);
@@ -329,7 +332,7 @@ void PG_FN(pool_argmax_rows)(const fc_pool_grad_job *j, int64_t n, int64_t c0, i
             int64_t e = 0;
             for (; e < ev; e += PG_LANES)
                 PG_FN(pg_argmax_vec)(j, c, xw + e, n, c0 + e, yp + e, ap + e * a->sc, PG_LANES);
-            if (PG_PARTIAL && vec && e < E) {   /* the last channels: masked lanes */
+            if (PG_PARTIAL && vec && e < E) { /* the last channels: masked lanes */
                 PG_FN(pg_argmax_vec)(j, c, xw + e, n, c0 + e, yp + e, ap + e * a->sc, E - e);
                 continue;
             }

@@ -23,7 +23,7 @@
 #include <math.h>
 
 #define PL_FN(name) FC_CAT(FC_FN(name), PL_ISA)
-#define PL_LANES (PL_VBYTES / (FC_T_IS_DOUBLE ? 8 : 4))   /* #if can read it */
+#define PL_LANES (PL_VBYTES / (FC_T_IS_DOUBLE ? 8 : 4)) /* #if can read it */
 #define PL_VEC FC_CAT(FC_CAT(plvec, PL_ISA), FC_SFX)
 #define PL_MASK FC_CAT(PL_VEC, mask)
 
@@ -63,32 +63,40 @@ typedef int32_t PL_MASK __attribute__((vector_size(PL_VBYTES)));
 #if PL_VBYTES == 64 && defined(__AVX512F__)
 #include <immintrin.h>
 #if FC_T_IS_DOUBLE
-#define PL_VMAX_X86(acc, v) (PL_VEC)_mm512_mask_max_pd((__m512d)(v), \
-    _mm512_cmp_pd_mask((__m512d)(v), (__m512d)(v), _CMP_ORD_Q), (__m512d)(v), (__m512d)(acc))
+#define PL_VMAX_X86(acc, v)                                                                        \
+    (PL_VEC) _mm512_mask_max_pd((__m512d)(v),                                                      \
+                                _mm512_cmp_pd_mask((__m512d)(v), (__m512d)(v), _CMP_ORD_Q),        \
+                                (__m512d)(v), (__m512d)(acc))
 #else
-#define PL_VMAX_X86(acc, v) (PL_VEC)_mm512_mask_max_ps((__m512)(v), \
-    _mm512_cmp_ps_mask((__m512)(v), (__m512)(v), _CMP_ORD_Q), (__m512)(v), (__m512)(acc))
+#define PL_VMAX_X86(acc, v)                                                                        \
+    (PL_VEC)                                                                                       \
+        _mm512_mask_max_ps((__m512)(v), _mm512_cmp_ps_mask((__m512)(v), (__m512)(v), _CMP_ORD_Q),  \
+                           (__m512)(v), (__m512)(acc))
 #endif
 #elif PL_VBYTES == 32 && defined(__AVX__)
 #include <immintrin.h>
 #if FC_T_IS_DOUBLE
-#define PL_VMAX_X86(acc, v) (PL_VEC)_mm256_blendv_pd(_mm256_max_pd((__m256d)(v), (__m256d)(acc)), \
-    (__m256d)(v), _mm256_cmp_pd((__m256d)(v), (__m256d)(v), _CMP_UNORD_Q))
+#define PL_VMAX_X86(acc, v)                                                                        \
+    (PL_VEC) _mm256_blendv_pd(_mm256_max_pd((__m256d)(v), (__m256d)(acc)), (__m256d)(v),           \
+                              _mm256_cmp_pd((__m256d)(v), (__m256d)(v), _CMP_UNORD_Q))
 #else
-#define PL_VMAX_X86(acc, v) (PL_VEC)_mm256_blendv_ps(_mm256_max_ps((__m256)(v), (__m256)(acc)), \
-    (__m256)(v), _mm256_cmp_ps((__m256)(v), (__m256)(v), _CMP_UNORD_Q))
+#define PL_VMAX_X86(acc, v)                                                                        \
+    (PL_VEC) _mm256_blendv_ps(_mm256_max_ps((__m256)(v), (__m256)(acc)), (__m256)(v),              \
+                              _mm256_cmp_ps((__m256)(v), (__m256)(v), _CMP_UNORD_Q))
 #endif
 #elif PL_VBYTES == 16 && defined(__SSE2__)
 /* (GCC turns the portable form into scalar code for 64-bit lanes without SSE4.1 blends) */
 #include <emmintrin.h>
 #if FC_T_IS_DOUBLE
-#define PL_VMAX_X86(acc, v) (PL_VEC)_mm_or_pd(_mm_and_pd(_mm_cmpunord_pd((__m128d)(v), (__m128d)(v)), \
-    (__m128d)(v)), _mm_andnot_pd(_mm_cmpunord_pd((__m128d)(v), (__m128d)(v)),               \
-    _mm_max_pd((__m128d)(v), (__m128d)(acc))))
+#define PL_VMAX_X86(acc, v)                                                                        \
+    (PL_VEC) _mm_or_pd(_mm_and_pd(_mm_cmpunord_pd((__m128d)(v), (__m128d)(v)), (__m128d)(v)),      \
+                       _mm_andnot_pd(_mm_cmpunord_pd((__m128d)(v), (__m128d)(v)),                  \
+                                     _mm_max_pd((__m128d)(v), (__m128d)(acc))))
 #else
-#define PL_VMAX_X86(acc, v) (PL_VEC)_mm_or_ps(_mm_and_ps(_mm_cmpunord_ps((__m128)(v), (__m128)(v)), \
-    (__m128)(v)), _mm_andnot_ps(_mm_cmpunord_ps((__m128)(v), (__m128)(v)),                  \
-    _mm_max_ps((__m128)(v), (__m128)(acc))))
+#define PL_VMAX_X86(acc, v)                                                                        \
+    (PL_VEC) _mm_or_ps(_mm_and_ps(_mm_cmpunord_ps((__m128)(v), (__m128)(v)), (__m128)(v)),         \
+                       _mm_andnot_ps(_mm_cmpunord_ps((__m128)(v), (__m128)(v)),                    \
+                                     _mm_max_ps((__m128)(v), (__m128)(acc))))
 #endif
 #endif
 PL_AI PL_VEC PL_FN(pl_vmax)(PL_VEC acc, PL_VEC v) {
@@ -100,7 +108,7 @@ PL_AI PL_VEC PL_FN(pl_vmax)(PL_VEC acc, PL_VEC v) {
 #endif
 }
 PL_AI FC_T PL_FN(pl_smax)(FC_T acc, FC_T v) {
-    const FC_T m = v > acc ? v : acc;   /* maxss and a cmov: no branch to mispredict */
+    const FC_T m = v > acc ? v : acc; /* maxss and a cmov: no branch to mispredict */
     return v != v ? v : m;
 }
 
@@ -147,8 +155,8 @@ PL_AI void PL_FN(pl_rows_n)(const FC_T *r, int64_t sh, int64_t nky, int64_t len,
 
 /* Windows 2 and 3 rows tall (most pools) get copies of the loop with that trip count,
  * which the compiler unrolls; so do windows 2 and 3 columns wide below. */
-PL_AI void PL_FN(pl_rows)(const FC_T *r, int64_t sh, int64_t nky, int64_t len, FC_T *b,
-                          int64_t pf, const int align, const int avg) {
+PL_AI void PL_FN(pl_rows)(const FC_T *r, int64_t sh, int64_t nky, int64_t len, FC_T *b, int64_t pf,
+                          const int align, const int avg) {
     if (nky == 2) PL_FN(pl_rows_n)(r, sh, 2, len, b, pf, align, avg);
     else if (nky == 3) PL_FN(pl_rows_n)(r, sh, 3, len, b, pf, align, avg);
     else PL_FN(pl_rows_n)(r, sh, nky, len, b, pf, align, avg);
@@ -157,7 +165,7 @@ PL_AI void PL_FN(pl_rows)(const FC_T *r, int64_t sh, int64_t nky, int64_t len, F
 /* Width mode: out[o] = reduction over kx < k of h[o * s + kx], for o < count, divided by
  * nky * div[o] for an average. */
 PL_AI void PL_FN(pl_cols_1_n)(const FC_T *h, int64_t count, int64_t k, int64_t s, FC_T *out,
-                            const FC_T *div, FC_T nky, const int avg) {
+                              const FC_T *div, FC_T nky, const int avg) {
     int64_t o = 0;
     if (s == 1) {
         for (; count >= PL_LANES && o < count; o += PL_LANES) {
@@ -193,9 +201,9 @@ PL_AI void PL_FN(pl_cols_1)(const FC_T *h, int64_t count, int64_t k, int64_t s, 
 /* Channels mode: output column o's E elements (stride ye) = reduction over kx < k of the
  * buffer columns o * s + kx (E elements each), for o < count. */
 PL_AI void PL_FN(pl_cols_e_n)(const FC_T *h, int64_t E, int64_t count, int64_t k, int64_t s,
-                            FC_T *out, int64_t yw, int64_t ye, const FC_T *div, FC_T nky,
-                            const int avg) {
-    const int64_t ev = ye == 1 && E >= PL_LANES ? E : 0;   /* elements in vectors */
+                              FC_T *out, int64_t yw, int64_t ye, const FC_T *div, FC_T nky,
+                              const int avg) {
+    const int64_t ev = ye == 1 && E >= PL_LANES ? E : 0; /* elements in vectors */
     for (int64_t o = 0; o < count; o++) {
         const FC_T *hp = h + o * s * E;
         FC_T *q = out + o * yw;
@@ -231,18 +239,18 @@ PL_AI void PL_FN(pl_vertical)(const fc_pool_job *j, const FC_T *r, int64_t nky, 
                               int64_t i1, int64_t E, int64_t se, FC_T *buf, int64_t slack,
                               const int avg) {
     const int64_t W = j->x->w, sw = j->x->sw, sh = j->x->sh;
-    const int64_t a = i0 < 0 ? 0 : i0, b = i1 > W ? W : i1;   /* the real columns */
+    const int64_t a = i0 < 0 ? 0 : i0, b = i1 > W ? W : i1; /* the real columns */
     const PL_VEC idv = (PL_VEC){0} + (avg ? (FC_T)0 : -(FC_T)INFINITY);
     /* identity vectors first: the left one may overlap the real columns, written after it */
     for (int64_t i = 0; i < (a - i0) * E; i += PL_LANES) PL_STORE(buf + i, idv);
     for (int64_t i = (b - i0) * E; i < (i1 - i0) * E + slack; i += PL_LANES) PL_STORE(buf + i, idv);
     FC_T *h = buf + (a - i0) * E;
-    if (se == 1 && (sw == E || b - a == 1)) {   /* the columns are one contiguous run */
+    if (se == 1 && (sw == E || b - a == 1)) { /* the columns are one contiguous run */
         PL_FN(pl_rows)(r + a * sw, sh, nky, (b - a) * E, h, j->prefetch, 1, avg);
     } else if (se == 1) {
         for (int64_t i = a; i < b; i++)
             PL_FN(pl_rows)(r + i * sw, sh, nky, E, h + (i - a) * E, j->prefetch, 1, avg);
-    } else {   /* a view with strided channels: scalar */
+    } else { /* a view with strided channels: scalar */
         for (int64_t i = a; i < b; i++)
             for (int64_t e = 0; e < E; e++) {
                 const FC_T *re = r + i * sw + e * se;
@@ -264,8 +272,8 @@ PL_AI const FC_T *PL_FN(pl_window_rows)(const fc_pool_job *j, const FC_T *xp, in
 }
 
 /* Channels mode: rows [oy0, oy1) of image n, block_cols output columns at a time. */
-PL_AI void PL_FN(pl_channels)(const fc_pool_job *j, int64_t n, int64_t oy0, int64_t oy1,
-                              FC_T *buf, const int avg) {
+PL_AI void PL_FN(pl_channels)(const fc_pool_job *j, int64_t n, int64_t oy0, int64_t oy1, FC_T *buf,
+                              const int avg) {
     const fc_window *w = j->win;
     const fc_view *x = j->x, *y = j->y;
     const FC_T *xp = (const FC_T *)x->data + n * x->sn;
@@ -295,8 +303,8 @@ PL_AI void PL_FN(pl_channels)(const fc_pool_job *j, int64_t n, int64_t oy0, int6
  * runs once over the whole batch as if it were one row (short rows fill vectors too); a
  * row's windows past its Wo real ones (when V > Wo) read its margin and are dropped,
  * through a staging area unless V == Wo and the plane's output rows are contiguous. */
-PL_AI void PL_FN(pl_width)(const fc_pool_job *j, int64_t plane, int64_t oy0, int64_t oy1,
-                           FC_T *buf, const int avg) {
+PL_AI void PL_FN(pl_width)(const fc_pool_job *j, int64_t plane, int64_t oy0, int64_t oy1, FC_T *buf,
+                           const int avg) {
     const fc_window *w = j->win;
     const fc_view *x = j->x, *y = j->y;
     const int64_t n = plane / x->c, c = plane % x->c;
@@ -305,12 +313,12 @@ PL_AI void PL_FN(pl_width)(const fc_pool_job *j, int64_t plane, int64_t oy0, int
     const int64_t s = w->stride_w, k = w->k_w, wo = y->w, V = j->pitch, R = j->batch_rows;
     const int direct = !j->flat || (V == wo && y->sh == wo);
     const int64_t W = x->w, pl = w->pad_left, P = j->row_len;
-    FC_T *stage = buf + R * P + 2 * j->slack;   /* flat outputs; per row: each nky */
+    FC_T *stage = buf + R * P + 2 * j->slack; /* flat outputs; per row: each nky */
     /* a row's cells in the buffer: pl identity, the W input columns, identity to P */
     const PL_VEC idv = (PL_VEC){0} + (avg ? (FC_T)0 : -(FC_T)INFINITY);
     for (int64_t b0 = oy0; b0 < oy1; b0 += R) {
         const int64_t rows = oy1 - b0 < R ? oy1 - b0 : R;
-        for (int64_t i = 0; i < rows; i++) {   /* vector stores run on into the next row */
+        for (int64_t i = 0; i < rows; i++) { /* vector stores run on into the next row */
             int64_t nky;
             const FC_T *r = PL_FN(pl_window_rows)(j, xp, b0 + i, &nky);
             FC_T *bi = buf + i * P;

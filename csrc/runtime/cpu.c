@@ -5,10 +5,10 @@
 #include <unistd.h>
 #include "fc_runtime.h"
 
-static int active_isa = -1;   /* -1: not decided yet */
+static int active_isa = -1; /* -1: not decided yet */
 
 fc_isa fc_detected_isa(void) {
-#if FC_X86_KERNELS   /* never an ISA whose kernels this build lacks */
+#if FC_X86_KERNELS /* never an ISA whose kernels this build lacks */
     __builtin_cpu_init();
     if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl") &&
         __builtin_cpu_supports("fma"))
@@ -44,7 +44,7 @@ fc_isa fc_get_isa(void) {
     int isa = __atomic_load_n(&active_isa, __ATOMIC_ACQUIRE);
     if (isa < 0) {
         isa = (int)initial_isa();
-        __atomic_store_n(&active_isa, isa, __ATOMIC_RELEASE);   /* same value in any race */
+        __atomic_store_n(&active_isa, isa, __ATOMIC_RELEASE); /* same value in any race */
     }
     return (fc_isa)isa;
 }
@@ -63,13 +63,13 @@ static size_t cache_or(int name, size_t fallback) {
     return bytes > 0 ? (size_t)bytes : fallback;
 }
 
-#ifndef _SC_LEVEL1_DCACHE_SIZE   /* not glibc: the fallbacks */
+#ifndef _SC_LEVEL1_DCACHE_SIZE /* not glibc: the fallbacks */
 #define _SC_LEVEL1_DCACHE_SIZE (-1)
 #define _SC_LEVEL2_CACHE_SIZE (-1)
 #endif
 
 size_t fc_cache_bytes(int level) {
-    static size_t l1, l2;   /* 0: not read yet (a race only reads them twice) */
+    static size_t l1, l2; /* 0: not read yet (a race only reads them twice) */
     if (!__atomic_load_n(&l1, __ATOMIC_ACQUIRE)) {
         __atomic_store_n(&l2, cache_or(_SC_LEVEL2_CACHE_SIZE, 1u << 20), __ATOMIC_RELAXED);
         __atomic_store_n(&l1, cache_or(_SC_LEVEL1_DCACHE_SIZE, 32u << 10), __ATOMIC_RELEASE);

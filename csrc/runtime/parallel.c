@@ -55,8 +55,8 @@ static inline void cpu_relax(void) {
 
 /* ---- contention state, shared by every call of the process (a heuristic: racing updates
  * only make a decision a call late) ---- */
-static double cap_until;         /* CLOCK_MONOTONIC seconds: teams are capped before this */
-static int cap_threads;          /* the cap */
+static double cap_until; /* CLOCK_MONOTONIC seconds: teams are capped before this */
+static int cap_threads;  /* the cap */
 static double backoff = FC_BACKOFF_MIN_S;
 static int64_t contended_calls, parallel_calls;
 
@@ -66,7 +66,9 @@ static double load_d(const double *p) {
     return v;
 }
 
-static void store_d(double *p, double v) { __atomic_store(p, &v, __ATOMIC_RELAXED); }
+static void store_d(double *p, double v) {
+    __atomic_store(p, &v, __ATOMIC_RELAXED);
+}
 
 static int team_size(int threads) {
     if (threads <= 1 || fc_in_forked_child()) return 1;
@@ -105,9 +107,9 @@ void fc_parallel_stats(int *cap, int64_t *contended, int64_t *parallel) {
 /* ---- one call ---- */
 typedef struct {
     const fc_parallel_job *job;
-    int64_t next[FC_MAX_PHASES];   /* the next task to claim */
-    int64_t done[FC_MAX_PHASES];   /* tasks finished */
-    int failed;                    /* a thread had no workspace: the call fails */
+    int64_t next[FC_MAX_PHASES]; /* the next task to claim */
+    int64_t done[FC_MAX_PHASES]; /* tasks finished */
+    int failed;                  /* a thread had no workspace: the call fails */
 } call_state;
 
 /* One thread's share: claim tasks until none is left, phase by phase. */
@@ -124,10 +126,11 @@ static void work(call_state *s) {
             __atomic_add_fetch(&s->done[p], 1, __ATOMIC_RELEASE);
         }
         /* The next phase reads what this one wrote: wait for tasks other threads hold. */
-        for (int spin = 0; p + 1 < job->phases &&
-                           __atomic_load_n(&s->done[p], __ATOMIC_ACQUIRE) < ph->tasks; spin++) {
+        for (int spin = 0;
+             p + 1 < job->phases && __atomic_load_n(&s->done[p], __ATOMIC_ACQUIRE) < ph->tasks;
+             spin++) {
             if (spin < FC_PHASE_SPINS) cpu_relax();
-            else sched_yield();   /* the holder may be waiting for this core */
+            else sched_yield(); /* the holder may be waiting for this core */
         }
     }
     fc_scratch_release(FC_SCRATCH_TASK);
@@ -164,5 +167,5 @@ int fc_threads_for(double work) {
     const int n = fc_get_num_threads();
     const double useful = work / FC_MIN_WORK_PER_THREAD;
     if (useful < 2) return 1;
-    return useful < n ? (int)useful : n;   /* compared as doubles: no overflow */
+    return useful < n ? (int)useful : n; /* compared as doubles: no overflow */
 }

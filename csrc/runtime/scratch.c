@@ -27,7 +27,9 @@ static void scratch_free(void *p) {
     free(s);
 }
 
-static void scratch_init(void) { pthread_key_create(&scratch_key, scratch_free); }
+static void scratch_init(void) {
+    pthread_key_create(&scratch_key, scratch_free);
+}
 
 static scratch_set *this_thread_set(void) {
     pthread_once(&scratch_once, scratch_init);

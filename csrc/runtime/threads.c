@@ -14,10 +14,10 @@
 #include <omp.h>
 #endif
 
-static int requested_threads = 0;   /* 0: not set, follow OpenMP */
-static int cpus = 0;                /* 0: not read yet */
-static int team_started = 0;        /* a team of 2 or more threads ran in this process */
-static int forked_child = 0;        /* ... and this process is a fork of it */
+static int requested_threads = 0; /* 0: not set, follow OpenMP */
+static int cpus = 0;              /* 0: not read yet */
+static int team_started = 0;      /* a team of 2 or more threads ran in this process */
+static int forked_child = 0;      /* ... and this process is a fork of it */
 
 static int read_cpus(void) {
     int n = 0;
@@ -45,17 +45,19 @@ int fc_cpus_available(void) {
  * therefore runs every call on its own thread. */
 static void in_child(void) {
     forked_child = __atomic_load_n(&team_started, __ATOMIC_RELAXED);
-    cpus = 0;   /* the child may have been given other CPUs */
+    cpus = 0; /* the child may have been given other CPUs */
 }
 
 __attribute__((constructor)) static void install_fork_handler(void) {
     pthread_atfork(NULL, NULL, in_child);
 }
 
-int fc_in_forked_child(void) { return __atomic_load_n(&forked_child, __ATOMIC_RELAXED); }
+int fc_in_forked_child(void) {
+    return __atomic_load_n(&forked_child, __ATOMIC_RELAXED);
+}
 
 void fc_set_num_threads(int n) {
-    const int most = read_cpus();   /* the mask may have changed since: read it again */
+    const int most = read_cpus(); /* the mask may have changed since: read it again */
     __atomic_store_n(&cpus, most, __ATOMIC_RELAXED);
     n = n < 1 ? 1 : n > most ? most : n;
     __atomic_store_n(&requested_threads, n, __ATOMIC_RELAXED);
@@ -108,7 +110,9 @@ int fc_have_openmp(void) {
  * workers per calling thread, so the largest size that worked is remembered per thread. */
 static __thread int team_verified = 1;
 
-static void *nothing(void *arg) { return arg; }
+static void *nothing(void *arg) {
+    return arg;
+}
 
 int fc_team_can_start(int threads) {
     if (threads > team_verified) {

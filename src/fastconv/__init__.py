@@ -18,11 +18,25 @@ from . import reference, testing
 # is there). Without the extension the names below raise an ImportError saying why when
 # used, instead of `import fastconv.reference` failing.
 __all__ = [
-    "__version__", "reference", "testing",
-    "Conv2D", "avg_pool2d", "avg_pool2d_grad", "conv2d", "conv2d_algorithm", "conv2d_backprop_filter",
-    "conv2d_backprop_input", "conv2d_transpose", "depthwise_conv2d",
-    "depthwise_conv2d_backprop_filter", "depthwise_conv2d_backprop_input", "get_num_threads",
-    "max_pool2d", "max_pool2d_grad", "max_pool_with_argmax", "set_num_threads",
+    "__version__",
+    "reference",
+    "testing",
+    "Conv2D",
+    "avg_pool2d",
+    "avg_pool2d_grad",
+    "conv2d",
+    "conv2d_algorithm",
+    "conv2d_backprop_filter",
+    "conv2d_backprop_input",
+    "conv2d_transpose",
+    "depthwise_conv2d",
+    "depthwise_conv2d_backprop_filter",
+    "depthwise_conv2d_backprop_input",
+    "get_num_threads",
+    "max_pool2d",
+    "max_pool2d_grad",
+    "max_pool_with_argmax",
+    "set_num_threads",
 ]
 _FAST_PATH = frozenset(__all__) - {"__version__", "reference", "testing"}
 _CORE_ERROR: ImportError | None = None
@@ -44,7 +58,9 @@ else:
     from .conv import conv2d, conv2d_algorithm, depthwise_conv2d
     from .layer import Conv2D
     from .conv_backprop_input import (
-        conv2d_backprop_input, conv2d_transpose, depthwise_conv2d_backprop_input,
+        conv2d_backprop_input,
+        conv2d_transpose,
+        depthwise_conv2d_backprop_input,
     )
     from .conv_backprop_filter import conv2d_backprop_filter, depthwise_conv2d_backprop_filter
     from .pool import avg_pool2d, max_pool2d

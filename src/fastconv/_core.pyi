@@ -35,18 +35,29 @@ ENUMS: dict[str, dict[str | None, int]]
 
 class ConvDesc:
     def __init__(
-        self, win: _Window, groups: int, activation: int, algorithm: int,
+        self,
+        win: _Window,
+        groups: int,
+        activation: int,
+        algorithm: int,
         input_gradient: bool = False,
     ) -> None: ...
     def choice(
-        self, x_shape: tuple[int, int, int, int], y_shape: tuple[int, int, int, int],
-        float64: bool, prepacked: bool = False,
+        self,
+        x_shape: tuple[int, int, int, int],
+        y_shape: tuple[int, int, int, int],
+        float64: bool,
+        prepacked: bool = False,
     ) -> int: ...
     def pack(
         self, filters: np.ndarray, in_channels: int, algorithm: int, isa: str
     ) -> PackedFilters | None: ...
     def run(
-        self, x: np.ndarray, filters: np.ndarray, bias: np.ndarray | None, y: np.ndarray,
+        self,
+        x: np.ndarray,
+        filters: np.ndarray,
+        bias: np.ndarray | None,
+        y: np.ndarray,
         packed: PackedFilters | None = None,
     ) -> None: ...
 
@@ -54,13 +65,14 @@ def winograd_applies(win: _Window, groups: int) -> bool: ...
 
 class BackpropFilterKernel:
     def __init__(self, win: _Window, groups: int) -> None: ...
-    def run(
-        self, x: np.ndarray, dy: np.ndarray, dw: np.ndarray, db: np.ndarray | None
-    ) -> None: ...
+    def run(self, x: np.ndarray, dy: np.ndarray, dw: np.ndarray, db: np.ndarray | None) -> None: ...
 
 class PoolKernel:
     def __init__(
-        self, win: _Window, kind: int, div_h: np.ndarray | None = None,
+        self,
+        win: _Window,
+        kind: int,
+        div_h: np.ndarray | None = None,
         div_w: np.ndarray | None = None,
     ) -> None: ...
     def run(self, x: np.ndarray, y: np.ndarray) -> None: ...

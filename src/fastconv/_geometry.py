@@ -126,8 +126,13 @@ def _layout_indices(data_format: str) -> tuple[int, int, int, int]:
 # padding strings, with the mode each names: TF's SAME/VALID (PyTorch's "same"/"valid" are
 # the same words, any case), ONNX's auto_pad SAME_UPPER (TF's SAME), SAME_LOWER (the odd
 # cell at the start) and NOTSET (explicit ONNX `pads`, zeros when none are given).
-_PADDING_NAMES = {"SAME": "SAME", "SAME_UPPER": "SAME", "SAME_LOWER": "SAME_LOWER",
-                  "VALID": "VALID", "NOTSET": "NOTSET"}
+_PADDING_NAMES = {
+    "SAME": "SAME",
+    "SAME_UPPER": "SAME",
+    "SAME_LOWER": "SAME_LOWER",
+    "VALID": "VALID",
+    "NOTSET": "NOTSET",
+}
 _PADDING_FORMS = (
     "padding must be 'SAME', 'VALID', 'SAME_UPPER', 'SAME_LOWER' or 'NOTSET' (any case), an "
     "int or (h, w) of ints (symmetric, PyTorch), [[top, bottom], [left, right]] or 4 pairs in "
@@ -142,8 +147,9 @@ def _pad_int(v) -> bool:
 def _pairs(padding, data_format: str, pads):
     """padding given as numbers: ((top, bottom), (left, right)) before range checks."""
     if pads is not None:
-        raise ValueError(f"pads= (ONNX's explicit padding) goes with padding='NOTSET', got "
-                         f"padding={padding!r}")
+        raise ValueError(
+            f"pads= (ONNX's explicit padding) goes with padding='NOTSET', got padding={padding!r}"
+        )
     if _pad_int(padding):  # PyTorch: one int, the same on all four sides
         return (padding, padding), (padding, padding)
     form = f"{_PADDING_FORMS}, got {padding!r}"
@@ -184,7 +190,9 @@ def _onnx_pads(pads):
     except TypeError:
         values = None
     if values is None or len(values) != 4 or not all(_pad_int(v) for v in values):
-        raise ValueError(f"pads must be 4 ints [top, left, bottom, right] (ONNX order), got {pads!r}")
+        raise ValueError(
+            f"pads must be 4 ints [top, left, bottom, right] (ONNX order), got {pads!r}"
+        )
     top, left, bottom, right = values
     return (top, bottom), (left, right)
 
@@ -209,8 +217,10 @@ def normalize_padding(padding, data_format: str, pads=None):
             raise ValueError(f"{_PADDING_FORMS}, got {padding!r}")
         if mode != "NOTSET":
             if pads is not None:
-                raise ValueError(f"pads= (ONNX's explicit padding) goes with padding='NOTSET', "
-                                 f"got padding={padding!r}")
+                raise ValueError(
+                    f"pads= (ONNX's explicit padding) goes with padding='NOTSET', "
+                    f"got padding={padding!r}"
+                )
             return mode
         pairs = _onnx_pads(pads)
     else:
@@ -229,8 +239,9 @@ def effective_window(k: int, dilation: int) -> int:
     return (k - 1) * dilation + 1
 
 
-def output_size(in_size: int, k: int, stride: int, dilation: int, padding,
-                ceil_mode: bool = False) -> tuple[int, int, int]:
+def output_size(
+    in_size: int, k: int, stride: int, dilation: int, padding, ceil_mode: bool = False
+) -> tuple[int, int, int]:
     """(out, pad_before, pad_after) along one dimension.
 
     padding is 'SAME', 'SAME_LOWER', 'VALID' or an explicit (before, after) pair. SAME follows
@@ -258,8 +269,9 @@ def output_size(in_size: int, k: int, stride: int, dilation: int, padding,
     return out, before, max(after, (out - 1) * stride + eff_k - in_size - before)
 
 
-def _check_fits(dim: str, size: int, k: int, stride: int, dilation: int,
-                before: int, after: int, out: int) -> None:
+def _check_fits(
+    dim: str, size: int, k: int, stride: int, dilation: int, before: int, after: int, out: int
+) -> None:
     """A negative output size is an error, as in TF ("Computed output size would be
     negative") and PyTorch ("Kernel size can't be greater than actual input size")."""
     if out >= 0:
@@ -295,8 +307,16 @@ def nhwc_axes(data_format: str) -> tuple[int, int, int, int]:
 
 
 def window(
-    input_shape, k_h: int, k_w: int, strides, padding, data_format: str, dilations=1, *,
-    pads=None, ceil_mode: bool = False,
+    input_shape,
+    k_h: int,
+    k_w: int,
+    strides,
+    padding,
+    data_format: str,
+    dilations=1,
+    *,
+    pads=None,
+    ceil_mode: bool = False,
 ) -> Window:
     """Resolve a sliding window over a 4-D input; strides/dilations in any accepted form
     (dilations None: TF's default, 1); padding and pads as `normalize_padding` reads them.
@@ -319,8 +339,24 @@ def window(
     overhang_h = bottom - pad_h[1] if isinstance(pad_h, tuple) else 0
     overhang_w = right - pad_w[1] if isinstance(pad_w, tuple) else 0
     return Window(
-        n, h, w, c, k_h, k_w, stride_h, stride_w, dil_h, dil_w,
-        top, bottom, left, right, out_h, out_w, overhang_h, overhang_w,
+        n,
+        h,
+        w,
+        c,
+        k_h,
+        k_w,
+        stride_h,
+        stride_w,
+        dil_h,
+        dil_w,
+        top,
+        bottom,
+        left,
+        right,
+        out_h,
+        out_w,
+        overhang_h,
+        overhang_w,
     )
 
 
@@ -335,8 +371,10 @@ def _layout_hint(input_shape, data_format: str, fits) -> str:
     channels = split_shape(input_shape, other)[3]
     if not fits(channels):
         return ""
-    return (f"; the input {tuple(input_shape)} has {channels} channels if it is {other}: "
-            f'pass data_format="{other}"')
+    return (
+        f"; the input {tuple(input_shape)} has {channels} channels if it is {other}: "
+        f'pass data_format="{other}"'
+    )
 
 
 @dataclass(frozen=True)
@@ -362,17 +400,28 @@ def normalize_filter_format(filter_format) -> str:
     return filter_format.upper()
 
 
-def conv_shape(input_shape, filter_shape, strides, padding, data_format, dilations, *,
-               filter_format: str = "HWIO", pads=None) -> ConvShape:
+def conv_shape(
+    input_shape,
+    filter_shape,
+    strides,
+    padding,
+    data_format,
+    dilations,
+    *,
+    filter_format: str = "HWIO",
+    pads=None,
+) -> ConvShape:
     """Geometry of conv2d with an HWIO filter [kh, kw, in_channels / groups, out_channels]
     or an OIHW one [out_channels, in_channels / groups, kh, kw] (filter_format, normalized).
 
     groups = C / filter in_channels (TensorFlow's rule, and PyTorch's weight shape), so
     grouped convolution needs no extra argument.
     """
-    layout = ("[filter_height, filter_width, in_channels / groups, out_channels]"
-              if filter_format == "HWIO" else
-              "[out_channels, in_channels / groups, filter_height, filter_width] (OIHW)")
+    layout = (
+        "[filter_height, filter_width, in_channels / groups, out_channels]"
+        if filter_format == "HWIO"
+        else "[out_channels, in_channels / groups, filter_height, filter_width] (OIHW)"
+    )
     if len(filter_shape) != 4:
         raise ValueError(f"filters must be 4-D {layout}, got shape {tuple(filter_shape)}")
     if filter_format == "OIHW":
@@ -386,8 +435,11 @@ def conv_shape(input_shape, filter_shape, strides, padding, data_format, dilatio
     # Channels before the window: an NCHW input read as NHWC fails here, with a hint, rather
     # than on a window that does not fit its "height" of 3 channels.
     channels = split_shape(input_shape, data_format)[3]
+
     def hint():  # built only for an error
-        return _layout_hint(input_shape, data_format, lambda c: _conv_groups_ok(c, c_per_group, out_c))
+        return _layout_hint(
+            input_shape, data_format, lambda c: _conv_groups_ok(c, c_per_group, out_c)
+        )
 
     if channels % c_per_group != 0:
         raise ValueError(
@@ -405,8 +457,17 @@ def conv_shape(input_shape, filter_shape, strides, padding, data_format, dilatio
     return ConvShape(win, groups, out_c)
 
 
-def depthwise_shape(input_shape, filter_shape, strides, padding, data_format, dilations, *,
-                    pads=None, filter_format: str = "HWIO") -> ConvShape:
+def depthwise_shape(
+    input_shape,
+    filter_shape,
+    strides,
+    padding,
+    data_format,
+    dilations,
+    *,
+    pads=None,
+    filter_format: str = "HWIO",
+) -> ConvShape:
     """Geometry of depthwise_conv2d with a filter [kh, kw, in_channels, channel_multiplier],
     or with filter_format "OIHW" (normalized) PyTorch's depthwise weight [in_channels *
     multiplier, 1, kh, kw] (conv2d with groups = in_channels; ONNX Conv with group = C).
@@ -418,12 +479,17 @@ def depthwise_shape(input_shape, filter_shape, strides, padding, data_format, di
     if len(filter_shape) != 4:
         raise ValueError(
             "filter must be 4-D [filter_height, filter_width, in_channels, channel_multiplier]"
-            + (" or, OIHW, [in_channels * multiplier, 1, filter_height, filter_width]"
-               if filter_format == "OIHW" else "") + f", got shape {tuple(filter_shape)}"
+            + (
+                " or, OIHW, [in_channels * multiplier, 1, filter_height, filter_width]"
+                if filter_format == "OIHW"
+                else ""
+            )
+            + f", got shape {tuple(filter_shape)}"
         )
     if filter_format == "OIHW":
-        filter_shape = _depthwise_oihw_as_hwio(tuple(int(s) for s in filter_shape),
-                                               split_shape(input_shape, data_format)[3])
+        filter_shape = _depthwise_oihw_as_hwio(
+            tuple(int(s) for s in filter_shape), split_shape(input_shape, data_format)[3]
+        )
     k_h, k_w, c, mult = (int(s) for s in filter_shape)
     if k_h < 1 or k_w < 1 or mult < 1:
         raise ValueError(
@@ -464,8 +530,17 @@ def taps_inside(out: int, stride: int, pad: int, k: int, dil: int, lo: int, hi: 
     return np.maximum(last - first + 1, 0).astype(np.float64)
 
 
-def pool_window(input_shape, ksize, strides, padding, data_format, dilations=1, *,
-                pads=None, ceil_mode: bool = False) -> Window:
+def pool_window(
+    input_shape,
+    ksize,
+    strides,
+    padding,
+    data_format,
+    dilations=1,
+    *,
+    pads=None,
+    ceil_mode: bool = False,
+) -> Window:
     """Geometry of a pooling window (dilations: PyTorch's and ONNX's pooling dilation;
     ceil_mode: theirs too, with explicit padding or VALID). Explicit padding must be smaller
     than the (dilated) window. A dilated window may still hold only padding, where the input
@@ -479,8 +554,17 @@ def pool_window(input_shape, ksize, strides, padding, data_format, dilations=1, 
             "already rounds the output size up (ceil(in / stride)), and ONNX ignores ceil_mode "
             "under auto_pad SAME_*"
         )
-    win = window(input_shape, k_h, k_w, strides, padding, data_format, dilations,
-                 pads=pads, ceil_mode=ceil_mode)
+    win = window(
+        input_shape,
+        k_h,
+        k_w,
+        strides,
+        padding,
+        data_format,
+        dilations,
+        pads=pads,
+        ceil_mode=ceil_mode,
+    )
     for dim, pads_, k, size, dil in (
         ("height", (win.pad_top, win.pad_bottom - win.overhang_bottom), k_h, win.in_h, win.dil_h),
         ("width", (win.pad_left, win.pad_right - win.overhang_right), k_w, win.in_w, win.dil_w),
@@ -496,28 +580,45 @@ def pool_window(input_shape, ksize, strides, padding, data_format, dilations=1, 
     return win
 
 
-def argmax_window(input_shape, ksize, strides, padding, data_format, dilations=1, *,
-                  pads=None, ceil_mode: bool = False, index_format="tf",
-                  include_batch_in_index=False, storage_order=0) -> tuple[Window, tuple]:
+def argmax_window(
+    input_shape,
+    ksize,
+    strides,
+    padding,
+    data_format,
+    dilations=1,
+    *,
+    pads=None,
+    ceil_mode: bool = False,
+    index_format="tf",
+    include_batch_in_index=False,
+    storage_order=0,
+) -> tuple[Window, tuple]:
     """max_pool2d(return_argmax=True)'s window and index strides (argmax_index_strides).
     A dilated window can hold padding only (an input shorter than the dilation): it has no
     winner to index, so such a call is refused (its max would be -inf)."""
-    win = pool_window(input_shape, ksize, strides, padding, data_format, dilations, pads=pads,
-                      ceil_mode=ceil_mode)
+    win = pool_window(
+        input_shape, ksize, strides, padding, data_format, dilations, pads=pads, ceil_mode=ceil_mode
+    )
     if win.batch and win.channels and (win.dil_h > 1 or win.dil_w > 1):
-        for dim, args in (("row", (win.out_h, win.stride_h, win.pad_top, win.k_h, win.dil_h,
-                                   0, win.in_h)),
-                          ("column", (win.out_w, win.stride_w, win.pad_left, win.k_w,
-                                      win.dil_w, 0, win.in_w))):
+        for dim, args in (
+            ("row", (win.out_h, win.stride_h, win.pad_top, win.k_h, win.dil_h, 0, win.in_h)),
+            ("column", (win.out_w, win.stride_w, win.pad_left, win.k_w, win.dil_w, 0, win.in_w)),
+        ):
             empty = (taps_inside(*args) == 0).nonzero()[0]
             if empty.size:
                 raise ValueError(
                     f"return_argmax=True: the window of output {dim} {int(empty[0])} holds "
                     "padding only (the dilation steps over the input), so it has no winner "
-                    "to index; use less padding or dilation")
-    return win, argmax_index_strides(win, data_format, index_format,
-                                     include_batch_in_index=include_batch_in_index,
-                                     storage_order=storage_order)
+                    "to index; use less padding or dilation"
+                )
+    return win, argmax_index_strides(
+        win,
+        data_format,
+        index_format,
+        include_batch_in_index=include_batch_in_index,
+        storage_order=storage_order,
+    )
 
 
 def pool_divisors(win: Window, count_include_pad: bool):
@@ -526,12 +627,24 @@ def pool_divisors(win: Window, count_include_pad: bool):
     or with count_include_pad the cells inside the padded input, as PyTorch and ONNX count
     them: the asked-for padding counts, cells that a ceil_mode window reaches past it do not.
     """
-    rows = taps_inside(win.out_h, win.stride_h, win.pad_top, win.k_h, win.dil_h,
-                       -win.pad_top if count_include_pad else 0,
-                       win.in_h + (win.pad_bottom - win.overhang_bottom if count_include_pad else 0))
-    cols = taps_inside(win.out_w, win.stride_w, win.pad_left, win.k_w, win.dil_w,
-                       -win.pad_left if count_include_pad else 0,
-                       win.in_w + (win.pad_right - win.overhang_right if count_include_pad else 0))
+    rows = taps_inside(
+        win.out_h,
+        win.stride_h,
+        win.pad_top,
+        win.k_h,
+        win.dil_h,
+        -win.pad_top if count_include_pad else 0,
+        win.in_h + (win.pad_bottom - win.overhang_bottom if count_include_pad else 0),
+    )
+    cols = taps_inside(
+        win.out_w,
+        win.stride_w,
+        win.pad_left,
+        win.k_w,
+        win.dil_w,
+        -win.pad_left if count_include_pad else 0,
+        win.in_w + (win.pad_right - win.overhang_right if count_include_pad else 0),
+    )
     return rows, cols
 
 
@@ -555,8 +668,9 @@ def sizes_arg(value, name: str) -> tuple[int, int, int, int]:
     return a, b, c, d
 
 
-def check_forward_output(win: Window, out_channels: int, got_shape, data_format: str,
-                         name: str) -> None:
+def check_forward_output(
+    win: Window, out_channels: int, got_shape, data_format: str, name: str
+) -> None:
     """An array a gradient op takes in the forward op's output shape (its incoming gradient,
     max_pool2d_grad's output) must have it: the batch, the output height and width this
     window gives, and out_channels."""
@@ -569,8 +683,9 @@ def check_forward_output(win: Window, out_channels: int, got_shape, data_format:
         )
 
 
-def check_out_backprop(shape: ConvShape, out_backprop_shape, data_format: str,
-                       name: str = "out_backprop") -> None:
+def check_out_backprop(
+    shape: ConvShape, out_backprop_shape, data_format: str, name: str = "out_backprop"
+) -> None:
     """A gradient op's incoming gradient must have the forward op's output shape: the
     batch, the output height and width this geometry gives, and out_channels."""
     check_forward_output(shape.win, shape.out_channels, out_backprop_shape, data_format, name)
@@ -590,8 +705,9 @@ def flat_index_strides(win: Window, data_format: str, include_batch: bool) -> tu
 INDEX_FORMATS = ("tf", "torch", "onnx")
 
 
-def argmax_index_strides(win: Window, data_format: str, index_format, *,
-                         include_batch_in_index=False, storage_order=0) -> tuple[int, ...]:
+def argmax_index_strides(
+    win: Window, data_format: str, index_format, *, include_batch_in_index=False, storage_order=0
+) -> tuple[int, ...]:
     """max_pool2d(return_argmax=True)'s index of the winning input cell (n, y, x, c), as
     what each unit of n, y, x and c adds to it, in the framework convention index_format:
       "tf"     tf.nn.max_pool_with_argmax: the cell in the flattened input of data_format
@@ -604,14 +720,19 @@ def argmax_index_strides(win: Window, data_format: str, index_format, *,
         raise ValueError(f"index_format must be one of {INDEX_FORMATS}, got {index_format!r}")
     check_flag(include_batch_in_index, "include_batch_in_index")
     if include_batch_in_index and index_format != "tf":
-        raise ValueError(f"include_batch_in_index goes with index_format='tf' (TF's "
-                         f"option), got index_format={index_format!r}")
+        raise ValueError(
+            f"include_batch_in_index goes with index_format='tf' (TF's "
+            f"option), got index_format={index_format!r}"
+        )
     if storage_order not in (0, 1) or isinstance(storage_order, bool):
-        raise ValueError(f"storage_order must be 0 (row-major) or 1 (column-major), got "
-                         f"{storage_order!r}")
+        raise ValueError(
+            f"storage_order must be 0 (row-major) or 1 (column-major), got {storage_order!r}"
+        )
     if storage_order and index_format != "onnx":
-        raise ValueError(f"storage_order goes with index_format='onnx' (ONNX MaxPool's "
-                         f"attribute), got index_format={index_format!r}")
+        raise ValueError(
+            f"storage_order goes with index_format='onnx' (ONNX MaxPool's "
+            f"attribute), got index_format={index_format!r}"
+        )
     h, w, c = win.in_h, win.in_w, win.channels
     if index_format == "tf":
         return flat_index_strides(win, data_format, bool(include_batch_in_index))
@@ -633,8 +754,7 @@ def output_padding_arg(value, stride: tuple[int, int]) -> tuple[int, int]:
             values = list(value)
         except TypeError:
             raise TypeError(f"output_padding must be an int or (h, w), got {value!r}") from None
-    if len(values) != 2 or any(isinstance(v, bool) or not isinstance(v, Integral)
-                               for v in values):
+    if len(values) != 2 or any(isinstance(v, bool) or not isinstance(v, Integral) for v in values):
         raise TypeError(f"output_padding must be an int or (h, w), got {value!r}")
     for dim, v, s in zip(("height", "width"), (int(v) for v in values), stride):
         if not 0 <= v < s:
@@ -644,8 +764,9 @@ def output_padding_arg(value, stride: tuple[int, int]) -> tuple[int, int]:
     return int(values[0]), int(values[1])
 
 
-def transposed_output_size(in_size: int, k: int, stride: int, dilation: int, padding,
-                           extra: int) -> int:
+def transposed_output_size(
+    in_size: int, k: int, stride: int, dilation: int, padding, extra: int
+) -> int:
     """PyTorch's conv_transpose2d output size along one dimension, for VALID or an explicit
     (before, after) pair: (in - 1) * stride - before - after + (k - 1) * dilation + 1 +
     output_padding, the smallest forward input size whose output size is `in_size`, plus
@@ -654,8 +775,9 @@ def transposed_output_size(in_size: int, k: int, stride: int, dilation: int, pad
     return (in_size - 1) * stride - before - after + effective_window(k, dilation) + extra
 
 
-def transposed_output_shape(input_shape, filter_shape, strides, padding, data_format,
-                            dilations, output_padding, pads=None) -> tuple[int, int, int, int]:
+def transposed_output_shape(
+    input_shape, filter_shape, strides, padding, data_format, dilations, output_padding, pads=None
+) -> tuple[int, int, int, int]:
     """conv2d_transpose's output shape when output_shape is None (PyTorch's convention):
     batch from the input, channels filters.shape[2] (one group: a grouped transposed
     convolution needs output_shape, whose channels give the groups), height and width from
@@ -687,18 +809,35 @@ def transposed_output_shape(input_shape, filter_shape, strides, padding, data_fo
     return join_shape(n, out_h, out_w, out_per_group, data_format)
 
 
-def transpose_sizes(output_shape, input_shape, filter_shape, strides, padding, data_format,
-                    dilations, output_padding, pads=None) -> tuple[int, int, int, int]:
+def transpose_sizes(
+    output_shape,
+    input_shape,
+    filter_shape,
+    strides,
+    padding,
+    data_format,
+    dilations,
+    output_padding,
+    pads=None,
+) -> tuple[int, int, int, int]:
     """conv2d_transpose's result shape: output_shape (TF's way), or from output_padding
     with output_shape None (PyTorch's way, transposed_output_shape)."""
     if output_shape is None:
-        return transposed_output_shape(input_shape, filter_shape, strides, padding,
-                                       data_format, dilations,
-                                       0 if output_padding is None else output_padding,
-                                       pads)
+        return transposed_output_shape(
+            input_shape,
+            filter_shape,
+            strides,
+            padding,
+            data_format,
+            dilations,
+            0 if output_padding is None else output_padding,
+            pads,
+        )
     if output_padding is not None:
-        raise ValueError("output_padding is PyTorch's way to choose the output size: pass it "
-                         "with output_shape=None, or pass output_shape alone")
+        raise ValueError(
+            "output_padding is PyTorch's way to choose the output size: pass it "
+            "with output_shape=None, or pass output_shape alone"
+        )
     return sizes_arg(output_shape, "output_shape")
 
 
@@ -722,8 +861,9 @@ class AxisTiles:
         return (self.pad_before if j == 0 else 0, self.pad_after if j == last else 0)
 
 
-def tile_axis(size: int, chunks, k: int, stride: int, dilation: int,
-              pad_before: int, pad_after: int, out: int) -> AxisTiles:
+def tile_axis(
+    size: int, chunks, k: int, stride: int, dilation: int, pad_before: int, pad_after: int, out: int
+) -> AxisTiles:
     """Tiles for one axis of `size` input cells (padding pad_before / pad_after, `out` output
     cells), with boundaries near those of `chunks` (the input's chunk sizes).
 
@@ -738,7 +878,7 @@ def tile_axis(size: int, chunks, k: int, stride: int, dilation: int,
     halo = max(effective_window(k, dilation) - stride, 0)
     least = max(halo, 1)
     starts = [0]  # r_j, in input cells
-    owned = [0]   # o_j, in output cells
+    owned = [0]  # o_j, in output cells
     edge = 0
     for c in list(chunks)[:-1]:
         edge += int(c)

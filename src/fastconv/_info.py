@@ -82,8 +82,8 @@ def info() -> dict:
             "conv2d im2col": f"indirect GEMM, {_core.get_isa()} micro-kernels",
             "conv2d winograd": f"F(2x2,3x3), {_core.get_isa()} transforms + GEMM micro-kernels",
             "conv2d direct": "portable C (any stride/dilation/padding/groups); "
-                             f"{_core.get_isa()} kernels for image filters (1-4 -> 1-4 channels) "
-                             "and first layers (1-4 channels in, whole vectors out)",
+            f"{_core.get_isa()} kernels for image filters (1-4 -> 1-4 channels) "
+            "and first layers (1-4 channels in, whole vectors out)",
             "depthwise_conv2d": f"{_core.get_isa()} channel-vector kernel, 8-pixel blocks",
             "max_pool2d / avg_pool2d": f"{_core.get_isa()} vertical + horizontal passes",
         },
@@ -92,8 +92,10 @@ def info() -> dict:
 
 
 def _contention_line(c: dict) -> str:
-    judged = (f"{c['contended_calls']} of {c['parallel_calls']} calls on several threads "
-              f"were kept waiting by other processes")
+    judged = (
+        f"{c['contended_calls']} of {c['parallel_calls']} calls on several threads "
+        f"were kept waiting by other processes"
+    )
     return judged + (f"; teams capped at {c['cap']} thread(s) for now" if c["cap"] else "")
 
 
@@ -130,6 +132,8 @@ def format_info(data: dict) -> str:
     elif gpu["cupy"]:
         lines.append(f"GPU:      CuPy {gpu['cupy']}, no usable CUDA device ({gpu['error']})")
     else:
-        lines.append(f"GPU:      none ({gpu['error']}; pip install 'fastconv[gpu]', or '.[gpu]' "
-                     "in a source checkout, for CuPy)")
+        lines.append(
+            f"GPU:      none ({gpu['error']}; pip install 'fastconv[gpu]', or '.[gpu]' "
+            "in a source checkout, for CuPy)"
+        )
     return "\n".join(lines)

@@ -28,11 +28,15 @@ def requested() -> dict:
     wanted = _core.ISA_ALIASES.get(REQUESTED.lower(), REQUESTED.lower())
     available = _core.isa_names()
     if wanted not in KNOWN:
-        note = (f"FASTCONV_ISA={REQUESTED!r} is not an ISA (one of {', '.join(KNOWN)}, any "
-                f"case, or scalar for baseline): ignored")
+        note = (
+            f"FASTCONV_ISA={REQUESTED!r} is not an ISA (one of {', '.join(KNOWN)}, any "
+            f"case, or scalar for baseline): ignored"
+        )
     elif wanted not in available:
-        note = (f"FASTCONV_ISA={REQUESTED!r} is above what this CPU supports "
-                f"({', '.join(available)}): ignored")
+        note = (
+            f"FASTCONV_ISA={REQUESTED!r} is above what this CPU supports "
+            f"({', '.join(available)}): ignored"
+        )
     else:
         return {"value": REQUESTED, "honoured": True, "note": None}
     return {"value": REQUESTED, "honoured": False, "note": note}
@@ -41,8 +45,9 @@ def requested() -> dict:
 def _warn_if_ignored() -> None:
     note = requested()["note"]
     if note:
-        warnings.warn(f"{note}; fastconv runs its {_core.get_isa()} kernels", RuntimeWarning,
-                      stacklevel=4)  # the importer's line
+        warnings.warn(
+            f"{note}; fastconv runs its {_core.get_isa()} kernels", RuntimeWarning, stacklevel=4
+        )  # the importer's line
 
 
 _warn_if_ignored()

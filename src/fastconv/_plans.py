@@ -52,8 +52,9 @@ def _destination(out, shape, result: np.dtype, work: np.dtype, sources):
         y = np.empty(shape, result)
         return y, (y if work == result else np.empty(shape, work))
     y = check_out(out, shape, result)
-    if not writes_in_place(y, work) or any(s is not None and np.may_share_memory(y, s)
-                                           for s in sources):
+    if not writes_in_place(y, work) or any(
+        s is not None and np.may_share_memory(y, s) for s in sources
+    ):
         return y, np.empty(shape, work)
     return y, y
 
@@ -70,15 +71,25 @@ def _dense(a, work: np.dtype):
 class ConvPlan:
     """conv2d / depthwise_conv2d for one signature."""
 
-    __slots__ = ("desc", "out_shape", "result", "work", "axes", "hwio", "nhwc_shapes",
-                 "filter_axes")
+    __slots__ = (
+        "desc",
+        "out_shape",
+        "result",
+        "work",
+        "axes",
+        "hwio",
+        "nhwc_shapes",
+        "filter_axes",
+    )
 
-    def __init__(self, shape, data_format, result, activation, algorithm, hwio,
-                 filter_axes=None):
+    def __init__(self, shape, data_format, result, activation, algorithm, hwio, filter_axes=None):
         win = shape.win
-        self.desc = _core.ConvDesc(win, shape.groups, ACTIVATION_CODES[activation],
-                                   ALGORITHM_CODES[algorithm])
-        self.out_shape = join_shape(win.batch, win.out_h, win.out_w, shape.out_channels, data_format)
+        self.desc = _core.ConvDesc(
+            win, shape.groups, ACTIVATION_CODES[activation], ALGORITHM_CODES[algorithm]
+        )
+        self.out_shape = join_shape(
+            win.batch, win.out_h, win.out_w, shape.out_channels, data_format
+        )
         self.result = result
         self.work = compute_dtype(result)
         self.axes = None if data_format == "NHWC" else nhwc_axes(data_format)
@@ -87,8 +98,10 @@ class ConvPlan:
         # an OIHW filter's axes read as HWIO: the dense HWIO copy the C contract takes is
         # made by the _dense call that casts and packs filters anyway (one pass)
         self.filter_axes = filter_axes
-        self.nhwc_shapes = ((win.batch, win.in_h, win.in_w, win.channels),
-                            (win.batch, win.out_h, win.out_w, shape.out_channels))
+        self.nhwc_shapes = (
+            (win.batch, win.in_h, win.in_w, win.channels),
+            (win.batch, win.out_h, win.out_w, shape.out_channels),
+        )
 
     def algorithm(self) -> str:
         """The algorithm a call with this signature runs (what "auto" resolves to)."""
@@ -109,9 +122,13 @@ class ConvPlan:
         work, axes = self.work, self.axes
         xk = _readable(x, work)
         fk = _dense(f if self.filter_axes is None else f.transpose(self.filter_axes), work)
-        self.desc.run(xk if axes is None else xk.transpose(axes),
-                      fk if self.hwio is None else fk.reshape(self.hwio), _dense(b, work),
-                      target if axes is None else target.transpose(axes), packed)
+        self.desc.run(
+            xk if axes is None else xk.transpose(axes),
+            fk if self.hwio is None else fk.reshape(self.hwio),
+            _dense(b, work),
+            target if axes is None else target.transpose(axes),
+            packed,
+        )
         if target is not y:
             y[...] = target
         return y
@@ -135,9 +152,10 @@ class PoolPlan:
         if y.size == 0:
             return y
         xk, axes = _readable(x, self.work), self.axes
-        self.kernel.run(xk if axes is None else xk.transpose(axes),
-                        target if axes is None else target.transpose(axes))
+        self.kernel.run(
+            xk if axes is None else xk.transpose(axes),
+            target if axes is None else target.transpose(axes),
+        )
         if target is not y:
             y[...] = target
         return y
-

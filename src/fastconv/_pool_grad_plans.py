@@ -77,7 +77,6 @@ class ArgmaxPlan:
 def _pair(out):
     if not isinstance(out, (tuple, list)) or len(out) != 2:
         raise TypeError(
-            "out must be None or a pair (output, argmax) of arrays, got "
-            f"{type(out).__name__}"
+            f"out must be None or a pair (output, argmax) of arrays, got {type(out).__name__}"
         )
     return out

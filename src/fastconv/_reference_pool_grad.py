@@ -12,14 +12,20 @@ import numpy as np
 
 from ._arrays import float_array, result_dtype
 from ._geometry import (
-    check_forward_output, flat_index_strides, join_shape, normalize_data_format, pool_window,
-    sizes_arg, taps_inside,
+    check_forward_output,
+    flat_index_strides,
+    join_shape,
+    normalize_data_format,
+    pool_window,
+    sizes_arg,
+    taps_inside,
 )
 from .reference import _deliver, _nhwc, _padded, _taps
 
 
-def max_pool2d_grad(input, output, grad, ksize, strides, padding, *, data_format="NHWC",
-                    pads=None, out=None):
+def max_pool2d_grad(
+    input, output, grad, ksize, strides, padding, *, data_format="NHWC", pads=None, out=None
+):
     """Reference tf.raw_ops.MaxPoolGrad: each window's gradient to its first NaN, else its
     first maximum (row-major); `output` is checked for shape only."""
     x = float_array(input, "input")
@@ -37,8 +43,9 @@ def max_pool2d_grad(input, output, grad, ksize, strides, padding, *, data_format
     return _deliver(_unpad(dx, win), x.shape, result_dtype(x, y, g), fmt, out)
 
 
-def avg_pool2d_grad(input_sizes, grad, ksize, strides, padding, *, data_format="NHWC",
-                    pads=None, out=None):
+def avg_pool2d_grad(
+    input_sizes, grad, ksize, strides, padding, *, data_format="NHWC", pads=None, out=None
+):
     """Reference tf.raw_ops.AvgPoolGrad: each window's gradient over its real cells to each."""
     sizes = sizes_arg(input_sizes, "input_sizes")
     g = float_array(grad, "grad")
@@ -55,8 +62,9 @@ def avg_pool2d_grad(input_sizes, grad, ksize, strides, padding, *, data_format="
     return _deliver(_unpad(dx, win), tuple(sizes), g.dtype, fmt, out)
 
 
-def max_pool_with_argmax(input, ksize, strides, padding, data_format="NHWC", *,
-                         include_batch_in_index=False, out=None):
+def max_pool_with_argmax(
+    input, ksize, strides, padding, data_format="NHWC", *, include_batch_in_index=False, out=None
+):
     """Reference tf.nn.max_pool_with_argmax: (output, int64 argmax into the flattened
     input of data_format, the batch counted only with include_batch_in_index)."""
     x = float_array(input, "input")
@@ -66,8 +74,7 @@ def max_pool_with_argmax(input, ksize, strides, padding, data_format="NHWC", *,
         )
     fmt = normalize_data_format(data_format)
     win = pool_window(x.shape, ksize, strides, padding, fmt)
-    return pool_with_index(x, win, fmt, flat_index_strides(win, fmt, include_batch_in_index),
-                           out)
+    return pool_with_index(x, win, fmt, flat_index_strides(win, fmt, include_batch_in_index), out)
 
 
 def pool_with_index(x, win, fmt, index_strides, out=None):

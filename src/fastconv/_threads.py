@@ -31,8 +31,9 @@ def set_num_threads(n: int) -> None:
     try:
         count = operator.index(n)
     except TypeError:
-        raise TypeError(f"set_num_threads takes an integer >= 1, got {n!r} "
-                        f"({type(n).__name__})") from None
+        raise TypeError(
+            f"set_num_threads takes an integer >= 1, got {n!r} ({type(n).__name__})"
+        ) from None
     if count < 1:
         raise ValueError(f"set_num_threads takes an integer >= 1, got {count}")
     _core.set_num_threads(min(count, cpus_available()))

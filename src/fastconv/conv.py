@@ -7,19 +7,41 @@ from __future__ import annotations
 
 from . import gpu
 from ._arrays import (  # noqa: F401  (ALGORITHMS is part of this module's interface)
-    ALGORITHMS, check_activation, check_algorithm, check_bias, float_array, is_cupy,
+    ALGORITHMS,
+    check_activation,
+    check_algorithm,
+    check_bias,
+    float_array,
+    is_cupy,
     result_dtype,
 )
 from ._geometry import (
-    OIHW_TO_HWIO, check_name, conv_shape, depthwise_shape, normalize_data_format,
+    OIHW_TO_HWIO,
+    check_name,
+    conv_shape,
+    depthwise_shape,
+    normalize_data_format,
     normalize_filter_format,
 )
 from ._plans import ConvPlan, arg_key, cached
 
 
-def conv2d(input, filters, strides=1, padding="VALID", data_format="NHWC", dilations=1,
-           name=None, *, filter_format: str = "HWIO", pads=None, bias=None, activation=None,
-           algorithm="auto", out=None):
+def conv2d(
+    input,
+    filters,
+    strides=1,
+    padding="VALID",
+    data_format="NHWC",
+    dilations=1,
+    name=None,
+    *,
+    filter_format: str = "HWIO",
+    pads=None,
+    bias=None,
+    activation=None,
+    algorithm="auto",
+    out=None,
+):
     """2-D convolution with the arguments and results of ``tf.nn.conv2d``.
 
     input: 4-D array in ``data_format`` ("NHWC" or "NCHW"). filters: HWIO
@@ -45,44 +67,116 @@ def conv2d(input, filters, strides=1, padding="VALID", data_format="NHWC", dilat
     """
     check_name(name)
     if is_cupy(input):
-        return gpu.conv2d(input, filters, strides, padding, data_format, dilations,
-                          filter_format=filter_format, pads=pads, bias=bias,
-                          activation=activation, algorithm=algorithm, out=out)
+        return gpu.conv2d(
+            input,
+            filters,
+            strides,
+            padding,
+            data_format,
+            dilations,
+            filter_format=filter_format,
+            pads=pads,
+            bias=bias,
+            activation=activation,
+            algorithm=algorithm,
+            out=out,
+        )
     x = float_array(input, "input")
     f = float_array(filters, "filters")
     b = None if bias is None else float_array(bias, "bias")
-    plan = conv2d_plan(x, f, b, strides, padding, data_format, dilations, activation,
-                       algorithm, filter_format, pads)
+    plan = conv2d_plan(
+        x,
+        f,
+        b,
+        strides,
+        padding,
+        data_format,
+        dilations,
+        activation,
+        algorithm,
+        filter_format,
+        pads,
+    )
     return plan(x, f, b, out)
 
 
-def conv2d_plan(x, f, b, strides, padding, data_format, dilations, activation, algorithm,
-                filter_format, pads) -> ConvPlan:
+def conv2d_plan(
+    x, f, b, strides, padding, data_format, dilations, activation, algorithm, filter_format, pads
+) -> ConvPlan:
     """The (cached) plan of conv2d with these checked arrays and arguments; fastconv.Conv2D
     runs the same plans."""
-    key = ("conv2d", x.shape, x.dtype, f.shape, f.dtype, None if b is None else b.shape,
-           None if b is None else b.dtype, arg_key(strides), arg_key(padding),
-           arg_key(data_format), arg_key(dilations), arg_key(activation), arg_key(algorithm),
-           arg_key(filter_format), arg_key(pads))
-    return cached(key, lambda: _plan_conv2d(x, f, b, strides, padding, data_format, dilations,
-                                            activation, algorithm, filter_format, pads))
+    key = (
+        "conv2d",
+        x.shape,
+        x.dtype,
+        f.shape,
+        f.dtype,
+        None if b is None else b.shape,
+        None if b is None else b.dtype,
+        arg_key(strides),
+        arg_key(padding),
+        arg_key(data_format),
+        arg_key(dilations),
+        arg_key(activation),
+        arg_key(algorithm),
+        arg_key(filter_format),
+        arg_key(pads),
+    )
+    return cached(
+        key,
+        lambda: _plan_conv2d(
+            x,
+            f,
+            b,
+            strides,
+            padding,
+            data_format,
+            dilations,
+            activation,
+            algorithm,
+            filter_format,
+            pads,
+        ),
+    )
 
 
-def conv2d_algorithm(input, filters, strides=1, padding="VALID", data_format="NHWC",
-                     dilations=1, *, filter_format: str = "HWIO", pads=None) -> str:
+def conv2d_algorithm(
+    input,
+    filters,
+    strides=1,
+    padding="VALID",
+    data_format="NHWC",
+    dilations=1,
+    *,
+    filter_format: str = "HWIO",
+    pads=None,
+) -> str:
     """The algorithm ``conv2d(input, filters, strides, padding, data_format, dilations)`` runs
     with ``algorithm="auto"`` on this CPU: "direct", "im2col" or "winograd". Nothing is
     computed; the arguments are checked as conv2d checks them. The rule, and the measurements
     behind it, are in the README ("How it computes")."""
     x = float_array(input, "input")
     f = float_array(filters, "filters")
-    return _plan_conv2d(x, f, None, strides, padding, data_format, dilations, None,
-                        "auto", filter_format, pads).algorithm()
+    return _plan_conv2d(
+        x, f, None, strides, padding, data_format, dilations, None, "auto", filter_format, pads
+    ).algorithm()
 
 
-def depthwise_conv2d(input, filter, strides=1, padding="VALID", data_format="NHWC", dilations=1,
-                     name=None, *, filter_format: str = "HWIO", pads=None, bias=None,
-                     activation=None, out=None):
+def depthwise_conv2d(
+    input,
+    filter,
+    strides=1,
+    padding="VALID",
+    data_format="NHWC",
+    dilations=1,
+    name=None,
+    *,
+    filter_format: str = "HWIO",
+    pads=None,
+    bias=None,
+    activation=None,
+    out=None,
+):
     """Depthwise 2-D convolution with the arguments and results of ``tf.nn.depthwise_conv2d``.
 
     filter: ``[kh, kw, in_channels, channel_multiplier]``; output channel
@@ -94,44 +188,88 @@ def depthwise_conv2d(input, filter, strides=1, padding="VALID", data_format="NHW
     """
     check_name(name)
     if is_cupy(input):
-        return gpu.depthwise_conv2d(input, filter, strides, padding, data_format, dilations,
-                                    filter_format=filter_format, pads=pads, bias=bias,
-                                    activation=activation, out=out)
+        return gpu.depthwise_conv2d(
+            input,
+            filter,
+            strides,
+            padding,
+            data_format,
+            dilations,
+            filter_format=filter_format,
+            pads=pads,
+            bias=bias,
+            activation=activation,
+            out=out,
+        )
     x = float_array(input, "input")
     f = float_array(filter, "filter")
     b = None if bias is None else float_array(bias, "bias")
-    key = ("depthwise", x.shape, x.dtype, f.shape, f.dtype, None if b is None else b.shape,
-           None if b is None else b.dtype, arg_key(strides), arg_key(padding),
-           arg_key(data_format), arg_key(dilations), arg_key(activation), arg_key(pads),
-           arg_key(filter_format))
-    plan = cached(key, lambda: _plan_depthwise(x, f, b, strides, padding, data_format,
-                                               dilations, activation, pads, filter_format))
+    key = (
+        "depthwise",
+        x.shape,
+        x.dtype,
+        f.shape,
+        f.dtype,
+        None if b is None else b.shape,
+        None if b is None else b.dtype,
+        arg_key(strides),
+        arg_key(padding),
+        arg_key(data_format),
+        arg_key(dilations),
+        arg_key(activation),
+        arg_key(pads),
+        arg_key(filter_format),
+    )
+    plan = cached(
+        key,
+        lambda: _plan_depthwise(
+            x, f, b, strides, padding, data_format, dilations, activation, pads, filter_format
+        ),
+    )
     return plan(x, f, b, out)
 
 
-def _plan_conv2d(x, f, b, strides, padding, data_format, dilations, activation, algorithm,
-                 filter_format, pads):
+def _plan_conv2d(
+    x, f, b, strides, padding, data_format, dilations, activation, algorithm, filter_format, pads
+):
     fmt = normalize_data_format(data_format)
     ffmt = normalize_filter_format(filter_format)
-    shape = conv_shape(x.shape, f.shape, strides, padding, fmt, dilations, filter_format=ffmt,
-                       pads=pads)
+    shape = conv_shape(
+        x.shape, f.shape, strides, padding, fmt, dilations, filter_format=ffmt, pads=pads
+    )
     check_algorithm(algorithm, shape)
     activation = check_activation(activation)
     check_bias(b, shape.out_channels)
-    return ConvPlan(shape, fmt, result_dtype(x, f, b), activation, algorithm, None,
-                    OIHW_TO_HWIO if ffmt == "OIHW" else None)
+    return ConvPlan(
+        shape,
+        fmt,
+        result_dtype(x, f, b),
+        activation,
+        algorithm,
+        None,
+        OIHW_TO_HWIO if ffmt == "OIHW" else None,
+    )
 
 
-def _plan_depthwise(x, f, b, strides, padding, data_format, dilations, activation, pads,
-                    filter_format):
+def _plan_depthwise(
+    x, f, b, strides, padding, data_format, dilations, activation, pads, filter_format
+):
     fmt = normalize_data_format(data_format)
     ffmt = normalize_filter_format(filter_format)
-    shape = depthwise_shape(x.shape, f.shape, strides, padding, fmt, dilations, pads=pads,
-                            filter_format=ffmt)
+    shape = depthwise_shape(
+        x.shape, f.shape, strides, padding, fmt, dilations, pads=pads, filter_format=ffmt
+    )
     activation = check_activation(activation)
     check_bias(b, shape.out_channels)
     # The same memory read as a grouped HWIO filter [kh, kw, 1, C * multiplier] (an OIHW
     # [C * M, 1, kh, kw] filter transposed is that array).
     hwio = (shape.win.k_h, shape.win.k_w, 1, shape.out_channels)
-    return ConvPlan(shape, fmt, result_dtype(x, f, b), activation, "direct", hwio,
-                    OIHW_TO_HWIO if ffmt == "OIHW" else None)
+    return ConvPlan(
+        shape,
+        fmt,
+        result_dtype(x, f, b),
+        activation,
+        "direct",
+        hwio,
+        OIHW_TO_HWIO if ffmt == "OIHW" else None,
+    )

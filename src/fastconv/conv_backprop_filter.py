@@ -14,17 +14,35 @@ import numpy as np
 from . import _core, reference
 from ._arrays import compute_dtype, float_array, result_dtype
 from ._geometry import (
-    check_name, check_out_backprop, conv_shape, depthwise_shape, nhwc_axes,
-    normalize_data_format, normalize_filter_format, sizes_arg,
+    check_name,
+    check_out_backprop,
+    conv_shape,
+    depthwise_shape,
+    nhwc_axes,
+    normalize_data_format,
+    normalize_filter_format,
+    sizes_arg,
 )
 from ._plans import _destination, _readable, arg_key, cached
 
 __all__ = ["conv2d_backprop_filter", "depthwise_conv2d_backprop_filter"]
 
 
-def conv2d_backprop_filter(input, filter_sizes, out_backprop, strides, padding, *,
-                           data_format="NHWC", dilations=1, filter_format="HWIO", pads=None,
-                           return_bias_grad=False, name=None, out=None):
+def conv2d_backprop_filter(
+    input,
+    filter_sizes,
+    out_backprop,
+    strides,
+    padding,
+    *,
+    data_format="NHWC",
+    dilations=1,
+    filter_format="HWIO",
+    pads=None,
+    return_bias_grad=False,
+    name=None,
+    out=None,
+):
     """The gradient of conv2d with respect to its filters, as
     ``tf.compat.v1.nn.conv2d_backprop_filter``.
 
@@ -46,14 +64,38 @@ def conv2d_backprop_filter(input, filter_sizes, out_backprop, strides, padding, 
     in_channels / groups, kh, kw]`` (``torch.nn.grad.conv2d_weight``'s); pads= with
     padding="NOTSET" (ONNX), as in conv2d.
     """
-    return _filter_grad(conv_shape, input, filter_sizes, out_backprop, strides, padding,
-                        data_format, dilations, filter_format, pads, return_bias_grad, name,
-                        out)
+    return _filter_grad(
+        conv_shape,
+        input,
+        filter_sizes,
+        out_backprop,
+        strides,
+        padding,
+        data_format,
+        dilations,
+        filter_format,
+        pads,
+        return_bias_grad,
+        name,
+        out,
+    )
 
 
-def depthwise_conv2d_backprop_filter(input, filter_sizes, out_backprop, strides, padding, *,
-                                     data_format="NHWC", dilations=1, filter_format="HWIO",
-                                     pads=None, return_bias_grad=False, name=None, out=None):
+def depthwise_conv2d_backprop_filter(
+    input,
+    filter_sizes,
+    out_backprop,
+    strides,
+    padding,
+    *,
+    data_format="NHWC",
+    dilations=1,
+    filter_format="HWIO",
+    pads=None,
+    return_bias_grad=False,
+    name=None,
+    out=None,
+):
     """The gradient of depthwise_conv2d with respect to its filter, as
     ``tf.nn.depthwise_conv2d_backprop_filter``: filter_sizes
     ``[kh, kw, in_channels, channel_multiplier]``, out_backprop channel
@@ -61,42 +103,107 @@ def depthwise_conv2d_backprop_filter(input, filter_sizes, out_backprop, strides,
     conv2d_backprop_filter's; unlike TF, any stride works together with dilation.
     filter_format="OIHW": filter_sizes and the result in PyTorch's depthwise layout
     ``[in_channels * multiplier, 1, kh, kw]``."""
-    return _filter_grad(depthwise_shape, input, filter_sizes, out_backprop, strides, padding,
-                        data_format, dilations, filter_format, pads, return_bias_grad, name,
-                        out)
+    return _filter_grad(
+        depthwise_shape,
+        input,
+        filter_sizes,
+        out_backprop,
+        strides,
+        padding,
+        data_format,
+        dilations,
+        filter_format,
+        pads,
+        return_bias_grad,
+        name,
+        out,
+    )
 
 
-def _filter_grad(geometry, input, filter_sizes, out_backprop, strides, padding, data_format,
-                 dilations, filter_format, pads, return_bias_grad, name, out):
+def _filter_grad(
+    geometry,
+    input,
+    filter_sizes,
+    out_backprop,
+    strides,
+    padding,
+    data_format,
+    dilations,
+    filter_format,
+    pads,
+    return_bias_grad,
+    name,
+    out,
+):
     """Either op; `geometry` (conv_shape or depthwise_shape) reads filter_sizes."""
     check_name(name)
     x = float_array(input, "input")
     dy = float_array(out_backprop, "out_backprop")
-    key = (geometry, x.shape, x.dtype, dy.shape, dy.dtype, arg_key(filter_sizes),
-           arg_key(strides), arg_key(padding), arg_key(data_format), arg_key(dilations),
-           arg_key(filter_format), arg_key(pads))
-    plan = cached(key, lambda: _plan(geometry, x, dy, filter_sizes, strides, padding,
-                                     data_format, dilations, filter_format, pads))
+    key = (
+        geometry,
+        x.shape,
+        x.dtype,
+        dy.shape,
+        dy.dtype,
+        arg_key(filter_sizes),
+        arg_key(strides),
+        arg_key(padding),
+        arg_key(data_format),
+        arg_key(dilations),
+        arg_key(filter_format),
+        arg_key(pads),
+    )
+    plan = cached(
+        key,
+        lambda: _plan(
+            geometry,
+            x,
+            dy,
+            filter_sizes,
+            strides,
+            padding,
+            data_format,
+            dilations,
+            filter_format,
+            pads,
+        ),
+    )
     if plan.padded and not np.isfinite(dy).all():
         # The GEMM kernel multiplies the patches' padding zeros by out_backprop: an Inf or
         # NaN there would give NaN, where the contract (docs/non-finite.md) and TF leave
         # padding taps out. Such calls run the reference's code (float64, one rounding),
         # which gathers the real taps only; finding them costs one pass over dy.
-        op = getattr(reference, "conv2d_backprop_filter" if geometry is conv_shape
-                     else "depthwise_conv2d_backprop_filter")
-        return op(x, filter_sizes, dy, strides, padding, data_format=data_format,
-                  dilations=dilations, filter_format=filter_format, pads=pads,
-                  return_bias_grad=return_bias_grad, out=out)
+        op = getattr(
+            reference,
+            "conv2d_backprop_filter"
+            if geometry is conv_shape
+            else "depthwise_conv2d_backprop_filter",
+        )
+        return op(
+            x,
+            filter_sizes,
+            dy,
+            strides,
+            padding,
+            data_format=data_format,
+            dilations=dilations,
+            filter_format=filter_format,
+            pads=pads,
+            return_bias_grad=return_bias_grad,
+            out=out,
+        )
     return plan(x, dy, out, return_bias_grad)
 
 
-def _plan(geometry, x, dy, filter_sizes, strides, padding, data_format, dilations,
-          filter_format, pads):
+def _plan(
+    geometry, x, dy, filter_sizes, strides, padding, data_format, dilations, filter_format, pads
+):
     fmt = normalize_data_format(data_format)
     ffmt = normalize_filter_format(filter_format)
     sizes = sizes_arg(filter_sizes, "filter_sizes")
-    shape = geometry(x.shape, sizes, strides, padding, fmt, dilations, pads=pads,
-                     filter_format=ffmt)
+    shape = geometry(
+        x.shape, sizes, strides, padding, fmt, dilations, pads=pads, filter_format=ffmt
+    )
     check_out_backprop(shape, dy.shape, fmt)
     result = result_dtype(x, dy)
     return BackpropFilterPlan(shape, fmt, sizes, result, compute_dtype(result), ffmt == "OIHW")
@@ -105,19 +212,32 @@ def _plan(geometry, x, dy, filter_sizes, strides, padding, data_format, dilation
 class BackpropFilterPlan:
     """One signature of a filter-gradient call: geometry resolved, the C kernel made."""
 
-    __slots__ = ("kernel", "sizes", "hwio", "out_channels", "result", "work", "axes", "oihw",
-                 "padded")
+    __slots__ = (
+        "kernel",
+        "sizes",
+        "hwio",
+        "out_channels",
+        "result",
+        "work",
+        "axes",
+        "oihw",
+        "padded",
+    )
 
     def __init__(self, shape, data_format, sizes, result, work, oihw):
         self.kernel = _core.BackpropFilterKernel(shape.win, shape.groups)
         self.sizes = sizes
         # the kernel's HWIO view of dW: a depthwise [kh, kw, C, M] is [kh, kw, 1, C * M]
-        self.hwio = (shape.win.k_h, shape.win.k_w, shape.win.channels // shape.groups,
-                     shape.out_channels)
+        self.hwio = (
+            shape.win.k_h,
+            shape.win.k_w,
+            shape.win.channels // shape.groups,
+            shape.out_channels,
+        )
         # OIHW sizes: the kernel writes an HWIO buffer, transposed into dW (its axes (3, 2,
         # 0, 1) are OIHW, depthwise [C * M, 1, kh, kw] too)
         self.oihw = oihw
-        win = shape.win   # whether any tap can read padding (see _filter_grad)
+        win = shape.win  # whether any tap can read padding (see _filter_grad)
         self.padded = max(win.pad_top, win.pad_bottom, win.pad_left, win.pad_right) > 0
         self.out_channels = shape.out_channels
         self.result = result
@@ -131,14 +251,17 @@ class BackpropFilterPlan:
         db = np.empty(self.out_channels, self.work) if return_bias_grad else None
         xk, dyk, axes = _readable(x, self.work), _readable(dy, self.work), self.axes
         # The kernel writes every value (zeros where nothing is summed: empty batches).
-        self.kernel.run(xk if axes is None else xk.transpose(axes),
-                        dyk if axes is None else dyk.transpose(axes),
-                        target.reshape(self.hwio), db)
+        self.kernel.run(
+            xk if axes is None else xk.transpose(axes),
+            dyk if axes is None else dyk.transpose(axes),
+            target.reshape(self.hwio),
+            db,
+        )
         if self.oihw:
             dw[...] = target.transpose(3, 2, 0, 1)
         elif target is not dw:
             dw[...] = target
         if return_bias_grad:
-            assert db is not None   # allocated above when the bias gradient is asked for
+            assert db is not None  # allocated above when the bias gradient is asked for
             return dw, db.astype(self.result, copy=False)
         return dw

@@ -9,15 +9,32 @@ from __future__ import annotations
 from . import _core
 from ._arrays import check_activation, check_bias, compute_dtype, float_array, result_dtype
 from ._geometry import (
-    OIHW_TO_HWIO, check_out_backprop, conv_shape, depthwise_shape, nhwc_axes,
-    normalize_data_format, normalize_filter_format, sizes_arg, transpose_sizes,
+    OIHW_TO_HWIO,
+    check_out_backprop,
+    conv_shape,
+    depthwise_shape,
+    nhwc_axes,
+    normalize_data_format,
+    normalize_filter_format,
+    sizes_arg,
+    transpose_sizes,
 )
 from ._plans import ACTIVATION_CODES, ALGORITHM_CODES, ConvPlan, arg_key, cached
 
 
-def conv2d_backprop_input(input_sizes, filters, out_backprop, strides, padding, *,
-                          data_format="NHWC", dilations=1, filter_format="HWIO", pads=None,
-                          out=None):
+def conv2d_backprop_input(
+    input_sizes,
+    filters,
+    out_backprop,
+    strides,
+    padding,
+    *,
+    data_format="NHWC",
+    dilations=1,
+    filter_format="HWIO",
+    pads=None,
+    out=None,
+):
     """The gradient of ``conv2d(input, filters, strides, padding, data_format, dilations)``
     with respect to its input, as ``tf.compat.v1.nn.conv2d_backprop_input``.
 
@@ -29,37 +46,123 @@ def conv2d_backprop_input(input_sizes, filters, out_backprop, strides, padding, 
     ``torch.nn.grad.conv2d_input`` takes it) and padding spellings with pads= included;
     float16 is computed in float32.
     """
-    return _gradient("conv2d", input_sizes, filters, "filters", out_backprop, strides,
-                     padding, data_format, dilations, filter_format, pads, out)
+    return _gradient(
+        "conv2d",
+        input_sizes,
+        filters,
+        "filters",
+        out_backprop,
+        strides,
+        padding,
+        data_format,
+        dilations,
+        filter_format,
+        pads,
+        out,
+    )
 
 
-def depthwise_conv2d_backprop_input(input_sizes, filter, out_backprop, strides, padding, *,
-                                    data_format="NHWC", dilations=1, filter_format="HWIO",
-                                    pads=None, out=None):
+def depthwise_conv2d_backprop_input(
+    input_sizes,
+    filter,
+    out_backprop,
+    strides,
+    padding,
+    *,
+    data_format="NHWC",
+    dilations=1,
+    filter_format="HWIO",
+    pads=None,
+    out=None,
+):
     """The gradient of ``depthwise_conv2d(input, filter, ...)`` with respect to its input,
     as ``tf.nn.depthwise_conv2d_backprop_input``; filter ``[kh, kw, C, multiplier]``, or
     with filter_format="OIHW" PyTorch's ``[C * multiplier, 1, kh, kw]``. Unlike TF,
     dilation works with any stride (TF's CPU op fails on dilation 2)."""
-    return _gradient("depthwise", input_sizes, filter, "filter", out_backprop, strides,
-                     padding, data_format, dilations, filter_format, pads, out)
+    return _gradient(
+        "depthwise",
+        input_sizes,
+        filter,
+        "filter",
+        out_backprop,
+        strides,
+        padding,
+        data_format,
+        dilations,
+        filter_format,
+        pads,
+        out,
+    )
 
 
-def _gradient(kind, input_sizes, filters, filter_name, out_backprop, strides, padding,
-              data_format, dilations, filter_format, pads, out):
+def _gradient(
+    kind,
+    input_sizes,
+    filters,
+    filter_name,
+    out_backprop,
+    strides,
+    padding,
+    data_format,
+    dilations,
+    filter_format,
+    pads,
+    out,
+):
     f = float_array(filters, filter_name)
     dy = float_array(out_backprop, "out_backprop")
     sizes = sizes_arg(input_sizes, "input_sizes")
-    key = (kind + "_backprop_input", sizes, f.shape, f.dtype, dy.shape, dy.dtype,
-           arg_key(strides), arg_key(padding), arg_key(data_format), arg_key(dilations),
-           arg_key(filter_format), arg_key(pads))
-    plan = cached(key, lambda: _plan(kind, sizes, f, dy, None, strides, padding, data_format,
-                                     dilations, None, "out_backprop", filter_format, pads))
+    key = (
+        kind + "_backprop_input",
+        sizes,
+        f.shape,
+        f.dtype,
+        dy.shape,
+        dy.dtype,
+        arg_key(strides),
+        arg_key(padding),
+        arg_key(data_format),
+        arg_key(dilations),
+        arg_key(filter_format),
+        arg_key(pads),
+    )
+    plan = cached(
+        key,
+        lambda: _plan(
+            kind,
+            sizes,
+            f,
+            dy,
+            None,
+            strides,
+            padding,
+            data_format,
+            dilations,
+            None,
+            "out_backprop",
+            filter_format,
+            pads,
+        ),
+    )
     return plan(dy, f, None, out)
 
 
-def conv2d_transpose(input, filters, output_shape, strides, padding="SAME", *,
-                     data_format="NHWC", dilations=1, filter_format="HWIO", pads=None,
-                     bias=None, activation=None, output_padding=None, out=None):
+def conv2d_transpose(
+    input,
+    filters,
+    output_shape,
+    strides,
+    padding="SAME",
+    *,
+    data_format="NHWC",
+    dilations=1,
+    filter_format="HWIO",
+    pads=None,
+    bias=None,
+    activation=None,
+    output_padding=None,
+    out=None,
+):
     """Transposed convolution with the arguments and results of ``tf.nn.conv2d_transpose``:
     the input gradient of conv2d, with filters ``[kh, kw, output_channels / groups,
     in_channels]`` and the result of shape ``output_shape`` (4 integers, data_format order).
@@ -81,30 +184,82 @@ def conv2d_transpose(input, filters, output_shape, strides, padding="SAME", *,
     fmt = normalize_data_format(data_format)
     ffmt = normalize_filter_format(filter_format)
     hwio = f.shape if ffmt == "HWIO" or f.ndim != 4 else tuple(f.shape[a] for a in OIHW_TO_HWIO)
-    sizes = transpose_sizes(output_shape, x.shape, hwio, strides, padding, fmt, dilations,
-                            output_padding, pads)
-    key = ("conv2d_transpose", sizes, x.shape, x.dtype, f.shape, f.dtype,
-           None if b is None else b.shape, None if b is None else b.dtype, arg_key(strides),
-           arg_key(padding), fmt, arg_key(dilations), arg_key(activation), ffmt, arg_key(pads))
-    plan = cached(key, lambda: _plan("conv2d", sizes, f, x, b, strides, padding, fmt,
-                                     dilations, activation, "input", ffmt, pads))
+    sizes = transpose_sizes(
+        output_shape, x.shape, hwio, strides, padding, fmt, dilations, output_padding, pads
+    )
+    key = (
+        "conv2d_transpose",
+        sizes,
+        x.shape,
+        x.dtype,
+        f.shape,
+        f.dtype,
+        None if b is None else b.shape,
+        None if b is None else b.dtype,
+        arg_key(strides),
+        arg_key(padding),
+        fmt,
+        arg_key(dilations),
+        arg_key(activation),
+        ffmt,
+        arg_key(pads),
+    )
+    plan = cached(
+        key,
+        lambda: _plan(
+            "conv2d",
+            sizes,
+            f,
+            x,
+            b,
+            strides,
+            padding,
+            fmt,
+            dilations,
+            activation,
+            "input",
+            ffmt,
+            pads,
+        ),
+    )
     return plan(x, f, b, out)
 
 
-def _plan(kind, sizes, f, dy, b, strides, padding, data_format, dilations, activation,
-          dy_name, filter_format, pads):
+def _plan(
+    kind,
+    sizes,
+    f,
+    dy,
+    b,
+    strides,
+    padding,
+    data_format,
+    dilations,
+    activation,
+    dy_name,
+    filter_format,
+    pads,
+):
     fmt = normalize_data_format(data_format)
     ffmt = normalize_filter_format(filter_format)
     geometry = conv_shape if kind == "conv2d" else depthwise_shape
-    shape = geometry(sizes, f.shape, strides, padding, fmt, dilations, pads=pads,
-                     filter_format=ffmt)
+    shape = geometry(
+        sizes, f.shape, strides, padding, fmt, dilations, pads=pads, filter_format=ffmt
+    )
     check_out_backprop(shape, dy.shape, fmt, dy_name)
     activation = check_activation(activation)
     check_bias(b, shape.win.channels)
     # depthwise filters are read as grouped HWIO [kh, kw, 1, C*M]
     hwio = None if kind == "conv2d" else (shape.win.k_h, shape.win.k_w, 1, shape.out_channels)
-    return BackpropInputPlan(shape, fmt, result_dtype(f, dy, b), activation, hwio, sizes,
-                             OIHW_TO_HWIO if ffmt == "OIHW" else None)
+    return BackpropInputPlan(
+        shape,
+        fmt,
+        result_dtype(f, dy, b),
+        activation,
+        hwio,
+        sizes,
+        OIHW_TO_HWIO if ffmt == "OIHW" else None,
+    )
 
 
 class BackpropInputPlan(ConvPlan):
@@ -115,12 +270,17 @@ class BackpropInputPlan(ConvPlan):
     __slots__ = ()
 
     def __init__(self, shape, data_format, result, activation, hwio, sizes, filter_axes):
-        self.desc = _core.ConvDesc(shape.win, shape.groups, ACTIVATION_CODES[activation],
-                                   ALGORITHM_CODES["auto"], input_gradient=True)
+        self.desc = _core.ConvDesc(
+            shape.win,
+            shape.groups,
+            ACTIVATION_CODES[activation],
+            ALGORITHM_CODES["auto"],
+            input_gradient=True,
+        )
         self.out_shape = tuple(sizes)
         self.result = result
         self.work = compute_dtype(result)
         self.axes = None if data_format == "NHWC" else nhwc_axes(data_format)
         self.hwio = hwio
-        self.filter_axes = filter_axes   # an OIHW filter's axes read as HWIO
+        self.filter_axes = filter_axes  # an OIHW filter's axes read as HWIO
         self.nhwc_shapes = None  # type: ignore[assignment]  # each phase chooses its own algorithm

@@ -17,7 +17,10 @@ import numpy as np
 from . import _core
 from ._arrays import float_array, is_cupy
 from ._geometry import (
-    OIHW_TO_HWIO, normalize_data_format, normalize_filter_format, normalize_hw,
+    OIHW_TO_HWIO,
+    normalize_data_format,
+    normalize_filter_format,
+    normalize_hw,
 )
 from .conv import _plan_conv2d, conv2d_plan
 
@@ -60,13 +63,26 @@ class Conv2D:
 
     __slots__ = ("_filters", "_bias", "_args", "_packs", "_lock", "__weakref__")
 
-    def __init__(self, filters, strides=1, padding="VALID", *, data_format="NHWC",
-                 dilations=1, bias=None, activation=None, algorithm="auto",
-                 filter_format: str = "HWIO", pads=None):
+    def __init__(
+        self,
+        filters,
+        strides=1,
+        padding="VALID",
+        *,
+        data_format="NHWC",
+        dilations=1,
+        bias=None,
+        activation=None,
+        algorithm="auto",
+        filter_format: str = "HWIO",
+        pads=None,
+    ):
         f = float_array(filters, "filters")
         if f.dtype not in _DTYPES:
-            raise TypeError(f"Conv2D's filters must be float32 or float64, got {f.dtype} "
-                            "(convert them explicitly, e.g. with .astype(np.float32))")
+            raise TypeError(
+                f"Conv2D's filters must be float32 or float64, got {f.dtype} "
+                "(convert them explicitly, e.g. with .astype(np.float32))"
+            )
         ffmt = normalize_filter_format(filter_format)
         if ffmt == "OIHW" and f.ndim == 4:
             f = f.transpose(OIHW_TO_HWIO)
@@ -75,22 +91,38 @@ class Conv2D:
         b = None
         if bias is not None:
             b = _frozen(np.array(float_array(bias, "bias"), dtype=f.dtype, order="C", copy=True))
-        self._args = tuple(_kept(a) for a in (strides, padding, data_format, dilations,
-                                              activation, algorithm, pads))
+        self._args = tuple(
+            _kept(a)
+            for a in (strides, padding, data_format, dilations, activation, algorithm, pads)
+        )
         strides, padding, data_format, dilations, activation, algorithm, pads = self._args
         # conv2d's checks, once, on an input of one group that the window fits exactly
         fmt = normalize_data_format(data_format)
         if f.ndim == 4:
             dil = normalize_hw(1 if dilations is None else dilations, "dilations", fmt)
             size = [(int(k) - 1) * d + 1 for k, d in zip(f.shape[:2], dil)]
-            shape = ((1, size[0], size[1], f.shape[2]) if fmt == "NHWC"
-                     else (1, f.shape[2], size[0], size[1]))
+            shape = (
+                (1, size[0], size[1], f.shape[2])
+                if fmt == "NHWC"
+                else (1, f.shape[2], size[0], size[1])
+            )
         else:
             shape = (1, 1, 1, 1)  # conv_shape rejects the filters' rank
         # only its shape and dtype are read: no memory behind it, however large the window
         probe = np.broadcast_to(np.zeros((), f.dtype), shape)
-        _plan_conv2d(probe, f, b, strides, padding, data_format, dilations, activation,
-                     algorithm, "HWIO", pads)
+        _plan_conv2d(
+            probe,
+            f,
+            b,
+            strides,
+            padding,
+            data_format,
+            dilations,
+            activation,
+            algorithm,
+            "HWIO",
+            pads,
+        )
         self._filters, self._bias = f, b
         self._packs: dict = {}
         self._lock = threading.Lock()
@@ -103,8 +135,10 @@ class Conv2D:
         x = float_array(x, "input")
         f, b = self._filters, self._bias
         if x.dtype != f.dtype:
-            raise TypeError(f"input has dtype {x.dtype} but this Conv2D computes in {f.dtype} "
-                            f"(its filters'): pass x.astype(np.{f.dtype})")
+            raise TypeError(
+                f"input has dtype {x.dtype} but this Conv2D computes in {f.dtype} "
+                f"(its filters'): pass x.astype(np.{f.dtype})"
+            )
         plan = self._plan(x)
         return plan(x, f, b, out, self._packed(plan))
 
@@ -122,13 +156,15 @@ class Conv2D:
         and then differ from it by rounding; with an explicit algorithm both are the same."""
         f, b = self._filters, self._bias
         strides, padding, data_format, dilations, activation, algorithm, pads = self._args
-        plan = conv2d_plan(x, f, b, strides, padding, data_format, dilations, activation,
-                           algorithm, "HWIO", pads)
+        plan = conv2d_plan(
+            x, f, b, strides, padding, data_format, dilations, activation, algorithm, "HWIO", pads
+        )
         code = plan.algorithm_code(prepacked=True)
-        if code != plan.algorithm_code():   # only under "auto": run the choice explicitly
+        if code != plan.algorithm_code():  # only under "auto": run the choice explicitly
             name = next(n for n, c in _core.ALGORITHM_CODES.items() if c == code)
-            plan = conv2d_plan(x, f, b, strides, padding, data_format, dilations, activation,
-                               name, "HWIO", pads)
+            plan = conv2d_plan(
+                x, f, b, strides, padding, data_format, dilations, activation, name, "HWIO", pads
+            )
         return plan
 
     def _packed(self, plan):
@@ -196,22 +232,51 @@ class Conv2D:
 
     def __repr__(self) -> str:
         strides, padding, data_format, dilations, activation, algorithm, pads = self._args
-        extra = "".join(f", {name}={value!r}" for name, value, default in (
-            ("dilations", dilations, 1), ("pads", pads, None), ("activation", activation, None),
-            ("algorithm", algorithm, "auto")) if value != default)
+        extra = "".join(
+            f", {name}={value!r}"
+            for name, value, default in (
+                ("dilations", dilations, 1),
+                ("pads", pads, None),
+                ("activation", activation, None),
+                ("algorithm", algorithm, "auto"),
+            )
+            if value != default
+        )
         bias = "" if self._bias is None else f", bias=({self._bias.shape[0]},)"
-        return (f"Conv2D(filters={tuple(self._filters.shape)} HWIO {self._filters.dtype}, "
-                f"strides={strides!r}, padding={padding!r}, data_format={data_format!r}"
-                f"{extra}{bias})")
+        return (
+            f"Conv2D(filters={tuple(self._filters.shape)} HWIO {self._filters.dtype}, "
+            f"strides={strides!r}, padding={padding!r}, data_format={data_format!r}"
+            f"{extra}{bias})"
+        )
 
     def __reduce__(self):
         strides, padding, data_format, dilations, activation, algorithm, pads = self._args
-        return (_rebuild, (self._filters, self._bias, strides, padding, data_format, dilations,
-                           activation, algorithm, pads))
+        return (
+            _rebuild,
+            (
+                self._filters,
+                self._bias,
+                strides,
+                padding,
+                data_format,
+                dilations,
+                activation,
+                algorithm,
+                pads,
+            ),
+        )
 
 
-def _rebuild(filters, bias, strides, padding, data_format, dilations, activation, algorithm,
-             pads):
+def _rebuild(filters, bias, strides, padding, data_format, dilations, activation, algorithm, pads):
     """Unpickling: a new layer from the pickled filters and arguments (packed anew)."""
-    return Conv2D(filters, strides, padding, data_format=data_format, dilations=dilations,
-                  bias=bias, activation=activation, algorithm=algorithm, pads=pads)
+    return Conv2D(
+        filters,
+        strides,
+        padding,
+        data_format=data_format,
+        dilations=dilations,
+        bias=bias,
+        activation=activation,
+        algorithm=algorithm,
+        pads=pads,
+    )

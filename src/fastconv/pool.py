@@ -5,8 +5,12 @@ from __future__ import annotations
 from . import gpu
 from ._arrays import float_array, is_cupy
 from ._geometry import (
-    argmax_window, check_flag, check_name, normalize_data_format,
-    pool_divisors, pool_window,
+    argmax_window,
+    check_flag,
+    check_name,
+    normalize_data_format,
+    pool_divisors,
+    pool_window,
 )
 from ._plans import PoolPlan, arg_key, cached
 from ._pool_grad_plans import ArgmaxPlan
@@ -17,10 +21,23 @@ from ._pool_grad_plans import ArgmaxPlan
 # count_include_pad (avg: PyTorch, ONNX).
 
 
-def max_pool2d(input, ksize, strides, padding="VALID", data_format="NHWC", name=None, *,
-               dilations=1, ceil_mode: bool = False, pads=None, return_argmax: bool = False,
-               index_format: str = "tf", include_batch_in_index: bool = False,
-               storage_order: int = 0, out=None):
+def max_pool2d(
+    input,
+    ksize,
+    strides,
+    padding="VALID",
+    data_format="NHWC",
+    name=None,
+    *,
+    dilations=1,
+    ceil_mode: bool = False,
+    pads=None,
+    return_argmax: bool = False,
+    index_format: str = "tf",
+    include_batch_in_index: bool = False,
+    storage_order: int = 0,
+    out=None,
+):
     """Max pooling with the arguments and results of ``tf.nn.max_pool2d``.
 
     Padding cells never win. NaN propagates (TF returns 0.0 there; NumPy and PyTorch
@@ -44,20 +61,57 @@ def max_pool2d(input, ksize, strides, padding="VALID", data_format="NHWC", name=
         if is_cupy(input):
             raise TypeError("return_argmax runs on the CPU only (pass a NumPy array)")
         x = float_array(input, "input")
-        key = ("argmax", x.shape, x.dtype, arg_key(ksize), arg_key(strides), arg_key(padding),
-               arg_key(data_format), arg_key(dilations), arg_key(ceil_mode), arg_key(pads),
-               arg_key(index_format), arg_key(include_batch_in_index), arg_key(storage_order))
-        plan = cached(key, lambda: _plan_argmax(x, ksize, strides, padding, data_format,
-                                                dilations, ceil_mode, pads, index_format,
-                                                include_batch_in_index, storage_order))
+        key = (
+            "argmax",
+            x.shape,
+            x.dtype,
+            arg_key(ksize),
+            arg_key(strides),
+            arg_key(padding),
+            arg_key(data_format),
+            arg_key(dilations),
+            arg_key(ceil_mode),
+            arg_key(pads),
+            arg_key(index_format),
+            arg_key(include_batch_in_index),
+            arg_key(storage_order),
+        )
+        plan = cached(
+            key,
+            lambda: _plan_argmax(
+                x,
+                ksize,
+                strides,
+                padding,
+                data_format,
+                dilations,
+                ceil_mode,
+                pads,
+                index_format,
+                include_batch_in_index,
+                storage_order,
+            ),
+        )
         return plan(x, out)
-    return _pool("max", input, ksize, strides, padding, data_format, dilations, ceil_mode,
-                 pads, False, out)
+    return _pool(
+        "max", input, ksize, strides, padding, data_format, dilations, ceil_mode, pads, False, out
+    )
 
 
-def avg_pool2d(input, ksize, strides, padding="VALID", data_format="NHWC", name=None, *,
-               dilations=1, ceil_mode: bool = False, count_include_pad: bool = False,
-               pads=None, out=None):
+def avg_pool2d(
+    input,
+    ksize,
+    strides,
+    padding="VALID",
+    data_format="NHWC",
+    name=None,
+    *,
+    dilations=1,
+    ceil_mode: bool = False,
+    count_include_pad: bool = False,
+    pads=None,
+    out=None,
+):
     """Average pooling with the arguments and results of ``tf.nn.avg_pool2d``.
 
     Divides by the number of real (unpadded) cells in each window, as TF does; explicit
@@ -69,42 +123,123 @@ def avg_pool2d(input, ksize, strides, padding="VALID", data_format="NHWC", name=
     max_pool2d.
     """
     check_name(name)
-    return _pool("avg", input, ksize, strides, padding, data_format, dilations, ceil_mode,
-                 pads, count_include_pad, out)
+    return _pool(
+        "avg",
+        input,
+        ksize,
+        strides,
+        padding,
+        data_format,
+        dilations,
+        ceil_mode,
+        pads,
+        count_include_pad,
+        out,
+    )
 
 
-def _pool(kind, input, ksize, strides, padding, data_format, dilations, ceil_mode, pads,
-          count_include_pad, out):
+def _pool(
+    kind,
+    input,
+    ksize,
+    strides,
+    padding,
+    data_format,
+    dilations,
+    ceil_mode,
+    pads,
+    count_include_pad,
+    out,
+):
     if is_cupy(input):  # runs on its GPU (fastconv.gpu), a CuPy result
         if dilations not in (1, None, (1, 1), [1, 1]) or count_include_pad:
-            raise ValueError("dilations and count_include_pad are not supported on the GPU "
-                             "path (a CuPy input) yet")
-        return gpu.pool2d(kind, input, ksize, strides, padding, data_format, out=out,
-                          ceil_mode=ceil_mode, pads=pads)
+            raise ValueError(
+                "dilations and count_include_pad are not supported on the GPU "
+                "path (a CuPy input) yet"
+            )
+        return gpu.pool2d(
+            kind,
+            input,
+            ksize,
+            strides,
+            padding,
+            data_format,
+            out=out,
+            ceil_mode=ceil_mode,
+            pads=pads,
+        )
     x = float_array(input, "input")
-    key = (kind, x.shape, x.dtype, arg_key(ksize), arg_key(strides), arg_key(padding),
-           arg_key(data_format), arg_key(dilations), arg_key(ceil_mode), arg_key(pads),
-           arg_key(count_include_pad))
-    plan = cached(key, lambda: _plan_pool(kind, x, ksize, strides, padding, data_format,
-                                          dilations, ceil_mode, pads, count_include_pad))
+    key = (
+        kind,
+        x.shape,
+        x.dtype,
+        arg_key(ksize),
+        arg_key(strides),
+        arg_key(padding),
+        arg_key(data_format),
+        arg_key(dilations),
+        arg_key(ceil_mode),
+        arg_key(pads),
+        arg_key(count_include_pad),
+    )
+    plan = cached(
+        key,
+        lambda: _plan_pool(
+            kind,
+            x,
+            ksize,
+            strides,
+            padding,
+            data_format,
+            dilations,
+            ceil_mode,
+            pads,
+            count_include_pad,
+        ),
+    )
     return plan(x, out)
 
 
-def _plan_pool(kind, x, ksize, strides, padding, data_format, dilations, ceil_mode, pads,
-               count_include_pad):
+def _plan_pool(
+    kind, x, ksize, strides, padding, data_format, dilations, ceil_mode, pads, count_include_pad
+):
     fmt = normalize_data_format(data_format)
-    win = pool_window(x.shape, ksize, strides, padding, fmt, dilations, pads=pads,
-                      ceil_mode=ceil_mode)
-    divisors = (pool_divisors(win, True)
-                if kind == "avg" and check_flag(count_include_pad, "count_include_pad") else None)
+    win = pool_window(
+        x.shape, ksize, strides, padding, fmt, dilations, pads=pads, ceil_mode=ceil_mode
+    )
+    divisors = (
+        pool_divisors(win, True)
+        if kind == "avg" and check_flag(count_include_pad, "count_include_pad")
+        else None
+    )
     return PoolPlan(kind, win, fmt, x.dtype, divisors)
 
 
-def _plan_argmax(x, ksize, strides, padding, data_format, dilations, ceil_mode, pads,
-                 index_format, include_batch_in_index, storage_order):
+def _plan_argmax(
+    x,
+    ksize,
+    strides,
+    padding,
+    data_format,
+    dilations,
+    ceil_mode,
+    pads,
+    index_format,
+    include_batch_in_index,
+    storage_order,
+):
     fmt = normalize_data_format(data_format)
-    win, index = argmax_window(x.shape, ksize, strides, padding, fmt, dilations, pads=pads,
-                               ceil_mode=ceil_mode, index_format=index_format,
-                               include_batch_in_index=include_batch_in_index,
-                               storage_order=storage_order)
+    win, index = argmax_window(
+        x.shape,
+        ksize,
+        strides,
+        padding,
+        fmt,
+        dilations,
+        pads=pads,
+        ceil_mode=ceil_mode,
+        index_format=index_format,
+        include_batch_in_index=include_batch_in_index,
+        storage_order=storage_order,
+    )
     return ArgmaxPlan(win, fmt, x.dtype, index)

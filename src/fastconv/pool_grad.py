@@ -6,14 +6,19 @@ from __future__ import annotations
 
 from ._arrays import float_array, is_cupy, result_dtype
 from ._geometry import (
-    check_forward_output, flat_index_strides, normalize_data_format, pool_window, sizes_arg,
+    check_forward_output,
+    flat_index_strides,
+    normalize_data_format,
+    pool_window,
+    sizes_arg,
 )
 from ._plans import arg_key, cached
 from ._pool_grad_plans import ArgmaxPlan, PoolGradPlan
 
 
-def max_pool2d_grad(input, output, grad, ksize, strides, padding, *, data_format="NHWC",
-                    pads=None, out=None):
+def max_pool2d_grad(
+    input, output, grad, ksize, strides, padding, *, data_format="NHWC", pads=None, out=None
+):
     """The gradient of ``max_pool2d`` with respect to its input, as
     ``tf.raw_ops.MaxPoolGrad(orig_input=input, orig_output=output, grad=grad, ...)``.
 
@@ -30,16 +35,40 @@ def max_pool2d_grad(input, output, grad, ksize, strides, padding, *, data_format
     x = _array(input, "input")
     y = _array(output, "output")
     g = _array(grad, "grad")
-    key = ("max", x.shape, y.shape, g.shape, x.dtype, y.dtype, g.dtype, arg_key(ksize),
-           arg_key(strides), arg_key(padding), arg_key(data_format), arg_key(pads))
-    plan = cached(key, lambda: _plan_grad("max", x.shape, (("output", y), ("grad", g)),
-                                          result_dtype(x, y, g), ksize, strides, padding,
-                                          data_format, pads))
+    key = (
+        "max",
+        x.shape,
+        y.shape,
+        g.shape,
+        x.dtype,
+        y.dtype,
+        g.dtype,
+        arg_key(ksize),
+        arg_key(strides),
+        arg_key(padding),
+        arg_key(data_format),
+        arg_key(pads),
+    )
+    plan = cached(
+        key,
+        lambda: _plan_grad(
+            "max",
+            x.shape,
+            (("output", y), ("grad", g)),
+            result_dtype(x, y, g),
+            ksize,
+            strides,
+            padding,
+            data_format,
+            pads,
+        ),
+    )
     return plan(x, g, (x, y, g), out)
 
 
-def avg_pool2d_grad(input_sizes, grad, ksize, strides, padding, *, data_format="NHWC",
-                    pads=None, out=None):
+def avg_pool2d_grad(
+    input_sizes, grad, ksize, strides, padding, *, data_format="NHWC", pads=None, out=None
+):
     """The gradient of ``avg_pool2d`` with respect to its input, as
     ``tf.raw_ops.AvgPoolGrad(orig_input_shape=input_sizes, grad=grad, ...)``.
 
@@ -50,15 +79,29 @@ def avg_pool2d_grad(input_sizes, grad, ksize, strides, padding, *, data_format="
     """
     sizes = sizes_arg(input_sizes, "input_sizes")
     g = _array(grad, "grad")
-    key = ("avg", sizes, g.shape, g.dtype, arg_key(ksize), arg_key(strides),
-           arg_key(padding), arg_key(data_format), arg_key(pads))
-    plan = cached(key, lambda: _plan_grad("avg", sizes, (("grad", g),), g.dtype, ksize,
-                                          strides, padding, data_format, pads))
+    key = (
+        "avg",
+        sizes,
+        g.shape,
+        g.dtype,
+        arg_key(ksize),
+        arg_key(strides),
+        arg_key(padding),
+        arg_key(data_format),
+        arg_key(pads),
+    )
+    plan = cached(
+        key,
+        lambda: _plan_grad(
+            "avg", sizes, (("grad", g),), g.dtype, ksize, strides, padding, data_format, pads
+        ),
+    )
     return plan(None, g, (g,), out)
 
 
-def max_pool_with_argmax(input, ksize, strides, padding, data_format="NHWC", *,
-                         include_batch_in_index=False, out=None):
+def max_pool_with_argmax(
+    input, ksize, strides, padding, data_format="NHWC", *, include_batch_in_index=False, out=None
+):
     """Max pooling and where each maximum came from, as ``tf.nn.max_pool_with_argmax``.
 
     Returns (output, argmax): output as max_pool2d's, argmax int64 of the same shape, the
@@ -76,10 +119,18 @@ def max_pool_with_argmax(input, ksize, strides, padding, data_format="NHWC", *,
         raise TypeError(
             f"include_batch_in_index must be True or False, got {include_batch_in_index!r}"
         )
-    key = (x.shape, x.dtype, arg_key(ksize), arg_key(strides), arg_key(padding),
-           arg_key(data_format), include_batch_in_index)
-    plan = cached(key, lambda: _plan_argmax(x, ksize, strides, padding, data_format,
-                                            include_batch_in_index))
+    key = (
+        x.shape,
+        x.dtype,
+        arg_key(ksize),
+        arg_key(strides),
+        arg_key(padding),
+        arg_key(data_format),
+        include_batch_in_index,
+    )
+    plan = cached(
+        key, lambda: _plan_argmax(x, ksize, strides, padding, data_format, include_batch_in_index)
+    )
     return plan(x, out)
 
 
@@ -92,8 +143,7 @@ def _array(value, name):
     return float_array(value, name)
 
 
-def _plan_grad(kind, input_shape, incoming, result, ksize, strides, padding, data_format,
-               pads):
+def _plan_grad(kind, input_shape, incoming, result, ksize, strides, padding, data_format, pads):
     """incoming: (name, array) pairs that must have the forward output's shape."""
     fmt = normalize_data_format(data_format)
     win = pool_window(input_shape, ksize, strides, padding, fmt, pads=pads)

@@ -26,7 +26,12 @@ from collections.abc import Callable
 import numpy as np
 
 from ._arrays import (
-    check_activation, check_algorithm, check_bias, check_out, float_array, result_dtype,
+    check_activation,
+    check_algorithm,
+    check_bias,
+    check_out,
+    float_array,
+    result_dtype,
 )
 from ._geometry import (
     OIHW_TO_HWIO,
@@ -42,13 +47,23 @@ from ._geometry import (
     pool_window,
 )
 from ._reference_backprop_filter import (
-    conv2d_backprop_filter, depthwise_conv2d_backprop_filter,
+    conv2d_backprop_filter,
+    depthwise_conv2d_backprop_filter,
 )
 
 __all__ = [
-    "avg_pool2d", "avg_pool2d_grad", "conv2d", "conv2d_backprop_filter", "conv2d_backprop_input",
-    "conv2d_transpose", "depthwise_conv2d", "depthwise_conv2d_backprop_filter",
-    "depthwise_conv2d_backprop_input", "max_pool2d", "max_pool2d_grad", "max_pool_with_argmax",
+    "avg_pool2d",
+    "avg_pool2d_grad",
+    "conv2d",
+    "conv2d_backprop_filter",
+    "conv2d_backprop_input",
+    "conv2d_transpose",
+    "depthwise_conv2d",
+    "depthwise_conv2d_backprop_filter",
+    "depthwise_conv2d_backprop_input",
+    "max_pool2d",
+    "max_pool2d_grad",
+    "max_pool_with_argmax",
 ]
 
 _ACTIVATIONS: dict[str | None, Callable[[np.ndarray], np.ndarray]] = {
@@ -65,9 +80,22 @@ _ACTIVATIONS: dict[str | None, Callable[[np.ndarray], np.ndarray]] = {
 _IEEE = np.errstate(invalid="ignore", over="ignore")
 
 
-def conv2d(input, filters, strides=1, padding="VALID", data_format="NHWC", dilations=1,
-           name=None, *, filter_format="HWIO", pads=None, bias=None, activation=None,
-           algorithm="auto", out=None):
+def conv2d(
+    input,
+    filters,
+    strides=1,
+    padding="VALID",
+    data_format="NHWC",
+    dilations=1,
+    name=None,
+    *,
+    filter_format="HWIO",
+    pads=None,
+    bias=None,
+    activation=None,
+    algorithm="auto",
+    out=None,
+):
     """Reference tf.nn.conv2d (cross-correlation, HWIO filters, groups = C / filters.shape[2]),
     or PyTorch's / ONNX's Conv with filter_format="OIHW" and their padding spellings.
 
@@ -77,17 +105,30 @@ def conv2d(input, filters, strides=1, padding="VALID", data_format="NHWC", dilat
     f = float_array(filters, "filters")
     fmt = normalize_data_format(data_format)
     ffmt = normalize_filter_format(filter_format)
-    shape = conv_shape(x.shape, f.shape, strides, padding, fmt, dilations, filter_format=ffmt,
-                       pads=pads)
+    shape = conv_shape(
+        x.shape, f.shape, strides, padding, fmt, dilations, filter_format=ffmt, pads=pads
+    )
     check_algorithm(algorithm, shape)
     if ffmt == "OIHW":
         f = np.transpose(f, OIHW_TO_HWIO)
     return _convolve(x, f, shape, fmt, bias, activation, out)
 
 
-def depthwise_conv2d(input, filter, strides=1, padding="VALID", data_format="NHWC", dilations=1,
-                     name=None, *, filter_format="HWIO", pads=None, bias=None, activation=None,
-                     out=None):
+def depthwise_conv2d(
+    input,
+    filter,
+    strides=1,
+    padding="VALID",
+    data_format="NHWC",
+    dilations=1,
+    name=None,
+    *,
+    filter_format="HWIO",
+    pads=None,
+    bias=None,
+    activation=None,
+    out=None,
+):
     """Reference tf.nn.depthwise_conv2d: filter [kh, kw, C, multiplier], channel c*M + m;
     filter_format="OIHW": PyTorch's depthwise weight [C * multiplier, 1, kh, kw]."""
     check_name(name)
@@ -95,17 +136,32 @@ def depthwise_conv2d(input, filter, strides=1, padding="VALID", data_format="NHW
     f = float_array(filter, "filter")
     fmt = normalize_data_format(data_format)
     ffmt = normalize_filter_format(filter_format)
-    shape = depthwise_shape(x.shape, f.shape, strides, padding, fmt, dilations, pads=pads,
-                            filter_format=ffmt)
+    shape = depthwise_shape(
+        x.shape, f.shape, strides, padding, fmt, dilations, pads=pads, filter_format=ffmt
+    )
     if ffmt == "OIHW":
         f = np.transpose(f, OIHW_TO_HWIO)
     f = f.reshape(shape.win.k_h, shape.win.k_w, 1, shape.out_channels)
     return _convolve(x, f, shape, fmt, bias, activation, out)
 
 
-def max_pool2d(input, ksize, strides, padding="VALID", data_format="NHWC", name=None, *,
-               dilations=1, ceil_mode=False, pads=None, return_argmax=False, index_format="tf",
-               include_batch_in_index=False, storage_order=0, out=None):
+def max_pool2d(
+    input,
+    ksize,
+    strides,
+    padding="VALID",
+    data_format="NHWC",
+    name=None,
+    *,
+    dilations=1,
+    ceil_mode=False,
+    pads=None,
+    return_argmax=False,
+    index_format="tf",
+    include_batch_in_index=False,
+    storage_order=0,
+    out=None,
+):
     """Reference tf.nn.max_pool2d; padding cells never win and NaN propagates. dilations,
     ceil_mode, pads and return_argmax as PyTorch and ONNX have them (see
     fastconv.max_pool2d)."""
@@ -113,22 +169,55 @@ def max_pool2d(input, ksize, strides, padding="VALID", data_format="NHWC", name=
     if check_flag(return_argmax, "return_argmax"):
         x = float_array(input, "input")
         fmt = normalize_data_format(data_format)
-        win, index = argmax_window(x.shape, ksize, strides, padding, fmt, dilations,
-                                   pads=pads, ceil_mode=ceil_mode, index_format=index_format,
-                                   include_batch_in_index=include_batch_in_index,
-                                   storage_order=storage_order)
+        win, index = argmax_window(
+            x.shape,
+            ksize,
+            strides,
+            padding,
+            fmt,
+            dilations,
+            pads=pads,
+            ceil_mode=ceil_mode,
+            index_format=index_format,
+            include_batch_in_index=include_batch_in_index,
+            storage_order=storage_order,
+        )
         return pool_with_index(x, win, fmt, index, out)
-    return _pool("max", input, ksize, strides, padding, data_format, dilations, ceil_mode,
-                 pads, False, out)
+    return _pool(
+        "max", input, ksize, strides, padding, data_format, dilations, ceil_mode, pads, False, out
+    )
 
 
-def avg_pool2d(input, ksize, strides, padding="VALID", data_format="NHWC", name=None, *,
-               dilations=1, ceil_mode=False, count_include_pad=False, pads=None, out=None):
+def avg_pool2d(
+    input,
+    ksize,
+    strides,
+    padding="VALID",
+    data_format="NHWC",
+    name=None,
+    *,
+    dilations=1,
+    ceil_mode=False,
+    count_include_pad=False,
+    pads=None,
+    out=None,
+):
     """Reference tf.nn.avg_pool2d; divides by the number of real (unpadded) cells, or with
     count_include_pad by the cells inside the padded input (PyTorch, ONNX)."""
     check_name(name)
-    return _pool("avg", input, ksize, strides, padding, data_format, dilations, ceil_mode,
-                 pads, check_flag(count_include_pad, "count_include_pad"), out)
+    return _pool(
+        "avg",
+        input,
+        ksize,
+        strides,
+        padding,
+        data_format,
+        dilations,
+        ceil_mode,
+        pads,
+        check_flag(count_include_pad, "count_include_pad"),
+        out,
+    )
 
 
 def _nhwc(x, fmt):
@@ -150,12 +239,16 @@ def _taps(xp, win):
     for ky in range(win.k_h):
         for kx in range(win.k_w):
             y0, x0 = ky * win.dil_h, kx * win.dil_w
-            yield ky, kx, xp[
-                :,
-                y0 : y0 + (win.out_h - 1) * win.stride_h + 1 : win.stride_h,
-                x0 : x0 + (win.out_w - 1) * win.stride_w + 1 : win.stride_w,
-                :,
-            ]
+            yield (
+                ky,
+                kx,
+                xp[
+                    :,
+                    y0 : y0 + (win.out_h - 1) * win.stride_h + 1 : win.stride_h,
+                    x0 : x0 + (win.out_w - 1) * win.stride_w + 1 : win.stride_w,
+                    :,
+                ],
+            )
 
 
 def _real_cells(win):
@@ -185,8 +278,9 @@ def _convolve(x, f, shape, fmt, bias, activation, out):
         x64 = _nhwc(x, fmt)
         # A tap over padding contributes nothing, even with an Inf or NaN weight (0 * Inf
         # would be NaN): its products are masked out instead of added.
-        for (ky, kx, xs), (_, _, real) in zip(_taps(_padded(x64, win, 0.0), win),
-                                              _taps(_real_cells(win), win)):
+        for (ky, kx, xs), (_, _, real) in zip(
+            _taps(_padded(x64, win, 0.0), win), _taps(_real_cells(win), win)
+        ):
             real = real > 0
             for g in range(groups):
                 term = xs[..., g * cg : (g + 1) * cg] @ w[ky, kx, :, g * og : (g + 1) * og]
@@ -204,19 +298,35 @@ def _counted(win, count_include_pad):
     if not count_include_pad:
         return _real_cells(win)
     ones = np.ones((1, win.in_h, win.in_w, 1))
-    asked = ((0, 0), (win.pad_top, win.pad_bottom - win.overhang_bottom),
-             (win.pad_left, win.pad_right - win.overhang_right), (0, 0))
+    asked = (
+        (0, 0),
+        (win.pad_top, win.pad_bottom - win.overhang_bottom),
+        (win.pad_left, win.pad_right - win.overhang_right),
+        (0, 0),
+    )
     overhang = ((0, 0), (0, win.overhang_bottom), (0, win.overhang_right), (0, 0))
     return np.pad(np.pad(ones, asked, constant_values=1.0), overhang, constant_values=0.0)
 
 
 @_IEEE
-def _pool(kind, input, ksize, strides, padding, data_format, dilations, ceil_mode, pads,
-          count_include_pad, out):
+def _pool(
+    kind,
+    input,
+    ksize,
+    strides,
+    padding,
+    data_format,
+    dilations,
+    ceil_mode,
+    pads,
+    count_include_pad,
+    out,
+):
     x = float_array(input, "input")
     fmt = normalize_data_format(data_format)
-    win = pool_window(x.shape, ksize, strides, padding, fmt, dilations, pads=pads,
-                      ceil_mode=ceil_mode)
+    win = pool_window(
+        x.shape, ksize, strides, padding, fmt, dilations, pads=pads, ceil_mode=ceil_mode
+    )
     out_shape = join_shape(win.batch, win.out_h, win.out_w, win.channels, fmt)
     y = np.zeros((win.batch, win.out_h, win.out_w, win.channels))
     if y.size:
@@ -240,8 +350,13 @@ def _pool(kind, input, ksize, strides, padding, data_format, dilations, ceil_mod
 
 # Last: the gradient modules reuse this module's helpers (_taps, _deliver).
 from ._reference_backprop_input import (  # noqa: E402
-    conv2d_backprop_input, conv2d_transpose, depthwise_conv2d_backprop_input,
+    conv2d_backprop_input,
+    conv2d_transpose,
+    depthwise_conv2d_backprop_input,
 )
 from ._reference_pool_grad import (  # noqa: E402
-    avg_pool2d_grad, max_pool2d_grad, max_pool_with_argmax, pool_with_index,
+    avg_pool2d_grad,
+    max_pool2d_grad,
+    max_pool_with_argmax,
+    pool_with_index,
 )

@@ -19,8 +19,7 @@ int main(void) {
         for (int i = 0; i < 3 * 3 * 16; i++) bad += y[i] != 9.0f * 16.0f;
     }
     for (int kind = FC_POOL_MAX; kind <= FC_POOL_AVG; kind++) {
-        if (fc_pool2d(FC_FLOAT32, (fc_pool_kind)kind, &d.win, &xv, &pv, NULL, NULL) != FC_OK)
-            bad++;
+        if (fc_pool2d(FC_FLOAT32, (fc_pool_kind)kind, &d.win, &xv, &pv, NULL, NULL) != FC_OK) bad++;
         for (int i = 0; i < 3 * 3 * 16; i++) bad += p[i] != 1.0f;
     }
     printf("ISA %s: %s\n", fc_isa_name(fc_get_isa()), bad ? "WRONG RESULTS" : "ok");

@@ -55,20 +55,32 @@ class Spinners:
         return sum(p.poll() is None for p in self.procs)
 
     def start(self) -> Spinners:
-        command = [sys.executable, "-I", "-S", os.path.abspath(__file__),
-                   repr(self.limit), str(os.getpid())]
+        command = [
+            sys.executable,
+            "-I",
+            "-S",
+            os.path.abspath(__file__),
+            repr(self.limit),
+            str(os.getpid()),
+        ]
         try:
             for _ in range(self.n):
                 # Own session: a Ctrl-C at the terminal reaches only the benchmark, which
                 # then stops the spinners itself (or they see it gone).
-                self.procs.append(subprocess.Popen(command, stdin=subprocess.DEVNULL,
-                                                   stdout=subprocess.PIPE,
-                                                   start_new_session=True))
+                self.procs.append(
+                    subprocess.Popen(
+                        command,
+                        stdin=subprocess.DEVNULL,
+                        stdout=subprocess.PIPE,
+                        start_new_session=True,
+                    )
+                )
             for proc in self.procs:
                 assert proc.stdout is not None  # stdout=PIPE
                 if proc.stdout.readline() != _READY:
-                    raise RuntimeError(f"spinner {proc.pid} did not start "
-                                       f"(exit status {proc.wait()})")
+                    raise RuntimeError(
+                        f"spinner {proc.pid} did not start (exit status {proc.wait()})"
+                    )
         except BaseException:
             self.stop()
             raise

@@ -50,41 +50,75 @@ def _positive(kind, zero_ok: bool = False):
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.description = DESCRIPTION
     parser.formatter_class = argparse.RawDescriptionHelpFormatter
-    parser.add_argument("--only", metavar="PATTERN",
-                        help="layers to run: comma-separated substrings or globs "
-                             "(e.g. 'tiny', 'r50-3x3-*,pool'); default: the whole suite")
+    parser.add_argument(
+        "--only",
+        metavar="PATTERN",
+        help="layers to run: comma-separated substrings or globs "
+        "(e.g. 'tiny', 'r50-3x3-*,pool'); default: the whole suite",
+    )
     parser.add_argument("--list", action="store_true", help="list the suite's layers and exit")
     parser.add_argument("--dtype", choices=("float32", "float64"), default="float32")
-    parser.add_argument("--threads", type=_positive(int), metavar="N",
-                        help=f"threads for every library (default: all cores, "
-                             f"{default_threads()} here)")
-    parser.add_argument("--backward", action="store_true",
-                        help="time the gradients of the convolution layers instead (input and "
-                             "filter gradient: one table each) against TF's raw gradient ops "
-                             "and torch.nn.grad; --only picks among them")
-    parser.add_argument("--algorithms", action="store_true",
-                        help="also time each explicit conv2d algorithm: direct, im2col and "
-                             "winograd (winograd where it applies: 3x3, stride 1, no dilation, "
-                             "one group)")
+    parser.add_argument(
+        "--threads",
+        type=_positive(int),
+        metavar="N",
+        help=f"threads for every library (default: all cores, {default_threads()} here)",
+    )
+    parser.add_argument(
+        "--backward",
+        action="store_true",
+        help="time the gradients of the convolution layers instead (input and "
+        "filter gradient: one table each) against TF's raw gradient ops "
+        "and torch.nn.grad; --only picks among them",
+    )
+    parser.add_argument(
+        "--algorithms",
+        action="store_true",
+        help="also time each explicit conv2d algorithm: direct, im2col and "
+        "winograd (winograd where it applies: 3x3, stride 1, no dilation, "
+        "one group)",
+    )
     default, quick = Policy(), Policy.quick()
-    parser.add_argument("--rounds", type=_positive(int), metavar="N",
-                        help=f"fixed number of interleaved rounds (default: what fits --budget, "
-                             f"{default.min_rounds} to {default.max_rounds}; with --quick "
-                             f"{quick.min_rounds} to {quick.max_rounds})")
-    parser.add_argument("--budget", type=_positive(float), default=4.0, metavar="SECONDS",
-                        help="timed seconds per layer, all libraries together (default: 4)")
-    parser.add_argument("--quick", action="store_true",
-                        help="a few short rounds: checks that it all runs, figures are rough")
-    parser.add_argument("--busy", type=_positive(int, zero_ok=True), default=0, metavar="N",
-                        help="run N spinner processes, each keeping a core busy, for the whole "
-                             "run: the figures on a shared machine (default: 0)")
+    parser.add_argument(
+        "--rounds",
+        type=_positive(int),
+        metavar="N",
+        help=f"fixed number of interleaved rounds (default: what fits --budget, "
+        f"{default.min_rounds} to {default.max_rounds}; with --quick "
+        f"{quick.min_rounds} to {quick.max_rounds})",
+    )
+    parser.add_argument(
+        "--budget",
+        type=_positive(float),
+        default=4.0,
+        metavar="SECONDS",
+        help="timed seconds per layer, all libraries together (default: 4)",
+    )
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="a few short rounds: checks that it all runs, figures are rough",
+    )
+    parser.add_argument(
+        "--busy",
+        type=_positive(int, zero_ok=True),
+        default=0,
+        metavar="N",
+        help="run N spinner processes, each keeping a core busy, for the whole "
+        "run: the figures on a shared machine (default: 0)",
+    )
     parser.add_argument("--json", metavar="PATH", help="write every figure and the machine info")
-    parser.add_argument("--plot", metavar="PATH.png",
-                        help="draw the speedups per layer as a bar chart, a PNG file (needs "
-                             "matplotlib)")
-    parser.add_argument("--verbose", action="store_true",
-                        help="leave TensorFlow's log lines on stderr (by default they are "
-                             "silenced while it loads and runs)")
+    parser.add_argument(
+        "--plot",
+        metavar="PATH.png",
+        help="draw the speedups per layer as a bar chart, a PNG file (needs matplotlib)",
+    )
+    parser.add_argument(
+        "--verbose",
+        action="store_true",
+        help="leave TensorFlow's log lines on stderr (by default they are "
+        "silenced while it loads and runs)",
+    )
 
 
 def check_output_path(path: str, option: str, suffix: str | None = None) -> str | None:
@@ -115,12 +149,15 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         layers = [layer for layer in suite.backward(layers) if available(fastconv, layer)]
     if args.list:
         for layer in layers:
-            print(f"{layer.name:22} {layer.op:9} in {layer.input} window {layer.window} "
-                  f"stride {layer.stride} {layer.padding}  ({layer.source})")
+            print(
+                f"{layer.name:22} {layer.op:9} in {layer.input} window {layer.window} "
+                f"stride {layer.stride} {layer.padding}  ({layer.source})"
+            )
         return 0
     if not layers:
-        names = ", ".join(suite.BACKWARD if args.backward
-                          else (layer.name for layer in suite.LAYERS))
+        names = ", ".join(
+            suite.BACKWARD if args.backward else (layer.name for layer in suite.LAYERS)
+        )
         parser.error(f"--only {args.only!r} matches no layer; the layers are: {names}")
     # Say what is wrong with the output files now, not after minutes of timing.
     for option, path, suffix in (("--json", args.json, None), ("--plot", args.plot, ".png")):

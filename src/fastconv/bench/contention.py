@@ -57,8 +57,11 @@ class Watch:
         return max(others, 0.0) / wall if wall > 0 else None
 
     def report(self) -> dict:
-        return {"others_cpus": self.others_cpus(), "load_average_before": self.load_before,
-                "load_average_after": load_average()}
+        return {
+            "others_cpus": self.others_cpus(),
+            "load_average_before": self.load_before,
+            "load_average_after": load_average(),
+        }
 
     def warning(self, spinners: int = 0) -> str | None:
         """Other processes took more CPU than the `spinners` started on purpose (--busy)."""
@@ -66,19 +69,30 @@ class Watch:
         if others is None or others <= spinners + NOISY_CPUS:
             return None
         if spinners:
-            return (f"other processes kept {others:.1f} of {os.cpu_count()} CPUs busy during "
-                    f"the run, more than the {spinners} spinner(s) started on purpose: some "
-                    f"other load came on top of the deliberate one")
-        return (f"other processes kept {others:.1f} of {os.cpu_count()} CPUs busy during the "
-                f"run: figures are noisy, fastconv's and PyTorch's (OpenMP) most; rerun on an "
-                f"idle machine")
+            return (
+                f"other processes kept {others:.1f} of {os.cpu_count()} CPUs busy during "
+                f"the run, more than the {spinners} spinner(s) started on purpose: some "
+                f"other load came on top of the deliberate one"
+            )
+        return (
+            f"other processes kept {others:.1f} of {os.cpu_count()} CPUs busy during the "
+            f"run: figures are noisy, fastconv's and PyTorch's (OpenMP) most; rerun on an "
+            f"idle machine"
+        )
 
     def deliberate(self, spinners: int) -> str:
         """What the `spinners` of --busy took: the load is the point of the run, not noise."""
         others = self.others_cpus()
-        took = "" if others is None else (
-            f"; other processes, the spinners included, kept {others:.1f} of "
-            f"{os.cpu_count()} CPUs busy on average")
-        return (f"deliberate load: {spinners} spinner process(es) (--busy {spinners}) each "
-                f"tried to keep a core busy for the whole run{took}. The figures show the "
-                f"libraries on a shared machine, on purpose")
+        took = (
+            ""
+            if others is None
+            else (
+                f"; other processes, the spinners included, kept {others:.1f} of "
+                f"{os.cpu_count()} CPUs busy on average"
+            )
+        )
+        return (
+            f"deliberate load: {spinners} spinner process(es) (--busy {spinners}) each "
+            f"tried to keep a core busy for the whole run{took}. The figures show the "
+            f"libraries on a shared machine, on purpose"
+        )

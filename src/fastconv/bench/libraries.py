@@ -23,9 +23,18 @@ PEERS = (TF_FN, TF_EAGER, TORCH)
 # Environment variables that change how the libraries thread or which kernels they pick; the
 # ones set are recorded with the results (OpenMP's wait policy alone can move a figure 100x
 # on a busy 2-core machine).
-ENVIRONMENT = ("OMP_NUM_THREADS", "OMP_WAIT_POLICY", "GOMP_SPINCOUNT", "OMP_PROC_BIND",
-               "OMP_PLACES", "TF_ENABLE_ONEDNN_OPTS", "TF_NUM_INTRAOP_THREADS",
-               "TF_NUM_INTEROP_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")
+ENVIRONMENT = (
+    "OMP_NUM_THREADS",
+    "OMP_WAIT_POLICY",
+    "GOMP_SPINCOUNT",
+    "OMP_PROC_BIND",
+    "OMP_PLACES",
+    "TF_ENABLE_ONEDNN_OPTS",
+    "TF_NUM_INTRAOP_THREADS",
+    "TF_NUM_INTEROP_THREADS",
+    "MKL_NUM_THREADS",
+    "OPENBLAS_NUM_THREADS",
+)
 
 MISSING: dict[str, str] = {}  # library -> why it is not in the comparison
 _LOADED: dict[str, Any] = {}
@@ -146,8 +155,12 @@ def threads_in_use() -> dict[str, int]:
 
     out = {"fastconv": fastconv.get_num_threads()}
     if "tf" in _LOADED:
-        out["tensorflow_intra_op"] = _LOADED["tf"].config.threading.get_intra_op_parallelism_threads()
-        out["tensorflow_inter_op"] = _LOADED["tf"].config.threading.get_inter_op_parallelism_threads()
+        out["tensorflow_intra_op"] = _LOADED[
+            "tf"
+        ].config.threading.get_intra_op_parallelism_threads()
+        out["tensorflow_inter_op"] = _LOADED[
+            "tf"
+        ].config.threading.get_inter_op_parallelism_threads()
     if "torch" in _LOADED:
         out["torch"] = _LOADED["torch"].get_num_threads()
     return out

@@ -66,8 +66,15 @@ def max_rel_error(result: np.ndarray, expected: np.ndarray) -> float:
     return float(diff / scale) if scale > 0 else float(diff)
 
 
-def measure(layer: Layer, dtype: str, policy: Policy, algorithms=("auto",), peers=PEERS,
-            threads: int = 1, tick=None) -> LayerResult:
+def measure(
+    layer: Layer,
+    dtype: str,
+    policy: Policy,
+    algorithms=("auto",),
+    peers=PEERS,
+    threads: int = 1,
+    tick=None,
+) -> LayerResult:
     res = LayerResult(layer, dtype)
     data = R.make_data(layer, dtype)
     runners, res.failures = R.make_runners(data, algorithms, peers, threads)
@@ -96,8 +103,11 @@ def measure(layer: Layer, dtype: str, policy: Policy, algorithms=("auto",), peer
         res.baseline, outputs[REFERENCE] = REFERENCE, R.reference_runner(data).result()
     if res.baseline is not None:
         expected = outputs[res.baseline]
-        res.errors = {lib: max_rel_error(out, expected) for lib, out in outputs.items()
-                      if lib != res.baseline and out is not None}
+        res.errors = {
+            lib: max_rel_error(out, expected)
+            for lib, out in outputs.items()
+            if lib != res.baseline and out is not None
+        }
     del outputs  # the big layers' outputs are tens of MB each
 
     res.timings = interleaved({r.library: r.call for r in ready}, policy, tick)

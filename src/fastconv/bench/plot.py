@@ -39,8 +39,14 @@ def plot_speedups(path, results: list[LayerResult], title: str, footnote: str = 
         shaky = [r.noisy for r in results] + [False]
         # A missing figure is left as a gap (height 0 on a log axis would be an error).
         pts = [(x, v, h) for x, v, h in zip(xs, values, shaky) if v is not None]
-        bars = ax.bar([x for x, _, _ in pts], [v for _, v, _ in pts], width,
-                      color=COLORS[peer], edgecolor="black", linewidth=0.3)
+        bars = ax.bar(
+            [x for x, _, _ in pts],
+            [v for _, v, _ in pts],
+            width,
+            color=COLORS[peer],
+            edgecolor="black",
+            linewidth=0.3,
+        )
         for bar, (_, _, noisy) in zip(bars, pts):
             if noisy:
                 bar.set_hatch("///")
@@ -56,13 +62,28 @@ def plot_speedups(path, results: list[LayerResult], title: str, footnote: str = 
     ax.grid(axis="y", which="both", alpha=0.3)
     # Plain swatches (a legend drawn from the bars would copy a hatched first bar), above the
     # axes in one row: inside, the legend would hide the tallest bars.
-    swatches = [Patch(facecolor=COLORS[p], edgecolor="black", linewidth=0.3,
-                      label=f"fastconv {PEER_TITLES[p]}") for p in peers]
-    ax.legend(handles=swatches, fontsize=8, ncols=max(len(peers), 1), loc="lower center",
-              bbox_to_anchor=(0.5, 1.0), frameon=False)
+    swatches = [
+        Patch(
+            facecolor=COLORS[p],
+            edgecolor="black",
+            linewidth=0.3,
+            label=f"fastconv {PEER_TITLES[p]}",
+        )
+        for p in peers
+    ]
+    ax.legend(
+        handles=swatches,
+        fontsize=8,
+        ncols=max(len(peers), 1),
+        loc="lower center",
+        bbox_to_anchor=(0.5, 1.0),
+        frameon=False,
+    )
     footnote = footnote[:1].upper() + footnote[1:]
-    note = (f"Hatched: noisy layer (some library's median > {UNSTABLE}x its fastest round, or "
-            f"other processes took CPU meanwhile). {footnote}")
+    note = (
+        f"Hatched: noisy layer (some library's median > {UNSTABLE}x its fastest round, or "
+        f"other processes took CPU meanwhile). {footnote}"
+    )
     wrap = int(fig.get_figwidth() * 16)  # characters of 7-pt text per line, roughly
     fig.text(0.01, 0.01, textwrap.fill(note.strip(), wrap), fontsize=7, color="dimgray")
     fig.tight_layout(rect=(0, 0.05, 1, 1))

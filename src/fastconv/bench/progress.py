@@ -34,12 +34,17 @@ def _rich(total: int):
 
     @contextlib.contextmanager
     def bar():
-        columns = (TextColumn("{task.description:<40}"), BarColumn(), MofNCompleteColumn(),
-                   TimeElapsedColumn())
+        columns = (
+            TextColumn("{task.description:<40}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+        )
         with Progress(*columns, console=Console(stderr=True), transient=True) as progress:
             task = progress.add_task("", total=total)
-            yield _Bar(lambda: progress.advance(task),
-                       lambda text: progress.update(task, description=text))
+            yield _Bar(
+                lambda: progress.advance(task), lambda text: progress.update(task, description=text)
+            )
 
     return bar()
 

@@ -83,8 +83,9 @@ def format_table(results: list[LayerResult], algorithms=("auto",)) -> str:
     widths = [max(len(r[i]) for r in [head, footer, *rows]) for i in range(len(head))]
 
     def line(cells):  # the layer name left-aligned, figures right-aligned
-        return "  ".join(c.ljust(w) if i == 0 else c.rjust(w)
-                         for i, (c, w) in enumerate(zip(cells, widths))).rstrip()
+        return "  ".join(
+            c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(cells, widths))
+        ).rstrip()
 
     rule = "-" * len(line(head))
     return "\n".join([line(head), rule, *map(line, rows), rule, line(footer)])
@@ -111,8 +112,10 @@ def format_notes(results: list[LayerResult], missing: dict[str, str]) -> str:
     for res in results:
         for lib, timing in res.timings.items():
             if res.unstable(lib):
-                lines.append(f"{res.layer.name}: {lib} unstable: median {timing.median * 1e3:.3f} "
-                             f"ms, fastest round {min(timing.seconds) * 1e3:.3f} ms")
+                lines.append(
+                    f"{res.layer.name}: {lib} unstable: median {timing.median * 1e3:.3f} "
+                    f"ms, fastest round {min(timing.seconds) * 1e3:.3f} ms"
+                )
         for lib, why in res.failures.items():
             lines.append(f"{res.layer.name}: {lib} failed: {why}")
         for lib in res.not_applicable:

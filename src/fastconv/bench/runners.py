@@ -35,7 +35,7 @@ def fastconv_label(algorithm: str) -> str:
 class Runner:
     library: str
     call: Callable[[], Any]
-    result: Callable[[], np.ndarray | None]   # None: nothing comparable (another padding split)
+    result: Callable[[], np.ndarray | None]  # None: nothing comparable (another padding split)
     note: str = ""  # anything that makes this library's run differ from the others'
 
 
@@ -46,7 +46,7 @@ class LayerData:
     layer: Layer
     x: np.ndarray
     w: np.ndarray | None = field(default=None)
-    dy: np.ndarray | None = field(default=None)   # gradient rows: the output's gradient
+    dy: np.ndarray | None = field(default=None)  # gradient rows: the output's gradient
 
 
 def make_data(layer: Layer, dtype, seed: int = 0) -> LayerData:
@@ -65,6 +65,7 @@ def make_data(layer: Layer, dtype, seed: int = 0) -> LayerData:
 
 
 # -- the runners -------------------------------------------------------------------------
+
 
 def fastconv_runner(data: LayerData, algorithm: str = "auto") -> Runner:
     import fastconv

@@ -23,8 +23,10 @@ from .runners import LayerData, Runner, fastconv_label, torch_padding
 from .suite import Layer
 
 # (input gradient, filter gradient) function names, by op, in fastconv and its reference.
-_FASTCONV = {"conv2d": ("conv2d_backprop_input", "conv2d_backprop_filter"),
-             "depthwise": ("depthwise_conv2d_backprop_input", "depthwise_conv2d_backprop_filter")}
+_FASTCONV = {
+    "conv2d": ("conv2d_backprop_input", "conv2d_backprop_filter"),
+    "depthwise": ("depthwise_conv2d_backprop_input", "depthwise_conv2d_backprop_filter"),
+}
 
 
 def available(module, layer: Layer) -> bool:
@@ -64,19 +66,25 @@ def _tf_raw(tf, layer: Layer):
     raw = tf.raw_ops
     if layer.gradient == "input":
         sizes = tf.constant(layer.input, tf.int32)
-        op = raw.Conv2DBackpropInput if layer.op == "conv2d" else \
-            raw.DepthwiseConv2dNativeBackpropInput
+        op = (
+            raw.Conv2DBackpropInput
+            if layer.op == "conv2d"
+            else raw.DepthwiseConv2dNativeBackpropInput
+        )
         return lambda w, dy: op(input_sizes=sizes, filter=w, out_backprop=dy, **common)
     sizes = tf.constant(layer.window, tf.int32)
-    op = raw.Conv2DBackpropFilter if layer.op == "conv2d" else \
-        raw.DepthwiseConv2dNativeBackpropFilter
+    op = (
+        raw.Conv2DBackpropFilter
+        if layer.op == "conv2d"
+        else raw.DepthwiseConv2dNativeBackpropFilter
+    )
     return lambda x, dy: op(input=x, filter_sizes=sizes, out_backprop=dy, **common)
 
 
 def _operand(data: LayerData) -> np.ndarray:
     """The array besides out_backprop: the filter (input gradient) or the input."""
     operand = data.w if data.layer.gradient == "input" else data.x
-    assert operand is not None   # LayerData of a convolution layer has both
+    assert operand is not None  # LayerData of a convolution layer has both
     return operand
 
 
@@ -94,17 +102,17 @@ def tf_eager_runner(tf, data: LayerData) -> Runner:
     if layer.op == "conv2d":
         v1 = tf.compat.v1.nn
         if layer.gradient == "input":
-            op = lambda: v1.conv2d_backprop_input(layer.input, a, dy, strides, pad,
-                                                  dilations=dil)
+            op = lambda: v1.conv2d_backprop_input(layer.input, a, dy, strides, pad, dilations=dil)
         else:
-            op = lambda: v1.conv2d_backprop_filter(a, layer.window, dy, strides, pad,
-                                                   dilations=dil)
+            op = lambda: v1.conv2d_backprop_filter(a, layer.window, dy, strides, pad, dilations=dil)
     elif layer.gradient == "input":
-        op = lambda: tf.nn.depthwise_conv2d_backprop_input(layer.input, a, dy, strides,
-                                                           pad, dilations=dil)
+        op = lambda: tf.nn.depthwise_conv2d_backprop_input(
+            layer.input, a, dy, strides, pad, dilations=dil
+        )
     else:
-        op = lambda: tf.nn.depthwise_conv2d_backprop_filter(a, layer.window, dy, strides,
-                                                            pad, dilations=dil)
+        op = lambda: tf.nn.depthwise_conv2d_backprop_filter(
+            a, layer.window, dy, strides, pad, dilations=dil
+        )
     call = lambda: op().numpy()
     return Runner(TF_EAGER, call, call)
 
@@ -113,12 +121,14 @@ def torch_runner(torch, data: LayerData) -> Runner:
     layer = data.layer
     kh, kw, cin, cout = layer.window
     padding, exact = torch_padding(layer)
-    if padding == "same":   # torch.nn.grad takes numbers: the TF split, when symmetric
+    if padding == "same":  # torch.nn.grad takes numbers: the TF split, when symmetric
         g = layer.geometry
-        padding, exact = (g.pad_top, g.pad_left), (g.pad_top, g.pad_left) == (g.pad_bottom,
-                                                                              g.pad_right)
-    assert data.w is not None and data.dy is not None   # a gradient layer's operands
-    if layer.op == "depthwise":   # [kh, kw, C, M] -> OIHW [C*M, 1, kh, kw], channel c*M+m
+        padding, exact = (
+            (g.pad_top, g.pad_left),
+            (g.pad_top, g.pad_left) == (g.pad_bottom, g.pad_right),
+        )
+    assert data.w is not None and data.dy is not None  # a gradient layer's operands
+    if layer.op == "depthwise":  # [kh, kw, C, M] -> OIHW [C*M, 1, kh, kw], channel c*M+m
         hwio, groups = data.w.reshape(kh, kw, 1, cin * cout), cin
     else:
         hwio, groups = data.w, layer.input[3] // cin

@@ -25,8 +25,15 @@ def _policy(args) -> Policy:
     return Policy(budget=args.budget, rounds=args.rounds)
 
 
-def _header(n_layers: int, dtype: str, threads: int, machine: dict, versions: dict,
-            date: str, spinners: int = 0) -> str:
+def _header(
+    n_layers: int,
+    dtype: str,
+    threads: int,
+    machine: dict,
+    versions: dict,
+    date: str,
+    spinners: int = 0,
+) -> str:
     peers = []
     if "tensorflow" in versions:
         peers.append(f"TensorFlow {versions['tensorflow']} (tf.function and eager)")
@@ -39,13 +46,17 @@ def _header(n_layers: int, dtype: str, threads: int, machine: dict, versions: di
         f"CPU: {machine['cpu']} ({' '.join(machine['cpu_features'])}), {date}",
     ]
     if L.TF_FN in L.MISSING:
-        lines.append(f"TensorFlow is missing: {INSTALL_HINT} to compare with it; "
-                     "errors are checked against fastconv.reference instead")
+        lines.append(
+            f"TensorFlow is missing: {INSTALL_HINT} to compare with it; "
+            "errors are checked against fastconv.reference instead"
+        )
     if L.TORCH in L.MISSING:
         lines.append("PyTorch is missing (optional): install a CPU build of torch to add it")
     if spinners:
-        lines.append(f"--busy {spinners}: {spinners} spinner process(es) keep a core busy each "
-                     f"for the whole run")
+        lines.append(
+            f"--busy {spinners}: {spinners} spinner process(es) keep a core busy each "
+            f"for the whole run"
+        )
     return "\n".join(lines)
 
 
@@ -69,7 +80,9 @@ def run_suite(layers, args) -> int:
         with progress_bar(len(layers)) as bar:
             for layer in layers:
                 bar.status(layer.name)
-                tick = lambda done, total, name=layer.name: bar.status(f"{name} round {done}/{total}")
+                tick = lambda done, total, name=layer.name: bar.status(
+                    f"{name} round {done}/{total}"
+                )
                 layer_watch = Watch()
                 res = measure(layer, dtype, policy, algorithms, threads=threads, tick=tick)
                 res.others_cpus, res.spinners = layer_watch.others_cpus(), args.busy
@@ -90,8 +103,10 @@ def run_suite(layers, args) -> int:
     print(format_notes(results, L.MISSING))
     warnings = L.notes() + ([busy] if busy else [])
     if ended:
-        warnings.append(f"{ended} spinner(s) reached their time limit before the run ended: "
-                        f"the last layers ran with less load than --busy {args.busy}")
+        warnings.append(
+            f"{ended} spinner(s) reached their time limit before the run ended: "
+            f"the last layers ran with less load than --busy {args.busy}"
+        )
     if args.busy:
         print(f"note: {load}")
     for warning in warnings:
@@ -123,8 +138,10 @@ def run_suite(layers, args) -> int:
         from .plot import plot_speedups
 
         loaded = f", --busy {args.busy}" if args.busy else ""
-        title = (f"fastconv {versions['fastconv']} speedup, {dtype}, {threads} thread(s){loaded}, "
-                 f"{date[:10]}\n{machine['cpu']}")
+        title = (
+            f"fastconv {versions['fastconv']} speedup, {dtype}, {threads} thread(s){loaded}, "
+            f"{date[:10]}\n{machine['cpu']}"
+        )
         plot_speedups(args.plot, results, title, " ".join(warnings))
         print(f"wrote {args.plot}")
     return 0

@@ -37,14 +37,16 @@ class Layer:
     dilation: int = 1
     padding: str = "SAME"
     source: str = ""
-    gradient: str = ""   # "": the forward op; "input" / "filter": its gradient (GRADIENTS)
+    gradient: str = ""  # "": the forward op; "input" / "filter": its gradient (GRADIENTS)
 
     def __post_init__(self):
         if self.op not in OPS:
             raise ValueError(f"{self.name}: op must be one of {OPS}, got {self.op!r}")
         if self.gradient and (self.gradient not in GRADIENTS or self.is_pool):
-            raise ValueError(f"{self.name}: gradient must be one of {tuple(GRADIENTS)} of a "
-                             f"convolution, got {self.gradient!r} of {self.op}")
+            raise ValueError(
+                f"{self.name}: gradient must be one of {tuple(GRADIENTS)} of a "
+                f"convolution, got {self.gradient!r} of {self.op}"
+            )
 
     @property
     def is_pool(self) -> bool:
@@ -54,11 +56,13 @@ class Layer:
     def geometry(self) -> Window:
         """The resolved window (output size, TF's SAME padding split)."""
         if self.op == "conv2d":
-            return conv_shape(self.input, self.window, self.stride, self.padding, "NHWC",
-                              self.dilation).win
+            return conv_shape(
+                self.input, self.window, self.stride, self.padding, "NHWC", self.dilation
+            ).win
         if self.op == "depthwise":
-            return depthwise_shape(self.input, self.window, self.stride, self.padding, "NHWC",
-                                   self.dilation).win
+            return depthwise_shape(
+                self.input, self.window, self.stride, self.padding, "NHWC", self.dilation
+            ).win
         return pool_window(self.input, self.window, self.stride, self.padding, "NHWC")
 
     @property
@@ -145,19 +149,23 @@ LAYERS: tuple[Layer, ...] = (
     _conv("vgg-3x3-224", (1, 224, 224, 64), (3, 3, 64, 64), source="VGG-16"),
     _conv("b8-3x3-56", (8, 56, 56, 64), (3, 3, 64, 64), source="VGG-16, batch 8"),
     # Grouped convolutions (groups = input channels / filters.shape[2]).
-    _conv("resnext-3x3-56-g32", (1, 56, 56, 128), (3, 3, 4, 128),
-          source="ResNeXt-50 32x4d"),
-    _conv("shufflenet-1x1-28-g3", (1, 28, 28, 240), (1, 1, 80, 240), padding="VALID",
-          source="ShuffleNet v1 (g=3)"),
+    _conv("resnext-3x3-56-g32", (1, 56, 56, 128), (3, 3, 4, 128), source="ResNeXt-50 32x4d"),
+    _conv(
+        "shufflenet-1x1-28-g3",
+        (1, 28, 28, 240),
+        (1, 1, 80, 240),
+        padding="VALID",
+        source="ShuffleNet v1 (g=3)",
+    ),
     _conv("alexnet-c2-g2", (1, 27, 27, 96), (5, 5, 48, 256), source="AlexNet (2 groups)"),
     # MobileNet v1.
     Layer("mbv1-dw-112", "depthwise", (1, 112, 112, 32), (3, 3, 32, 1), source="MobileNet v1"),
-    _conv("mbv1-pw-56", (1, 56, 56, 128), (1, 1, 128, 128), padding="VALID",
-          source="MobileNet v1"),
+    _conv("mbv1-pw-56", (1, 56, 56, 128), (1, 1, 128, 128), padding="VALID", source="MobileNet v1"),
     # Pooling on big batches (memory-bound).
     Layer("max-3x3s2-b8", "maxpool", (8, 112, 112, 64), (3, 3), 2, source="pooling"),
-    Layer("avg-2x2s2-b8", "avgpool", (8, 56, 56, 256), (2, 2), 2,
-          padding="VALID", source="pooling"),
+    Layer(
+        "avg-2x2s2-b8", "avgpool", (8, 56, 56, 256), (2, 2), 2, padding="VALID", source="pooling"
+    ),
     # Per-call overhead: almost no arithmetic.
     _conv("tiny-8x8", (1, 8, 8, 1), (3, 3, 1, 1), source="overhead"),
 )
@@ -165,15 +173,30 @@ LAYERS: tuple[Layer, ...] = (
 BY_NAME = {layer.name: layer for layer in LAYERS}
 
 # The convolution layers whose gradients `fastconv bench --backward` times (issue 13).
-BACKWARD = ("lenet-c1", "lenet-c2", "keras-mnist-c1", "r50-conv1", "r50-3x3-56", "r50-3x3-28",
-            "r50-3x3-14", "r50-3x3-7", "r50-1x1-56", "vgg-3x3-224", "b8-3x3-56", "mbv1-dw-112")
+BACKWARD = (
+    "lenet-c1",
+    "lenet-c2",
+    "keras-mnist-c1",
+    "r50-conv1",
+    "r50-3x3-56",
+    "r50-3x3-28",
+    "r50-3x3-14",
+    "r50-3x3-7",
+    "r50-1x1-56",
+    "vgg-3x3-224",
+    "b8-3x3-56",
+    "mbv1-dw-112",
+)
 
 
 def backward(layers, gradients=tuple(GRADIENTS)) -> list[Layer]:
     """The gradient rows of the BACKWARD layers among `layers`, grouped by gradient."""
     chosen = [layer for layer in layers if layer.name in BACKWARD]
-    return [replace(layer, name=f"{layer.name}/{GRADIENTS[g]}", gradient=g)
-            for g in gradients for layer in chosen]
+    return [
+        replace(layer, name=f"{layer.name}/{GRADIENTS[g]}", gradient=g)
+        for g in gradients
+        for layer in chosen
+    ]
 
 
 def select(patterns: str | None) -> list[Layer]:

@@ -34,8 +34,9 @@ class Policy:
     @classmethod
     def quick(cls, rounds: int | None = None) -> Policy:
         """Enough to check that everything runs, not to trust the figures."""
-        return cls(budget=0.2, min_sample=0.002, warmup=0.01, min_rounds=2, max_rounds=3,
-                   rounds=rounds)
+        return cls(
+            budget=0.2, min_sample=0.002, warmup=0.01, min_rounds=2, max_rounds=3, rounds=rounds
+        )
 
 
 @dataclass
@@ -89,8 +90,11 @@ def calibrate(call: Callable[[], object], min_sample: float) -> tuple[float, int
     return per_call, max(1, math.ceil(min_sample / per_call))
 
 
-def interleaved(calls: dict[str, Callable[[], object]], policy: Policy,
-                tick: Callable[[int, int], None] | None = None) -> dict[str, Timing]:
+def interleaved(
+    calls: dict[str, Callable[[], object]],
+    policy: Policy,
+    tick: Callable[[int, int], None] | None = None,
+) -> dict[str, Timing]:
     """Time every call in `calls` round by round; `tick(done, rounds)` after each round (for
     a progress bar)."""
     labels = list(calls)

@@ -113,8 +113,14 @@ def layer_calls(layer: Layer, dtype: str, threads: int, peers=L.PEERS):
     return calls, failures
 
 
-def run_levels(layers: list[Layer], levels=(0, 1, 2), policy: Policy = Policy(),
-               dtype: str = "float32", peers=L.PEERS, settle: float = 1.0) -> list[LoadRow]:
+def run_levels(
+    layers: list[Layer],
+    levels=(0, 1, 2),
+    policy: Policy = Policy(),
+    dtype: str = "float32",
+    peers=L.PEERS,
+    settle: float = 1.0,
+) -> list[LoadRow]:
     """One LoadRow per level and layer, levels outermost (each layer's inputs, and TF's
     traced function, are made once and reused at every level)."""
     import fastconv
@@ -132,8 +138,9 @@ def run_levels(layers: list[Layer], levels=(0, 1, 2), policy: Policy = Policy(),
                         bar.status(f"busy {busy}: {layer.name}")
                         calls, failures = made[layer.name]
                         watch = Watch()
-                        row = LoadRow(busy, layer, threads, interleaved(calls, policy),
-                                      dict(failures))
+                        row = LoadRow(
+                            busy, layer, threads, interleaved(calls, policy), dict(failures)
+                        )
                         row.others_cpus = watch.others_cpus()
                         rows.append(row)
                         bar.advance()

@@ -29,15 +29,26 @@ import numpy as np
 
 from .. import conv, pool
 from .._arrays import float_array
-from .._geometry import (check_name, conv_shape, depthwise_shape, normalize_data_format,
-                         pool_window)
+from .._geometry import check_name, conv_shape, depthwise_shape, normalize_data_format, pool_window
 from ._windowed import windowed
 
 __all__ = ["avg_pool2d", "conv2d", "depthwise_conv2d", "max_pool2d"]
 
 
-def conv2d(input, filters, strides=1, padding="VALID", data_format="NHWC", dilations=1,
-           name=None, *, bias=None, activation=None, algorithm="auto", out=None):
+def conv2d(
+    input,
+    filters,
+    strides=1,
+    padding="VALID",
+    data_format="NHWC",
+    dilations=1,
+    name=None,
+    *,
+    bias=None,
+    activation=None,
+    algorithm="auto",
+    out=None,
+):
     """``fastconv.conv2d`` on a Dask array `input` (a NumPy array is wrapped as one chunk);
     `filters` and `bias` are NumPy arrays. Returns a lazy Dask array."""
     check_name(name)
@@ -46,19 +57,46 @@ def conv2d(input, filters, strides=1, padding="VALID", data_format="NHWC", dilat
     f = _small_array(filters, "filters")
     b = None if bias is None else _small_array(bias, "bias")
     # TF's conventions only here (HWIO filters, no ONNX pads=): the tiles get explicit padding
-    plan = conv._plan_conv2d(x, f, b, strides, padding, data_format, dilations, activation,
-                             algorithm, "HWIO", None)
+    plan = conv._plan_conv2d(
+        x, f, b, strides, padding, data_format, dilations, activation, algorithm, "HWIO", None
+    )
     fmt = normalize_data_format(data_format)
     shape = conv_shape(x.shape, f.shape, strides, padding, fmt, dilations)
-    call = partial(conv.conv2d, filters=f, strides=strides, data_format=fmt,
-                   dilations=dilations, bias=b, activation=activation,
-                   algorithm=plan.algorithm())
-    return windowed(x, shape.win, fmt, shape.out_channels, plan.result, call,
-                    one_channel_chunk=True, token="fastconv-conv2d")
+    call = partial(
+        conv.conv2d,
+        filters=f,
+        strides=strides,
+        data_format=fmt,
+        dilations=dilations,
+        bias=b,
+        activation=activation,
+        algorithm=plan.algorithm(),
+    )
+    return windowed(
+        x,
+        shape.win,
+        fmt,
+        shape.out_channels,
+        plan.result,
+        call,
+        one_channel_chunk=True,
+        token="fastconv-conv2d",
+    )
 
 
-def depthwise_conv2d(input, filter, strides=1, padding="VALID", data_format="NHWC",
-                     dilations=1, name=None, *, bias=None, activation=None, out=None):
+def depthwise_conv2d(
+    input,
+    filter,
+    strides=1,
+    padding="VALID",
+    data_format="NHWC",
+    dilations=1,
+    name=None,
+    *,
+    bias=None,
+    activation=None,
+    out=None,
+):
     """``fastconv.depthwise_conv2d`` on a Dask array `input`; `filter` and `bias` are NumPy
     arrays. Returns a lazy Dask array."""
     check_name(name)
@@ -66,25 +104,39 @@ def depthwise_conv2d(input, filter, strides=1, padding="VALID", data_format="NHW
     x = _dask_input(input)
     f = _small_array(filter, "filter")
     b = None if bias is None else _small_array(bias, "bias")
-    plan = conv._plan_depthwise(x, f, b, strides, padding, data_format, dilations, activation,
-                                 None, "HWIO")
+    plan = conv._plan_depthwise(
+        x, f, b, strides, padding, data_format, dilations, activation, None, "HWIO"
+    )
     fmt = normalize_data_format(data_format)
     shape = depthwise_shape(x.shape, f.shape, strides, padding, fmt, dilations)
-    call = partial(conv.depthwise_conv2d, filter=f, strides=strides, data_format=fmt,
-                   dilations=dilations, bias=b, activation=activation)
-    return windowed(x, shape.win, fmt, shape.out_channels, plan.result, call,
-                    one_channel_chunk=True, token="fastconv-depthwise_conv2d")
+    call = partial(
+        conv.depthwise_conv2d,
+        filter=f,
+        strides=strides,
+        data_format=fmt,
+        dilations=dilations,
+        bias=b,
+        activation=activation,
+    )
+    return windowed(
+        x,
+        shape.win,
+        fmt,
+        shape.out_channels,
+        plan.result,
+        call,
+        one_channel_chunk=True,
+        token="fastconv-depthwise_conv2d",
+    )
 
 
-def max_pool2d(input, ksize, strides, padding="VALID", data_format="NHWC", name=None, *,
-               out=None):
+def max_pool2d(input, ksize, strides, padding="VALID", data_format="NHWC", name=None, *, out=None):
     """``fastconv.max_pool2d`` on a Dask array `input`. Returns a lazy Dask array."""
     check_name(name)
     return _pool("max", pool.max_pool2d, input, ksize, strides, padding, data_format, out)
 
 
-def avg_pool2d(input, ksize, strides, padding="VALID", data_format="NHWC", name=None, *,
-               out=None):
+def avg_pool2d(input, ksize, strides, padding="VALID", data_format="NHWC", name=None, *, out=None):
     """``fastconv.avg_pool2d`` on a Dask array `input`. Returns a lazy Dask array."""
     check_name(name)
     return _pool("avg", pool.avg_pool2d, input, ksize, strides, padding, data_format, out)
@@ -93,13 +145,20 @@ def avg_pool2d(input, ksize, strides, padding="VALID", data_format="NHWC", name=
 def _pool(kind, func, input, ksize, strides, padding, data_format, out):
     _no_out(out)
     x = _dask_input(input)
-    plan = pool._plan_pool(kind, x, ksize, strides, padding, data_format, 1, False, None,
-                           False)
+    plan = pool._plan_pool(kind, x, ksize, strides, padding, data_format, 1, False, None, False)
     fmt = normalize_data_format(data_format)
     win = pool_window(x.shape, ksize, strides, padding, fmt)
     call = partial(func, ksize=ksize, strides=strides, data_format=fmt)
-    return windowed(x, win, fmt, win.channels, plan.result, call, one_channel_chunk=False,
-                    token=f"fastconv-{kind}_pool2d")
+    return windowed(
+        x,
+        win,
+        fmt,
+        win.channels,
+        plan.result,
+        call,
+        one_channel_chunk=False,
+        token=f"fastconv-{kind}_pool2d",
+    )
 
 
 def _dask_input(input) -> da.Array:

@@ -22,6 +22,8 @@ over tiles (``dask.array.reduction``).
 
 from __future__ import annotations
 
+from typing import Any
+
 import dask.array as da
 import numpy as np
 from dask.base import tokenize
@@ -37,7 +39,7 @@ class TileCall:
 
     def __init__(self, call, axes: tuple[int, int], tiles: tuple[AxisTiles, AxisTiles]):
         self.call = call
-        self.axes = axes    # the height and width axes of the array
+        self.axes = axes  # the height and width axes of the array
         self.tiles = tiles  # the height and width tiles
 
     def __call__(self, block, block_id=None):
@@ -50,21 +52,47 @@ class TileCall:
         # A token string: Dask does not normalize what this returns, and would format the
         # bound filters as text (tens of ms for a 7x7x3x64 filter) instead of hashing them.
         call = self.call
-        return tokenize(type(self).__name__, call.func, call.args, call.keywords, self.axes,
-                        self.tiles)
+        return tokenize(
+            type(self).__name__, call.func, call.args, call.keywords, self.axes, self.tiles
+        )
 
 
-def windowed(x: da.Array, win: Window, data_format: str, out_channels: int, dtype,
-             call, *, one_channel_chunk: bool, token: str) -> da.Array:
+def windowed(
+    x: da.Array,
+    win: Window,
+    data_format: str,
+    out_channels: int,
+    dtype,
+    call,
+    *,
+    one_channel_chunk: bool,
+    token: str,
+) -> da.Array:
     """The lazy result of `call` (the NumPy function, padding left unbound) over the Dask
     array `x`, whose whole-array geometry is `win`. one_channel_chunk: the op reduces over
     channels (convolutions), so they are rechunked to one chunk; otherwise (pools) each
     channel chunk is a separate task."""
     n_ax, h_ax, w_ax, c_ax = nhwc_axes(data_format)
-    tiles_h = tile_axis(win.in_h, x.chunks[h_ax], win.k_h, win.stride_h, win.dil_h,
-                        win.pad_top, win.pad_bottom, win.out_h)
-    tiles_w = tile_axis(win.in_w, x.chunks[w_ax], win.k_w, win.stride_w, win.dil_w,
-                        win.pad_left, win.pad_right, win.out_w)
+    tiles_h = tile_axis(
+        win.in_h,
+        x.chunks[h_ax],
+        win.k_h,
+        win.stride_h,
+        win.dil_h,
+        win.pad_top,
+        win.pad_bottom,
+        win.out_h,
+    )
+    tiles_w = tile_axis(
+        win.in_w,
+        x.chunks[w_ax],
+        win.k_w,
+        win.stride_w,
+        win.dil_w,
+        win.pad_left,
+        win.pad_right,
+        win.out_w,
+    )
     in_chunks = list(x.chunks)
     in_chunks[h_ax], in_chunks[w_ax] = tiles_h.in_chunks, tiles_w.in_chunks
     if one_channel_chunk:
@@ -72,15 +100,28 @@ def windowed(x: da.Array, win: Window, data_format: str, out_channels: int, dtyp
     x = x.rechunk(tuple(in_chunks))  # a no-op where the chunks already are the tiles
     c_chunks = (out_channels,) if one_channel_chunk else x.chunks[c_ax]
     # join_shape only orders its four arguments (here chunk tuples, not sizes)
-    out_chunks = join_shape(x.chunks[n_ax], tiles_h.out_chunks,  # type: ignore[arg-type]
-                            tiles_w.out_chunks, c_chunks, data_format)  # type: ignore[arg-type]
+    order: Any = join_shape
+    out_chunks = order(
+        x.chunks[n_ax], tiles_h.out_chunks, tiles_w.out_chunks, c_chunks, data_format
+    )
     func = TileCall(call, (h_ax, w_ax), (tiles_h, tiles_w))
     meta = np.empty((0, 0, 0, 0), dtype)
     # A halo is only needed between tiles: along an axis of one tile there is no neighbour.
-    depth = {h_ax: (0, tiles_h.halo if len(tiles_h.in_chunks) > 1 else 0),
-             w_ax: (0, tiles_w.halo if len(tiles_w.in_chunks) > 1 else 0)}
+    depth = {
+        h_ax: (0, tiles_h.halo if len(tiles_h.in_chunks) > 1 else 0),
+        w_ax: (0, tiles_w.halo if len(tiles_w.in_chunks) > 1 else 0),
+    }
     if not any(d[1] for d in depth.values()):
         return da.map_blocks(func, x, chunks=out_chunks, dtype=dtype, meta=meta, token=token)
-    return da.map_overlap(func, x, depth=depth, boundary="none", trim=False,
-                          allow_rechunk=False, chunks=out_chunks, dtype=dtype, meta=meta,
-                          token=token)
+    return da.map_overlap(
+        func,
+        x,
+        depth=depth,
+        boundary="none",
+        trim=False,
+        allow_rechunk=False,
+        chunks=out_chunks,
+        dtype=dtype,
+        meta=meta,
+        token=token,
+    )

@@ -67,9 +67,23 @@ def array_module(value):
 
 # ------------------------------------------------------------------ public functions
 
-def conv2d(input, filters, strides=1, padding="VALID", data_format="NHWC", dilations=1,
-           name=None, *, filter_format="HWIO", pads=None, bias=None, activation=None,
-           algorithm="auto", out=None):
+
+def conv2d(
+    input,
+    filters,
+    strides=1,
+    padding="VALID",
+    data_format="NHWC",
+    dilations=1,
+    name=None,
+    *,
+    filter_format="HWIO",
+    pads=None,
+    bias=None,
+    activation=None,
+    algorithm="auto",
+    out=None,
+):
     """fastconv.conv2d on a CuPy input (see its docstring). Arguments are checked in the
     CPU path's order, so that a call with several faults raises the same error."""
     check_name(name)
@@ -80,17 +94,30 @@ def conv2d(input, filters, strides=1, padding="VALID", data_format="NHWC", dilat
         b = None if bias is None else _device_array(cp, bias, "bias")
         fmt = normalize_data_format(data_format)
         ffmt = normalize_filter_format(filter_format)
-        shape = conv_shape(x.shape, f.shape, strides, padding, fmt, dilations,
-                           filter_format=ffmt, pads=pads)
+        shape = conv_shape(
+            x.shape, f.shape, strides, padding, fmt, dilations, filter_format=ffmt, pads=pads
+        )
         if ffmt == "OIHW":
             f = cp.ascontiguousarray(f.transpose(OIHW_TO_HWIO))
         check_algorithm(algorithm, shape)
         return _convolve(cp, x, f, b, shape, fmt, activation, algorithm, out)
 
 
-def depthwise_conv2d(input, filter, strides=1, padding="VALID", data_format="NHWC", dilations=1,
-                     name=None, *, filter_format="HWIO", pads=None, bias=None, activation=None,
-                     out=None):
+def depthwise_conv2d(
+    input,
+    filter,
+    strides=1,
+    padding="VALID",
+    data_format="NHWC",
+    dilations=1,
+    name=None,
+    *,
+    filter_format="HWIO",
+    pads=None,
+    bias=None,
+    activation=None,
+    out=None,
+):
     """fastconv.depthwise_conv2d on a CuPy input (see its docstring)."""
     check_name(name)
     cp = array_module(input)
@@ -100,31 +127,40 @@ def depthwise_conv2d(input, filter, strides=1, padding="VALID", data_format="NHW
         b = None if bias is None else _device_array(cp, bias, "bias")
         fmt = normalize_data_format(data_format)
         ffmt = normalize_filter_format(filter_format)
-        shape = depthwise_shape(x.shape, f.shape, strides, padding, fmt, dilations, pads=pads,
-                                filter_format=ffmt)
-        if ffmt == "OIHW":   # [C * M, 1, kh, kw] -> [kh, kw, 1, C * M]
+        shape = depthwise_shape(
+            x.shape, f.shape, strides, padding, fmt, dilations, pads=pads, filter_format=ffmt
+        )
+        if ffmt == "OIHW":  # [C * M, 1, kh, kw] -> [kh, kw, 1, C * M]
             f = cp.ascontiguousarray(f.transpose(OIHW_TO_HWIO))
         # The same memory read as a grouped HWIO filter [kh, kw, 1, C * multiplier].
         f = f.reshape(shape.win.k_h, shape.win.k_w, 1, shape.out_channels)
         return _convolve(cp, x, f, b, shape, fmt, activation, "direct", out)
 
 
-def max_pool2d(input, ksize, strides, padding="VALID", data_format="NHWC", name=None, *,
-               out=None):
+def max_pool2d(input, ksize, strides, padding="VALID", data_format="NHWC", name=None, *, out=None):
     """fastconv.max_pool2d on a CuPy input (see its docstring)."""
     check_name(name)
     return pool2d("max", input, ksize, strides, padding, data_format, out=out)
 
 
-def avg_pool2d(input, ksize, strides, padding="VALID", data_format="NHWC", name=None, *,
-               out=None):
+def avg_pool2d(input, ksize, strides, padding="VALID", data_format="NHWC", name=None, *, out=None):
     """fastconv.avg_pool2d on a CuPy input (see its docstring)."""
     check_name(name)
     return pool2d("avg", input, ksize, strides, padding, data_format, out=out)
 
 
-def pool2d(kind, input, ksize, strides, padding="VALID", data_format="NHWC", *, out=None,
-           ceil_mode=False, pads=None):
+def pool2d(
+    kind,
+    input,
+    ksize,
+    strides,
+    padding="VALID",
+    data_format="NHWC",
+    *,
+    out=None,
+    ceil_mode=False,
+    pads=None,
+):
     """max_pool2d (kind "max") or avg_pool2d (kind "avg") on a CuPy input (no pooling
     dilation or count_include_pad here: the CPU path has them)."""
     cp = array_module(input)
@@ -142,14 +178,33 @@ def pool2d(kind, input, ksize, strides, padding="VALID", data_format="NHWC", *, 
         index = index_type(xs, win, target.size)
         variant = kernels.Variant(f"pool_{kind}", target.dtype.name, index, fmt)
         sh, sw, _, _ = _effective_steps(win)
-        launch(cp, variant, target.size, (
-            x, target, target.size, win.in_h, win.in_w, win.out_h, win.out_w, win.channels,
-            *xs, win.k_h, win.k_w, sh, sw, win.pad_top, win.pad_left,
-        ))
+        launch(
+            cp,
+            variant,
+            target.size,
+            (
+                x,
+                target,
+                target.size,
+                win.in_h,
+                win.in_w,
+                win.out_h,
+                win.out_w,
+                win.channels,
+                *xs,
+                win.k_h,
+                win.k_w,
+                sh,
+                sw,
+                win.pad_top,
+                win.pad_left,
+            ),
+        )
         return _finish(y, target)
 
 
 # ------------------------------------------------------------------ shared steps
+
 
 def _device_array(cp, value, name):
     """A float array on the current device: CuPy arrays checked in place (copied from another
@@ -197,12 +252,13 @@ def _kernel_input(cp, a, dtype):
 def element_strides(a, fmt):
     """Element strides of a 4-D array in (N, H, W, C) order (0 along an axis of length 1,
     whose stride is never used and may be anything)."""
-    return tuple(a.strides[axis] // a.itemsize if a.shape[axis] > 1 else 0
-                 for axis in nhwc_axes(fmt))
+    return tuple(
+        a.strides[axis] // a.itemsize if a.shape[axis] > 1 else 0 for axis in nhwc_axes(fmt)
+    )
 
 
 def index_type(xs, win, *sizes):
-    """"int32" when every offset and count a kernel forms fits comfortably in 32 bits."""
+    """ "int32" when every offset and count a kernel forms fits comfortably in 32 bits."""
     extents = (win.batch, win.in_h, win.in_w, win.channels)
     reach = 1 + sum(abs(s) * (n - 1) for s, n in zip(xs, extents) if n > 0)
     spans = (
@@ -252,7 +308,10 @@ def _convolve(cp, x, f, b, shape, fmt, activation, algorithm, out):
     rtype = result_dtype(x, f, b)
     win = shape.win
     y, target = _destination(
-        cp, out, join_shape(win.batch, win.out_h, win.out_w, shape.out_channels, fmt), rtype,
+        cp,
+        out,
+        join_shape(win.batch, win.out_h, win.out_w, shape.out_channels, fmt),
+        rtype,
         (x, f, b),
     )
     if y.size == 0:
@@ -268,7 +327,8 @@ def _convolve(cp, x, f, b, shape, fmt, activation, algorithm, out):
     # kernel (one check of the filter, a device sync, on padded windows only).
     padded = max(win.pad_top, win.pad_bottom, win.pad_left, win.pad_right) > 0
     if choose_algorithm(algorithm, shape) == "direct" or (
-            padded and not bool(cp.isfinite(f).all())):
+        padded and not bool(cp.isfinite(f).all())
+    ):
         conv_direct(cp, x, f, b, target, shape, act, fmt)
     else:
         im2col.conv_gemm(cp, x, f, b, target, shape, act, fmt)
@@ -276,7 +336,7 @@ def _convolve(cp, x, f, b, shape, fmt, activation, algorithm, out):
 
 
 def choose_algorithm(algorithm, shape) -> str:
-    """"direct" or "im2col" (the GPU's two conv2d algorithms) for a requested algorithm."""
+    """ "direct" or "im2col" (the GPU's two conv2d algorithms) for a requested algorithm."""
     if algorithm == "direct":
         return "direct"
     if algorithm != "auto":  # "im2col", and "winograd", which has no GPU kernel of its own
@@ -297,12 +357,37 @@ def conv_direct(cp, x, f, b, target, shape, act, fmt):
     xs = element_strides(x, fmt)
     kh, kw = kernels.direct_window(win.k_h, win.k_w)
     index = index_type(xs, win, target.size, f.size)
-    variant = kernels.Variant("conv_direct", target.dtype.name, index, fmt, kh, kw,
-                              1 if cg == 1 else 0)
+    variant = kernels.Variant(
+        "conv_direct", target.dtype.name, index, fmt, kh, kw, 1 if cg == 1 else 0
+    )
     sh, sw, dh, dw = _effective_steps(win)
-    launch(cp, variant, target.size, (
-        x, f, f if b is None else b, target, target.size,
-        win.in_h, win.in_w, win.out_h, win.out_w, shape.out_channels, *xs,
-        win.k_h, win.k_w, sh, sw, dh, dw, win.pad_top, win.pad_left,
-        cg, shape.out_channels // shape.groups, Flag(b is not None), Flag(act),
-    ))
+    launch(
+        cp,
+        variant,
+        target.size,
+        (
+            x,
+            f,
+            f if b is None else b,
+            target,
+            target.size,
+            win.in_h,
+            win.in_w,
+            win.out_h,
+            win.out_w,
+            shape.out_channels,
+            *xs,
+            win.k_h,
+            win.k_w,
+            sh,
+            sw,
+            dh,
+            dw,
+            win.pad_top,
+            win.pad_left,
+            cg,
+            shape.out_channels // shape.groups,
+            Flag(b is not None),
+            Flag(act),
+        ),
+    )

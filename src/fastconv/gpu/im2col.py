@@ -61,16 +61,41 @@ def _chunk(cp, x, w, b, y, shape, act, fmt, direct_cols, xs, index):
     kg = win.k_h * win.k_w * cg
     p = win.out_h * win.out_w
     if direct_cols:
-        cols = (x.reshape(n * p, groups, cg).transpose(1, 0, 2) if fmt == "NHWC"
-                else x.reshape(n, groups, cg, p))
+        cols = (
+            x.reshape(n * p, groups, cg).transpose(1, 0, 2)
+            if fmt == "NHWC"
+            else x.reshape(n, groups, cg, p)
+        )
     else:
         shape_ = (groups, n * p, kg) if fmt == "NHWC" else (n, groups, kg, p)
         cols = cp.empty(shape_, y.dtype)
         sh, sw, dh, dw = _effective_steps(win)
-        launch(cp, kernels.Variant("im2col", y.dtype.name, index, fmt), cols.size, (
-            x, cols, cols.size, n, win.in_h, win.in_w, win.out_h, win.out_w, *xs,
-            win.k_h, win.k_w, sh, sw, dh, dw, win.pad_top, win.pad_left, cg, groups,
-        ))
+        launch(
+            cp,
+            kernels.Variant("im2col", y.dtype.name, index, fmt),
+            cols.size,
+            (
+                x,
+                cols,
+                cols.size,
+                n,
+                win.in_h,
+                win.in_w,
+                win.out_h,
+                win.out_w,
+                *xs,
+                win.k_h,
+                win.k_w,
+                sh,
+                sw,
+                dh,
+                dw,
+                win.pad_top,
+                win.pad_left,
+                cg,
+                groups,
+            ),
+        )
     if fmt == "NHWC" and groups > 1:
         z = cp.matmul(cols, w)  # [g][n * p][og], reordered by the epilogue
         strides = (p * og, og, n * p * og, 1)  # element strides of z for (n, p, g, o)
@@ -84,7 +109,20 @@ def _chunk(cp, x, w, b, y, shape, act, fmt, direct_cols, xs, index):
         if b is None and not act:
             return
         z = y
-    launch(cp, kernels.Variant("epilogue", y.dtype.name, index, fmt), y.size, (
-        z, y if b is None else b, y, y.size, p, out_c, og, *strides,
-        Flag(b is not None), Flag(act),
-    ))
+    launch(
+        cp,
+        kernels.Variant("epilogue", y.dtype.name, index, fmt),
+        y.size,
+        (
+            z,
+            y if b is None else b,
+            y,
+            y.size,
+            p,
+            out_c,
+            og,
+            *strides,
+            Flag(b is not None),
+            Flag(act),
+        ),
+    )

@@ -20,14 +20,24 @@ docs/testing.md; the non-finite contract every op follows is in docs/non-finite.
 from __future__ import annotations
 
 from ._shapes import output_shape
+
 # REDUCTION_RULES: the extension point for new ops' reduction lengths (not in __all__)
 from ._tolerance import REDUCTION_RULES, assert_allclose, reduction_length, tolerance  # noqa: F401
 
 __all__ = [
-    "assert_allclose", "conv2d_args", "conv2d_backprop_filter_args",
-    "conv2d_backprop_input_args", "conv2d_transpose_args", "depthwise_conv2d_args",
-    "depthwise_conv2d_backprop_filter_args", "depthwise_conv2d_backprop_input_args",
-    "output_shape", "pool2d_args", "pool2d_grad_args", "reduction_length", "tolerance",
+    "assert_allclose",
+    "conv2d_args",
+    "conv2d_backprop_filter_args",
+    "conv2d_backprop_input_args",
+    "conv2d_transpose_args",
+    "depthwise_conv2d_args",
+    "depthwise_conv2d_backprop_filter_args",
+    "depthwise_conv2d_backprop_input_args",
+    "output_shape",
+    "pool2d_args",
+    "pool2d_grad_args",
+    "reduction_length",
+    "tolerance",
 ]
 
 
@@ -71,6 +81,7 @@ def pool2d_args(**bounds):
 # The gradients: each draws the forward call (the bounds and switches of the forward
 # strategy) and an incoming gradient of its output's shape; call.reduction is the length
 # of the gradient's own sums.
+
 
 def conv2d_backprop_input_args(**bounds):
     """conv2d_backprop_input calls; conv2d_args' bounds (filter_formats and paddings

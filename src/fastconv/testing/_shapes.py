@@ -7,84 +7,195 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from .._geometry import (
-    OIHW_TO_HWIO, check_forward_output, check_out_backprop, conv_shape, depthwise_shape,
-    join_shape, normalize_data_format, normalize_filter_format, pool_window, sizes_arg,
+    OIHW_TO_HWIO,
+    check_forward_output,
+    check_out_backprop,
+    conv_shape,
+    depthwise_shape,
+    join_shape,
+    normalize_data_format,
+    normalize_filter_format,
+    pool_window,
+    sizes_arg,
     transpose_sizes,
 )
 
 
-def _conv2d(input_shape, filters_shape, strides=1, padding="VALID", data_format="NHWC",
-            dilations=1, *, filter_format="HWIO", pads=None):
+def _conv2d(
+    input_shape,
+    filters_shape,
+    strides=1,
+    padding="VALID",
+    data_format="NHWC",
+    dilations=1,
+    *,
+    filter_format="HWIO",
+    pads=None,
+):
     fmt = normalize_data_format(data_format)
-    shape = conv_shape(tuple(input_shape), tuple(filters_shape), strides, padding, fmt, dilations,
-                       filter_format=normalize_filter_format(filter_format), pads=pads)
+    shape = conv_shape(
+        tuple(input_shape),
+        tuple(filters_shape),
+        strides,
+        padding,
+        fmt,
+        dilations,
+        filter_format=normalize_filter_format(filter_format),
+        pads=pads,
+    )
     win = shape.win
     return join_shape(win.batch, win.out_h, win.out_w, shape.out_channels, fmt)
 
 
-def _depthwise_conv2d(input_shape, filter_shape, strides=1, padding="VALID", data_format="NHWC",
-                      dilations=1, *, filter_format="HWIO", pads=None):
+def _depthwise_conv2d(
+    input_shape,
+    filter_shape,
+    strides=1,
+    padding="VALID",
+    data_format="NHWC",
+    dilations=1,
+    *,
+    filter_format="HWIO",
+    pads=None,
+):
     fmt = normalize_data_format(data_format)
-    shape = depthwise_shape(tuple(input_shape), tuple(filter_shape), strides, padding, fmt,
-                            dilations, pads=pads,
-                            filter_format=normalize_filter_format(filter_format))
+    shape = depthwise_shape(
+        tuple(input_shape),
+        tuple(filter_shape),
+        strides,
+        padding,
+        fmt,
+        dilations,
+        pads=pads,
+        filter_format=normalize_filter_format(filter_format),
+    )
     win = shape.win
     return join_shape(win.batch, win.out_h, win.out_w, shape.out_channels, fmt)
 
 
-def _pool2d(input_shape, ksize, strides, padding="VALID", data_format="NHWC", *, dilations=1,
-            ceil_mode=False, pads=None, count_include_pad=False):
+def _pool2d(
+    input_shape,
+    ksize,
+    strides,
+    padding="VALID",
+    data_format="NHWC",
+    *,
+    dilations=1,
+    ceil_mode=False,
+    pads=None,
+    count_include_pad=False,
+):
     """count_include_pad changes the divisor, not the shape: accepted as the pools take it."""
     fmt = normalize_data_format(data_format)
-    win = pool_window(tuple(input_shape), ksize, strides, padding, fmt, dilations, pads=pads,
-                      ceil_mode=ceil_mode)
+    win = pool_window(
+        tuple(input_shape), ksize, strides, padding, fmt, dilations, pads=pads, ceil_mode=ceil_mode
+    )
     return join_shape(win.batch, win.out_h, win.out_w, win.channels, fmt)
 
 
 # The gradients: the same checks as the ops (the incoming gradient must have the forward
 # output's shape); the result is the shape given (input_sizes, filter_sizes, output_shape).
 
+
 def _backprop_input(geometry):
-    def shape_of(input_sizes, filters_shape, out_backprop_shape, strides, padding, *,
-                 data_format="NHWC", dilations=1, filter_format="HWIO", pads=None):
+    def shape_of(
+        input_sizes,
+        filters_shape,
+        out_backprop_shape,
+        strides,
+        padding,
+        *,
+        data_format="NHWC",
+        dilations=1,
+        filter_format="HWIO",
+        pads=None,
+    ):
         fmt = normalize_data_format(data_format)
         sizes = sizes_arg(input_sizes, "input_sizes")
-        shape = geometry(sizes, tuple(filters_shape), strides, padding, fmt, dilations,
-                         pads=pads, filter_format=normalize_filter_format(filter_format))
+        shape = geometry(
+            sizes,
+            tuple(filters_shape),
+            strides,
+            padding,
+            fmt,
+            dilations,
+            pads=pads,
+            filter_format=normalize_filter_format(filter_format),
+        )
         check_out_backprop(shape, tuple(out_backprop_shape), fmt)
         return sizes
+
     return shape_of
 
 
 def _backprop_filter(geometry):
-    def shape_of(input_shape, filter_sizes, out_backprop_shape, strides, padding, *,
-                 data_format="NHWC", dilations=1, filter_format="HWIO", pads=None):
+    def shape_of(
+        input_shape,
+        filter_sizes,
+        out_backprop_shape,
+        strides,
+        padding,
+        *,
+        data_format="NHWC",
+        dilations=1,
+        filter_format="HWIO",
+        pads=None,
+    ):
         fmt = normalize_data_format(data_format)
         sizes = sizes_arg(filter_sizes, "filter_sizes")
-        shape = geometry(tuple(input_shape), sizes, strides, padding, fmt, dilations,
-                         pads=pads, filter_format=normalize_filter_format(filter_format))
+        shape = geometry(
+            tuple(input_shape),
+            sizes,
+            strides,
+            padding,
+            fmt,
+            dilations,
+            pads=pads,
+            filter_format=normalize_filter_format(filter_format),
+        )
         check_out_backprop(shape, tuple(out_backprop_shape), fmt)
         return sizes
+
     return shape_of
 
 
-def _conv2d_transpose(input_shape, filters_shape, output_shape=None, strides=1, padding="SAME",
-                      *, data_format="NHWC", dilations=1, filter_format="HWIO", pads=None,
-                      output_padding=None):
+def _conv2d_transpose(
+    input_shape,
+    filters_shape,
+    output_shape=None,
+    strides=1,
+    padding="SAME",
+    *,
+    data_format="NHWC",
+    dilations=1,
+    filter_format="HWIO",
+    pads=None,
+    output_padding=None,
+):
     fmt = normalize_data_format(data_format)
     ffmt = normalize_filter_format(filter_format)
     hwio = tuple(filters_shape)
     if ffmt == "OIHW" and len(hwio) == 4:
         hwio = tuple(hwio[a] for a in OIHW_TO_HWIO)
-    sizes = transpose_sizes(output_shape, tuple(input_shape), hwio, strides, padding, fmt,
-                            dilations, output_padding, pads)
+    sizes = transpose_sizes(
+        output_shape,
+        tuple(input_shape),
+        hwio,
+        strides,
+        padding,
+        fmt,
+        dilations,
+        output_padding,
+        pads,
+    )
     shape = conv_shape(sizes, hwio, strides, padding, fmt, dilations, pads=pads)
     check_out_backprop(shape, tuple(input_shape), fmt, "input")
     return sizes
 
 
-def _max_pool2d_grad(input_shape, output_shape, grad_shape, ksize, strides, padding, *,
-                     data_format="NHWC", pads=None):
+def _max_pool2d_grad(
+    input_shape, output_shape, grad_shape, ksize, strides, padding, *, data_format="NHWC", pads=None
+):
     fmt = normalize_data_format(data_format)
     win = pool_window(tuple(input_shape), ksize, strides, padding, fmt, pads=pads)
     check_forward_output(win, win.channels, tuple(output_shape), fmt, "output")
@@ -92,8 +203,9 @@ def _max_pool2d_grad(input_shape, output_shape, grad_shape, ksize, strides, padd
     return tuple(int(v) for v in input_shape)
 
 
-def _avg_pool2d_grad(input_sizes, grad_shape, ksize, strides, padding, *, data_format="NHWC",
-                     pads=None):
+def _avg_pool2d_grad(
+    input_sizes, grad_shape, ksize, strides, padding, *, data_format="NHWC", pads=None
+):
     fmt = normalize_data_format(data_format)
     sizes = sizes_arg(input_sizes, "input_sizes")
     win = pool_window(sizes, ksize, strides, padding, fmt, pads=pads)
@@ -101,8 +213,9 @@ def _avg_pool2d_grad(input_sizes, grad_shape, ksize, strides, padding, *, data_f
     return sizes
 
 
-def _max_pool_with_argmax(input_shape, ksize, strides, padding, data_format="NHWC", *,
-                          include_batch_in_index=False):
+def _max_pool_with_argmax(
+    input_shape, ksize, strides, padding, data_format="NHWC", *, include_batch_in_index=False
+):
     """The shape of both results (output and argmax)."""
     return _pool2d(input_shape, ksize, strides, padding, data_format)
 

@@ -49,15 +49,15 @@ def tolerance(dtype, reduction_length: int) -> float:
 # None (pools); `groups` is 1 unless the caller says (then an upper bound for the input
 # gradients of grouped filters).
 def _conv2d_length(shape, ksize, data_format, filter_format, groups):
-    if filter_format == "OIHW":   # [out_channels, in_channels / groups, kh, kw]
+    if filter_format == "OIHW":  # [out_channels, in_channels / groups, kh, kw]
         return int(np.prod(shape[1:]))
-    return int(np.prod(shape[:3]))   # HWIO [kh, kw, in_channels / groups, out_channels]
+    return int(np.prod(shape[:3]))  # HWIO [kh, kw, in_channels / groups, out_channels]
 
 
 def _depthwise_length(shape, ksize, data_format, filter_format, groups):
-    if filter_format == "OIHW":   # PyTorch's depthwise weight [C * multiplier, 1, kh, kw]
+    if filter_format == "OIHW":  # PyTorch's depthwise weight [C * multiplier, 1, kh, kw]
         return int(shape[2] * shape[3])
-    return int(shape[0] * shape[1])   # [kh, kw, in_channels, multiplier]
+    return int(shape[0] * shape[1])  # [kh, kw, in_channels, multiplier]
 
 
 def _input_grad_length(shape, ksize, data_format, filter_format, groups):
@@ -67,9 +67,9 @@ def _input_grad_length(shape, ksize, data_format, filter_format, groups):
 
 
 def _depthwise_input_grad_length(shape, ksize, data_format, filter_format, groups):
-    if filter_format == "OIHW":   # [C * multiplier, 1, kh, kw]: groups = C gives M
+    if filter_format == "OIHW":  # [C * multiplier, 1, kh, kw]: groups = C gives M
         return max(int(shape[0] * shape[2] * shape[3]) // groups, 1)
-    return int(shape[0] * shape[1] * shape[3])   # [kh, kw, C, multiplier]
+    return int(shape[0] * shape[1] * shape[3])  # [kh, kw, C, multiplier]
 
 
 def _transpose_length(shape, ksize, data_format, filter_format, groups):
@@ -91,7 +91,7 @@ def _avg_pool_length(shape, ksize, data_format, filter_format, groups):
 
 def _max_pool_length(shape, ksize, data_format, filter_format, groups):
     normalize_hw(ksize, "ksize", data_format)
-    return 1   # a maximum rounds nothing: the result is one of the inputs
+    return 1  # a maximum rounds nothing: the result is one of the inputs
 
 
 REDUCTION_RULES = {
@@ -118,9 +118,17 @@ def _shape4(value, name: str) -> tuple:
     return shape
 
 
-def reduction_length(op: str, filters=None, *, ksize=None, out_backprop=None, groups: int = 1,
-                     bias: bool = False, data_format: str = "NHWC",
-                     filter_format: str = "HWIO") -> int:
+def reduction_length(
+    op: str,
+    filters=None,
+    *,
+    ksize=None,
+    out_backprop=None,
+    groups: int = 1,
+    bias: bool = False,
+    data_format: str = "NHWC",
+    filter_format: str = "HWIO",
+) -> int:
     """How many terms each output value of `op` sums: the n of tolerance(dtype, n).
 
     conv2d: kh * kw * in_channels / groups, from `filters` (the filter array or its shape,
@@ -147,13 +155,11 @@ def reduction_length(op: str, filters=None, *, ksize=None, out_backprop=None, gr
         shape = _shape4(filters, "filters")
     elif needs == "out_backprop":
         if out_backprop is None:
-            raise TypeError(f"reduction_length({op!r}) needs out_backprop (the array or its "
-                            "shape)")
+            raise TypeError(f"reduction_length({op!r}) needs out_backprop (the array or its shape)")
         shape = _shape4(out_backprop, "out_backprop")
     elif ksize is None:
         raise TypeError(f"reduction_length({op!r}) needs ksize")
-    return (rule(shape, ksize, data_format.upper(), filter_format, int(groups))
-            + (1 if bias else 0))
+    return rule(shape, ksize, data_format.upper(), filter_format, int(groups)) + (1 if bias else 0)
 
 
 def _compare_dtype(actual: np.ndarray, desired: np.ndarray) -> np.dtype:
@@ -166,8 +172,15 @@ def _where(mask: np.ndarray) -> tuple:
     return tuple(int(i) for i in np.argwhere(mask)[0])
 
 
-def assert_allclose(actual, desired, *, reduction: int | None = None, dtype=None,
-                    ulp: float | None = None, err_msg: str = "") -> None:
+def assert_allclose(
+    actual,
+    desired,
+    *,
+    reduction: int | None = None,
+    dtype=None,
+    ulp: float | None = None,
+    err_msg: str = "",
+) -> None:
     """Assert that `actual` equals `desired` within the rounding error of the computation.
 
     Give exactly one of:
@@ -206,19 +219,21 @@ def assert_allclose(actual, desired, *, reduction: int | None = None, dtype=None
     both = finite_d & finite_a
     if not both.any():
         return
-    a_f, d_f = np.where(both, a64, 0.0), np.where(both, d64, 0.0)   # no Inf - Inf
+    a_f, d_f = np.where(both, a64, 0.0), np.where(both, d64, 0.0)  # no Inf - Inf
     err = np.abs(a_f - d_f)
     if ulp is not None:
-        top = float(np.finfo(dt).max)   # a float64 value beyond dt's range: dt's last spacing
+        top = float(np.finfo(dt).max)  # a float64 value beyond dt's range: dt's last spacing
         allowed = ulp * np.spacing(np.minimum(np.abs(d_f), top).astype(dt)).astype(np.float64)
         rule = f"ulp={ulp} in {dt}: |actual - desired| <= {ulp} * spacing(desired)"
     else:
-        assert reduction is not None   # checked above: one of reduction= and ulp= is given
+        assert reduction is not None  # checked above: one of reduction= and ulp= is given
         tol = tolerance(dt, reduction)
         scale = float(np.max(np.abs(d64[finite_d])))
         allowed = np.full(err.shape, tol * max(scale, float(np.finfo(dt).tiny)))
-        rule = (f"reduction={int(reduction)} in {dt}: tolerance {tol:.3g} = 8 * eps * "
-                f"(sqrt({int(reduction)}) + 1), allowed {tol:.3g} * max|desired| {scale:.6g}")
+        rule = (
+            f"reduction={int(reduction)} in {dt}: tolerance {tol:.3g} = 8 * eps * "
+            f"(sqrt({int(reduction)}) + 1), allowed {tol:.3g} * max|desired| {scale:.6g}"
+        )
     bad = both & (err > allowed)
     if bad.any():
         ratio = np.where(bad, err / np.maximum(allowed, np.finfo(np.float64).tiny), 0.0)
