@@ -172,7 +172,7 @@ LAYERS: tuple[Layer, ...] = (
 
 BY_NAME = {layer.name: layer for layer in LAYERS}
 
-# The convolution layers whose gradients `fastconv bench --backward` times (issue 13).
+# The convolution layers whose gradients `fastconv bench --backward` times.
 BACKWARD = (
     "lenet-c1",
     "lenet-c2",
