@@ -125,9 +125,17 @@ def test_python_asks_the_c_rule(k, stride, dil, groups, rng):
             fastconv.conv2d(x, w, stride, "SAME", dilations=dil, algorithm="winograd")
 
 
-def test_bit_identical_across_threads(restore_threads, rng):
-    x = rng.standard_normal((2, 30, 30, 24)).astype(np.float32)
-    w = rng.standard_normal((3, 3, 24, 40)).astype(np.float32)
+@pytest.mark.parametrize(
+    "x_shape, w_shape",
+    [
+        ((2, 30, 30, 24), (3, 3, 24, 40)),
+        # 4 MiB of transformed weights, more than L2: about one tile block a thread
+        ((1, 14, 14, 256), (3, 3, 256, 256)),
+    ],
+)
+def test_bit_identical_across_threads(restore_threads, rng, x_shape, w_shape):
+    x = rng.standard_normal(x_shape).astype(np.float32)
+    w = rng.standard_normal(w_shape).astype(np.float32)
     fastconv.set_num_threads(1)
     one = fastconv.conv2d(x, w, 1, "SAME", algorithm="winograd")
     fastconv.set_num_threads(2)

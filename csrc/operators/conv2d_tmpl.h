@@ -195,17 +195,25 @@ static fc_status FC_FN(winograd_plan)(FC_FN(conv_call) * c, int threads, fc_para
      * four (14x14: 49 tiles were one block of 48 and one of 1).  A multiple of 12 keeps
      * whole micro-tile rows; the block size does not change any result. */
     const int64_t most = FC_FN(winograd_block_tiles)(cx);
+    const size_t wbytes = sizeof(FC_T) * FC_FN(winograd_packed_weights_size)(cx, c->x, c->y);
     c->block = most;
     if (threads > 1) {
         c->block = (c->tiles + 4 * threads - 1) / (4 * threads);
         c->block = (c->block + 11) / 12 * 12;
+        /* Every block reads all the transformed weights; where they outgrow L2, about one
+         * block a thread (rounded down to whole micro-tile rows) instead of four: r50-3x3-14
+         * (49 tiles, 4 MiB of weights) ran 5 blocks of 12 on 2 threads, slower than 1
+         * thread (1.8 ms against 1.6). */
+        if (wbytes > fc_cache_bytes(2)) {
+            const int64_t share = c->tiles / threads / 12 * 12;
+            c->block = share > 12 ? share : 12;
+        }
         if (c->block > most) c->block = most;
     }
     if (c->pk && c->pk->winograd) {
         c->wpack = (FC_T *)c->pk->winograd;
     } else {
-        c->wpack = fc_scratch(FC_SCRATCH_WEIGHTS,
-                              sizeof(FC_T) * FC_FN(winograd_packed_weights_size)(cx, c->x, c->y));
+        c->wpack = fc_scratch(FC_SCRATCH_WEIGHTS, wbytes);
         if (!c->wpack) return FC_ERR_NOMEM;
         fc_job_add(job, c->x->c, FC_FN(winograd_pack_task), c);
     }
