@@ -51,7 +51,7 @@ def test_naive_numpy_convolution(call):
     x, w, strides, padding, _, dilations = call.args
     got = naive_conv2d(x, w, strides, padding, dilations)
     assert got.shape == call.output_shape
-    testing.assert_allclose(got, call.run(reference), reduction=call.reduction)
+    testing.assert_allclose(got, call.run(reference), reduction=call.reduction, scale=call.scale)
 
 
 def test_a_bug_in_the_naive_convolution_is_caught():
@@ -96,7 +96,7 @@ def test_pytorch_conv2d_layer(call):
         xt = torch.nn.functional.pad(torch.from_numpy(x), (left, right, top, bottom))
         got = layer(xt).numpy()
     assert got.shape == call.output_shape
-    testing.assert_allclose(got, call.run(reference), reduction=call.reduction)
+    testing.assert_allclose(got, call.run(reference), reduction=call.reduction, scale=call.scale)
 
 
 # The gradients: a hand-written input gradient, and a PyTorch layer's autograd gradients,
@@ -135,7 +135,7 @@ def test_naive_numpy_input_gradient(call):
     sizes, w, dy, strides, padding = call.args
     got = naive_conv2d_backprop_input(sizes, w, dy, strides, padding, call.kwargs["dilations"])
     assert got.shape == call.output_shape
-    testing.assert_allclose(got, call.run(reference), reduction=call.reduction)
+    testing.assert_allclose(got, call.run(reference), reduction=call.reduction, scale=call.scale)
 
 
 @settings(max_examples=40, deadline=None)
@@ -167,7 +167,7 @@ def test_pytorch_conv2d_layer_gradients(call):
     layer(xt).backward(torch.from_numpy(dy))
     dw = layer.weight.grad.numpy()
     assert dw.shape == call.output_shape
-    testing.assert_allclose(dw, call.run(reference), reduction=call.reduction)
+    testing.assert_allclose(dw, call.run(reference), reduction=call.reduction, scale=call.scale)
     w = layer.weight.detach().numpy()
     dx = reference.conv2d_backprop_input(x.shape, w, dy, strides, padding, **call.kwargs)
     testing.assert_allclose(

@@ -35,7 +35,7 @@ def check_against_reference(call):
         assert got[0].shape == got[1].shape == call.output_shape
         return got
     assert got.shape == call.output_shape and got.dtype == want.dtype
-    testing.assert_allclose(got, want, reduction=call.reduction)
+    testing.assert_allclose(got, want, reduction=call.reduction, scale=call.scale)
     return got
 
 
@@ -130,7 +130,7 @@ def test_conv2d_backprop_input_args_against_tf(call):
     got = check_against_reference(call)
     sizes, f, dy, strides, padding = call.args
     want = tape_gradient(tf_conv(strides, padding, (1, 1)), sizes, f, dy)
-    testing.assert_allclose(got, want, reduction=call.reduction)
+    testing.assert_allclose(got, want, reduction=call.reduction, scale=call.scale)
 
 
 @settings(max_examples=40, deadline=None)
@@ -139,7 +139,7 @@ def test_conv2d_backprop_filter_args_against_tf(call):
     got = check_against_reference(call)
     x, sizes, dy, strides, padding = call.args
     want = tape_filter_grad(tf_conv(strides, padding, (1, 1)), x, np.zeros(sizes, x.dtype), dy)
-    testing.assert_allclose(got, want, reduction=call.reduction)
+    testing.assert_allclose(got, want, reduction=call.reduction, scale=call.scale)
 
 
 @settings(max_examples=40, deadline=None)
@@ -149,7 +149,7 @@ def test_conv2d_transpose_args_against_tf(call):
     x, f, sizes, strides, padding = call.args
     # the transposed convolution is the input gradient of the forward one
     want = tape_gradient(tf_conv(strides, padding, (1, 1)), sizes, f, x)
-    testing.assert_allclose(got, want, reduction=call.reduction)
+    testing.assert_allclose(got, want, reduction=call.reduction, scale=call.scale)
 
 
 @settings(max_examples=30, deadline=None)
@@ -158,7 +158,7 @@ def test_depthwise_conv2d_backprop_input_args_against_tf(call):
     got = check_against_reference(call)
     sizes, f, dy, strides, padding = call.args
     want = tape_gradient(tf_depthwise(strides, padding, (1, 1)), sizes, f, dy)
-    testing.assert_allclose(got, want, reduction=call.reduction)
+    testing.assert_allclose(got, want, reduction=call.reduction, scale=call.scale)
 
 
 @settings(max_examples=30, deadline=None)
@@ -167,7 +167,7 @@ def test_depthwise_conv2d_backprop_filter_args_against_tf(call):
     got = check_against_reference(call)
     x, sizes, dy, strides, padding = call.args
     want = tape_filter_grad(tf_depthwise(strides, padding, (1, 1)), x, np.zeros(sizes, x.dtype), dy)
-    testing.assert_allclose(got, want, reduction=call.reduction)
+    testing.assert_allclose(got, want, reduction=call.reduction, scale=call.scale)
 
 
 def _tf_pool_grad(op, x, g, ksize, strides, padding):
@@ -198,4 +198,4 @@ def test_pool2d_grad_args_against_tf(call):
         for a, b in zip(got, want):
             np.testing.assert_array_equal(a, b.numpy())
         return
-    testing.assert_allclose(got, want, reduction=call.reduction)
+    testing.assert_allclose(got, want, reduction=call.reduction, scale=call.scale)

@@ -141,6 +141,55 @@ def test_assert_allclose_argument_errors():
         testing.assert_allclose(np.zeros((2, 3)), np.zeros((3, 2)), reduction=1)
 
 
+def test_assert_allclose_scale_stands_for_terms_the_outputs_hide():
+    """0.6 - 0.6 keeps the rounding of 0.6: against max|desired| = 0.003 the error is 5x the
+    tolerance, against the terms' size it is well within it."""
+    desired = np.array([0.0031713242642581463, 0.0, 0.0])
+    actual = np.array([0.003171265125274658, 0.0, 0.0], np.float32)
+    with pytest.raises(AssertionError, match=r"max\|desired\| 0.00317"):
+        testing.assert_allclose(actual, desired, reduction=7)
+    testing.assert_allclose(actual, desired, reduction=7, scale=0.64)
+    # a scale below the outputs cannot be the terms' size: max|desired| still counts
+    with pytest.raises(AssertionError, match=r"scale 0.00317"):
+        testing.assert_allclose(actual, desired, reduction=7, scale=1e-9)
+    for bad in (-1.0, float("nan"), float("inf")):
+        with pytest.raises(ValueError, match="scale="):
+            testing.assert_allclose(actual, desired, reduction=7, scale=bad)
+    with pytest.raises((TypeError, ValueError)):
+        testing.assert_allclose(actual, desired, ulp=2, scale=1.0)
+
+
+def test_call_scale_keeps_a_cancelling_bias_and_relu_within_the_tolerance():
+    """The case CI's hypothesis run drew: a fused bias cancels the one output ReLU keeps."""
+    from fastconv.testing._hypothesis import Call
+
+    x = np.array(
+        [[[[-0.7550531, 0.20041396], [-0.15741272, 1.5218117], [-0.6817499, -0.26859003]]]]
+    )
+    w = np.array(
+        [[[[1.0564177, -0.9719786]]], [[[-0.82228976, 0.7963331]]], [[[0.09112451, -0.88897175]]]]
+    ).reshape(1, 3, 1, 2)  # a 1x3 window
+    call = Call(
+        "conv2d_transpose",
+        (x.astype(np.float32), w.astype(np.float32), (1, 1, 3, 1), (1, 1), "SAME"),
+        {"bias": np.array([-0.6320215], np.float32), "activation": "relu"},
+        7,
+    )
+    want = call.run(reference)
+    assert call.scale > 100 * np.abs(want).max()  # the terms are ~0.6, the output 0.003
+    testing.assert_allclose(call.run(fastconv), want, reduction=call.reduction, scale=call.scale)
+
+
+def test_call_scale_of_max_pool2d_grad_keeps_where_the_gradient_goes(rng):
+    from fastconv.testing._hypothesis import Call
+
+    x = rng.standard_normal((1, 4, 4, 1)).astype(np.float32)
+    y = reference.max_pool2d(x, 2, 2, "VALID")
+    dy = -np.abs(rng.standard_normal(y.shape)).astype(np.float32)
+    call = Call("max_pool2d_grad", (x, y, dy, 2, 2, "VALID"), {}, 1)
+    assert call.scale == pytest.approx(float(np.abs(dy).max()))
+
+
 def test_the_old_readme_recipe_fails_where_the_reduction_aware_one_passes(rng):
     """The issue's report: rtol=atol=1e-5 fails fastconv against its own reference on a
     3x3x512 layer; the reduction-aware tolerance is the one to use."""
@@ -190,7 +239,7 @@ def test_output_shape_errors_are_the_ops_errors():
 def test_conv2d_args_draw_valid_calls(call):
     got = call.run(fastconv)
     assert got.shape == call.output_shape
-    testing.assert_allclose(got, call.run(reference), reduction=call.reduction)
+    testing.assert_allclose(got, call.run(reference), reduction=call.reduction, scale=call.scale)
 
 
 @settings(max_examples=40, deadline=None)
@@ -198,7 +247,7 @@ def test_conv2d_args_draw_valid_calls(call):
 def test_depthwise_conv2d_args_draw_valid_calls(call):
     got = call.run(fastconv)
     assert got.shape == call.output_shape
-    testing.assert_allclose(got, call.run(reference), reduction=call.reduction)
+    testing.assert_allclose(got, call.run(reference), reduction=call.reduction, scale=call.scale)
 
 
 @settings(max_examples=40, deadline=None)
@@ -206,7 +255,7 @@ def test_depthwise_conv2d_args_draw_valid_calls(call):
 def test_pool2d_args_draw_valid_calls(call):
     got = call.run(fastconv)
     assert got.shape == call.output_shape
-    testing.assert_allclose(got, call.run(reference), reduction=call.reduction)
+    testing.assert_allclose(got, call.run(reference), reduction=call.reduction, scale=call.scale)
 
 
 @settings(max_examples=30, deadline=None)
@@ -314,7 +363,7 @@ ALL_PADDINGS = ("SAME", "VALID", "explicit", "SAME_LOWER", "onnx", "torch")
 def test_conv2d_args_in_every_convention(call):
     got = call.run(fastconv)
     assert got.shape == call.output_shape
-    testing.assert_allclose(got, call.run(reference), reduction=call.reduction)
+    testing.assert_allclose(got, call.run(reference), reduction=call.reduction, scale=call.scale)
 
 
 @settings(max_examples=40, deadline=None)
@@ -322,7 +371,7 @@ def test_conv2d_args_in_every_convention(call):
 def test_depthwise_conv2d_args_in_every_convention(call):
     got = call.run(fastconv)
     assert got.shape == call.output_shape
-    testing.assert_allclose(got, call.run(reference), reduction=call.reduction)
+    testing.assert_allclose(got, call.run(reference), reduction=call.reduction, scale=call.scale)
 
 
 @settings(max_examples=60, deadline=None)
@@ -334,7 +383,7 @@ def test_depthwise_conv2d_args_in_every_convention(call):
 def test_pool2d_args_in_every_convention(call):
     got = call.run(fastconv)
     assert got.shape == call.output_shape
-    testing.assert_allclose(got, call.run(reference), reduction=call.reduction)
+    testing.assert_allclose(got, call.run(reference), reduction=call.reduction, scale=call.scale)
 
 
 def test_convention_switches_are_drawn():

@@ -28,8 +28,8 @@ _PADDINGS = ("SAME", "VALID", "explicit")  # the default: what TF accepts
 @dataclass(frozen=True, repr=False)
 class Call:
     """One drawn call: `op` (a public function's name), its positional `args` (arrays first)
-    and keyword `kwargs`, the `reduction` length of its sums (for assert_allclose) and the
-    `seed` its arrays came from.
+    and keyword `kwargs`, the `reduction` length of its sums, the size of their terms
+    (`scale`; both for assert_allclose) and the `seed` its arrays came from.
 
     call.run(fastconv) or call.run(fastconv.reference) calls the op of that module;
     call(fn) calls any function with the same arguments."""
@@ -45,6 +45,29 @@ class Call:
 
     def run(self, module):
         return getattr(module, self.op)(*self.args, **self.kwargs)
+
+    @property
+    def scale(self) -> float:
+        """The size of the terms the op's sums add, for assert_allclose(scale=): the largest
+        output of fastconv.reference's op on the arrays' absolute values, without the
+        activation. It bounds every |output|, and unlike the outputs it does not shrink when
+        a bias cancels the sum or a ReLU zeroes the large outputs, whose rounding the small
+        ones still carry. max_pool2d_grad's input and forward output stay as drawn: they
+        choose where each gradient goes."""
+        kept = 2 if self.op == "max_pool2d_grad" else 0
+        args = [
+            np.abs(a) if isinstance(a, np.ndarray) and i >= kept else a
+            for i, a in enumerate(self.args)
+        ]
+        kwargs = {
+            k: np.abs(v) if isinstance(v, np.ndarray) else v
+            for k, v in self.kwargs.items()
+            if k != "activation"
+        }
+        out = getattr(reference, self.op)(*args, **kwargs)
+        out = np.asarray(out[0] if isinstance(out, tuple) else out, dtype=np.float64)
+        finite = np.abs(out[np.isfinite(out)])
+        return float(finite.max()) if finite.size else 0.0
 
     @property
     def input(self) -> np.ndarray:

@@ -177,6 +177,7 @@ def assert_allclose(
     desired,
     *,
     reduction: int | None = None,
+    scale: float | None = None,
     dtype=None,
     ulp: float | None = None,
     err_msg: str = "",
@@ -188,6 +189,10 @@ def assert_allclose(
       values may then differ by tol * max|desired| with tol = tolerance(dtype, reduction):
       the error of a sum scales with the size of its terms, which the largest output
       stands for (a value that cancels to near 0 keeps the error of its terms).
+      scale: the size of the terms where the outputs hide it, replacing max|desired|:
+      a fused bias that cancels the sum, or a ReLU that zeroes the large outputs, leaves
+      small outputs carrying the rounding of large terms. A strategy's Call gives it
+      (call.scale).
     - ulp: a bound in units in the last place of `dtype` at each desired value
       (|actual - desired| <= ulp * spacing(desired)), for results that are rounded once
       (pooling, a float64 oracle against a float64 result).
@@ -200,6 +205,8 @@ def assert_allclose(
     """
     if (reduction is None) == (ulp is None):
         raise TypeError("give exactly one of reduction= (a sum's length) and ulp=")
+    if scale is not None and (reduction is None or not np.isfinite(scale) or scale < 0):
+        raise ValueError(f"scale= must be a finite size >= 0, given with reduction=; got {scale!r}")
     a = np.asarray(actual)
     d = np.asarray(desired)
     dt = _float_dtype(dtype) if dtype is not None else _compare_dtype(a, d)
@@ -228,11 +235,13 @@ def assert_allclose(
     else:
         assert reduction is not None  # checked above: one of reduction= and ulp= is given
         tol = tolerance(dt, reduction)
-        scale = float(np.max(np.abs(d64[finite_d])))
+        scale_name = "scale" if scale is not None else "max|desired|"
+        top = float(np.max(np.abs(d64[finite_d])))  # the terms are at least this large
+        scale = top if scale is None else max(float(scale), top)
         allowed = np.full(err.shape, tol * max(scale, float(np.finfo(dt).tiny)))
         rule = (
             f"reduction={int(reduction)} in {dt}: tolerance {tol:.3g} = 8 * eps * "
-            f"(sqrt({int(reduction)}) + 1), allowed {tol:.3g} * max|desired| {scale:.6g}"
+            f"(sqrt({int(reduction)}) + 1), allowed {tol:.3g} * {scale_name} {scale:.6g}"
         )
     bad = both & (err > allowed)
     if bad.any():
