@@ -10,7 +10,10 @@
  * by r (one in-lane shuffle; none for r = 0) and w_r holds each lane's weight for the input
  * channel rotated onto it (packed once per call by grouped_pack).  Pixel blocks, padding
  * and edges as in blocked_tmpl.h (pixel_blocks.h).  Summation order per output value: (ky,
- * kx, r), then bias, whatever the block or thread split. */
+ * kx, r), then bias, whatever the block or thread split.
+ *
+ * Where each group is half a vector (r would take 7 shuffles per 8 FMAs with AVX-512) and
+ * the window has several taps, the broadcasts of grouped_broadcast_tmpl.h run instead. */
 #include "fc_epilogue_tmpl.h"
 #include "pixel_blocks.h"
 
@@ -24,6 +27,8 @@
 
 typedef FC_T GR_VEC __attribute__((vector_size(GR_VBYTES), aligned(sizeof(FC_T))));
 
+#include "grouped_broadcast_tmpl.h"
+
 int64_t GR_FN(grouped_lanes)(void) {
     return GR_LANES;
 }
@@ -33,6 +38,10 @@ int64_t GR_FN(grouped_lanes)(void) {
 void GR_FN(grouped_pack)(const fc_conv_desc *d, const fc_view *y, const FC_T *w, int64_t tap,
                          FC_T *wr) {
     const int64_t o = y->c, og = o / d->groups;
+    if (GR_FN(broadcasts)(d, og)) {
+        GR_FN(broadcast_pack)(d, y, w, tap, wr);
+        return;
+    }
     for (int64_t r = 0; r < og; r++)
         for (int64_t oc = 0; oc < o; oc++)
             wr[(tap * og + r) * o + oc] = w[(tap * og + (oc % og + r) % og) * o + oc];
@@ -150,11 +159,20 @@ static void GR_FN(visit)(void *ctx, const fc_pixel_block *b) {
     }
 }
 
+/* A task's workspace (bytes): the broadcasts' reordered rows; the rotations need none. */
+size_t GR_FN(grouped_workspace)(const fc_conv_desc *d, const fc_view *x, const fc_view *y) {
+    return GR_FN(broadcasts)(d, y->c / d->groups) ? GR_FN(broadcast_workspace)(d, x) : 0;
+}
+
 /* Output rows [oy0, oy1) of image n, with the weights packed by grouped_pack, band by band
  * of GR_PX rows: all blocks of output channels of a band read the band's input while it is
  * in cache, and the band's output is written whole. */
 void GR_FN(grouped_rows)(const fc_conv_desc *d, const fc_view *x, const FC_T *wr, const FC_T *bias,
-                         const fc_view *y, int64_t n, int64_t oy0, int64_t oy1) {
+                         const fc_view *y, int64_t n, int64_t oy0, int64_t oy1, void *ws) {
+    if (GR_FN(broadcasts)(d, y->c / d->groups)) {
+        GR_FN(broadcast_rows)(d, x, wr, bias, y, n, oy0, oy1, ws);
+        return;
+    }
     GR_FN(grouped_call)
     c = {.win = &d->win,
          .x = x,

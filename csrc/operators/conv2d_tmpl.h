@@ -101,7 +101,9 @@ static void FC_FN(direct_task)(const void *ctx, int64_t t, void *ws) {
     case DK_BLOCKED:
         FC_FN(blocked_rows)(c->cx, c->d, x, c->w, c->bias, y, n, oy0, oy1, oc0, oc1);
         break;
-    case DK_GROUPED: FC_FN(grouped_rows)(c->cx, c->d, x, c->wpack, c->bias, y, n, oy0, oy1); break;
+    case DK_GROUPED:
+        FC_FN(grouped_rows)(c->cx, c->d, x, c->wpack, c->bias, y, n, oy0, oy1, ws);
+        break;
     case DK_FEWOUT: FC_FN(fewout_rows)(c->cx, c->d, x, c->w, c->bias, y, n, oy0, oy1, ws); break;
     case DK_DEPTHWISE:
         FC_FN(depthwise_rows)(c->cx, c->d, x, c->w, c->bias, y, n, oy0, oy1, ws);
@@ -167,6 +169,8 @@ static fc_status FC_FN(direct_plan)(FC_FN(conv_call) * c, int threads, fc_parall
     fc_job_add(job, c->slices * y->n * ((y->h + c->rows - 1) / c->rows), FC_FN(direct_task), c);
     const fc_window *win = &c->d->win;
     job->ws_bytes = c->direct_kernel == DK_FILTER ? FC_FN(filter_workspace)(c->cx, c->d, c->x, y)
+                    : c->direct_kernel == DK_GROUPED
+                        ? FC_FN(grouped_workspace)(c->cx, c->d, c->x, y)
                     : c->direct_kernel == DK_FEWOUT /* the repacked filter */
                         ? sizeof(FC_T) * (size_t)(win->k_h * win->k_w * c->x->c * y->c)
                         : sizeof(FC_T) * (size_t)y->c; /* one pixel's accumulators */
