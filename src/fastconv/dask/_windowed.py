@@ -26,6 +26,7 @@ import dask.array as da
 import numpy as np
 from dask.base import tokenize
 
+from .._arrays import compute_dtype
 from .._geometry import Window, join_shape, nhwc_axes
 from .._tiling import tile_axis
 from ._sharing import task_threads
@@ -204,4 +205,6 @@ def tiled(
         token=token,
         **kwargs,
     )
-    return y.sum(axis=(0, 1, 2, 3), dtype=dtype) if result == "sum" else y
+    if result == "sum":  # float16 partials are added in float32, as the kernels compute
+        return y.sum(axis=(0, 1, 2, 3), dtype=compute_dtype(dtype)).astype(dtype)
+    return y
