@@ -329,3 +329,43 @@ def test_tile_axis_back_tiles_compute_the_whole_gradient(data):
         start += length
         first += tiles.out_chunks[j]
     np.testing.assert_array_equal(np.concatenate(parts), whole)
+
+
+def test_empty_batch_and_zero_size_outputs(rng):
+    """No images, or a forward output of 0 rows: the gradients are the whole-array ones
+    (zeros of the input's shape, a zero filter gradient)."""
+    f = rng.standard_normal((3, 3, 2, 4)).astype(np.float32)
+    for x_shape in [(0, 8, 8, 2), (2, 2, 8, 2)]:
+        x = rng.standard_normal(x_shape).astype(np.float32)
+        dy = rng.standard_normal(fastconv.conv2d(x, f, 2, "VALID").shape).astype(np.float32)
+        for case in [
+            GradCase("conv2d_backprop_input", (x_shape, f, Chunked(dy, (1, 1, 2, 4)), 2, "VALID")),
+            GradCase("conv2d_transpose", (Chunked(dy, (1, 1, 2, 4)), f, x_shape, 2, "VALID")),
+            GradCase(
+                "conv2d_backprop_filter",
+                (Chunked(x, (1, 1, 3, 2)), f.shape, Chunked(dy, 1), 2, "VALID"),
+                {"return_bias_grad": True},
+            ),
+        ]:
+            case.check(dask.compute(case.dask())[0])
+
+
+@pytest.mark.parametrize("dask_threads", [1, 3])
+def test_gradient_tasks_share_the_cpus(rng, monkeypatch, dask_threads):
+    """A gradient's tasks, like the forward ops', use cpus // Dask threads OpenMP threads."""
+    from fastconv import conv_backprop_filter
+
+    seen = []
+    real = conv_backprop_filter.conv2d_backprop_filter
+
+    def recording(*args, **kwargs):
+        seen.append(fastconv.get_num_threads())
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(conv_backprop_filter, "conv2d_backprop_filter", recording)
+    x = da.from_array(rng.standard_normal((4, 12, 12, 3)).astype(np.float32), chunks=(1, 6, 12, 3))
+    dy = rng.standard_normal((4, 12, 12, 2)).astype(np.float32)
+    fdask.conv2d_backprop_filter(x, (3, 3, 3, 2), dy, 1, "SAME").compute(num_workers=dask_threads)
+    default = fastconv.get_num_threads()
+    cpus = fastconv._threads.cpus_available()
+    assert len(seen) == 8 and set(seen) == {min(default, max(1, cpus // dask_threads))}
