@@ -26,6 +26,24 @@ def threaded_scheduler():
         yield
 
 
+def test_same_functions_and_arguments_as_numpy():
+    """Every array op of fastconv is in fastconv.dask, with the NumPy function's parameters
+    (names, kinds, defaults): no convention keyword is left behind. Not there: the layer,
+    the thread and algorithm queries, and max_pool_with_argmax (its indices are positions
+    in the whole array)."""
+    import inspect
+
+    left_out = {"__version__", "reference", "testing", "Conv2D", "conv2d_algorithm"}
+    left_out |= {"get_num_threads", "set_num_threads", "max_pool_with_argmax"}
+    assert set(fdask.__all__) == set(fastconv.__all__) - left_out
+    for name in fdask.__all__:
+        numpy_params, dask_params = (
+            [(p.name, p.kind, p.default) for p in inspect.signature(f).parameters.values()]
+            for f in (getattr(fastconv, name), getattr(fdask, name))
+        )
+        assert dask_params == numpy_params, name
+
+
 def test_seeded_gradient_sweep_equals_whole_array(rng):
     """Every gradient op: random shapes, chunkings (1-cell chunks, chunks smaller than the
     halo), odd strides, dilations, every padding spelling, NHWC and NCHW, HWIO and OIHW
