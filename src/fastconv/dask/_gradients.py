@@ -22,6 +22,7 @@ from .. import conv_backprop_input as bi
 from .. import pool_grad
 from .._arrays import result_dtype
 from .._geometry import (
+    check_flag,
     check_name,
     conv_shape,
     depthwise_shape,
@@ -309,8 +310,7 @@ def _filter_gradient(
     plan = bf._plan(
         geometry, x, dy, filter_sizes, strides, padding, data_format, dilations, filter_format, pads
     )
-    if not isinstance(return_bias_grad, bool):
-        raise TypeError(f"return_bias_grad must be True or False, got {return_bias_grad!r}")
+    return_bias_grad = check_flag(return_bias_grad, "return_bias_grad")
     fmt, ffmt = normalize_data_format(data_format), normalize_filter_format(filter_format)
     shape = geometry(
         x.shape, plan.sizes, strides, padding, fmt, dilations, pads=pads, filter_format=ffmt
