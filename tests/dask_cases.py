@@ -33,7 +33,8 @@ class Case:
             return True
         algorithm = self.kwargs["algorithm"]
         if algorithm == "auto":
-            algorithm = fastconv.conv2d_algorithm(self.x, *self.args)
+            conventions = {k: v for k, v in self.kwargs.items() if k in ("pads", "filter_format")}
+            algorithm = fastconv.conv2d_algorithm(self.x, *self.args, **conventions)
         return algorithm != "winograd"
 
     def numpy(self):
@@ -61,7 +62,7 @@ class Case:
         )
 
 
-def _partition(rng, size: int) -> tuple[int, ...]:
+def partition(rng, size: int) -> tuple[int, ...]:
     """Random chunk sizes adding up to size (often including chunks of 1 cell)."""
     if size <= 1:
         return (size,)
@@ -72,13 +73,31 @@ def _partition(rng, size: int) -> tuple[int, ...]:
     return tuple(b - a for a, b in zip(edges, edges[1:]))
 
 
-def _padding(rng, limit: int):
-    kind = rng.integers(3)
-    if kind == 0:
-        return "SAME"
-    if kind == 1:
-        return "VALID"
-    return [[int(v) for v in rng.integers(0, limit + 1, 2)] for _ in range(2)]
+def padding_kwargs(rng, limit: int) -> tuple[object, dict]:
+    """A padding in one of the spellings the functions take (TF's, PyTorch's ints, ONNX's
+    auto_pad names and pads=), each explicit value at most `limit`: (padding, {pads=...})."""
+    kind = int(rng.integers(7))
+    values = [int(v) for v in rng.integers(0, limit + 1, 4)]
+    if kind < 3:
+        return ("SAME", "VALID", "SAME_LOWER")[kind], {}
+    if kind == 3:
+        return [values[:2], values[2:]], {}
+    if kind == 4:
+        return values[0], {}  # PyTorch: the same on every side
+    if kind == 5:
+        return (values[0], values[1]), {}  # PyTorch (h, w)
+    return "NOTSET", {"pads": values}  # ONNX [top, left, bottom, right]
+
+
+def filter_kwargs(rng, f: np.ndarray, depthwise: bool) -> tuple[np.ndarray, dict]:
+    """The HWIO filter as it is, or in PyTorch's OIHW layout with filter_format="OIHW"."""
+    if rng.integers(2):
+        return f, {}
+    if depthwise:  # [kh, kw, C, M] -> [C * M, 1, kh, kw]
+        oihw = f.reshape(f.shape[0], f.shape[1], 1, -1).transpose(3, 2, 0, 1)
+    else:
+        oihw = f.transpose(3, 2, 0, 1)
+    return np.ascontiguousarray(oihw), {"filter_format": "OIHW"}
 
 
 def _draw(rng, op: str) -> Case:
@@ -94,13 +113,17 @@ def _draw(rng, op: str) -> Case:
     strides = [int(v) for v in rng.integers(1, 4, 2)]
     shape = (n, h, w, c) if fmt == "NHWC" else (n, c, h, w)
     x = rng.standard_normal(shape).astype(dtype)
-    chunks = tuple(_partition(rng, s) for s in shape)
+    chunks = tuple(partition(rng, s) for s in shape)
     if op in ("max_pool2d", "avg_pool2d"):
-        padding = _padding(rng, min(k) - 1)
-        return Case(op, x, chunks, (list(k), strides, padding, fmt), reduction=k[0] * k[1])
+        padding, options = padding_kwargs(rng, min(k) - 1)
+        options["dilations"] = [int(v) for v in rng.integers(1, 3, 2)]
+        options["ceil_mode"] = bool(rng.integers(2))
+        if op == "avg_pool2d":
+            options["count_include_pad"] = bool(rng.integers(2))
+        return Case(op, x, chunks, (list(k), strides, padding, fmt), options, k[0] * k[1])
     dilations = [int(v) for v in rng.integers(1, 3, 2)]
-    padding = _padding(rng, 6)
-    options = {"activation": rng.choice([None, "relu", "tanh"])}
+    padding, options = padding_kwargs(rng, 6)
+    options["activation"] = rng.choice([None, "relu", "tanh"])
     if op == "depthwise_conv2d":
         out_c = c * int(rng.integers(1, 3))
         f = rng.standard_normal((*k, c, out_c // c)).astype(dtype)
@@ -114,6 +137,8 @@ def _draw(rng, op: str) -> Case:
         if k == (3, 3) and strides == [1, 1] and dilations == [1, 1] and groups == 1:
             algorithms.append("winograd")
         options["algorithm"] = str(rng.choice(algorithms))
+    f, more = filter_kwargs(rng, f, op == "depthwise_conv2d")
+    options.update(more)
     if rng.integers(2):
         options["bias"] = rng.standard_normal(out_c).astype(dtype)
     return Case(op, x, chunks, (f, strides, padding, fmt, dilations), options, reduction)
@@ -127,7 +152,7 @@ def random_cases(rng, count: int, ops=OPS) -> list[Case]:
             case = _draw(rng, op)
             try:
                 case.numpy()
-            except ValueError:  # the window does not fit this input
+            except ValueError:  # the window does not fit this input (or ceil_mode and SAME)
                 continue
             cases.append(case)
     return cases

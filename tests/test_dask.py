@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 import fastconv
 import fastconv.dask as fdask
 from dask_cases import Case, random_cases
-from fastconv import _geometry
+from fastconv import _geometry, _tiling
 from tolerance import assert_close
 
 
@@ -255,7 +255,7 @@ def test_tile_axis_tiles_compute_the_whole_axis(data):
         return
     cuts = sorted(data.draw(st.sets(st.integers(1, size - 1), max_size=6))) if size > 1 else []
     chunks = [b - a for a, b in zip([0, *cuts], [*cuts, size])]
-    tiles = _geometry.tile_axis(size, chunks, k, stride, dilation, before, after, out)
+    tiles = _tiling.tile_axis(size, chunks, k, stride, dilation, before, after, out)
     assert sum(tiles.in_chunks) == size and sum(tiles.out_chunks) == out
     if len(tiles.in_chunks) > 1:
         assert min(tiles.in_chunks) >= max(tiles.halo, 1) and min(tiles.out_chunks) >= 1

@@ -1,6 +1,7 @@
 """fastconv.dask on a distributed LocalCluster: 2 worker processes (spawned by their nannies,
 1 thread each, memory-bounded), started and shut down by this module. A seeded sweep of
-every op equals the whole-array call computed here."""
+every forward op, and of the filter gradient (per-tile partial sums added across the two
+processes), equals the whole-array call computed here."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from distributed import Client, LocalCluster
 
 import fastconv
 from dask_cases import random_cases
+from dask_grad_cases import random_grad_cases
 
 
 @pytest.fixture(scope="module")
@@ -50,3 +52,14 @@ def test_seeded_sweep_on_two_worker_processes(client, rng):
     results = client.gather(client.compute([case.dask() for case in cases]))
     for case, result in zip(cases, results):
         case.check(result)
+
+
+def test_filter_gradient_on_two_worker_processes(client, rng):
+    cases = random_grad_cases(rng, 4, ops=("conv2d_backprop_filter",))
+    lazy = [case.dask() for case in cases]  # dW, or (dW, db) with return_bias_grad
+    flat = [part for result in lazy for part in (result if isinstance(result, tuple) else [result])]
+    computed = iter(client.gather(client.compute(flat)))
+    for case, result in zip(cases, lazy):
+        case.check(
+            tuple(next(computed) for _ in result) if isinstance(result, tuple) else next(computed)
+        )

@@ -14,6 +14,7 @@ import numpy as np
 from . import _core, reference
 from ._arrays import compute_dtype, float_array, result_dtype
 from ._geometry import (
+    check_flag,
     check_name,
     check_out_backprop,
     conv_shape,
@@ -137,6 +138,7 @@ def _filter_grad(
 ):
     """Either op; `geometry` (conv_shape or depthwise_shape) reads filter_sizes."""
     check_name(name)
+    return_bias_grad = check_flag(return_bias_grad, "return_bias_grad")
     x = float_array(input, "input")
     dy = float_array(out_backprop, "out_backprop")
     key = (

@@ -183,9 +183,8 @@ def conv2d_transpose(
     b = None if bias is None else float_array(bias, "bias")
     fmt = normalize_data_format(data_format)
     ffmt = normalize_filter_format(filter_format)
-    hwio = f.shape if ffmt == "HWIO" or f.ndim != 4 else tuple(f.shape[a] for a in OIHW_TO_HWIO)
-    sizes = transpose_sizes(
-        output_shape, x.shape, hwio, strides, padding, fmt, dilations, output_padding, pads
+    sizes = transpose_result_shape(
+        x.shape, f.shape, output_shape, strides, padding, fmt, dilations, ffmt, output_padding, pads
     )
     key = (
         "conv2d_transpose",
@@ -223,6 +222,37 @@ def conv2d_transpose(
         ),
     )
     return plan(x, f, b, out)
+
+
+def transpose_result_shape(
+    input_shape,
+    filter_shape,
+    output_shape,
+    strides,
+    padding,
+    data_format,
+    dilations,
+    filter_format,
+    output_padding,
+    pads,
+):
+    """conv2d_transpose's result shape (data_format and filter_format normalized)."""
+    hwio = (
+        filter_shape
+        if filter_format == "HWIO" or len(filter_shape) != 4
+        else tuple(filter_shape[a] for a in OIHW_TO_HWIO)
+    )
+    return transpose_sizes(
+        output_shape,
+        input_shape,
+        hwio,
+        strides,
+        padding,
+        data_format,
+        dilations,
+        output_padding,
+        pads,
+    )
 
 
 def _plan(
