@@ -31,9 +31,16 @@ def arg_key(value):
     return (value.__class__, value)
 
 
-def cached(key, make):
-    """The plan for `key`, made by `make()` on first use (errors are raised, not cached)."""
+def cached(op, arrays, args, make):
+    """The plan of a call of `op` (its name, or whatever else tells the ops apart) with these
+    arrays (their shapes and dtypes; None for an absent one) and other arguments (arg_key of
+    each), made by `make()` on first use (errors are raised, not cached)."""
     try:
+        key = (
+            op,
+            *(None if a is None else (a.shape, a.dtype) for a in arrays),
+            *(arg_key(v) for v in args),
+        )
         plan = _CACHE.get(key)
     except TypeError:  # an unhashable argument (an array as strides, say): plan every time
         return make()

@@ -23,7 +23,7 @@ from ._geometry import (
     normalize_data_format,
     normalize_filter_format,
 )
-from ._plans import ConvPlan, arg_key, cached
+from ._plans import ConvPlan, cached
 
 
 def conv2d(
@@ -105,25 +105,10 @@ def conv2d_plan(
 ) -> ConvPlan:
     """The (cached) plan of conv2d with these checked arrays and arguments; fastconv.Conv2D
     runs the same plans."""
-    key = (
-        "conv2d",
-        x.shape,
-        x.dtype,
-        f.shape,
-        f.dtype,
-        None if b is None else b.shape,
-        None if b is None else b.dtype,
-        arg_key(strides),
-        arg_key(padding),
-        arg_key(data_format),
-        arg_key(dilations),
-        arg_key(activation),
-        arg_key(algorithm),
-        arg_key(filter_format),
-        arg_key(pads),
-    )
     return cached(
-        key,
+        "conv2d",
+        (x, f, b),
+        (strides, padding, data_format, dilations, activation, algorithm, filter_format, pads),
         lambda: _plan_conv2d(
             x,
             f,
@@ -204,24 +189,10 @@ def depthwise_conv2d(
     x = float_array(input, "input")
     f = float_array(filter, "filter")
     b = None if bias is None else float_array(bias, "bias")
-    key = (
-        "depthwise",
-        x.shape,
-        x.dtype,
-        f.shape,
-        f.dtype,
-        None if b is None else b.shape,
-        None if b is None else b.dtype,
-        arg_key(strides),
-        arg_key(padding),
-        arg_key(data_format),
-        arg_key(dilations),
-        arg_key(activation),
-        arg_key(pads),
-        arg_key(filter_format),
-    )
     plan = cached(
-        key,
+        "depthwise",
+        (x, f, b),
+        (strides, padding, data_format, dilations, activation, pads, filter_format),
         lambda: _plan_depthwise(
             x, f, b, strides, padding, data_format, dilations, activation, pads, filter_format
         ),

@@ -24,7 +24,7 @@ from ._geometry import (
     normalize_filter_format,
     sizes_arg,
 )
-from ._plans import _destination, _readable, arg_key, cached
+from ._plans import _destination, _readable, cached
 
 __all__ = ["conv2d_backprop_filter", "depthwise_conv2d_backprop_filter"]
 
@@ -141,22 +141,10 @@ def _filter_grad(
     return_bias_grad = check_flag(return_bias_grad, "return_bias_grad")
     x = float_array(input, "input")
     dy = float_array(out_backprop, "out_backprop")
-    key = (
-        geometry,
-        x.shape,
-        x.dtype,
-        dy.shape,
-        dy.dtype,
-        arg_key(filter_sizes),
-        arg_key(strides),
-        arg_key(padding),
-        arg_key(data_format),
-        arg_key(dilations),
-        arg_key(filter_format),
-        arg_key(pads),
-    )
     plan = cached(
-        key,
+        geometry,
+        (x, dy),
+        (filter_sizes, strides, padding, data_format, dilations, filter_format, pads),
         lambda: _plan(
             geometry,
             x,

@@ -19,7 +19,7 @@ from ._geometry import (
     sizes_arg,
     transpose_sizes,
 )
-from ._plans import ACTIVATION_CODES, ALGORITHM_CODES, ConvPlan, arg_key, cached
+from ._plans import ACTIVATION_CODES, ALGORITHM_CODES, ConvPlan, cached
 
 
 def conv2d_backprop_input(
@@ -112,22 +112,10 @@ def _gradient(
     f = float_array(filters, filter_name)
     dy = float_array(out_backprop, "out_backprop")
     sizes = sizes_arg(input_sizes, "input_sizes")
-    key = (
-        kind + "_backprop_input",
-        sizes,
-        f.shape,
-        f.dtype,
-        dy.shape,
-        dy.dtype,
-        arg_key(strides),
-        arg_key(padding),
-        arg_key(data_format),
-        arg_key(dilations),
-        arg_key(filter_format),
-        arg_key(pads),
-    )
     plan = cached(
-        key,
+        kind + "_backprop_input",
+        (f, dy),
+        (sizes, strides, padding, data_format, dilations, filter_format, pads),
         lambda: _plan(
             kind,
             sizes,
@@ -186,25 +174,10 @@ def conv2d_transpose(
     sizes = transpose_result_shape(
         x.shape, f.shape, output_shape, strides, padding, fmt, dilations, ffmt, output_padding, pads
     )
-    key = (
-        "conv2d_transpose",
-        sizes,
-        x.shape,
-        x.dtype,
-        f.shape,
-        f.dtype,
-        None if b is None else b.shape,
-        None if b is None else b.dtype,
-        arg_key(strides),
-        arg_key(padding),
-        fmt,
-        arg_key(dilations),
-        arg_key(activation),
-        ffmt,
-        arg_key(pads),
-    )
     plan = cached(
-        key,
+        "conv2d_transpose",
+        (x, f, b),
+        (sizes, strides, padding, fmt, dilations, activation, ffmt, pads),
         lambda: _plan(
             "conv2d",
             sizes,

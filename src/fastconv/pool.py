@@ -12,7 +12,7 @@ from ._geometry import (
     pool_divisors,
     pool_window,
 )
-from ._plans import PoolPlan, arg_key, cached
+from ._plans import PoolPlan, cached
 from ._pool_grad_plans import ArgmaxPlan
 
 
@@ -61,23 +61,21 @@ def max_pool2d(
         if is_cupy(input):
             raise TypeError("return_argmax runs on the CPU only (pass a NumPy array)")
         x = float_array(input, "input")
-        key = (
-            "argmax",
-            x.shape,
-            x.dtype,
-            arg_key(ksize),
-            arg_key(strides),
-            arg_key(padding),
-            arg_key(data_format),
-            arg_key(dilations),
-            arg_key(ceil_mode),
-            arg_key(pads),
-            arg_key(index_format),
-            arg_key(include_batch_in_index),
-            arg_key(storage_order),
-        )
         plan = cached(
-            key,
+            "argmax",
+            (x,),
+            (
+                ksize,
+                strides,
+                padding,
+                data_format,
+                dilations,
+                ceil_mode,
+                pads,
+                index_format,
+                include_batch_in_index,
+                storage_order,
+            ),
             lambda: _plan_argmax(
                 x,
                 ksize,
@@ -169,21 +167,10 @@ def _pool(
             pads=pads,
         )
     x = float_array(input, "input")
-    key = (
-        kind,
-        x.shape,
-        x.dtype,
-        arg_key(ksize),
-        arg_key(strides),
-        arg_key(padding),
-        arg_key(data_format),
-        arg_key(dilations),
-        arg_key(ceil_mode),
-        arg_key(pads),
-        arg_key(count_include_pad),
-    )
     plan = cached(
-        key,
+        kind,
+        (x,),
+        (ksize, strides, padding, data_format, dilations, ceil_mode, pads, count_include_pad),
         lambda: _plan_pool(
             kind,
             x,

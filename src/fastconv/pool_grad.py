@@ -12,7 +12,7 @@ from ._geometry import (
     pool_window,
     sizes_arg,
 )
-from ._plans import arg_key, cached
+from ._plans import cached
 from ._pool_grad_plans import ArgmaxPlan, PoolGradPlan
 
 
@@ -35,22 +35,10 @@ def max_pool2d_grad(
     x = _array(input, "input")
     y = _array(output, "output")
     g = _array(grad, "grad")
-    key = (
-        "max",
-        x.shape,
-        y.shape,
-        g.shape,
-        x.dtype,
-        y.dtype,
-        g.dtype,
-        arg_key(ksize),
-        arg_key(strides),
-        arg_key(padding),
-        arg_key(data_format),
-        arg_key(pads),
-    )
     plan = cached(
-        key,
+        "max_pool2d_grad",
+        (x, y, g),
+        (ksize, strides, padding, data_format, pads),
         lambda: _plan_grad(
             "max",
             x.shape,
@@ -79,19 +67,10 @@ def avg_pool2d_grad(
     """
     sizes = sizes_arg(input_sizes, "input_sizes")
     g = _array(grad, "grad")
-    key = (
-        "avg",
-        sizes,
-        g.shape,
-        g.dtype,
-        arg_key(ksize),
-        arg_key(strides),
-        arg_key(padding),
-        arg_key(data_format),
-        arg_key(pads),
-    )
     plan = cached(
-        key,
+        "avg_pool2d_grad",
+        (g,),
+        (sizes, ksize, strides, padding, data_format, pads),
         lambda: _plan_grad(
             "avg", sizes, (("grad", g),), g.dtype, ksize, strides, padding, data_format, pads
         ),
@@ -119,17 +98,11 @@ def max_pool_with_argmax(
         raise TypeError(
             f"include_batch_in_index must be True or False, got {include_batch_in_index!r}"
         )
-    key = (
-        x.shape,
-        x.dtype,
-        arg_key(ksize),
-        arg_key(strides),
-        arg_key(padding),
-        arg_key(data_format),
-        include_batch_in_index,
-    )
     plan = cached(
-        key, lambda: _plan_argmax(x, ksize, strides, padding, data_format, include_batch_in_index)
+        "max_pool_with_argmax",
+        (x,),
+        (ksize, strides, padding, data_format, include_batch_in_index),
+        lambda: _plan_argmax(x, ksize, strides, padding, data_format, include_batch_in_index),
     )
     return plan(x, out)
 
