@@ -61,7 +61,7 @@ class Conv2D:
     the CPU). CuPy inputs are not supported (use fastconv.gpu.conv2d).
     """
 
-    __slots__ = ("_filters", "_bias", "_args", "_packs", "_lock", "__weakref__")
+    __slots__ = ("_filters", "_bias", "_args", "_packs", "_runs", "_lock", "__weakref__")
 
     def __init__(
         self,
@@ -125,6 +125,7 @@ class Conv2D:
         )
         self._filters, self._bias = f, b
         self._packs: dict = {}
+        self._runs: dict = {}  # (shape, dtype, ISA) -> (plan, packed filters)
         self._lock = threading.Lock()
 
     def __call__(self, x, *, out=None):
@@ -139,14 +140,29 @@ class Conv2D:
                 f"input has dtype {x.dtype} but this Conv2D computes in {f.dtype} "
                 f"(its filters'): pass x.astype(np.{f.dtype})"
             )
-        plan = self._plan(x)
-        return plan(x, f, b, out, self._packed(plan))
+        plan, packed = self._run(x)
+        return plan(x, f, b, out, packed)
 
     def algorithm_for(self, x) -> str:
         """The algorithm ``layer(x)`` runs for an input of x's shape (x: an array, or
         anything with ``.shape`` and ``.dtype``): the layer's own, or what "auto" picks with
         weights packed once."""
         return self._plan(x).algorithm()
+
+    def _run(self, x):
+        """The plan and packed filters for x, resolved once per input shape, dtype and ISA
+        (the choice depends on nothing else): a repeated call asks C for nothing but the
+        ISA, where resolving took four calls (the plan's choice with and without packed
+        weights, twice)."""
+        key = (x.shape, x.dtype, _core.get_isa())
+        run = self._runs.get(key)
+        if run is None:
+            plan = self._plan(x)
+            run = (plan, self._packed(plan))
+            if len(self._runs) >= 64:  # a layer fed ever-new shapes re-resolves
+                self._runs.clear()
+            self._runs[key] = run
+        return run
 
     def _plan(self, x):
         """conv2d's plan for x, with "auto" resolved as for weights packed once: without
