@@ -142,15 +142,25 @@ cdef int _check_array(cnp.ndarray a, str name, fc_dtype dtype, int ndim) except 
     return 0
 
 
-cdef int _check_view_array(cnp.ndarray a, str name, fc_dtype dtype, bint output) except -1:
-    """A 4-D NHWC-ordered view: any strides, in whole elements; writeable if `output`."""
-    _check_array(a, name, dtype, 4)
+cdef int _check_view_layout(cnp.ndarray a, str name, bint output) except -1:
+    """4-D, aligned, strides in whole elements (any order); writeable if `output`."""
+    if a.ndim != 4:
+        raise ValueError(f"internal: {name} must have 4 dimensions, got {a.ndim}")
+    if not cnp.PyArray_ISALIGNED(a):
+        raise ValueError(f"internal: {name} is not aligned for its dtype")
     for i in range(4):
         if a.strides[i] % a.itemsize:
             raise ValueError(f"internal: {name}'s strides are not whole elements")
     if output and not cnp.PyArray_ISWRITEABLE(a):
         raise ValueError(f"internal: {name} is not writeable")
     return 0
+
+
+cdef int _check_view_array(cnp.ndarray a, str name, fc_dtype dtype, bint output) except -1:
+    """A 4-D NHWC-ordered view of the call's dtype (_check_view_layout)."""
+    if _dtype(a) != dtype:
+        raise TypeError(f"internal: {name} has dtype {a.dtype}, the input another")
+    return _check_view_layout(a, name, output)
 
 
 cdef int _check_dense(cnp.ndarray a, str name, fc_dtype dtype, tuple shape) except -1:
@@ -526,11 +536,7 @@ cdef class ArgmaxKernel:
         _check_view_array(y, "y", dt, True)
         if argmax.dtype.num != cnp.NPY_INT64 or not argmax.dtype.isnative:
             raise TypeError(f"internal: argmax must be native int64, got {argmax.dtype}")
-        if argmax.ndim != 4 or not cnp.PyArray_ISALIGNED(argmax) or not cnp.PyArray_ISWRITEABLE(argmax):
-            raise ValueError("internal: argmax must be a writeable, aligned 4-D array")
-        for i in range(4):
-            if argmax.strides[i] % argmax.itemsize:
-                raise ValueError("internal: argmax's strides are not whole elements")
+        _check_view_layout(argmax, "argmax", True)
         _check_same_shape(y, argmax, "y and argmax")
         _check_batch_channels(x, y)
         _view(x, &xv)
