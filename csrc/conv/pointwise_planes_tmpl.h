@@ -31,8 +31,8 @@ void FC_FN(pointwise_planes_pack)(const fc_conv_desc *d, const fc_view *x, const
 
 /* The indirection buffer (rows' pointers), a zero row for rows past the group's output
  * channels, a B panel [C/g][NR] and one output channel's bias over NR pixels. */
-size_t FC_FN(pointwise_planes_workspace)(const fc_cntx *cx, const fc_conv_desc *d,
-                                         const fc_view *x, const fc_view *y) {
+size_t FC_FN(pointwise_planes_workspace)(const fc_cntx *cx, const fc_conv_desc *d, const fc_view *x,
+                                         const fc_view *y) {
     const int64_t nr = FC_UKERNEL(cx)->nr, cg = x->c / d->groups;
     return fc_align_up(sizeof(FC_T *) * (size_t)FC_FN(pw_rows)(cx, d, y)) +
            fc_align_up(sizeof(FC_T) * (size_t)cg) + sizeof(FC_T) * (size_t)(cg * nr + nr);
