@@ -43,6 +43,7 @@ KERNEL_TESTS = [
     "test_pool_kernels.py",
     "test_filter_kernel.py",
     "test_blocked_kernel.py",
+    "test_pointwise_planes_kernel.py",
     "test_grouped_kernel.py",
     "test_fewout_kernel.py",
     "test_backprop_filter_kernel.py",

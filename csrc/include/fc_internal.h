@@ -104,6 +104,11 @@ static inline int fc_is_dense(const fc_view *v) {
     return v->sc == 1 && v->sw == v->c && v->sh == v->w * v->c && v->sn == v->h * v->w * v->c;
 }
 
+/* A dense NCHW array seen as an NHWC view: planes of H x W, one per channel. */
+static inline int fc_is_planar(const fc_view *v) {
+    return v->sw == 1 && v->sh == v->w && v->sc == v->h * v->w && v->sn == v->c * v->h * v->w;
+}
+
 /* Workspace memory aligned for the widest vector loads (NULL on failure). */
 static inline void *fc_alloc(size_t bytes) {
     void *p = NULL;

@@ -8,6 +8,8 @@
 enum { CV_CB = 16, CV_RB = 64 };
 /* Depthwise on NCHW planes in place from this output width on (conv2d_tmpl.h, planes_apply). */
 enum { CV_PLANES_W = 24 };
+/* Output channels per task of the 1x1 NCHW kernel's weight transpose (conv2d_tmpl.h). */
+enum { CV_PW_ROWS = 64 };
 /* The direct algorithm's kernels (conv2d_tmpl.h's direct_plan picks one per call). */
 enum { DK_GENERIC, DK_FILTER, DK_BLOCKED, DK_GROUPED, DK_FEWOUT, DK_DEPTHWISE };
 

@@ -4,11 +4,6 @@
  * (im2col + GEMM), never over the reduction, so every output value is summed in the same
  * order whatever the thread count: results are bit-identical for any count. */
 
-/* A dense NCHW array seen as an NHWC view: planes of H x W, one per channel. */
-static int FC_FN(is_planar)(const fc_view *v) {
-    return v->sw == 1 && v->sh == v->w && v->sc == v->h * v->w && v->sn == v->c * v->h * v->w;
-}
-
 /* Copying one view into another of the same shape (NCHW to and from dense NHWC
  * workspaces), as a phase of tasks.  NCHW <-> dense NHWC is a transpose of each image's
  * [C][H*W] matrix, done in tiles of RB source rows; other views go one image row per task,
@@ -47,9 +42,9 @@ static void FC_FN(copy_task)(const void *ctx, int64_t t, void *ws) {
 static void FC_FN(copy_add)(const fc_cntx *cx, fc_parallel_job *job, const fc_view *src,
                             const fc_view *dst, FC_FN(copy_job) * j) {
     const int64_t hw = src->h * src->w;
-    const int to_nhwc = FC_FN(is_planar)(src) && fc_is_dense(dst);
+    const int to_nhwc = fc_is_planar(src) && fc_is_dense(dst);
     *j = (FC_FN(copy_job)){cx, src, dst, 0, 0, 0, 0};
-    j->transpose = to_nhwc || (fc_is_dense(src) && FC_FN(is_planar)(dst));
+    j->transpose = to_nhwc || (fc_is_dense(src) && fc_is_planar(dst));
     if (j->transpose) { /* rows of the source matrix: channels (to NHWC) or pixels */
         j->rows = to_nhwc ? src->c : hw;
         j->cols = to_nhwc ? hw : src->c;
@@ -142,18 +137,24 @@ static void FC_FN(blocked_split)(FC_FN(conv_call) * c, int threads) {
     c->slices = (y->c + c->slice - 1) / c->slice;
 }
 
+/* The direct kernel (DK_*) that runs a call. */
+static int FC_FN(direct_kernel)(const fc_cntx *cx, const fc_conv_desc *d, const fc_view *x,
+                                const fc_view *y) {
+    return fc_image_filter_applies(d, x, y)           ? DK_FILTER
+           : fc_fewout_applies(d, x, y, sizeof(FC_T)) ? DK_FEWOUT
+           : d->groups == x->c && d->groups > 1       ? DK_DEPTHWISE
+           : FC_FN(blocked_applies)(cx, d, y)         ? DK_BLOCKED
+           : FC_FN(grouped_applies)(cx, d, x, y)      ? DK_GROUPED
+                                                      : DK_GENERIC;
+}
+
 static fc_status FC_FN(direct_plan)(FC_FN(conv_call) * c, int threads, fc_parallel_job *job) {
     const fc_view *y = c->y;
     /* About 16 tasks per thread (a row each took 11% longer on a 112x112 depthwise layer,
      * 1.5 us per row: the claims' cache-line traffic); whole images when serial. */
     const int64_t per_task = (y->n * y->h + 16 * threads - 1) / (16 * threads);
     c->rows = threads > 1 && per_task < y->h ? per_task : y->h;
-    c->direct_kernel = fc_image_filter_applies(c->d, c->x, y)           ? DK_FILTER
-                       : fc_fewout_applies(c->d, c->x, y, sizeof(FC_T)) ? DK_FEWOUT
-                       : c->d->groups == c->x->c && c->d->groups > 1    ? DK_DEPTHWISE
-                       : FC_FN(blocked_applies)(c->cx, c->d, y)         ? DK_BLOCKED
-                       : FC_FN(grouped_applies)(c->cx, c->d, c->x, y)   ? DK_GROUPED
-                                                                        : DK_GENERIC;
+    c->direct_kernel = FC_FN(direct_kernel)(c->cx, c->d, c->x, y);
     if (c->direct_kernel == DK_GROUPED && c->pk && c->pk->grouped) {
         c->wpack = (FC_T *)c->pk->grouped;
     } else if (c->direct_kernel == DK_GROUPED) { /* weights rearranged for the rotations */
@@ -302,6 +303,55 @@ static fc_status FC_FN(planes_run)(const fc_cntx *cx, const fc_conv_desc *d, con
     return fc_parallel_run(&job, threads);
 }
 
+/* 1x1 convolutions on NCHW planes (conv/pointwise_planes_tmpl.h), in place: a phase that
+ * transposes the weights (blocks of CV_PW_ROWS output channels), then tasks of a run of
+ * one image's pixels for one group, whole images on one thread, about four runs a thread on
+ * several.  Neither changes any output's summation order. */
+typedef struct {
+    const fc_cntx *cx;
+    const fc_conv_desc *d;
+    const fc_view *x, *y;
+    const FC_T *w, *bias;
+    FC_T *wt;
+    int64_t run, runs; /* pixels per task, and tasks per image and group */
+} FC_FN(pointwise_call);
+
+static void FC_FN(pointwise_pack_task)(const void *ctx, int64_t t, void *ws) {
+    const FC_FN(pointwise_call) *c = ctx;
+    const int64_t co0 = t * CV_PW_ROWS,
+                  co1 = co0 + CV_PW_ROWS < c->y->c ? co0 + CV_PW_ROWS : c->y->c;
+    FC_FN(pointwise_planes_pack)(c->d, c->x, c->y, c->w, co0, co1, c->wt);
+}
+
+static void FC_FN(pointwise_task)(const void *ctx, int64_t t, void *ws) {
+    const FC_FN(pointwise_call) *c = ctx;
+    const int64_t hw = c->y->h * c->y->w, groups = c->d->groups;
+    const int64_t n = t / (groups * c->runs), g = t / c->runs % groups;
+    const int64_t q0 = t % c->runs * c->run, q1 = q0 + c->run < hw ? q0 + c->run : hw;
+    FC_FN(pointwise_planes)(c->cx, c->d, c->x, c->y, c->wt, c->bias, n, g, q0, q1, ws);
+}
+
+static fc_status FC_FN(pointwise_run)(const fc_cntx *cx, const fc_conv_desc *d, const fc_view *x,
+                                      const FC_T *w, const FC_T *bias, const fc_view *y,
+                                      int threads) {
+    const int64_t hw = y->h * y->w, nr = FC_UKERNEL(cx)->nr, units = y->n * d->groups;
+    FC_FN(pointwise_call) c = {cx, d, x, y, w, bias, NULL, hw, 1};
+    if (threads > 1 && units < 4 * threads) { /* units: (image, group) pairs */
+        const int64_t runs = (4 * threads + units - 1) / units;
+        c.run = ((hw + runs - 1) / runs + nr - 1) / nr * nr;
+        c.runs = (hw + c.run - 1) / c.run;
+    }
+    c.wt = fc_scratch(FC_SCRATCH_WEIGHTS, sizeof(FC_T) * (size_t)(y->c * (x->c / d->groups)));
+    if (!c.wt) return FC_ERR_NOMEM;
+    fc_parallel_job job = {.phases = 0};
+    fc_job_add(&job, (y->c + CV_PW_ROWS - 1) / CV_PW_ROWS, FC_FN(pointwise_pack_task), &c);
+    fc_job_add(&job, units * c.runs, FC_FN(pointwise_task), &c);
+    job.ws_bytes = FC_FN(pointwise_planes_workspace)(cx, d, x, y);
+    const fc_status status = fc_parallel_run(&job, threads);
+    fc_scratch_release(FC_SCRATCH_WEIGHTS);
+    return status;
+}
+
 /* Layouts once, then the algorithm, as one parallel job: an input without contiguous
  * channels (NCHW, other views) is copied into a dense NHWC workspace first, an output that
  * is not dense NHWC is written to one and copied out last.
@@ -334,6 +384,13 @@ static fc_status FC_FN(conv2d_run)(const fc_cntx *cx, const fc_conv_desc *d, fc_
      * 3x3/3 spent 60% of its NCHW time converting); the other kernels want dense NHWC. */
     if (algo == FC_ALGO_DIRECT && FC_FN(planes_apply)(d, x_in, y_out))
         return FC_FN(planes_run)(cx, d, x_in, w, bias, y_out, threads);
+    /* Where the register-blocked kernel is the direct one, the GEMM, it and the 1x1 kernel on
+     * planes give every output the same bits (the GEMM re-runs as it on a non-finite weight);
+     * the other direct kernels sum in other ways (no FMA in the generic one). */
+    if ((algo == FC_ALGO_DIRECT || algo == FC_ALGO_IM2COL) &&
+        fc_pointwise_planes_applies(d, x_in, y_out) &&
+        FC_FN(direct_kernel)(cx, d, x_in, y_out) == DK_BLOCKED)
+        return FC_FN(pointwise_run)(cx, d, x_in, w, bias, y_out, threads);
     const int any_layout = algo == FC_ALGO_DIRECT && fc_image_filter_applies(d, x_in, y_out);
     const int copy_in = !any_layout && x_in->sc != 1;
     const int copy_out = !any_layout && !fc_is_dense(y_out);
@@ -354,7 +411,7 @@ static fc_status FC_FN(conv2d_run)(const fc_cntx *cx, const fc_conv_desc *d, fc_
         /* The direct tasks transpose their own rows into an NCHW output while the rows are
          * in cache, instead of a pass over the whole output at the end: lenet-c1 in NCHW
          * 1.84 ms -> 1.38 (NHWC 1.0; 1 thread, thread CPU time). */
-        const int fused = copy_out && algo == FC_ALGO_DIRECT && FC_FN(is_planar)(y_out);
+        const int fused = copy_out && algo == FC_ALGO_DIRECT && fc_is_planar(y_out);
         FC_FN(conv_call)
         call = {.cx = cx,
                 .d = d,
