@@ -124,3 +124,35 @@ def test_channel_slices_on_small_images(isa, shape, window, groups, dtype, rng, 
     assert_same_bits_for_any_thread_count(run)
     want = reference.conv2d(x, w, 1, "SAME", bias=b, activation="relu")
     assert_close(run(), want, window[0] * window[1] * window[2], dtype)
+
+
+def _at_offset(a, offset):
+    """A copy of a whose data starts `offset` bytes past a 64-byte boundary."""
+    buf = np.empty(a.nbytes + 128, np.uint8)
+    start = (-buf.ctypes.data) % 64 + offset
+    out = buf[start : start + a.nbytes].view(a.dtype).reshape(a.shape)
+    out[...] = a
+    return out
+
+
+@pytest.mark.parametrize(
+    "window,dtype",
+    [
+        ((11, 11, 3, 64), np.float32),  # small: copied to an aligned buffer when misaligned
+        ((5, 5, 1, 32), np.float64),
+        ((3, 3, 192, 512), np.float32),  # 3.5 MB, over half of L2: read where it lies
+    ],
+)
+def test_filters_at_any_alignment(isa, window, dtype, rng):
+    """Filters at any address (NumPy aligns to 16 bytes; the kernel copies small misaligned
+    ones to a cache-line-aligned buffer): the same bits wherever they lie, and the
+    reference's values."""
+    x, w = _randn(rng, (1, 23, 21, window[2]), dtype), _randn(rng, window, dtype)
+    got = [
+        fastconv.conv2d(x, _at_offset(w, off), 2, "SAME", algorithm="direct")
+        for off in (0, np.dtype(dtype).itemsize, 16, 48)
+    ]
+    for g in got[1:]:
+        np.testing.assert_array_equal(g, got[0])
+    want = reference.conv2d(x, w, 2, "SAME")
+    assert_close(got[0], want, window[0] * window[1] * window[2], dtype)
