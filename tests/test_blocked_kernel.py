@@ -29,6 +29,20 @@ def test_widths_and_channels(isa, width, c_in, c_out, rng):
     assert_close(got, reference.conv2d(x, w, 1, "SAME"), 9 * c_in, np.float32)
 
 
+@pytest.mark.parametrize("width", [8, 9, 10, 11, 24, 25, 35])
+@pytest.mark.parametrize("c_in", [1, 2])
+@pytest.mark.parametrize("c_out", [16, 32, 48])
+@pytest.mark.parametrize("strides,dilations", [(1, 1), (2, 1), (1, 2)])
+def test_merged_taps_and_wide_blocks(isa, width, c_in, c_out, strides, dilations, rng):
+    """1-2 input channels: a row's taps as one run of inputs (dilation 1), and on AVX-512 the
+    12-pixel blocks of at most 2 vectors of output channels, every block size 7-12 among
+    these widths (a row's interior split evenly), edges in the padding."""
+    x, w = _randn(rng, (2, 7, width, c_in)), _randn(rng, (5, 5, c_in, c_out))
+    run = lambda: fastconv.conv2d(x, w, strides, "SAME", "NHWC", dilations, algorithm="direct")
+    want = reference.conv2d(x, w, strides, "SAME", "NHWC", dilations)
+    assert_close(run(), want, 25 * c_in, np.float32)
+
+
 @pytest.mark.parametrize("height", [1, 2, 5, 6, 7, 13])
 @pytest.mark.parametrize("c_in", [5, 8, 15, 16, 17, 33, 64])
 @pytest.mark.parametrize("k,padding", [(3, "SAME"), (5, "SAME"), (5, [[4, 1], [0, 3]])])
@@ -99,9 +113,9 @@ def test_auto_runs_it(isa, shape, window, strides, rng):
     assert_auto_runs(x, w, strides, "SAME", "direct")
 
 
-@pytest.mark.parametrize("c_in", [3, 48])
-def test_bit_identical_for_any_thread_count(isa, c_in, rng, restore_threads):
-    x, w = _randn(rng, (4, 40, 36, c_in)), _randn(rng, (7, 7, c_in, 64))
+@pytest.mark.parametrize("c_in,c_out", [(1, 32), (2, 64), (3, 64), (48, 64)])
+def test_bit_identical_for_any_thread_count(isa, c_in, c_out, rng, restore_threads):
+    x, w = _randn(rng, (4, 40, 36, c_in)), _randn(rng, (7, 7, c_in, c_out))
     assert_same_bits_for_any_thread_count(
         lambda: fastconv.conv2d(x, w, 2, "SAME", algorithm="direct")
     )
