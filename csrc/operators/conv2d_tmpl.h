@@ -70,7 +70,7 @@ typedef struct {
     const fc_conv_desc *d;
     const fc_view *x, *y;
     const FC_T *w, *bias;
-    int64_t rows;          /* direct: output rows per task */
+    int64_t row_blocks;    /* direct: blocks of rows per image, a task each, split evenly */
     int64_t slice, slices; /* direct: output channels per task, and the slices */
     int direct_kernel;     /* direct: which kernel (DK_*), decided once */
     FC_T *wpack; /* im2col / Winograd / grouped: packed weights; blocked: an aligned copy */
@@ -92,9 +92,9 @@ typedef struct {
 static void FC_FN(direct_task)(const void *ctx, int64_t t, void *ws) {
     const FC_FN(conv_call) *c = ctx;
     const fc_view *x = c->x, *y = c->y;
-    const int64_t blocks = (y->h + c->rows - 1) / c->rows, per_slice = y->n * blocks;
+    const int64_t blocks = c->row_blocks, per_slice = y->n * blocks;
     const int64_t slice = t / per_slice, n = t % per_slice / blocks;
-    const int64_t oy0 = t % blocks * c->rows, oy1 = oy0 + c->rows < y->h ? oy0 + c->rows : y->h;
+    const int64_t oy0 = y->h * (t % blocks) / blocks, oy1 = y->h * (t % blocks + 1) / blocks;
     const int64_t oc0 = slice * c->slice, oc1 = oc0 + c->slice < y->c ? oc0 + c->slice : y->c;
     switch (c->direct_kernel) {
     case DK_FILTER: FC_FN(filter_rows)(c->cx, c->d, x, c->w, c->bias, y, n, oy0, oy1, ws); break;
@@ -133,23 +133,32 @@ static void FC_FN(grouped_pack_task)(const void *ctx, int64_t tap, void *ws) {
 }
 
 /* The register-blocked kernel's split on several threads.  Each task reads the weights of
- * its output channels once per band of rows (FC_BLOCKED_BAND), so tasks of fewer rows multiply the weight
- * traffic: on r50-3x3-7 (9.4 MB of weights, 7 rows) one row per task read them 7 times and
- * 2 threads ran at 0.52x the best peer.  So tasks take whole bands of rows, and where that
- * leaves fewer than four tasks a thread, the output channels are sliced as well (in whole
- * register blocks; rows fastest, so a thread's next task reuses the same weights). */
+ * its output channels once per band of rows (FC_BLOCKED_BAND), so tasks of fewer rows
+ * multiply the weight traffic: on r50-3x3-7 (9.4 MB of weights, 7 rows) one row per task
+ * read them 7 times and 2 threads ran at 0.52x the best peer.  So there are no more tasks
+ * than bands of rows (but for the even split below), and where that leaves fewer than four
+ * tasks a thread, the output channels are sliced as well (in whole register blocks; rows
+ * fastest, so a thread's next task reuses the same weights). */
 static void FC_FN(blocked_split)(FC_FN(conv_call) * c, int threads) {
     const fc_view *y = c->y;
     const int64_t band = FC_BLOCKED_BAND, want = 4 * threads;
     const int64_t unit = FC_FN(blocked_block_channels)(c->cx);
-    int64_t rows = (c->rows + band - 1) / band * band;
-    c->rows = rows < y->h ? rows : y->h;
-    const int64_t tasks = y->n * ((y->h + c->rows - 1) / c->rows);
+    const int64_t rows = (y->h + c->row_blocks - 1) / c->row_blocks;
+    c->row_blocks = (y->h + band - 1) / ((rows + band - 1) / band * band);
+    const int64_t tasks = y->n * c->row_blocks;
     const int64_t units = (y->c + unit - 1) / unit;
-    if (tasks >= want || units < 2) return;
-    const int64_t slices = (want + tasks - 1) / tasks < units ? (want + tasks - 1) / tasks : units;
-    c->slice = (units + slices - 1) / slices * unit;
-    c->slices = (y->c + c->slice - 1) / c->slice;
+    if (tasks < want && units >= 2) {
+        const int64_t s = (want + tasks - 1) / tasks < units ? (want + tasks - 1) / tasks : units;
+        c->slice = (units + s - 1) / s * unit;
+        c->slices = (y->c + c->slice - 1) / c->slice;
+    }
+    /* As many rows on every thread: an image's blocks of rows split evenly, their count
+     * rounded up to a multiple of the threads where that keeps at most a band in each.
+     * r50-conv1's 112 rows were 18 bands of 6 and one of 4, so one of 2 threads computed 60
+     * rows against 56 (AlexNet's 55: 30 against 28). */
+    const int64_t per_thread = (tasks * c->slices + threads - 1) / threads;
+    const int64_t even = (per_thread * threads / c->slices + y->n - 1) / y->n;
+    if (even <= y->h && even * y->n * c->slices % threads == 0) c->row_blocks = even;
 }
 
 static fc_status FC_FN(direct_plan)(FC_FN(conv_call) * c, int threads, fc_parallel_job *job) {
@@ -157,7 +166,7 @@ static fc_status FC_FN(direct_plan)(FC_FN(conv_call) * c, int threads, fc_parall
     /* About 16 tasks per thread (a row each took 11% longer on a 112x112 depthwise layer,
      * 1.5 us per row: the claims' cache-line traffic); whole images when serial. */
     const int64_t per_task = (y->n * y->h + 16 * threads - 1) / (16 * threads);
-    c->rows = threads > 1 && per_task < y->h ? per_task : y->h;
+    c->row_blocks = threads > 1 && per_task < y->h ? (y->h + per_task - 1) / per_task : 1;
     c->direct_kernel = fc_image_filter_applies(c->d, c->x, y)           ? DK_FILTER
                        : fc_fewout_applies(c->d, c->x, y, sizeof(FC_T)) ? DK_FEWOUT
                        : c->d->groups == c->x->c && c->d->groups > 1    ? DK_DEPTHWISE
@@ -189,7 +198,7 @@ static fc_status FC_FN(direct_plan)(FC_FN(conv_call) * c, int threads, fc_parall
     c->slice = y->c;
     c->slices = 1;
     if (c->direct_kernel == DK_BLOCKED && threads > 1) FC_FN(blocked_split)(c, threads);
-    fc_job_add(job, c->slices * y->n * ((y->h + c->rows - 1) / c->rows), FC_FN(direct_task), c);
+    fc_job_add(job, c->slices * y->n * c->row_blocks, FC_FN(direct_task), c);
     const fc_window *win = &c->d->win;
     job->ws_bytes = c->direct_kernel == DK_FILTER ? FC_FN(filter_workspace)(c->cx, c->d, c->x, y)
                     : c->direct_kernel == DK_FEWOUT /* the repacked filter */
