@@ -29,6 +29,20 @@ def test_widths_and_channels(isa, width, c_in, c_out, rng):
     assert_close(got, reference.conv2d(x, w, 1, "SAME"), 9 * c_in, np.float32)
 
 
+@pytest.mark.parametrize("width", [8, 9, 10, 11, 24, 25, 35])
+@pytest.mark.parametrize("c_in", [1, 2])
+@pytest.mark.parametrize("c_out", [16, 32, 48])
+@pytest.mark.parametrize("strides,dilations", [(1, 1), (2, 1), (1, 2)])
+def test_merged_taps_and_wide_blocks(isa, width, c_in, c_out, strides, dilations, rng):
+    """1-2 input channels: a row's taps as one run of inputs (dilation 1), and on AVX-512 the
+    12-pixel blocks of at most 2 vectors of output channels, every block size 7-12 among
+    these widths (a row's interior split evenly), edges in the padding."""
+    x, w = _randn(rng, (2, 7, width, c_in)), _randn(rng, (5, 5, c_in, c_out))
+    run = lambda: fastconv.conv2d(x, w, strides, "SAME", "NHWC", dilations, algorithm="direct")
+    want = reference.conv2d(x, w, strides, "SAME", "NHWC", dilations)
+    assert_close(run(), want, 25 * c_in, np.float32)
+
+
 @pytest.mark.parametrize("height", [1, 2, 5, 6, 7, 13])
 @pytest.mark.parametrize("c_in", [5, 8, 15, 16, 17, 33, 64])
 @pytest.mark.parametrize("k,padding", [(3, "SAME"), (5, "SAME"), (5, [[4, 1], [0, 3]])])
@@ -99,9 +113,18 @@ def test_auto_runs_it(isa, shape, window, strides, rng):
     assert_auto_runs(x, w, strides, "SAME", "direct")
 
 
-@pytest.mark.parametrize("c_in", [3, 48])
-def test_bit_identical_for_any_thread_count(isa, c_in, rng, restore_threads):
-    x, w = _randn(rng, (4, 40, 36, c_in)), _randn(rng, (7, 7, c_in, 64))
+@pytest.mark.parametrize(
+    "shape,c_out",
+    [
+        ((4, 40, 36, 1), 32),
+        ((4, 40, 36, 2), 64),
+        ((4, 40, 36, 3), 64),
+        ((4, 40, 36, 48), 64),
+        ((1, 112, 40, 3), 64),  # one image: its 56 rows split evenly over the threads
+    ],
+)
+def test_bit_identical_for_any_thread_count(isa, shape, c_out, rng, restore_threads):
+    x, w = _randn(rng, shape), _randn(rng, (7, 7, shape[3], c_out))
     assert_same_bits_for_any_thread_count(
         lambda: fastconv.conv2d(x, w, 2, "SAME", algorithm="direct")
     )
@@ -124,3 +147,35 @@ def test_channel_slices_on_small_images(isa, shape, window, groups, dtype, rng, 
     assert_same_bits_for_any_thread_count(run)
     want = reference.conv2d(x, w, 1, "SAME", bias=b, activation="relu")
     assert_close(run(), want, window[0] * window[1] * window[2], dtype)
+
+
+def _at_offset(a, offset):
+    """A copy of a whose data starts `offset` bytes past a 64-byte boundary."""
+    buf = np.empty(a.nbytes + 128, np.uint8)
+    start = (-buf.ctypes.data) % 64 + offset
+    out = buf[start : start + a.nbytes].view(a.dtype).reshape(a.shape)
+    out[...] = a
+    return out
+
+
+@pytest.mark.parametrize(
+    "window,dtype",
+    [
+        ((11, 11, 3, 64), np.float32),  # small: copied to an aligned buffer when misaligned
+        ((5, 5, 1, 32), np.float64),
+        ((3, 3, 192, 512), np.float32),  # 3.5 MB, over half of L2: read where it lies
+    ],
+)
+def test_filters_at_any_alignment(isa, window, dtype, rng):
+    """Filters at any address (NumPy aligns to 16 bytes; the kernel copies small misaligned
+    ones to a cache-line-aligned buffer): the same bits wherever they lie, and the
+    reference's values."""
+    x, w = _randn(rng, (1, 23, 21, window[2]), dtype), _randn(rng, window, dtype)
+    got = [
+        fastconv.conv2d(x, _at_offset(w, off), 2, "SAME", algorithm="direct")
+        for off in (0, np.dtype(dtype).itemsize, 16, 48)
+    ]
+    for g in got[1:]:
+        np.testing.assert_array_equal(g, got[0])
+    want = reference.conv2d(x, w, 2, "SAME")
+    assert_close(got[0], want, window[0] * window[1] * window[2], dtype)

@@ -10,6 +10,8 @@
  * against an infinite weight): a block holds pixels that share their valid taps - a run of
  * a row's interior pixels, or an edge column's pixels over consecutive output rows whose
  * vertical taps agree - so no pixel is computed alone unless it is the only one of its kind.
+ * With 1-2 input channels a row of taps is one run of inputs (merged taps), and on AVX-512
+ * layers of at most 2 vectors of output channels take blocks of 12 pixels (run_wide).
  * Summation order per output value: (ky, kx, ic), then bias, whatever the block or the
  * thread split. */
 #include "fc_epilogue_tmpl.h"
@@ -23,6 +25,14 @@
  * in AVX-512's 32. */
 #define BK_PX FC_BLOCKED_BAND
 #define BK_OB (BK_VBYTES == 64 ? 4 : 2)
+/* The wide register block of AVX-512 (run_wide): 12 pixels x 2 vectors, the same 24
+ * accumulators, for merged taps (blocked_rows) into at most 2 vectors of output channels,
+ * where the 6 x 4 block would hold only 12: lenet-c1 (32 channels) 0.83 ms against 0.99,
+ * keras-mnist-c1 0.26 against 0.27.  Not on AVX2: 12 pixels x 1 vector spills the pixels'
+ * input offsets (lenet-c1 3.6 ms against 2.7). */
+#define BK_WIDE (BK_VBYTES == 64)
+#define BK_WPX 12
+#define BK_WOB 2
 
 typedef FC_T BK_VEC __attribute__((vector_size(BK_VBYTES), aligned(sizeof(FC_T))));
 
@@ -46,8 +56,26 @@ typedef struct {
     FC_T *yn;                 /* the image's output */
     int64_t oc, x0, ic0, ic1; /* output channels from oc, the group's input channel x0 and */
     int nv;                   /* input channels [ic0, ic1) of it, nv vectors of outputs */
+    int merge, wide;          /* taps' channel runs merged (block); the wide block (run_wide) */
     const FC_T *w, *bias;     /* the weights and bias of output channel oc */
 } BK_FN(blocked_call);
+
+/* acc[p][v] += xp[p * xstep + j] * wp[j * o + v * lanes ..] for j in [0, len): a run of
+ * consecutive inputs of each pixel (one tap's channels, or a row of taps' channels) against
+ * the weight rows they meet, in order. */
+static inline __attribute__((always_inline)) void BK_FN(run)(BK_VEC (*acc)[4], const FC_T *xp,
+                                                             int64_t xstep, const FC_T *wp,
+                                                             int64_t o, int64_t len, const int np,
+                                                             const int nv) {
+    for (const FC_T *end = xp + len; xp < end; xp++, wp += o) {
+        BK_VEC wv[4];
+        for (int v = 0; v < nv; v++) wv[v] = *(const BK_VEC *)(wp + v * BK_LANES);
+        for (int p = 0; p < np; p++) {
+            const FC_T xv = xp[p * xstep];
+            for (int v = 0; v < nv; v++) acc[p][v] += xv * wv[v];
+        }
+    }
+}
 
 /* np pixels (input offsets xoff + p * xstep at tap (0, 0), outputs yp + p * ystep) times nv
  * vectors of output channels (weights w[tap][ic][0 .. nv * lanes), rows o apart), over taps
@@ -61,23 +89,19 @@ BK_FN(block)(const BK_FN(blocked_call) * c, int64_t xoff, int64_t xstep, const F
              const FC_T *bias, FC_T *yp, int64_t ystep, const int np, const int nv, int64_t ky0,
              int64_t ky1, int64_t kx0, int64_t kx1, int64_t ic0, int64_t ic1) {
     const int64_t cg = c->cg, o = c->o;
-    BK_VEC acc[BK_PX][4];
+    BK_VEC acc[BK_WIDE ? BK_WPX : BK_PX][4];
     for (int p = 0; p < np; p++)
         for (int v = 0; v < nv; v++)
             acc[p][v] = ic0 == 0 ? (BK_VEC){0} : *(BK_VEC *)(yp + p * ystep + v * BK_LANES);
-    for (int64_t ky = ky0; ky < ky1; ky++) {
-        for (int64_t kx = kx0; kx < kx1; kx++) {
-            const FC_T *xp = c->xn + (xoff + ky * c->tap_h + kx * c->tap_w);
-            const FC_T *wp = w + ((ky * c->k_w + kx) * cg + ic0) * o;
-            for (int64_t ic = ic0; ic < ic1; ic++, wp += o) {
-                BK_VEC wv[4];
-                for (int v = 0; v < nv; v++) wv[v] = *(const BK_VEC *)(wp + v * BK_LANES);
-                for (int p = 0; p < np; p++) {
-                    const FC_T xv = xp[p * xstep + ic];
-                    for (int v = 0; v < nv; v++) acc[p][v] += xv * wv[v];
-                }
-            }
-        }
+    if (c->merge && ic0 == 0 && ic1 == cg) { /* taps along a row: one run of inputs */
+        for (int64_t ky = ky0; ky < ky1; ky++)
+            BK_FN(run)(acc, c->xn + (xoff + ky * c->tap_h + kx0 * cg), xstep,
+                       w + (ky * c->k_w + kx0) * cg * o, o, (kx1 - kx0) * cg, np, nv);
+    } else {
+        for (int64_t ky = ky0; ky < ky1; ky++)
+            for (int64_t kx = kx0; kx < kx1; kx++)
+                BK_FN(run)(acc, c->xn + (xoff + ky * c->tap_h + kx * c->tap_w + ic0), xstep,
+                           w + ((ky * c->k_w + kx) * cg + ic0) * o, o, ic1 - ic0, np, nv);
     }
     for (int p = 0; p < np; p++) {
         if (ic1 < cg) {
@@ -114,12 +138,44 @@ static void BK_FN(run_block)(const BK_FN(blocked_call) * c, int64_t xoff, int64_
     }
 }
 
+#if BK_WIDE
+#define BK_NVW(NP)                                                                                 \
+    switch (nv) {                                                                                  \
+    case 1: BK_BLOCK(NP, 1); break;                                                                \
+    default: BK_BLOCK(NP, BK_WOB); break;                                                          \
+    }
+
+static void BK_FN(run_wide)(const BK_FN(blocked_call) * c, int64_t xoff, int64_t xstep,
+                            const FC_T *w, const FC_T *bias, FC_T *yp, int64_t ystep, int np,
+                            int nv, int64_t ky0, int64_t ky1, int64_t kx0, int64_t kx1, int64_t ic0,
+                            int64_t ic1) {
+    switch (np) {
+    case 1: BK_NVW(1) break;
+    case 2: BK_NVW(2) break;
+    case 3: BK_NVW(3) break;
+    case 4: BK_NVW(4) break;
+    case 5: BK_NVW(5) break;
+    case 6: BK_NVW(6) break;
+    case 7: BK_NVW(7) break;
+    case 8: BK_NVW(8) break;
+    case 9: BK_NVW(9) break;
+    case 10: BK_NVW(10) break;
+    case 11: BK_NVW(11) break;
+    default: BK_NVW(12) break;
+    }
+}
+#undef BK_NVW
+#define BK_RUN(c) ((c)->wide ? BK_FN(run_wide) : BK_FN(run_block))
+#else
+#define BK_RUN(c) BK_FN(run_block)
+#endif
+
 static void BK_FN(visit)(void *ctx, const fc_pixel_block *b) {
     const BK_FN(blocked_call) *c = ctx;
     int64_t xoff, xstep, yoff, ystep;
     fc_block_offsets(c->win, c->x, c->y, b, &xoff, &xstep, &yoff, &ystep);
-    BK_FN(run_block)(c, c->x0 + xoff, xstep, c->w, c->bias, c->yn + yoff + c->oc, ystep, b->np,
-                     c->nv, b->ky0, b->ky1, b->kx0, b->kx1, c->ic0, c->ic1);
+    BK_RUN(c)(c, c->x0 + xoff, xstep, c->w, c->bias, c->yn + yoff + c->oc, ystep, b->np, c->nv,
+              b->ky0, b->ky1, b->kx0, b->kx1, c->ic0, c->ic1);
 }
 
 /* Output rows [oy0, oy1) of image n and output channels [oc0, oc1) (whole vectors), in
@@ -155,11 +211,20 @@ void BK_FN(blocked_rows)(const fc_conv_desc *d, const fc_view *x, const FC_T *w,
          .x = x,
          .y = y,
          .yn = (FC_T *)y->data + n * y->sn};
+    /* With 1 or 2 input channels (a first layer on gray images) and no dilation, a block's
+     * taps along a row read one run of (kx, ic) inputs and weights: one loop instead of a
+     * loop over kx around one over 1-2 channels (AVX2: lenet-c1 2.75 ms against 3.17,
+     * keras-mnist-c1 0.71 against 0.86; 2 channels, 4x56x56 5x5 -> 64: 0.67 against 0.71
+     * on AVX-512).  Not with 3: the merged loop's input offsets and bounds then spill from
+     * the general registers (AlexNet 11x11/4 1.07 ms against 1.02, AVX-512). */
+    c.merge = c.tap_w == cg && cg <= 2;
+    c.wide = BK_WIDE && c.merge && og <= BK_WOB * BK_LANES;
+    const int ob = c.wide ? BK_WOB : BK_OB, px = c.wide ? BK_WPX : BK_PX;
     for (int64_t oc = oc0; oc < oc1; oc += c.nv * BK_LANES) {
         /* channels left in the group and in the slice: whole vectors */
         const int64_t g = oc / og, in_group = og - oc % og;
         const int64_t left = in_group < oc1 - oc ? in_group : oc1 - oc;
-        c.nv = left < BK_OB * BK_LANES ? (int)(left / BK_LANES) : BK_OB;
+        c.nv = left < ob * BK_LANES ? (int)(left / BK_LANES) : ob;
         c.oc = oc;
         c.w = w + oc;
         c.bias = bias ? bias + oc : NULL;
@@ -168,7 +233,7 @@ void BK_FN(blocked_rows)(const fc_conv_desc *d, const fc_view *x, const FC_T *w,
             const int64_t band_end = band + band_rows < oy1 ? band + band_rows : oy1;
             for (c.ic0 = 0; c.ic0 < cg; c.ic0 = c.ic1) {
                 c.ic1 = c.ic0 + chunk < cg ? c.ic0 + chunk : cg;
-                fc_visit_pixel_blocks(win, x, y, band, band_end, BK_PX, BK_FN(visit), &c);
+                fc_visit_pixel_blocks(win, x, y, band, band_end, px, BK_FN(visit), &c);
             }
         }
     }
@@ -181,3 +246,7 @@ void BK_FN(blocked_rows)(const fc_conv_desc *d, const fc_view *x, const FC_T *w,
 #undef BK_LANES
 #undef BK_PX
 #undef BK_OB
+#undef BK_WIDE
+#undef BK_WPX
+#undef BK_WOB
+#undef BK_RUN

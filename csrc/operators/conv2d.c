@@ -1,5 +1,6 @@
 /* conv2d: check arguments -> choose the algorithm -> split the work -> kernel. */
 #include <stdlib.h>
+#include <string.h>
 #include "fc_conv_kernels.h"
 #include "fc_runtime.h"
 #include "fc_parallel.h"

@@ -65,10 +65,10 @@ typedef struct {
     const fc_conv_desc *d;
     const fc_view *x, *y;
     const FC_T *w, *bias;
-    int64_t rows;                       /* direct: output rows per task */
-    int64_t slice, slices;              /* direct: output channels per task, and the slices */
-    int direct_kernel;                  /* direct: which kernel (DK_*), decided once */
-    FC_T *wpack;                        /* im2col / Winograd / grouped: packed weights */
+    int64_t row_blocks;    /* direct: blocks of rows per image, a task each, split evenly */
+    int64_t slice, slices; /* direct: output channels per task, and the slices */
+    int direct_kernel;     /* direct: which kernel (DK_*), decided once */
+    FC_T *wpack; /* im2col / Winograd / grouped: packed weights; blocked: an aligned copy */
     const fc_conv_packed *pk;           /* weights packed before the call for cx's ISA, or NULL */
     int64_t m, mblocks, npanel, chunks; /* im2col: pixels, their blocks, panels, panel chunks */
     int64_t tiles, block;               /* Winograd: 2x2 tiles, tiles per task */
@@ -87,14 +87,15 @@ typedef struct {
 static void FC_FN(direct_task)(const void *ctx, int64_t t, void *ws) {
     const FC_FN(conv_call) *c = ctx;
     const fc_view *x = c->x, *y = c->y;
-    const int64_t blocks = (y->h + c->rows - 1) / c->rows, per_slice = y->n * blocks;
+    const int64_t blocks = c->row_blocks, per_slice = y->n * blocks;
     const int64_t slice = t / per_slice, n = t % per_slice / blocks;
-    const int64_t oy0 = t % blocks * c->rows, oy1 = oy0 + c->rows < y->h ? oy0 + c->rows : y->h;
+    const int64_t oy0 = y->h * (t % blocks) / blocks, oy1 = y->h * (t % blocks + 1) / blocks;
     const int64_t oc0 = slice * c->slice, oc1 = oc0 + c->slice < y->c ? oc0 + c->slice : y->c;
     switch (c->direct_kernel) {
     case DK_FILTER: FC_FN(filter_rows)(c->cx, c->d, x, c->w, c->bias, y, n, oy0, oy1, ws); break;
-    case DK_BLOCKED:
-        FC_FN(blocked_rows)(c->cx, c->d, x, c->w, c->bias, y, n, oy0, oy1, oc0, oc1);
+    case DK_BLOCKED: /* the weights, or their aligned copy */
+        FC_FN(blocked_rows)(c->cx, c->d, x, c->wpack ? c->wpack : c->w, c->bias, y, n, oy0, oy1,
+                            oc0, oc1);
         break;
     case DK_GROUPED:
         FC_FN(grouped_rows)(c->cx, c->d, x, c->wpack, c->bias, y, n, oy0, oy1, ws);
@@ -112,29 +113,49 @@ static void FC_FN(direct_task)(const void *ctx, int64_t t, void *ws) {
                          (oy1 - oy0) * y->w, oc1 - oc0);
 }
 
+/* Bytes of a call's filters, HWIO. */
+static size_t FC_FN(filter_bytes)(const FC_FN(conv_call) * c) {
+    const fc_window *win = &c->d->win;
+    return sizeof(FC_T) * (size_t)(win->k_h * win->k_w * (c->x->c / c->d->groups) * c->y->c);
+}
+
+static void FC_FN(align_task)(const void *ctx, int64_t t, void *ws) {
+    const FC_FN(conv_call) *c = ctx;
+    memcpy(c->wpack, c->w, FC_FN(filter_bytes)(c));
+}
+
 static void FC_FN(grouped_pack_task)(const void *ctx, int64_t tap, void *ws) {
     const FC_FN(conv_call) *c = ctx;
     FC_FN(grouped_pack)(c->cx, c->d, c->y, c->w, tap, c->wpack);
 }
 
 /* The register-blocked kernel's split on several threads.  Each task reads the weights of
- * its output channels once per band of rows (FC_BLOCKED_BAND), so tasks of fewer rows multiply the weight
- * traffic: on r50-3x3-7 (9.4 MB of weights, 7 rows) one row per task read them 7 times and
- * 2 threads ran at 0.52x the best peer.  So tasks take whole bands of rows, and where that
- * leaves fewer than four tasks a thread, the output channels are sliced as well (in whole
- * register blocks; rows fastest, so a thread's next task reuses the same weights). */
+ * its output channels once per band of rows (FC_BLOCKED_BAND), so tasks of fewer rows
+ * multiply the weight traffic: on r50-3x3-7 (9.4 MB of weights, 7 rows) one row per task
+ * read them 7 times and 2 threads ran at 0.52x the best peer.  So there are no more tasks
+ * than bands of rows (but for the even split below), and where that leaves fewer than four
+ * tasks a thread, the output channels are sliced as well (in whole register blocks; rows
+ * fastest, so a thread's next task reuses the same weights). */
 static void FC_FN(blocked_split)(FC_FN(conv_call) * c, int threads) {
     const fc_view *y = c->y;
     const int64_t band = FC_BLOCKED_BAND, want = 4 * threads;
     const int64_t unit = FC_FN(blocked_block_channels)(c->cx);
-    int64_t rows = (c->rows + band - 1) / band * band;
-    c->rows = rows < y->h ? rows : y->h;
-    const int64_t tasks = y->n * ((y->h + c->rows - 1) / c->rows);
+    const int64_t rows = (y->h + c->row_blocks - 1) / c->row_blocks;
+    c->row_blocks = (y->h + band - 1) / ((rows + band - 1) / band * band);
+    const int64_t tasks = y->n * c->row_blocks;
     const int64_t units = (y->c + unit - 1) / unit;
-    if (tasks >= want || units < 2) return;
-    const int64_t slices = (want + tasks - 1) / tasks < units ? (want + tasks - 1) / tasks : units;
-    c->slice = (units + slices - 1) / slices * unit;
-    c->slices = (y->c + c->slice - 1) / c->slice;
+    if (tasks < want && units >= 2) {
+        const int64_t s = (want + tasks - 1) / tasks < units ? (want + tasks - 1) / tasks : units;
+        c->slice = (units + s - 1) / s * unit;
+        c->slices = (y->c + c->slice - 1) / c->slice;
+    }
+    /* As many rows on every thread: an image's blocks of rows split evenly, their count
+     * rounded up to a multiple of the threads where that keeps at most a band in each.
+     * r50-conv1's 112 rows were 18 bands of 6 and one of 4, so one of 2 threads computed 60
+     * rows against 56 (AlexNet's 55: 30 against 28). */
+    const int64_t per_thread = (tasks * c->slices + threads - 1) / threads;
+    const int64_t even = (per_thread * threads / c->slices + y->n - 1) / y->n;
+    if (even <= y->h && even * y->n * c->slices % threads == 0) c->row_blocks = even;
 }
 
 /* The direct kernel (DK_*) that runs a call. */
@@ -153,7 +174,7 @@ static fc_status FC_FN(direct_plan)(FC_FN(conv_call) * c, int threads, fc_parall
     /* About 16 tasks per thread (a row each took 11% longer on a 112x112 depthwise layer,
      * 1.5 us per row: the claims' cache-line traffic); whole images when serial. */
     const int64_t per_task = (y->n * y->h + 16 * threads - 1) / (16 * threads);
-    c->rows = threads > 1 && per_task < y->h ? per_task : y->h;
+    c->row_blocks = threads > 1 && per_task < y->h ? (y->h + per_task - 1) / per_task : 1;
     c->direct_kernel = FC_FN(direct_kernel)(c->cx, c->d, c->x, y);
     if (c->direct_kernel == DK_GROUPED && c->pk && c->pk->grouped) {
         c->wpack = (FC_T *)c->pk->grouped;
@@ -164,10 +185,23 @@ static fc_status FC_FN(direct_plan)(FC_FN(conv_call) * c, int threads, fc_parall
         if (!c->wpack) return FC_ERR_NOMEM;
         fc_job_add(job, taps, FC_FN(grouped_pack_task), c);
     }
+    /* The register-blocked kernel loads whole vectors of output channels' weights, once per
+     * tap and input channel for every block of pixels: where the filters do not start on a
+     * cache line (NumPy aligns to 16 bytes), every load spans two lines.  Weights that fit
+     * in half of L2 are copied to an aligned buffer first, a pass that costs about 1% of the
+     * call: AlexNet 11x11/4 (93 KB) 1.04 ms -> 0.96, lenet-c1 1.01 -> 0.94 (1 thread,
+     * thread CPU time, Xeon AVX-512).  Larger filters are read as they are: their copy
+     * would cost as much as a call reads them (r50-3x3-7, 9.4 MB). */
+    const size_t wbytes = FC_FN(filter_bytes)(c);
+    if (c->direct_kernel == DK_BLOCKED && (uintptr_t)c->w % 64 && wbytes <= fc_cache_bytes(2) / 2) {
+        c->wpack = fc_scratch(FC_SCRATCH_WEIGHTS, wbytes);
+        if (!c->wpack) return FC_ERR_NOMEM;
+        fc_job_add(job, 1, FC_FN(align_task), c);
+    }
     c->slice = y->c;
     c->slices = 1;
     if (c->direct_kernel == DK_BLOCKED && threads > 1) FC_FN(blocked_split)(c, threads);
-    fc_job_add(job, c->slices * y->n * ((y->h + c->rows - 1) / c->rows), FC_FN(direct_task), c);
+    fc_job_add(job, c->slices * y->n * c->row_blocks, FC_FN(direct_task), c);
     const fc_window *win = &c->d->win;
     job->ws_bytes = c->direct_kernel == DK_FILTER ? FC_FN(filter_workspace)(c->cx, c->d, c->x, y)
                     : c->direct_kernel == DK_GROUPED
