@@ -1,0 +1,201 @@
+/* The filter gradient without packing, for few filter rows (template: FC_T, FC_SFX, and
+ * BK_ISA, BK_VBYTES, BK_ACC (accumulator registers), BK_NVMAX: each ISA's file compiles
+ * it at its own vector width).
+ *
+ *   dW[r][o] = sum over pixels (n, oy, ox) of x[n][iy][ix][ci] * dy[n][oy][ox][o],
+ *   r = (ky, kx, ci), iy = oy * stride_h - pad_top + ky * dil_h (ix likewise)
+ *
+ * is summed as outer products in registers: a tile of MR filter rows x NV vectors of output
+ * channels, one input value broadcast per row and one dy vector loaded per pixel, straight
+ * from two small buffers that a band of output rows fills: the band's input rows with their
+ * padding as zeros (P, (band - 1) x stride_h + (k_h - 1) x dil_h + 1 rows of Wp x C/groups
+ * values) and the band's dy block (D, pixels x NB channels, zero past the group's).  Row r's
+ * value at pixel (rr, ox) of the band is P[off[r] + rr * stride_h * Wp * cg + ox * stride_w *
+ * cg]: no patch matrix, no packed panel.  LeNet's first layer (25 filter rows, 32 channels)
+ * spent 70% of its time in the GEMM path's packing and in a 64-wide tile half empty.
+ *
+ * A task owns a group, a block of NB output channels and a range of MR-row chunks of the
+ * filter rows, and sums every pixel in (n, oy, ox) order into its accumulators (C, zero at
+ * the start, stored into dW at the end): the same order whatever the split, so results are
+ * bit-identical for any thread count. */
+#include <string.h>
+
+#define BK_FN(name) FC_CAT(FC_FN(name), BK_ISA)
+#define BK_VEC FC_CAT(FC_CAT(bkvec, BK_ISA), FC_SFX)
+#define BK_LANES (BK_VBYTES / (int)sizeof(FC_T))
+#define BK_MRCAP 8 /* row pointers beyond 8 run out of general registers */
+#define BK_MR(nv) (BK_ACC / (nv) < BK_MRCAP ? BK_ACC / (nv) : BK_MRCAP)
+
+typedef FC_T BK_VEC __attribute__((vector_size(BK_VBYTES), aligned(sizeof(FC_T))));
+
+/* The tile: mr rows x nv vectors (constants at each call site), over `rows` output rows of
+ * `ow` pixels.  c: [mr][nv x lanes], accumulated. */
+static inline __attribute__((always_inline)) void BK_FN(bk_tile)(
+    const int mr, const int nv, const FC_T *a, const int64_t *off, int64_t step, int64_t rstep,
+    int64_t ow, int64_t rows, const FC_T *restrict b, FC_T *restrict c) {
+    BK_VEC acc[BK_MRCAP][4];
+    int64_t o[BK_MRCAP];
+#pragma GCC unroll 8
+    for (int i = 0; i < mr; i++) {
+        o[i] = off[i];
+#pragma GCC unroll 4
+        for (int v = 0; v < nv; v++) acc[i][v] = *(const BK_VEC *)(c + (i * nv + v) * BK_LANES);
+    }
+    for (int64_t rr = 0; rr < rows; rr++) {
+        const FC_T *ar = a + rr * rstep;
+        for (int64_t k = 0; k < ow; k++, ar += step) {
+            BK_VEC bv[4];
+#pragma GCC unroll 4
+            for (int v = 0; v < nv; v++) bv[v] = *(const BK_VEC *)(b + v * BK_LANES);
+            b += nv * BK_LANES;
+#pragma GCC unroll 8
+            for (int i = 0; i < mr; i++) {
+                const BK_VEC av = ar[o[i]] - (BK_VEC){0}; /* broadcast (x - 0 folds to x) */
+#pragma GCC unroll 4
+                for (int v = 0; v < nv; v++) acc[i][v] += av * bv[v];
+            }
+        }
+    }
+#pragma GCC unroll 8
+    for (int i = 0; i < mr; i++)
+#pragma GCC unroll 4
+        for (int v = 0; v < nv; v++) *(BK_VEC *)(c + (i * nv + v) * BK_LANES) = acc[i][v];
+}
+
+/* One tile with mr and nv as constants: a case per shape this ISA's registers hold. */
+static void BK_FN(bk_tile_any)(int mr, int nv, const FC_T *a, const int64_t *off, int64_t step,
+                               int64_t rstep, int64_t ow, int64_t rows, const FC_T *b, FC_T *c) {
+#define BK_CASE(MR, NV)                                                                            \
+    case (MR) * 8 + (NV):                                                                          \
+        if ((NV) <= BK_NVMAX && (MR) <= BK_MR(NV))                                                 \
+            BK_FN(bk_tile)(MR, NV, a, off, step, rstep, ow, rows, b, c);                           \
+        return;
+#define BK_CASES(MR) BK_CASE(MR, 1) BK_CASE(MR, 2) BK_CASE(MR, 3) BK_CASE(MR, 4)
+    switch (mr * 8 + nv) {
+        BK_CASES(1)
+        BK_CASES(2)
+        BK_CASES(3)
+        BK_CASES(4)
+        BK_CASES(5)
+        BK_CASES(6)
+        BK_CASES(7)
+        BK_CASES(8)
+    default: break;
+    }
+#undef BK_CASES
+#undef BK_CASE
+}
+
+/* The call's shape (fc_bf_direct): NV vectors of output channels a tile (as many as the
+ * group's channels fill, up to the ISA's), chunks of MR filter rows as even as the
+ * registers allow, and a band of output rows long enough (about 64 pixels) that loading
+ * and storing the accumulators once a band costs little next to the band's products. */
+void BK_FN(bf_direct_shape)(const fc_conv_desc *d, const fc_view *x, const fc_view *dy,
+                            fc_bf_direct *p) {
+    const fc_window *win = &d->win;
+    p->cg = x->c / d->groups;
+    p->og = dy->c / d->groups;
+    p->r = win->k_h * win->k_w * p->cg;
+    p->lanes = BK_LANES;
+    /* the group's vectors in blocks as even as NVMAX allows (80 channels: 3 + 2 vectors of
+     * 16, not 4 + 1) */
+    const int64_t vectors = (p->og + BK_LANES - 1) / BK_LANES;
+    p->nv = (vectors + BK_NVMAX - 1) / BK_NVMAX;
+    p->nv = (vectors + p->nv - 1) / p->nv;
+    p->nb = p->nv * BK_LANES;
+    p->oblocks = (p->og + p->nb - 1) / p->nb;
+    p->chunks = (p->r + BK_MR(p->nv) - 1) / BK_MR(p->nv);
+    p->mr = (p->r + p->chunks - 1) / p->chunks;
+    p->wp = (dy->w - 1) * win->stride_w + (win->k_w - 1) * win->dil_w + 1;
+    p->band = (64 + dy->w - 1) / dy->w;
+    if (p->band > dy->h) p->band = dy->h;
+    if (p->band < 1) p->band = 1;
+    p->prow = (p->band - 1) * win->stride_h + (win->k_h - 1) * win->dil_h + 1;
+}
+
+/* P: the band's input rows from iy0, prow of them, each Wp pixels of cg channels from
+ * ix = -pad_left, zero outside the image: zeros, one run of the row's pixels, zeros. */
+static void BK_FN(bk_fill_rows)(const fc_conv_desc *d, const fc_view *x, const fc_bf_direct *p,
+                                int64_t n, int64_t g, int64_t iy0, int64_t prow,
+                                FC_T *restrict dst) {
+    const int64_t cg = p->cg, wrow = p->wp * cg, pl = d->win.pad_left;
+    const int64_t px0 = pl > 0 ? (pl < p->wp ? pl : p->wp) : 0; /* [px0, px1): inside */
+    const int64_t px1 = pl + x->w < p->wp ? (pl + x->w > px0 ? pl + x->w : px0) : p->wp;
+    const int dense = x->sc == 1 && x->sw == cg;
+    const FC_T *xn = (const FC_T *)x->data + n * x->sn + g * cg * x->sc;
+    for (int64_t yy = 0; yy < prow; yy++, dst += wrow) {
+        const int64_t iy = iy0 + yy;
+        if (iy < 0 || iy >= x->h) {
+            for (int64_t j = 0; j < wrow; j++) dst[j] = 0;
+            continue;
+        }
+        const FC_T *restrict row = xn + iy * x->sh + (px0 - pl) * x->sw;
+        for (int64_t j = 0; j < px0 * cg; j++) dst[j] = 0;
+        FC_T *restrict e = dst + px0 * cg;
+        if (dense) { /* NHWC, one group: the run is contiguous */
+            for (int64_t j = 0; j < (px1 - px0) * cg; j++) e[j] = row[j];
+        } else {
+            for (int64_t px = 0; px < px1 - px0; px++)
+                for (int64_t c = 0; c < cg; c++) e[px * cg + c] = row[px * x->sw + c * x->sc];
+        }
+        for (int64_t j = px1 * cg; j < wrow; j++) dst[j] = 0;
+    }
+}
+
+/* D: dy of `rows` output rows from (n, oy0), channels [o0, o0 + count), as [pixel][nb],
+ * zero past count; with db, db[i] += the values, in pixel order. */
+static void BK_FN(bk_fill_dy)(const fc_view *dy, int64_t nb, int64_t n, int64_t oy0, int64_t rows,
+                              int64_t o0, int64_t count, FC_T *restrict dst, FC_T *restrict db) {
+    for (int64_t oy = oy0; oy < oy0 + rows; oy++)
+        for (int64_t ox = 0; ox < dy->w; ox++, dst += nb) {
+            const FC_T *restrict s =
+                (const FC_T *)dy->data + n * dy->sn + oy * dy->sh + ox * dy->sw + o0 * dy->sc;
+            for (int64_t i = 0; i < count; i++) dst[i] = s[i * dy->sc];
+            for (int64_t i = count; i < nb; i++) dst[i] = 0;
+            if (db)
+                for (int64_t i = 0; i < count; i++) db[i] += dst[i];
+        }
+}
+
+/* dW for group g, output channels [ob x NB, ...) of it and the filter rows of chunks
+ * [ch0, ch1): dense HWIO dw [r][out_C]; with db, db = dy summed over the pixels for those
+ * channels (the caller passes it to one task a block).  ws: fc_bf_direct_workspace. */
+void BK_FN(bf_direct)(const fc_conv_desc *d, const fc_view *x, const fc_view *dy,
+                      const fc_bf_direct *p, int64_t g, int64_t ob, int64_t ch0, int64_t ch1,
+                      FC_T *dw, FC_T *db, void *ws) {
+    const fc_window *win = &d->win;
+    const int64_t nb = p->nb, mr = p->mr, cg = p->cg, wrow = p->wp * cg;
+    const int64_t j0 = ch0 * mr, j1 = ch1 * mr; /* the task's rows, past r: scratch */
+    const int64_t o0 = g * p->og + ob * nb, count = p->og - ob * nb < nb ? p->og - ob * nb : nb;
+    FC_T *c = ws;
+    FC_T *pbuf = (FC_T *)((char *)ws + fc_align_up(sizeof(FC_T) * (size_t)(p->chunks * mr * nb)));
+    FC_T *dbuf = (FC_T *)((char *)pbuf + fc_align_up(sizeof(FC_T) * (size_t)(p->prow * wrow)));
+    int64_t *off = (int64_t *)((char *)dbuf +
+                               fc_align_up(sizeof(FC_T) * (size_t)(p->band * dy->w * nb)));
+    for (int64_t j = j0; j < j1; j++) { /* rows past r repeat row 0's value, never stored */
+        const int64_t r = j < p->r ? j : 0, t = r / cg, ci = r % cg;
+        off[j] = (t / win->k_w) * win->dil_h * wrow + (t % win->k_w) * win->dil_w * cg + ci;
+    }
+    memset(c + j0 * nb, 0, sizeof(FC_T) * (size_t)((j1 - j0) * nb));
+    if (db)
+        for (int64_t i = 0; i < count; i++) db[o0 + i] = 0;
+    for (int64_t n = 0; n < dy->n; n++)
+        for (int64_t oy0 = 0; oy0 < dy->h; oy0 += p->band) {
+            const int64_t rows = dy->h - oy0 < p->band ? dy->h - oy0 : p->band;
+            const int64_t prow = (rows - 1) * win->stride_h + (win->k_h - 1) * win->dil_h + 1;
+            BK_FN(bk_fill_rows)(d, x, p, n, g, oy0 * win->stride_h - win->pad_top, prow, pbuf);
+            BK_FN(bk_fill_dy)(dy, nb, n, oy0, rows, o0, count, dbuf, db ? db + o0 : NULL);
+            for (int64_t ch = ch0; ch < ch1; ch++)
+                BK_FN(bk_tile_any)((int)mr, (int)p->nv, pbuf, off + ch * mr, win->stride_w * cg,
+                                   win->stride_h * wrow, dy->w, rows, dbuf, c + ch * mr * nb);
+        }
+    const int64_t r1 = j1 < p->r ? j1 : p->r;
+    for (int64_t r = j0; r < r1; r++)
+        for (int64_t i = 0; i < count; i++) dw[r * dy->c + o0 + i] = c[r * nb + i];
+}
+
+#undef BK_MR
+#undef BK_MRCAP
+#undef BK_LANES
+#undef BK_VEC
+#undef BK_FN
