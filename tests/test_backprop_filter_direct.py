@@ -1,11 +1,12 @@
 """conv2d_backprop_filter's unpacked kernel (csrc/conv/backprop_filter_direct_tmpl.h) on
 every ISA this CPU has, against fastconv.reference: filter rows around its register tile
-(chunks of up to 8 rows, as even as the registers allow), output channels around its
-vectors (2 to 16 lanes, up to 4 vectors a tile, blocks past that), bands of output rows
-(one row of 64+ pixels, several of a narrow image, a short last band), the padded input
-rows (SAME, explicit and asymmetric padding, VALID with input columns no tap reads),
-strides, dilations, groups, NCHW views, float64 and the bias gradient; results
-bit-identical for any thread count when tasks split the filter rows."""
+(chunks of up to 8 rows, as even as the registers allow, or within one tap with the
+padding's pixels skipped), output channels around its vectors (2 to 16 lanes, up to 4
+vectors a tile, blocks past that), bands of output rows (one row of 64+ pixels, several of
+a narrow image, a short last band), the padded input rows (SAME, explicit and asymmetric
+padding, VALID with input columns no tap reads), strides, dilations, groups, NCHW views,
+float64 and the bias gradient; results bit-identical for any thread count when tasks split
+the filter rows."""
 
 from __future__ import annotations
 
@@ -83,6 +84,25 @@ def test_each_isa_around_the_tile(isa, kh, kw, channels, out_channels, dtype, rn
     ],
 )
 def test_each_isa_bands_and_padding(isa, shape, sizes, strides, padding, dilations, dtype, rng):
+    x, dy = operands(rng, shape, sizes, strides, padding, dtype, dilations=dilations)
+    check(x, sizes, dy, strides, padding, dtype, isa, dilations=dilations)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize(
+    "shape, sizes, strides, padding, dilations",
+    [
+        ((2, 7, 9, 32), (3, 3, 32, 64), 1, "SAME", 1),  # 32 rows a tap: 6 + 6 + 5 + 5 + 5 + 5
+        ((1, 6, 8, 16), (5, 5, 16, 16), 1, [[4, 1], [0, 3]], 1),  # explicit, one side only
+        ((2, 9, 9, 7), (3, 3, 7, 40), 2, "SAME", 2),  # 7 rows a tap, stride and dilation
+        ((1, 5, 5, 24), (5, 5, 24, 8), 1, [[4, 4], [4, 4]], 1),  # taps wholly in the padding
+        ((2, 7, 9, 32), (3, 3, 32, 64), 1, "VALID", 1),  # no padding: chunks across taps
+    ],
+    ids=["32-rows", "explicit", "dil-stride", "deep-padding", "valid"],
+)
+def test_each_isa_chunks_within_taps(isa, shape, sizes, strides, padding, dilations, dtype, rng):
+    """Many channels a group with padding: chunks of one tap's channels, each summing only
+    the pixels whose tap reads the image (rows and columns of the band skipped)."""
     x, dy = operands(rng, shape, sizes, strides, padding, dtype, dilations=dilations)
     check(x, sizes, dy, strides, padding, dtype, isa, dilations=dilations)
 

@@ -12,7 +12,8 @@
  * channels a tile and their blocks per group, `chunks` chunks of MR filter rows, the padded
  * input row's Wp pixels, `band` output rows a pass and the `prow` input rows they read. */
 typedef struct {
-    int64_t cg, og, r, lanes, nv, nb, oblocks, chunks, mr, wp, band, prow;
+    int64_t cg, og, r, kh, lanes, nv, nb, oblocks, chunks, mr, wp, band, prow;
+    int64_t per_tap; /* chunks a tap (their pixels whose tap reads padding skipped), or 0 */
 } fc_bf_direct;
 size_t fc_bf_direct_workspace(const fc_bf_direct *p, int64_t ow, size_t elem);
 
