@@ -149,6 +149,30 @@ def test_depthwise_each_isa_around_the_lanes(isa, channels, rng):
     assert_close(got, want, pixels(dy), np.float32, isa)
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("kh", [1, 2, 3, 5])
+@pytest.mark.parametrize(
+    "strides, padding, dilations",
+    [(1, "SAME", 1), (2, "SAME", 1), ((1, 2), [[2, 0], [3, 1]], (2, 1)), (1, "VALID", 2)],
+    ids=["same", "stride2", "explicit-dil", "valid-dil"],
+)
+def test_depthwise_rows_in_registers(isa, kh, strides, padding, dilations, dtype, rng):
+    """3 taps wide, 64 contiguous channels (whole vectors on every ISA): a row's pixels whose
+    taps are all inside run with the accumulators in registers, 1 to 3 filter rows at once
+    (5 rows: split across tasks or the per-pixel path), the edges per pixel."""
+    sizes = (kh, 3, 64, 1)
+    shape = (2, 9, 13, 64)
+    x, dy = operands(
+        rng, shape, sizes, strides, padding, dtype, dilations=dilations, depthwise=True
+    )
+    args = (x, sizes, dy, strides, padding)
+    kw = dict(dilations=dilations, return_bias_grad=True)
+    got, got_b = fastconv.depthwise_conv2d_backprop_filter(*args, **kw)
+    want, want_b = reference.depthwise_conv2d_backprop_filter(*args, **kw)
+    assert_close(got, want, pixels(dy), dtype, isa)
+    assert_close(got_b, want_b, pixels(dy), dtype, isa)
+
+
 @pytest.mark.parametrize(
     "strides, padding, dilations",
     [(1, "SAME", 1), ((2, 1), [[2, 0], [3, 1]], 1), (1, "VALID", (1, 2)), ((1, 1), "SAME", 3)],
