@@ -100,9 +100,14 @@ def test_each_isa_bands_and_padding(isa, shape, sizes, strides, padding, dilatio
     ],
     ids=["32-rows", "explicit", "dil-stride", "deep-padding", "valid"],
 )
-def test_each_isa_chunks_within_taps(isa, shape, sizes, strides, padding, dilations, dtype, rng):
+@pytest.mark.parametrize("threads", [1, 3])
+def test_each_isa_chunks_within_taps(
+    isa, shape, sizes, strides, padding, dilations, dtype, threads, restore_threads, rng
+):
     """Many channels a group with padding: chunks of one tap's channels, each summing only
-    the pixels whose tap reads the image (rows and columns of the band skipped)."""
+    the pixels whose tap reads the image (rows and columns of the band skipped); on 3
+    threads the tasks that split the chunks read the input in place."""
+    fastconv.set_num_threads(threads)
     x, dy = operands(rng, shape, sizes, strides, padding, dtype, dilations=dilations)
     check(x, sizes, dy, strides, padding, dtype, isa, dilations=dilations)
 
@@ -121,23 +126,25 @@ def test_each_isa_groups_and_layouts(isa, sizes, data_format, dtype, rng):
 
 
 @pytest.mark.parametrize(
-    "sizes, shape",
+    "sizes, shape, padding",
     [
-        ((5, 5, 1, 32), (8, 28, 28, 1)),
-        ((7, 7, 3, 40), (1, 30, 30, 3)),
-        ((3, 3, 16, 8), (2, 20, 20, 16)),
+        ((5, 5, 1, 32), (8, 28, 28, 1), "SAME"),
+        ((7, 7, 3, 40), (1, 30, 30, 3), "SAME"),
+        ((3, 3, 16, 8), (2, 20, 20, 16), "SAME"),
+        ((3, 3, 4, 24), (2, 20, 20, 4), "VALID"),
     ],
-    ids=["lenet-c1", "first-layer", "one-block"],
+    ids=["lenet-c1", "first-layer", "one-block", "valid"],
 )
-def test_bit_identical_for_any_thread_count(sizes, shape, restore_threads, rng):
+def test_bit_identical_for_any_thread_count(sizes, shape, padding, restore_threads, rng):
     """Few channel blocks for many threads: tasks split the chunks of filter rows too (each
-    filling its own bands), and every value is summed in the same order."""
-    x, dy = operands(rng, shape, sizes, 1, "SAME", np.float32)
+    filling its own bands, or reading the input in place where no tile reads padding:
+    "one-block", "valid"), and every value is summed in the same order."""
+    x, dy = operands(rng, shape, sizes, 1, padding, np.float32)
     results = []
     for threads in range(1, max(fastconv._core.cpus_available(), 2) + 3):
         fastconv.set_num_threads(threads)
         results.append(
-            fastconv.conv2d_backprop_filter(x, sizes, dy, 1, "SAME", return_bias_grad=True)
+            fastconv.conv2d_backprop_filter(x, sizes, dy, 1, padding, return_bias_grad=True)
         )
     for w, b in results[1:]:
         np.testing.assert_array_equal(w, results[0][0])

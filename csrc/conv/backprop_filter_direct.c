@@ -7,7 +7,7 @@ size_t fc_bf_direct_workspace(const fc_bf_direct *p, int64_t ow, size_t elem) {
            fc_align_up(elem * (size_t)(p->prow * p->wp * p->cg)) +
            fc_align_up(elem * (size_t)(p->band * ow * p->nb)) +
            fc_align_up(sizeof(int64_t) * (size_t)(p->chunks * p->mr)) +
-           sizeof(int64_t) * (size_t)(6 * p->chunks + 2 * p->kh);
+           sizeof(int64_t) * (size_t)(7 * p->chunks + 2 * p->kh);
 }
 
 #define BK_PARAMS(T)                                                                               \

@@ -121,11 +121,11 @@ void BK_FN(bf_direct_shape)(const fc_conv_desc *d, const fc_view *x, const fc_vi
      * second layer (5x5 on 14x14), 18% of ResNet's 3x3 on 7x7.  Otherwise (few channels)
      * chunks of r as even as the registers allow, across taps. */
     const int64_t mr_max = BK_MR(p->nv), cpt = (p->cg + mr_max - 1) / mr_max;
-    const int padded =
-        win->pad_top > 0 || win->pad_left > 0 ||
-        (dy->h - 1) * win->stride_h - win->pad_top + (win->k_h - 1) * win->dil_h >= x->h ||
-        (dy->w - 1) * win->stride_w - win->pad_left + (win->k_w - 1) * win->dil_w >= x->w;
-    p->per_tap = padded && p->cg / cpt >= mr_max - 1 ? cpt : 0;
+    p->padded = win->pad_top > 0 || win->pad_left > 0 ||
+                (dy->h - 1) * win->stride_h - win->pad_top + (win->k_h - 1) * win->dil_h >= x->h ||
+                (dy->w - 1) * win->stride_w - win->pad_left + (win->k_w - 1) * win->dil_w >= x->w;
+    p->x_direct = 0;
+    p->per_tap = p->padded && p->cg / cpt >= mr_max - 1 ? cpt : 0;
     p->chunks = p->per_tap ? p->r / p->cg * cpt : (p->r + mr_max - 1) / mr_max;
     p->mr = p->per_tap ? (p->cg + cpt - 1) / cpt : (p->r + p->chunks - 1) / p->chunks;
     p->wp = (dy->w - 1) * win->stride_w + (win->k_w - 1) * win->dil_w + 1;
@@ -223,28 +223,40 @@ void BK_FN(bf_direct)(const fc_conv_desc *d, const fc_view *x, const fc_view *dy
      * rows, else the workspace (stored into dW at the end).  (Writing dW in place saves a
      * pass over it: ResNet's 3x3 on 7x7 has a 9 MiB dW for 49 pixels.) */
     const int in_place = count == nb && j1 <= p->r;
+    /* dy itself as the band's block: all of one group's channels, one vector block, dense
+     * (dy copies were 5-8% of LeNet's first layer, and repeated by every task of a block) */
+    const int dy_in_place = count == nb && dy->sc == 1 && dy->sw == nb && dy->sh == dy->w * nb;
     FC_T *c = in_place ? dw + o0 : (FC_T *)ws;
     const int64_t ldc = in_place ? dy->c : nb;
     FC_T *pbuf = (FC_T *)((char *)ws + fc_align_up(sizeof(FC_T) * (size_t)(p->chunks * mr * nb)));
     FC_T *dbuf = (FC_T *)((char *)pbuf + fc_align_up(sizeof(FC_T) * (size_t)(p->prow * wrow)));
     int64_t *off =
         (int64_t *)((char *)dbuf + fc_align_up(sizeof(FC_T) * (size_t)(p->band * dy->w * nb)));
-    /* per chunk of the task: first row, rows, ky (the y range is per band), x range and
-     * whether its accumulators hold a sum yet */
-    int64_t (*info)[6] =
-        (int64_t (*)[6])((char *)off + fc_align_up(sizeof(int64_t) * (size_t)(p->chunks * mr)));
+    /* per chunk of the task: first row, rows, ky (the y range is per band), x range,
+     * whether its accumulators hold a sum yet and its tap's offset (per_tap) */
+    int64_t (*info)[7] =
+        (int64_t (*)[7])((char *)off + fc_align_up(sizeof(int64_t) * (size_t)(p->chunks * mr)));
     int64_t *yr = (int64_t *)(info + p->chunks); /* per band: [ky][2] rows summed */
+    /* The input values: from P, the band's rows with their padding, or from x itself
+     * (p->x_direct) -- steps between input rows, pixels and channels: */
+    const int x_direct = p->x_direct;
+    const int64_t rs = x_direct ? x->sh : wrow, ps = x_direct ? x->sw : cg;
+    const int64_t cs = x_direct ? x->sc : 1;
+    const FC_T *xdata = x_direct ? (const FC_T *)x->data : pbuf;
     for (int64_t j = j0; j < j1; j++) { /* rows past r repeat row 0's value, never stored */
         const int64_t r = j < p->r ? j : 0, t = r / cg, ci = r % cg;
-        off[j] = (t / win->k_w) * win->dil_h * wrow + (t % win->k_w) * win->dil_w * cg + ci;
+        off[j] = ci * cs; /* a chunk within a tap adds the tap's offset to its pointer */
+        if (!p->per_tap)
+            off[j] += (t / win->k_w) * win->dil_h * rs + (t % win->k_w) * win->dil_w * ps;
     }
     for (int64_t ch = ch0; ch < ch1; ch++) {
         int64_t *e = info[ch - ch0];
         e[0] = bk_chunk(p, ch, &e[1]);
-        e[2] = e[3] = e[5] = 0, e[4] = dy->w; /* all pixels (ky 0: y range all rows) */
-        if (p->per_tap) {                     /* those whose tap (ky, kx) reads the image */
+        e[2] = e[3] = e[5] = e[6] = 0, e[4] = dy->w; /* all pixels (ky 0: all rows) */
+        if (p->per_tap) {                            /* those whose tap (ky, kx) reads the image */
             const int64_t t = e[0] / cg, kx = t % win->k_w;
             e[2] = t / win->k_w;
+            e[6] = e[2] * win->dil_h * rs + kx * win->dil_w * ps;
             bk_span(0, win->stride_w, kx * win->dil_w - win->pad_left, x->w, &e[3], &e[4]);
             if (e[4] > dy->w) e[4] = dy->w;
         }
@@ -255,8 +267,21 @@ void BK_FN(bf_direct)(const fc_conv_desc *d, const fc_view *x, const fc_view *dy
         for (int64_t oy0 = 0; oy0 < dy->h; oy0 += p->band) {
             const int64_t rows = dy->h - oy0 < p->band ? dy->h - oy0 : p->band;
             const int64_t prow = (rows - 1) * win->stride_h + (win->k_h - 1) * win->dil_h + 1;
-            BK_FN(bk_fill_rows)(d, x, p, n, g, oy0 * win->stride_h - win->pad_top, prow, pbuf);
-            BK_FN(bk_fill_dy)(dy, nb, n, oy0, rows, o0, count, dbuf, db ? db + o0 : NULL);
+            /* the index of the band's first row, pixel -pad_left, the group's channel 0 */
+            int64_t origin = 0;
+            if (x_direct)
+                origin = n * x->sn + (oy0 * win->stride_h - win->pad_top) * x->sh -
+                         win->pad_left * x->sw + g * cg * x->sc;
+            else BK_FN(bk_fill_rows)(d, x, p, n, g, oy0 * win->stride_h - win->pad_top, prow, pbuf);
+            const FC_T *band_dy = dbuf;
+            if (dy_in_place) { /* the band's dy rows are the block already: read in place */
+                band_dy = (const FC_T *)dy->data + n * dy->sn + oy0 * dy->sh;
+                if (db)
+                    for (int64_t q = 0; q < rows * dy->w; q++)
+                        for (int64_t i = 0; i < nb; i++) db[o0 + i] += band_dy[q * nb + i];
+            } else {
+                BK_FN(bk_fill_dy)(dy, nb, n, oy0, rows, o0, count, dbuf, db ? db + o0 : NULL);
+            }
             for (int64_t ky = 0; ky < win->k_h; ky++) {
                 int64_t *y = yr + 2 * ky;
                 y[0] = 0, y[1] = rows;
@@ -270,10 +295,12 @@ void BK_FN(bf_direct)(const fc_conv_desc *d, const fc_view *x, const fc_view *dy
                 const int64_t j = e[0], x0 = e[3], x1 = e[4];
                 const int64_t y0 = yr[2 * e[2]], y1 = yr[2 * e[2] + 1];
                 if (y1 <= y0 || x1 <= x0) continue;
-                BK_FN(bk_tile_any)((int)e[1], (int)p->nv,
-                                   pbuf + y0 * win->stride_h * wrow + x0 * win->stride_w * cg,
-                                   off + j, win->stride_w * cg, win->stride_h * wrow, x1 - x0,
-                                   y1 - y0, dbuf + (y0 * dy->w + x0) * nb, (dy->w - (x1 - x0)) * nb,
+                /* formed as an index first: the origin itself may lie in the padding */
+                const int64_t at =
+                    origin + y0 * win->stride_h * rs + x0 * win->stride_w * ps + e[6];
+                BK_FN(bk_tile_any)((int)e[1], (int)p->nv, xdata + at, off + j, win->stride_w * ps,
+                                   win->stride_h * rs, x1 - x0, y1 - y0,
+                                   band_dy + (y0 * dy->w + x0) * nb, (dy->w - (x1 - x0)) * nb,
                                    c + j * ldc, ldc, (int)e[5]);
                 e[5] = 1;
             }

@@ -14,6 +14,8 @@
 typedef struct {
     int64_t cg, og, r, kh, lanes, nv, nb, oblocks, chunks, mr, wp, band, prow;
     int64_t per_tap; /* chunks a tap (their pixels whose tap reads padding skipped), or 0 */
+    int padded;      /* some tap of some pixel reads padding */
+    int x_direct;    /* tiles read x itself, not P (set by the caller: see bf_direct_run) */
 } fc_bf_direct;
 size_t fc_bf_direct_workspace(const fc_bf_direct *p, int64_t ow, size_t elem);
 

@@ -37,6 +37,12 @@ static fc_status FC_FN(bf_direct_run)(const fc_cntx *cx, const fc_conv_desc *d, 
     if (c.splits > c.p.chunks) c.splits = c.p.chunks;
     c.chunks = (c.p.chunks + c.splits - 1) / c.splits;
     c.splits = (c.p.chunks + c.chunks - 1) / c.chunks;
+    /* Tasks that split a block's chunks each fill the band buffers: where no value the tiles
+     * read is padding (chunks within a tap skip it; or the window has none) they read x
+     * itself instead of copying it again (8 tasks' copies took vgg-3x3-224 to 1.7x its
+     * 1-thread CPU time).  One task a block copies: the copy streams x into cache for the
+     * tiles, 3-8% faster than reading it in place on VGG's 3x3 layers. */
+    c.p.x_direct = c.splits > 1 && (c.p.per_tap || !c.p.padded);
     fc_parallel_job job = {.phases = 0};
     job.ws_bytes = fc_bf_direct_workspace(&c.p, dy->w, sizeof(FC_T));
     fc_job_add(&job, blocks * c.splits, FC_FN(bf_direct_task), &c);
