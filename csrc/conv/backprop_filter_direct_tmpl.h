@@ -1,25 +1,27 @@
-/* The filter gradient without packing, for few filter rows (template: FC_T, FC_SFX, and
- * BK_ISA, BK_VBYTES, BK_ACC (accumulator registers), BK_NVMAX: each ISA's file compiles
- * it at its own vector width).
+/* conv2d's filter gradient without packing (template: FC_T, FC_SFX, and BK_ISA, BK_VBYTES,
+ * BK_ACC (accumulator registers), BK_NVMAX: each ISA's file compiles it at its own vector
+ * width).
  *
  *   dW[r][o] = sum over pixels (n, oy, ox) of x[n][iy][ix][ci] * dy[n][oy][ox][o],
  *   r = (ky, kx, ci), iy = oy * stride_h - pad_top + ky * dil_h (ix likewise)
  *
  * is summed as outer products in registers: a tile of MR filter rows x NV vectors of output
- * channels, one input value broadcast per row and one dy vector loaded per pixel, straight
- * from two small buffers that a band of output rows fills: the band's input rows with their
- * padding as zeros (P, (band - 1) x stride_h + (k_h - 1) x dil_h + 1 rows of Wp x C/groups
- * values) and the band's dy block (D, pixels x NB channels, zero past the group's).  Row r's
- * value at pixel (rr, ox) of the band is P[off[r] + rr * stride_h * Wp * cg + ox * stride_w *
- * cg]: no patch matrix, no packed panel.  LeNet's first layer (25 filter rows, 32 channels)
- * spent 70% of its time in the GEMM path's packing and in a 64-wide tile half empty.
+ * channels, one input value broadcast per row and one dy vector loaded per pixel, over a
+ * band of output rows at a time.  The input values come from P, the band's input rows with
+ * their padding as zeros ((band - 1) x stride_h + (k_h - 1) x dil_h + 1 rows of Wp x C/groups
+ * values), or from x itself where no value a tile reads is padding (p->x_direct); the dy
+ * vectors from D, the band's pixels x NB channels (zero past the group's), or from dy itself
+ * when the block is all of its dense channels.  Row r's value at pixel (rr, ox) of the band
+ * is P[off[r] + rr * stride_h * Wp * cg + ox * stride_w * cg]: no patch matrix, no packed
+ * panel.  (LeNet's first layer, 25 filter rows and 32 channels, spent 70% of its time in a
+ * GEMM's packing and in a 64-wide tile half empty.)
  *
  * Chunks stay within one tap where the channels allow (bf_direct_shape): then the pixels
  * whose tap falls in the padding are skipped.
  *
  * A task owns a group, a block of NB output channels and a range of chunks of the filter
- * rows, and sums every pixel in (n, oy, ox) order into its accumulators (C, zero at
- * the start, stored into dW at the end): the same order whatever the split, so results are
+ * rows, and sums every pixel in (n, oy, ox) order into its accumulators (dW's rows, or a
+ * workspace stored into dW at the end): the same order whatever the split, so results are
  * bit-identical for any thread count. */
 #include <string.h>
 
