@@ -47,6 +47,7 @@ KERNEL_TESTS = [
     "test_grouped_kernel.py",
     "test_fewout_kernel.py",
     "test_backprop_filter_kernel.py",
+    "test_backprop_filter_direct.py",
     "test_dtypes_layouts.py",
     "test_errors.py",
     "test_core_binding.py",

@@ -137,23 +137,7 @@ def test_matches_pytorch_beyond_tf(case, rng):
     assert_close(got, want.transpose(2, 3, 1, 0), pixels(dy, "NCHW"), np.float64)
 
 
-# -- every ISA, around the micro-kernel's tiles ------------------------------------------------
-
-
-@pytest.mark.parametrize("dtype", [np.float32, np.float64])
-@pytest.mark.parametrize(
-    "out_channels, in_channels",
-    [(1, 1), (5, 3), (6, 8), (7, 16), (12, 31), (13, 32), (25, 33), (64, 64), (65, 7)],
-)
-def test_each_isa_around_the_tiles(isa, out_channels, in_channels, dtype, rng):
-    """Output channels around MR (4, 6), filter rows (9 x C) around NR (8 to 64), so that
-    full and edge tiles and partial panels all run, on every ISA this CPU has."""
-    sizes = (3, 3, in_channels, out_channels)
-    x, dy = operands(rng, (2, 9, 7, in_channels), sizes, 1, "SAME", dtype)
-    got, got_b = fastconv.conv2d_backprop_filter(x, sizes, dy, 1, "SAME", return_bias_grad=True)
-    want, want_b = reference.conv2d_backprop_filter(x, sizes, dy, 1, "SAME", return_bias_grad=True)
-    assert_close(got, want, pixels(dy), dtype, isa)
-    assert_close(got_b, want_b, pixels(dy), dtype, isa)
+# -- every ISA (conv2d's kernel around its tiles: test_backprop_filter_direct.py) ---------------
 
 
 @pytest.mark.parametrize("channels", [1, 3, 4, 8, 15, 16, 17, 33, 64])
@@ -165,16 +149,38 @@ def test_depthwise_each_isa_around_the_lanes(isa, channels, rng):
     assert_close(got, want, pixels(dy), np.float32, isa)
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("kh", [1, 2, 3, 5])
+@pytest.mark.parametrize(
+    "strides, padding, dilations",
+    [(1, "SAME", 1), (2, "SAME", 1), ((1, 2), [[2, 0], [3, 1]], (2, 1)), (1, "VALID", 2)],
+    ids=["same", "stride2", "explicit-dil", "valid-dil"],
+)
+def test_depthwise_rows_in_registers(isa, kh, strides, padding, dilations, dtype, rng):
+    """3 taps wide, 64 contiguous channels (whole vectors on every ISA): a row's pixels whose
+    taps are all inside run with the accumulators in registers, 1 to 3 filter rows at once
+    (5 rows: split across tasks or the per-pixel path), the edges per pixel."""
+    sizes = (kh, 3, 64, 1)
+    shape = (2, 9, 13, 64)
+    x, dy = operands(
+        rng, shape, sizes, strides, padding, dtype, dilations=dilations, depthwise=True
+    )
+    args = (x, sizes, dy, strides, padding)
+    kw = dict(dilations=dilations, return_bias_grad=True)
+    got, got_b = fastconv.depthwise_conv2d_backprop_filter(*args, **kw)
+    want, want_b = reference.depthwise_conv2d_backprop_filter(*args, **kw)
+    assert_close(got, want, pixels(dy), dtype, isa)
+    assert_close(got_b, want_b, pixels(dy), dtype, isa)
+
+
 @pytest.mark.parametrize(
     "strides, padding, dilations",
     [(1, "SAME", 1), ((2, 1), [[2, 0], [3, 1]], 1), (1, "VALID", (1, 2)), ((1, 1), "SAME", 3)],
 )
 @pytest.mark.parametrize("dtype, channels", [(np.float32, 64), (np.float64, 32)])
-def test_panels_read_in_place(isa, strides, padding, dilations, dtype, channels, rng):
-    """One group of NR channels (64 float32 / 32 float64 values: AVX-512's NR) with stride 1
-    along the width: the B panels are read from the input itself, taps in the padding
-    skipped.  The input starts one value past a 64-byte boundary (NumPy's large arrays
-    start 16 bytes past one)."""
+def test_unaligned_input(isa, strides, padding, dilations, dtype, channels, rng):
+    """An input that starts one value past a 64-byte boundary (NumPy's large arrays start
+    16 bytes past one), with many channels, every padding form and dilation."""
     sizes = (3, 3, channels, 13)
     x, dy = operands(rng, (2, 11, 9, channels), sizes, strides, padding, dtype, dilations=dilations)
     buf = np.empty(x.size + 64 // x.itemsize, dtype)
@@ -199,12 +205,12 @@ def test_panels_read_in_place(isa, strides, padding, dilations, dtype, channels,
 @pytest.mark.parametrize(
     "depthwise, channels",
     [(False, 48), (False, 64), (True, 40)],
-    ids=["conv2d", "conv2d-in-place", "depthwise"],
+    ids=["conv2d-48", "conv2d-64", "depthwise"],
 )
 def test_bit_identical_for_any_thread_count(depthwise, channels, restore_threads, rng):
-    """Shapes that split into several row and column blocks (and, depthwise, channel blocks
-    and filter rows) differently for each thread count: the same bits every time.  64
-    channels: the panels read in place (AVX-512)."""
+    """Shapes that split into several channel blocks and filter-row chunks (and, depthwise,
+    channel blocks and filter rows) differently for each thread count: the same bits every
+    time."""
     if depthwise:
         sizes, shape = (3, 3, channels, 1), (2, 30, 30, channels)
         grad = fastconv.depthwise_conv2d_backprop_filter

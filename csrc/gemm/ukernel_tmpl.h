@@ -6,11 +6,9 @@
  *
  * a holds, for each tap, MR row pointers (XNNPACK's indirection buffer): a row is kc
  * contiguous values -- the channels of one input pixel, or of a zero row for padding --
- * so no patch matrix is ever built and padding costs nothing.  B is a panel
- * [ntaps * kc][NR], packed or (the filter gradient of NR-channel layers,
- * conv/backprop_filter_tmpl.h) the input itself, so it need not be aligned to the vector
- * size (unaligned vector loads cost nothing extra on aligned data on AVX2 and AVX-512); C
- * is row-major with leading dimension ldc.
+ * so no patch matrix is ever built and padding costs nothing.  B is a packed panel
+ * [ntaps * kc][NR], read with unaligned vector loads (they cost nothing extra on aligned
+ * data on AVX2 and AVX-512); C is row-major with leading dimension ldc.
  * With `bias` (NR values) and/or a ReLU-family activation, the epilogue runs on the
  * accumulators before the store; other activations are applied by the caller.
  * Written with GCC vector extensions: the same source compiles to zmm code under

@@ -5,53 +5,31 @@
 #define FC_BACKPROP_FILTER_H
 
 #include "fc_internal.h"
-#include "fc_gemm.h"
 #include "fc_runtime.h"
 
-/* A run of B panel columns that one pixel's patch holds side by side in the input
- * (conv/backprop_filter_tmpl.h): from tap (ky, kx) channel ci, len columns, up to tap
- * (ky, kx_last). */
+/* The unpacked filter gradient's shape (conv/backprop_filter_direct_tmpl.h): channels per
+ * group in and out, r filter rows, the ISA's lanes, NV vectors (NB channels) of output
+ * channels a tile and their blocks per group, `chunks` chunks of MR filter rows, the padded
+ * input row's Wp pixels, `band` output rows a pass and the `prow` input rows they read. */
 typedef struct {
-    int32_t ky, kx, kx_last, ci, len;
-} fc_bf_run;
+    int64_t cg, og, r, kh, lanes, nv, nb, oblocks, chunks, mr, wp, band, prow;
+    int64_t per_tap; /* chunks a tap (their pixels whose tap reads padding skipped), or 0 */
+    int padded;      /* some tap of some pixel reads padding */
+    int x_direct;    /* tiles read x itself, not P (set by the caller: see bf_direct_run) */
+} fc_bf_direct;
+size_t fc_bf_direct_workspace(const fc_bf_direct *p, int64_t ow, size_t elem);
 
 #define FC_DECLARE_BACKPROP_FILTER(T, SFX)                                                         \
-    /* The GEMM's dimensions: channels per group in and out, taps, r = taps x cg filter   \
-     * rows, NR-wide panels of them, pixels per block (kc), the micro-kernel's tile. */        \
-    typedef struct {                                                                               \
-        int64_t cg, og, taps, r, npanel, kc;                                                       \
-        int mr, nr;                                                                                \
-    } FC_CAT(bf_dims, SFX);                                                                        \
-    /* A GEMM task's workspace: its block of C [rows][panels x NR], dyT rows [rows][kc], a \
-     * full and a partial B panel, the indirection buffer, the runs of each panel and     \
-     * where each panel's runs start. */       \
-    typedef struct {                                                                               \
-        T *c, *a, *full, *part;                                                                    \
-        const T **ind;                                                                             \
-        fc_bf_run *runs;                                                                           \
-        int64_t *run_at;                                                                           \
-    } FC_CAT(bf_ws, SFX);                                                                          \
-    FC_CAT(bf_dims, SFX)                                                                           \
-    FC_CAT(bf_gemm_dims, SFX)(const fc_cntx *cx, const fc_conv_desc *d, const fc_view *x,          \
-                              const fc_view *dy);                                                  \
-    size_t FC_CAT(bf_gemm_workspace, SFX)(const FC_CAT(bf_dims, SFX) * s, int64_t rows,            \
-                                          int64_t panels, int with_c);                             \
-    FC_CAT(bf_ws, SFX)                                                                             \
-    FC_CAT(bf_ws_split, SFX)(const FC_CAT(bf_dims, SFX) * s, int64_t rows, int64_t panels,         \
-                             int with_c, void *ws);                                                \
-    void FC_CAT(bf_gemm_block, SFX)(const fc_cntx *cx, const fc_conv_desc *d, const fc_view *x,    \
-                                    const fc_view *dy, const FC_CAT(bf_dims, SFX) * s, int64_t g,  \
-                                    int64_t o0, int64_t o1, int64_t p0, int64_t p1, T *dw, T *db,  \
-                                    void *ws);                                                     \
-    void FC_CAT(bf_gemm_block_swapped,                                                             \
-                SFX)(const fc_cntx *cx, const fc_conv_desc *d, const fc_view *x,                   \
-                     const fc_view *dy, const FC_CAT(bf_dims, SFX) * s, int64_t g, int64_t r0,     \
-                     int64_t r1, int64_t p0, int64_t p1, T *dw, T *db, void *ws);                  \
     void FC_CAT(bf_depthwise, SFX)(const fc_cntx *cx, const fc_conv_desc *d, const fc_view *x,     \
                                    const fc_view *dy, int64_t c0, int64_t c1, int64_t ky0,         \
                                    int64_t ky1, T *dw, int64_t dw_st, int64_t dw_sc, T *db,        \
                                    int64_t db_sc, T *acc);                                         \
-    int FC_CAT(bf_depthwise_lanes, SFX)(const fc_cntx *cx);
+    int FC_CAT(bf_depthwise_lanes, SFX)(const fc_cntx *cx);                                        \
+    void FC_CAT(bf_direct_shape, SFX)(const fc_cntx *cx, const fc_conv_desc *d, const fc_view *x,  \
+                                      const fc_view *dy, fc_bf_direct *p);                         \
+    void FC_CAT(bf_direct, SFX)(const fc_cntx *cx, const fc_conv_desc *d, const fc_view *x,        \
+                                const fc_view *dy, const fc_bf_direct *p, int64_t g, int64_t ob,   \
+                                int64_t ch0, int64_t ch1, T *dw, T *db, void *ws);
 
 FC_DECLARE_BACKPROP_FILTER(float, f32)
 FC_DECLARE_BACKPROP_FILTER(double, f64)

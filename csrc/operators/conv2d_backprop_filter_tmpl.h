@@ -4,85 +4,51 @@
  * pixels), so every value is summed in the same order whatever the thread count: results
  * are bit-identical for any count. */
 
-/* The GEMM path (conv/backprop_filter_tmpl.h): tasks own blocks of dW^T (rows of a group
- * x a range of panels), sum every pixel into them and store them into dW. */
+/* The unpacked path (conv/backprop_filter_direct_tmpl.h): tasks own a group, a block of
+ * output channels and a range of chunks of filter rows. */
 typedef struct {
     const fc_cntx *cx;
     const fc_conv_desc *d;
     const fc_view *x, *dy;
     FC_T *dw, *db;
-    FC_FN(bf_dims) s;
-    int swapped;                /* the GEMM the other way round (few filter rows) */
-    int64_t m, n_panels;        /* C's rows and NR-wide column panels (per group) */
-    int64_t rows, row_blocks;   /* rows of C per task, their blocks per group */
-    int64_t panels, col_blocks; /* panels per task, their blocks */
-} FC_FN(bf_call);
+    fc_bf_direct p;
+    int64_t chunks; /* chunks per task */
+    int64_t splits; /* chunk ranges per block of channels */
+} FC_FN(bf_direct_call);
 
-/* Task order: column blocks fastest, then row blocks, then groups.  The bias gradient of
- * a block of channels is summed by one task. */
-static void FC_FN(bf_gemm_task)(const void *ctx, int64_t t, void *ws) {
-    const FC_FN(bf_call) *c = ctx;
-    const int64_t cb = t % c->col_blocks, rb = t / c->col_blocks % c->row_blocks;
-    const int64_t g = t / (c->col_blocks * c->row_blocks);
-    const int64_t i0 = rb * c->rows, i1 = i0 + c->rows < c->m ? i0 + c->rows : c->m;
-    const int64_t p0 = cb * c->panels;
-    const int64_t p1 = p0 + c->panels < c->n_panels ? p0 + c->panels : c->n_panels;
-    if (c->swapped) /* the first row block sums the bias gradient of its channels */
-        FC_FN(bf_gemm_block_swapped)(c->cx, c->d, c->x, c->dy, &c->s, g, i0, i1, p0, p1, c->dw,
-                                     rb == 0 ? c->db : NULL, ws);
-    else
-        FC_FN(bf_gemm_block)(c->cx, c->d, c->x, c->dy, &c->s, g, i0, i1, p0, p1, c->dw,
-                             cb == 0 ? c->db : NULL, ws);
+static void FC_FN(bf_direct_task)(const void *ctx, int64_t t, void *ws) {
+    const FC_FN(bf_direct_call) *c = ctx;
+    const int64_t sp = t % c->splits, ob = t / c->splits % c->p.oblocks;
+    const int64_t g = t / (c->splits * c->p.oblocks);
+    const int64_t ch0 = sp * c->chunks;
+    const int64_t ch1 = ch0 + c->chunks < c->p.chunks ? ch0 + c->chunks : c->p.chunks;
+    FC_FN(bf_direct)(c->cx, c->d, c->x, c->dy, &c->p, g, ob, ch0, ch1, c->dw,
+                     sp == 0 ? c->db : NULL, ws);
 }
 
-/* The split: a task's block of C stays within half of L2 (it is swept once per pixel
- * block; the task's workspace holds it), and there are about four tasks a thread to balance.  Splitting columns repeats
- * the transposition of out_backprop (out_C x pixels), splitting rows the packing of the
- * patches (r x pixels, usually more), so columns are split first.  The split never
- * changes a result. */
-static void FC_FN(bf_split)(FC_FN(bf_call) * c, int threads) {
-    const FC_FN(bf_dims) *s = &c->s;
-    const int64_t groups = c->d->groups, want = threads > 1 ? 4 * threads : 1;
-    const int64_t budget = (int64_t)(fc_cache_bytes(2) / 2 / sizeof(FC_T));
-    c->rows = c->m;
-    c->panels = budget / (c->rows * s->nr);
-    if (c->panels < 1) { /* one panel of all rows is too big: fewer rows */
-        c->panels = 1;
-        c->rows = budget / s->nr / s->mr * s->mr;
-        if (c->rows < s->mr) c->rows = s->mr;
-    }
-    if (c->panels > c->n_panels) c->panels = c->n_panels;
-    c->col_blocks = (c->n_panels + c->panels - 1) / c->panels;
-    c->row_blocks = (c->m + c->rows - 1) / c->rows;
-    if (groups * c->row_blocks * c->col_blocks < want) {
-        const int64_t more = (want + groups * c->row_blocks - 1) / (groups * c->row_blocks);
-        c->col_blocks = more < c->n_panels ? more : c->n_panels;
-        c->panels = (c->n_panels + c->col_blocks - 1) / c->col_blocks;
-        c->col_blocks = (c->n_panels + c->panels - 1) / c->panels;
-    }
-    if (groups * c->row_blocks * c->col_blocks < want) {
-        int64_t blocks = (want + groups * c->col_blocks - 1) / (groups * c->col_blocks);
-        c->rows = (c->m + blocks - 1) / blocks;
-        c->rows = (c->rows + s->mr - 1) / s->mr * s->mr;
-        c->row_blocks = (c->m + c->rows - 1) / c->rows;
-    }
-}
-
-static fc_status FC_FN(bf_gemm_run)(const fc_cntx *cx, const fc_conv_desc *d, const fc_view *x,
-                                    const fc_view *dy, FC_T *dw, FC_T *db, int threads) {
-    FC_FN(bf_call) c = {.cx = cx, .d = d, .x = x, .dy = dy, .dw = dw, .db = db};
-    c.s = FC_FN(bf_gemm_dims)(cx, d, x, dy);
-    /* Few filter rows (one-channel first layers): the GEMM the other way round, which
-     * transposes the patches (r x pixels) instead of out_backprop (og x pixels).  (Few
-     * pixels, as on 7x7 ResNet layers, would favour it too by that count, but its
-     * transposed patch writes cost more there: measured 1.8x slower on r50-3x3-14.) */
-    c.swapped = c.s.r < c.s.og;
-    c.m = c.swapped ? c.s.r : c.s.og;
-    c.n_panels = c.swapped ? (c.s.og + c.s.nr - 1) / c.s.nr : c.s.npanel;
-    FC_FN(bf_split)(&c, threads);
+/* At least a task a thread: blocks of channels first, then, when they are fewer than the
+ * threads, each block's filter-row chunks split in as many ranges as make a task a thread.
+ * Every task of a split reads all of the block's dy (and fills its own bands), so splits
+ * are kept few: lenet-c1's 6 MiB dy read by 4 tasks took a 2-thread call to 1.7x the
+ * 1-thread CPU time, and its tasks are of equal size. */
+static fc_status FC_FN(bf_direct_run)(const fc_cntx *cx, const fc_conv_desc *d, const fc_view *x,
+                                      const fc_view *dy, FC_T *dw, FC_T *db, int threads) {
+    FC_FN(bf_direct_call) c = {.cx = cx, .d = d, .x = x, .dy = dy, .dw = dw, .db = db};
+    FC_FN(bf_direct_shape)(cx, d, x, dy, &c.p);
+    const int64_t blocks = d->groups * c.p.oblocks, want = threads;
+    c.splits = blocks < want ? (want + blocks - 1) / blocks : 1;
+    if (c.splits > c.p.chunks) c.splits = c.p.chunks;
+    c.chunks = (c.p.chunks + c.splits - 1) / c.splits;
+    c.splits = (c.p.chunks + c.chunks - 1) / c.chunks;
+    /* Tasks that split a block's chunks each fill the band buffers: where no value the tiles
+     * read is padding (chunks within a tap skip it; or the window has none) they read x
+     * itself instead of copying it again (8 tasks' copies took vgg-3x3-224 to 1.7x its
+     * 1-thread CPU time).  One task a block copies: the copy streams x into cache for the
+     * tiles, 3-8% faster than reading it in place on VGG's 3x3 layers. */
+    c.p.x_direct = c.splits > 1 && (c.p.per_tap || !c.p.padded);
     fc_parallel_job job = {.phases = 0};
-    job.ws_bytes = FC_FN(bf_gemm_workspace)(&c.s, c.rows, c.panels, !c.swapped);
-    fc_job_add(&job, d->groups * c.row_blocks * c.col_blocks, FC_FN(bf_gemm_task), &c);
+    job.ws_bytes = fc_bf_direct_workspace(&c.p, dy->w, sizeof(FC_T));
+    fc_job_add(&job, blocks * c.splits, FC_FN(bf_direct_task), &c);
     return fc_parallel_run(&job, threads);
 }
 
@@ -141,5 +107,5 @@ static fc_status FC_FN(bf_run)(const fc_cntx *cx, const fc_conv_desc *d, const f
     }
     const int threads = fc_threads_for(2.0 * (double)k * (double)r * (double)dy->c);
     if (cg == 1 && d->groups > 1) return FC_FN(bf_depthwise_run)(cx, d, x, dy, dw, db, threads);
-    return FC_FN(bf_gemm_run)(cx, d, x, dy, dw, db, threads);
+    return FC_FN(bf_direct_run)(cx, d, x, dy, dw, db, threads);
 }

@@ -1,7 +1,0 @@
-/* The filter-gradient GEMM for the avx2 ISA: the packing loops vectorize at this ISA's
- * width (per-file flags in csrc/CMakeLists.txt); called only when the CPU has it. */
-#include "fc_backprop_filter.h"
-
-#define BF_ISA avx2
-#define FC_TEMPLATE "backprop_filter_tmpl.h"
-#include "fc_instantiate.h"
