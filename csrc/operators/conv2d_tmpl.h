@@ -74,6 +74,7 @@ typedef struct {
     int64_t slice, slices;              /* direct: output channels per task, and the slices */
     int direct_kernel;                  /* direct: which kernel (DK_*), decided once */
     FC_T *wpack;                        /* im2col / Winograd / grouped: packed weights */
+    int pack_own;                       /* im2col: each task packs its weights (igemm_plan) */
     const fc_conv_packed *pk;           /* weights packed before the call for cx's ISA, or NULL */
     int64_t m, mblocks, npanel, chunks; /* im2col: pixels, their blocks, panels, panel chunks */
     int64_t tiles, block;               /* Winograd: 2x2 tiles, tiles per task */
@@ -237,8 +238,10 @@ static void FC_FN(igemm_task)(const void *ctx, int64_t t, void *ws) {
     const int64_t ch = t / (c->mblocks * groups);
     const int64_t m0 = mb * FC_GEMM_MC, m1 = m0 + FC_GEMM_MC < c->m ? m0 + FC_GEMM_MC : c->m;
     if (__atomic_load_n(c->reroute, __ATOMIC_RELAXED)) return; /* a non-finite weight */
-    FC_FN(igemm_conv_block)(c->cx, c->d, c->x, c->y, c->wpack, c->bias, c->y->data, m0, m1, g,
-                            ch * npanel / chunks, (ch + 1) * npanel / chunks, ws);
+    if (FC_FN(igemm_conv_block)(c->cx, c->d, c->x, c->y, c->pack_own ? c->w : c->wpack, c->pack_own,
+                                c->bias, c->y->data, m0, m1, g, ch * npanel / chunks,
+                                (ch + 1) * npanel / chunks, ws))
+        __atomic_store_n(c->reroute, 1, __ATOMIC_RELAXED);
 }
 
 static fc_status FC_FN(igemm_plan)(FC_FN(conv_call) * c, int threads, fc_parallel_job *job) {
@@ -252,16 +255,21 @@ static fc_status FC_FN(igemm_plan)(FC_FN(conv_call) * c, int threads, fc_paralle
     c->chunks = (4 * threads + c->mblocks * groups - 1) / (c->mblocks * groups);
     if (c->chunks > c->npanel) c->chunks = c->npanel;
     if (c->chunks < 1) c->chunks = 1;
+    /* Where one block of pixels takes every weight once, each task packs its share of them
+     * itself into L2 (igemm_conv_block), instead of all of them first through memory. */
+    c->pack_own =
+        !(c->pk && c->pk->im2col) && c->mblocks == 1 && FC_FN(igemm_can_pack_own)(cx, c->d, x, y);
     if (c->pk && c->pk->im2col) { /* non-finite weights never get here (conv2d_run) */
         c->wpack = (FC_T *)c->pk->im2col;
-    } else {
+    } else if (!c->pack_own) {
         c->wpack = fc_scratch(FC_SCRATCH_WEIGHTS,
                               sizeof(FC_T) * FC_FN(igemm_packed_weights_size)(cx, c->d, x, y));
         if (!c->wpack) return FC_ERR_NOMEM;
-        fc_job_add(job, groups * c->npanel, FC_FN(igemm_pack_task), c);
+        fc_job_add(job, FC_FN(igemm_pack_units)(cx, c->d, x, y), FC_FN(igemm_pack_task), c);
     }
     fc_job_add(job, c->chunks * groups * c->mblocks, FC_FN(igemm_task), c);
-    job->ws_bytes = FC_FN(igemm_workspace)(cx, c->d, x, y, FC_GEMM_MC);
+    const int64_t own_panels = c->pack_own ? (c->npanel + c->chunks - 1) / c->chunks : 0;
+    job->ws_bytes = FC_FN(igemm_workspace)(cx, c->d, x, y, FC_GEMM_MC, own_panels);
     return FC_OK;
 }
 
@@ -408,7 +416,7 @@ static int FC_FN(conv2d_pack)(const fc_cntx *cx, const fc_conv_desc *d, fc_algor
     const fc_view x = FC_FN(channels_view)(c_in), y = FC_FN(channels_view)(c_out);
     int nonfinite = 0;
     if (algo == FC_ALGO_IM2COL) {
-        const int64_t units = d->groups * FC_FN(igemm_panels)(cx, d, &x, &y);
+        const int64_t units = FC_FN(igemm_pack_units)(cx, d, &x, &y);
         for (int64_t u = 0; u < units; u++)
             nonfinite |= FC_FN(igemm_pack_weights)(cx, d, &x, &y, w, u, packed);
     } else if (algo == FC_ALGO_WINOGRAD) {
