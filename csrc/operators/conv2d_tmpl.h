@@ -78,6 +78,7 @@ typedef struct {
     const fc_conv_packed *pk;           /* weights packed before the call for cx's ISA, or NULL */
     int64_t m, mblocks, npanel, chunks; /* im2col: pixels, their blocks, panels, panel chunks */
     int64_t tiles, block;               /* Winograd: 2x2 tiles, tiles per task */
+    int64_t npanel_wg, pslices;         /* Winograd: output panels, slices of them */
     int *reroute;                       /* im2col / Winograd: set by a task that met a value
                                            this algorithm cannot take (see conv2d_run) */
     const fc_view *planes_out;          /* direct: NCHW output each task transposes its rows
@@ -183,33 +184,48 @@ static void FC_FN(winograd_pack_task)(const void *ctx, int64_t ch, void *ws) {
  * remaining tasks have nothing left to do. */
 static void FC_FN(winograd_task)(const void *ctx, int64_t t, void *ws) {
     const FC_FN(conv_call) *c = ctx;
-    const int64_t t0 = t * c->block, t1 = t0 + c->block < c->tiles ? t0 + c->block : c->tiles;
+    const int64_t b = t / c->pslices, sl = t % c->pslices, np = c->npanel_wg;
+    const int64_t t0 = b * c->block, t1 = t0 + c->block < c->tiles ? t0 + c->block : c->tiles;
     if (__atomic_load_n(c->reroute, __ATOMIC_RELAXED)) return;
-    if (FC_FN(winograd_block)(c->cx, c->d, c->x, c->y, c->wpack, c->bias, t0, t1, ws))
+    if (FC_FN(winograd_block)(c->cx, c->d, c->x, c->y, c->wpack, c->bias, t0, t1,
+                              sl * np / c->pslices, (sl + 1) * np / c->pslices, ws))
         __atomic_store_n(c->reroute, 1, __ATOMIC_RELAXED);
 }
 
 static fc_status FC_FN(winograd_plan)(FC_FN(conv_call) * c, int threads, fc_parallel_job *job) {
     const fc_cntx *cx = c->cx;
     c->tiles = FC_FN(winograd_tiles)(cx, c->x, c->y);
-    /* Blocks of at most `most` tiles, smaller on several threads so that each gets about
-     * four (14x14: 49 tiles were one block of 48 and one of 1).  A multiple of 12 keeps
-     * whole micro-tile rows; the block size does not change any result. */
+    /* Blocks of at most `most` tiles (one for 14x14's 49), smaller on several threads so
+     * that each gets about four.  A multiple of 12 keeps whole micro-tile rows; the block
+     * size does not change any result. */
     const int64_t most = FC_FN(winograd_block_tiles)(cx);
     const size_t wbytes = sizeof(FC_T) * FC_FN(winograd_packed_weights_size)(cx, c->x, c->y);
     c->block = most;
+    c->npanel_wg = (c->y->c + FC_UKERNEL(cx)->nr - 1) / FC_UKERNEL(cx)->nr;
+    c->pslices = 1;
     if (threads > 1) {
         c->block = (c->tiles + 4 * threads - 1) / (4 * threads);
         c->block = (c->block + 11) / 12 * 12;
-        /* Every block reads all the transformed weights; where they outgrow L2, about one
-         * block a thread (rounded down to whole micro-tile rows) instead of four: r50-3x3-14
-         * (49 tiles, 4 MiB of weights) ran 5 blocks of 12 on 2 threads, slower than 1
-         * thread (1.8 ms against 1.6). */
+        /* Every block reads all the transformed weights; where they outgrow L2, one block a
+         * thread instead of four: r50-3x3-14 (49 tiles, 4 MiB of weights) ran 5 blocks of 12
+         * on 2 threads, slower than 1 thread (1.8 ms against 1.6).  The share is rounded up
+         * to whole micro-tile rows of this ISA: rounded down to 12, 49 tiles were blocks of
+         * 24, 24 and 1, and the block of one tile read all 4 MiB of weights again after
+         * the others. */
         if (wbytes > fc_cache_bytes(2)) {
-            const int64_t share = c->tiles / threads / 12 * 12;
-            c->block = share > 12 ? share : 12;
+            const int64_t mr = FC_UKERNEL(cx)->mr, share = (c->tiles + threads - 1) / threads;
+            c->block = (share + mr - 1) / mr * mr;
         }
         if (c->block > most) c->block = most;
+        /* All the tiles in one block (or as few blocks as before, and fewer than the
+         * threads): the threads share each block's output channels instead, each reading
+         * its part of the weights (r50-3x3-14: 49 tiles in blocks of 30 and 19 would leave
+         * one thread idle for a ninth of the GEMMs, both reading all 4 MiB of weights).
+         * Each slice transforms the block's inputs again: 1/16 of a GEMM's work or less. */
+        if (wbytes > fc_cache_bytes(2) && c->tiles <= most) {
+            c->block = c->tiles;
+            c->pslices = threads < c->npanel_wg ? threads : c->npanel_wg;
+        }
     }
     if (c->pk && c->pk->winograd) {
         c->wpack = (FC_T *)c->pk->winograd;
@@ -218,7 +234,7 @@ static fc_status FC_FN(winograd_plan)(FC_FN(conv_call) * c, int threads, fc_para
         if (!c->wpack) return FC_ERR_NOMEM;
         fc_job_add(job, c->x->c, FC_FN(winograd_pack_task), c);
     }
-    fc_job_add(job, (c->tiles + c->block - 1) / c->block, FC_FN(winograd_task), c);
+    fc_job_add(job, (c->tiles + c->block - 1) / c->block * c->pslices, FC_FN(winograd_task), c);
     job->ws_bytes = FC_FN(winograd_workspace)(cx, c->x, c->y);
     return FC_OK;
 }
