@@ -19,7 +19,9 @@ def zeros(*shape, dtype=np.float32):
         (zeros(1, 134, 240, 3), zeros(3, 3, 3, 3), 3, "direct"),  # 3 -> 3 channels
         (zeros(8, 28, 28, 1), zeros(5, 5, 1, 32), 1, "direct"),  # a first layer
         (zeros(1, 56, 56, 64), zeros(3, 3, 64, 64), 1, "winograd"),  # 3x3, many tiles
-        (zeros(1, 7, 7, 512), zeros(3, 3, 512, 512), 1, "direct"),  # few pixels, big filter
+        (zeros(1, 7, 7, 64), zeros(3, 3, 64, 64), 1, "direct"),  # few pixels, small filter
+        (zeros(1, 7, 7, 512), zeros(3, 3, 512, 512), 1, "im2col"),  # ... a filter beyond L2
+        (zeros(1, 2, 2, 512), zeros(3, 3, 512, 512), 1, "direct"),  # ... mostly padding taps
         (zeros(1, 14, 14, 96), zeros(3, 3, 96, 96), 2, "direct"),  # ... strided
         (zeros(1, 30, 30, 96), zeros(3, 3, 96, 96), 2, "im2col"),  # 225 pixels: the GEMM
         (zeros(1, 56, 56, 256), zeros(1, 1, 256, 64), 1, "im2col"),  # 1x1

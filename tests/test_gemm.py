@@ -106,3 +106,25 @@ def test_bit_identical_across_threads_large(algorithm, restore_threads, rng):
     fastconv.set_num_threads(2)
     two = fastconv.conv2d(x, w, 1, "SAME", algorithm=algorithm)
     assert np.array_equal(one, two)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_tasks_packing_their_own_weights(isa, dtype, restore_threads, rng):
+    """One block of pixels (at most 96): each task packs its own share of the weights, block
+    by block, instead of all of them first. Several channel blocks, a partial last panel,
+    bias and activation; the same bits as weights packed before the call (Conv2D), and for
+    1 and 2 threads (which split the panels differently)."""
+    x = rng.standard_normal((1, 7, 9, 301)).astype(dtype)
+    w = rng.standard_normal((3, 3, 301, 150)).astype(dtype)
+    b = rng.standard_normal(150).astype(dtype)
+    args = (1, [[1, 0], [2, 1]])
+    fastconv.set_num_threads(1)
+    one = fastconv.conv2d(x, w, *args, bias=b, activation="relu", algorithm="im2col")
+    expected = reference.conv2d(x, w, *args, bias=b, activation="relu")
+    assert_close(one, expected, 9 * 301 + 1, dtype)
+    layer = fastconv.Conv2D(w, *args, bias=b, activation="relu", algorithm="im2col")
+    assert np.array_equal(layer(x), one)
+    fastconv.set_num_threads(2)
+    assert np.array_equal(
+        fastconv.conv2d(x, w, *args, bias=b, activation="relu", algorithm="im2col"), one
+    )

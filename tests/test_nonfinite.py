@@ -108,6 +108,24 @@ def test_conv2d_every_algorithm_and_isa(shape, poison, padding, dtype):
         fastconv._core.set_isa(before)
 
 
+@pytest.mark.parametrize("padding", list(PADDINGS))
+@pytest.mark.parametrize("poison", POISONS)
+def test_im2col_tasks_packing_their_own_weights(poison, padding):
+    """At most 96 output pixels: the GEMM's tasks pack their own weights (and report a
+    non-finite one themselves), on every ISA; several channel blocks and panels."""
+    rng = np.random.default_rng(len(poison))
+    x, f = make_case(poison, np.float32, (1, 6, 7, 300), (3, 3, 300, 130), rng)
+    want = reference.conv2d(x, f, 1, PADDINGS[padding])
+    before = fastconv._core.get_isa()
+    try:
+        for isa in fastconv._core.isa_names():
+            fastconv._core.set_isa(isa)
+            got = fastconv.conv2d(x, f, 1, PADDINGS[padding], algorithm="im2col")
+            check(got, want, 9 * 300, np.float32, isa)
+    finally:
+        fastconv._core.set_isa(before)
+
+
 @pytest.mark.parametrize("layout", ["NHWC", "NCHW"])
 @pytest.mark.parametrize("algorithm", ["im2col", "winograd"])
 def test_reroute_with_layout_copies_bias_and_activation(algorithm, layout, rng):

@@ -129,8 +129,11 @@ def test_python_asks_the_c_rule(k, stride, dil, groups, rng):
     "x_shape, w_shape",
     [
         ((2, 30, 30, 24), (3, 3, 24, 40)),
-        # 4 MiB of transformed weights, more than L2: about one tile block a thread
+        # 4 MiB of transformed weights, more than L2, in one tile block: the threads split
+        # its output channels
         ((1, 14, 14, 256), (3, 3, 256, 256)),
+        # ... two tile blocks (98 tiles), one a thread
+        ((2, 14, 14, 256), (3, 3, 256, 256)),
     ],
 )
 def test_bit_identical_across_threads(restore_threads, rng, x_shape, w_shape):
@@ -140,3 +143,20 @@ def test_bit_identical_across_threads(restore_threads, rng, x_shape, w_shape):
     one = fastconv.conv2d(x, w, 1, "SAME", algorithm="winograd")
     fastconv.set_num_threads(2)
     assert np.array_equal(one, fastconv.conv2d(x, w, 1, "SAME", algorithm="winograd"))
+
+
+@pytest.mark.parametrize("threads", [1, 2, 3])
+def test_output_channel_slices(threads, restore_threads, rng):
+    """One tile block whose weights outgrow L2 (9.4 MB transformed), its output channels
+    split over the threads in uneven slices of panels, a partial last panel, bias and
+    activation, odd image edges: against the reference, and the same bits as 1 thread."""
+    x = rng.standard_normal((1, 9, 11, 256)).astype(np.float32)
+    w = rng.standard_normal((3, 3, 256, 300)).astype(np.float32)
+    b = rng.standard_normal(300).astype(np.float32)
+    args = dict(bias=b, activation="relu6", algorithm="winograd")
+    fastconv.set_num_threads(1)
+    one = fastconv.conv2d(x, w, 1, "SAME", **args)
+    want = reference.conv2d(x, w, 1, "SAME", bias=b, activation="relu6")
+    assert_close(one, want, 9 * 256 + 1, np.float32)
+    fastconv.set_num_threads(threads)
+    assert np.array_equal(one, fastconv.conv2d(x, w, 1, "SAME", **args))

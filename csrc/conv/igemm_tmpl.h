@@ -60,43 +60,75 @@ static int64_t FC_FN(panel_offset)(const FC_FN(igemm_dims) * s, int64_t g, int64
     return ((g * s->cg + cb * s->kcb) * s->npanel + p * kc) * s->taps * s->nr;
 }
 
-/* Pack every channel block of one (group, panel) unit: unit = g * npanel + p.  Returns
- * whether a weight is Inf or NaN: multiplied by the zero row that stands for padding it
- * would give NaN where padding must contribute nothing (the caller then runs the direct
- * kernel, which skips padding taps).  v - v is 0 for finite v, NaN otherwise: one
- * subtraction per weight, vectorized with the copy. */
-int FC_FN(igemm_pack_weights)(const fc_cntx *cx, const fc_conv_desc *d, const fc_view *x,
-                              const fc_view *y, const FC_T *w, int64_t unit, FC_T *wpack) {
-    const FC_FN(igemm_dims) s = FC_FN(dims)(cx, d, x, y);
-    const int64_t g = unit / s.npanel, p = unit % s.npanel, j = p * s.nr;
-    const int64_t cols = s.og - j < s.nr ? s.og - j : s.nr;
+/* Tap t of channel block cb of group g, panels [p0, p1), into `block` laid out as that
+ * block is in the packed weights ([panel - p0][tap][block channels][NR]).  Each filter row
+ * is read once, front to back, and dealt out to the panels: packing panel by panel read
+ * NR-wide pieces out_C apart, which the prefetchers follow badly.  Returns whether a weight
+ * is Inf or NaN: multiplied by the zero row that stands for padding it would give NaN
+ * where padding must contribute nothing (the caller then runs the direct kernel, which
+ * skips padding taps).  v - v is 0 for finite v, NaN otherwise: one subtraction per weight,
+ * vectorized with the copy. */
+static int FC_FN(pack_tap)(const FC_FN(igemm_dims) * s, const FC_T *w, int64_t ldw, int64_t g,
+                           int64_t cb, int64_t t, int64_t p0, int64_t p1, FC_T *block) {
+    const int64_t c0 = cb * s->kcb, kc = s->cg - c0 < s->kcb ? s->cg - c0 : s->kcb;
     int nonfinite = 0;
-    for (int64_t cb = 0; cb < s.nblocks; cb++) {
-        const int64_t c0 = cb * s.kcb, kc = s.cg - c0 < s.kcb ? s.cg - c0 : s.kcb;
-        FC_T *dst = wpack + FC_FN(panel_offset)(&s, g, cb, p);
-        for (int64_t t = 0; t < s.taps; t++)
-            for (int64_t ic = 0; ic < kc; ic++, dst += s.nr) {
-                /* rows of 16-64 values: an inline loop, not a libc call per row */
-                const FC_T *src = w + (t * s.cg + c0 + ic) * y->c + g * s.og + j;
-                for (int64_t c = 0; c < cols; c++) {
-                    dst[c] = src[c];
-                    nonfinite |= src[c] - src[c] != 0;
-                }
-                for (int64_t c = cols; c < s.nr; c++) dst[c] = 0;
+    for (int64_t ic = 0; ic < kc; ic++) {
+        const FC_T *src = w + (t * s->cg + c0 + ic) * ldw + g * s->og;
+        for (int64_t p = p0; p < p1; p++) {
+            const int64_t j = p * s->nr, cols = s->og - j < s->nr ? s->og - j : s->nr;
+            FC_T *dst = block + ((p - p0) * s->taps * kc + t * kc + ic) * s->nr;
+            /* rows of 16-64 values: an inline loop, not a libc call per row */
+            for (int64_t c = 0; c < cols; c++) {
+                dst[c] = src[j + c];
+                nonfinite |= src[j + c] - src[j + c] != 0;
             }
+            for (int64_t c = cols; c < s->nr; c++) dst[c] = 0;
+        }
     }
     return nonfinite;
 }
 
-/* Bytes per thread: the indirection buffer of an mc-pixel block and a zero row; or, when
- * packing, the patches' row pointers and the patches. */
+/* Packing units: one per group, channel block and tap. */
+int64_t FC_FN(igemm_pack_units)(const fc_cntx *cx, const fc_conv_desc *d, const fc_view *x,
+                                const fc_view *y) {
+    const FC_FN(igemm_dims) s = FC_FN(dims)(cx, d, x, y);
+    return d->groups * s.nblocks * s.taps;
+}
+
+/* Pack one unit = (g * nblocks + cb) * taps + t, every panel; whether a weight is Inf or
+ * NaN (pack_tap). */
+int FC_FN(igemm_pack_weights)(const fc_cntx *cx, const fc_conv_desc *d, const fc_view *x,
+                              const fc_view *y, const FC_T *w, int64_t unit, FC_T *wpack) {
+    const FC_FN(igemm_dims) s = FC_FN(dims)(cx, d, x, y);
+    const int64_t t = unit % s.taps, cb = unit / s.taps % s.nblocks, g = unit / s.taps / s.nblocks;
+    return FC_FN(pack_tap)(&s, w, y->c, g, cb, t, 0, s.npanel,
+                           wpack + FC_FN(panel_offset)(&s, g, cb, 0));
+}
+
+/* Where a block's weights are packed in the workspace of a task that packs its own: past
+ * the indirection buffer and zero row, on a cache line. */
+static size_t FC_FN(own_offset)(const FC_FN(igemm_dims) * s, int64_t rows) {
+    const size_t bytes = sizeof(FC_T *) * (size_t)(rows * s->taps) + sizeof(FC_T) * (size_t)s->cg;
+    return (bytes + 63) / 64 * 64;
+}
+
+/* Whether the tasks may pack their own weights (igemm_conv_block's `own`). */
+int FC_FN(igemm_can_pack_own)(const fc_cntx *cx, const fc_conv_desc *d, const fc_view *x,
+                              const fc_view *y) {
+    return !FC_FN(dims)(cx, d, x, y).packed;
+}
+
+/* Bytes per thread: the indirection buffer of an mc-pixel block and a zero row, and where
+ * the task packs its own weights, one channel block of `own_panels` panels; or, when
+ * packing patches, their row pointers and the patches. */
 size_t FC_FN(igemm_workspace)(const fc_cntx *cx, const fc_conv_desc *d, const fc_view *x,
-                              const fc_view *y, int64_t mc) {
+                              const fc_view *y, int64_t mc, int64_t own_panels) {
     const FC_FN(igemm_dims) s = FC_FN(dims)(cx, d, x, y);
     const int64_t rows = (mc + s.mr - 1) / s.mr * s.mr;
     if (s.packed)
         return sizeof(FC_T *) * (size_t)rows + sizeof(FC_T) * (size_t)(rows * s.taps * s.cg);
-    return sizeof(FC_T *) * (size_t)(rows * s.taps) + sizeof(FC_T) * (size_t)s.cg;
+    return FC_FN(own_offset)(&s, rows) +
+           sizeof(FC_T) * (size_t)(own_panels * s.taps * s.kcb * s.nr);
 }
 
 /* Rows [m0, m1) (rounded up to whole panels, zero past m1) of the patch matrix of group g,
@@ -172,10 +204,17 @@ static void FC_FN(build_indirection)(const fc_conv_desc *d, const fc_view *x, co
 
 /* Output rows [m0, m1) (pixels of the batch) x panels [p0, p1) of group g, into the dense
  * NHWC output yd [M][out_C]; bias and activation fused after the last channel block.
- * The input's channels must be contiguous (x->sc == 1). */
-void FC_FN(igemm_conv_block)(const fc_cntx *cx, const fc_conv_desc *d, const fc_view *x,
-                             const fc_view *y, const FC_T *wpack, const FC_T *bias, FC_T *yd,
-                             int64_t m0, int64_t m1, int64_t g, int64_t p0, int64_t p1, void *ws) {
+ * The input's channels must be contiguous (x->sc == 1).  w: the packed weights, or with
+ * `own` the HWIO filters, which the task packs itself one channel block at a time into
+ * its workspace (igemm_can_pack_own, igemm_workspace), where the GEMM then reads them from
+ * L2: for a call whose weights serve one pixel block only, packing them all first wrote
+ * and read back every weight through memory (r50-3x3-7: 9.4 MB for 49 pixels, a third of
+ * the call).  The same values in the same order: the same bits.  Returns, with `own`,
+ * whether a weight was Inf or NaN (the result is then unusable, see pack_tap). */
+int FC_FN(igemm_conv_block)(const fc_cntx *cx, const fc_conv_desc *d, const fc_view *x,
+                            const fc_view *y, const FC_T *w, int own, const FC_T *bias, FC_T *yd,
+                            int64_t m0, int64_t m1, int64_t g, int64_t p0, int64_t p1, void *ws) {
+    const FC_T *wpack = w;
     const FC_FN(fc_ukernel) *uk = FC_UKERNEL(cx);
     const FC_FN(igemm_dims) s = FC_FN(dims)(cx, d, x, y);
     const int64_t rows = (m1 - m0 + s.mr - 1) / s.mr * s.mr;
@@ -191,17 +230,23 @@ void FC_FN(igemm_conv_block)(const fc_cntx *cx, const fc_conv_desc *d, const fc_
                           wpack + FC_FN(panel_offset)(&s, g, 0, p0), s.taps * s.cg * s.nr,
                           yd + m0 * y->c + g * s.og + j0, y->c, 0, 1,
                           bias ? bias + g * s.og + j0 : NULL, d->activation);
-        return;
+        return 0;
     }
     memset(zero, 0, sizeof(FC_T) * (size_t)s.cg);
     FC_FN(build_indirection)(d, x, y, &s, g, m0, m1, zero, ind);
+    FC_T *block = (FC_T *)((char *)ws + FC_FN(own_offset)(&s, rows));
+    int nonfinite = 0;
     for (int64_t cb = 0; cb < s.nblocks; cb++) {
         const int64_t c0 = cb * s.kcb, kc = s.cg - c0 < s.kcb ? s.cg - c0 : s.kcb;
+        if (own)
+            for (int64_t t = 0; t < s.taps; t++)
+                nonfinite |= FC_FN(pack_tap)(&s, w, y->c, g, cb, t, p0, p1, block);
         FC_FN(gemm_macro)(uk, m1 - m0, cols, s.taps, kc, ind, c0,
-                          wpack + FC_FN(panel_offset)(&s, g, cb, p0), s.taps * kc * s.nr,
-                          yd + m0 * y->c + g * s.og + j0, y->c, cb > 0, cb == s.nblocks - 1,
-                          bias ? bias + g * s.og + j0 : NULL, d->activation);
+                          own ? block : wpack + FC_FN(panel_offset)(&s, g, cb, p0),
+                          s.taps * kc * s.nr, yd + m0 * y->c + g * s.og + j0, y->c, cb > 0,
+                          cb == s.nblocks - 1, bias ? bias + g * s.og + j0 : NULL, d->activation);
     }
+    return nonfinite;
 }
 
 #undef IM2COL_PACK_BELOW

@@ -11,9 +11,9 @@
         const fc_cntx *, const fc_view *, const fc_view *, const T *, int64_t, int64_t, T *);      \
     size_t FC_CAT(FC_CAT(winograd_workspace, SFX), ISA)(const fc_cntx *, const fc_view *,          \
                                                         const fc_view *);                          \
-    int FC_CAT(FC_CAT(winograd_block, SFX), ISA)(const fc_cntx *, const fc_conv_desc *,            \
-                                                 const fc_view *, const fc_view *, const T *,      \
-                                                 const T *, int64_t, int64_t, void *);
+    int FC_CAT(FC_CAT(winograd_block, SFX),                                                        \
+               ISA)(const fc_cntx *, const fc_conv_desc *, const fc_view *, const fc_view *,       \
+                    const T *, const T *, int64_t, int64_t, int64_t, int64_t, void *);
 
 #define WG_DISPATCH(T, SFX)                                                                        \
     WG_ISA_DECL(T, SFX, avx512)                                                                    \
@@ -38,8 +38,9 @@
     }                                                                                              \
     int FC_CAT(winograd_block, SFX)(const fc_cntx *cx, const fc_conv_desc *d, const fc_view *x,    \
                                     const fc_view *y, const T *upack, const T *bias, int64_t t0,   \
-                                    int64_t t1, void *ws) {                                        \
-        FC_ISA_FORWARD(cx->isa, SFX, winograd_block, (cx, d, x, y, upack, bias, t0, t1, ws))       \
+                                    int64_t t1, int64_t p0, int64_t p1, void *ws) {                \
+        FC_ISA_FORWARD(cx->isa, SFX, winograd_block,                                               \
+                       (cx, d, x, y, upack, bias, t0, t1, p0, p1, ws))                             \
     }
 
 WG_DISPATCH(float, f32)

@@ -17,7 +17,10 @@
 #include "fc_epilogue_tmpl.h"
 
 #define WG_FN(name) FC_CAT(FC_FN(name), WG_ISA)
-#define WG_TILES 48 /* tiles per block: a multiple of every MR */
+/* Tiles per block: a multiple of every MR, and at least the 49 of a 14x14 image (with 48,
+ * r50-3x3-14 ran a second block of one tile, which read all 4 MiB of its transformed
+ * weights again for one row of the micro-kernel's six). */
+#define WG_TILES 60
 
 typedef struct {
     int64_t tiles_h, tiles_w, tiles, c, o, npanel;
@@ -157,13 +160,13 @@ static void FC_FN(input_transform)(const fc_conv_desc *d, const fc_view *x,
     }
 }
 
-/* Y = A^T M A for the tiles [t0, t0 + nt), + bias, activation, stored with y's strides;
- * pixels past an odd output edge are dropped.  Returns whether a value of Y (before bias
+/* Y = A^T M A for the tiles [t0, t0 + nt) and output channels [o0, o1), + bias,
+ * activation, stored with y's strides; pixels past an odd output edge are dropped.  Returns whether a value of Y (before bias
  * and activation, which could hide it: relu6 clips Inf) is Inf or NaN: v - v is 0 for
  * finite v, NaN otherwise, one vectorized subtraction per value. */
 static int FC_FN(output_transform)(const fc_conv_desc *d, const fc_view *y,
                                    const FC_FN(wg_dims) * s, int64_t t0, int64_t nt, const FC_T *m,
-                                   const FC_T *bias, FC_T *row) {
+                                   const FC_T *bias, int64_t o0, int64_t o1, FC_T *row) {
     const int64_t per_image = s->tiles_h * s->tiles_w, ms = WG_TILES * s->o;
     int nonfinite = 0;
     for (int64_t t = 0; t < nt; t++) {
@@ -175,7 +178,7 @@ static int FC_FN(output_transform)(const fc_conv_desc *d, const fc_view *y,
         for (int i = 0; i < 2; i++)
             for (int j = 0; j < 2; j++) out[i][j] = row + (i * 2 + j) * s->o;
         FC_IVDEP
-        for (int64_t o = 0; o < s->o; o++) {
+        for (int64_t o = o0; o < o1; o++) {
             FC_T a[2][4];
             for (int j = 0; j < 4; j++) { /* A^T M, column by column */
                 const FC_T m0 = mt[(0 + j) * ms + o], m1 = mt[(4 + j) * ms + o];
@@ -193,23 +196,27 @@ static int FC_FN(output_transform)(const fc_conv_desc *d, const fc_view *y,
         for (int i = 0; i < 2; i++)
             for (int j = 0; j < 2; j++)
                 if (oy0 + i < y->h && ox0 + j < y->w)
-                    FC_FN(epilogue_store)(
-                        out[i][j], s->o, bias, d->activation,
-                        (FC_T *)y->data + n * y->sn + (oy0 + i) * y->sh + (ox0 + j) * y->sw, y->sc);
+                    FC_FN(epilogue_store)(out[i][j] + o0, o1 - o0, bias ? bias + o0 : NULL,
+                                          d->activation,
+                                          (FC_T *)y->data + n * y->sn + (oy0 + i) * y->sh +
+                                              (ox0 + j) * y->sw + o0 * y->sc,
+                                          y->sc);
     }
     return nonfinite;
 }
 
-/* Tiles [t0, t1) (t1 - t0 <= WG_TILES): transform, 16 GEMMs, transform back.  Returns
+/* Tiles [t0, t1) (t1 - t0 <= WG_TILES) x the output channels of panels [p0, p1):
+ * transform, 16 GEMMs, transform back.  Every output value is computed the same way
+ * whatever the split, so the split never changes a result.  Returns
  * whether an output value was Inf or NaN (see output_transform): the caller then computes
  * the call another way, since Winograd's transforms turn one Inf into NaN for its whole
  * tile (Inf - Inf) and overflow above about max/4 where the direct sum does not. */
 int WG_FN(winograd_block)(const fc_cntx *cx, const fc_conv_desc *d, const fc_view *x,
                           const fc_view *y, const FC_T *upack, const FC_T *bias, int64_t t0,
-                          int64_t t1, void *ws) {
+                          int64_t t1, int64_t p0, int64_t p1, void *ws) {
     const FC_FN(fc_ukernel) *uk = FC_UKERNEL(cx);
     const FC_FN(wg_dims) s = FC_FN(wg_dims_of)(cx, x, y);
-    const int64_t nt = t1 - t0;
+    const int64_t nt = t1 - t0, o0 = p0 * s.nr, o1 = p1 * s.nr < s.o ? p1 * s.nr : s.o;
     const FC_FN(wg_layout) l = FC_FN(wg_layout_of)(&s);
     char *base = ws;
     FC_T *v = (FC_T *)(base + l.v), *m = (FC_T *)(base + l.m), *zero = (FC_T *)(base + l.zero);
@@ -221,10 +228,11 @@ int WG_FN(winograd_block)(const fc_cntx *cx, const fc_conv_desc *d, const fc_vie
     for (int xi = 0; xi < 16; xi++) {
         const int64_t rows = (nt + s.mr - 1) / s.mr * s.mr;
         for (int64_t r = 0; r < rows; r++) ind[r] = r < nt ? v + (xi * WG_TILES + r) * s.c : zero;
-        FC_FN(gemm_macro)(uk, nt, s.o, 1, s.c, ind, 0, upack + xi * s.npanel * s.c * s.nr,
-                          s.c * s.nr, m + xi * WG_TILES * s.o, s.o, 0, 1, NULL, FC_ACT_NONE);
+        FC_FN(gemm_macro)(uk, nt, o1 - o0, 1, s.c, ind, 0,
+                          upack + (xi * s.npanel + p0) * s.c * s.nr, s.c * s.nr,
+                          m + xi * WG_TILES * s.o + o0, s.o, 0, 1, NULL, FC_ACT_NONE);
     }
-    return FC_FN(output_transform)(d, y, &s, t0, nt, m, bias, tile_out);
+    return FC_FN(output_transform)(d, y, &s, t0, nt, m, bias, o0, o1, tile_out);
 }
 
 #undef WG_TILES

@@ -12,15 +12,20 @@
                                       const fc_view *y);                                           \
     size_t FC_CAT(igemm_packed_weights_size, SFX)(const fc_cntx *cx, const fc_conv_desc *d,        \
                                                   const fc_view *x, const fc_view *y);             \
+    int64_t FC_CAT(igemm_pack_units, SFX)(const fc_cntx *cx, const fc_conv_desc *d,                \
+                                          const fc_view *x, const fc_view *y);                     \
     int FC_CAT(igemm_pack_weights, SFX)(const fc_cntx *cx, const fc_conv_desc *d,                  \
                                         const fc_view *x, const fc_view *y, const T *w,            \
                                         int64_t unit, T *wpack);                                   \
+    int FC_CAT(igemm_can_pack_own, SFX)(const fc_cntx *cx, const fc_conv_desc *d,                  \
+                                        const fc_view *x, const fc_view *y);                       \
     size_t FC_CAT(igemm_workspace, SFX)(const fc_cntx *cx, const fc_conv_desc *d,                  \
-                                        const fc_view *x, const fc_view *y, int64_t mc);           \
-    void FC_CAT(igemm_conv_block, SFX)(const fc_cntx *cx, const fc_conv_desc *d, const fc_view *x, \
-                                       const fc_view *y, const T *wpack, const T *bias, T *yd,     \
-                                       int64_t m0, int64_t m1, int64_t g, int64_t p0, int64_t p1,  \
-                                       void *ws);
+                                        const fc_view *x, const fc_view *y, int64_t mc,            \
+                                        int64_t own_panels);                                       \
+    int FC_CAT(igemm_conv_block, SFX)(const fc_cntx *cx, const fc_conv_desc *d, const fc_view *x,  \
+                                      const fc_view *y, const T *w, int own, const T *bias, T *yd, \
+                                      int64_t m0, int64_t m1, int64_t g, int64_t p0, int64_t p1,   \
+                                      void *ws);
 FC_DECLARE_CONV_IM2COL(float, f32)
 FC_DECLARE_CONV_IM2COL(double, f64)
 

@@ -17,7 +17,7 @@
     size_t FC_CAT(winograd_workspace, SFX)(const fc_cntx *cx, const fc_view *x, const fc_view *y); \
     int FC_CAT(winograd_block, SFX)(const fc_cntx *cx, const fc_conv_desc *d, const fc_view *x,    \
                                     const fc_view *y, const T *upack, const T *bias, int64_t t0,   \
-                                    int64_t t1, void *ws);
+                                    int64_t t1, int64_t p0, int64_t p1, void *ws);
 FC_DECLARE_CONV_WINOGRAD(float, f32)
 FC_DECLARE_CONV_WINOGRAD(double, f64)
 

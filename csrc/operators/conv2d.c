@@ -23,6 +23,25 @@ int fc_winograd_applies(const fc_conv_desc *d) {
            w->dil_w == 1 && d->groups == 1;
 }
 
+/* Taps of all output pixels inside the input, against taps x pixels, as 4 * inside >= 3 *
+ * all: whether at least 3/4 of the window's taps are real (the GEMM multiplies the others
+ * by a zero row, the direct kernels skip them). */
+static int taps_mostly_inside(const fc_window *win, const fc_view *x, const fc_view *y) {
+    int64_t rows = 0, cols = 0; /* valid (oy, ky) and (ox, kx) pairs */
+    for (int64_t oy = 0; oy < y->h; oy++)
+        for (int64_t ky = 0; ky < win->k_h; ky++) {
+            const int64_t iy = oy * win->stride_h - win->pad_top + ky * win->dil_h;
+            rows += iy >= 0 && iy < x->h;
+        }
+    for (int64_t ox = 0; ox < y->w; ox++)
+        for (int64_t kx = 0; kx < win->k_w; kx++) {
+            const int64_t ix = ox * win->stride_w - win->pad_left + kx * win->dil_w;
+            cols += ix >= 0 && ix < x->w;
+        }
+    return 4.0 * (double)rows * (double)cols >=
+           3.0 * (double)(y->h * win->k_h) * (double)(y->w * win->k_w);
+}
+
 /* The algorithm "auto" runs, for a call whose context is cx. */
 static fc_algorithm choose(const fc_cntx *cx, fc_dtype dtype, const fc_conv_desc *d,
                            const fc_view *x, const fc_view *y, int prepacked) {
@@ -41,8 +60,10 @@ static fc_algorithm choose(const fc_cntx *cx, fc_dtype dtype, const fc_conv_desc
      *   against 2.8, keras-mnist-c1 0.29 against 0.86, AlexNet 11x11/4 0.97 against 1.22,
      *   r50-conv1 7x7/2 1.74 against 2.25.
      * - Few output pixels and many weights (r50-3x3-7: 49 pixels, 9.4 MB of weights): the
-     *   GEMM packs every weight for a handful of tiles, while the register-blocked direct
+     *   GEMM packed every weight for a handful of tiles, while the register-blocked direct
      *   kernel reads the filter as it is: 4.3 ms against 4.6 (Winograd 9.0, 16 tiles).
+     *   Since the GEMM's tasks pack their own weights where one pixel block takes them all,
+     *   it wins on the largest of these (see below).
      * - Otherwise the GEMM (or Winograd) wins or ties (blocked direct / GEMM: lenet-c2 0.85,
      *   r50-3x3-28 0.77, r50-1x1-56 0.85, mbv1-pw-56 0.74, vgg-3x3-224 1.06 but Winograd
      *   1.6x faster still), except on grouped convolutions with one output channel per group
@@ -75,6 +96,18 @@ static fc_algorithm choose(const fc_cntx *cx, fc_dtype dtype, const fc_conv_desc
      * keeps its shapes until that is measured more widely.) */
     const int64_t nr = dtype == FC_FLOAT64 ? cx->ukernel_f64->nr : cx->ukernel_f32->nr;
     if (blocked && d->groups == 1 && 2 * y->c <= nr) return FC_ALGO_DIRECT;
+    /* One block of pixels, weights that outgrow L2 and few padding taps: the GEMM's tasks
+     * pack their own weights into L2 as they go (conv/igemm_tmpl.h), which beats the direct
+     * kernel's passes over them: r50-3x3-7 (7x7x512 -> 512, 3x3, 9.4 MB, 82% of the taps
+     * inside) 3.0 ms against 3.7.  Where padding takes a quarter of the taps or more the
+     * direct kernel, which skips them, still wins (4x4x256 -> 256: 0.53 ms against 0.65;
+     * 2x2x512 -> 512: 0.90 against 2.4), and so it does on 1 MB of weights (7x7x1024 -> 256
+     * 1x1: 0.30 against 0.42); 1 thread, thread CPU time, Xeon AVX-512. */
+    const size_t wbytes = (size_t)(d->win.k_h * d->win.k_w * x->c * y->c) *
+                          (dtype == FC_FLOAT64 ? sizeof(double) : sizeof(float));
+    if (blocked && !prepacked && d->groups == 1 && y->n * y->h * y->w <= FC_GEMM_MC &&
+        wbytes > fc_cache_bytes(2) && taps_mostly_inside(&d->win, x, y))
+        return FC_ALGO_IM2COL;
     if (blocked && !prepacked && y->n * y->h * y->w <= 2 * FC_GEMM_MC) return FC_ALGO_DIRECT;
     /* Groups of whole vectors whose output channels fill under 3/4 of the GEMM's panels (2
      * groups of 32, 56x56: 0.85 ms against 1.71; ShuffleNet's 3 groups of 80, 1x1: 0.26

@@ -69,9 +69,11 @@ typedef struct {
     int64_t slice, slices; /* direct: output channels per task, and the slices */
     int direct_kernel;     /* direct: which kernel (DK_*), decided once */
     FC_T *wpack; /* im2col / Winograd / grouped: packed weights; blocked: an aligned copy */
+    int pack_own; /* im2col: each task packs its weights (igemm_plan) */
     const fc_conv_packed *pk;           /* weights packed before the call for cx's ISA, or NULL */
     int64_t m, mblocks, npanel, chunks; /* im2col: pixels, their blocks, panels, panel chunks */
     int64_t tiles, block;               /* Winograd: 2x2 tiles, tiles per task */
+    int64_t npanel_wg, pslices;         /* Winograd: output panels, slices of them */
     int *reroute;                       /* im2col / Winograd: set by a task that met a value
                                            this algorithm cannot take (see conv2d_run) */
     const fc_view *planes_out;          /* direct: NCHW output each task transposes its rows
@@ -221,33 +223,48 @@ static void FC_FN(winograd_pack_task)(const void *ctx, int64_t ch, void *ws) {
  * remaining tasks have nothing left to do. */
 static void FC_FN(winograd_task)(const void *ctx, int64_t t, void *ws) {
     const FC_FN(conv_call) *c = ctx;
-    const int64_t t0 = t * c->block, t1 = t0 + c->block < c->tiles ? t0 + c->block : c->tiles;
+    const int64_t b = t / c->pslices, sl = t % c->pslices, np = c->npanel_wg;
+    const int64_t t0 = b * c->block, t1 = t0 + c->block < c->tiles ? t0 + c->block : c->tiles;
     if (__atomic_load_n(c->reroute, __ATOMIC_RELAXED)) return;
-    if (FC_FN(winograd_block)(c->cx, c->d, c->x, c->y, c->wpack, c->bias, t0, t1, ws))
+    if (FC_FN(winograd_block)(c->cx, c->d, c->x, c->y, c->wpack, c->bias, t0, t1,
+                              sl * np / c->pslices, (sl + 1) * np / c->pslices, ws))
         __atomic_store_n(c->reroute, 1, __ATOMIC_RELAXED);
 }
 
 static fc_status FC_FN(winograd_plan)(FC_FN(conv_call) * c, int threads, fc_parallel_job *job) {
     const fc_cntx *cx = c->cx;
     c->tiles = FC_FN(winograd_tiles)(cx, c->x, c->y);
-    /* Blocks of at most `most` tiles, smaller on several threads so that each gets about
-     * four (14x14: 49 tiles were one block of 48 and one of 1).  A multiple of 12 keeps
-     * whole micro-tile rows; the block size does not change any result. */
+    /* Blocks of at most `most` tiles (one for 14x14's 49), smaller on several threads so
+     * that each gets about four.  A multiple of 12 keeps whole micro-tile rows; the block
+     * size does not change any result. */
     const int64_t most = FC_FN(winograd_block_tiles)(cx);
     const size_t wbytes = sizeof(FC_T) * FC_FN(winograd_packed_weights_size)(cx, c->x, c->y);
     c->block = most;
+    c->npanel_wg = (c->y->c + FC_UKERNEL(cx)->nr - 1) / FC_UKERNEL(cx)->nr;
+    c->pslices = 1;
     if (threads > 1) {
         c->block = (c->tiles + 4 * threads - 1) / (4 * threads);
         c->block = (c->block + 11) / 12 * 12;
-        /* Every block reads all the transformed weights; where they outgrow L2, about one
-         * block a thread (rounded down to whole micro-tile rows) instead of four: r50-3x3-14
-         * (49 tiles, 4 MiB of weights) ran 5 blocks of 12 on 2 threads, slower than 1
-         * thread (1.8 ms against 1.6). */
+        /* Every block reads all the transformed weights; where they outgrow L2, one block a
+         * thread instead of four: r50-3x3-14 (49 tiles, 4 MiB of weights) ran 5 blocks of 12
+         * on 2 threads, slower than 1 thread (1.8 ms against 1.6).  The share is rounded up
+         * to whole micro-tile rows of this ISA: rounded down to 12, 49 tiles were blocks of
+         * 24, 24 and 1, and the block of one tile read all 4 MiB of weights again after
+         * the others. */
         if (wbytes > fc_cache_bytes(2)) {
-            const int64_t share = c->tiles / threads / 12 * 12;
-            c->block = share > 12 ? share : 12;
+            const int64_t mr = FC_UKERNEL(cx)->mr, share = (c->tiles + threads - 1) / threads;
+            c->block = (share + mr - 1) / mr * mr;
         }
         if (c->block > most) c->block = most;
+        /* All the tiles in one block (or as few blocks as before, and fewer than the
+         * threads): the threads share each block's output channels instead, each reading
+         * its part of the weights (r50-3x3-14: 49 tiles in blocks of 30 and 19 would leave
+         * one thread idle for a ninth of the GEMMs, both reading all 4 MiB of weights).
+         * Each slice transforms the block's inputs again: 1/16 of a GEMM's work or less. */
+        if (wbytes > fc_cache_bytes(2) && c->tiles <= most) {
+            c->block = c->tiles;
+            c->pslices = threads < c->npanel_wg ? threads : c->npanel_wg;
+        }
     }
     if (c->pk && c->pk->winograd) {
         c->wpack = (FC_T *)c->pk->winograd;
@@ -256,7 +273,7 @@ static fc_status FC_FN(winograd_plan)(FC_FN(conv_call) * c, int threads, fc_para
         if (!c->wpack) return FC_ERR_NOMEM;
         fc_job_add(job, c->x->c, FC_FN(winograd_pack_task), c);
     }
-    fc_job_add(job, (c->tiles + c->block - 1) / c->block, FC_FN(winograd_task), c);
+    fc_job_add(job, (c->tiles + c->block - 1) / c->block * c->pslices, FC_FN(winograd_task), c);
     job->ws_bytes = FC_FN(winograd_workspace)(cx, c->x, c->y);
     return FC_OK;
 }
@@ -276,8 +293,10 @@ static void FC_FN(igemm_task)(const void *ctx, int64_t t, void *ws) {
     const int64_t ch = t / (c->mblocks * groups);
     const int64_t m0 = mb * FC_GEMM_MC, m1 = m0 + FC_GEMM_MC < c->m ? m0 + FC_GEMM_MC : c->m;
     if (__atomic_load_n(c->reroute, __ATOMIC_RELAXED)) return; /* a non-finite weight */
-    FC_FN(igemm_conv_block)(c->cx, c->d, c->x, c->y, c->wpack, c->bias, c->y->data, m0, m1, g,
-                            ch * npanel / chunks, (ch + 1) * npanel / chunks, ws);
+    if (FC_FN(igemm_conv_block)(c->cx, c->d, c->x, c->y, c->pack_own ? c->w : c->wpack, c->pack_own,
+                                c->bias, c->y->data, m0, m1, g, ch * npanel / chunks,
+                                (ch + 1) * npanel / chunks, ws))
+        __atomic_store_n(c->reroute, 1, __ATOMIC_RELAXED);
 }
 
 static fc_status FC_FN(igemm_plan)(FC_FN(conv_call) * c, int threads, fc_parallel_job *job) {
@@ -291,16 +310,21 @@ static fc_status FC_FN(igemm_plan)(FC_FN(conv_call) * c, int threads, fc_paralle
     c->chunks = (4 * threads + c->mblocks * groups - 1) / (c->mblocks * groups);
     if (c->chunks > c->npanel) c->chunks = c->npanel;
     if (c->chunks < 1) c->chunks = 1;
+    /* Where one block of pixels takes every weight once, each task packs its share of them
+     * itself into L2 (igemm_conv_block), instead of all of them first through memory. */
+    c->pack_own =
+        !(c->pk && c->pk->im2col) && c->mblocks == 1 && FC_FN(igemm_can_pack_own)(cx, c->d, x, y);
     if (c->pk && c->pk->im2col) { /* non-finite weights never get here (conv2d_run) */
         c->wpack = (FC_T *)c->pk->im2col;
-    } else {
+    } else if (!c->pack_own) {
         c->wpack = fc_scratch(FC_SCRATCH_WEIGHTS,
                               sizeof(FC_T) * FC_FN(igemm_packed_weights_size)(cx, c->d, x, y));
         if (!c->wpack) return FC_ERR_NOMEM;
-        fc_job_add(job, groups * c->npanel, FC_FN(igemm_pack_task), c);
+        fc_job_add(job, FC_FN(igemm_pack_units)(cx, c->d, x, y), FC_FN(igemm_pack_task), c);
     }
     fc_job_add(job, c->chunks * groups * c->mblocks, FC_FN(igemm_task), c);
-    job->ws_bytes = FC_FN(igemm_workspace)(cx, c->d, x, y, FC_GEMM_MC);
+    const int64_t own_panels = c->pack_own ? (c->npanel + c->chunks - 1) / c->chunks : 0;
+    job->ws_bytes = FC_FN(igemm_workspace)(cx, c->d, x, y, FC_GEMM_MC, own_panels);
     return FC_OK;
 }
 
@@ -503,7 +527,7 @@ static int FC_FN(conv2d_pack)(const fc_cntx *cx, const fc_conv_desc *d, fc_algor
     const fc_view x = FC_FN(channels_view)(c_in), y = FC_FN(channels_view)(c_out);
     int nonfinite = 0;
     if (algo == FC_ALGO_IM2COL) {
-        const int64_t units = d->groups * FC_FN(igemm_panels)(cx, d, &x, &y);
+        const int64_t units = FC_FN(igemm_pack_units)(cx, d, &x, &y);
         for (int64_t u = 0; u < units; u++)
             nonfinite |= FC_FN(igemm_pack_weights)(cx, d, &x, &y, w, u, packed);
     } else if (algo == FC_ALGO_WINOGRAD) {
