@@ -68,7 +68,7 @@ typedef struct {
     int64_t row_blocks;    /* direct: blocks of rows per image, a task each, split evenly */
     int64_t slice, slices; /* direct: output channels per task, and the slices */
     int direct_kernel;     /* direct: which kernel (DK_*), decided once */
-    FC_T *wpack; /* im2col / Winograd / grouped: packed weights; blocked: an aligned copy */
+    FC_T *wpack;  /* im2col / Winograd / grouped: packed weights; blocked: an aligned copy */
     int pack_own; /* im2col: each task packs its weights (igemm_plan) */
     const fc_conv_packed *pk;           /* weights packed before the call for cx's ISA, or NULL */
     int64_t m, mblocks, npanel, chunks; /* im2col: pixels, their blocks, panels, panel chunks */
