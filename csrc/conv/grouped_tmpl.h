@@ -2,7 +2,7 @@
  * as many input as output channels per group, fewer than a vector's lanes (ResNeXt's 32
  * groups of 4), so that one vector of output channels spans several whole groups.
  *
- * The GEMM (one per group, 4 columns of a 16- or 64-wide tile) and a broadcast kernel (one
+ * The GEMM (one per group, 4 columns of a 16- or 64-wide tile) and a one-group kernel (one
  * group's 4 outputs in a vector) waste most lanes.  Here a vector holds output channels
  * [oc, oc + lanes) and the input vector of the same channels: output lane l needs input
  * lanes of its own group only, g(l) * og + j for j < og.  Writing j = (l % og + r) % og, the

@@ -180,7 +180,7 @@ static fc_status FC_FN(direct_plan)(FC_FN(conv_call) * c, int threads, fc_parall
     c->direct_kernel = FC_FN(direct_kernel)(c->cx, c->d, c->x, y);
     if (c->direct_kernel == DK_GROUPED && c->pk && c->pk->grouped) {
         c->wpack = (FC_T *)c->pk->grouped;
-    } else if (c->direct_kernel == DK_GROUPED) { /* weights rearranged for the rotations */
+    } else if (c->direct_kernel == DK_GROUPED) { /* weights in the order its way reads them */
         const int64_t taps = c->d->win.k_h * c->d->win.k_w;
         const size_t bytes = sizeof(FC_T) * (size_t)(taps * (y->c / c->d->groups) * y->c);
         c->wpack = fc_scratch(FC_SCRATCH_WEIGHTS, bytes);
