@@ -97,20 +97,25 @@ def onnx_padding(rng, eff, s):
     return "NOTSET", pads, {"pads": pads}
 
 
+def onnx_conv(x, w, bias, s, d, attrs, groups):
+    """ONNX's reference Conv of an NCHW x and OIHW w (bias optional) with these attributes."""
+    inputs = {"X": x, "W": w} if bias is None else {"X": x, "W": w, "B": bias}
+    return onnx_run(
+        "Conv",
+        inputs,
+        strides=list(s),
+        dilations=list(d),
+        group=groups,
+        kernel_shape=list(w.shape[2:]),
+        **attrs,
+    )
+
+
 def test_sweep_against_onnx_reference():
     rng = np.random.default_rng(1404)
     for _ in range(SWEEP):
         x, w, s, d, bias, (padding, pads, attrs), groups = draw(rng, onnx_padding)
-        inputs = {"X": x, "W": w} if bias is None else {"X": x, "W": w, "B": bias}
-        want = onnx_run(
-            "Conv",
-            inputs,
-            strides=list(s),
-            dilations=list(d),
-            group=groups,
-            kernel_shape=list(w.shape[2:]),
-            **attrs,
-        )
+        want = onnx_conv(x, w, bias, s, d, attrs, groups)
         got = ours(x, w, s, padding, d, bias, pads=pads)
         assert_close(
             got,
@@ -260,16 +265,7 @@ def test_depthwise_oihw_sweep_against_onnx_conv_group_c():
     rng = np.random.default_rng(1408)
     for _ in range(SWEEP):
         x, w, s, d, bias, (padding, pads, attrs) = draw_depthwise(rng, onnx_padding)
-        inputs = {"X": x, "W": w} if bias is None else {"X": x, "W": w, "B": bias}
-        want = onnx_run(
-            "Conv",
-            inputs,
-            strides=list(s),
-            dilations=list(d),
-            group=x.shape[1],
-            kernel_shape=list(w.shape[2:]),
-            **attrs,
-        )
+        want = onnx_conv(x, w, bias, s, d, attrs, groups=x.shape[1])
         got = ours_depthwise(x, w, s, padding, d, bias, pads=pads)
         assert_close(
             got,
