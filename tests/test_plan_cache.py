@@ -48,6 +48,21 @@ def test_ops_with_equal_arguments_do_not_share_plans(cache, rng):
 def test_true_and_one_are_different_keys():
     assert _plans.arg_key(True) != _plans.arg_key(1)
     assert _plans.arg_key([1, 2]) == _plans.arg_key((1, 2))
+    # the flat key of scalar arguments keeps their types too
+    assert _plans._key("conv2d", (), (1, "SAME")) != _plans._key("conv2d", (), (True, "SAME"))
+    assert _plans._key("conv2d", (), (None, [1, 2])) == _plans._key("conv2d", (), (None, (1, 2)))
+
+
+@pytest.mark.parametrize("first", [1, (1, 1)], ids=["int", "tuple"])
+def test_a_cached_plan_never_answers_for_an_argument_that_only_compares_equal(cache, first):
+    # True == 1 and (True, True) == (1, 1): the plan made for the ints must not run (or
+    # accept) the bools, which conv2d rejects
+    x = np.ones((1, 5, 5, 1), np.float32)
+    w = np.ones((3, 3, 1, 1), np.float32)
+    fastconv.conv2d(x, w, first, "SAME")
+    bools = True if first == 1 and not isinstance(first, tuple) else (True, True)
+    with pytest.raises(TypeError, match="strides"):
+        fastconv.conv2d(x, w, bools, "SAME")
 
 
 def test_unhashable_arguments_are_planned_every_time(cache, rng):

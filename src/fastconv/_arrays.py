@@ -15,7 +15,8 @@ _ACCEPTED = frozenset((np.dtype(np.float16), np.dtype(np.float32), np.dtype(np.f
 
 def is_cupy(value) -> bool:
     """Whether `value` is a CuPy array (checked by type, without importing CuPy)."""
-    return type(value).__module__.startswith("cupy")
+    kind = type(value)
+    return kind is not np.ndarray and kind.__module__.startswith("cupy")
 
 
 def _type_name(value) -> str:
@@ -29,6 +30,10 @@ def float_array(value, name: str, xp=np):
     elements (no copy when it already is one; a byte-swapped array is converted, a
     misaligned one copied: the kernels load whole elements and vectors of them, and a
     misaligned load is undefined behaviour in C)."""
+    # The common case first (a NumPy array the kernels read as it is): tiny layers' calls
+    # are mostly this kind of overhead.
+    if type(value) is np.ndarray and value.dtype in _ACCEPTED and value.flags.aligned:
+        return value
     if xp is np and is_cupy(value):
         raise TypeError(
             f"{name} is a CuPy array but the input is not: only a CuPy input runs on the GPU "
