@@ -3,10 +3,10 @@ every ISA this CPU has, against fastconv.reference: filter rows around its regis
 (chunks of up to 8 rows, as even as the registers allow, or within one tap with the
 padding's pixels skipped), output channels around its vectors (2 to 16 lanes, up to 4
 vectors a tile, blocks past that), bands of output rows (one row of 64+ pixels, several of
-a narrow image, a short last band), the padded input rows (SAME, explicit and asymmetric
-padding, VALID with input columns no tap reads), strides, dilations, groups, NCHW views,
-float64 and the bias gradient; results bit-identical for any thread count when tasks split
-the filter rows."""
+a narrow image, a short last band, rows too long for L1d walked in segments), the padded
+input rows (SAME, explicit and asymmetric padding, VALID with input columns no tap reads),
+strides, dilations, groups, NCHW views, float64 and the bias gradient; results
+bit-identical for any thread count when tasks split the filter rows."""
 
 from __future__ import annotations
 
@@ -72,6 +72,9 @@ def test_each_isa_around_the_tile(isa, kh, kw, channels, out_channels, dtype, rn
         ((2, 12, 17, 2), (3, 2, 2, 9), (2, 3), "VALID", 1),  # columns no tap reads
         ((1, 14, 15, 3), (3, 3, 3, 10), (1, 2), "SAME", (2, 3)),  # dilation with stride
         ((2, 9, 10, 4), (2, 3, 4, 7), 3, [[4, 4], [5, 5]], 2),  # padding beyond the input
+        # rows whose dy (700 x 64 channels, 175 KiB in float32) outgrow L1d: segments
+        ((1, 3, 700, 3), (3, 3, 3, 64), 1, "SAME", 1),
+        ((1, 4, 1401, 2), (3, 5, 2, 48), (1, 2), [[1, 2], [3, 1]], (1, 2)),
     ],
     ids=[
         "wide-rows",
@@ -81,6 +84,8 @@ def test_each_isa_around_the_tile(isa, kh, kw, channels, out_channels, dtype, rn
         "valid-crop",
         "dil-stride",
         "deep-padding",
+        "segments",
+        "segments-strided",
     ],
 )
 def test_each_isa_bands_and_padding(isa, shape, sizes, strides, padding, dilations, dtype, rng):
@@ -97,8 +102,9 @@ def test_each_isa_bands_and_padding(isa, shape, sizes, strides, padding, dilatio
         ((2, 9, 9, 7), (3, 3, 7, 40), 2, "SAME", 2),  # 7 rows a tap, stride and dilation
         ((1, 5, 5, 24), (5, 5, 24, 8), 1, [[4, 4], [4, 4]], 1),  # taps wholly in the padding
         ((2, 7, 9, 32), (3, 3, 32, 64), 1, "VALID", 1),  # no padding: chunks across taps
+        ((1, 3, 701, 16), (3, 3, 16, 64), 1, "SAME", 1),  # rows walked in segments
     ],
-    ids=["32-rows", "explicit", "dil-stride", "deep-padding", "valid"],
+    ids=["32-rows", "explicit", "dil-stride", "deep-padding", "valid", "segments"],
 )
 @pytest.mark.parametrize("threads", [1, 3])
 def test_each_isa_chunks_within_taps(
@@ -132,8 +138,9 @@ def test_each_isa_groups_and_layouts(isa, sizes, data_format, dtype, rng):
         ((7, 7, 3, 40), (1, 30, 30, 3), "SAME"),
         ((3, 3, 16, 8), (2, 20, 20, 16), "SAME"),
         ((3, 3, 4, 24), (2, 20, 20, 4), "VALID"),
+        ((3, 3, 16, 64), (1, 4, 701, 16), "SAME"),
     ],
-    ids=["lenet-c1", "first-layer", "one-block", "valid"],
+    ids=["lenet-c1", "first-layer", "one-block", "valid", "segments"],
 )
 def test_bit_identical_for_any_thread_count(sizes, shape, padding, restore_threads, rng):
     """Few channel blocks for many threads: tasks split the chunks of filter rows too (each

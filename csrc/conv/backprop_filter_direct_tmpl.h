@@ -28,7 +28,9 @@
 #define BK_FN(name) FC_CAT(FC_FN(name), BK_ISA)
 #define BK_VEC FC_CAT(FC_CAT(bkvec, BK_ISA), FC_SFX)
 #define BK_LANES (BK_VBYTES / (int)sizeof(FC_T))
-#define BK_MRCAP 8 /* row pointers beyond 8 run out of general registers */
+#define BK_MRCAP 8        /* row pointers beyond 8 run out of general registers */
+#define BK_LINE 64        /* bytes a prefetch brings: the cache line of x86 and most Arm cores */
+#define BK_PF_PRODUCTS 64 /* vector products a pass at least per line it prefetches */
 #define BK_MR(nv) (BK_ACC / (nv) < BK_MRCAP ? BK_ACC / (nv) : BK_MRCAP)
 
 typedef FC_T BK_VEC __attribute__((vector_size(BK_VBYTES), aligned(sizeof(FC_T))));
@@ -101,7 +103,12 @@ static void BK_FN(bk_tile_any)(int mr, int nv, const FC_T *a, const int64_t *off
  * registers allow, and a band of output rows long enough (about 128 pixels) that loading
  * and storing the accumulators once a band costs little next to the band's products
  * (measured: 1 row of a 7x7 image 16% slower than the whole image, 128 pixels 1-2% faster
- * than 64). */
+ * than 64).  Every chunk's tile streams the band's dy block, so the block is kept within
+ * L1d: fewer rows where they would overflow it, and a row too long for it alone is walked
+ * in segments of `seg` pixels (VGG's 224-pixel rows x 64 channels are 56 KiB of dy against
+ * 48 KiB of L1d: one whole row a pass took 10% longer than halves; 168 pixels, 42 KiB, ran
+ * as fast as 112 or 56 on b8-3x3-56).  A segment is part of one row, so the pixels are
+ * still summed in (n, oy, ox) order: the bits do not depend on the segments. */
 void BK_FN(bf_direct_shape)(const fc_conv_desc *d, const fc_view *x, const fc_view *dy,
                             fc_bf_direct *p) {
     const fc_window *win = &d->win;
@@ -131,9 +138,14 @@ void BK_FN(bf_direct_shape)(const fc_conv_desc *d, const fc_view *x, const fc_vi
     p->chunks = p->per_tap ? p->r / p->cg * cpt : (p->r + mr_max - 1) / mr_max;
     p->mr = p->per_tap ? (p->cg + cpt - 1) / cpt : (p->r + p->chunks - 1) / p->chunks;
     p->wp = (dy->w - 1) * win->stride_w + (win->k_w - 1) * win->dil_w + 1;
+    const int64_t l1 = (int64_t)fc_cache_bytes(1),
+                  row_bytes = dy->w * p->nb * (int64_t)sizeof(FC_T);
     p->band = (128 + dy->w - 1) / dy->w;
+    if (p->band * row_bytes > l1) p->band = l1 / row_bytes;
     if (p->band > dy->h) p->band = dy->h;
     if (p->band < 1) p->band = 1;
+    const int64_t segs = row_bytes > l1 && l1 > 0 ? (row_bytes + l1 - 1) / l1 : 1;
+    p->seg = (dy->w + segs - 1) / segs;
     p->prow = (p->band - 1) * win->stride_h + (win->k_h - 1) * win->dil_h + 1;
 }
 
@@ -207,6 +219,38 @@ static void BK_FN(bk_fill_dy)(const fc_view *dy, int64_t nb, int64_t n, int64_t 
             if (db)
                 for (int64_t i = 0; i < count; i++) db[i] += dst[i];
         }
+}
+
+/* What the band after (n, oy0) reads that this one has not brought into cache: its dy rows
+ * when read in place, and its input rows past this band's when the group's rows are one
+ * run of memory (one group, rows dense: NHWC): at[0] and at[1], len[0] and len[1] bytes
+ * (none after the last band).  The tiles prefetch them a slice a chunk: without it each
+ * band's first tiles waited for them from L3 or DRAM, 7% of b8-3x3-56's time when two
+ * tasks split the chunks (the cost grows with the splits: 25% at four). */
+static void BK_FN(bk_next_band)(const fc_conv_desc *d, const fc_view *x, const fc_view *dy,
+                                const fc_bf_direct *p, int64_t n, int64_t oy0, int dy_in_place,
+                                const char *at[2], int64_t len[2]) {
+    const fc_window *win = &d->win;
+    at[0] = at[1] = NULL, len[0] = len[1] = 0;
+    int64_t done = (oy0 + p->band - 1) * win->stride_h - win->pad_top +
+                   (win->k_h - 1) * win->dil_h + 1; /* input rows below this are cached */
+    oy0 += p->band;
+    if (oy0 >= dy->h) oy0 = 0, n++, done = 0;
+    if (n >= dy->n) return;
+    const int64_t rows = dy->h - oy0 < p->band ? dy->h - oy0 : p->band;
+    if (dy_in_place) {
+        at[0] = (const char *)((const FC_T *)dy->data + n * dy->sn + oy0 * dy->sh);
+        len[0] = (int64_t)sizeof(FC_T) * rows * dy->sh;
+    }
+    if (d->groups != 1 || x->sc != 1 || x->sh != x->w * x->sw) return;
+    int64_t a = oy0 * win->stride_h - win->pad_top;
+    int64_t b = a + (rows - 1) * win->stride_h + (win->k_h - 1) * win->dil_h + 1;
+    if (a < done) a = done;
+    if (a < 0) a = 0;
+    if (b > x->h) b = x->h;
+    if (b <= a) return;
+    at[1] = (const char *)((const FC_T *)x->data + n * x->sn + a * x->sh);
+    len[1] = (int64_t)sizeof(FC_T) * (b - a) * x->sh;
 }
 
 /* dW for group g, output channels [ob x NB, ...) of it and the filter rows of chunks
@@ -292,20 +336,40 @@ void BK_FN(bf_direct)(const fc_conv_desc *d, const fc_view *x, const fc_view *dy
                     y[0] -= oy0, y[1] = y[1] - oy0 < rows ? y[1] - oy0 : rows;
                 }
             }
-            for (int64_t ch = ch0; ch < ch1; ch++) {
-                int64_t *e = info[ch - ch0];
-                const int64_t j = e[0], x0 = e[3], x1 = e[4];
-                const int64_t y0 = yr[2 * e[2]], y1 = yr[2 * e[2] + 1];
-                if (y1 <= y0 || x1 <= x0) continue;
-                /* formed as an index first: the origin itself may lie in the padding */
-                const int64_t at =
-                    origin + y0 * win->stride_h * rs + x0 * win->stride_w * ps + e[6];
-                BK_FN(bk_tile_any)((int)e[1], (int)p->nv, xdata + at, off + j, win->stride_w * ps,
-                                   win->stride_h * rs, x1 - x0, y1 - y0,
-                                   band_dy + (y0 * dy->w + x0) * nb, (dy->w - (x1 - x0)) * nb,
-                                   c + j * ldc, ldc, (int)e[5]);
-                e[5] = 1;
-            }
+            const char *pf[2]; /* the next band's data, prefetched a slice a pass of a chunk */
+            int64_t pf_len[2];
+            BK_FN(bk_next_band)(d, x, dy, p, n, oy0, dy_in_place, pf, pf_len);
+            const int64_t lines = (pf_len[0] + pf_len[1]) / BK_LINE;
+            const int64_t passes = (dy->w + p->seg - 1) / p->seg * (ch1 - ch0);
+            int64_t per = (lines + passes - 1) / passes;
+            /* Only where a pass's products hide its slice: few chunks to a band (keras-mnist-c1,
+             * 9 rows: 10 vector products a line) read their dy as one stream the hardware
+             * prefetches, and a burst of software prefetches a pass made it 23% slower;
+             * r50-1x1-56 (52 products a line) 4% slower; b8 and vgg gain at 75-300. */
+            if (per * BK_PF_PRODUCTS > p->band * p->seg * p->mr * p->nv) per = 0;
+            int64_t next_line = 0;
+            for (int64_t sx = 0; sx < dy->w; sx += p->seg) /* one pass unless band is 1 row */
+                for (int64_t ch = ch0; ch < ch1; ch++) {
+                    for (int64_t q = next_line; q < next_line + per && q < lines; q++) {
+                        const int64_t o = q * BK_LINE;
+                        __builtin_prefetch(o < pf_len[0] ? pf[0] + o : pf[1] + (o - pf_len[0]), 0,
+                                           2);
+                    }
+                    next_line += per;
+                    int64_t *e = info[ch - ch0];
+                    const int64_t j = e[0], x0 = e[3] > sx ? e[3] : sx;
+                    const int64_t x1 = e[4] < sx + p->seg ? e[4] : sx + p->seg;
+                    const int64_t y0 = yr[2 * e[2]], y1 = yr[2 * e[2] + 1];
+                    if (y1 <= y0 || x1 <= x0) continue;
+                    /* formed as an index first: the origin itself may lie in the padding */
+                    const int64_t at =
+                        origin + y0 * win->stride_h * rs + x0 * win->stride_w * ps + e[6];
+                    BK_FN(bk_tile_any)((int)e[1], (int)p->nv, xdata + at, off + j,
+                                       win->stride_w * ps, win->stride_h * rs, x1 - x0, y1 - y0,
+                                       band_dy + (y0 * dy->w + x0) * nb, (dy->w - (x1 - x0)) * nb,
+                                       c + j * ldc, ldc, (int)e[5]);
+                    e[5] = 1;
+                }
         }
     for (int64_t ch = ch0; ch < ch1; ch++) /* chunks no pixel reached: zeros */
         if (!info[ch - ch0][5])
@@ -319,6 +383,8 @@ void BK_FN(bf_direct)(const fc_conv_desc *d, const fc_view *x, const fc_view *dy
 
 #undef BK_MR
 #undef BK_MRCAP
+#undef BK_LINE
+#undef BK_PF_PRODUCTS
 #undef BK_LANES
 #undef BK_VEC
 #undef BK_FN

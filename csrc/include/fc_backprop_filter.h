@@ -10,9 +10,11 @@
 /* The unpacked filter gradient's shape (conv/backprop_filter_direct_tmpl.h): channels per
  * group in and out, r filter rows, the ISA's lanes, NV vectors (NB channels) of output
  * channels a tile and their blocks per group, `chunks` chunks of MR filter rows, the padded
- * input row's Wp pixels, `band` output rows a pass and the `prow` input rows they read. */
+ * input row's Wp pixels, `band` output rows a pass (each walked in segments of `seg`
+ * pixels) and the `prow` input rows they read. */
 typedef struct {
     int64_t cg, og, r, kh, lanes, nv, nb, oblocks, chunks, mr, wp, band, prow;
+    int64_t seg;     /* pixels of a row a pass: dy->w, or less when band is 1 row */
     int64_t per_tap; /* chunks a tap (their pixels whose tap reads padding skipped), or 0 */
     int padded;      /* some tap of some pixel reads padding */
     int x_direct;    /* tiles read x itself, not P (set by the caller: see bf_direct_run) */
