@@ -4,10 +4,9 @@ reads or writes past its buffers even when the process happens not to crash.
 
 The build is the sanitizer job's own (tests/asan_build.py with UBSan: CMake with
 -fsanitize=address,undefined into build/asan-<hash>), so that CI compiles the instrumented
-kernels once for both (the instrumented build takes about 4 CPU-minutes with UBSan, half that
-with ASan alone, which CI compiled as well);
-later runs rebuild only what changed. It needs GCC's libasan and libubsan, and CMake, Ninja
-and Cython (the test extra installs them)."""
+kernels once for both (about 4 CPU-minutes with UBSan; CI used to compile an ASan-only build
+too, half that); later runs rebuild only what changed. It needs GCC's libasan and libubsan,
+and CMake, Ninja and Cython (the test extra installs them)."""
 
 from __future__ import annotations
 
