@@ -40,6 +40,31 @@ def test_the_rule(x, w, strides, expected):
     )
 
 
+@pytest.mark.parametrize(
+    "x,w,padded",
+    [
+        (zeros(4, 14, 14, 32), zeros(5, 5, 32, 64), True),  # lenet-c2: 16% padding taps
+        (zeros(2, 28, 28, 32), zeros(5, 5, 32, 64), True),  # 8%
+        (zeros(2, 56, 56, 32), zeros(5, 5, 32, 64), False),  # 4%
+        (zeros(8, 7, 7, 64), zeros(5, 5, 64, 64), False),  # corner pixels: 23% of the work
+        (zeros(4, 14, 14, 32), zeros(5, 5, 32, 128), False),  # 2 blocks of 64 channels
+    ],
+)
+def test_padding_taps_skipped_by_the_direct_kernel(x, w, padded, isa):
+    """Small images with padding taps run the direct kernel where the output channels are
+    one register block of it: 64 lanes on AVX-512 (float32), 16 on AVX2, 8 on baseline."""
+    expected = "direct" if padded and isa == "avx512" else "im2col"
+    assert fastconv.conv2d_algorithm(x, w, 1, "SAME") == expected
+    assert fastconv.conv2d_algorithm(x.astype(np.float64), w.astype(np.float64), 1, "SAME") == (
+        "im2col"  # float64: 32 lanes on AVX-512
+    )
+    rng = np.random.default_rng(1)
+    x, w = rng.standard_normal(x.shape, np.float32), rng.standard_normal(w.shape, np.float32)
+    np.testing.assert_array_equal(
+        fastconv.conv2d(x, w, 1, "SAME"), fastconv.conv2d(x, w, 1, "SAME", algorithm=expected)
+    )
+
+
 def test_layouts_and_dtypes():
     x, w = zeros(1, 64, 56, 56), zeros(3, 3, 64, 64)
     assert fastconv.conv2d_algorithm(x, w, 1, "SAME", "NCHW") == "winograd"

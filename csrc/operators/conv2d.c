@@ -23,23 +23,32 @@ int fc_winograd_applies(const fc_conv_desc *d) {
            w->dil_w == 1 && d->groups == 1;
 }
 
-/* Taps of all output pixels inside the input, against taps x pixels, as 4 * inside >= 3 *
- * all: whether at least 3/4 of the window's taps are real (the GEMM multiplies the others
- * by a zero row, the direct kernels skip them). */
-static int taps_mostly_inside(const fc_window *win, const fc_view *x, const fc_view *y) {
-    int64_t rows = 0, cols = 0; /* valid (oy, ky) and (ox, kx) pairs */
-    for (int64_t oy = 0; oy < y->h; oy++)
-        for (int64_t ky = 0; ky < win->k_h; ky++) {
-            const int64_t iy = oy * win->stride_h - win->pad_top + ky * win->dil_h;
-            rows += iy >= 0 && iy < x->h;
-        }
-    for (int64_t ox = 0; ox < y->w; ox++)
-        for (int64_t kx = 0; kx < win->k_w; kx++) {
-            const int64_t ix = ox * win->stride_w - win->pad_left + kx * win->dil_w;
-            cols += ix >= 0 && ix < x->w;
-        }
-    return 4.0 * (double)rows * (double)cols >=
-           3.0 * (double)(y->h * win->k_h) * (double)(y->w * win->k_w);
+/* Multiply-adds per output pixel and input channel over a call, counted by taps: all of
+ * them, those inside the input (the direct kernels compute only these; the GEMM multiplies
+ * the others by a zero row), and those of the corner pixels, whose windows overhang both a
+ * row edge and a column edge (the direct kernels' blocks of one pixel, conv/pixel_blocks.h). */
+typedef struct {
+    double all, inside, corners;
+} tap_counts;
+
+/* Taps along one axis: output positions [0, out_len) of a window of k_len taps. */
+static void count_axis(int64_t out_len, int64_t stride, int64_t pad, int64_t dil, int64_t k_len,
+                       int64_t in_len, int64_t *inside, int64_t *edges) {
+    *inside = *edges = 0;
+    for (int64_t o = 0; o < out_len; o++) {
+        int64_t k0, k1;
+        fc_valid_taps(o, stride, pad, dil, k_len, in_len, &k0, &k1);
+        *inside += k1 - k0;
+        if (k1 - k0 < k_len) *edges += k1 - k0;
+    }
+}
+
+static tap_counts count_taps(const fc_window *win, const fc_view *x, const fc_view *y) {
+    int64_t rows, cols, edge_rows, edge_cols;
+    count_axis(y->h, win->stride_h, win->pad_top, win->dil_h, win->k_h, x->h, &rows, &edge_rows);
+    count_axis(y->w, win->stride_w, win->pad_left, win->dil_w, win->k_w, x->w, &cols, &edge_cols);
+    return (tap_counts){(double)(y->h * win->k_h) * (double)(y->w * win->k_w),
+                        (double)rows * (double)cols, (double)edge_rows * (double)edge_cols};
 }
 
 /* The algorithm "auto" runs, for a call whose context is cx. */
@@ -64,9 +73,11 @@ static fc_algorithm choose(const fc_cntx *cx, fc_dtype dtype, const fc_conv_desc
      *   kernel reads the filter as it is: 4.3 ms against 4.6 (Winograd 9.0, 16 tiles).
      *   Since the GEMM's tasks pack their own weights where one pixel block takes them all,
      *   it wins on the largest of these (see below).
-     * - Otherwise the GEMM (or Winograd) wins or ties (blocked direct / GEMM: lenet-c2 0.85,
-     *   r50-3x3-28 0.77, r50-1x1-56 0.85, mbv1-pw-56 0.74, vgg-3x3-224 1.06 but Winograd
-     *   1.6x faster still), except on grouped convolutions with one output channel per group
+     * - Small images whose padding takes a sixteenth of the taps or more (lenet-c2): the
+     *   direct kernel skips those taps and wins when it reads the input once (see below).
+     * - Otherwise the GEMM (or Winograd) wins or ties (blocked direct / GEMM: r50-3x3-28
+     *   0.77, r50-1x1-56 0.85, mbv1-pw-56 0.74, vgg-3x3-224 1.06 but Winograd 1.6x faster
+     *   still), except on grouped convolutions with one output channel per group
      *   (depthwise-like), or narrow groups (ResNeXt's 32 groups of 4: the grouped kernel 0.6
      *   ms against 7.8, 56x56x128), where its tile is mostly padding. */
     const int64_t tiles = y->n * ((y->h + 1) / 2) * ((y->w + 1) / 2);
@@ -103,12 +114,28 @@ static fc_algorithm choose(const fc_cntx *cx, fc_dtype dtype, const fc_conv_desc
      * direct kernel, which skips them, still wins (4x4x256 -> 256: 0.53 ms against 0.65;
      * 2x2x512 -> 512: 0.90 against 2.4), and so it does on 1 MB of weights (7x7x1024 -> 256
      * 1x1: 0.30 against 0.42); 1 thread, thread CPU time, Xeon AVX-512. */
+    const tap_counts taps = count_taps(&d->win, x, y);
     const size_t wbytes = (size_t)(d->win.k_h * d->win.k_w * x->c * y->c) *
                           (dtype == FC_FLOAT64 ? sizeof(double) : sizeof(float));
     if (blocked && !prepacked && d->groups == 1 && y->n * y->h * y->w <= FC_GEMM_MC &&
-        wbytes > fc_cache_bytes(2) && taps_mostly_inside(&d->win, x, y))
+        wbytes > fc_cache_bytes(2) && 4 * taps.inside >= 3 * taps.all)
         return FC_ALGO_IM2COL;
     if (blocked && !prepacked && y->n * y->h * y->w <= 2 * FC_GEMM_MC) return FC_ALGO_DIRECT;
+    /* A window that overhangs small images by a sixteenth of its taps or more, into at most
+     * one register block of output channels: the direct kernel skips the padding taps the
+     * GEMM multiplies by zero rows.  lenet-c2 (64x14x14x32 -> 64, 5x5 SAME, 16% of the taps
+     * in the padding) 7.5 ms against 8.6; 32x14x14x64 -> 64 7.5 against 8.2; 16x14x14x128 ->
+     * 64 7.9 against 8.5; 16x28x28x32 -> 64 (8%) 7.8 against 8.5.  Each further block of
+     * output channels reads every input again: 16x14x14x128 -> 128 42 ms against 31, and
+     * lenet-c2 on AVX2 (4 blocks of 16) 16.5 against 15.9.  Nor where the corner pixels,
+     * computed one at a time (too few accumulator chains in flight), take over a sixteenth
+     * of the work: 8x7x7x64 -> 64 5x5 (23%) 0.77 against 0.52.  1 thread, thread CPU time,
+     * Xeon AVX-512. */
+    const int64_t block_channels =
+        dtype == FC_FLOAT64 ? blocked_block_channels_f64(cx) : blocked_block_channels_f32(cx);
+    if (blocked && d->groups == 1 && y->c <= block_channels &&
+        16 * (taps.all - taps.inside) >= taps.all && 16 * taps.corners <= taps.inside)
+        return FC_ALGO_DIRECT;
     /* Groups of whole vectors whose output channels fill under 3/4 of the GEMM's panels (2
      * groups of 32, 56x56: 0.85 ms against 1.71; ShuffleNet's 3 groups of 80, 1x1: 0.26
      * against 0.37, 64-wide panels); full panels favour the GEMM (AlexNet's 2 groups of
