@@ -44,13 +44,16 @@ void FC_FN(gemm_macro)(const FC_FN(fc_ukernel) * uk, int64_t m, int64_t n, int64
             const int64_t mr = m - i < MR ? m - i : MR;
             const FC_T *const *ai = ind + (i / MR) * ntaps * MR;
             FC_T *cij = c + i * ldc + j;
+            /* the tile after this one, whose rows the micro-kernel prefetches: the next row
+             * panel, else the first of the next B panel (the block's last tile: itself) */
+            const FC_T *const *an = i + MR < m ? ai + ntaps * MR : j + NR < n ? ind : ai;
             if (mr == MR && nr == NR) {
-                uk->run(ntaps, kc, ai, a_off, bj, cij, ldc, accumulate, uk_bias, uk_act);
+                uk->run(ntaps, kc, ai, an, a_off, bj, cij, ldc, accumulate, uk_bias, uk_act);
             } else {
                 if (accumulate)
                     for (int64_t r = 0; r < mr; r++)
                         memcpy(tile + r * NR, cij + r * ldc, sizeof(FC_T) * (size_t)nr);
-                uk->run(ntaps, kc, ai, a_off, bj, tile, NR, accumulate, uk_bias, uk_act);
+                uk->run(ntaps, kc, ai, an, a_off, bj, tile, NR, accumulate, uk_bias, uk_act);
                 for (int64_t r = 0; r < mr; r++)
                     memcpy(cij + r * ldc, tile + r * NR, sizeof(FC_T) * (size_t)nr);
             }
