@@ -7,7 +7,7 @@
  * a holds, for each tap, MR row pointers (XNNPACK's indirection buffer): a row is kc
  * contiguous values -- the channels of one input pixel, or of a zero row for padding --
  * so no patch matrix is ever built and padding costs nothing.  a_next is the next tile's
- * (same layout), prefetched into L2 while this one computes.  B is a packed panel
+ * (same layout), prefetched into L2 while this one computes, or NULL.  B is a packed panel
  * [ntaps * kc][NR], read with unaligned vector loads (they cost nothing extra on aligned
  * data on AVX2 and AVX-512); C is row-major with leading dimension ldc.
  * With `bias` (NR values) and/or a ReLU-family activation, the epilogue runs on the
@@ -39,6 +39,20 @@ typedef int32_t FC_CAT(UK_VEC, mask) __attribute__((vector_size(UK_VBYTES)));
 /* v where keep is all-ones, else `other` (lane-wise select without C++'s vector ?:) */
 #define UK_SELECT(keep, v, other) ((UK_VEC)(((UK_MASK)(v) & (keep)) | ((UK_MASK)(other) & ~(keep))))
 
+/* One step of the reduction: row k of B (NV vectors) times A's column k (MR broadcasts)
+ * into the accumulators; B advances by one row. */
+#define UK_STEP(k)                                                                                 \
+    do {                                                                                           \
+        UK_VEC bv[UK_NV];                                                                          \
+        _Pragma("GCC unroll 8") for (int v = 0; v < UK_NV; v++) bv[v] =                            \
+            *(const UK_VEC *)(b + v * UK_LANES); /* may be unaligned (below) */                    \
+        b += UK_NV * UK_LANES;                                                                     \
+        _Pragma("GCC unroll 16") for (int i = 0; i < UK_MR; i++) {                                 \
+            const UK_VEC av = rows[i][k] - (UK_VEC){0}; /* broadcast (x - 0 folds to x) */         \
+            _Pragma("GCC unroll 8") for (int v = 0; v < UK_NV; v++) acc[i][v] += av * bv[v];       \
+        }                                                                                          \
+    } while (0)
+
 void UK_NAME(int64_t ntaps, int64_t kc, const FC_T *const *a, const FC_T *const *a_next,
              int64_t a_off, const FC_T *restrict b, FC_T *restrict c, int64_t ldc, int accumulate,
              const FC_T *restrict bias, fc_activation act) {
@@ -53,30 +67,25 @@ void UK_NAME(int64_t ntaps, int64_t kc, const FC_T *const *a, const FC_T *const 
         const FC_T *rows[UK_MR];
 #pragma GCC unroll 16
         for (int i = 0; i < UK_MR; i++) rows[i] = a[t * UK_MR + i] + a_off;
-        const FC_T *next[UK_MR];
+        if (a_next) {
+            const FC_T *next[UK_MR];
 #pragma GCC unroll 16
-        for (int i = 0; i < UK_MR; i++) next[i] = a_next[t * UK_MR + i] + a_off;
-        for (int64_t k = 0; k < kc; k++) {
-            /* The next tile's rows, one cache line of each per line of this tile's: where
-             * the input outgrows L2 (r50-1x1-56: 3.2 MB, K = 256) its rows come from L3,
-             * and fetched a whole tile (~3000 cycles) ahead they are in L2 when needed:
-             * 0.69 -> 0.63 ms on that GEMM, 150 -> 162 GFLOP/s; 1-2% slower where the
-             * input is in L2 already (M = 384). */
-            if (k % UK_LINE == 0) {
+            for (int i = 0; i < UK_MR; i++) next[i] = a_next[t * UK_MR + i] + a_off;
+            for (int64_t k = 0; k < kc; k++) {
+                /* The next tile's rows, one cache line of each per line of this tile's:
+                 * where the input outgrows L2 (r50-1x1-56: 3.2 MB, K = 256) its rows come
+                 * from L3, and fetched a whole tile (~3000 cycles) ahead they are in L2 when
+                 * needed: 0.69 -> 0.63 ms on that GEMM, 150 -> 162 GFLOP/s.  Where the rows
+                 * are in L2 already it costs 1-2% (M = 384): callers pass NULL there, and
+                 * this loop is separate so that they pay no test per k either. */
+                if ((k & (UK_LINE - 1)) == 0) {
 #pragma GCC unroll 16
-                for (int i = 0; i < UK_MR; i++) __builtin_prefetch(next[i] + k, 0, 2);
+                    for (int i = 0; i < UK_MR; i++) __builtin_prefetch(next[i] + k, 0, 2);
+                }
+                UK_STEP(k);
             }
-            UK_VEC bv[UK_NV];
-#pragma GCC unroll 8
-            for (int v = 0; v < UK_NV; v++)
-                bv[v] = *(const UK_VEC *)(b + v * UK_LANES); /* may be unaligned (below) */
-            b += UK_NV * UK_LANES;
-#pragma GCC unroll 16
-            for (int i = 0; i < UK_MR; i++) {
-                const UK_VEC av = rows[i][k] - (UK_VEC){0}; /* broadcast (x - 0 folds to x) */
-#pragma GCC unroll 8
-                for (int v = 0; v < UK_NV; v++) acc[i][v] += av * bv[v];
-            }
+        } else {
+            for (int64_t k = 0; k < kc; k++) UK_STEP(k);
         }
     }
 
@@ -108,6 +117,7 @@ void UK_NAME(int64_t ntaps, int64_t kc, const FC_T *const *a, const FC_T *const 
 }
 
 #undef UK_SELECT
+#undef UK_STEP
 #undef UK_MASK
 
 /* The tile shape this ISA uses for this dtype (for the kernel table). */

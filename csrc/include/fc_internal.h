@@ -19,8 +19,8 @@
  * ntaps of A_t * B_t, each A_t given as mr row pointers (an indirection buffer), B a packed
  * [ntaps * kc][nr] panel; bias (nr values or NULL) and a ReLU-family activation are
  * applied before the store.  a_next: the indirection buffer of the tile that comes next
- * (same ntaps, kc and a_off): its rows are prefetched, never loaded, so results do not
- * depend on it.
+ * (same ntaps, kc and a_off) or NULL: its rows are prefetched, never loaded, so results do
+ * not depend on it.
  * Here, not in fc_gemm.h: every call's context (fc_cntx) holds its ISA's micro-kernels. */
 #define FC_DECLARE_UKERNEL_TYPE(T, SFX)                                                            \
     typedef struct {                                                                               \
