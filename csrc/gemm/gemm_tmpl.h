@@ -58,7 +58,11 @@ void FC_FN(gemm_macro)(const FC_FN(fc_ukernel) * uk, int64_t m, int64_t n, int64
                 if (accumulate)
                     for (int64_t r = 0; r < mr; r++)
                         memcpy(tile + r * NR, cij + r * ldc, sizeof(FC_T) * (size_t)nr);
-                uk->run(ntaps, kc, ai, an, a_off, bj, tile, NR, accumulate, uk_bias, uk_act);
+                if (3 * mr <= MR) /* 1 or 2 rows of 6: a row at a time (ukernel_tmpl.h) */
+                    for (int64_t r = 0; r < mr; r++)
+                        uk->run_row(ntaps, kc, ai + r, NULL, a_off, bj, tile + r * NR, NR,
+                                    accumulate, uk_bias, uk_act);
+                else uk->run(ntaps, kc, ai, an, a_off, bj, tile, NR, accumulate, uk_bias, uk_act);
                 for (int64_t r = 0; r < mr; r++)
                     memcpy(cij + r * ldc, tile + r * NR, sizeof(FC_T) * (size_t)nr);
             }

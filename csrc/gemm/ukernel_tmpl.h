@@ -39,82 +39,20 @@ typedef int32_t FC_CAT(UK_VEC, mask) __attribute__((vector_size(UK_VBYTES)));
 /* v where keep is all-ones, else `other` (lane-wise select without C++'s vector ?:) */
 #define UK_SELECT(keep, v, other) ((UK_VEC)(((UK_MASK)(v) & (keep)) | ((UK_MASK)(other) & ~(keep))))
 
-/* One step of the reduction: row k of B (NV vectors) times A's column k (MR broadcasts)
- * into the accumulators; B advances by one row. */
-#define UK_STEP(k)                                                                                 \
-    do {                                                                                           \
-        UK_VEC bv[UK_NV];                                                                          \
-        _Pragma("GCC unroll 8") for (int v = 0; v < UK_NV; v++) bv[v] =                            \
-            *(const UK_VEC *)(b + v * UK_LANES); /* may be unaligned (below) */                    \
-        b += UK_NV * UK_LANES;                                                                     \
-        _Pragma("GCC unroll 16") for (int i = 0; i < UK_MR; i++) {                                 \
-            const UK_VEC av = rows[i][k] - (UK_VEC){0}; /* broadcast (x - 0 folds to x) */         \
-            _Pragma("GCC unroll 8") for (int v = 0; v < UK_NV; v++) acc[i][v] += av * bv[v];       \
-        }                                                                                          \
-    } while (0)
-
-void UK_NAME(int64_t ntaps, int64_t kc, const FC_T *const *a, const FC_T *const *a_next,
-             int64_t a_off, const FC_T *restrict b, FC_T *restrict c, int64_t ldc, int accumulate,
-             const FC_T *restrict bias, fc_activation act) {
-    UK_VEC acc[UK_MR][UK_NV];
-#pragma GCC unroll 16
-    for (int i = 0; i < UK_MR; i++)
-#pragma GCC unroll 8
-        for (int v = 0; v < UK_NV; v++)
-            acc[i][v] = accumulate ? *(const UK_VEC *)(c + i * ldc + v * UK_LANES) : (UK_VEC){0};
-
-    for (int64_t t = 0; t < ntaps; t++) {
-        const FC_T *rows[UK_MR];
-#pragma GCC unroll 16
-        for (int i = 0; i < UK_MR; i++) rows[i] = a[t * UK_MR + i] + a_off;
-        if (a_next) {
-            const FC_T *next[UK_MR];
-#pragma GCC unroll 16
-            for (int i = 0; i < UK_MR; i++) next[i] = a_next[t * UK_MR + i] + a_off;
-            for (int64_t k = 0; k < kc; k++) {
-                /* The next tile's rows, one cache line of each per line of this tile's:
-                 * where the input outgrows L2 (r50-1x1-56: 3.2 MB, K = 256) its rows come
-                 * from L3, and fetched a whole tile (~3000 cycles) ahead they are in L2 when
-                 * needed: 0.69 -> 0.63 ms on that GEMM, 150 -> 162 GFLOP/s.  Where the rows
-                 * are in L2 already it costs 1-2% (M = 384): callers pass NULL there, and
-                 * this loop is separate so that they pay no test per k either. */
-                if ((k & (UK_LINE - 1)) == 0) {
-#pragma GCC unroll 16
-                    for (int i = 0; i < UK_MR; i++) __builtin_prefetch(next[i] + k, 0, 2);
-                }
-                UK_STEP(k);
-            }
-        } else {
-            for (int64_t k = 0; k < kc; k++) UK_STEP(k);
-        }
-    }
-
-    if (bias) {
-#pragma GCC unroll 8
-        for (int v = 0; v < UK_NV; v++) {
-            const UK_VEC bv = *(const UK_VEC *)(bias + v * UK_LANES);
-#pragma GCC unroll 16
-            for (int i = 0; i < UK_MR; i++) acc[i][v] += bv;
-        }
-    }
-    if (act == FC_ACT_RELU || act == FC_ACT_RELU6) {
-        /* comparisons are false for NaN, so NaN passes through as in the scalar epilogue */
-        const UK_VEC zero = (UK_VEC){0}, six = zero + (FC_T)6;
-#pragma GCC unroll 16
-        for (int i = 0; i < UK_MR; i++)
-#pragma GCC unroll 8
-            for (int v = 0; v < UK_NV; v++) {
-                UK_VEC r = UK_SELECT(~(UK_MASK)(acc[i][v] < zero), acc[i][v], zero);
-                if (act == FC_ACT_RELU6) r = UK_SELECT(~(UK_MASK)(r > six), r, six);
-                acc[i][v] = r;
-            }
-    }
-
-#pragma GCC unroll 16
-    for (int i = 0; i < UK_MR; i++)
-#pragma GCC unroll 8
-        for (int v = 0; v < UK_NV; v++) *(UK_VEC *)(c + i * ldc + v * UK_LANES) = acc[i][v];
-}
+/* The full tile, and one row of it for the edge tiles that have only 1 or 2 rows (gemm_macro):
+ * a 1-row step loads the same 4 vectors of B for 4 FMAs instead of 24, so it runs B-bound
+ * at about a third of a full tile's time, not all of it (r50-3x3-7: 49 rows are 8 tiles
+ * and one of 1 row, for each of 8 channel panels). */
+#define UK_ROWS UK_MR
+#define UK_FN UK_NAME
+#include "ukernel_fn_tmpl.h"
+#undef UK_ROWS
+#undef UK_FN
+#define UK_ROWS 1
+#define UK_FN FC_CAT(UK_NAME, row)
+#include "ukernel_fn_tmpl.h"
+#undef UK_ROWS
+#undef UK_FN
 
 #undef UK_SELECT
 #undef UK_STEP
@@ -123,6 +61,7 @@ void UK_NAME(int64_t ntaps, int64_t kc, const FC_T *const *a, const FC_T *const 
 /* The tile shape this ISA uses for this dtype (for the kernel table). */
 const FC_FN(fc_ukernel) FC_CAT(FC_FN(ukernel_desc), UK_ISA) = {
     .run = UK_NAME,
+    .run_row = FC_CAT(UK_NAME, row),
     .mr = UK_MR,
     .nr = UK_NV * UK_LANES,
 };

@@ -27,6 +27,10 @@
         void (*run)(int64_t ntaps, int64_t kc, const T *const *a, const T *const *a_next,          \
                     int64_t a_off, const T *b, T *c, int64_t ldc, int accumulate, const T *bias,   \
                     fc_activation act);                                                            \
+        /* the same for row 0 of the tile at a (one row of C) */                                   \
+        void (*run_row)(int64_t ntaps, int64_t kc, const T *const *a, const T *const *a_next,      \
+                        int64_t a_off, const T *b, T *c, int64_t ldc, int accumulate,              \
+                        const T *bias, fc_activation act);                                         \
         int mr, nr;                                                                                \
     } FC_CAT(fc_ukernel, SFX);
 FC_DECLARE_UKERNEL_TYPE(float, f32)
