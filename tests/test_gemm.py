@@ -90,6 +90,44 @@ def test_groups_and_nchw(isa, rng):
     assert_close(got, reference.conv2d(x, w, 1, "SAME", "NCHW"), 18, np.float32)
 
 
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize(
+    "strides,padding",
+    [(1, "VALID"), (1, "SAME"), (1, [[1, 0], [0, 2]]), (2, "VALID"), ((1, 2), "VALID")],
+)
+def test_pointwise_rows_in_place(isa, dtype, strides, padding, restore_threads, rng):
+    """1x1 windows: at stride 1 without padding each output pixel reads its own input
+    pixel (a shortcut past the indirection walk), over a batch, 3 groups and pixel blocks
+    of 96 with a partial last one; padding and strides take the walk. Also a channel slice
+    (rows 19 values apart, not dense) and 2 threads: the same bits as 1."""
+    x = rng.standard_normal((3, 9, 11, 19)).astype(dtype)
+    w = rng.standard_normal((1, 1, 6, 21)).astype(dtype)  # 3 groups of 6 -> 7
+    for xin in (x[..., :18], np.ascontiguousarray(x[..., :18])):
+        fastconv.set_num_threads(1)
+        got = fastconv.conv2d(xin, w, strides, padding, algorithm="im2col")
+        assert_close(got, reference.conv2d(xin, w, strides, padding), 6, dtype)
+        fastconv.set_num_threads(2)
+        assert np.array_equal(fastconv.conv2d(xin, w, strides, padding, algorithm="im2col"), got)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("hw", [(7, 7), (5, 10), (1, 4), (3, 5)])
+def test_edge_tiles_of_one_or_two_rows(isa, dtype, hw, restore_threads, rng):
+    """A last tile of 1 or 2 rows runs a row at a time (49 = 8 x 6 + 1, 50 = 8 x 6 + 2,
+    4 and 15 rows on AVX-512's 6): 3x3 taps, several channel blocks accumulated, a
+    partial last panel, bias and relu; 1 and 2 threads the same bits."""
+    x = rng.standard_normal((1, *hw, 301)).astype(dtype)
+    w = rng.standard_normal((3, 3, 301, 70)).astype(dtype)
+    b = rng.standard_normal(70).astype(dtype)
+    fastconv.set_num_threads(1)
+    got = fastconv.conv2d(x, w, 1, "SAME", bias=b, activation="relu", algorithm="im2col")
+    expected = reference.conv2d(x, w, 1, "SAME", bias=b, activation="relu")
+    assert_close(got, expected, 9 * 301 + 1, dtype)
+    fastconv.set_num_threads(2)
+    two = fastconv.conv2d(x, w, 1, "SAME", bias=b, activation="relu", algorithm="im2col")
+    assert np.array_equal(two, got)
+
+
 def test_isa_choice_is_visible_and_validated():
     assert _core.get_isa() in ISAS
     with pytest.raises(ValueError, match="ISA"):

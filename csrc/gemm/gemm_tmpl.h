@@ -9,7 +9,9 @@
  * panel streams past it.  Edge tiles go through a local tile; the indirection buffer
  * points rows past m at a zero row, so the micro-kernel always reads valid memory.  With
  * `finish`, bias and activation are applied to each tile right after its last channel
- * block, while it is still in L1. */
+ * block, while it is still in L1.  With `prefetch`, the micro-kernel prefetches the next
+ * tile's rows of A: for rows read in place from an input larger than L2, not for rows a
+ * caller has just built in its workspace (there it only costs 1-2%). */
 #include <string.h>
 #include "fc_epilogue_tmpl.h"
 
@@ -18,7 +20,7 @@
 void FC_FN(gemm_macro)(const FC_FN(fc_ukernel) * uk, int64_t m, int64_t n, int64_t ntaps,
                        int64_t kc, const FC_T *const *ind, int64_t a_off, const FC_T *bp,
                        int64_t panel_stride, FC_T *c, int64_t ldc, int accumulate, int finish,
-                       const FC_T *bias, fc_activation act) {
+                       const FC_T *bias, fc_activation act, int prefetch) {
     const int64_t MR = uk->mr, NR = uk->nr;
     FC_T tile[FC_MAX_TILE] __attribute__((aligned(64))) = {0};
     FC_T edge_bias[64] __attribute__((aligned(64))) = {0}; /* >= NR: bias of a partial panel */
@@ -44,13 +46,23 @@ void FC_FN(gemm_macro)(const FC_FN(fc_ukernel) * uk, int64_t m, int64_t n, int64
             const int64_t mr = m - i < MR ? m - i : MR;
             const FC_T *const *ai = ind + (i / MR) * ntaps * MR;
             FC_T *cij = c + i * ldc + j;
+            /* the tile after this one, whose rows the micro-kernel prefetches: the next row
+             * panel, else the first of the next B panel (the block's last tile: itself) */
+            const FC_T *const *an = !prefetch    ? NULL
+                                    : i + MR < m ? ai + ntaps * MR
+                                    : j + NR < n ? ind
+                                                 : ai;
             if (mr == MR && nr == NR) {
-                uk->run(ntaps, kc, ai, a_off, bj, cij, ldc, accumulate, uk_bias, uk_act);
+                uk->run(ntaps, kc, ai, an, a_off, bj, cij, ldc, accumulate, uk_bias, uk_act);
             } else {
                 if (accumulate)
                     for (int64_t r = 0; r < mr; r++)
                         memcpy(tile + r * NR, cij + r * ldc, sizeof(FC_T) * (size_t)nr);
-                uk->run(ntaps, kc, ai, a_off, bj, tile, NR, accumulate, uk_bias, uk_act);
+                if (3 * mr <= MR) /* 1 or 2 rows of 6: a row at a time (ukernel_tmpl.h) */
+                    for (int64_t r = 0; r < mr; r++)
+                        uk->run_row(ntaps, kc, ai + r, NULL, a_off, bj, tile + r * NR, NR,
+                                    accumulate, uk_bias, uk_act);
+                else uk->run(ntaps, kc, ai, an, a_off, bj, tile, NR, accumulate, uk_bias, uk_act);
                 for (int64_t r = 0; r < mr; r++)
                     memcpy(cij + r * ldc, tile + r * NR, sizeof(FC_T) * (size_t)nr);
             }

@@ -6,7 +6,8 @@
  *
  * a holds, for each tap, MR row pointers (XNNPACK's indirection buffer): a row is kc
  * contiguous values -- the channels of one input pixel, or of a zero row for padding --
- * so no patch matrix is ever built and padding costs nothing.  B is a packed panel
+ * so no patch matrix is ever built and padding costs nothing.  a_next is the next tile's
+ * (same layout), prefetched into L2 while this one computes, or NULL.  B is a packed panel
  * [ntaps * kc][NR], read with unaligned vector loads (they cost nothing extra on aligned
  * data on AVX2 and AVX-512); C is row-major with leading dimension ldc.
  * With `bias` (NR values) and/or a ReLU-family activation, the epilogue runs on the
@@ -22,6 +23,7 @@
 #define UK_NV UK_NV_F32
 #endif
 #define UK_LANES (UK_VBYTES / (int)sizeof(FC_T))
+#define UK_LINE (64 / (int)sizeof(FC_T)) /* values per cache line */
 #define UK_VEC FC_CAT(FC_CAT(vec, UK_ISA), FC_SFX)
 #define UK_NAME FC_CAT(FC_CAT(ukernel, UK_ISA), FC_SFX)
 
@@ -37,68 +39,29 @@ typedef int32_t FC_CAT(UK_VEC, mask) __attribute__((vector_size(UK_VBYTES)));
 /* v where keep is all-ones, else `other` (lane-wise select without C++'s vector ?:) */
 #define UK_SELECT(keep, v, other) ((UK_VEC)(((UK_MASK)(v) & (keep)) | ((UK_MASK)(other) & ~(keep))))
 
-void UK_NAME(int64_t ntaps, int64_t kc, const FC_T *const *a, int64_t a_off, const FC_T *restrict b,
-             FC_T *restrict c, int64_t ldc, int accumulate, const FC_T *restrict bias,
-             fc_activation act) {
-    UK_VEC acc[UK_MR][UK_NV];
-#pragma GCC unroll 16
-    for (int i = 0; i < UK_MR; i++)
-#pragma GCC unroll 8
-        for (int v = 0; v < UK_NV; v++)
-            acc[i][v] = accumulate ? *(const UK_VEC *)(c + i * ldc + v * UK_LANES) : (UK_VEC){0};
-
-    for (int64_t t = 0; t < ntaps; t++) {
-        const FC_T *rows[UK_MR];
-#pragma GCC unroll 16
-        for (int i = 0; i < UK_MR; i++) rows[i] = a[t * UK_MR + i] + a_off;
-        for (int64_t k = 0; k < kc; k++) {
-            UK_VEC bv[UK_NV];
-#pragma GCC unroll 8
-            for (int v = 0; v < UK_NV; v++)
-                bv[v] = *(const UK_VEC *)(b + v * UK_LANES); /* may be unaligned (below) */
-            b += UK_NV * UK_LANES;
-#pragma GCC unroll 16
-            for (int i = 0; i < UK_MR; i++) {
-                const UK_VEC av = rows[i][k] - (UK_VEC){0}; /* broadcast (x - 0 folds to x) */
-#pragma GCC unroll 8
-                for (int v = 0; v < UK_NV; v++) acc[i][v] += av * bv[v];
-            }
-        }
-    }
-
-    if (bias) {
-#pragma GCC unroll 8
-        for (int v = 0; v < UK_NV; v++) {
-            const UK_VEC bv = *(const UK_VEC *)(bias + v * UK_LANES);
-#pragma GCC unroll 16
-            for (int i = 0; i < UK_MR; i++) acc[i][v] += bv;
-        }
-    }
-    if (act == FC_ACT_RELU || act == FC_ACT_RELU6) {
-        /* comparisons are false for NaN, so NaN passes through as in the scalar epilogue */
-        const UK_VEC zero = (UK_VEC){0}, six = zero + (FC_T)6;
-#pragma GCC unroll 16
-        for (int i = 0; i < UK_MR; i++)
-#pragma GCC unroll 8
-            for (int v = 0; v < UK_NV; v++) {
-                UK_VEC r = UK_SELECT(~(UK_MASK)(acc[i][v] < zero), acc[i][v], zero);
-                if (act == FC_ACT_RELU6) r = UK_SELECT(~(UK_MASK)(r > six), r, six);
-                acc[i][v] = r;
-            }
-    }
-
-#pragma GCC unroll 16
-    for (int i = 0; i < UK_MR; i++)
-#pragma GCC unroll 8
-        for (int v = 0; v < UK_NV; v++) *(UK_VEC *)(c + i * ldc + v * UK_LANES) = acc[i][v];
-}
+/* The full tile, and one row of it for the edge tiles that have only 1 or 2 rows (gemm_macro):
+ * a 1-row step loads the same 4 vectors of B for 4 FMAs instead of 24, so it runs B-bound
+ * at about a third of a full tile's time, not all of it (r50-3x3-7: 49 rows are 8 tiles
+ * and one of 1 row, for each of 8 channel panels). */
+#define UK_ROWS UK_MR
+#define UK_FN UK_NAME
+#include "ukernel_fn_tmpl.h"
+#undef UK_ROWS
+#undef UK_FN
+#define UK_ROWS 1
+#define UK_FN FC_CAT(UK_NAME, row)
+#include "ukernel_fn_tmpl.h"
+#undef UK_ROWS
+#undef UK_FN
 
 #undef UK_SELECT
+#undef UK_STEP
 #undef UK_MASK
 
 /* The tile shape this ISA uses for this dtype (for the kernel table). */
 const FC_FN(fc_ukernel) FC_CAT(FC_FN(ukernel_desc), UK_ISA) = {
     .run = UK_NAME,
+    .run_row = FC_CAT(UK_NAME, row),
     .mr = UK_MR,
     .nr = UK_NV * UK_LANES,
 };
@@ -106,5 +69,6 @@ const FC_FN(fc_ukernel) FC_CAT(FC_FN(ukernel_desc), UK_ISA) = {
 #undef UK_MR
 #undef UK_NV
 #undef UK_LANES
+#undef UK_LINE
 #undef UK_VEC
 #undef UK_NAME

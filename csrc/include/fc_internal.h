@@ -18,12 +18,19 @@
 /* The GEMM micro-kernel contract (see gemm/ukernel_tmpl.h): C[mr x nr] (+)= the sum over
  * ntaps of A_t * B_t, each A_t given as mr row pointers (an indirection buffer), B a packed
  * [ntaps * kc][nr] panel; bias (nr values or NULL) and a ReLU-family activation are
- * applied before the store.  Here, not in fc_gemm.h: every call's context (fc_cntx) holds
- * its ISA's micro-kernels. */
+ * applied before the store.  a_next: the indirection buffer of the tile that comes next
+ * (same ntaps, kc and a_off) or NULL: its rows are prefetched, never loaded, so results do
+ * not depend on it.
+ * Here, not in fc_gemm.h: every call's context (fc_cntx) holds its ISA's micro-kernels. */
 #define FC_DECLARE_UKERNEL_TYPE(T, SFX)                                                            \
     typedef struct {                                                                               \
-        void (*run)(int64_t ntaps, int64_t kc, const T *const *a, int64_t a_off, const T *b, T *c, \
-                    int64_t ldc, int accumulate, const T *bias, fc_activation act);                \
+        void (*run)(int64_t ntaps, int64_t kc, const T *const *a, const T *const *a_next,          \
+                    int64_t a_off, const T *b, T *c, int64_t ldc, int accumulate, const T *bias,   \
+                    fc_activation act);                                                            \
+        /* the same for row 0 of the tile at a (one row of C) */                                   \
+        void (*run_row)(int64_t ntaps, int64_t kc, const T *const *a, const T *const *a_next,      \
+                        int64_t a_off, const T *b, T *c, int64_t ldc, int accumulate,              \
+                        const T *bias, fc_activation act);                                         \
         int mr, nr;                                                                                \
     } FC_CAT(fc_ukernel, SFX);
 FC_DECLARE_UKERNEL_TYPE(float, f32)
