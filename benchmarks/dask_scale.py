@@ -385,16 +385,40 @@ def _parser() -> argparse.ArgumentParser:
     over.set_defaults(run=overhead)
     for p in (ooc, scale, over):
         p.add_argument("--seed", type=int, default=0)
+        p.add_argument(
+            "--config",
+            action="append",
+            default=[],
+            metavar="KEY=VALUE",
+            help="a Dask setting for the run (repeatable; VALUE parsed as YAML), e.g. "
+            "distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_=268435456",
+        )
     return parser
+
+
+def _settings(pairs: list[str]) -> dict:
+    """--config KEY=VALUE pairs as a dask.config.set mapping."""
+    import yaml
+
+    settings = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise SystemExit(f"--config takes KEY=VALUE, got {pair!r}")
+        settings[key] = yaml.safe_load(value)
+    return settings
 
 
 def main(argv=None) -> int:
     args = _parser().parse_args(argv)
+    settings = _settings(args.config)
     print(
         f"fastconv {fastconv.__version__}, dask {dask.__version__}, {os.cpu_count()} CPUs, "
         f"python {sys.version.split()[0]}"
+        + "".join(f"; {key} = {value!r}" for key, value in settings.items())
     )
-    args.run(args)
+    with dask.config.set(settings):  # the nannies pass the settings on to their workers
+        args.run(args)
     return 0
 
 
