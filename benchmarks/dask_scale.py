@@ -12,9 +12,12 @@ process's ru_maxrss, read from the worker at the end).
 
 scaling: `--images` 224x224x3 images, chunks of `--per-chunk` along the batch, through
 ResNet-50's first layer (7x7/2, 3 -> 64, SAME) and its 3x3/2 max pool, on a LocalCluster of 1
-worker process and on one of 2 (1 thread each), timed interleaved round by round
-(fastconv.bench.timing), the input already on the workers; the result stays on the
-workers and is released. Speedup = 1-worker time / 2-worker time.
+worker process and on one of 2 (1 thread each), one cluster at a time, `--rounds` clusters of
+each size, alternating, `--calls` timed calls on each; the input already on the workers,
+spread evenly; the result stays on the workers and is released. Speedup = 1-worker time /
+2-worker time (medians). Besides the workers' CPU per image it reports this process's CPU per
+call: the scheduler, the client and the nannies live here and share the cores with the
+workers.
 
 overhead: the same two layers on one chunk of `--images` images with fastconv.dask
 (threaded scheduler, 1 Dask thread; building the graph and computing it, from a Dask array
@@ -50,7 +53,6 @@ import fastconv
 import fastconv.dask as fdask
 from fastconv.bench.contention import Watch, load_average
 from fastconv.bench.progress import progress_bar
-from fastconv.bench.timing import Policy, interleaved
 
 GiB = 2**30
 
@@ -117,13 +119,17 @@ class Load:
         self.workers = _workers_cpu_seconds(self.clients)
         self.watch = Watch()
 
-    def line(self) -> str:
+    def line(self, workers_cpu: float | None = None) -> str:
+        """workers_cpu: the CPU seconds of this benchmark's workers meanwhile, where they are
+        not all those of `clients` (clusters started and closed while it ran)."""
         seconds = time.perf_counter() - self.watch.wall
-        workers = (_workers_cpu_seconds(self.clients) - self.workers) / seconds
+        if workers_cpu is None:
+            workers_cpu = _workers_cpu_seconds(self.clients) - self.workers
+        workers = workers_cpu / seconds
         others = self.watch.others_cpus()
         others = "n/a" if others is None else f"{max(others - workers, 0.0):.2f}"
         fmt = lambda la: "n/a" if la is None else " ".join(f"{v:.1f}" for v in la)
-        used = f"the workers used {workers:.2f} CPUs on average, " if self.clients else ""
+        used = f"the workers used {workers:.2f} CPUs on average, " if workers else ""
         return (
             f"load average before {fmt(self.watch.load_before)}, after "
             f"{fmt(load_average())}; {used}other processes {others} of {os.cpu_count()} "
@@ -187,62 +193,91 @@ def out_of_core(args) -> None:
     print(load_line)
 
 
+def _spread_batch(client: Client, shape, per_chunk: int, seed: int) -> da.Array:
+    """The random batch, computed and held on the workers with its chunks spread evenly:
+    chunk i on worker i mod n. Left to the scheduler, 32 chunks landed 17 / 15 on 2 workers
+    (whichever was free when each was generated), so each round either ran 17 tasks on one
+    worker or moved a 4.8 MB chunk to the other (work stealing): a placement of the input,
+    not a cost of the convolution."""
+    addresses = sorted(client.scheduler_info()["workers"])
+    batch = da.random.default_rng(seed).random(
+        shape, dtype=np.float32, chunks=(per_chunk, *shape[1:])
+    )
+    place = lambda key: [addresses[key[1] % len(addresses)]]  # key: (name, i, 0, 0, 0)
+    with dask.annotate(workers=place, allow_other_workers=False):
+        batch = client.persist(batch, optimize_graph=False)  # optimizing drops annotations
+    wait(batch)
+    return batch
+
+
+def _own_cpu_seconds() -> float:
+    """CPU seconds of this process: the client and, with LocalCluster, the scheduler and
+    the workers' nannies, which live here."""
+    return sum(os.times()[:2])
+
+
 def scaling(args) -> None:
     shape = (args.images, 224, 224, 3)
     print(
         f"scaling: {args.images} images 224x224x3 float32 in chunks of {args.per_chunk}, "
         "r50 conv1 7x7/2 3 -> 64 SAME + 3x3/2 max pool; LocalCluster of 1 and of 2 worker "
-        f"processes x 1 thread; {args.rounds} interleaved rounds, medians",
+        f"processes x 1 thread, one at a time; {args.rounds} rounds of {args.calls} timed "
+        "calls each, medians",
         flush=True,
     )
-    with contextlib.ExitStack() as stack:
-        runs, clients, counters = {}, [], []
-        for workers in (1, 2):
-            client = stack.enter_context(cluster(workers, args.memory_limit))
-            clients.append(client)
-            batch = da.random.default_rng(args.seed).random(
-                shape, dtype=np.float32, chunks=(args.per_chunk, 224, 224, 3)
-            )
-            batch = client.persist(batch)
-            wait(batch)
+    labels = {1: "1 worker", 2: "2 workers"}
+    seconds: dict[int, list[float]] = {1: [], 2: []}
+    workers_cpu: dict[int, float] = {1: 0.0, 2: 0.0}
+    own_cpu: dict[int, float] = {1: 0.0, 2: 0.0}
+    seeds = itertools.count()
+    all_workers_cpu = 0.0  # for the Load line: the workers' CPU is this benchmark's, too
+    load = Load()
+    with progress_bar(2 * args.rounds) as bar:
+        for r in range(args.rounds):
+            # One cluster at a time: a second, idle LocalCluster beside the timed one keeps
+            # its scheduler, nanny and worker ticking (6% of a CPU measured here), which the
+            # 2 busy workers then lose; no user runs two clusters on the same 2 cores.
+            # Who goes first alternates, so that drift hits both alike.
+            for workers in (1, 2) if r % 2 == 0 else (2, 1):
+                bar.status(f"round {r + 1}: {labels[workers]}")
+                with cluster(workers, args.memory_limit) as client:
+                    started = _workers_cpu_seconds([client])
+                    batch = _spread_batch(client, shape, args.per_chunk, args.seed)
 
-            calls = itertools.count()
-            counters.append(calls)
+                    def run(client=client, batch=batch):
+                        # New filters each call: a graph of the same keys as one whose
+                        # results the scheduler has not yet released would be served from
+                        # memory.
+                        result = client.persist(_r50_stem(batch, seed=next(seeds)))
+                        wait(result)
+                        del result
 
-            def run(client=client, batch=batch, calls=calls):
-                # New filters each call: a graph of the same keys as one whose results the
-                # scheduler has not yet released would be served from memory.
-                result = client.persist(_r50_stem(batch, seed=next(calls)))
-                wait(result)
-                del result
-
-            runs[f"{workers} worker{'s' if workers > 1 else ''}"] = run
-        load = Load(clients)
-        cpu_before = [_workers_cpu_seconds([c]) for c in clients]
-        with progress_bar(args.rounds) as bar:
-            bar.status("1 vs 2 worker processes")
-            timings = interleaved(
-                runs,
-                Policy(rounds=args.rounds, warmup=0.0, min_sample=0.0),
-                tick=lambda done, total: bar.advance(),
-            )
-        load_line = load.line()
-        # The workers' CPU time per image over every call (warm-up and untimed ones too):
-        # what the work costs whatever the load; equal for 1 and 2 workers means that, on
-        # free cores, 2 workers would take half the time.
-        cpu_ms = [
-            (_workers_cpu_seconds([c]) - before) / (next(n) * args.images) * 1e3
-            for c, before, n in zip(clients, cpu_before, counters)
-        ]
-    one, two = (timings[label].median for label in runs)
+                    run()  # untimed: the workers import fastconv and plan the layers
+                    cpu_workers, cpu_own = _workers_cpu_seconds([client]), _own_cpu_seconds()
+                    for _ in range(args.calls):
+                        start = time.perf_counter()
+                        run()
+                        seconds[workers].append(time.perf_counter() - start)
+                    workers_cpu[workers] += _workers_cpu_seconds([client]) - cpu_workers
+                    own_cpu[workers] += _own_cpu_seconds() - cpu_own
+                    all_workers_cpu += _workers_cpu_seconds([client]) - started
+                bar.advance()
+    load_line = load.line(all_workers_cpu)
+    calls = args.rounds * args.calls
+    one, two = (statistics.median(seconds[w]) for w in (1, 2))
     print()
-    print("| workers | median s | rounds s | images/s | workers' CPU ms per image |")
-    print("| ---: | ---: | --- | ---: | ---: |")
-    for (label, timing), cpu in zip(timings.items(), cpu_ms):
+    print(
+        "| workers | median s | min s | images/s | workers' CPU ms per image | "
+        "this process's CPU ms per call (scheduler, client, nannies) |"
+    )
+    print("| ---: | ---: | ---: | ---: | ---: | ---: |")
+    for workers, label in labels.items():
+        median = statistics.median(seconds[workers])
         print(
-            f"| {label.split()[0]} | {timing.median:.3f} | "
-            f"{' '.join(f'{s:.2f}' for s in timing.seconds)} | "
-            f"{args.images / timing.median:.0f} | {cpu:.2f} |"
+            f"| {workers} | {median:.3f} | {min(seconds[workers]):.3f} | "
+            f"{args.images / median:.0f} | "
+            f"{workers_cpu[workers] / (calls * args.images) * 1e3:.2f} | "
+            f"{own_cpu[workers] / calls * 1e3:.1f} |"
         )
     print()
     print(
@@ -340,7 +375,8 @@ def _parser() -> argparse.ArgumentParser:
     scale = sub.add_parser("scaling", help="1 vs 2 worker processes on a batch")
     scale.add_argument("--images", type=int, default=256)
     scale.add_argument("--per-chunk", type=int, default=8)
-    scale.add_argument("--rounds", type=int, default=5)
+    scale.add_argument("--rounds", type=int, default=5, help="clusters started per size")
+    scale.add_argument("--calls", type=int, default=3, help="timed calls per cluster")
     scale.add_argument("--memory-limit", default="2GiB")
     scale.set_defaults(run=scaling)
     over = sub.add_parser("overhead", help="fastconv.dask on one chunk vs fastconv")
@@ -349,16 +385,40 @@ def _parser() -> argparse.ArgumentParser:
     over.set_defaults(run=overhead)
     for p in (ooc, scale, over):
         p.add_argument("--seed", type=int, default=0)
+        p.add_argument(
+            "--config",
+            action="append",
+            default=[],
+            metavar="KEY=VALUE",
+            help="a Dask setting for the run (repeatable; VALUE parsed as YAML), e.g. "
+            "distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_=268435456",
+        )
     return parser
+
+
+def _settings(pairs: list[str]) -> dict:
+    """--config KEY=VALUE pairs as a dask.config.set mapping."""
+    import yaml
+
+    settings = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise SystemExit(f"--config takes KEY=VALUE, got {pair!r}")
+        settings[key] = yaml.safe_load(value)
+    return settings
 
 
 def main(argv=None) -> int:
     args = _parser().parse_args(argv)
+    settings = _settings(args.config)
     print(
         f"fastconv {fastconv.__version__}, dask {dask.__version__}, {os.cpu_count()} CPUs, "
         f"python {sys.version.split()[0]}"
+        + "".join(f"; {key} = {value!r}" for key, value in settings.items())
     )
-    args.run(args)
+    with dask.config.set(settings):  # the nannies pass the settings on to their workers
+        args.run(args)
     return 0
 
 
