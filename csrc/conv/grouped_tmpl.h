@@ -15,8 +15,9 @@
  * r the taps in (ky, kx) order, then the og sums in r order, then bias, whatever the block
  * or thread split.
  *
- * Where each group is half a vector (r would take 7 shuffles per 8 FMAs with AVX-512) and
- * the window has several taps, the broadcasts of grouped_broadcast_tmpl.h run instead. */
+ * Where each group is half a vector and 8 channels (8 accumulators per pixel: 2 pixels at a
+ * time with AVX-512) and the window has several taps, the broadcasts of
+ * grouped_broadcast_tmpl.h run instead. */
 #include "fc_epilogue_tmpl.h"
 #include "pixel_blocks.h"
 
@@ -58,7 +59,7 @@ void GR_FN(grouped_pack)(const fc_conv_desc *d, const fc_view *y, const FC_T *w,
         for (int64_t r = 0; r < og; r++)
             for (int64_t g = v; g < v + GR_LANES; g += og)
                 for (int64_t j = 0; j < og; j++)
-                    *wt++ = w[(tap * og + j) * o + g + (j - r + og) % og];
+                    *wt++ = w[(tap * og + j) * o + g + (j >= r ? j - r : j - r + og)];
 }
 
 /* Each group's lanes rotated by r: lane l takes lane og * (l / og) + (l % og + r) % og.
@@ -213,7 +214,7 @@ static void GR_FN(visit)(void *ctx, const fc_pixel_block *b) {
     }
 }
 
-/* A task's workspace (bytes): the broadcasts' reordered rows; the rotations need none. */
+/* A task's workspace (bytes): the broadcasts' reordered rows; the accumulators need none. */
 size_t GR_FN(grouped_workspace)(const fc_conv_desc *d, const fc_view *x, const fc_view *y) {
     return GR_FN(broadcasts)(d, y->c / d->groups) ? GR_FN(broadcast_workspace)(d, x) : 0;
 }
