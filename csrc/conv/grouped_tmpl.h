@@ -133,7 +133,7 @@ GR_FN(chunk)(const GR_FN(grouped_call) * c, const fc_pixel_block *b, const int64
             const FC_T *xp = c->xn + (xoff + ky * win->dil_h * c->x->sh +
                                       kx * win->dil_w * c->x->sw + p0 * xstep + oc);
             const GR_VEC *wp = (const GR_VEC *)(c->wr + ((ky * win->k_w + kx) * o + oc) * og);
-            GR_VEC wv[GR_OB * GR_LANES / 2];
+            GR_VEC wv[8]; /* nv * og: 4 for groups of 2, 8 for groups of 8 */
 #pragma GCC unroll 16
             for (int i = 0; i < nv * og; i++) wv[i] = wp[i];
 #pragma GCC unroll 8
