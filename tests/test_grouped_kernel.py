@@ -1,7 +1,7 @@
 """The narrow-group direct kernel (as many input as output channels per group, 2 to 8,
-fewer than a vector's lanes: ResNeXt's 32 groups of 4) per ISA variant, both ways (rotations;
-broadcasts where a group is half a vector: 8 channels with AVX-512 float32, 4 with AVX2 or
-AVX-512 float64): group widths, image widths and heights around its register blocks (3, 6
+fewer than a vector's lanes: ResNeXt's 32 groups of 4) per ISA variant, both ways (per-r
+accumulators; broadcasts where a group is half a vector and 8 channels: AVX-512 float32):
+group widths, image widths and heights around its register blocks (3, 6
 or 8 pixels) and bands (4 or 6 rows), windows, strides,
 dilations, paddings, float64, the epilogue, NCHW, and the bits for any thread count,
 against the reference. "auto" runs it, and the register-blocked kernel for groups of

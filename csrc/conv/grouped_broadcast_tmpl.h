@@ -1,6 +1,6 @@
 /* The narrow-group kernel's second way (included by grouped_tmpl.h, whose GR_FN, GR_VEC and
  * GR_LANES it uses): broadcasts, where each group's channels are half a vector's lanes
- * (G = 2 groups per vector) and the window has several taps.
+ * (G = 2 groups per vector), 8 or more, and the window has several taps.
  *
  * The lanes are ordered output channel first: lane o * G + g holds output channel o of the
  * vector's group g.  Input channel j of every group is then the same G values (channel j of
@@ -8,10 +8,11 @@
  * reordered the same way (j * G + g within each vector), which a task writes once per band of
  * rows into its workspace.  Every FMA costs one load and no shuffle, and one shuffle per
  * output vector, after all taps, restores the channel order.  On 32 groups of 8 (28x28x256,
- * 3x3) that ran 1.6x as fast as the rotations (7 shuffles per 8 FMAs, on the port the second
- * FMA unit shares); on narrower groups the rotations need fewer shuffles and the reordering
- * pass did not pay (groups of 4: 4% faster on 3x3, 30% slower on 1x1 windows; groups of 2:
- * 10% slower).  Summation order per output value: (ky, kx, j), then bias. */
+ * 3x3, AVX-512) that ran 1.5x as fast as grouped_tmpl.h's per-r accumulators (0.34 ms
+ * against 0.51: 8 accumulators and 8 weight vectors per pixel leave room for 2 pixels at a
+ * time); on groups of 4 in half a vector the accumulators won (56x56x128 3x3: AVX2 0.94 ms
+ * against 1.94, AVX-512 float64 0.82 against 0.98; 1 thread, thread CPU time).  Summation
+ * order per output value: (ky, kx, j), then bias. */
 #include <string.h>
 
 #if GR_VBYTES == 64 || GR_VBYTES == 32
@@ -28,9 +29,9 @@
 
 typedef double GB_DVEC __attribute__((vector_size(GR_VBYTES)));
 
-/* Whether the broadcasts run: og half the lanes, several taps. */
+/* Whether the broadcasts run: og half the lanes and at least 8, several taps. */
 static int GR_FN(broadcasts)(const fc_conv_desc *d, int64_t og) {
-    return GB_G * og == GR_LANES && d->win.k_h * d->win.k_w > 1;
+    return GB_G * og == GR_LANES && og >= 8 && d->win.k_h * d->win.k_w > 1;
 }
 
 /* Lane lists for __builtin_shufflevector, which wants literal constants. */

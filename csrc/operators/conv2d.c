@@ -78,7 +78,7 @@ static fc_algorithm choose(const fc_cntx *cx, fc_dtype dtype, const fc_conv_desc
      * - Otherwise the GEMM (or Winograd) wins or ties (blocked direct / GEMM: r50-3x3-28
      *   0.77, r50-1x1-56 0.85, mbv1-pw-56 0.74, vgg-3x3-224 1.06 but Winograd 1.6x faster
      *   still), except on grouped convolutions with one output channel per group
-     *   (depthwise-like), or narrow groups (ResNeXt's 32 groups of 4: the grouped kernel 0.6
+     *   (depthwise-like), or narrow groups (ResNeXt's 32 groups of 4: the grouped kernel 0.35
      *   ms against 7.8, 56x56x128), where its tile is mostly padding. */
     const int64_t tiles = y->n * ((y->h + 1) / 2) * ((y->w + 1) / 2);
     const int64_t macs = y->n * y->h * y->w * y->c * d->win.k_h * d->win.k_w * (x->c / d->groups);
