@@ -10,7 +10,6 @@ from dataclasses import asdict
 
 from . import libraries as L
 from . import suite
-from .allocator import keep_freed_memory
 from .busy import Spinners
 from .cli import INSTALL_HINT
 from .contention import Watch
@@ -68,8 +67,6 @@ def run_suite(layers, args) -> int:
     threads, dtype = args.threads, args.dtype
     algorithms = ALGORITHMS if args.algorithms else ("auto",)
     policy = _policy(args)
-    # Before any library allocates: see allocator.py.
-    allocator = keep_freed_memory()
     # Threads first: TF fixes its pools when it initializes, torch and fastconv per call.
     L.set_fastconv_threads(threads)
     L.load_tensorflow(threads, quiet=not getattr(args, "verbose", False))
@@ -77,8 +74,6 @@ def run_suite(layers, args) -> int:
     machine, versions = info(), L.versions()
     date = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
     print(_header(len(layers), dtype, threads, machine, versions, date, args.busy), flush=True)
-    if allocator:
-        print(allocator, flush=True)
 
     with Spinners(args.busy) as spinners:
         watch, results = Watch(), []
@@ -125,7 +120,6 @@ def run_suite(layers, args) -> int:
             "dtype": dtype,
             "threads": threads,
             "busy": args.busy,  # spinner processes run on purpose (--busy)
-            "allocator": allocator,
             "threads_in_use": L.threads_in_use(),
             "environment": L.environment(),
             "machine": machine,
