@@ -195,9 +195,7 @@ static void FC_FN(build_indirection)(const fc_conv_desc *d, const fc_view *x, co
     /* A 1x1 window at stride 1 without padding over dense images reads output pixel m's own
      * input pixel: one multiply per row instead of the walk below (which was 2.5% of
      * mbv1-pw-56, 1x56x56x128 -> 128, against 77% in the micro-kernel). */
-    if (s->taps == 1 && win->stride_h == 1 && win->stride_w == 1 && win->pad_top == 0 &&
-        win->pad_left == 0 && x->h == y->h && x->w == y->w && x->sh == x->w * x->sw &&
-        x->sn == x->h * x->sh) {
+    if (fc_is_pointwise(win, x, y) && x->sh == x->w * x->sw && x->sn == x->h * x->sh) {
         const FC_T *x0 = (const FC_T *)x->data + g * s->cg;
         for (int64_t r = 0; r < rows; r++) ind[r] = m0 + r < m1 ? x0 + (m0 + r) * x->sw : zero;
         return;

@@ -182,4 +182,12 @@ static inline void fc_interior_cols(const fc_window *win, int64_t x_w, int64_t y
     if (*lo > *hi) *lo = *hi;
 }
 
+/* Whether output pixel (oy, ox) reads input pixel (oy, ox) alone: a 1x1 window at stride 1,
+ * no padding, output as large as the input (the 1x1 fast paths: NCHW planes, im2col's row
+ * pointers). */
+static inline int fc_is_pointwise(const fc_window *win, const fc_view *x, const fc_view *y) {
+    return win->k_h == 1 && win->k_w == 1 && win->stride_h == 1 && win->stride_w == 1 &&
+           win->pad_top == 0 && win->pad_left == 0 && x->h == y->h && x->w == y->w;
+}
+
 #endif
