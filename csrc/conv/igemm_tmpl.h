@@ -9,7 +9,7 @@
  * input in place, and the workspace is a few KiB of pointers per thread.
  *
  * K is cut into channel blocks so that one packed B panel, [taps x block][NR], fits the
- * FC_GEMM_PANEL_BYTES budget in L2.  With few channels per group (an RGB stem, a 1-channel
+ * fc_gemm_panel_bytes() budget in L2.  With few channels per group (an RGB stem, a 1-channel
  * image) a tap holds too few values to amortize the micro-kernel's per-tap pointer loads,
  * so the rows are instead packed into contiguous patches of K values first (im2col proper,
  * MC rows at a time) and multiplied as one tap of K.  W is packed once per call, laid out
@@ -42,7 +42,7 @@ static FC_FN(igemm_dims)
     s.og = y->c / d->groups;
     s.taps = d->win.k_h * d->win.k_w;
     s.npanel = (s.og + s.nr - 1) / s.nr;
-    int64_t most = FC_GEMM_PANEL_BYTES / (int64_t)sizeof(FC_T) / (s.taps * s.nr);
+    int64_t most = fc_gemm_panel_bytes() / (int64_t)sizeof(FC_T) / (s.taps * s.nr);
     if (most < 8) most = 8;
     s.nblocks = (s.cg + most - 1) / most;
     s.kcb = (s.cg + s.nblocks - 1) / s.nblocks; /* equal blocks, the last one shorter */

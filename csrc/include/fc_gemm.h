@@ -5,10 +5,11 @@
 
 #include "fc_internal.h"
 
-/* Bytes of one packed B panel (ntaps x channel block x NR): it stays in L2 (1-2 MiB a core
- * on current x86 CPUs) while every row panel of a pixel block streams past it; the channel
- * block is cut to fit. */
-#define FC_GEMM_PANEL_BYTES (256 * 1024)
+/* Bytes of one packed B panel (ntaps x channel block x NR): it stays in L2 while every row
+ * panel of a pixel block streams past it; the channel block is cut to fit.  An eighth of
+ * the L2 (256 KiB on the 2 MiB L2 it was tuned on, 128 KiB on a 1 MiB one), at least 64 KiB
+ * (gemm/kernels.c). */
+int64_t fc_gemm_panel_bytes(void);
 
 /* Output pixels per GEMM task: a multiple of every MR, large enough to amortize a task
  * and its indirection buffer, small enough that 2 threads get several tasks on a 14x14

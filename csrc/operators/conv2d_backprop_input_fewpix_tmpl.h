@@ -124,7 +124,7 @@ static fc_status FC_FN(bpi_fp_run)(const fc_cntx *cx, const fc_conv_desc *d, con
     c.pixels = dx->n * dx->h * dx->w;
     c.panels = (c.pixels + uk->nr - 1) / uk->nr;
     /* A B panel block stays in L2 while the task's row tiles stream past it. */
-    const int64_t most = FC_GEMM_PANEL_BYTES / (int64_t)sizeof(FC_T) / (taps * uk->nr);
+    const int64_t most = fc_gemm_panel_bytes() / (int64_t)sizeof(FC_T) / (taps * uk->nr);
     c.kblocks = (dy->c + (most > 16 ? most : 16) - 1) / (most > 16 ? most : 16);
     c.kcb = (dy->c + c.kblocks - 1) / c.kblocks;
     const int threads = fc_threads_for(2.0 * (double)(c.pixels * dx->c) * (double)(taps * dy->c));
