@@ -1,6 +1,6 @@
 """pytest-benchmark setup for the layer suite (not part of the default `pytest` run).
 
-    pytest benchmarks/ --benchmark-group-by=group [--bench-threads N] [--bench-dtype float64]
+    pytest -n 0 benchmarks/ --benchmark-group-by=group [--bench-threads N] [--bench-dtype float64]
 
 Thread counts are set once, before any benchmark runs: TensorFlow fixes its thread pools when
 it initializes, so it is imported and configured here, at configure time.

@@ -69,7 +69,9 @@ WITHOUT_TF = "not tensorflow"
 REPORTS = ("ERROR: AddressSanitizer", "runtime error:", "ERROR: LeakSanitizer")
 
 # The child that runs pytest: the instrumented package first, common_fixtures.py instead
-# of conftest.py (which imports TensorFlow), and a tf_nn fixture that skips.
+# of conftest.py (which imports TensorFlow), and a tf_nn fixture that skips.  In one process
+# (-n 0 overrides pyproject.toml's -n auto): xdist's workers would import the installed
+# fastconv, not the instrumented one, and would not get these plugins.
 PYTEST_CHILD = """
 import sys
 import pytest
@@ -85,7 +87,7 @@ class NoTensorFlow:
         pytest.skip("TensorFlow is not loaded under the sanitizers")
 
 
-sys.exit(pytest.main(sys.argv[2:], plugins=[common_fixtures, NoTensorFlow()]))
+sys.exit(pytest.main(["-n", "0", *sys.argv[2:]], plugins=[common_fixtures, NoTensorFlow()]))
 """
 
 
