@@ -166,3 +166,33 @@ def test_tasks_packing_their_own_weights(isa, dtype, restore_threads, rng):
     assert np.array_equal(
         fastconv.conv2d(x, w, *args, bias=b, activation="relu", algorithm="im2col"), one
     )
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("hw", [(6, 6), (7, 13), (2, 12)])
+def test_padding_taps_skipped_per_panel(isa, dtype, hw, restore_threads, rng):
+    """A row panel skips the taps at either end whose rows all fall in the padding (the
+    window rows above and below the image): the same bits as multiplying them, which the
+    same call on the zero-padded input with VALID padding does (its zeros are real input
+    rows, never skipped). Rows of 6, 7, 13 and 12 pixels put whole panels inside the top
+    and bottom rows on every ISA's MR or let them straddle two; 4 padding rows above make
+    output rows whose every tap is padding (the result is the bias); several channel blocks
+    are accumulated; 1 and 2 threads."""
+    x = rng.standard_normal((2, *hw, 301)).astype(dtype)
+    w = rng.standard_normal((3, 5, 301, 70)).astype(dtype)
+    b = rng.standard_normal(70).astype(dtype)
+    pads = [[4, 1], [2, 2]]
+    padded = np.pad(x, [(0, 0), *pads, (0, 0)])
+    fastconv.set_num_threads(1)
+    got = fastconv.conv2d(x, w, 1, pads, bias=b, activation="relu", algorithm="im2col")
+    expected = reference.conv2d(x, w, 1, pads, bias=b, activation="relu")
+    assert_close(got, expected, 15 * 301 + 1, dtype)
+    assert np.array_equal(got[:, :2], np.broadcast_to(np.maximum(b, 0), got[:, :2].shape))
+    every_tap = fastconv.conv2d(
+        padded, w, 1, "VALID", bias=b, activation="relu", algorithm="im2col"
+    )
+    assert np.array_equal(got, every_tap)
+    fastconv.set_num_threads(2)
+    assert np.array_equal(
+        fastconv.conv2d(x, w, 1, pads, bias=b, activation="relu", algorithm="im2col"), got
+    )

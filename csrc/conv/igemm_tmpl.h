@@ -248,7 +248,7 @@ int FC_FN(igemm_conv_block)(const fc_cntx *cx, const fc_conv_desc *d, const fc_v
         FC_FN(gemm_macro)(uk, m1 - m0, cols, 1, s.taps * s.cg, rows_out, 0,
                           wpack + FC_FN(panel_offset)(&s, g, 0, p0), s.taps * s.cg * s.nr,
                           yd + m0 * y->c + g * s.og + j0, y->c, 0, 1,
-                          bias ? bias + g * s.og + j0 : NULL, d->activation, 0);
+                          bias ? bias + g * s.og + j0 : NULL, d->activation, 0, NULL);
         return 0;
     }
     memset(zero, 0, sizeof(FC_T) * (size_t)s.cg);
@@ -263,8 +263,8 @@ int FC_FN(igemm_conv_block)(const fc_cntx *cx, const fc_conv_desc *d, const fc_v
         FC_FN(gemm_macro)(uk, m1 - m0, cols, s.taps, kc, ind, c0,
                           own ? block : wpack + FC_FN(panel_offset)(&s, g, cb, p0),
                           s.taps * kc * s.nr, yd + m0 * y->c + g * s.og + j0, y->c, cb > 0,
-                          cb == s.nblocks - 1, bias ? bias + g * s.og + j0 : NULL, d->activation,
-                          1);
+                          cb == s.nblocks - 1, bias ? bias + g * s.og + j0 : NULL, d->activation, 1,
+                          zero);
     }
     return nonfinite;
 }

@@ -61,7 +61,7 @@ void FC_FN(pointwise_planes)(const fc_cntx *cx, const fc_conv_desc *d, const fc_
             for (int64_t j = len; j < nr; j++) dst[j] = 0;
         }
         FC_FN(gemm_macro)(uk, og, len, 1, cg, ind, 0, bp, cg * nr, yg + q, y->sc, 0, 1, NULL,
-                          FC_ACT_NONE, 0);
+                          FC_ACT_NONE, 0, NULL);
         if (!bias && d->activation == FC_ACT_NONE) continue;
         for (int64_t co = 0; co < og; co++) { /* one output channel's bias over the row */
             FC_T *row = yg + co * y->sc + q;

@@ -26,6 +26,11 @@ typedef struct {
     fc_phase phase[FC_MAX_PHASES];
     int phases;
     size_t ws_bytes; /* per-thread workspace, kept across calls (0: none) */
+    /* Memory the job writes in full (its output), or NULL: where it is not mapped yet, the
+     * threads first map it in pieces (runtime/parallel.c, fc_prefault), one system call per
+     * piece instead of a fault per page. */
+    void *out;
+    size_t out_bytes;
 } fc_parallel_job;
 
 /* Appends a phase (no-op for 0 tasks). */

@@ -20,4 +20,10 @@ typedef enum {
 void *fc_scratch(fc_scratch_slot slot, size_t bytes);
 void fc_scratch_release(fc_scratch_slot slot); /* at the end of a call */
 
+/* Memory a call will write in full (runtime/prefault.c): whether its last whole page is
+ * not mapped yet (a fresh allocation), and mapping its whole pages writable in one system
+ * call instead of a fault per page on first write.  Neither reads or writes its bytes. */
+int fc_memory_unmapped(void *p, size_t bytes);
+void fc_prefault(void *p, size_t bytes);
+
 #endif

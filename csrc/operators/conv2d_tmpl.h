@@ -486,6 +486,10 @@ static fc_status FC_FN(conv2d_run)(const fc_cntx *cx, const fc_conv_desc *d, fc_
         default: status = FC_FN(igemm_plan)(&call, threads, &job); break;
         }
         if (copy_out && !fused) FC_FN(copy_add)(cx, &job, &y, y_out, &out);
+        if (!copy_out) { /* written in full: mapped first where fresh (fc_parallel.h) */
+            job.out = yd;
+            job.out_bytes = out_bytes;
+        }
         if (status == FC_OK) status = fc_parallel_run(&job, threads);
         /* The job's phases are ordered (fc_parallel.h), so every task's flag is seen here. */
         if (status != FC_OK || !reroute) break;

@@ -104,9 +104,18 @@ void fc_parallel_stats(int *cap, int64_t *contended, int64_t *parallel) {
     *parallel = __atomic_load_n(&parallel_calls, __ATOMIC_RELAXED);
 }
 
+/* Outputs from this size on are pre-faulted where fresh (fc_prefault): below it (64 pages,
+ * about 80 us of faults) the system call that asks is a larger share of the saving.  Pieces
+ * of FC_PREFAULT_CHUNK are claimed like tasks, so that 2 threads map halves, as they
+ * faulted halves writing. */
+#define FC_PREFAULT_MIN ((size_t)256 * 1024)
+#define FC_PREFAULT_CHUNK ((size_t)512 * 1024)
+
 /* ---- one call ---- */
 typedef struct {
     const fc_parallel_job *job;
+    int64_t prefault_chunks;     /* pieces of job->out to map first (0: none) */
+    int64_t prefault_next;       /* the next piece to claim */
     int64_t next[FC_MAX_PHASES]; /* the next task to claim */
     int64_t done[FC_MAX_PHASES]; /* tasks finished */
     int failed;                  /* a thread had no workspace: the call fails */
@@ -118,6 +127,17 @@ static void work(call_state *s) {
     void *ws = job->ws_bytes ? fc_scratch(FC_SCRATCH_TASK, job->ws_bytes) : NULL;
     const int usable = ws || !job->ws_bytes;
     if (!usable) __atomic_store_n(&s->failed, 1, __ATOMIC_RELAXED);
+    /* No wait after these: a task that writes a page not mapped yet just faults it. */
+    for (int64_t k;
+         (k = __atomic_fetch_add(&s->prefault_next, 1, __ATOMIC_RELAXED)) < s->prefault_chunks;) {
+        /* pieces aligned to their size (a multiple of the page size): no page is cut */
+        const uintptr_t o0 = (uintptr_t)job->out, o1 = o0 + job->out_bytes;
+        uintptr_t a = (o0 / FC_PREFAULT_CHUNK + (uintptr_t)k) * FC_PREFAULT_CHUNK;
+        uintptr_t b = a + FC_PREFAULT_CHUNK;
+        if (a < o0) a = o0;
+        if (b > o1) b = o1;
+        fc_prefault((void *)a, b - a);
+    }
     for (int p = 0; p < job->phases; p++) {
         const fc_phase *ph = &job->phase[p];
         int64_t t;
@@ -137,7 +157,12 @@ static void work(call_state *s) {
 }
 
 fc_status fc_parallel_run(const fc_parallel_job *job, int threads) {
-    call_state s = {job, {0}, {0}, 0};
+    call_state s = {job, 0, 0, {0}, {0}, 0};
+    if (job->out && job->out_bytes >= FC_PREFAULT_MIN &&
+        fc_memory_unmapped(job->out, job->out_bytes))
+        s.prefault_chunks =
+            (int64_t)(((uintptr_t)job->out + job->out_bytes - 1) / FC_PREFAULT_CHUNK -
+                      (uintptr_t)job->out / FC_PREFAULT_CHUNK + 1);
     threads = team_size(threads);
 #ifdef _OPENMP
     if (threads > 1) {
