@@ -11,7 +11,8 @@
  * a row's interior pixels, or an edge column's pixels over consecutive output rows whose
  * vertical taps agree - so no pixel is computed alone unless it is the only one of its kind.
  * With 1-2 input channels a row of taps is one run of inputs (merged taps), and on AVX-512
- * layers of at most 2 vectors of output channels take blocks of 12 pixels (run_wide).
+ * layers of at most 2 vectors of output channels take blocks of 12 pixels (run_wide) when
+ * their taps are merged or read runs of 16 input channels or more.
  * Summation order per output value: (ky, kx, ic), then bias, whatever the block or the
  * thread split. */
 #include "fc_epilogue_tmpl.h"
@@ -26,13 +27,18 @@
 #define BK_PX FC_BLOCKED_BAND
 #define BK_OB (BK_VBYTES == 64 ? 4 : 2)
 /* The wide register block of AVX-512 (run_wide): 12 pixels x 2 vectors, the same 24
- * accumulators, for merged taps (blocked_rows) into at most 2 vectors of output channels,
- * where the 6 x 4 block would hold only 12: lenet-c1 (32 channels) 0.83 ms against 0.99,
- * keras-mnist-c1 0.26 against 0.27.  Not on AVX2: 12 pixels x 1 vector spills the pixels'
- * input offsets (lenet-c1 3.6 ms against 2.7). */
+ * accumulators, for at most 2 vectors of output channels, where the 6 x 4 block would hold
+ * only 12 (6 with 1 vector: fewer independent sums than the FMA units' latency x ports).
+ * Merged taps: lenet-c1 (32 channels) 0.83 ms against 0.99, keras-mnist-c1 0.26 against
+ * 0.27.  Unmerged taps whose runs hold at least BK_WCG input channels (1 thread, min of 25
+ * interleaved runs): 8x28x28x16 3x3 -> 16 0.25 ms against 0.31, 4x32x32x32 3x3 -> 16 0.26
+ * against 0.30, lenet-c2's input gradient (64 x 14x14x64 5x5 -> 32) 8.16 against 8.34; not
+ * shorter runs: with 3 channels a tap (7x7/2 -> 32 on 112x112) 3-24% slower.  Not on AVX2:
+ * 12 pixels x 1 vector spills the pixels' input offsets (lenet-c1 3.6 ms against 2.7). */
 #define BK_WIDE (BK_VBYTES == 64)
 #define BK_WPX 12
 #define BK_WOB 2
+#define BK_WCG 16
 
 typedef FC_T BK_VEC __attribute__((vector_size(BK_VBYTES), aligned(sizeof(FC_T))));
 
@@ -218,7 +224,9 @@ void BK_FN(blocked_rows)(const fc_conv_desc *d, const fc_view *x, const FC_T *w,
      * on AVX-512).  Not with 3: the merged loop's input offsets and bounds then spill from
      * the general registers (AlexNet 11x11/4 1.07 ms against 1.02, AVX-512). */
     c.merge = c.tap_w == cg && cg <= 2;
-    c.wide = BK_WIDE && c.merge && og <= BK_WOB * BK_LANES;
+    /* a tap's run of inputs: a chunk of the channels */
+    const int64_t run_len = cg < chunk ? cg : chunk;
+    c.wide = BK_WIDE && (c.merge || run_len >= BK_WCG) && og <= BK_WOB * BK_LANES;
     const int ob = c.wide ? BK_WOB : BK_OB, px = c.wide ? BK_WPX : BK_PX;
     for (int64_t oc = oc0; oc < oc1; oc += c.nv * BK_LANES) {
         /* channels left in the group and in the slice: whole vectors */
@@ -249,4 +257,5 @@ void BK_FN(blocked_rows)(const fc_conv_desc *d, const fc_view *x, const FC_T *w,
 #undef BK_WIDE
 #undef BK_WPX
 #undef BK_WOB
+#undef BK_WCG
 #undef BK_RUN
