@@ -43,6 +43,63 @@ def test_merged_taps_and_wide_blocks(isa, width, c_in, c_out, strides, dilations
     assert_close(run(), want, 25 * c_in, np.float32)
 
 
+@pytest.mark.parametrize("width", [7, 11, 12, 13, 14, 25])
+@pytest.mark.parametrize("c_in,c_out", [(16, 16), (17, 32), (64, 32), (15, 16)])
+@pytest.mark.parametrize(
+    "strides,dilations,padding",
+    [(1, 1, "SAME"), (2, 1, "SAME"), (1, 2, "SAME"), (1, 1, "VALID"), (1, 1, [[3, 0], [1, 4]])],
+)
+def test_unmerged_wide_blocks(isa, width, c_in, c_out, strides, dilations, padding, rng):
+    """At least 16 input channels into at most 2 vectors of output channels: on AVX-512 the
+    12-pixel blocks over taps that are not merged (block sizes 1-12 among these widths,
+    corners and edge columns in the padding); 15 channels keep the 6-pixel block."""
+    x, w = _randn(rng, (2, 9, width, c_in)), _randn(rng, (5, 5, c_in, c_out))
+    got = fastconv.conv2d(x, w, strides, padding, "NHWC", dilations, algorithm="direct")
+    want = reference.conv2d(x, w, strides, padding, "NHWC", dilations)
+    assert_close(got, want, 25 * c_in, np.float32)
+
+
+@pytest.mark.parametrize("groups,dtype", [(1, np.float64), (2, np.float32), (2, np.float64)])
+def test_unmerged_wide_blocks_groups_and_float64(isa, groups, dtype, rng, restore_threads):
+    """The wide block per group and in float64 (2 vectors of 8 lanes), the same bits for any
+    thread count, as the input gradient of a LeNet-like layer runs it."""
+    x = _randn(rng, (3, 14, 14, 32 * groups), dtype)
+    w = _randn(rng, (5, 5, 32, 16 * groups), dtype)
+    run = lambda: fastconv.conv2d(x, w, 1, "SAME", algorithm="direct")
+    assert_same_bits_for_any_thread_count(run)
+    assert_close(run(), reference.conv2d(x, w, 1, "SAME"), 25 * 32, dtype)
+
+
+@pytest.mark.parametrize(
+    "shape,window,padding",
+    [
+        ((3, 14, 14, 64), (5, 5, 64, 32), "SAME"),  # 4 window shapes, 4 corners each
+        ((2, 6, 5, 48), (7, 7, 48, 64), [[3, 1], [2, 4]]),  # many shapes: groups flushed early
+        ((2, 9, 9, 17), (7, 7, 17, 48), "SAME"),  # 3 vectors, one group per corner shape
+        ((1, 2, 3, 16), (3, 3, 16, 16), "SAME"),  # every pixel alone
+    ],
+)
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_single_pixels_gathered(isa, shape, window, padding, dtype, rng, restore_threads):
+    """Pixels no other pixel shares its taps with (corners), run several at a time per
+    window shape: the reference's values with a bias and activation, and the same bits for
+    any thread count (the threads' row splits change which pixels are alone)."""
+    x, w = _randn(rng, shape, dtype), _randn(rng, window, dtype)
+    b = _randn(rng, (window[3],), dtype)
+    run = lambda: fastconv.conv2d(x, w, 1, padding, bias=b, activation="relu", algorithm="direct")
+    assert_same_bits_for_any_thread_count(run)
+    want = reference.conv2d(x, w, 1, padding, bias=b, activation="relu")
+    assert_close(run(), want, window[0] * window[1] * window[2], dtype)
+
+
+def test_single_pixels_over_channel_chunks(isa, rng):
+    """Input channels in several passes (a 5x5 window's weights over an eighth of L2 need
+    more than one for 2048 channels): the singles' partial sums wait in the output."""
+    x, w = _randn(rng, (1, 5, 5, 2048)), _randn(rng, (5, 5, 2048, 16))
+    got = fastconv.conv2d(x, w, 1, "SAME", algorithm="direct")
+    assert_close(got, reference.conv2d(x, w, 1, "SAME"), 25 * 2048, np.float32)
+
+
 @pytest.mark.parametrize("height", [1, 2, 5, 6, 7, 13])
 @pytest.mark.parametrize("c_in", [5, 8, 15, 16, 17, 33, 64])
 @pytest.mark.parametrize("k,padding", [(3, "SAME"), (5, "SAME"), (5, [[4, 1], [0, 3]])])

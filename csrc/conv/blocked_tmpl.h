@@ -11,7 +11,8 @@
  * a row's interior pixels, or an edge column's pixels over consecutive output rows whose
  * vertical taps agree - so no pixel is computed alone unless it is the only one of its kind.
  * With 1-2 input channels a row of taps is one run of inputs (merged taps), and on AVX-512
- * layers of at most 2 vectors of output channels take blocks of 12 pixels (run_wide).
+ * layers of at most 2 vectors of output channels take blocks of 12 pixels (run_wide) when
+ * their taps are merged or read runs of 16 input channels or more.
  * Summation order per output value: (ky, kx, ic), then bias, whatever the block or the
  * thread split. */
 #include "fc_epilogue_tmpl.h"
@@ -26,13 +27,28 @@
 #define BK_PX FC_BLOCKED_BAND
 #define BK_OB (BK_VBYTES == 64 ? 4 : 2)
 /* The wide register block of AVX-512 (run_wide): 12 pixels x 2 vectors, the same 24
- * accumulators, for merged taps (blocked_rows) into at most 2 vectors of output channels,
- * where the 6 x 4 block would hold only 12: lenet-c1 (32 channels) 0.83 ms against 0.99,
- * keras-mnist-c1 0.26 against 0.27.  Not on AVX2: 12 pixels x 1 vector spills the pixels'
- * input offsets (lenet-c1 3.6 ms against 2.7). */
+ * accumulators, for at most 2 vectors of output channels, where the 6 x 4 block would hold
+ * only 12 (6 with 1 vector: fewer independent sums than the FMA units' latency x ports).
+ * Merged taps: lenet-c1 (32 channels) 0.83 ms against 0.99, keras-mnist-c1 0.26 against
+ * 0.27.  Unmerged taps whose runs hold at least BK_WCG input channels (1 thread, min of 25
+ * interleaved runs): 8x28x28x16 3x3 -> 16 0.25 ms against 0.31, 4x32x32x32 3x3 -> 16 0.26
+ * against 0.30, lenet-c2's input gradient (64 x 14x14x64 5x5 -> 32) 8.16 against 8.34; not
+ * shorter runs: with 3 channels a tap (7x7/2 -> 32 on 112x112) 3-24% slower.  Not on AVX2:
+ * 12 pixels x 1 vector spills the pixels' input offsets (lenet-c1 3.6 ms against 2.7). */
 #define BK_WIDE (BK_VBYTES == 64)
 #define BK_WPX 12
 #define BK_WOB 2
+#define BK_WCG 16
+/* Single pixels (an image's corners, whose taps no other pixel of a row or column shares:
+ * 16 of LeNet's 14x14 with a 5x5 window) run BK_SQ at a time, each over its own taps and
+ * weights in (ky, kx, ic) order, among those whose windows have the same shape (taps down
+ * x across): alone, a pixel's nv accumulator chains wait on the FMA latency (lenet-c2's
+ * input gradient spent 9% of its samples in that loop).  Up to BK_SG shapes wait at a time
+ * (a 5x5 window on a 2-pixel border: 4 shapes, each 4 times an image).  1 thread, min of
+ * 25 interleaved runs, the same bits: lenet-c2's input gradient 11.48 ms against 12.07
+ * (a loaded machine), r50-3x3-7 4.99 against 5.24; larger images unchanged. */
+#define BK_SQ 4
+#define BK_SG 4
 
 typedef FC_T BK_VEC __attribute__((vector_size(BK_VBYTES), aligned(sizeof(FC_T))));
 
@@ -58,6 +74,11 @@ typedef struct {
     int nv;                   /* input channels [ic0, ic1) of it, nv vectors of outputs */
     int merge, wide;          /* taps' channel runs merged (block); the wide block (run_wide) */
     const FC_T *w, *bias;     /* the weights and bias of output channel oc */
+    /* single-pixel blocks waiting for BK_SQ - 1 more of their window's shape (singles) */
+    struct {
+        int n;
+        int64_t kh, kw, xoff[BK_SQ], yoff[BK_SQ], ky0[BK_SQ], kx0[BK_SQ];
+    } sq[BK_SG];
 } BK_FN(blocked_call);
 
 /* acc[p][v] += xp[p * xstep + j] * wp[j * o + v * lanes ..] for j in [0, len): a run of
@@ -170,10 +191,78 @@ static void BK_FN(run_wide)(const BK_FN(blocked_call) * c, int64_t xoff, int64_t
 #define BK_RUN(c) BK_FN(run_block)
 #endif
 
+/* np single pixels of group q (constants np, nv): pixel p's taps [ky0, ky0 + kh) x [kx0,
+ * kx0 + kw) and input channels [ic0, ic1), in block's order and with its stores. */
+static inline __attribute__((always_inline)) void
+BK_FN(singles)(const BK_FN(blocked_call) * c, int q, const int np, const int nv) {
+    const int64_t cg = c->cg, o = c->o, ic0 = c->ic0, ic1 = c->ic1;
+    BK_VEC acc[BK_SQ][4];
+    FC_T *yp[BK_SQ];
+    for (int p = 0; p < np; p++) {
+        yp[p] = c->yn + c->sq[q].yoff[p] + c->oc;
+        for (int v = 0; v < nv; v++)
+            acc[p][v] = ic0 == 0 ? (BK_VEC){0} : *(BK_VEC *)(yp[p] + v * BK_LANES);
+    }
+    for (int64_t i = 0; i < c->sq[q].kh; i++)
+        for (int64_t j = 0; j < c->sq[q].kw; j++) {
+            const FC_T *xp[BK_SQ], *wp[BK_SQ];
+            for (int p = 0; p < np; p++) {
+                const int64_t ky = c->sq[q].ky0[p] + i, kx = c->sq[q].kx0[p] + j;
+                xp[p] = c->xn + (c->x0 + c->sq[q].xoff[p] + ky * c->tap_h + kx * c->tap_w + ic0);
+                wp[p] = c->w + ((ky * c->k_w + kx) * cg + ic0) * o;
+            }
+            for (int64_t ic = 0; ic < ic1 - ic0; ic++)
+                for (int p = 0; p < np; p++) {
+                    const FC_T xv = xp[p][ic];
+                    for (int v = 0; v < nv; v++)
+                        acc[p][v] += xv * *(const BK_VEC *)(wp[p] + ic * o + v * BK_LANES);
+                }
+        }
+    for (int p = 0; p < np; p++) {
+        if (ic1 < cg) {
+            for (int v = 0; v < nv; v++) *(BK_VEC *)(yp[p] + v * BK_LANES) = acc[p][v];
+        } else {
+            FC_FN(epilogue_store)((const FC_T *)acc[p], nv * BK_LANES, c->bias, c->act, yp[p], 1);
+        }
+    }
+}
+
+/* Runs group q's waiting pixels and empties it. */
+static void BK_FN(singles_flush)(BK_FN(blocked_call) * c, int q) {
+#define BK_SQ_NV(NP)                                                                               \
+    switch (c->nv) {                                                                               \
+    case 1: BK_FN(singles)(c, q, NP, 1); break;                                                    \
+    case 2: BK_FN(singles)(c, q, NP, 2); break;                                                    \
+    case 3: BK_FN(singles)(c, q, NP, 3); break;                                                    \
+    default: BK_FN(singles)(c, q, NP, 4); break;                                                   \
+    }
+    switch (c->sq[q].n) {
+    case 0: break;
+    case 1: BK_SQ_NV(1) break;
+    case 2: BK_SQ_NV(2) break;
+    case 3: BK_SQ_NV(3) break;
+    default: BK_SQ_NV(4) break;
+    }
+#undef BK_SQ_NV
+    c->sq[q].n = 0;
+}
+
 static void BK_FN(visit)(void *ctx, const fc_pixel_block *b) {
-    const BK_FN(blocked_call) *c = ctx;
+    BK_FN(blocked_call) *c = ctx;
     int64_t xoff, xstep, yoff, ystep;
     fc_block_offsets(c->win, c->x, c->y, b, &xoff, &xstep, &yoff, &ystep);
+    if (b->np == 1 && !c->merge) { /* wait for pixels of its window's shape (BK_SQ) */
+        const int64_t kh = b->ky1 - b->ky0, kw = b->kx1 - b->kx0;
+        int q = 0;
+        while (q < BK_SG && c->sq[q].n && (c->sq[q].kh != kh || c->sq[q].kw != kw)) q++;
+        if (q == BK_SG) BK_FN(singles_flush)(c, q = 0); /* every group waits on another shape */
+        const int p = c->sq[q].n++;
+        c->sq[q].kh = kh, c->sq[q].kw = kw;
+        c->sq[q].xoff[p] = xoff, c->sq[q].yoff[p] = yoff;
+        c->sq[q].ky0[p] = b->ky0, c->sq[q].kx0[p] = b->kx0;
+        if (c->sq[q].n == BK_SQ) BK_FN(singles_flush)(c, q);
+        return;
+    }
     BK_RUN(c)(c, c->x0 + xoff, xstep, c->w, c->bias, c->yn + yoff + c->oc, ystep, b->np, c->nv,
               b->ky0, b->ky1, b->kx0, b->kx1, c->ic0, c->ic1);
 }
@@ -218,7 +307,9 @@ void BK_FN(blocked_rows)(const fc_conv_desc *d, const fc_view *x, const FC_T *w,
      * on AVX-512).  Not with 3: the merged loop's input offsets and bounds then spill from
      * the general registers (AlexNet 11x11/4 1.07 ms against 1.02, AVX-512). */
     c.merge = c.tap_w == cg && cg <= 2;
-    c.wide = BK_WIDE && c.merge && og <= BK_WOB * BK_LANES;
+    /* a tap's run of inputs: a chunk of the channels */
+    const int64_t run_len = cg < chunk ? cg : chunk;
+    c.wide = BK_WIDE && (c.merge || run_len >= BK_WCG) && og <= BK_WOB * BK_LANES;
     const int ob = c.wide ? BK_WOB : BK_OB, px = c.wide ? BK_WPX : BK_PX;
     for (int64_t oc = oc0; oc < oc1; oc += c.nv * BK_LANES) {
         /* channels left in the group and in the slice: whole vectors */
@@ -234,6 +325,7 @@ void BK_FN(blocked_rows)(const fc_conv_desc *d, const fc_view *x, const FC_T *w,
             for (c.ic0 = 0; c.ic0 < cg; c.ic0 = c.ic1) {
                 c.ic1 = c.ic0 + chunk < cg ? c.ic0 + chunk : cg;
                 fc_visit_pixel_blocks(win, x, y, band, band_end, px, BK_FN(visit), &c);
+                for (int q = 0; q < BK_SG; q++) BK_FN(singles_flush)(&c, q);
             }
         }
     }
@@ -249,4 +341,7 @@ void BK_FN(blocked_rows)(const fc_conv_desc *d, const fc_view *x, const FC_T *w,
 #undef BK_WIDE
 #undef BK_WPX
 #undef BK_WOB
+#undef BK_WCG
+#undef BK_SQ
+#undef BK_SG
 #undef BK_RUN
