@@ -59,6 +59,7 @@ KERNEL_TESTS = [
     "test_pool_grad_kernel.py",
     "test_transpose_kernel.py",
     "test_depthwise_planes_kernel.py",
+    "test_grouped_planes_kernel.py",
     "test_backprop_input_fewpix.py",
     # the pooling sweeps (the file's memory and time limits do not hold under ASan)
     "test_pool_limits.py::test_clipped_windows_sweep",

@@ -361,6 +361,32 @@ static fc_status FC_FN(planes_run)(const fc_cntx *cx, const fc_conv_desc *d, con
     return fc_parallel_run(&job, threads);
 }
 
+/* Narrow groups on NCHW planes (conv/grouped_planes_tmpl.h), in place, where the NHWC path
+ * runs the grouped kernel (the same bits): resnext-3x3-56-g32 took 2.1x its NHWC time with
+ * the transposes.  A task is one group of one image; stride 1 and rows of at least
+ * CV_PLANES_W outputs, as for depthwise (the edge columns go one at a time). */
+static int FC_FN(grouped_planes_apply)(const fc_cntx *cx, const fc_conv_desc *d, const fc_view *x,
+                                       const fc_view *y) {
+    return y->w >= CV_PLANES_W && fc_grouped_planes_applies(d, x, y) &&
+           FC_FN(direct_kernel)(cx, d, x, y) == DK_GROUPED;
+}
+
+static void FC_FN(grouped_planes_task)(const void *ctx, int64_t t, void *ws) {
+    const FC_FN(planes_call) *c = ctx;
+    FC_FN(grouped_planes)(c->cx, c->d, c->x, c->w, c->bias, c->y, t / c->d->groups,
+                          t % c->d->groups, ws);
+}
+
+static fc_status FC_FN(grouped_planes_run)(const fc_cntx *cx, const fc_conv_desc *d,
+                                           const fc_view *x, const FC_T *w, const FC_T *bias,
+                                           const fc_view *y, int threads) {
+    const FC_FN(planes_call) c = {cx, d, x, y, w, bias};
+    fc_parallel_job job = {.phases = 0};
+    fc_job_add(&job, y->n * d->groups, FC_FN(grouped_planes_task), &c);
+    job.ws_bytes = sizeof(FC_T) * (size_t)y->w; /* a row of bias */
+    return fc_parallel_run(&job, threads);
+}
+
 /* 1x1 convolutions on NCHW planes (conv/pointwise_planes_tmpl.h), in place: a phase that
  * transposes the weights (blocks of CV_PW_ROWS output channels), then tasks of a run of
  * one image's pixels for one group, whole images on one thread, about four runs a thread on
@@ -442,6 +468,8 @@ static fc_status FC_FN(conv2d_run)(const fc_cntx *cx, const fc_conv_desc *d, fc_
      * 3x3/3 spent 60% of its NCHW time converting); the other kernels want dense NHWC. */
     if (algo == FC_ALGO_DIRECT && FC_FN(planes_apply)(d, x_in, y_out))
         return FC_FN(planes_run)(cx, d, x_in, w, bias, y_out, threads);
+    if (algo == FC_ALGO_DIRECT && FC_FN(grouped_planes_apply)(cx, d, x_in, y_out))
+        return FC_FN(grouped_planes_run)(cx, d, x_in, w, bias, y_out, threads);
     /* Where the register-blocked kernel is the direct one, the GEMM, it and the 1x1 kernel on
      * planes give every output the same bits (the GEMM re-runs as it on a non-finite weight);
      * the other direct kernels sum in other ways (no FMA in the generic one). */
