@@ -95,3 +95,11 @@ def test_thread_counts_same_bits(isa, rng, restore_threads):
     np.testing.assert_array_equal(
         fastconv.conv2d(xc, w, 1, "SAME", "NCHW", algorithm="direct"), one
     )
+
+
+def test_prepacked_layer(isa, rng):
+    """A Conv2D layer (weights packed for the NHWC grouped kernel) on NCHW input: the planes
+    kernel reads the filters as given, to the same bits."""
+    x, w = _data(rng, (2, 9, 30), 4, 8)
+    layer = fastconv.Conv2D(w, padding="SAME", data_format="NCHW", algorithm="direct")
+    np.testing.assert_array_equal(layer(_nchw(x)), _check(x, w))
