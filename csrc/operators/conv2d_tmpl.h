@@ -6,25 +6,29 @@
 
 /* Copying one view into another of the same shape (NCHW to and from dense NHWC
  * workspaces), as a phase of tasks.  NCHW <-> dense NHWC is a transpose of each image's
- * [C][H*W] matrix, done in tiles of RB source rows; other views go one image row per task,
- * channel-block by channel-block, so that a channel-strided side is walked as 16
- * sequential streams instead of one page per channel per pixel (which thrashed the TLB:
- * vgg-3x3-224 in NCHW spent 28 ms here). */
+ * [C][H*W] matrix, a task per CV_RB source rows and CV_CC columns (an image of 64 planes was
+ * one task: vgg-3x3-224's 12.8 MB input went through one thread of two); other views go one
+ * image row per task, channel-block by channel-block, so that a channel-strided side is
+ * walked as 16 sequential streams instead of one page per channel per pixel (which thrashed
+ * the TLB: vgg-3x3-224 in NCHW spent 28 ms here). */
 typedef struct {
     const fc_cntx *cx;
     const fc_view *src, *dst;
     int transpose;
     int64_t rows, cols, blocks; /* transpose: each image's matrix, in blocks of CV_RB rows */
+    int64_t chunks;             /* transpose: and of CV_CC columns */
 } FC_FN(copy_job);
 
 static void FC_FN(copy_task)(const void *ctx, int64_t t, void *ws) {
     const FC_FN(copy_job) *j = ctx;
     const fc_view *src = j->src, *dst = j->dst;
     if (j->transpose) {
-        const int64_t n = t / j->blocks, r0 = (t % j->blocks) * CV_RB;
+        const int64_t per_image = j->blocks * j->chunks, n = t / per_image;
+        const int64_t r0 = t % per_image / j->chunks * CV_RB, c0 = t % j->chunks * CV_CC;
         const int64_t r1 = r0 + CV_RB < j->rows ? r0 + CV_RB : j->rows;
-        FC_FN(transpose)(j->cx, (const FC_T *)src->data + n * src->sn, j->cols,
-                         (FC_T *)dst->data + n * dst->sn, j->rows, r0, r1, j->cols);
+        const int64_t c1 = c0 + CV_CC < j->cols ? c0 + CV_CC : j->cols;
+        FC_FN(transpose)(j->cx, (const FC_T *)src->data + n * src->sn + c0, j->cols,
+                         (FC_T *)dst->data + n * dst->sn + c0 * j->rows, j->rows, r0, r1, c1 - c0);
         return;
     }
     const int64_t n = t / src->h, iy = t % src->h;
@@ -43,14 +47,15 @@ static void FC_FN(copy_add)(const fc_cntx *cx, fc_parallel_job *job, const fc_vi
                             const fc_view *dst, FC_FN(copy_job) * j) {
     const int64_t hw = src->h * src->w;
     const int to_nhwc = fc_is_planar(src) && fc_is_dense(dst);
-    *j = (FC_FN(copy_job)){cx, src, dst, 0, 0, 0, 0};
+    *j = (FC_FN(copy_job)){cx, src, dst, 0, 0, 0, 0, 1};
     j->transpose = to_nhwc || (fc_is_dense(src) && fc_is_planar(dst));
     if (j->transpose) { /* rows of the source matrix: channels (to NHWC) or pixels */
         j->rows = to_nhwc ? src->c : hw;
         j->cols = to_nhwc ? hw : src->c;
         j->blocks = (j->rows + CV_RB - 1) / CV_RB;
+        j->chunks = (j->cols + CV_CC - 1) / CV_CC;
     }
-    fc_job_add(job, src->n * (j->transpose ? j->blocks : src->h), FC_FN(copy_task), j);
+    fc_job_add(job, src->n * (j->transpose ? j->blocks * j->chunks : src->h), FC_FN(copy_task), j);
 }
 
 static fc_view FC_FN(dense_like)(const fc_view *v, void *data) {
