@@ -42,7 +42,8 @@ def test_widths(isa, width, og, rng):
 @pytest.mark.parametrize("padding", ["SAME", "VALID", ((2, 0), (0, 3))])
 @pytest.mark.parametrize("dilations", [1, (2, 3)])
 def test_windows_paddings_dilations(isa, k, padding, dilations, rng):
-    _check(*_data(rng, (1, 15, 41), 4, 8, k), padding, dilations)
+    x, w = _data(rng, (1, 15, 41), 4, 8, k)
+    _check(x, w, padding, dilations)
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
