@@ -59,6 +59,7 @@ KERNEL_TESTS = [
     "test_pool_grad_kernel.py",
     "test_transpose_kernel.py",
     "test_depthwise_planes_kernel.py",
+    "test_grouped_planes_kernel.py",
     "test_backprop_input_fewpix.py",
     # outputs in memory not mapped yet: mapped in pieces before the kernels write them
     "test_fresh_output.py",

@@ -5,8 +5,9 @@
 #include "fc_runtime.h"
 #include "fc_parallel.h"
 
-/* Layout copies (conv2d_tmpl.h): channel blocks of a strided copy, rows of a transpose task. */
-enum { CV_CB = 16, CV_RB = 64 };
+/* Layout copies (conv2d_tmpl.h): channel blocks of a strided copy, rows and columns of a
+ * transpose task (columns: 256 KiB of 64 rows, whole tiles of any ISA). */
+enum { CV_CB = 16, CV_RB = 64, CV_CC = 1024 };
 /* Depthwise on NCHW planes in place from this output width on (conv2d_tmpl.h, planes_apply). */
 enum { CV_PLANES_W = 24 };
 /* Output channels per task of the 1x1 NCHW kernel's weight transpose (conv2d_tmpl.h). */

@@ -6,25 +6,29 @@
 
 /* Copying one view into another of the same shape (NCHW to and from dense NHWC
  * workspaces), as a phase of tasks.  NCHW <-> dense NHWC is a transpose of each image's
- * [C][H*W] matrix, done in tiles of RB source rows; other views go one image row per task,
- * channel-block by channel-block, so that a channel-strided side is walked as 16
- * sequential streams instead of one page per channel per pixel (which thrashed the TLB:
- * vgg-3x3-224 in NCHW spent 28 ms here). */
+ * [C][H*W] matrix, a task per CV_RB source rows and CV_CC columns (an image of 64 planes was
+ * one task: vgg-3x3-224's 12.8 MB input went through one thread of two); other views go one
+ * image row per task, channel-block by channel-block, so that a channel-strided side is
+ * walked as 16 sequential streams instead of one page per channel per pixel (which thrashed
+ * the TLB: vgg-3x3-224 in NCHW spent 28 ms here). */
 typedef struct {
     const fc_cntx *cx;
     const fc_view *src, *dst;
     int transpose;
     int64_t rows, cols, blocks; /* transpose: each image's matrix, in blocks of CV_RB rows */
+    int64_t chunks;             /* transpose: and of CV_CC columns */
 } FC_FN(copy_job);
 
 static void FC_FN(copy_task)(const void *ctx, int64_t t, void *ws) {
     const FC_FN(copy_job) *j = ctx;
     const fc_view *src = j->src, *dst = j->dst;
     if (j->transpose) {
-        const int64_t n = t / j->blocks, r0 = (t % j->blocks) * CV_RB;
+        const int64_t per_image = j->blocks * j->chunks, n = t / per_image;
+        const int64_t r0 = t % per_image / j->chunks * CV_RB, c0 = t % j->chunks * CV_CC;
         const int64_t r1 = r0 + CV_RB < j->rows ? r0 + CV_RB : j->rows;
-        FC_FN(transpose)(j->cx, (const FC_T *)src->data + n * src->sn, j->cols,
-                         (FC_T *)dst->data + n * dst->sn, j->rows, r0, r1, j->cols);
+        const int64_t c1 = c0 + CV_CC < j->cols ? c0 + CV_CC : j->cols;
+        FC_FN(transpose)(j->cx, (const FC_T *)src->data + n * src->sn + c0, j->cols,
+                         (FC_T *)dst->data + n * dst->sn + c0 * j->rows, j->rows, r0, r1, c1 - c0);
         return;
     }
     const int64_t n = t / src->h, iy = t % src->h;
@@ -43,14 +47,15 @@ static void FC_FN(copy_add)(const fc_cntx *cx, fc_parallel_job *job, const fc_vi
                             const fc_view *dst, FC_FN(copy_job) * j) {
     const int64_t hw = src->h * src->w;
     const int to_nhwc = fc_is_planar(src) && fc_is_dense(dst);
-    *j = (FC_FN(copy_job)){cx, src, dst, 0, 0, 0, 0};
+    *j = (FC_FN(copy_job)){cx, src, dst, 0, 0, 0, 0, 1};
     j->transpose = to_nhwc || (fc_is_dense(src) && fc_is_planar(dst));
     if (j->transpose) { /* rows of the source matrix: channels (to NHWC) or pixels */
         j->rows = to_nhwc ? src->c : hw;
         j->cols = to_nhwc ? hw : src->c;
         j->blocks = (j->rows + CV_RB - 1) / CV_RB;
+        j->chunks = (j->cols + CV_CC - 1) / CV_CC;
     }
-    fc_job_add(job, src->n * (j->transpose ? j->blocks : src->h), FC_FN(copy_task), j);
+    fc_job_add(job, src->n * (j->transpose ? j->blocks * j->chunks : src->h), FC_FN(copy_task), j);
 }
 
 static fc_view FC_FN(dense_like)(const fc_view *v, void *data) {
@@ -361,6 +366,32 @@ static fc_status FC_FN(planes_run)(const fc_cntx *cx, const fc_conv_desc *d, con
     return fc_parallel_run(&job, threads);
 }
 
+/* Narrow groups on NCHW planes (conv/grouped_planes_tmpl.h), in place, where the NHWC path
+ * runs the grouped kernel (the same bits): resnext-3x3-56-g32 took 2.1x its NHWC time with
+ * the transposes.  A task is one group of one image; stride 1 and rows of at least
+ * CV_PLANES_W outputs, as for depthwise (the edge columns go one at a time). */
+static int FC_FN(grouped_planes_apply)(const fc_cntx *cx, const fc_conv_desc *d, const fc_view *x,
+                                       const fc_view *y) {
+    return y->w >= CV_PLANES_W && fc_grouped_planes_applies(d, x, y) &&
+           FC_FN(direct_kernel)(cx, d, x, y) == DK_GROUPED;
+}
+
+static void FC_FN(grouped_planes_task)(const void *ctx, int64_t t, void *ws) {
+    const FC_FN(planes_call) *c = ctx;
+    FC_FN(grouped_planes)(c->cx, c->d, c->x, c->w, c->bias, c->y, t / c->d->groups,
+                          t % c->d->groups, ws);
+}
+
+static fc_status FC_FN(grouped_planes_run)(const fc_cntx *cx, const fc_conv_desc *d,
+                                           const fc_view *x, const FC_T *w, const FC_T *bias,
+                                           const fc_view *y, int threads) {
+    const FC_FN(planes_call) c = {cx, d, x, y, w, bias};
+    fc_parallel_job job = {.phases = 0};
+    fc_job_add(&job, y->n * d->groups, FC_FN(grouped_planes_task), &c);
+    job.ws_bytes = sizeof(FC_T) * (size_t)y->w; /* a row of bias */
+    return fc_parallel_run(&job, threads);
+}
+
 /* 1x1 convolutions on NCHW planes (conv/pointwise_planes_tmpl.h), in place: a phase that
  * transposes the weights (blocks of CV_PW_ROWS output channels), then tasks of a run of
  * one image's pixels for one group, whole images on one thread, about four runs a thread on
@@ -442,6 +473,8 @@ static fc_status FC_FN(conv2d_run)(const fc_cntx *cx, const fc_conv_desc *d, fc_
      * 3x3/3 spent 60% of its NCHW time converting); the other kernels want dense NHWC. */
     if (algo == FC_ALGO_DIRECT && FC_FN(planes_apply)(d, x_in, y_out))
         return FC_FN(planes_run)(cx, d, x_in, w, bias, y_out, threads);
+    if (algo == FC_ALGO_DIRECT && FC_FN(grouped_planes_apply)(cx, d, x_in, y_out))
+        return FC_FN(grouped_planes_run)(cx, d, x_in, w, bias, y_out, threads);
     /* Where the register-blocked kernel is the direct one, the GEMM, it and the 1x1 kernel on
      * planes give every output the same bits (the GEMM re-runs as it on a non-finite weight);
      * the other direct kernels sum in other ways (no FMA in the generic one). */
