@@ -42,10 +42,13 @@ def _data(rng, n, h, w, c_in, k, c_out, dtype=np.float32):
 
 @pytest.mark.parametrize("width", [1, 2, 3, 5, 7, 9, 15, 16, 17, 31, 32, 33, 47, 49, 65])
 @pytest.mark.parametrize("c_in", [1, 2, 3, 4])
-def test_widths_and_input_channels(isa, width, c_in, rng):
+@pytest.mark.parametrize("c_out", [20, 32])
+def test_widths_and_input_channels(isa, width, c_in, c_out, rng):
     """Output rows around the vector widths (4-16 lanes) and their blocks of 3 vectors, which
-    span rows where a row is short; 1-4 input planes."""
-    x, w = _data(rng, 2, 6, width + 2, c_in, (3, 3), 32)
+    span rows where a row is short; 1-4 input planes.  32 output channels: rows that fill
+    under 3/4 of their vectors run the NHWC kernel (fewin_planes_fills); 20, never whole
+    vectors, run this kernel at every width."""
+    x, w = _data(rng, 2, 6, width + 2, c_in, (3, 3), c_out)
     _check(x, w)
     _check(x, w, padding="SAME")
 

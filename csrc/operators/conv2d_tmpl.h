@@ -367,9 +367,12 @@ static fc_status FC_FN(planes_run)(const fc_cntx *cx, const fc_conv_desc *d, con
 }
 
 /* A first layer (at most FC_FEWCH_MAX_C input channels) from NCHW planes into NCHW planes
- * (conv/fewin_planes_tmpl.h), instead of the register-blocked kernel on NHWC copies: a task
- * is a block of one image's output rows (row_blocks).  Its zero padding is exact only with
- * finite weights (0 * Inf is NaN), so filters holding Inf or NaN go the other way. */
+ * (conv/fewin_planes_tmpl.h), instead of the direct kernels on NHWC copies: where those
+ * are not the register-blocked one (output channels not whole vectors: the generic
+ * kernel), or where the output rows fill 3/4 of this kernel's pixel vectors
+ * (fewin_planes_fills, with the measurements).  A task is a block of one image's output
+ * rows (row_blocks).  Its zero padding is exact only with finite weights (0 * Inf is NaN),
+ * so filters holding Inf or NaN go the other way. */
 typedef struct {
     const fc_cntx *cx;
     const fc_conv_desc *d;
@@ -392,9 +395,10 @@ static int FC_FN(all_finite)(const FC_T *w, int64_t count) {
     return !nonfinite;
 }
 
-static int FC_FN(fewin_apply)(const fc_conv_desc *d, const fc_view *x, const FC_T *w,
-                              const fc_view *y) {
+static int FC_FN(fewin_apply)(const fc_cntx *cx, const fc_conv_desc *d, const fc_view *x,
+                              const FC_T *w, const fc_view *y) {
     return fc_fewin_planes_applies(d, x, y) &&
+           (!FC_FN(blocked_applies)(cx, d, y) || FC_FN(fewin_planes_fills)(cx, y)) &&
            FC_FN(all_finite)(w, d->win.k_h * d->win.k_w * x->c * y->c);
 }
 
@@ -488,7 +492,7 @@ static fc_status FC_FN(conv2d_run)(const fc_cntx *cx, const fc_conv_desc *d, fc_
      * 3x3/3 spent 60% of its NCHW time converting); the other kernels want dense NHWC. */
     if (algo == FC_ALGO_DIRECT && FC_FN(planes_apply)(d, x_in, y_out))
         return FC_FN(planes_run)(cx, d, x_in, w, bias, y_out, threads);
-    if (algo == FC_ALGO_DIRECT && FC_FN(fewin_apply)(d, x_in, w, y_out))
+    if (algo == FC_ALGO_DIRECT && FC_FN(fewin_apply)(cx, d, x_in, w, y_out))
         return FC_FN(fewin_run)(cx, d, x_in, w, bias, y_out, threads);
     /* Where the register-blocked kernel is the direct one, the GEMM, it and the 1x1 kernel on
      * planes give every output the same bits (the GEMM re-runs as it on a non-finite weight);
