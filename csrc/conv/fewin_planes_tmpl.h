@@ -29,7 +29,7 @@
 /* The register block: FP_OB channels x FP_PV pixel vectors: 24 accumulators beside the 3
  * input vectors and a weight in AVX-512's 32 registers, 12 in the 16 of AVX2 and SSE2. */
 #define FP_OB (FP_VBYTES == 64 ? 8 : 4)
-#define FP_PV 3
+#define FP_PV 3 /* spelled out in fp_block's stores */
 
 typedef FC_T FP_VEC __attribute__((vector_size(FP_VBYTES), aligned(sizeof(FC_T))));
 #if FC_T_IS_DOUBLE
@@ -122,24 +122,21 @@ static void FC_FN(fp_fill)(const fc_conv_desc *d, const fc_view *x, const FC_T *
     }
 }
 
-/* The first `count` lanes of v, activated, to dst.  ReLU and ReLU6 in the vector, as
- * fc_epilogue_tmpl.h computes them (NaN and -0 pass through); a call of the shared epilogue
- * per vector of a block cost more than its multiply-adds on keras-mnist-c1's 9 taps.  The
- * bias is already in v: adding the epilogue's zero changes no value (the sum is never -0). */
-static inline __attribute__((always_inline)) void FC_FN(fp_store)(FP_VEC v, fc_activation act,
-                                                                  FC_T *dst, int64_t count) {
-    if (act == FC_ACT_RELU || act == FC_ACT_RELU6) {
+/* ReLU and ReLU6 in the vector, as fc_epilogue_tmpl.h computes them (NaN and -0 pass
+ * through); other activations are the shared epilogue's (fp_block). */
+static inline __attribute__((always_inline)) FP_VEC FC_FN(fp_relu)(FP_VEC v, fc_activation act) {
+    if (act == FC_ACT_RELU || act == FC_ACT_RELU6)
         v = (FP_VEC)((FP_IVEC)v & ~(FP_IVEC)(v < (FC_T)0));
-        if (act == FC_ACT_RELU6) {
-            const FP_IVEC big = (FP_IVEC)(v > (FC_T)6);
-            v = (FP_VEC)(((FP_IVEC)v & ~big) | ((FP_IVEC)((FP_VEC){0} + (FC_T)6) & big));
-        }
-    } else if (act != FC_ACT_NONE) {
-        FC_T out[FP_LANES];
-        *(FP_VEC *)out = v;
-        FC_FN(epilogue_store)(out, count, NULL, act, dst, 1);
-        return;
+    if (act == FC_ACT_RELU6) {
+        const FP_IVEC big = (FP_IVEC)(v > (FC_T)6);
+        v = (FP_VEC)(((FP_IVEC)v & ~big) | ((FP_IVEC)((FP_VEC){0} + (FC_T)6) & big));
     }
+    return v;
+}
+
+/* The first `count` lanes of v to dst. */
+static inline __attribute__((always_inline)) void FC_FN(fp_put)(FP_VEC v, FC_T *dst,
+                                                                int64_t count) {
     if (count == FP_LANES) {
         *(FP_VEC *)dst = v;
         return;
@@ -188,9 +185,28 @@ FC_FN(fp_block)(const FC_T *const *xs, FC_T *const *ys, const int64_t *count, co
             for (int p = 0; p < np; p++) acc[c][p] += xv[p] * wc;
         }
     }
-    for (int c = 0; c < nc; c++)
-        for (int p = 0; p < np; p++)
-            FC_FN(fp_store)(acc[c][p] + (bias ? bias[c] : (FC_T)0), act, ys[p] + c * sc, count[p]);
+    /* Bias, ReLU and stores straight from the registers, channel by channel spelled out
+     * (constant indices): a loop over the channels, or a call of the shared epilogue on the
+     * way, kept the accumulators on the stack (24 spills and reloads a block).  Sigmoid and
+     * tanh are then applied in place (the epilogue adds no bias there: v + 0 is v). */
+    const fc_activation relu = act == FC_ACT_RELU || act == FC_ACT_RELU6 ? act : FC_ACT_NONE;
+#define FP_PUT(C, P)                                                                               \
+    if (P < np) FC_FN(fp_put)(FC_FN(fp_relu)(acc[C][P] + b, relu), ys[P] + C * sc, count[P]);
+#define FP_OUT(C)                                                                                  \
+    if (C < nc) {                                                                                  \
+        const FC_T b = bias ? bias[C] : (FC_T)0;                                                   \
+        FP_PUT(C, 0) FP_PUT(C, 1) FP_PUT(C, 2)                                                     \
+    }
+    FP_OUT(0)
+    FP_OUT(1) FP_OUT(2) FP_OUT(3)
+#if FP_OB > 4
+        FP_OUT(4) FP_OUT(5) FP_OUT(6) FP_OUT(7)
+#endif
+#undef FP_OUT
+#undef FP_PUT
+            if (act == FC_ACT_SIGMOID || act == FC_ACT_TANH) for (int c = 0; c < nc;
+                                                                  c++) for (int p = 0; p < np; p++)
+                FC_FN(epilogue_store)(ys[p] + c * sc, count[p], NULL, act, ys[p] + c * sc, 1);
 }
 
 #define FP_CALL(NP, NC) FC_FN(fp_block)(xs, ys, count, tab, nt, w, o, bias, act, sc, NP, NC)
