@@ -45,9 +45,9 @@ def _data(rng, n, h, w, c_in, k, c_out, dtype=np.float32):
 @pytest.mark.parametrize("c_out", [20, 32])
 def test_widths_and_input_channels(isa, width, c_in, c_out, rng):
     """Output rows around the vector widths (4-16 lanes) and their blocks of 3 vectors, which
-    span rows where a row is short; 1-4 input planes.  32 output channels: rows that fill
-    under 3/4 of their vectors run the NHWC kernel (fewin_planes_fills); 20, never whole
-    vectors, run this kernel at every width."""
+    span rows where a row is short; 1-4 input planes.  32 output channels: rows that leave
+    many lanes empty run the NHWC kernel (fewin_planes_pays); 20, never whole vectors, run
+    this kernel at every width."""
     x, w = _data(rng, 2, 6, width + 2, c_in, (3, 3), c_out)
     _check(x, w)
     _check(x, w, padding="SAME")
@@ -73,10 +73,11 @@ def test_output_channels(isa, c_out, rng):
 
 @pytest.mark.parametrize("strides", [1, 2, 3, 4, (2, 3), (4, 1)])
 @pytest.mark.parametrize("k", [(3, 3), (7, 7), (11, 11), (2, 5)])
-def test_strides(isa, strides, k, rng):
+@pytest.mark.parametrize("c_out", [16, 20])
+def test_strides(isa, strides, k, c_out, rng):
     """Strides 1-4 (the phase rows), as r50-conv1's 7x7/2 and AlexNet's 11x11/4, VALID and
-    SAME (asymmetric padding at even strides)."""
-    x, w = _data(rng, 1, 23, 29, 3, k, 16)
+    SAME (asymmetric padding at even strides); 20 output channels run this kernel always."""
+    x, w = _data(rng, 1, 23, 29, 3, k, c_out)
     _check(x, w, strides, "SAME")
     _check(x, w, strides, "VALID")
 
@@ -85,16 +86,18 @@ def test_strides(isa, strides, k, rng):
     "pads", [[[0, 0], [0, 0]], [[2, 0], [1, 3]], [[0, 3], [4, 0]], [[5, 5], [5, 5]]]
 )
 @pytest.mark.parametrize("strides", [1, 3])
-def test_explicit_padding(isa, pads, strides, rng):
+@pytest.mark.parametrize("c_out", [16, 20])
+def test_explicit_padding(isa, pads, strides, c_out, rng):
     """Padding wider than the window's reach on one side (whole rows and columns of zeros)."""
-    x, w = _data(rng, 1, 8, 19, 1, (3, 4), 16)
+    x, w = _data(rng, 1, 8, 19, 1, (3, 4), c_out)
     _check(x, w, strides, pads)
 
 
 @pytest.mark.parametrize("dilations", [2, (1, 3), (3, 2)])
 @pytest.mark.parametrize("strides", [1, 2])
-def test_dilation(isa, dilations, strides, rng):
-    x, w = _data(rng, 2, 17, 21, 3, (3, 3), 16)
+@pytest.mark.parametrize("c_out", [16, 20])
+def test_dilation(isa, dilations, strides, c_out, rng):
+    x, w = _data(rng, 2, 17, 21, 3, (3, 3), c_out)
     _check(x, w, strides, "SAME", dilations)
     _check(x, w, strides, "VALID", dilations)
 

@@ -71,18 +71,26 @@ static FC_FN(fp_layout) FC_FN(fp_plan)(const fc_conv_desc *d, const fc_view *x, 
     return g;
 }
 
-/* Whether the call's output rows fill at least 3/4 of the lanes of their pixel vectors (a
- * row's last vector is partly empty): where the register-blocked kernel on NHWC copies
- * fills all its lanes with output channels (and transposes its output into the planes),
- * this kernel wins from there on and loses below.  NCHW time / NHWC time, 3x3 SAME, 3 -> 64
- * channels, 1 thread, thread CPU time, AVX-512 (16 lanes), this kernel against the NHWC
- * one transposed: width 4 (25% filled) 2.9 against 1.2, 8 (50%) 2.1 against 1.4, 17 (53%)
- * 1.8 against 1.5, 20 (62%) 1.65 against 1.57, 33 (69%) 1.41 against 1.42, 12 (75%) 1.37
- * against 1.47, 56 (88%) 1.04 against 1.50; keras-mnist-c1 (26: 81%) 1.13 against 1.71. */
-int FP_FN(fewin_planes_fills)(const fc_view *y) {
-    const int64_t vpr = (y->w + FP_LANES - 1) / FP_LANES;
-    return 4 * y->w >= 3 * vpr * FP_LANES;
+/* Whether this kernel beats the register-blocked one on NHWC copies (which fills all its
+ * lanes with output channels, then transposes its output into the planes).  This one loses
+ * the empty lanes of each row's last pixel vector: (vpr * lanes - W) / W of the
+ * multiply-adds again, taps x input channels per output value; the NHWC path's layout
+ * copies cost it about FP_COPY_MACS multiply-adds per output value.  So: this kernel where
+ * its waste per output value is at most that.  NCHW time / NHWC time, 1 thread, thread CPU
+ * time, AVX-512 (16 lanes), this kernel against the NHWC path; 3x3 SAME, 3 -> 64 channels
+ * (27 multiply-adds per output): width 4 (waste 81 per output) 2.9 against 1.2, 8 (27)
+ * 2.1 against 1.4, 17 (24) 1.8 against 1.5, 20 (16) 1.65 against 1.57, 33 (12) 1.41
+ * against 1.42, 12 (9) 1.37 against 1.47, 56 (4) 1.04 against 1.50; keras-mnist-c1 (2)
+ * 1.13 against 1.5-2.2, lenet-c1 (4) 1.06 against 1.5-1.8, r50-conv1 (0) 1.0 against
+ * 1.3-1.5, AlexNet 11x11/4 (60: 363 multiply-adds per output, 55 of 64 lanes) 1.15-1.21
+ * against 1.08-1.20.  The NHWC path's copies, (its ratio - 1) x the multiply-adds per
+ * output, came to 11-15 on the 3x3 layers, 5-20 on the first layers. */
+#define FP_COPY_MACS 12
+int FP_FN(fewin_planes_pays)(const fc_conv_desc *d, const fc_view *x, const fc_view *y) {
+    const int64_t lanes = (y->w + FP_LANES - 1) / FP_LANES * FP_LANES;
+    return (lanes - y->w) * d->win.k_h * d->win.k_w * x->c <= FP_COPY_MACS * y->w;
 }
+#undef FP_COPY_MACS
 
 /* Bytes of the tables before the buffer: the taps' input offsets, and per pixel vector of
  * a band its input and output offsets and stored lanes; whole vectors, so that the buffer
@@ -198,7 +206,8 @@ FC_FN(fp_block)(const FC_T *const *xs, FC_T *const *ys, const int64_t *count, co
         FP_PUT(C, 0) FP_PUT(C, 1) FP_PUT(C, 2)                                                     \
     }
     FP_OUT(0)
-    FP_OUT(1) FP_OUT(2) FP_OUT(3)
+    FP_OUT(1)
+    FP_OUT(2) FP_OUT(3)
 #if FP_OB > 4
         FP_OUT(4) FP_OUT(5) FP_OUT(6) FP_OUT(7)
 #endif

@@ -23,7 +23,8 @@ static inline int fc_fewin_planes_applies(const fc_conv_desc *d, const fc_view *
                      const T *bias, const fc_view *y, int64_t n, int64_t oy0, int64_t oy1, T *ws); \
     size_t FC_CAT(fewin_planes_workspace, SFX)(const fc_cntx *cx, const fc_conv_desc *d,           \
                                                const fc_view *x, const fc_view *y);                \
-    int FC_CAT(fewin_planes_fills, SFX)(const fc_cntx *cx, const fc_view *y);
+    int FC_CAT(fewin_planes_pays, SFX)(const fc_cntx *cx, const fc_conv_desc *d, const fc_view *x, \
+                                       const fc_view *y);
 FC_DECLARE_CONV_FEWIN(float, f32)
 FC_DECLARE_CONV_FEWIN(double, f64)
 

@@ -369,8 +369,8 @@ static fc_status FC_FN(planes_run)(const fc_cntx *cx, const fc_conv_desc *d, con
 /* A first layer (at most FC_FEWCH_MAX_C input channels) from NCHW planes into NCHW planes
  * (conv/fewin_planes_tmpl.h), instead of the direct kernels on NHWC copies: where those
  * are not the register-blocked one (output channels not whole vectors: the generic
- * kernel), or where the output rows fill 3/4 of this kernel's pixel vectors
- * (fewin_planes_fills, with the measurements).  A task is a block of one image's output
+ * kernel), or where the lanes its rows leave empty cost less than the NHWC path's layout
+ * copies (fewin_planes_pays, with the measurements).  A task is a block of one image's output
  * rows (row_blocks).  Its zero padding is exact only with finite weights (0 * Inf is NaN),
  * so filters holding Inf or NaN go the other way. */
 typedef struct {
@@ -398,7 +398,7 @@ static int FC_FN(all_finite)(const FC_T *w, int64_t count) {
 static int FC_FN(fewin_apply)(const fc_cntx *cx, const fc_conv_desc *d, const fc_view *x,
                               const FC_T *w, const fc_view *y) {
     return fc_fewin_planes_applies(d, x, y) &&
-           (!FC_FN(blocked_applies)(cx, d, y) || FC_FN(fewin_planes_fills)(cx, y)) &&
+           (!FC_FN(blocked_applies)(cx, d, y) || FC_FN(fewin_planes_pays)(cx, d, x, y)) &&
            FC_FN(all_finite)(w, d->win.k_h * d->win.k_w * x->c * y->c);
 }
 
