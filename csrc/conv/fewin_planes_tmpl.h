@@ -199,22 +199,31 @@ FC_FN(fp_block)(const FC_T *const *xs, FC_T *const *ys, const int64_t *count, co
      * tanh are then applied in place (the epilogue adds no bias there: v + 0 is v). */
     const fc_activation relu = act == FC_ACT_RELU || act == FC_ACT_RELU6 ? act : FC_ACT_NONE;
 #define FP_PUT(C, P)                                                                               \
-    if (P < np) FC_FN(fp_put)(FC_FN(fp_relu)(acc[C][P] + b, relu), ys[P] + C * sc, count[P]);
+    if (P < np) FC_FN(fp_put)(FC_FN(fp_relu)(acc[C][P] + b, relu), ys[P] + C * sc, count[P])
 #define FP_OUT(C)                                                                                  \
-    if (C < nc) {                                                                                  \
-        const FC_T b = bias ? bias[C] : (FC_T)0;                                                   \
-        FP_PUT(C, 0) FP_PUT(C, 1) FP_PUT(C, 2)                                                     \
-    }
-    FP_OUT(0)
-    FP_OUT(1)
-    FP_OUT(2) FP_OUT(3)
+    do {                                                                                           \
+        if (C < nc) {                                                                              \
+            const FC_T b = bias ? bias[C] : (FC_T)0;                                               \
+            FP_PUT(C, 0);                                                                          \
+            FP_PUT(C, 1);                                                                          \
+            FP_PUT(C, 2);                                                                          \
+        }                                                                                          \
+    } while (0)
+    FP_OUT(0);
+    FP_OUT(1);
+    FP_OUT(2);
+    FP_OUT(3);
 #if FP_OB > 4
-        FP_OUT(4) FP_OUT(5) FP_OUT(6) FP_OUT(7)
+    FP_OUT(4);
+    FP_OUT(5);
+    FP_OUT(6);
+    FP_OUT(7);
 #endif
 #undef FP_OUT
 #undef FP_PUT
-            if (act == FC_ACT_SIGMOID || act == FC_ACT_TANH) for (int c = 0; c < nc;
-                                                                  c++) for (int p = 0; p < np; p++)
+    if (act == FC_ACT_SIGMOID || act == FC_ACT_TANH)
+        for (int c = 0; c < nc; c++)
+            for (int p = 0; p < np; p++)
                 FC_FN(epilogue_store)(ys[p] + c * sc, count[p], NULL, act, ys[p] + c * sc, 1);
 }
 
