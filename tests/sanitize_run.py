@@ -46,6 +46,7 @@ KERNEL_TESTS = [
     "test_pointwise_planes_kernel.py",
     "test_grouped_kernel.py",
     "test_fewout_kernel.py",
+    "test_fewin_planes_kernel.py",
     "test_backprop_filter_kernel.py",
     "test_backprop_filter_direct.py",
     "test_dtypes_layouts.py",

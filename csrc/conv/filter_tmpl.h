@@ -12,31 +12,13 @@
  * order per output value: (ky, kx, ic), as the generic direct kernel, whatever the thread
  * split. */
 #include "fc_epilogue_tmpl.h"
+#include "fc_gather_tmpl.h"
 
 #define FL_FN(name) FC_CAT(FC_FN(name), FL_ISA)
 
 /* acc[0, n) += w * src[0, n): the loop the compiler vectorizes at this file's width. */
 static inline void FC_FN(fl_axpy)(FC_T *restrict acc, const FC_T *restrict src, FC_T w, int64_t n) {
     for (int64_t i = 0; i < n; i++) acc[i] += w * src[i];
-}
-
-/* dst[j] = src[j * step] for j in [0, n); small steps (a one-channel row at strides 2-4)
- * are compile-time constants, so that the loop vectorizes with permutes instead of running
- * element by element (kitten-gray's 3x3/3: the copy was most of the call). */
-static inline __attribute__((always_inline)) void
-FC_FN(fl_gather_by)(FC_T *restrict dst, const FC_T *restrict src, const int64_t step, int64_t n) {
-    for (int64_t j = 0; j < n; j++) dst[j] = src[j * step];
-}
-
-static void FC_FN(fl_gather)(FC_T *restrict dst, const FC_T *restrict src, int64_t step,
-                             int64_t n) {
-    switch (step) {
-    case 1: FC_FN(fl_gather_by)(dst, src, 1, n); break;
-    case 2: FC_FN(fl_gather_by)(dst, src, 2, n); break;
-    case 3: FC_FN(fl_gather_by)(dst, src, 3, n); break;
-    case 4: FC_FN(fl_gather_by)(dst, src, 4, n); break;
-    default: FC_FN(fl_gather_by)(dst, src, step, n); break;
-    }
 }
 
 /* Whether filter_rows copies each input row into phase rows (strided, several channels, or
@@ -72,9 +54,9 @@ void FL_FN(filter_rows)(const fc_conv_desc *d, const fc_view *x, const FC_T *w, 
             if (split) { /* channel ic, phase p at phases + ic * chan_len + p * phase_len */
                 for (int64_t ic = 0; ic < c_in; ic++)
                     for (int64_t p = 0; p < s; p++)
-                        FC_FN(fl_gather)(phases + ic * chan_len + p * phase_len,
-                                         row + p * x->sw + ic * x->sc, s * x->sw,
-                                         (x->w - p + s - 1) / s);
+                        FC_FN(gather)(phases + ic * chan_len + p * phase_len,
+                                      row + p * x->sw + ic * x->sc, s * x->sw,
+                                      (x->w - p + s - 1) / s);
                 row = phases;
             }
             for (int64_t kx = 0; kx < win->k_w; kx++) {

@@ -14,6 +14,7 @@
 #include "fc_conv_blocked.h"
 #include "fc_conv_grouped.h"
 #include "fc_conv_fewout.h"
+#include "fc_conv_fewin.h"
 #include "fc_transpose.h"
 
 #endif

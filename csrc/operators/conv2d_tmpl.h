@@ -176,12 +176,17 @@ static int FC_FN(direct_kernel)(const fc_cntx *cx, const fc_conv_desc *d, const 
                                                       : DK_GENERIC;
 }
 
+/* Blocks of output rows per image for the direct kernels' tasks: about 16 tasks per thread
+ * (a row each took 11% longer on a 112x112 depthwise layer, 1.5 us per row: the claims'
+ * cache-line traffic); whole images when serial. */
+static int64_t FC_FN(row_blocks)(const fc_view *y, int threads) {
+    const int64_t per_task = (y->n * y->h + 16 * threads - 1) / (16 * threads);
+    return threads > 1 && per_task < y->h ? (y->h + per_task - 1) / per_task : 1;
+}
+
 static fc_status FC_FN(direct_plan)(FC_FN(conv_call) * c, int threads, fc_parallel_job *job) {
     const fc_view *y = c->y;
-    /* About 16 tasks per thread (a row each took 11% longer on a 112x112 depthwise layer,
-     * 1.5 us per row: the claims' cache-line traffic); whole images when serial. */
-    const int64_t per_task = (y->n * y->h + 16 * threads - 1) / (16 * threads);
-    c->row_blocks = threads > 1 && per_task < y->h ? (y->h + per_task - 1) / per_task : 1;
+    c->row_blocks = FC_FN(row_blocks)(y, threads);
     c->direct_kernel = FC_FN(direct_kernel)(c->cx, c->d, c->x, y);
     if (c->direct_kernel == DK_GROUPED && c->pk && c->pk->grouped) {
         c->wpack = (FC_T *)c->pk->grouped;
@@ -392,6 +397,51 @@ static fc_status FC_FN(grouped_planes_run)(const fc_cntx *cx, const fc_conv_desc
     return fc_parallel_run(&job, threads);
 }
 
+/* A first layer (at most FC_FEWCH_MAX_C input channels) from NCHW planes into NCHW planes
+ * (conv/fewin_planes_tmpl.h), instead of the direct kernels on NHWC copies: where those
+ * are not the register-blocked one (output channels not whole vectors: the generic
+ * kernel), or where the lanes its rows leave empty cost less than the NHWC path's layout
+ * copies (fewin_planes_pays, with the measurements).  A task is a block of one image's output
+ * rows (row_blocks).  Its zero padding is exact only with finite weights (0 * Inf is NaN),
+ * so filters holding Inf or NaN go the other way. */
+typedef struct {
+    const fc_cntx *cx;
+    const fc_conv_desc *d;
+    const fc_view *x, *y;
+    const FC_T *w, *bias;
+    int64_t blocks; /* of output rows per image */
+} FC_FN(fewin_call);
+
+static void FC_FN(fewin_task)(const void *ctx, int64_t t, void *ws) {
+    const FC_FN(fewin_call) *c = ctx;
+    const int64_t h = c->y->h, b = t % c->blocks;
+    FC_FN(fewin_planes_rows)(c->cx, c->d, c->x, c->w, c->bias, c->y, t / c->blocks,
+                             h * b / c->blocks, h * (b + 1) / c->blocks, ws);
+}
+
+/* Whether every weight is finite: v - v is 0 for finite v, NaN otherwise. */
+static int FC_FN(all_finite)(const FC_T *w, int64_t count) {
+    int nonfinite = 0;
+    for (int64_t i = 0; i < count; i++) nonfinite |= w[i] - w[i] != 0;
+    return !nonfinite;
+}
+
+static int FC_FN(fewin_apply)(const fc_cntx *cx, const fc_conv_desc *d, const fc_view *x,
+                              const FC_T *w, const fc_view *y) {
+    return fc_fewin_planes_applies(d, x, y) &&
+           (!FC_FN(blocked_applies)(cx, d, y) || FC_FN(fewin_planes_pays)(cx, d, x, y)) &&
+           FC_FN(all_finite)(w, d->win.k_h * d->win.k_w * x->c * y->c);
+}
+
+static fc_status FC_FN(fewin_run)(const fc_cntx *cx, const fc_conv_desc *d, const fc_view *x,
+                                  const FC_T *w, const FC_T *bias, const fc_view *y, int threads) {
+    const FC_FN(fewin_call) c = {cx, d, x, y, w, bias, FC_FN(row_blocks)(y, threads)};
+    fc_parallel_job job = {.phases = 0};
+    fc_job_add(&job, y->n * c.blocks, FC_FN(fewin_task), &c);
+    job.ws_bytes = FC_FN(fewin_planes_workspace)(cx, d, x, y);
+    return fc_parallel_run(&job, threads);
+}
+
 /* 1x1 convolutions on NCHW planes (conv/pointwise_planes_tmpl.h), in place: a phase that
  * transposes the weights (blocks of CV_PW_ROWS output channels), then tasks of a run of
  * one image's pixels for one group, whole images on one thread, about four runs a thread on
@@ -475,6 +525,8 @@ static fc_status FC_FN(conv2d_run)(const fc_cntx *cx, const fc_conv_desc *d, fc_
         return FC_FN(planes_run)(cx, d, x_in, w, bias, y_out, threads);
     if (algo == FC_ALGO_DIRECT && FC_FN(grouped_planes_apply)(cx, d, x_in, y_out))
         return FC_FN(grouped_planes_run)(cx, d, x_in, w, bias, y_out, threads);
+    if (algo == FC_ALGO_DIRECT && FC_FN(fewin_apply)(cx, d, x_in, w, y_out))
+        return FC_FN(fewin_run)(cx, d, x_in, w, bias, y_out, threads);
     /* Where the register-blocked kernel is the direct one, the GEMM, it and the 1x1 kernel on
      * planes give every output the same bits (the GEMM re-runs as it on a non-finite weight);
      * the other direct kernels sum in other ways (no FMA in the generic one). */

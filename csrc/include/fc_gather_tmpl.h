@@ -1,0 +1,20 @@
+/* A strided row copy for the kernels that split input rows into stride phases (template:
+ * FC_T, FC_SFX; included once per dtype, as fc_epilogue_tmpl.h). */
+
+/* dst[j] = src[j * step] for j in [0, n); small steps (a one-channel row at strides 2-4)
+ * are compile-time constants, so that the loop vectorizes with permutes instead of running
+ * element by element (kitten-gray's 3x3/3: the copy was most of the call). */
+static inline __attribute__((always_inline)) void
+FC_FN(gather_by)(FC_T *restrict dst, const FC_T *restrict src, const int64_t step, int64_t n) {
+    for (int64_t j = 0; j < n; j++) dst[j] = src[j * step];
+}
+
+static void FC_FN(gather)(FC_T *restrict dst, const FC_T *restrict src, int64_t step, int64_t n) {
+    switch (step) {
+    case 1: FC_FN(gather_by)(dst, src, 1, n); break;
+    case 2: FC_FN(gather_by)(dst, src, 2, n); break;
+    case 3: FC_FN(gather_by)(dst, src, 3, n); break;
+    case 4: FC_FN(gather_by)(dst, src, 4, n); break;
+    default: FC_FN(gather_by)(dst, src, step, n); break;
+    }
+}
