@@ -28,3 +28,14 @@ settings.load_profile("ci")
 def tf_nn():
     """tf.nn, the peer every public function is checked against."""
     return tf.nn
+
+
+# Tests that wait on a long build go first: test_isa_switch_asan.py's fixture compiles the
+# sanitizer build (minutes of CPU). Run last, as the file order had it, it left one xdist
+# worker building after the other had finished every other test; run first, the build
+# overlaps the other worker's tests, and worksteal spreads the rest once it is done.
+LONG_SETUP = ("test_isa_switch_asan.py",)
+
+
+def pytest_collection_modifyitems(config, items):
+    items.sort(key=lambda item: not item.nodeid.split("::")[0].endswith(LONG_SETUP))
