@@ -26,8 +26,16 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = ROOT / "src" / "fastconv"
-# UBSan doubles the compile time (the pooling templates at -O3 dominate): opt in with
-# FASTCONV_UBSAN=1 or build(ubsan=True). UBSan here includes float-cast-overflow (a float
+# UBSan doubles the compile time: opt in with FASTCONV_UBSAN=1 or build(ubsan=True). The
+# sanitizer builds are compiled at -O1 (kernels and binding alike), the level the sanitizers'
+# docs advise: instrumented kernels at -O3 took 9x the compile time (143 s of CPU against 15
+# for blocked_avx512.c), and the CI job's 11-minute build was its longest step. The kernels
+# add -fexpensive-optimizations, which lets GCC fuse a * b + c into one FMA as at -O2 and -O3:
+# without it the kernels that rely on that fusion lost the bits of those that use FMA
+# intrinsics (the same-bits tests of the NCHW planes kernels failed).
+KERNEL_OPT = (
+    "-O1;-fexpensive-optimizations"  # a CMake list UBSan here includes float-cast-overflow (a float
+)
 # to integer conversion out of range: not in GCC's "undefined" group) and stops at the
 # first report. -g1 (line tables) gives the reports file:line at a third of -g's cost.
 UBSAN = os.environ.get("FASTCONV_UBSAN") == "1"
@@ -58,7 +66,9 @@ def build(build_root: Path | str = ROOT / "build", ubsan: bool = UBSAN) -> Path:
     folder that holds the `fastconv` package (the built module with a fresh copy of the
     Python files)."""
     c_flags, link_flags = flags(ubsan)
-    return build_variant(build_root, "asan", "gcc", "RelWithDebInfo", c_flags, link_flags)
+    return build_variant(
+        build_root, "asan", "gcc", "Debug", c_flags + " -O1", link_flags, kernel_opt=KERNEL_OPT
+    )
 
 
 def build_variant(
@@ -68,11 +78,14 @@ def build_variant(
     build_type: str,
     c_flags: str = "",
     link_flags: str = "",
+    kernel_opt: str = "-O3",
 ) -> Path:
     """Build the extension with this compiler and flags into build_root/<name>-<hash> (the
     sanitizer builds, tests/clang_run.py's Clang build), or bring it up to date; the folder
     that holds the `fastconv` package."""
-    build_dir = Path(build_root) / f"{name}-{_config_key(compiler + c_flags, link_flags)}"
+    build_dir = (
+        Path(build_root) / f"{name}-{_config_key(compiler + c_flags + kernel_opt, link_flags)}"
+    )
     cmake_dir = build_dir / "cmake"
     build_dir.mkdir(parents=True, exist_ok=True)
     steps = []
@@ -88,6 +101,7 @@ def build_variant(
             f"-DCMAKE_C_FLAGS={c_flags}",
             f"-DCMAKE_MODULE_LINKER_FLAGS={link_flags}",
             f"-DPython_EXECUTABLE={sys.executable}",
+            f"-DFC_KERNEL_OPT={kernel_opt}",
         ]
         steps.append(configure + (["-G", "Ninja"] if shutil.which("ninja") else []))
     steps.append(["cmake", "--build", cmake_dir, "--parallel", str(os.cpu_count() or 1)])
