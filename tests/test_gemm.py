@@ -47,7 +47,7 @@ def test_gemm_pixel_blocks_and_batch(isa, dtype, rng):
 @pytest.mark.parametrize("dtype", DTYPES)
 def test_channel_blocks(isa, dtype, rng):
     """Enough input channels that K is cut into several channel blocks (weight panels are
-    kept under 256 KiB), with an uneven last block."""
+    kept near 256 KiB), with an uneven last block."""
     x = rng.standard_normal((1, 5, 6, 301)).astype(dtype)
     w = rng.standard_normal((3, 3, 301, 20)).astype(dtype)
     got = fastconv.conv2d(x, w, 1, [[1, 0], [2, 1]], algorithm="im2col")

@@ -6,9 +6,9 @@
 #include "fc_internal.h"
 
 /* Bytes of one packed B panel (ntaps x channel block x NR): it stays in L2 while every row
- * panel of a pixel block streams past it; the channel block is cut to fit.  An eighth of
- * the L2 (256 KiB on the 2 MiB L2 it was tuned on, 128 KiB on a 1 MiB one), at least 64 KiB
- * (gemm/kernels.c). */
+ * panel of a pixel block streams past it; the channel block is cut to fit (to within 1.5x:
+ * conv/igemm_tmpl.h).  An eighth of the L2 (256 KiB on the 2 MiB L2 it was tuned on, 128 KiB
+ * on a 1 MiB one), at least 64 KiB (gemm/kernels.c). */
 int64_t fc_gemm_panel_bytes(void);
 
 /* Output pixels per GEMM task: a multiple of every MR, large enough to amortize a task
