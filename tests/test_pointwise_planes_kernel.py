@@ -68,12 +68,13 @@ def test_long_reduction(isa, rng):
 
 
 def test_thread_counts(isa, rng, restore_threads):
-    """Bit-identical on 1, 2 and 3 threads: a batch of one (the runs of pixels split) and of
-    several images."""
-    for shape in [(1, 40, 41, 24), (5, 9, 9, 24)]:
+    """Bit-identical on 1, 2 and 3 threads: a batch of one (the runs of pixels split), of
+    several images, and 3 groups of one image (28 x 28: 13 panels of 64 pixels, in runs of
+    3 and 4 panels on 2 threads)."""
+    for shape, c_in_group in [((1, 40, 41, 24), 24), ((5, 9, 9, 24), 24), ((1, 28, 28, 48), 16)]:
         x = rng.standard_normal(shape).astype(np.float32)
-        w = rng.standard_normal((1, 1, 24, 32)).astype(np.float32)
-        b = rng.standard_normal(32).astype(np.float32)
+        w = rng.standard_normal((1, 1, c_in_group, 48)).astype(np.float32)
+        b = rng.standard_normal(48).astype(np.float32)
         results = []
         for threads in (1, 2, 3):
             fastconv.set_num_threads(threads)
