@@ -9,6 +9,17 @@
  * where the NHWC kernels need the whole input transposed in and the output back
  * (r50-1x1-56 in NCHW took 1.82x its NHWC time that way, mbv1-pw-56 1.80x).
  *
+ * What is left is the B panel copy, about a fifth of r50-1x1-56's call (1.28-1.30x its NHWC
+ * time on 1 thread): it reads each input value once, 3.2 MB from L3 at the ~20 GB/s one core
+ * draws (a plain sequential copy is no faster), where the NHWC GEMM reads its rows in place
+ * under the FMAs.  Measured without gain (Xeon AVX-512, 1 thread, min of 300 calls): the
+ * next panel's pixels prefetched through the micro-kernel's next-tile prefetch (with the
+ * reduction as taps of NR channels, same bits: the copy got cheaper by what the
+ * micro-kernel, whose 64 KiB B panel streams from L2, got slower), blocks of 2-16 panels
+ * per copy (each plane read in longer runs), the reduction in blocks kept in L1 with C
+ * reloaded (1.43x at 128 channels, 1.60x at 64), AVX-512 copies, and copying the next
+ * panel piece by piece between the tiles.
+ *
  * Every output value is what the NHWC kernels give (the GEMM and the direct kernels
  * alike): zero, then the input channels' products added in order, fused where the ISA
  * has FMAs (x * w and w * x round alike), then bias and activation. */
