@@ -17,6 +17,9 @@ int fc_pointwise_planes_applies(const fc_conv_desc *d, const fc_view *x, const f
                                             int64_t co0, int64_t co1, T *wt);                      \
     size_t FC_CAT(pointwise_planes_workspace, SFX)(const fc_cntx *cx, const fc_conv_desc *d,       \
                                                    const fc_view *x, const fc_view *y);            \
+    /* pixels before the first panel read in place (a run may start there), or -1 */               \
+    int64_t FC_CAT(pointwise_planes_head, SFX)(const fc_cntx *cx, const fc_conv_desc *d,           \
+                                               const fc_view *x, const fc_view *y);                \
     /* pixels [q0, q1) of image n, group g */                                                      \
     void FC_CAT(pointwise_planes, SFX)(const fc_cntx *cx, const fc_conv_desc *d, const fc_view *x, \
                                        const fc_view *y, const T *wt, const T *bias, int64_t n,    \

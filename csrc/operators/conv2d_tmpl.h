@@ -445,19 +445,28 @@ static fc_status FC_FN(fewin_run)(const fc_cntx *cx, const fc_conv_desc *d, cons
 /* 1x1 convolutions on NCHW planes (conv/pointwise_planes_tmpl.h), in place: a phase that
  * transposes the weights (blocks of CV_PW_ROWS output channels), then tasks of a run of
  * one image's pixels for one group, whole images on one thread.  On several, each (image,
- * group) unit is cut into runs of whole NR-pixel panels, their counts within one of each
- * other, so that the tasks are about four a thread and, where it can be, a multiple of the
- * threads: r50-1x1-56's 49 panels went as 7 runs of 7 to 2 threads, 28 panels on one and 21
- * on the other (1.45x its NHWC time against 1.28x on one thread).  Neither changes any
- * output's summation order. */
+ * group) unit is cut into runs of whole panels (NR pixels after the head ones before the
+ * first panel read in place: pointwise_planes_head), their counts within one of each other,
+ * so that the tasks are about four a thread and, where it can be, a multiple of the threads:
+ * r50-1x1-56's 49 panels went as 7 runs of 7 to 2 threads, 28 panels on one and 21 on the
+ * other (1.45x its NHWC time against 1.28x on one thread).  Neither changes any output's
+ * summation order. */
 typedef struct {
     const fc_cntx *cx;
     const fc_conv_desc *d;
     const fc_view *x, *y;
     const FC_T *w, *bias;
     FC_T *wt;
-    int64_t panels, runs; /* NR-pixel panels per image and group, and the tasks they go in */
+    int64_t head;         /* pixels before the first whole panel (pointwise_planes_head) */
+    int64_t panels, runs; /* panels per image and group (the head one of them), and the tasks */
 } FC_FN(pointwise_call);
+
+/* Where panel k of an image's planes starts (a whole panel after the head, if any). */
+static int64_t FC_FN(pointwise_bound)(const FC_FN(pointwise_call) * c, int64_t k) {
+    const int64_t hw = c->y->h * c->y->w, nr = FC_UKERNEL(c->cx)->nr;
+    const int64_t q = c->head > 0 ? (k > 0 ? c->head + (k - 1) * nr : 0) : k * nr;
+    return q < hw ? q : hw;
+}
 
 static void FC_FN(pointwise_pack_task)(const void *ctx, int64_t t, void *ws) {
     const FC_FN(pointwise_call) *c = ctx;
@@ -468,18 +477,20 @@ static void FC_FN(pointwise_pack_task)(const void *ctx, int64_t t, void *ws) {
 
 static void FC_FN(pointwise_task)(const void *ctx, int64_t t, void *ws) {
     const FC_FN(pointwise_call) *c = ctx;
-    const int64_t hw = c->y->h * c->y->w, groups = c->d->groups, nr = FC_UKERNEL(c->cx)->nr;
+    const int64_t groups = c->d->groups;
     const int64_t n = t / (groups * c->runs), g = t / c->runs % groups, r = t % c->runs;
-    const int64_t q0 = r * c->panels / c->runs * nr, q1 = (r + 1) * c->panels / c->runs * nr;
-    FC_FN(pointwise_planes)(c->cx, c->d, c->x, c->y, c->wt, c->bias, n, g, q0, q1 < hw ? q1 : hw,
-                            ws);
+    FC_FN(pointwise_planes)(c->cx, c->d, c->x, c->y, c->wt, c->bias, n, g,
+                            FC_FN(pointwise_bound)(c, r * c->panels / c->runs),
+                            FC_FN(pointwise_bound)(c, (r + 1) * c->panels / c->runs), ws);
 }
 
 static fc_status FC_FN(pointwise_run)(const fc_cntx *cx, const fc_conv_desc *d, const fc_view *x,
                                       const FC_T *w, const FC_T *bias, const fc_view *y,
                                       int threads) {
     const int64_t nr = FC_UKERNEL(cx)->nr, units = y->n * d->groups; /* (image, group) pairs */
-    FC_FN(pointwise_call) c = {cx, d, x, y, w, bias, NULL, (y->h * y->w + nr - 1) / nr, 1};
+    const int64_t hw = y->h * y->w, head = FC_FN(pointwise_planes_head)(cx, d, x, y);
+    FC_FN(pointwise_call) c = {cx, d, x, y, w, bias, NULL, head > 0 ? head : 0, 0, 1};
+    c.panels = c.head > 0 ? 1 + (hw - c.head + nr - 1) / nr : (hw + nr - 1) / nr;
     if (threads > 1 && units < 4 * threads) {
         c.runs = (4 * threads + units - 1) / units;
         while ((units * c.runs) % threads != 0 && c.runs < c.panels) c.runs++;
