@@ -68,12 +68,13 @@ def test_long_reduction(isa, rng):
 
 
 def test_thread_counts(isa, rng, restore_threads):
-    """Bit-identical on 1, 2 and 3 threads: a batch of one (the runs of pixels split) and of
-    several images."""
-    for shape in [(1, 40, 41, 24), (5, 9, 9, 24)]:
+    """Bit-identical on 1, 2 and 3 threads: a batch of one (the runs of pixels split), of
+    several images, and 3 groups of one image (28 x 28: 13 panels of 64 pixels, in runs of
+    3 and 4 panels on 2 threads)."""
+    for shape, c_in_group in [((1, 40, 41, 24), 24), ((5, 9, 9, 24), 24), ((1, 28, 28, 48), 16)]:
         x = rng.standard_normal(shape).astype(np.float32)
-        w = rng.standard_normal((1, 1, 24, 32)).astype(np.float32)
-        b = rng.standard_normal(32).astype(np.float32)
+        w = rng.standard_normal((1, 1, c_in_group, 48)).astype(np.float32)
+        b = rng.standard_normal(48).astype(np.float32)
         results = []
         for threads in (1, 2, 3):
             fastconv.set_num_threads(threads)
@@ -107,3 +108,54 @@ def test_input_untouched_and_out(isa, rng):
     assert got is out or np.shares_memory(got, out)
     want = reference.conv2d(x.transpose(0, 2, 3, 1), w, 1, "VALID")
     assert_close(out, _nchw(want), 21, np.float32)
+
+
+def _planes_at(x, offset):
+    """x (NHWC) as dense NCHW planes whose data starts `offset` bytes past a 64-byte line."""
+    buf = np.empty(x.size + 128 // x.itemsize, x.dtype)
+    start = (-buf.ctypes.data % 64 + offset) // x.itemsize
+    planes = buf[start : start + x.size].reshape(x.shape[0], x.shape[3], x.shape[1], x.shape[2])
+    planes[...] = x.transpose(0, 3, 1, 2)
+    assert planes.ctypes.data % 64 == offset
+    return planes
+
+
+@pytest.mark.parametrize("offset", [0, 16, 48])
+@pytest.mark.parametrize("hw", [(8, 8), (12, 12), (16, 20), (5, 13)])
+@pytest.mark.parametrize("c_in, c_out", [(64, 64), (128, 6), (40, 13), (16, 4)])
+def test_planes_read_in_place(isa, offset, hw, c_in, c_out, rng):
+    """Input planes read in place by the micro-kernel where all of them start at one offset
+    from a cache line (64, 144 and 320 pixels: whole panels after the head pixels before the
+    first aligned one, and a tail), copied where they do not (65 pixels); input channels a
+    multiple of NR (the next panel prefetched) or not; output channels fewer than a row
+    panel (copied), whole row panels, a last row panel overlapping the one before."""
+    x = rng.standard_normal((2,) + hw + (c_in,)).astype(np.float32)
+    w = rng.standard_normal((1, 1, c_in, c_out)).astype(np.float32)
+    b = rng.standard_normal(c_out).astype(np.float32)
+    want = fastconv.conv2d(x, w, 1, "VALID", bias=b, activation="relu")
+    got = fastconv.conv2d(_planes_at(x, offset), w, 1, "VALID", "NCHW", bias=b, activation="relu")
+    np.testing.assert_array_equal(got, _nchw(want))
+    ref = reference.conv2d(x, w, 1, "VALID", bias=b, activation="relu")
+    assert_close(got, _nchw(ref), c_in + 1, np.float32)
+
+
+@pytest.mark.parametrize("offset", [0, 8, 40])
+def test_planes_read_in_place_float64(isa, offset, rng):
+    x = rng.standard_normal((1, 16, 20, 64))
+    w = rng.standard_normal((1, 1, 64, 20))
+    got = fastconv.conv2d(_planes_at(x, offset), w, 1, "VALID", "NCHW")
+    np.testing.assert_array_equal(got, _nchw(fastconv.conv2d(x, w, 1, "VALID")))
+
+
+def test_planes_read_in_place_threads(isa, rng, restore_threads):
+    """Runs start at the head or on a whole panel after it: the same bits on 1, 2 and 3
+    threads, planes on a line or not."""
+    x = rng.standard_normal((1, 40, 48, 64)).astype(np.float32)
+    w = rng.standard_normal((1, 1, 64, 32)).astype(np.float32)
+    for offset in (0, 16):
+        results = []
+        for threads in (1, 2, 3):
+            fastconv.set_num_threads(threads)
+            results.append(fastconv.conv2d(_planes_at(x, offset), w, 1, "VALID", "NCHW"))
+        for r in results:
+            np.testing.assert_array_equal(r, _nchw(fastconv.conv2d(x, w, 1, "VALID")))

@@ -12,11 +12,14 @@ int fc_pointwise_planes_applies(const fc_conv_desc *d, const fc_view *x, const f
 /* The entry points, per dtype. */
 #define FC_DECLARE_POINTWISE_PLANES(T, SFX)                                                        \
     /* wt[co][c] = w[c][co] for output channels [co0, co1), c over co's group: [out_C][C/g] */     \
-    void FC_CAT(pointwise_planes_pack, SFX)(const fc_conv_desc *d, const fc_view *x,               \
-                                            const fc_view *y, const T *w, int64_t co0,             \
-                                            int64_t co1, T *wt);                                   \
+    void FC_CAT(pointwise_planes_pack, SFX)(const fc_cntx *cx, const fc_conv_desc *d,              \
+                                            const fc_view *x, const fc_view *y, const T *w,        \
+                                            int64_t co0, int64_t co1, T *wt);                      \
     size_t FC_CAT(pointwise_planes_workspace, SFX)(const fc_cntx *cx, const fc_conv_desc *d,       \
                                                    const fc_view *x, const fc_view *y);            \
+    /* pixels before the first panel read in place (a run may start there), or -1 */               \
+    int64_t FC_CAT(pointwise_planes_head, SFX)(const fc_cntx *cx, const fc_conv_desc *d,           \
+                                               const fc_view *x, const fc_view *y);                \
     /* pixels [q0, q1) of image n, group g */                                                      \
     void FC_CAT(pointwise_planes, SFX)(const fc_cntx *cx, const fc_conv_desc *d, const fc_view *x, \
                                        const fc_view *y, const T *wt, const T *bias, int64_t n,    \
