@@ -1,13 +1,10 @@
 /* The in-place-B GEMM micro-kernel of 1x1 NCHW convolutions (pointwise_ukernel_tmpl.h) for
- * AVX-512F (zmm): the GEMM's tile of this ISA (gemm/ukernel_avx512.c).
+ * AVX-512F (zmm): the GEMM's tile of this ISA (gemm/ukernel_tiles.h).
  * Compiled with this ISA's flags only (csrc/CMakeLists.txt); called only when the CPU has it. */
 #include "fc_gemm.h"
 
 #define UK_ISA planes_avx512
 #define UK_VBYTES 64
-#define UK_MR_F32 6
-#define UK_NV_F32 4
-#define UK_MR_F64 6
-#define UK_NV_F64 4
+#include "ukernel_tiles.h"
 #define FC_TEMPLATE "pointwise_ukernel_tmpl.h"
 #include "fc_instantiate.h"

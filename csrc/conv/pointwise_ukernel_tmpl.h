@@ -3,7 +3,7 @@
  * rows of C, instead of a packed panel's NR values apart.  The same template with only the
  * step that loads B changed: every accumulator sums the same products in the same order,
  * so it gives the GEMM's bits.  Template: FC_T, FC_SFX, and per ISA file UK_ISA (planes_*),
- * UK_VBYTES, UK_MR_F32/UK_NV_F32, UK_MR_F64/UK_NV_F64 (the GEMM's tile of that ISA). */
+ * UK_VBYTES and the GEMM's tile from gemm/ukernel_tiles.h. */
 #define UK_STEP(k)                                                                                 \
     do {                                                                                           \
         UK_VEC bv[UK_NV];                                                                          \

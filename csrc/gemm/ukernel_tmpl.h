@@ -1,5 +1,5 @@
 /* The MR x NR register-blocked micro-kernel, in indirect-GEMM form (template: FC_T, FC_SFX,
- * and per ISA file UK_ISA, UK_VBYTES, UK_MR_F32/UK_NV_F32, UK_MR_F64/UK_NV_F64).
+ * and per ISA file UK_ISA, UK_VBYTES and the tile of ukernel_tiles.h).
  *
  *   C[MR x NR] = (accumulate ? C : 0) + sum over taps t, k < kc of
  *                A_t[i][k] * B[t * kc + k][:],   A_t[i] = a[t * MR + i] + a_off
