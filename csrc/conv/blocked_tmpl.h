@@ -309,16 +309,19 @@ static void BK_FN(rows_pass)(BK_FN(blocked_call) * c, int64_t oy0, int64_t oy1, 
  * every pixel block of the band reads them; the band's partial sums wait in the output (in
  * cache) between passes.  Unchunked, the weights came from memory for every block of 6
  * pixels where they outgrow L2 (1.2 MB per 64 output channels on r50-3x3-7: 7.3 ms, 4.3
- * chunked).  Chunks of half of L1 were slower (5x5 layers: 3 channels a pass).  Neither the
- * rows nor the channels of a task change any output's summation order. */
+ * chunked).  Chunks of half of L1 were slower (5x5 layers: 3 channels a pass), and so were
+ * chunks sized for 4 vectors of output channels where the block has 2 (run_wide): lenet-c2's
+ * input gradient (64 channels, 5x5, 32 out) ran passes of 40 + 24 channels, a tap's loop the
+ * shorter, 7.3 ms against 6.8 in one pass.  Neither the rows nor the channels of a task
+ * change any output's summation order. */
 void BK_FN(blocked_rows)(const fc_conv_desc *d, const fc_view *x, const FC_T *w, const FC_T *bias,
                          const fc_view *y, int64_t n0, int64_t n1, int64_t oy0, int64_t oy1,
                          int64_t oc0, int64_t oc1) {
     const fc_window *win = &d->win;
     const int64_t cg = x->c / d->groups, og = y->c / d->groups;
     const int64_t l2 = (int64_t)fc_cache_bytes(2);
-    const int64_t tap_bytes = win->k_h * win->k_w * BK_OB * BK_VBYTES; /* per channel */
-    const int64_t chunk = l2 / 8 / tap_bytes > 1 ? l2 / 8 / tap_bytes : 1;
+    const int64_t tap_bytes = win->k_h * win->k_w * BK_OB * BK_VBYTES;      /* per channel */
+    const int64_t chunk4 = l2 / 8 / tap_bytes > 1 ? l2 / 8 / tap_bytes : 1; /* of BK_OB */
     /* A small image's rows in one band when their partial sums fit beside the weights: each
      * band reads all the weights, and r50-3x3-7's bands of 6 + 1 rows read its 9.4 MB
      * twice: 5.1 ms at 1 thread, 3.9 ms in one band. */
@@ -342,9 +345,10 @@ void BK_FN(blocked_rows)(const fc_conv_desc *d, const fc_view *x, const FC_T *w,
      * the general registers (AlexNet 11x11/4 1.07 ms against 1.02, AVX-512). */
     c.merge = c.tap_w == cg && cg <= 2;
     /* a tap's run of inputs: a chunk of the channels */
-    const int64_t run_len = cg < chunk ? cg : chunk;
+    const int64_t run_len = cg < chunk4 ? cg : chunk4;
     c.wide = BK_WIDE && (c.merge || run_len >= BK_WCG) && og <= BK_WOB * BK_LANES;
     const int ob = c.wide ? BK_WOB : BK_OB;
+    const int64_t chunk = chunk4 * BK_OB / ob; /* the block's weights: an eighth of L2 */
     c.px = c.wide ? BK_WPX : BK_PX;
     /* Single pixels across the images from BK_SQ of them: fewer fill a block no better than
      * the singles' groups of BK_SQ pixels of one window shape do. */
