@@ -92,6 +92,35 @@ def test_single_pixels_gathered(isa, shape, window, padding, dtype, rng, restore
     assert_close(run(), want, window[0] * window[1] * window[2], dtype)
 
 
+@pytest.mark.parametrize(
+    "shape,window,data_format",
+    [
+        ((13, 14, 14, 32), (5, 5, 32, 64), "NHWC"),  # LeNet's second layer: blocks of 6 images
+        ((13, 14, 14, 64), (5, 5, 64, 32), "NHWC"),  # its input gradient: the wide block
+        ((6, 9, 7, 1), (5, 5, 1, 16), "NHWC"),  # merged taps
+        ((5, 6, 5, 100), (5, 5, 100, 16), "NHWC"),  # channel chunks: partial sums in the output
+        ((40, 6, 6, 16), (3, 3, 16, 16), "NHWC"),  # image blocks on several threads too
+        ((7, 5, 6, 24), (3, 3, 24, 32), "NCHW"),  # each image's rows into its planes
+    ],
+)
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_single_pixels_across_images(isa, shape, window, data_format, dtype, rng, restore_threads):
+    """A task of 4 or more whole images runs each corner pixel as blocks across the images
+    (which share its taps): the reference's values with a bias and activation, and the same
+    bits for any thread count (where a task holds one image's rows, the corners run in
+    groups of one window shape instead)."""
+    x, w = _randn(rng, shape, dtype), _randn(rng, window, dtype)
+    if data_format == "NCHW":
+        x = np.ascontiguousarray(x.transpose(0, 3, 1, 2))
+    b = _randn(rng, (window[3],), dtype)
+    run = lambda: fastconv.conv2d(
+        x, w, 1, "SAME", data_format, bias=b, activation="relu", algorithm="direct"
+    )
+    assert_same_bits_for_any_thread_count(run)
+    want = reference.conv2d(x, w, 1, "SAME", data_format, bias=b, activation="relu")
+    assert_close(run(), want, window[0] * window[1] * window[2], dtype)
+
+
 def test_single_pixels_over_channel_chunks(isa, rng):
     """Input channels in several passes (a 5x5 window's weights over an eighth of L2 need
     more than one for 2048 channels): the singles' partial sums wait in the output."""

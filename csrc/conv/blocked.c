@@ -4,14 +4,14 @@
 
 #define BK_PARAMS(T)                                                                               \
     const fc_conv_desc *d, const fc_view *x, const T *w, const T *bias, const fc_view *y,          \
-        int64_t n, int64_t oy0, int64_t oy1, int64_t oc0, int64_t oc1
+        int64_t n0, int64_t n1, int64_t oy0, int64_t oy1, int64_t oc0, int64_t oc1
 
 #define BK_DISPATCH(T, SFX)                                                                        \
     FC_ISA_DECLARE(void, SFX, blocked_rows, (BK_PARAMS(T)))                                        \
     FC_ISA_DECLARE(int64_t, SFX, blocked_lanes, (void))                                            \
     FC_ISA_DECLARE(int64_t, SFX, blocked_block_channels, (void))                                   \
     void FC_CAT(blocked_rows, SFX)(const fc_cntx *cx, BK_PARAMS(T)) {                              \
-        FC_ISA_FORWARD(cx->isa, SFX, blocked_rows, (d, x, w, bias, y, n, oy0, oy1, oc0, oc1))      \
+        FC_ISA_FORWARD(cx->isa, SFX, blocked_rows, (d, x, w, bias, y, n0, n1, oy0, oy1, oc0, oc1)) \
     }                                                                                              \
     static int64_t FC_CAT(blocked_lanes, SFX)(const fc_cntx *cx){FC_ISA_FORWARD(                   \
         cx -> isa, SFX, blocked_lanes, ())} int64_t FC_CAT(blocked_block_channels,                 \

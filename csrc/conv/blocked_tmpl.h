@@ -9,7 +9,8 @@
  * handled by tap ranges, never by a padded copy (padding taps contribute nothing, even
  * against an infinite weight): a block holds pixels that share their valid taps - a run of
  * a row's interior pixels, or an edge column's pixels over consecutive output rows whose
- * vertical taps agree - so no pixel is computed alone unless it is the only one of its kind.
+ * vertical taps agree - so no pixel is computed alone unless it is the only one of its kind,
+ * and such pixels (corners) run as blocks across the images where a task has several.
  * With 1-2 input channels a row of taps is one run of inputs (merged taps), and on AVX-512
  * layers of at most 2 vectors of output channels take blocks of 12 pixels (run_wide) when
  * their taps are merged or read runs of 16 input channels or more.
@@ -73,6 +74,8 @@ typedef struct {
     int64_t oc, x0, ic0, ic1; /* output channels from oc, the group's input channel x0 and */
     int nv;                   /* input channels [ic0, ic1) of it, nv vectors of outputs */
     int merge, wide;          /* taps' channel runs merged (block); the wide block (run_wide) */
+    int px;                   /* pixels of a block (BK_PX, or BK_WPX when wide) */
+    int64_t images;           /* images whose single pixels run as blocks across them, or 0 */
     const FC_T *w, *bias;     /* the weights and bias of output channel oc */
     /* single-pixel blocks waiting for BK_SQ - 1 more of their window's shape (singles) */
     struct {
@@ -250,6 +253,7 @@ static void BK_FN(singles_flush)(BK_FN(blocked_call) * c, int q) {
 static void BK_FN(visit)(void *ctx, const fc_pixel_block *b) {
     BK_FN(blocked_call) *c = ctx;
     int64_t xoff, xstep, yoff, ystep;
+    if (b->np == 1 && c->images) return; /* in visit_singles, across the images */
     fc_block_offsets(c->win, c->x, c->y, b, &xoff, &xstep, &yoff, &ystep);
     if (b->np == 1 && !c->merge) { /* wait for pixels of its window's shape (BK_SQ) */
         const int64_t kh = b->ky1 - b->ky0, kw = b->kx1 - b->kx0;
@@ -267,30 +271,64 @@ static void BK_FN(visit)(void *ctx, const fc_pixel_block *b) {
               b->ky0, b->ky1, b->kx0, b->kx1, c->ic0, c->ic1);
 }
 
-/* Output rows [oy0, oy1) of image n and output channels [oc0, oc1) (whole vectors), in
+/* A single pixel (a block of one: a corner) of c->images consecutive images, which share
+ * its taps and weights: blocks of up to px pixels one image apart (split evenly), as a
+ * row's interior is.  lenet-c2 (64 x 14x14x32 5x5 -> 64) spent 10% of its time on its 16
+ * corners an image (5% of its multiply-adds) when they ran BK_SQ at a time (singles), each
+ * pixel over its own weights. */
+static void BK_FN(visit_singles)(void *ctx, const fc_pixel_block *b) {
+    const BK_FN(blocked_call) *c = ctx;
+    if (b->np != 1) return;
+    int64_t xoff, xstep, yoff, ystep;
+    fc_block_offsets(c->win, c->x, c->y, b, &xoff, &xstep, &yoff, &ystep);
+    const int64_t sx = c->x->sn, sy = c->y->sn, blocks = (c->images + c->px - 1) / c->px;
+    for (int64_t i = 0; i < blocks; i++) {
+        const int64_t a = c->images * i / blocks, e = c->images * (i + 1) / blocks;
+        BK_RUN(c)(c, c->x0 + xoff + a * sx, sx, c->w, c->bias, c->yn + yoff + a * sy + c->oc, sy,
+                  (int)(e - a), c->nv, b->ky0, b->ky1, b->kx0, b->kx1, c->ic0, c->ic1);
+    }
+}
+
+/* The pixel blocks of rows [oy0, oy1) in bands of band_rows, each in passes over chunks of
+ * the input channels (blocked_rows). */
+static void BK_FN(rows_pass)(BK_FN(blocked_call) * c, int64_t oy0, int64_t oy1, int64_t band_rows,
+                             int64_t chunk, void (*visit)(void *, const fc_pixel_block *)) {
+    for (int64_t band = oy0; band < oy1; band += band_rows) {
+        const int64_t band_end = band + band_rows < oy1 ? band + band_rows : oy1;
+        for (c->ic0 = 0; c->ic0 < c->cg; c->ic0 = c->ic1) {
+            c->ic1 = c->ic0 + chunk < c->cg ? c->ic0 + chunk : c->cg;
+            fc_visit_pixel_blocks(c->win, c->x, c->y, band, band_end, c->px, visit, c);
+            for (int q = 0; q < BK_SG; q++) BK_FN(singles_flush)(c, q);
+        }
+    }
+}
+
+/* Output rows [oy0, oy1) of images [n0, n1) and output channels [oc0, oc1) (whole vectors), in
  * bands of BK_PX rows, each in passes over chunks of the input channels whose weights (for
  * one block of output channels) take at most an eighth of L2, so that they stay there while
  * every pixel block of the band reads them; the band's partial sums wait in the output (in
  * cache) between passes.  Unchunked, the weights came from memory for every block of 6
  * pixels where they outgrow L2 (1.2 MB per 64 output channels on r50-3x3-7: 7.3 ms, 4.3
- * chunked).  Chunks of half of L1 were slower (5x5 layers: 3 channels a pass).  Neither the
- * rows nor the channels of a task change any output's summation order. */
+ * chunked).  Chunks of half of L1 were slower (5x5 layers: 3 channels a pass), and so were
+ * chunks sized for 4 vectors of output channels where the block has 2 (run_wide): lenet-c2's
+ * input gradient (64 channels, 5x5, 32 out) ran passes of 40 + 24 channels, a tap's loop the
+ * shorter, 7.3 ms against 6.8 in one pass.  Neither the rows nor the channels of a task
+ * change any output's summation order. */
 void BK_FN(blocked_rows)(const fc_conv_desc *d, const fc_view *x, const FC_T *w, const FC_T *bias,
-                         const fc_view *y, int64_t n, int64_t oy0, int64_t oy1, int64_t oc0,
-                         int64_t oc1) {
+                         const fc_view *y, int64_t n0, int64_t n1, int64_t oy0, int64_t oy1,
+                         int64_t oc0, int64_t oc1) {
     const fc_window *win = &d->win;
     const int64_t cg = x->c / d->groups, og = y->c / d->groups;
     const int64_t l2 = (int64_t)fc_cache_bytes(2);
-    const int64_t tap_bytes = win->k_h * win->k_w * BK_OB * BK_VBYTES; /* per channel */
-    const int64_t chunk = l2 / 8 / tap_bytes > 1 ? l2 / 8 / tap_bytes : 1;
+    const int64_t tap_bytes = win->k_h * win->k_w * BK_OB * BK_VBYTES;      /* per channel */
+    const int64_t chunk4 = l2 / 8 / tap_bytes > 1 ? l2 / 8 / tap_bytes : 1; /* of BK_OB */
     /* A small image's rows in one band when their partial sums fit beside the weights: each
      * band reads all the weights, and r50-3x3-7's bands of 6 + 1 rows read its 9.4 MB
      * twice: 5.1 ms at 1 thread, 3.9 ms in one band. */
     const int64_t band_bytes = (oy1 - oy0) * y->w * BK_OB * BK_VBYTES;
     const int64_t band_rows = band_bytes <= l2 / 8 ? oy1 - oy0 : BK_PX;
     BK_FN(blocked_call)
-    c = {.xn = (const FC_T *)x->data + n * x->sn,
-         .tap_h = win->dil_h * x->sh,
+    c = {.tap_h = win->dil_h * x->sh,
          .tap_w = win->dil_w * x->sw,
          .k_w = win->k_w,
          .cg = cg,
@@ -298,8 +336,7 @@ void BK_FN(blocked_rows)(const fc_conv_desc *d, const fc_view *x, const FC_T *w,
          .act = d->activation,
          .win = win,
          .x = x,
-         .y = y,
-         .yn = (FC_T *)y->data + n * y->sn};
+         .y = y};
     /* With 1 or 2 input channels (a first layer on gray images) and no dilation, a block's
      * taps along a row read one run of (kx, ic) inputs and weights: one loop instead of a
      * loop over kx around one over 1-2 channels (AVX2: lenet-c1 2.75 ms against 3.17,
@@ -308,9 +345,14 @@ void BK_FN(blocked_rows)(const fc_conv_desc *d, const fc_view *x, const FC_T *w,
      * the general registers (AlexNet 11x11/4 1.07 ms against 1.02, AVX-512). */
     c.merge = c.tap_w == cg && cg <= 2;
     /* a tap's run of inputs: a chunk of the channels */
-    const int64_t run_len = cg < chunk ? cg : chunk;
+    const int64_t run_len = cg < chunk4 ? cg : chunk4;
     c.wide = BK_WIDE && (c.merge || run_len >= BK_WCG) && og <= BK_WOB * BK_LANES;
-    const int ob = c.wide ? BK_WOB : BK_OB, px = c.wide ? BK_WPX : BK_PX;
+    const int ob = c.wide ? BK_WOB : BK_OB;
+    const int64_t chunk = chunk4 * BK_OB / ob; /* the block's weights: an eighth of L2 */
+    c.px = c.wide ? BK_WPX : BK_PX;
+    /* Single pixels across the images from BK_SQ of them: fewer fill a block no better than
+     * the singles' groups of BK_SQ pixels of one window shape do. */
+    c.images = n1 - n0 >= BK_SQ ? n1 - n0 : 0;
     for (int64_t oc = oc0; oc < oc1; oc += c.nv * BK_LANES) {
         /* channels left in the group and in the slice: whole vectors */
         const int64_t g = oc / og, in_group = og - oc % og;
@@ -320,13 +362,15 @@ void BK_FN(blocked_rows)(const fc_conv_desc *d, const fc_view *x, const FC_T *w,
         c.w = w + oc;
         c.bias = bias ? bias + oc : NULL;
         c.x0 = g * cg;
-        for (int64_t band = oy0; band < oy1; band += band_rows) {
-            const int64_t band_end = band + band_rows < oy1 ? band + band_rows : oy1;
-            for (c.ic0 = 0; c.ic0 < cg; c.ic0 = c.ic1) {
-                c.ic1 = c.ic0 + chunk < cg ? c.ic0 + chunk : cg;
-                fc_visit_pixel_blocks(win, x, y, band, band_end, px, BK_FN(visit), &c);
-                for (int q = 0; q < BK_SG; q++) BK_FN(singles_flush)(&c, q);
-            }
+        for (int64_t n = n0; n < n1; n++) {
+            c.xn = (const FC_T *)x->data + n * x->sn;
+            c.yn = (FC_T *)y->data + n * y->sn;
+            BK_FN(rows_pass)(&c, oy0, oy1, band_rows, chunk, BK_FN(visit));
+        }
+        if (c.images) { /* the single pixels, from image n0's */
+            c.xn = (const FC_T *)x->data + n0 * x->sn;
+            c.yn = (FC_T *)y->data + n0 * y->sn;
+            BK_FN(rows_pass)(&c, oy0, oy1, band_rows, chunk, BK_FN(visit_singles));
         }
     }
 }

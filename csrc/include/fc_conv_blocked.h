@@ -18,8 +18,9 @@
 /* The entry points, per dtype, forwarding to the call context's ISA. */
 #define FC_DECLARE_CONV_BLOCKED(T, SFX)                                                            \
     void FC_CAT(blocked_rows, SFX)(const fc_cntx *cx, const fc_conv_desc *d, const fc_view *x,     \
-                                   const T *w, const T *bias, const fc_view *y, int64_t n,         \
-                                   int64_t oy0, int64_t oy1, int64_t oc0, int64_t oc1);            \
+                                   const T *w, const T *bias, const fc_view *y, int64_t n0,        \
+                                   int64_t n1, int64_t oy0, int64_t oy1, int64_t oc0,              \
+                                   int64_t oc1);                                                   \
     int64_t FC_CAT(blocked_block_channels, SFX)(const fc_cntx *cx);                                \
     int FC_CAT(blocked_applies, SFX)(const fc_cntx *cx, const fc_conv_desc *d, const fc_view *y);
 FC_DECLARE_CONV_BLOCKED(float, f32)

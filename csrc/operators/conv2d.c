@@ -129,9 +129,9 @@ static fc_algorithm choose(const fc_cntx *cx, fc_dtype dtype, const fc_conv_desc
      * 64 7.9 against 8.5; 16x28x28x32 -> 64 (8%) 7.8 against 8.5.  Each further block of
      * output channels reads every input again: 16x14x14x128 -> 128 42 ms against 31, and
      * lenet-c2 on AVX2 (4 blocks of 16) 16.5 against 15.9.  Nor where the corner pixels,
-     * computed one at a time (too few accumulator chains in flight), take over a sixteenth
-     * of the work: 8x7x7x64 -> 64 5x5 (23%) 0.77 against 0.52.  1 thread, thread CPU time,
-     * Xeon AVX-512. */
+     * in short blocks (across a task's images, or 4 at a time each over its own weights),
+     * take over a sixteenth of the work: 8x7x7x64 -> 64 5x5 (23%) 0.69 against 0.52 (0.77
+     * with one image a task).  1 thread, thread CPU time, Xeon AVX-512. */
     const int64_t block_channels =
         dtype == FC_FLOAT64 ? blocked_block_channels_f64(cx) : blocked_block_channels_f32(cx);
     if (blocked && d->groups == 1 && y->c <= block_channels &&

@@ -71,6 +71,7 @@ typedef struct {
     const fc_view *x, *y;
     const FC_T *w, *bias;
     int64_t row_blocks;    /* direct: blocks of rows per image, a task each, split evenly */
+    int64_t image_blocks;  /* direct: blocks of images, split evenly (y->n: one image each) */
     int64_t slice, slices; /* direct: output channels per task, and the slices */
     int direct_kernel;     /* direct: which kernel (DK_*), decided once */
     FC_T *wpack;  /* im2col / Winograd / grouped: packed weights; blocked: an aligned copy */
@@ -85,25 +86,14 @@ typedef struct {
                                            into, while they are in cache; NULL: none */
 } FC_FN(conv_call);
 
-/* The direct kernels, over blocks of output rows.  Image filters (1-4 channels in and out)
- * run the filter kernel, many input channels into 1-4 output channels (a first layer's
- * input gradient) the few-output kernel, depthwise-shaped problems (one input channel per
- * group) the depthwise kernel, groups whose output channels are whole vectors the
- * register-blocked kernel, narrow groups (as many inputs as outputs, fewer than a vector's
- * lanes) the grouped kernel, anything else the generic one. */
-static void FC_FN(direct_task)(const void *ctx, int64_t t, void *ws) {
-    const FC_FN(conv_call) *c = ctx;
+/* direct_task's rows of image n, but for the blocked kernel's: the other kernels', and the
+ * transpose of every kernel's rows into NCHW. */
+static void FC_FN(direct_image_rows)(const FC_FN(conv_call) * c, int64_t n, int64_t oy0,
+                                     int64_t oy1, int64_t oc0, int64_t oc1, void *ws) {
     const fc_view *x = c->x, *y = c->y;
-    const int64_t blocks = c->row_blocks, per_slice = y->n * blocks;
-    const int64_t slice = t / per_slice, n = t % per_slice / blocks;
-    const int64_t oy0 = y->h * (t % blocks) / blocks, oy1 = y->h * (t % blocks + 1) / blocks;
-    const int64_t oc0 = slice * c->slice, oc1 = oc0 + c->slice < y->c ? oc0 + c->slice : y->c;
     switch (c->direct_kernel) {
     case DK_FILTER: FC_FN(filter_rows)(c->cx, c->d, x, c->w, c->bias, y, n, oy0, oy1, ws); break;
-    case DK_BLOCKED: /* the weights, or their aligned copy */
-        FC_FN(blocked_rows)(c->cx, c->d, x, c->wpack ? c->wpack : c->w, c->bias, y, n, oy0, oy1,
-                            oc0, oc1);
-        break;
+    case DK_BLOCKED: break; /* all of the task's images at once (direct_task) */
     case DK_GROUPED:
         FC_FN(grouped_rows)(c->cx, c->d, x, c->wpack, c->bias, y, n, oy0, oy1, ws);
         break;
@@ -118,6 +108,26 @@ static void FC_FN(direct_task)(const void *ctx, int64_t t, void *ws) {
         FC_FN(transpose)(c->cx, (const FC_T *)y->data + n * y->sn + oy0 * y->sh + oc0, y->c,
                          (FC_T *)yo->data + n * yo->sn + oy0 * yo->sh + oc0 * yo->sc, yo->sc, 0,
                          (oy1 - oy0) * y->w, oc1 - oc0);
+}
+
+/* The direct kernels, over blocks of output rows (of images).  Image filters (1-4 channels in and out)
+ * run the filter kernel, many input channels into 1-4 output channels (a first layer's
+ * input gradient) the few-output kernel, depthwise-shaped problems (one input channel per
+ * group) the depthwise kernel, groups whose output channels are whole vectors the
+ * register-blocked kernel, narrow groups (as many inputs as outputs, fewer than a vector's
+ * lanes) the grouped kernel, anything else the generic one. */
+static void FC_FN(direct_task)(const void *ctx, int64_t t, void *ws) {
+    const FC_FN(conv_call) *c = ctx;
+    const fc_view *x = c->x, *y = c->y;
+    const int64_t blocks = c->row_blocks, ib = c->image_blocks, per_slice = ib * blocks;
+    const int64_t slice = t / per_slice, i = t % per_slice / blocks;
+    const int64_t n0 = y->n * i / ib, n1 = y->n * (i + 1) / ib;
+    const int64_t oy0 = y->h * (t % blocks) / blocks, oy1 = y->h * (t % blocks + 1) / blocks;
+    const int64_t oc0 = slice * c->slice, oc1 = oc0 + c->slice < y->c ? oc0 + c->slice : y->c;
+    if (c->direct_kernel == DK_BLOCKED) /* the weights, or their aligned copy */
+        FC_FN(blocked_rows)(c->cx, c->d, x, c->wpack ? c->wpack : c->w, c->bias, y, n0, n1, oy0,
+                            oy1, oc0, oc1);
+    for (int64_t n = n0; n < n1; n++) FC_FN(direct_image_rows)(c, n, oy0, oy1, oc0, oc1, ws);
 }
 
 /* Bytes of a call's filters, HWIO. */
@@ -165,6 +175,18 @@ static void FC_FN(blocked_split)(FC_FN(conv_call) * c, int threads) {
     if (even <= y->h && even * y->n * c->slices % threads == 0) c->row_blocks = even;
 }
 
+/* The register-blocked kernel's tasks of whole images take several: their single pixels
+ * (an image's corners, whose taps no other pixel of the image shares) then run as blocks
+ * across the images (blocked_tmpl.h).  About two blocks' worth (12 images) a task, and a
+ * multiple of the threads of tasks, split evenly: lenet-c2 on 1 thread, 6 tasks of 10-11
+ * of its 64 images. */
+static void FC_FN(blocked_images)(FC_FN(conv_call) * c, int threads) {
+    const int64_t n = c->y->n, per = 2 * FC_BLOCKED_BAND;
+    if (c->row_blocks != 1) return;
+    const int64_t blocks = ((n + per - 1) / per + threads - 1) / threads * threads;
+    c->image_blocks = blocks < n ? blocks : n;
+}
+
 /* The direct kernel (DK_*) that runs a call. */
 static int FC_FN(direct_kernel)(const fc_cntx *cx, const fc_conv_desc *d, const fc_view *x,
                                 const fc_view *y) {
@@ -187,6 +209,7 @@ static int64_t FC_FN(row_blocks)(const fc_view *y, int threads) {
 static fc_status FC_FN(direct_plan)(FC_FN(conv_call) * c, int threads, fc_parallel_job *job) {
     const fc_view *y = c->y;
     c->row_blocks = FC_FN(row_blocks)(y, threads);
+    c->image_blocks = y->n;
     c->direct_kernel = FC_FN(direct_kernel)(c->cx, c->d, c->x, y);
     if (c->direct_kernel == DK_GROUPED && c->pk && c->pk->grouped) {
         c->wpack = (FC_T *)c->pk->grouped;
@@ -213,7 +236,8 @@ static fc_status FC_FN(direct_plan)(FC_FN(conv_call) * c, int threads, fc_parall
     c->slice = y->c;
     c->slices = 1;
     if (c->direct_kernel == DK_BLOCKED && threads > 1) FC_FN(blocked_split)(c, threads);
-    fc_job_add(job, c->slices * y->n * c->row_blocks, FC_FN(direct_task), c);
+    if (c->direct_kernel == DK_BLOCKED) FC_FN(blocked_images)(c, threads);
+    fc_job_add(job, c->slices * c->image_blocks * c->row_blocks, FC_FN(direct_task), c);
     const fc_window *win = &c->d->win;
     job->ws_bytes = c->direct_kernel == DK_FILTER ? FC_FN(filter_workspace)(c->cx, c->d, c->x, y)
                     : c->direct_kernel == DK_GROUPED
