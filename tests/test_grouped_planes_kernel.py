@@ -104,3 +104,21 @@ def test_prepacked_layer(isa, rng):
     x, w = _data(rng, (2, 9, 30), 4, 8)
     layer = fastconv.Conv2D(w, padding="SAME", data_format="NCHW", algorithm="direct")
     np.testing.assert_array_equal(layer(_nchw(x)), _check(x, w))
+
+
+def test_padding_lanes_add_nothing(isa, rng):
+    """Where the edge columns run as whole vectors (AVX-512: the padding's lanes loaded as
+    zeros), a padding tap adds x * w = +-0: the bits, signed zeros included, are the NHWC
+    kernel's, which skips those taps.  Inputs of -0 (every term -0 or +0) and paddings wider
+    than the window reaches, whose masked lanes would otherwise read the neighbouring rows."""
+    x, w = _data(rng, (1, 7, 40), 4, 4)
+    x[...] = -0.0
+    for padding in ["SAME", ((1, 1), (4, 6)), ((0, 0), (9, 2))]:
+        got = _check(x, w, padding)
+        want = fastconv.conv2d(x, w, 1, padding, algorithm="direct")
+        np.testing.assert_array_equal(got.view(np.uint32), _nchw(want).view(np.uint32))
+        assert not np.signbit(got).any()  # sums start at +0, so the -0 terms leave +0
+    x, w = _data(rng, (1, 7, 40), 4, 4)
+    x[:, :, 0] = np.inf  # a row's first column: what a wrong right-edge lane would read
+    x[:, :, -1] = np.nan
+    _check(x, w, ((1, 1), (4, 6)))
