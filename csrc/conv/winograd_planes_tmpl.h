@@ -24,9 +24,11 @@
  * Tiles run WP_TILES at a time (a multiple of every NR, so that only the image's last
  * block has a partial panel).  A vector of tiles that is not one run of whole interior
  * patches -- it crosses a row of tiles, or a patch reaches into the padding or past the
- * block's last tile -- is first gathered into two small strips per input row (the columns
- * 0-1 and 2-3 of each tile's patch, zeros for padding), and its outputs go out through a
- * staging row, pixel by pixel where a row or a column is past the output's edge. */
+ * block's last tile -- reads the block's input rows copied with zeros for the padding (the
+ * padded rows, once per channel), one load per run of tiles it holds, each run's lanes
+ * blended in; its outputs go out through a staging row, run by run, pixel by pixel where a
+ * row or a column is past the output's edge.  With 56-pixel rows (28 tiles) 5 vectors of 7
+ * are of that kind, and at 224 pixels 2 of 7. */
 #include <string.h>
 /* epilogue_store: fc_epilogue_tmpl.h, included by winograd_tmpl.h, which each ISA's file
  * instantiates first (the template defines its function once per dtype and file). */
@@ -77,8 +79,7 @@ typedef int32_t WP_MASK __attribute__((vector_size(WG_VBYTES)));
 #endif
 
 /* v where keep is all-ones, else `other` */
-#define WP_SELECT(keep, v, other)                                                                  \
-    ((WP_VEC)(((WP_MASK)(v) & (keep)) | ((WP_MASK)(other) & ~(keep))))
+#define WP_SELECT(keep, v, other) ((WP_VEC)(((WP_MASK)(v) & (keep)) | ((WP_MASK)(other) & ~(keep))))
 
 /* A run of a block's tiles in one row of tiles: lanes [la, la + run) of the block are tiles
  * [tx, tx + run) of tile row ty of image n.  Segments are runs cut at vectors; `aux` is a
@@ -125,8 +126,7 @@ typedef struct {
     size_t v, m, zero, ind, prows, out, bias, end;
 } FC_FN(wp_layout);
 
-static FC_FN(wp_layout) WP_FN(wp_layout_of)(const fc_cntx *cx, const fc_view *x,
-                                            const fc_view *y) {
+static FC_FN(wp_layout) WP_FN(wp_layout_of)(const fc_cntx *cx, const fc_view *x, const fc_view *y) {
     const int64_t mr = FC_UKERNEL(cx)->mr, rows = (y->c + mr - 1) / mr * mr;
     FC_FN(wp_layout) l;
     l.v = 0;
@@ -220,9 +220,10 @@ static inline void WP_FN(wp_clip_copy)(const FC_T *row, int64_t ix, int64_t w, i
 
 /* Output rows are written ahead of their use: the lines of the plane WP_AHEAD channels on
  * are prefetched for writing.  A block writes 2 rows of every output plane, O x 2 streams of
- * a few lines, too many for the hardware prefetcher, and each store then waited for its line
- * (vgg-3x3-224's and b8-3x3-56's NCHW time 1.30x NHWC without, 1.21x and 1.17x with;
- * prefetching the input rows likewise made it slower: 1.14x -> 1.17x on vgg). */
+ * a few lines, too many for the hardware prefetcher, and each store then waited for its line.
+ * NCHW / NHWC time without, with it: vgg-3x3-224 1.21x, 1.14x; b8-3x3-56 1.30x, 1.16x.
+ * Prefetching the input rows likewise made it slower: 1.14x -> 1.17x, 1.16x -> 1.20x (1
+ * thread, thread CPU time, min of 9, Xeon AVX-512 on a loaded host). */
 #define WP_AHEAD 4
 
 /* Prefetches the cache lines of row iy, columns [ix, ix + cols) of a plane for writing,
@@ -251,8 +252,8 @@ static inline __attribute__((always_inline)) void WP_FN(wp_in_load)(const FC_T *
 }
 
 /* V = B^T d B for a vector of tiles from its raw rows; V_xi^T's lanes are stored vs apart. */
-static inline __attribute__((always_inline)) void
-WP_FN(wp_in_transform)(WP_VEC raw[4][4], FC_T *v, int64_t vs) {
+static inline __attribute__((always_inline)) void WP_FN(wp_in_transform)(WP_VEC raw[4][4], FC_T *v,
+                                                                         int64_t vs) {
     WP_VEC d[4][4], b[4][4];
     for (int i = 0; i < 4; i++) { /* even and odd columns: the patches' columns 0 1, 2 3 */
         d[i][0] = WP_EVEN(raw[i][0], raw[i][1]);
@@ -279,9 +280,8 @@ WP_FN(wp_in_transform)(WP_VEC raw[4][4], FC_T *v, int64_t vs) {
  * read in place loads its 4 rows from the plane; another loads each of its segments from
  * the padded rows and keeps that segment's lanes (raw vector halves: lanes 0 .. L/2 - 1
  * and L/2 .. L - 1, two columns each). */
-static void WP_FN(wp_input)(const fc_conv_desc *d, const fc_view *x, const fc_view *y,
-                            int64_t nt, int64_t nr, const WP_PLAN *p, FC_T *vt, int64_t vs,
-                            FC_T *prow) {
+static void WP_FN(wp_input)(const fc_conv_desc *d, const fc_view *x, const fc_view *y, int64_t nt,
+                            int64_t nr, const WP_PLAN *p, FC_T *vt, int64_t vs, FC_T *prow) {
     const int64_t c_n = x->c, lanes = (nt + nr - 1) / nr * nr, pw = WP_FN(wp_prow_w)(y);
     const int64_t pt = d->win.pad_top, pl = d->win.pad_left;
     WP_MASK half_lo, half_hi; /* the lane of each value of a raw vector */
@@ -350,9 +350,9 @@ static inline WP_VEC WP_FN(wp_epilogue)(WP_VEC y, WP_VEC b, fc_activation act) {
  * of a tile's, those past an odd edge too: winograd_tmpl.h's check) is Inf or NaN.  A
  * vector of one segment of L tiles inside the output goes out as 2 x 2 vectors (with a
  * ReLU-family epilogue or none); others through the staging rows, run by run. */
-static int WP_FN(wp_output)(const fc_conv_desc *d, const fc_view *y, int64_t nt,
-                            const WP_PLAN *p, const FC_T *mo, int64_t ms, const FC_T *bias,
-                            int64_t o, FC_T *out, FC_T *brow) {
+static int WP_FN(wp_output)(const fc_conv_desc *d, const fc_view *y, int64_t nt, const WP_PLAN *p,
+                            const FC_T *mo, int64_t ms, const FC_T *bias, int64_t o, FC_T *out,
+                            FC_T *brow) {
     const fc_activation act = d->activation;
     const int in_vector = act == FC_ACT_NONE || act == FC_ACT_RELU || act == FC_ACT_RELU6;
     const FC_T b = bias ? bias[o] : (FC_T)0;

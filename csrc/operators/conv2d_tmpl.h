@@ -289,7 +289,8 @@ static fc_status FC_FN(winograd_plan)(FC_FN(conv_call) * c, int threads, fc_para
 }
 
 /* Winograd on NCHW planes in place (conv/winograd_planes_tmpl.h), where the NHWC kernel took
- * layout copies around it: vgg-3x3-224 1.36x its NHWC time, b8-3x3-56 1.42x.  Its GEMMs run
+ * layout copies around it: NCHW / NHWC time 1.36x -> 1.20x on vgg-3x3-224, 1.42x -> 1.25x on
+ * b8-3x3-56, 1.24x -> 1.22x on r50-3x3-56 (1 thread, thread CPU time).  Its GEMMs run
  * transposed, the tiles as their columns in panels of NR, so an image's last block computes
  * its partial panel whole: used where that wastes at most an eighth of the tiles
  * (r50-3x3-56: 784 tiles, 832 computed; r50-3x3-28's 196 would be 256 and r50-3x3-14's 49,
