@@ -39,6 +39,7 @@ import asan_build  # noqa: E402
 KERNEL_TESTS = [
     "test_gemm.py",
     "test_winograd.py",
+    "test_winograd_planes_kernel.py",
     "test_depthwise_kernel.py",
     "test_pool_kernels.py",
     "test_filter_kernel.py",

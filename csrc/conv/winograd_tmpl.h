@@ -54,46 +54,89 @@ size_t WG_FN(winograd_packed_weights_size)(const fc_cntx *cx, const fc_view *x, 
     return (size_t)(16 * s.npanel * s.c * s.nr);
 }
 
-/* U_xi = G g G^T for input channels [c0, c1), written straight into the micro-kernel's
- * panel layout [xi][panel][C][NR] (zero past out_C).  Vectorized over the NR output
- * channels of a panel, which are contiguous in both the HWIO filter and the panel. */
+#define WG_NRMAX 64 /* >= every micro-kernel's NR */
+
+/* U_xi = G g G^T for input channel c and the `cols` output channels from o0 (at most
+ * WG_NRMAX): u[xi][j], zero for j in [cols, width).  Shared by both packed layouts below, so
+ * that NCHW's transposed GEMM multiplies the same bits. */
+static inline __attribute__((always_inline)) void
+FC_FN(wg_filter_transform)(const FC_FN(wg_dims) * s, const FC_T *w, int64_t c, int64_t o0,
+                           int64_t cols, int64_t width, FC_T u[16][WG_NRMAX]) {
+    const FC_T h = (FC_T)0.5;
+    FC_T g[9][WG_NRMAX], t[4][3][WG_NRMAX];
+    for (int k = 0; k < 9; k++) {
+        const FC_T *src = w + (k * s->c + c) * s->o + o0;
+        for (int64_t j = 0; j < cols; j++) g[k][j] = src[j];
+        for (int64_t j = cols; j < width; j++) g[k][j] = 0;
+    }
+    for (int k = 0; k < 3; k++) /* t = G g, over the filter's columns k */
+        for (int64_t j = 0; j < width; j++) {
+            const FC_T a = g[k][j], b = g[3 + k][j], e = g[6 + k][j];
+            t[0][k][j] = a;
+            t[1][k][j] = h * (a + b + e);
+            t[2][k][j] = h * (a - b + e);
+            t[3][k][j] = e;
+        }
+    for (int i = 0; i < 4; i++) /* U = t G^T, row i of the 4x4 */
+        for (int64_t j = 0; j < width; j++) {
+            const FC_T a = t[i][0][j], b = t[i][1][j], e = t[i][2][j];
+            u[i * 4 + 0][j] = a;
+            u[i * 4 + 1][j] = h * (a + b + e);
+            u[i * 4 + 2][j] = h * (a - b + e);
+            u[i * 4 + 3][j] = e;
+        }
+}
+
+/* U_xi for input channels [c0, c1), written into the micro-kernel's panel layout
+ * [xi][panel][C][NR] (zero past out_C).  Vectorized over the NR output channels of a panel,
+ * which are contiguous in both the HWIO filter and the panel. */
 void WG_FN(winograd_pack_weights)(const fc_cntx *cx, const fc_view *x, const fc_view *y,
                                   const FC_T *w, int64_t c0, int64_t c1, FC_T *upack) {
     const FC_FN(wg_dims) s = FC_FN(wg_dims_of)(cx, x, y);
-    const FC_T h = (FC_T)0.5;
-    enum { NRMAX = 64 };
-    FC_T g[9][NRMAX], t[4][3][NRMAX];
+    FC_T u[16][WG_NRMAX];
     for (int64_t c = c0; c < c1; c++)
         for (int64_t p = 0; p < s.npanel; p++) {
             const int64_t o0 = p * s.nr, cols = s.o - o0 < s.nr ? s.o - o0 : s.nr;
-            for (int k = 0; k < 9; k++) {
-                const FC_T *src = w + (k * s.c + c) * s.o + o0;
-                for (int64_t j = 0; j < cols; j++) g[k][j] = src[j];
-                for (int64_t j = cols; j < s.nr; j++) g[k][j] = 0;
-            }
-            for (int k = 0; k < 3; k++) /* t = G g, over the filter's columns k */
-                for (int64_t j = 0; j < s.nr; j++) {
-                    const FC_T a = g[k][j], b = g[3 + k][j], e = g[6 + k][j];
-                    t[0][k][j] = a;
-                    t[1][k][j] = h * (a + b + e);
-                    t[2][k][j] = h * (a - b + e);
-                    t[3][k][j] = e;
-                }
-            for (int i = 0; i < 4; i++) { /* U = t G^T, row i of the 4x4 */
-                FC_T *u0 = upack + (((i * 4 + 0) * s.npanel + p) * s.c + c) * s.nr;
-                FC_T *u1 = upack + (((i * 4 + 1) * s.npanel + p) * s.c + c) * s.nr;
-                FC_T *u2 = upack + (((i * 4 + 2) * s.npanel + p) * s.c + c) * s.nr;
-                FC_T *u3 = upack + (((i * 4 + 3) * s.npanel + p) * s.c + c) * s.nr;
-                for (int64_t j = 0; j < s.nr; j++) {
-                    const FC_T a = t[i][0][j], b = t[i][1][j], e = t[i][2][j];
-                    u0[j] = a;
-                    u1[j] = h * (a + b + e);
-                    u2[j] = h * (a - b + e);
-                    u3[j] = e;
-                }
-            }
+            FC_FN(wg_filter_transform)(&s, w, c, o0, cols, s.nr, u);
+            for (int xi = 0; xi < 16; xi++)
+                memcpy(upack + ((xi * s.npanel + p) * s.c + c) * s.nr, u[xi],
+                       sizeof(FC_T) * (size_t)s.nr);
         }
 }
+
+/* U_xi transposed, for output channels [o0, o1): rows [xi][O][C], the A operand of NCHW's
+ * transposed GEMMs (winograd_planes_tmpl.h), 16 * O * C values.  Computed for blocks of
+ * WG_RB output and input channels, then stored as runs of WG_RB channels per row: one value
+ * at a time, C apart, the rows' cache lines were written a value at a time (r50-3x3-56: 8%
+ * of its call). */
+#define WG_RB 16
+typedef FC_T FC_FN(wg_run)
+    __attribute__((vector_size(sizeof(FC_T) * WG_RB), aligned(sizeof(FC_T))));
+void WG_FN(winograd_pack_rows)(const fc_cntx *cx, const fc_view *x, const fc_view *y, const FC_T *w,
+                               int64_t o0, int64_t o1, FC_T *ut) {
+    const FC_FN(wg_dims) s = FC_FN(wg_dims_of)(cx, x, y);
+    FC_T u[16][WG_NRMAX], blk[16][WG_RB][WG_RB]; /* [xi][o][c] */
+    for (int64_t oa = o0; oa < o1; oa += WG_RB) {
+        const int64_t cols = o1 - oa < WG_RB ? o1 - oa : WG_RB;
+        for (int64_t ca = 0; ca < s.c; ca += WG_RB) {
+            const int64_t cn = s.c - ca < WG_RB ? s.c - ca : WG_RB;
+            for (int64_t c = 0; c < cn; c++) { /* constant widths: vector code, no calls */
+                if (cols == WG_RB) FC_FN(wg_filter_transform)(&s, w, ca + c, oa, WG_RB, WG_RB, u);
+                else FC_FN(wg_filter_transform)(&s, w, ca + c, oa, cols, WG_RB, u);
+                for (int xi = 0; xi < 16; xi++)
+                    for (int64_t j = 0; j < WG_RB; j++) blk[xi][j][c] = u[xi][j];
+            }
+            for (int xi = 0; xi < 16; xi++)
+                for (int64_t j = 0; j < cols; j++) {
+                    FC_T *dst = ut + (xi * s.o + oa + j) * s.c + ca;
+                    if (cn == WG_RB) /* vector moves (memcpy: rep movs, 40% of this loop) */
+                        *(FC_FN(wg_run) *)dst = *(const FC_FN(wg_run) *)blk[xi][j];
+                    else memcpy(dst, blk[xi][j], sizeof(FC_T) * (size_t)cn);
+                }
+        }
+    }
+}
+#undef WG_RB
 
 /* The workspace of one thread: V and M blocks, a zero row, one tile's output (4 pixels)
  * and the indirection buffer, each array starting on a 64-byte boundary (the arrays of
@@ -235,5 +278,6 @@ int WG_FN(winograd_block)(const fc_cntx *cx, const fc_conv_desc *d, const fc_vie
     return FC_FN(output_transform)(d, y, &s, t0, nt, m, bias, o0, o1, tile_out);
 }
 
+#undef WG_NRMAX
 #undef WG_TILES
 #undef WG_FN

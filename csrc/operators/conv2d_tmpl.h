@@ -312,6 +312,69 @@ static fc_status FC_FN(winograd_plan)(FC_FN(conv_call) * c, int threads, fc_para
     return FC_OK;
 }
 
+/* Winograd on NCHW planes in place (conv/winograd_planes_tmpl.h), where the NHWC kernel took
+ * layout copies around it: NCHW / NHWC time 1.36x -> 1.20x on vgg-3x3-224, 1.42x -> 1.25x on
+ * b8-3x3-56, 1.24x -> 1.22x on r50-3x3-56 (1 thread, thread CPU time).  Its GEMMs run
+ * transposed, the tiles as their columns in panels of NR, so an image's last block computes
+ * its partial panel whole: used where that wastes at most an eighth of the tiles
+ * (r50-3x3-56: 784 tiles, 832 computed; r50-3x3-28's 196 would be 256 and r50-3x3-14's 49,
+ * 64: those keep the copies, 1.05x and 1.02x).  Not with weights packed before the call
+ * (fastconv.Conv2D): those are in the NHWC kernel's panels.  Tasks: the weights' rows, a
+ * block of output channels each, then a block of FC_WINOGRAD_PLANES_TILES tiles each. */
+typedef struct {
+    const fc_cntx *cx;
+    const fc_conv_desc *d;
+    const fc_view *x, *y;
+    const FC_T *w, *bias;
+    FC_T *ut;
+    int64_t tiles;
+    int *reroute;
+} FC_FN(wgp_call);
+
+static int FC_FN(winograd_planes_apply)(const fc_cntx *cx, const fc_view *x, const fc_view *y,
+                                        const fc_conv_packed *pk) {
+    const int64_t nr = FC_UKERNEL(cx)->nr, tiles = FC_FN(winograd_tiles)(cx, x, y);
+    return x->sw == 1 && y->sw == 1 && x->sc != 1 && y->sc != 1 && !(pk && pk->winograd) &&
+           8 * ((tiles + nr - 1) / nr * nr) <= 9 * tiles;
+}
+
+static void FC_FN(wgp_pack_task)(const void *ctx, int64_t t, void *ws) {
+    const FC_FN(wgp_call) *c = ctx;
+    const int64_t o0 = t * CV_PW_ROWS, o1 = o0 + CV_PW_ROWS < c->y->c ? o0 + CV_PW_ROWS : c->y->c;
+    FC_FN(winograd_pack_rows)(c->cx, c->x, c->y, c->w, o0, o1, c->ut);
+}
+
+static void FC_FN(wgp_task)(const void *ctx, int64_t t, void *ws) {
+    const FC_FN(wgp_call) *c = ctx;
+    const int64_t t0 = t * FC_WINOGRAD_PLANES_TILES;
+    const int64_t t1 =
+        t0 + FC_WINOGRAD_PLANES_TILES < c->tiles ? t0 + FC_WINOGRAD_PLANES_TILES : c->tiles;
+    if (__atomic_load_n(c->reroute, __ATOMIC_RELAXED)) return;
+    if (FC_FN(winograd_planes_block)(c->cx, c->d, c->x, c->y, c->ut, c->bias, t0, t1, ws))
+        __atomic_store_n(c->reroute, 1, __ATOMIC_RELAXED);
+}
+
+/* *reroute: a tile met Inf or NaN (the caller re-runs the call, see conv2d_run). */
+static fc_status FC_FN(winograd_planes_run)(const fc_cntx *cx, const fc_conv_desc *d,
+                                            const fc_view *x, const FC_T *w, const FC_T *bias,
+                                            const fc_view *y, int threads, int *reroute) {
+    FC_FN(wgp_call) c = {cx, d, x, y, w, bias, NULL, FC_FN(winograd_tiles)(cx, x, y), reroute};
+    c.ut = fc_scratch(FC_SCRATCH_WEIGHTS, sizeof(FC_T) * (size_t)(16 * x->c * y->c));
+    if (!c.ut) return FC_ERR_NOMEM;
+    fc_parallel_job job = {.phases = 0};
+    fc_job_add(&job, (y->c + CV_PW_ROWS - 1) / CV_PW_ROWS, FC_FN(wgp_pack_task), &c);
+    fc_job_add(&job, (c.tiles + FC_WINOGRAD_PLANES_TILES - 1) / FC_WINOGRAD_PLANES_TILES,
+               FC_FN(wgp_task), &c);
+    job.ws_bytes = FC_FN(winograd_planes_workspace)(cx, x, y);
+    if (fc_is_planar(y)) { /* written in full: mapped first where fresh (fc_parallel.h) */
+        job.out = y->data;
+        job.out_bytes = sizeof(FC_T) * (size_t)(y->n * y->c * y->h * y->w);
+    }
+    const fc_status status = fc_parallel_run(&job, threads);
+    fc_scratch_release(FC_SCRATCH_WEIGHTS);
+    return status;
+}
+
 static void FC_FN(igemm_pack_task)(const void *ctx, int64_t unit, void *ws) {
     const FC_FN(conv_call) *c = ctx;
     if (FC_FN(igemm_pack_weights)(c->cx, c->d, c->x, c->y, c->w, unit, c->wpack))
@@ -574,6 +637,13 @@ static fc_status FC_FN(conv2d_run)(const fc_cntx *cx, const fc_conv_desc *d, fc_
         fc_pointwise_planes_applies(d, x_in, y_out) &&
         FC_FN(direct_kernel)(cx, d, x_in, y_out) == DK_BLOCKED)
         return FC_FN(pointwise_run)(cx, d, x_in, w, bias, y_out, threads);
+    if (algo == FC_ALGO_WINOGRAD && FC_FN(winograd_planes_apply)(cx, x_in, y_out, pk)) {
+        int reroute = 0;
+        const fc_status st =
+            FC_FN(winograd_planes_run)(cx, d, x_in, w, bias, y_out, threads, &reroute);
+        if (st != FC_OK || !reroute) return st;
+        algo = FC_ALGO_IM2COL; /* Inf or NaN met: the GEMM instead, as below */
+    }
     const int any_layout = algo == FC_ALGO_DIRECT && fc_image_filter_applies(d, x_in, y_out);
     const int copy_in = !any_layout && x_in->sc != 1;
     const int copy_out = !any_layout && !fc_is_dense(y_out);
