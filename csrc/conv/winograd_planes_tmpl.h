@@ -52,31 +52,12 @@ typedef int32_t WP_MASK __attribute__((vector_size(WG_VBYTES)));
 
 /* Even and odd lanes of a:b (2L values: L even-indexed, L odd-indexed); and back, the low
  * and high halves of the interleave a0 b0 a1 b1 ... (lane indices must be literals). */
-#if WG_VBYTES / (FC_T_IS_DOUBLE ? 8 : 4) == 16
-#define WP_EVEN(a, b)                                                                              \
-    __builtin_shufflevector(a, b, 0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30)
-#define WP_ODD(a, b)                                                                               \
-    __builtin_shufflevector(a, b, 1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31)
-#define WP_ZIPLO(a, b)                                                                             \
-    __builtin_shufflevector(a, b, 0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23)
-#define WP_ZIPHI(a, b)                                                                             \
-    __builtin_shufflevector(a, b, 8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31)
-#elif WG_VBYTES / (FC_T_IS_DOUBLE ? 8 : 4) == 8
-#define WP_EVEN(a, b) __builtin_shufflevector(a, b, 0, 2, 4, 6, 8, 10, 12, 14)
-#define WP_ODD(a, b) __builtin_shufflevector(a, b, 1, 3, 5, 7, 9, 11, 13, 15)
-#define WP_ZIPLO(a, b) __builtin_shufflevector(a, b, 0, 8, 1, 9, 2, 10, 3, 11)
-#define WP_ZIPHI(a, b) __builtin_shufflevector(a, b, 4, 12, 5, 13, 6, 14, 7, 15)
-#elif WG_VBYTES / (FC_T_IS_DOUBLE ? 8 : 4) == 4
-#define WP_EVEN(a, b) __builtin_shufflevector(a, b, 0, 2, 4, 6)
-#define WP_ODD(a, b) __builtin_shufflevector(a, b, 1, 3, 5, 7)
-#define WP_ZIPLO(a, b) __builtin_shufflevector(a, b, 0, 4, 1, 5)
-#define WP_ZIPHI(a, b) __builtin_shufflevector(a, b, 2, 6, 3, 7)
-#else
-#define WP_EVEN(a, b) __builtin_shufflevector(a, b, 0, 2)
-#define WP_ODD(a, b) __builtin_shufflevector(a, b, 1, 3)
-#define WP_ZIPLO(a, b) __builtin_shufflevector(a, b, 0, 2)
-#define WP_ZIPHI(a, b) __builtin_shufflevector(a, b, 1, 3)
-#endif
+#define FC_LANES_N (WG_VBYTES / (FC_T_IS_DOUBLE ? 8 : 4))
+#include "fc_lanes_tmpl.h"
+#define WP_EVEN(a, b) __builtin_shufflevector(a, b, FC_EVEN_LANES)
+#define WP_ODD(a, b) __builtin_shufflevector(a, b, FC_ODD_LANES)
+#define WP_ZIPLO(a, b) __builtin_shufflevector(a, b, FC_ZIPLO_LANES)
+#define WP_ZIPHI(a, b) __builtin_shufflevector(a, b, FC_ZIPHI_LANES)
 
 /* v where keep is all-ones, else `other` */
 #define WP_SELECT(keep, v, other) ((WP_VEC)(((WP_MASK)(v) & (keep)) | ((WP_MASK)(other) & ~(keep))))

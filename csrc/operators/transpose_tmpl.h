@@ -20,21 +20,10 @@ typedef FC_T TR_VEC __attribute__((vector_size(TR_VBYTES), aligned(sizeof(FC_T))
  * be literal constants).  log2(L) rounds of pairing row i with row i + L/2 into rows 2i
  * (low) and 2i + 1 (high) rotate each value's (row, column) bits by one: after log2(L)
  * rounds, row and column have swapped. */
-#if TR_VBYTES / (FC_T_IS_DOUBLE ? 8 : 4) == 16
-#define TR_LO(a, b)                                                                                \
-    __builtin_shufflevector(a, b, 0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23)
-#define TR_HI(a, b)                                                                                \
-    __builtin_shufflevector(a, b, 8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31)
-#elif TR_VBYTES / (FC_T_IS_DOUBLE ? 8 : 4) == 8
-#define TR_LO(a, b) __builtin_shufflevector(a, b, 0, 8, 1, 9, 2, 10, 3, 11)
-#define TR_HI(a, b) __builtin_shufflevector(a, b, 4, 12, 5, 13, 6, 14, 7, 15)
-#elif TR_VBYTES / (FC_T_IS_DOUBLE ? 8 : 4) == 4
-#define TR_LO(a, b) __builtin_shufflevector(a, b, 0, 4, 1, 5)
-#define TR_HI(a, b) __builtin_shufflevector(a, b, 2, 6, 3, 7)
-#else
-#define TR_LO(a, b) __builtin_shufflevector(a, b, 0, 2)
-#define TR_HI(a, b) __builtin_shufflevector(a, b, 1, 3)
-#endif
+#define FC_LANES_N TR_LANES
+#include "fc_lanes_tmpl.h"
+#define TR_LO(a, b) __builtin_shufflevector(a, b, FC_ZIPLO_LANES)
+#define TR_HI(a, b) __builtin_shufflevector(a, b, FC_ZIPHI_LANES)
 
 #if TR_LANES == 16
 /* 16 lanes (float32 in 512 bits): 4x4 blocks transposed inside each 128-bit quarter first

@@ -37,15 +37,9 @@ typedef int32_t PL_MASK __attribute__((vector_size(PL_VBYTES)));
 
 /* The even lanes of a pair of vectors (stride-2 windows).  __builtin_shufflevector is
  * Clang's and GCC's (from GCC 12); older GCCs have only their own __builtin_shuffle. */
-#if PL_LANES == 16
-#define PL_EVEN 0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30
-#elif PL_LANES == 8
-#define PL_EVEN 0, 2, 4, 6, 8, 10, 12, 14
-#elif PL_LANES == 4
-#define PL_EVEN 0, 2, 4, 6
-#else
-#define PL_EVEN 0, 2
-#endif
+#define FC_LANES_N PL_LANES
+#include "fc_lanes_tmpl.h"
+#define PL_EVEN FC_EVEN_LANES
 #if defined(__clang__) || __GNUC__ >= 12
 #define PL_EVEN_LANES(a, b) __builtin_shufflevector(a, b, PL_EVEN)
 #else
