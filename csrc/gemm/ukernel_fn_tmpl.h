@@ -2,20 +2,18 @@
  * rows of the MR x NR tile, named UK_FN; the indirection buffer keeps MR pointers per tap
  * whatever UK_ROWS is, so that a 1-row kernel runs on row i of a tile given a + i. */
 /* One step of the reduction: row k of B (NV vectors) times A's column k (UK_ROWS broadcasts)
- * into the accumulators; B advances by one row. */
-#ifndef UK_STEP
+ * into the accumulators; B then advances to its next row, UK_B_ROW values on (ukernel_tmpl.h). */
 #define UK_STEP(k)                                                                                 \
     do {                                                                                           \
         UK_VEC bv[UK_NV];                                                                          \
         _Pragma("GCC unroll 8") for (int v = 0; v < UK_NV; v++) bv[v] =                            \
             *(const UK_VEC *)(b + v * UK_LANES); /* may be unaligned (below) */                    \
-        b += UK_NV * UK_LANES;                                                                     \
+        b += UK_B_ROW;                                                                             \
         _Pragma("GCC unroll 16") for (int i = 0; i < UK_ROWS; i++) {                               \
             const UK_VEC av = rows[i][k] - (UK_VEC){0}; /* broadcast (x - 0 folds to x) */         \
             _Pragma("GCC unroll 8") for (int v = 0; v < UK_NV; v++) acc[i][v] += av * bv[v];       \
         }                                                                                          \
     } while (0)
-#endif
 
 void UK_FN(int64_t ntaps, int64_t kc, const FC_T *const *a, const FC_T *const *a_next,
            int64_t a_off, const FC_T *restrict b, FC_T *restrict c, int64_t ldc, int accumulate,
@@ -84,3 +82,5 @@ void UK_FN(int64_t ntaps, int64_t kc, const FC_T *const *a, const FC_T *const *a
 #pragma GCC unroll 8
         for (int v = 0; v < UK_NV; v++) *(UK_VEC *)(c + i * ldc + v * UK_LANES) = acc[i][v];
 }
+
+#undef UK_STEP

@@ -8,8 +8,9 @@
  * contiguous values -- the channels of one input pixel, or of a zero row for padding --
  * so no patch matrix is ever built and padding costs nothing.  a_next is the next tile's
  * (same layout), prefetched into L2 while this one computes, or NULL.  B is a packed panel
- * [ntaps * kc][NR], read with unaligned vector loads (they cost nothing extra on aligned
- * data on AVX2 and AVX-512); C is row-major with leading dimension ldc.
+ * [ntaps * kc][NR], its rows UK_B_ROW values apart (NR unless the includer defines it,
+ * as the 1x1 NCHW kernel does to read input planes in place), read with unaligned vector
+ * loads (they cost nothing extra on aligned data on AVX2 and AVX-512); C is row-major with leading dimension ldc.
  * With `bias` (NR values) and/or a ReLU-family activation, the epilogue runs on the
  * accumulators before the store; other activations are applied by the caller.
  * Written with GCC vector extensions: the same source compiles to zmm code under
@@ -35,6 +36,9 @@ typedef int64_t FC_CAT(UK_VEC, mask) __attribute__((vector_size(UK_VBYTES)));
 typedef int32_t FC_CAT(UK_VEC, mask) __attribute__((vector_size(UK_VBYTES)));
 #endif
 #define UK_MASK FC_CAT(UK_VEC, mask)
+#ifndef UK_B_ROW
+#define UK_B_ROW (UK_NV * UK_LANES) /* a packed panel's row */
+#endif
 
 /* v where keep is all-ones, else `other` (lane-wise select without C++'s vector ?:) */
 #define UK_SELECT(keep, v, other) ((UK_VEC)(((UK_MASK)(v) & (keep)) | ((UK_MASK)(other) & ~(keep))))
@@ -55,7 +59,7 @@ typedef int32_t FC_CAT(UK_VEC, mask) __attribute__((vector_size(UK_VBYTES)));
 #undef UK_FN
 
 #undef UK_SELECT
-#undef UK_STEP
+#undef UK_B_ROW
 #undef UK_MASK
 
 /* The tile shape this ISA uses for this dtype (for the kernel table). */
