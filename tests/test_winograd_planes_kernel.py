@@ -146,3 +146,19 @@ def test_auto_picks_it_where_nhwc_runs_winograd(rng):
         fastconv.conv2d(x, w, 1, "SAME", "NCHW"),
         fastconv.conv2d(x, w, 1, "SAME", "NCHW", algorithm="winograd"),
     )
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_prepacked_layer_runs_it(isa, dtype, rng):
+    """fastconv.Conv2D's packed filters are NHWC Winograd panels; its NCHW calls take this
+    path with their own transformed rows, as conv2d does: the same bits, twice (the first
+    call packs, the second reuses)."""
+    x = rng.standard_normal((2, 32, 32, 24)).astype(dtype)  # 2 x 16 x 16 = 512 tiles
+    w = rng.standard_normal((3, 3, 24, 40)).astype(dtype)
+    b = rng.standard_normal(40).astype(dtype)
+    layer = fastconv.Conv2D(
+        w, 1, "SAME", data_format="NCHW", bias=b, activation="relu", algorithm="winograd"
+    )
+    want, _ = _both(x, w, "SAME", bias=b, activation="relu")
+    for _ in range(2):
+        np.testing.assert_array_equal(layer(_nchw(x)), want)

@@ -318,9 +318,13 @@ static fc_status FC_FN(winograd_plan)(FC_FN(conv_call) * c, int threads, fc_para
  * transposed, the tiles as their columns in panels of NR, so an image's last block computes
  * its partial panel whole: used where that wastes at most an eighth of the tiles
  * (r50-3x3-56: 784 tiles, 832 computed; r50-3x3-28's 196 would be 256 and r50-3x3-14's 49,
- * 64: those keep the copies, 1.05x and 1.02x).  Not with weights packed before the call
- * (fastconv.Conv2D): those are in the NHWC kernel's panels.  Tasks: the weights' rows, a
- * block of output channels each, then a block of FC_WINOGRAD_PLANES_TILES tiles each. */
+ * 64: those keep the copies, 1.05x and 1.02x).  Weights packed before the call
+ * (fastconv.Conv2D) are in the NHWC kernel's panels, so this path transforms its own rows
+ * of U^T as a plain call does: with the layout copies instead, a packed vgg-3x3-224 took
+ * 1.11x a plain call's time and b8-3x3-56 1.13x (1 thread, thread CPU time), where U^T
+ * costs well under 1% (these layers have many tiles for few weights).  Tasks: the
+ * weights' rows, a block of output channels each, then a block of
+ * FC_WINOGRAD_PLANES_TILES tiles each. */
 typedef struct {
     const fc_cntx *cx;
     const fc_conv_desc *d;
@@ -331,10 +335,9 @@ typedef struct {
     int *reroute;
 } FC_FN(wgp_call);
 
-static int FC_FN(winograd_planes_apply)(const fc_cntx *cx, const fc_view *x, const fc_view *y,
-                                        const fc_conv_packed *pk) {
+static int FC_FN(winograd_planes_apply)(const fc_cntx *cx, const fc_view *x, const fc_view *y) {
     const int64_t nr = FC_UKERNEL(cx)->nr, tiles = FC_FN(winograd_tiles)(cx, x, y);
-    return x->sw == 1 && y->sw == 1 && x->sc != 1 && y->sc != 1 && !(pk && pk->winograd) &&
+    return x->sw == 1 && y->sw == 1 && x->sc != 1 && y->sc != 1 &&
            8 * ((tiles + nr - 1) / nr * nr) <= 9 * tiles;
 }
 
@@ -637,7 +640,7 @@ static fc_status FC_FN(conv2d_run)(const fc_cntx *cx, const fc_conv_desc *d, fc_
         fc_pointwise_planes_applies(d, x_in, y_out) &&
         FC_FN(direct_kernel)(cx, d, x_in, y_out) == DK_BLOCKED)
         return FC_FN(pointwise_run)(cx, d, x_in, w, bias, y_out, threads);
-    if (algo == FC_ALGO_WINOGRAD && FC_FN(winograd_planes_apply)(cx, x_in, y_out, pk)) {
+    if (algo == FC_ALGO_WINOGRAD && FC_FN(winograd_planes_apply)(cx, x_in, y_out)) {
         int reroute = 0;
         const fc_status st =
             FC_FN(winograd_planes_run)(cx, d, x_in, w, bias, y_out, threads, &reroute);
