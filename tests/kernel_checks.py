@@ -1,5 +1,6 @@
 """Checks every direct-kernel test file makes: that conv2d's "auto" runs the kernel, and
-that its bits do not depend on the thread count."""
+that its bits do not depend on the thread count; and arrays placed off a cache line for
+the checks that its bits do not depend on where the operands lie."""
 
 import numpy as np
 
@@ -24,3 +25,12 @@ def assert_same_bits_for_any_thread_count(compute):
         results.append(compute())
     for r in results[1:]:
         np.testing.assert_array_equal(r, results[0])
+
+
+def at_offset(a, offset):
+    """A copy of a whose data starts `offset` bytes past a 64-byte boundary."""
+    buf = np.empty(a.nbytes + 128, np.uint8)
+    start = (-buf.ctypes.data) % 64 + offset
+    out = buf[start : start + a.nbytes].view(a.dtype).reshape(a.shape)
+    out[...] = a
+    return out

@@ -15,6 +15,7 @@ import pytest
 
 import fastconv
 from fastconv import reference
+from kernel_checks import at_offset
 from tolerance import assert_close
 
 
@@ -156,3 +157,39 @@ def test_bit_identical_for_any_thread_count(sizes, shape, padding, restore_threa
     for w, b in results[1:]:
         np.testing.assert_array_equal(w, results[0][0])
         np.testing.assert_array_equal(b, results[0][1])
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize(
+    "shape, sizes",
+    [((8, 7, 9, 16), (5, 5, 16, 16)), ((2, 7, 9, 3), (3, 3, 3, 16))],
+    ids=["many-passes", "few-passes"],
+)
+def test_each_isa_same_bits_at_any_alignment(isa, shape, sizes, dtype, rng):
+    """x, out_backprop and out anywhere in a cache line (NumPy aligns to 16 bytes): the
+    kernel reads dy in place, or copies each band to its aligned workspace where dy's
+    vectors straddle lines and many passes read the band ("many-passes": 50 chunks of 16
+    output channels; "few-passes": 4-5 chunks, read in place), in the same order: the same
+    bits wherever the arrays lie, and the reference's values."""
+    x, dy = operands(rng, shape, sizes, 1, "SAME", dtype)
+    item = np.dtype(dtype).itemsize
+    got = []
+    for x_at, dy_at, out_at in [(0, 0, 0), (item, 16, 48), (16, 48, 0), (48, item, 16)]:
+        out = at_offset(np.zeros(sizes, dtype), out_at)
+        w, b = fastconv.conv2d_backprop_filter(
+            at_offset(x, x_at),
+            sizes,
+            at_offset(dy, dy_at),
+            1,
+            "SAME",
+            return_bias_grad=True,
+            out=out,
+        )
+        assert w is out
+        got.append((w.copy(), b))
+    for w, b in got[1:]:
+        np.testing.assert_array_equal(w, got[0][0])
+        np.testing.assert_array_equal(b, got[0][1])
+    want, want_b = reference.conv2d_backprop_filter(x, sizes, dy, 1, "SAME", return_bias_grad=True)
+    assert_close(got[0][0], want, dy.size // sizes[3], dtype, isa)
+    assert_close(got[0][1], want_b, dy.size // sizes[3], dtype, isa)

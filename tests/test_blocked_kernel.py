@@ -12,7 +12,7 @@ import pytest
 import fastconv
 from fastconv import reference
 
-from kernel_checks import assert_auto_runs, assert_same_bits_for_any_thread_count
+from kernel_checks import assert_auto_runs, assert_same_bits_for_any_thread_count, at_offset
 from tolerance import assert_close
 
 
@@ -235,15 +235,6 @@ def test_channel_slices_on_small_images(isa, shape, window, groups, dtype, rng, 
     assert_close(run(), want, window[0] * window[1] * window[2], dtype)
 
 
-def _at_offset(a, offset):
-    """A copy of a whose data starts `offset` bytes past a 64-byte boundary."""
-    buf = np.empty(a.nbytes + 128, np.uint8)
-    start = (-buf.ctypes.data) % 64 + offset
-    out = buf[start : start + a.nbytes].view(a.dtype).reshape(a.shape)
-    out[...] = a
-    return out
-
-
 @pytest.mark.parametrize(
     "window,dtype",
     [
@@ -258,7 +249,7 @@ def test_filters_at_any_alignment(isa, window, dtype, rng):
     reference's values."""
     x, w = _randn(rng, (1, 23, 21, window[2]), dtype), _randn(rng, window, dtype)
     got = [
-        fastconv.conv2d(x, _at_offset(w, off), 2, "SAME", algorithm="direct")
+        fastconv.conv2d(x, at_offset(w, off), 2, "SAME", algorithm="direct")
         for off in (0, np.dtype(dtype).itemsize, 16, 48)
     ]
     for g in got[1:]:

@@ -23,6 +23,7 @@
  * rows, and sums every pixel in (n, oy, ox) order into its accumulators (dW's rows, or a
  * workspace stored into dW at the end): the same order whatever the split, so results are
  * bit-identical for any thread count. */
+#include <stdint.h>
 #include <string.h>
 
 #define BK_FN(name) FC_CAT(FC_FN(name), BK_ISA)
@@ -31,6 +32,7 @@
 #define BK_MRCAP 8        /* row pointers beyond 8 run out of general registers */
 #define BK_LINE 64        /* bytes a prefetch brings: the cache line of x86 and most Arm cores */
 #define BK_PF_PRODUCTS 64 /* vector products a pass at least per line it prefetches */
+#define BK_MANY_PASSES 48 /* passes a band that make a misaligned dy block worth a copy */
 #define BK_MR(nv) (BK_ACC / (nv) < BK_MRCAP ? BK_ACC / (nv) : BK_MRCAP)
 
 typedef FC_T BK_VEC __attribute__((vector_size(BK_VBYTES), aligned(sizeof(FC_T))));
@@ -222,13 +224,15 @@ static void BK_FN(bk_fill_dy)(const fc_view *dy, int64_t nb, int64_t n, int64_t 
 }
 
 /* What the band after (n, oy0) reads that this one has not brought into cache: its dy rows
- * when read in place, and its input rows past this band's when the group's rows are one
- * run of memory (one group, rows dense: NHWC): at[0] and at[1], len[0] and len[1] bytes
- * (none after the last band).  The tiles prefetch them a slice a chunk: without it each
- * band's first tiles waited for them from L3 or DRAM, 7% of b8-3x3-56's time when two
- * tasks split the chunks (the cost grows with the splits: 25% at four). */
+ * when they are one run of memory, the band's block (dy_dense: read in place or copied; a
+ * copy that waited for them made a 5x5 layer of 16 -> 64 channels on 14x14 5% slower than
+ * reading in place, not 10% faster), and its input rows past this band's when the group's
+ * rows are one run of memory (one group, rows dense: NHWC): at[0] and at[1], len[0] and
+ * len[1] bytes (none after the last band).  The tiles prefetch them a slice a chunk:
+ * without it each band's first tiles waited for them from L3 or DRAM, 7% of b8-3x3-56's
+ * time when two tasks split the chunks (the cost grows with the splits: 25% at four). */
 static void BK_FN(bk_next_band)(const fc_conv_desc *d, const fc_view *x, const fc_view *dy,
-                                const fc_bf_direct *p, int64_t n, int64_t oy0, int dy_in_place,
+                                const fc_bf_direct *p, int64_t n, int64_t oy0, int dy_dense,
                                 const char *at[2], int64_t len[2]) {
     const fc_window *win = &d->win;
     at[0] = at[1] = NULL, len[0] = len[1] = 0;
@@ -238,7 +242,7 @@ static void BK_FN(bk_next_band)(const fc_conv_desc *d, const fc_view *x, const f
     if (oy0 >= dy->h) oy0 = 0, n++, done = 0;
     if (n >= dy->n) return;
     const int64_t rows = dy->h - oy0 < p->band ? dy->h - oy0 : p->band;
-    if (dy_in_place) {
+    if (dy_dense) {
         at[0] = (const char *)((const FC_T *)dy->data + n * dy->sn + oy0 * dy->sh);
         len[0] = (int64_t)sizeof(FC_T) * rows * dy->sh;
     }
@@ -270,8 +274,15 @@ void BK_FN(bf_direct)(const fc_conv_desc *d, const fc_view *x, const fc_view *dy
      * pass over it: ResNet's 3x3 on 7x7 has a 9 MiB dW for 49 pixels.) */
     const int in_place = count == nb && j1 <= p->r;
     /* dy itself as the band's block: all of one group's channels, one vector block, dense
-     * (dy copies were 5-8% of LeNet's first layer, and repeated by every task of a block) */
-    const int dy_in_place = count == nb && dy->sc == 1 && dy->sw == nb && dy->sh == dy->w * nb;
+     * (dy copies were 5-8% of LeNet's first layer, and repeated by every task of a block).
+     * Copied to the aligned workspace instead where its vectors straddle cache lines (NumPy
+     * aligns to 16 bytes; the block's pixels are whole vectors, so dy's start decides) and
+     * many passes read each band: a copy reads and writes the block once, a vector split
+     * over two lines costs every pass (lenet-c2, 150 chunks: 7.9 -> 7.3 ms, b8-3x3-56 6%
+     * faster; 34 chunks of 64 channels: 3% slower copied, LeNet's first layer, 4: 15%). */
+    const int dy_dense = count == nb && dy->sc == 1 && dy->sw == nb && dy->sh == dy->w * nb;
+    const int dy_in_place =
+        dy_dense && ((uintptr_t)dy->data % BK_VBYTES == 0 || ch1 - ch0 < BK_MANY_PASSES);
     FC_T *c = in_place ? dw + o0 : (FC_T *)ws;
     const int64_t ldc = in_place ? dy->c : nb;
     FC_T *pbuf = (FC_T *)((char *)ws + fc_align_up(sizeof(FC_T) * (size_t)(p->chunks * mr * nb)));
@@ -338,7 +349,7 @@ void BK_FN(bf_direct)(const fc_conv_desc *d, const fc_view *x, const fc_view *dy
             }
             const char *pf[2]; /* the next band's data, prefetched a slice a pass of a chunk */
             int64_t pf_len[2];
-            BK_FN(bk_next_band)(d, x, dy, p, n, oy0, dy_in_place, pf, pf_len);
+            BK_FN(bk_next_band)(d, x, dy, p, n, oy0, dy_dense, pf, pf_len);
             const int64_t lines = (pf_len[0] + pf_len[1]) / BK_LINE;
             const int64_t passes = (dy->w + p->seg - 1) / p->seg * (ch1 - ch0);
             int64_t per = (lines + passes - 1) / passes;
@@ -385,6 +396,7 @@ void BK_FN(bf_direct)(const fc_conv_desc *d, const fc_view *x, const fc_view *dy
 #undef BK_MRCAP
 #undef BK_LINE
 #undef BK_PF_PRODUCTS
+#undef BK_MANY_PASSES
 #undef BK_LANES
 #undef BK_VEC
 #undef BK_FN
