@@ -12,8 +12,11 @@ enum { CV_CB = 16, CV_RB = 64, CV_CC = 1024 };
 enum { CV_PLANES_W = 24 };
 /* Output channels per task of the 1x1 NCHW kernel's weight transpose (conv2d_tmpl.h). */
 enum { CV_PW_ROWS = 64 };
+/* The direct kernels' aligned copy of the filters (conv2d_tmpl.h): bytes per task, and the
+ * blocks of pixels from which filters larger than half of L2 are copied too. */
+enum { CV_ALIGN_BYTES = 256 * 1024, CV_ALIGN_BLOCKS = 16 };
 /* The direct algorithm's kernels (conv2d_tmpl.h's direct_plan picks one per call). */
-enum { DK_GENERIC, DK_FILTER, DK_BLOCKED, DK_GROUPED, DK_FEWOUT, DK_DEPTHWISE };
+enum { DK_GENERIC, DK_FILTER, DK_BLOCKED, DK_GROUPED, DK_FEWOUT, DK_DEPTHWISE, DK_POINTWISE };
 
 #define FC_TEMPLATE "conv2d_tmpl.h"
 #include "fc_instantiate.h"
@@ -138,9 +141,9 @@ static fc_algorithm choose(const fc_cntx *cx, fc_dtype dtype, const fc_conv_desc
         16 * (taps.all - taps.inside) >= taps.all && 16 * taps.corners <= taps.inside)
         return FC_ALGO_DIRECT;
     /* Groups of whole vectors whose output channels fill under 3/4 of the GEMM's panels (2
-     * groups of 32, 56x56: 0.85 ms against 1.71; ShuffleNet's 3 groups of 80, 1x1: 0.26
-     * against 0.37, 64-wide panels); full panels favour the GEMM (AlexNet's 2 groups of
-     * 128, 5x5: 3.1 ms against 3.7 direct). */
+     * groups of 32, 56x56: 0.85 ms against 1.71; ShuffleNet's 3 groups of 80, 1x1, in the
+     * five-vector 1x1 kernel: 0.20 against 0.32, 64-wide panels); full panels favour the
+     * GEMM (AlexNet's 2 groups of 128, 5x5: 3.1 ms against 3.7 direct). */
     const int64_t og = y->c / d->groups, panels = (og + nr - 1) / nr;
     if (blocked && d->groups > 1 && 4 * og < 3 * panels * nr) return FC_ALGO_DIRECT;
     const int grouped =
