@@ -4,12 +4,11 @@
  * channels anyway. */
 #include "fc_conv_pointwise_groups.h"
 
-/* Whether a call is one for vectors of `lanes` values (see the header). */
-static inline int pg_shape(const fc_conv_desc *d, const fc_view *x, const fc_view *y,
-                           int64_t lanes) {
-    return fc_is_pointwise(&d->win, x, y) && y->c / d->groups == 5 * lanes && x->sc == 1 &&
-           x->sh == x->w * x->sw && fc_is_dense(y);
-}
+/* Whether a call is one for vectors of `lanes` values (see the header): an expression, so
+ * that a build without the x86 kernels has no unused helper. */
+#define PG_SHAPE(d, x, y, lanes)                                                                   \
+    (fc_is_pointwise(&(d)->win, x, y) && (y)->c / (d)->groups == 5 * (lanes) && (x)->sc == 1 &&    \
+     (x)->sh == (x)->w * (x)->sw && fc_is_dense(y))
 
 #define PG_PARAMS(T)                                                                               \
     const fc_conv_desc *d, const fc_view *x, const T *w, const T *bias, const fc_view *y,          \
@@ -19,7 +18,7 @@ static inline int pg_shape(const fc_conv_desc *d, const fc_view *x, const fc_vie
     FC_IF_X86(void FC_ISA_NAME(pointwise_groups_rows, SFX, avx512)(PG_PARAMS(T));)                 \
     int FC_CAT(pointwise_groups_applies, SFX)(const fc_cntx *cx, const fc_conv_desc *d,            \
                                               const fc_view *x, const fc_view *y) {                \
-        FC_ISA_SELECT(cx->isa, pg_shape(d, x, y, 64 / (int64_t)sizeof(T)), 0, 0)                   \
+        FC_ISA_SELECT(cx->isa, PG_SHAPE(d, x, y, 64 / (int64_t)sizeof(T)), 0, 0)                   \
     }                                                                                              \
     void FC_CAT(pointwise_groups_rows, SFX)(const fc_cntx *cx, PG_PARAMS(T)) {                     \
         FC_IF_X86(FC_ISA_NAME(pointwise_groups_rows, SFX, avx512)(d, x, w, bias, y, n, oy0, oy1);) \
