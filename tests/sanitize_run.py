@@ -45,6 +45,8 @@ KERNEL_TESTS = [
     "test_filter_kernel.py",
     "test_blocked_kernel.py",
     "test_pointwise_planes_kernel.py",
+    "test_pointwise_groups_kernel.py",
+    "test_direct_aligned_copy.py",
     "test_grouped_kernel.py",
     "test_fewout_kernel.py",
     "test_fewin_planes_kernel.py",

@@ -65,6 +65,34 @@ def test_padding_taps_skipped_by_the_direct_kernel(x, w, padded, isa):
     )
 
 
+@pytest.mark.parametrize(
+    "x,w",
+    [
+        (zeros(1, 14, 14, 480), zeros(1, 1, 480, 80)),  # EfficientNet-B0's 1x1 into 80
+        (zeros(1, 28, 28, 240), zeros(1, 1, 80, 240)),  # ShuffleNet's 3 groups of 80
+        (zeros(1, 28, 28, 80, dtype=np.float64), zeros(1, 1, 80, 40, dtype=np.float64)),
+    ],
+)
+def test_five_vector_1x1_groups(x, w, isa):
+    """1x1 into groups of five vectors (80 float32 or 40 float64 channels) run the direct
+    kernel on AVX-512 (one register block a group); elsewhere the GEMM, whose panels of 16
+    or 8 are whole there. Six vectors (96 float32 channels) run the GEMM."""
+    groups = x.shape[3] // w.shape[2]
+    expected = "direct" if isa == "avx512" else "im2col"
+    assert fastconv.conv2d_algorithm(x, w, 1, "VALID") == expected
+    if groups == 1:
+        six = zeros(1, 1, w.shape[2], w.shape[3] * 6 // 5, dtype=w.dtype)
+        assert fastconv.conv2d_algorithm(x, six, 1, "VALID") == "im2col"
+    rng = np.random.default_rng(2)
+    x, w = (
+        rng.standard_normal(x.shape).astype(x.dtype),
+        rng.standard_normal(w.shape).astype(w.dtype),
+    )
+    np.testing.assert_array_equal(
+        fastconv.conv2d(x, w, 1, "VALID"), fastconv.conv2d(x, w, 1, "VALID", algorithm=expected)
+    )
+
+
 def test_layouts_and_dtypes():
     x, w = zeros(1, 64, 56, 56), zeros(3, 3, 64, 64)
     assert fastconv.conv2d_algorithm(x, w, 1, "SAME", "NCHW") == "winograd"

@@ -8,6 +8,7 @@
 #include "fc_conv_direct.h"
 #include "fc_conv_igemm.h"
 #include "fc_conv_pointwise.h"
+#include "fc_conv_pointwise_groups.h"
 #include "fc_conv_winograd.h"
 #include "fc_conv_depthwise.h"
 #include "fc_conv_filter.h"

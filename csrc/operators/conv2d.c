@@ -12,8 +12,11 @@ enum { CV_CB = 16, CV_RB = 64, CV_CC = 1024 };
 enum { CV_PLANES_W = 24 };
 /* Output channels per task of the 1x1 NCHW kernel's weight transpose (conv2d_tmpl.h). */
 enum { CV_PW_ROWS = 64 };
+/* The direct kernels' aligned copy of the filters (conv2d_tmpl.h): bytes per task, and the
+ * blocks of pixels from which filters larger than half of L2 are copied too. */
+enum { CV_ALIGN_BYTES = 256 * 1024, CV_ALIGN_BLOCKS = 16 };
 /* The direct algorithm's kernels (conv2d_tmpl.h's direct_plan picks one per call). */
-enum { DK_GENERIC, DK_FILTER, DK_BLOCKED, DK_GROUPED, DK_FEWOUT, DK_DEPTHWISE };
+enum { DK_GENERIC, DK_FILTER, DK_BLOCKED, DK_GROUPED, DK_FEWOUT, DK_DEPTHWISE, DK_POINTWISE };
 
 #define FC_TEMPLATE "conv2d_tmpl.h"
 #include "fc_instantiate.h"
@@ -95,6 +98,16 @@ static fc_algorithm choose(const fc_cntx *cx, fc_dtype dtype, const fc_conv_desc
      * lanes with input channels instead: 64x28x28x32 -> 1 channel, 5x5 (lenet-c1's input
      * gradient) 36 ms with the GEMM, 3.7 with it (1 thread, thread CPU time, Xeon AVX-512). */
     if (fc_fewout_applies(d, x, y, dtype == FC_FLOAT64 ? 8 : 4)) return FC_ALGO_DIRECT;
+    /* 1x1 convolutions whose groups are five vectors of output channels (80 float32 or 40
+     * float64 on AVX-512): the five-vector 1x1 kernel holds a group in one register block,
+     * where the GEMM's panels (64 float32 or 32 float64 wide) are 5/8 full.  1 thread, thread
+     * CPU time, Xeon AVX-512, direct against the GEMM: 28x28x80 -> 80 0.070 ms against 0.110,
+     * 14x14x480 -> 80 (EfficientNet-B0) 0.099 against 0.163, 56x56x240 -> 80 0.82 against
+     * 1.20, 8x28x28x32 -> 80 0.24 against 0.39, shufflenet-1x1-28-g3 0.20 against 0.32;
+     * float64 28x28x80 -> 40 0.068 against 0.11. */
+    if (dtype == FC_FLOAT64 ? pointwise_groups_applies_f64(cx, d, x, y)
+                            : pointwise_groups_applies_f32(cx, d, x, y))
+        return FC_ALGO_DIRECT;
     /* Weights packed once (fastconv.Conv2D) take away the costs the two rules below weigh:
      * Winograd's filter transform and the GEMM's weight packing.  r50-3x3-7 (16 tiles) with
      * packed weights: Winograd 1.39 ms, the GEMM 1.77, the direct kernel 4.08 (1 thread). */
@@ -139,8 +152,9 @@ static fc_algorithm choose(const fc_cntx *cx, fc_dtype dtype, const fc_conv_desc
         return FC_ALGO_DIRECT;
     /* Groups of whole vectors whose output channels fill under 3/4 of the GEMM's panels (2
      * groups of 32, 56x56: 0.85 ms against 1.71; ShuffleNet's 3 groups of 80, 1x1: 0.26
-     * against 0.37, 64-wide panels); full panels favour the GEMM (AlexNet's 2 groups of
-     * 128, 5x5: 3.1 ms against 3.7 direct). */
+     * against 0.37 before the five-vector 1x1 kernel took them, 64-wide panels); full panels
+     * favour the GEMM (AlexNet's 2 groups of 128, 5x5: 2.72 ms against 2.77 direct with its
+     * filters copied aligned, 3.3 without). */
     const int64_t og = y->c / d->groups, panels = (og + nr - 1) / nr;
     if (blocked && d->groups > 1 && 4 * og < 3 * panels * nr) return FC_ALGO_DIRECT;
     const int grouped =

@@ -98,6 +98,10 @@ static void FC_FN(direct_image_rows)(const FC_FN(conv_call) * c, int64_t n, int6
         FC_FN(grouped_rows)(c->cx, c->d, x, c->wpack, c->bias, y, n, oy0, oy1, ws);
         break;
     case DK_FEWOUT: FC_FN(fewout_rows)(c->cx, c->d, x, c->w, c->bias, y, n, oy0, oy1, ws); break;
+    case DK_POINTWISE: /* the weights, or their aligned copy */
+        FC_FN(pointwise_groups_rows)(c->cx, c->d, x, c->wpack ? c->wpack : c->w, c->bias, y, n, oy0,
+                                     oy1);
+        break;
     case DK_DEPTHWISE:
         FC_FN(depthwise_rows)(c->cx, c->d, x, c->w, c->bias, y, n, oy0, oy1, ws);
         break;
@@ -136,9 +140,12 @@ static size_t FC_FN(filter_bytes)(const FC_FN(conv_call) * c) {
     return sizeof(FC_T) * (size_t)(win->k_h * win->k_w * (c->x->c / c->d->groups) * c->y->c);
 }
 
+/* Block t of CV_ALIGN_BYTES of the filters' aligned copy (direct_plan). */
 static void FC_FN(align_task)(const void *ctx, int64_t t, void *ws) {
     const FC_FN(conv_call) *c = ctx;
-    memcpy(c->wpack, c->w, FC_FN(filter_bytes)(c));
+    const size_t bytes = FC_FN(filter_bytes)(c), at = (size_t)t * CV_ALIGN_BYTES;
+    memcpy((char *)c->wpack + at, (const char *)c->w + at,
+           bytes - at < CV_ALIGN_BYTES ? bytes - at : CV_ALIGN_BYTES);
 }
 
 static void FC_FN(grouped_pack_task)(const void *ctx, int64_t tap, void *ws) {
@@ -190,12 +197,13 @@ static void FC_FN(blocked_images)(FC_FN(conv_call) * c, int threads) {
 /* The direct kernel (DK_*) that runs a call. */
 static int FC_FN(direct_kernel)(const fc_cntx *cx, const fc_conv_desc *d, const fc_view *x,
                                 const fc_view *y) {
-    return fc_image_filter_applies(d, x, y)           ? DK_FILTER
-           : fc_fewout_applies(d, x, y, sizeof(FC_T)) ? DK_FEWOUT
-           : d->groups == x->c && d->groups > 1       ? DK_DEPTHWISE
-           : FC_FN(blocked_applies)(cx, d, y)         ? DK_BLOCKED
-           : FC_FN(grouped_applies)(cx, d, x, y)      ? DK_GROUPED
-                                                      : DK_GENERIC;
+    return fc_image_filter_applies(d, x, y)               ? DK_FILTER
+           : fc_fewout_applies(d, x, y, sizeof(FC_T))     ? DK_FEWOUT
+           : d->groups == x->c && d->groups > 1           ? DK_DEPTHWISE
+           : FC_FN(pointwise_groups_applies)(cx, d, x, y) ? DK_POINTWISE
+           : FC_FN(blocked_applies)(cx, d, y)             ? DK_BLOCKED
+           : FC_FN(grouped_applies)(cx, d, x, y)          ? DK_GROUPED
+                                                          : DK_GENERIC;
 }
 
 /* Blocks of output rows per image for the direct kernels' tasks: about 16 tasks per thread
@@ -220,18 +228,26 @@ static fc_status FC_FN(direct_plan)(FC_FN(conv_call) * c, int threads, fc_parall
         if (!c->wpack) return FC_ERR_NOMEM;
         fc_job_add(job, taps, FC_FN(grouped_pack_task), c);
     }
-    /* The register-blocked kernel loads whole vectors of output channels' weights, once per
-     * tap and input channel for every block of pixels: where the filters do not start on a
-     * cache line (NumPy aligns to 16 bytes), every load spans two lines.  Weights that fit
-     * in half of L2 are copied to an aligned buffer first, a pass that costs about 1% of the
-     * call: AlexNet 11x11/4 (93 KB) 1.04 ms -> 0.96, lenet-c1 1.01 -> 0.94 (1 thread,
-     * thread CPU time, Xeon AVX-512).  Larger filters are read as they are: their copy
-     * would cost as much as a call reads them (r50-3x3-7, 9.4 MB). */
+    /* The register-blocked and five-vector 1x1 kernels load whole vectors of output
+     * channels' weights, once per tap and input channel for every block of pixels: where the
+     * filters do not start on a cache line (NumPy aligns to 16 bytes), every load spans two
+     * lines.  So the filters are copied to an aligned buffer first (in blocks of
+     * CV_ALIGN_BYTES, split among the threads) where they fit in half of L2, a pass that
+     * costs about 1% of the call: AlexNet 11x11/4 (93 KB) 1.04 ms -> 0.96, lenet-c1 1.01 ->
+     * 0.94, shufflenet-1x1-28-g3 (77 KB) 0.226 -> 0.206; and larger ones where the output
+     * has at least CV_ALIGN_BLOCKS blocks of pixels to read them: alexnet-c2-g2 (1.2 MB,
+     * 729 pixels) 3.32 -> 2.77, r50-3x3-14 (2.4 MB, 196 pixels) 1.72 -> 1.57.  Not fewer
+     * pixels: 2x2x512 -> 512 3x3 (9.4 MB, 4 pixels) 0.80 -> 1.37, 4x4x256 -> 256 (16) no
+     * better, r50-3x3-7 (49) about even (1 thread, thread CPU time, Xeon AVX-512). */
     const size_t wbytes = FC_FN(filter_bytes)(c);
-    if (c->direct_kernel == DK_BLOCKED && (uintptr_t)c->w % 64 && wbytes <= fc_cache_bytes(2) / 2) {
+    const int64_t pixels = y->n * y->h * y->w;
+    if ((c->direct_kernel == DK_BLOCKED || c->direct_kernel == DK_POINTWISE) &&
+        (uintptr_t)c->w % 64 &&
+        (wbytes <= fc_cache_bytes(2) / 2 || pixels >= CV_ALIGN_BLOCKS * FC_BLOCKED_BAND)) {
         c->wpack = fc_scratch(FC_SCRATCH_WEIGHTS, wbytes);
         if (!c->wpack) return FC_ERR_NOMEM;
-        fc_job_add(job, 1, FC_FN(align_task), c);
+        fc_job_add(job, (int64_t)((wbytes + CV_ALIGN_BYTES - 1) / CV_ALIGN_BYTES),
+                   FC_FN(align_task), c);
     }
     c->slice = y->c;
     c->slices = 1;
