@@ -231,6 +231,27 @@ GR_FN(row_chunk)(const GR_FN(grouped_call) * c, const fc_pixel_block *b, const i
     GR_FN(finish)(c, acc, yoff, ystep, oc, og, p0, np, nv);
 }
 
+/* The chunks of a block's np pixels at output vector oc: each loop's step a constant (og, np
+ * and nv are), so that every chunk's pixel count is one. */
+static inline __attribute__((always_inline)) void
+GR_FN(chunks)(const GR_FN(grouped_call) * c, const fc_pixel_block *b, const int64_t xoff,
+              const int64_t xstep, const int64_t yoff, const int64_t ystep, const int64_t oc,
+              const int og, const int np, const int nv, const int row3) {
+    if (row3) {
+        const int step = GR_ROW_CHUNK(og, nv) < np ? GR_ROW_CHUNK(og, nv) : np;
+#pragma GCC unroll 16
+        for (int p0 = 0; p0 < np; p0 += step)
+            GR_FN(row_chunk)(c, b, xoff, xstep, yoff, ystep, oc, og, p0,
+                             np - p0 < step ? np - p0 : step, nv);
+    } else {
+        const int step = GR_CHUNK(og, nv) < np ? GR_CHUNK(og, nv) : np;
+#pragma GCC unroll 16
+        for (int p0 = 0; p0 < np; p0 += step)
+            GR_FN(chunk)(c, b, xoff, xstep, yoff, ystep, oc, og, p0,
+                         np - p0 < step ? np - p0 : step, nv);
+    }
+}
+
 static inline __attribute__((always_inline)) void
 GR_FN(block)(const GR_FN(grouped_call) * c, const fc_pixel_block *b, const int og, const int np) {
     int64_t xoff, xstep, yoff, ystep;
@@ -246,24 +267,8 @@ GR_FN(block)(const GR_FN(grouped_call) * c, const fc_pixel_block *b, const int o
     for (int64_t oc = 0; oc < c->o;) {
         const int two = og == 2 && c->o - oc >= GR_OB * GR_LANES;
         const int nv = two ? GR_OB : 1;
-        /* each loop's step a constant, so that every chunk's pixel count is one */
-        if (row3) {
-            const int step = GR_ROW_CHUNK(og, nv) < np ? GR_ROW_CHUNK(og, nv) : np;
-#pragma GCC unroll 16
-            for (int p0 = 0; p0 < np; p0 += step) {
-                const int n = np - p0 < step ? np - p0 : step;
-                if (two) GR_FN(row_chunk)(c, b, xoff, xstep, yoff, ystep, oc, og, p0, n, GR_OB);
-                else GR_FN(row_chunk)(c, b, xoff, xstep, yoff, ystep, oc, og, p0, n, 1);
-            }
-        } else {
-            const int step = GR_CHUNK(og, nv) < np ? GR_CHUNK(og, nv) : np;
-#pragma GCC unroll 16
-            for (int p0 = 0; p0 < np; p0 += step) {
-                const int n = np - p0 < step ? np - p0 : step;
-                if (two) GR_FN(chunk)(c, b, xoff, xstep, yoff, ystep, oc, og, p0, n, GR_OB);
-                else GR_FN(chunk)(c, b, xoff, xstep, yoff, ystep, oc, og, p0, n, 1);
-            }
-        }
+        if (two) GR_FN(chunks)(c, b, xoff, xstep, yoff, ystep, oc, og, np, GR_OB, row3);
+        else GR_FN(chunks)(c, b, xoff, xstep, yoff, ystep, oc, og, np, 1, row3);
         oc += nv * GR_LANES;
     }
 }
