@@ -50,13 +50,16 @@
  * (a loaded machine), r50-3x3-7 4.99 against 5.24; larger images unchanged. */
 #define BK_SQ 4
 #define BK_SG 4
-/* BK_FEW: taps of 3 or 4 input channels (an RGB or RGBA first layer, whose taps are not
- * merged) run with the channel count a constant in run_block's blocks, so each tap's run
- * unrolls and the tap loop steps two offsets per 3-4 weight rows instead of looping over
- * the channels (run_wide's runs are merged or chunks of BK_WCG channels and more: it keeps
- * the loop).  1 thread, min of 200 interleaved calls, the same bits, AVX-512: r50-conv1
- * 1.54 ms against 1.63, AlexNet 11x11/4 0.92 against 0.98, 1x224x224x4 7x7/2 -> 64 2.01
- * against 2.13, 4x56x56x4 3x3 -> 64 0.45 against 0.47; AVX2 2-3%. */
+/* BK_FEW: in run_block's blocks, taps of 3 or 4 input channels (an RGB or RGBA first layer,
+ * whose taps are not merged) run with the channel count a constant, so each tap's run
+ * unrolls, and the input and weight pointers step from tap to tap instead of being computed
+ * from (ky, kx) per tap: the FMA loops held 88% of the samples, the loop over 3 channels and
+ * the offset products most of the rest.  1 thread, AVX-512, the same bits, paired calls
+ * against the previous build in one process (min of 100): r50-conv1 1.48 ms against 1.59,
+ * AlexNet 11x11/4 0.84 against 0.92, lenet-c2 (32 channels, stepped only) 1-2% faster;
+ * constant channels alone: 1x224x224x4 7x7/2 -> 64 2.01 against 2.13, AVX2 2-3%.  run_wide
+ * keeps the per-tap offsets: lenet-c1 (its merged 12-pixel blocks, which do not use them)
+ * ran 5% slower when run_wide stepped them too. */
 
 typedef FC_T BK_VEC __attribute__((vector_size(BK_VBYTES), aligned(sizeof(FC_T))));
 
@@ -108,19 +111,30 @@ static inline __attribute__((always_inline)) void BK_FN(run)(BK_VEC (*acc)[4], c
     }
 }
 
-/* run over taps [ky0, ky1) x [kx0, kx1), each a run of len input channels from ic0: a tap's
- * offsets are stepped, not recomputed from (ky, kx): r50-conv1 2-4% and AlexNet 11x11/4
- * 1-2% faster with BK_FEW (1 thread, AVX-512, min of 150-400 interleaved calls). */
+/* run over taps [ky0, ky1) x [kx0, kx1), each a run of len input channels from ic0.  With
+ * step (BK_FEW) the input and weight pointers step from tap to tap, from the first valid
+ * tap; without, each tap's offsets are computed from (ky, kx) before its pointers are
+ * formed. */
 static inline __attribute__((always_inline)) void
 BK_FN(taps)(const BK_FN(blocked_call) * c, BK_VEC (*acc)[4], int64_t xoff, int64_t xstep,
             const FC_T *w, int64_t ky0, int64_t ky1, int64_t kx0, int64_t kx1, int64_t ic0,
-            const int64_t len, const int np, const int nv) {
+            const int64_t len, const int np, const int nv, const int step) {
     const int64_t o = c->o, tap_w = c->tap_w, w_tap = c->cg * o, w_row = c->k_w * w_tap;
-    int64_t xr = xoff + ky0 * c->tap_h + kx0 * tap_w + ic0,
-            wr = ky0 * w_row + kx0 * w_tap + ic0 * o;
-    for (int64_t ky = ky0; ky < ky1; ky++, xr += c->tap_h, wr += w_row)
-        for (int64_t kx = kx0, xt = xr, wt = wr; kx < kx1; kx++, xt += tap_w, wt += w_tap)
-            BK_FN(run)(acc, c->xn + xt, xstep, w + wt, o, len, np, nv);
+    if (!step) {
+        for (int64_t ky = ky0; ky < ky1; ky++)
+            for (int64_t kx = kx0; kx < kx1; kx++)
+                BK_FN(run)(acc, c->xn + (xoff + ky * c->tap_h + kx * tap_w + ic0), xstep,
+                           w + ((ky * c->k_w + kx) * c->cg + ic0) * o, o, len, np, nv);
+        return;
+    }
+    if (ky0 >= ky1 || kx0 >= kx1) return; /* no tap: the origin may lie in the padding */
+    const FC_T *xr = c->xn + (xoff + ky0 * c->tap_h + kx0 * tap_w + ic0);
+    const FC_T *wr = w + (ky0 * w_row + kx0 * w_tap + ic0 * o);
+    for (int64_t ky = ky0; ky < ky1; ky++, xr += c->tap_h, wr += w_row) {
+        const FC_T *xp = xr, *wp = wr;
+        for (int64_t kx = kx0; kx < kx1; kx++, xp += tap_w, wp += w_tap)
+            BK_FN(run)(acc, xp, xstep, wp, o, len, np, nv);
+    }
 }
 
 /* np pixels (input offsets xoff + p * xstep at tap (0, 0), outputs yp + p * ystep) times nv
@@ -147,10 +161,10 @@ BK_FN(block)(const BK_FN(blocked_call) * c, int64_t xoff, int64_t xstep, const F
     } else {
         const int64_t len = ic1 - ic0;
         if (few && len == 3) /* BK_FEW */
-            BK_FN(taps)(c, acc, xoff, xstep, w, ky0, ky1, kx0, kx1, ic0, 3, np, nv);
+            BK_FN(taps)(c, acc, xoff, xstep, w, ky0, ky1, kx0, kx1, ic0, 3, np, nv, 1);
         else if (few && len == 4)
-            BK_FN(taps)(c, acc, xoff, xstep, w, ky0, ky1, kx0, kx1, ic0, 4, np, nv);
-        else BK_FN(taps)(c, acc, xoff, xstep, w, ky0, ky1, kx0, kx1, ic0, len, np, nv);
+            BK_FN(taps)(c, acc, xoff, xstep, w, ky0, ky1, kx0, kx1, ic0, 4, np, nv, 1);
+        else BK_FN(taps)(c, acc, xoff, xstep, w, ky0, ky1, kx0, kx1, ic0, len, np, nv, few);
     }
     for (int p = 0; p < np; p++) {
         if (ic1 < cg) {
