@@ -170,6 +170,24 @@ def test_geometry(isa, k, strides, dilations, padding, rng):
     assert_close(got, want, k * k * 3, np.float32)
 
 
+@pytest.mark.parametrize("c_in,groups", [(3, 1), (4, 1), (6, 2), (8, 2)])
+@pytest.mark.parametrize("c_out", [16, 48, 80])
+@pytest.mark.parametrize("strides", [1, 2, 4, (3, 1)])
+@pytest.mark.parametrize("padding", ["SAME", "VALID", [[2, 1], [0, 3]]])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_three_and_four_channel_taps(isa, c_in, groups, c_out, strides, padding, dtype, rng):
+    """3 or 4 input channels a group (an RGB or RGBA first layer): taps whose channel runs
+    are unrolled as constants in the 6-pixel blocks, every block size 1-6 among the rows'
+    interiors and edge columns (17 columns at strides 1-4), 1, 3 and 4 + 1 vectors of
+    output channels (AVX-512; 1-2 vector blocks on AVX2), with bias and relu."""
+    x, w = _randn(rng, (2, 11, 17, c_in), dtype), _randn(rng, (5, 5, c_in // groups, c_out), dtype)
+    b = _randn(rng, (c_out,), dtype)
+    args = dict(bias=b, activation="relu")
+    got = fastconv.conv2d(x, w, strides, padding, algorithm="direct", **args)
+    want = reference.conv2d(x, w, strides, padding, **args)
+    assert_close(got, want, 25 * c_in // groups, dtype)
+
+
 @pytest.mark.parametrize("activation", [None, "relu", "relu6", "sigmoid", "tanh"])
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("data_format", ["NHWC", "NCHW"])
