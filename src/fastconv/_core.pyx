@@ -547,6 +547,11 @@ cdef class ArgmaxKernel:
         _check(status)
 
 
+def data_address(cnp.ndarray a):
+    """The address of a's first element (NumPy's ctypes.data, without its ctypes object)."""
+    return <size_t>cnp.PyArray_DATA(a)
+
+
 def set_num_threads(int n):
     fc_set_num_threads(n)
 
