@@ -10,16 +10,8 @@ import pytest
 import fastconv
 from fastconv import reference
 
+from kernel_checks import at_offset
 from tolerance import assert_close
-
-
-def _at_offset(a, offset):
-    """A copy of a whose data starts `offset` bytes past a 64-byte boundary."""
-    buf = np.empty(a.nbytes + 128, np.uint8)
-    start = (-buf.ctypes.data) % 64 + offset
-    out = buf[start : start + a.nbytes].view(a.dtype).reshape(a.shape)
-    out[...] = a
-    return out
 
 
 @pytest.mark.parametrize(
@@ -35,8 +27,8 @@ def test_same_bits_as_aligned_filters(x_shape, w_shape, padding, offset, rng):
     x = rng.standard_normal(x_shape).astype(np.float32)
     w = rng.standard_normal(w_shape).astype(np.float32)
     run = lambda f: fastconv.conv2d(x, f, 1, padding, algorithm="direct")
-    want = run(_at_offset(w, 0))
-    np.testing.assert_array_equal(run(_at_offset(w, offset)), want)
+    want = run(at_offset(w, 0))
+    np.testing.assert_array_equal(run(at_offset(w, offset)), want)
     if offset == 16:
         taps = w_shape[0] * w_shape[1] * w_shape[2]
         assert_close(want, reference.conv2d(x, w, 1, padding), taps, np.float32)

@@ -9,6 +9,7 @@ import pytest
 
 import fastconv
 from fastconv._plans import empty_aligned
+from kernel_checks import at_offset
 
 
 @pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
@@ -22,14 +23,6 @@ def test_empty_aligned(shape, dtype):
     a[...] = 1  # all of it is writable memory
     assert a.sum() == a.size
     del held
-
-
-def _offset_out(shape, dtype, offset):
-    """An out= array whose data lies `offset` bytes past a cache line."""
-    n = int(np.prod(shape)) * np.dtype(dtype).itemsize
-    buf = np.empty(n + 128, np.uint8)
-    start = -buf.ctypes.data % 64 + offset
-    return buf[start : start + n].view(dtype).reshape(shape)
 
 
 @pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
@@ -48,6 +41,6 @@ def test_results_on_a_line_and_equal_to_out(dtype, rng):
         assert got.nbytes >= 4096 and got.ctypes.data % 64 == 0, name
         assert got.dtype == dtype and got.flags.c_contiguous and got.flags.writeable
         for offset in (0, 16, 32, 48):
-            out = _offset_out(got.shape, dtype, offset)
+            out = at_offset(np.zeros_like(got), offset)
             assert call(out) is out
             np.testing.assert_array_equal(out, got, err_msg=f"{name} {offset}")

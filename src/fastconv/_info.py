@@ -82,7 +82,7 @@ def info() -> dict:
             "conv2d im2col": f"indirect GEMM, {_core.get_isa()} micro-kernels",
             "conv2d winograd": f"F(2x2,3x3), {_core.get_isa()} transforms + GEMM micro-kernels",
             "conv2d direct": "portable C (any stride/dilation/padding/groups); "
-            f"{_core.get_isa()} kernels for image filters (1-4 -> 1-4 channels) "
+            f"{_core.get_isa()} kernels for image filters (1-4 -> 1-4 channels), "
             "first layers (1-4 channels in, whole vectors out) "
             "and 1x1 groups of five vectors",
             "depthwise_conv2d": f"{_core.get_isa()} channel-vector kernel, 8-pixel blocks",
