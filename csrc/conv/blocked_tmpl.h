@@ -63,6 +63,28 @@
 
 typedef FC_T BK_VEC __attribute__((vector_size(BK_VBYTES), aligned(sizeof(FC_T))));
 
+/* A pixel's nv accumulators out to yp: bias and activation in registers for none and ReLU
+ * (the same operations, so the same bits, as epilogue_store's loop, which they skip: it read
+ * the accumulators back from the stack they were spilled to); the other activations through
+ * epilogue_store.  NaN passes ReLU (its compare is false). */
+static inline __attribute__((always_inline)) void BK_FN(store)(const BK_VEC *acc, const int nv,
+                                                               const FC_T *bias,
+                                                               fc_activation act, FC_T *yp) {
+    if (act != FC_ACT_NONE && act != FC_ACT_RELU) {
+        FC_FN(epilogue_store)((const FC_T *)acc, nv * BK_LANES, bias, act, yp, 1);
+        return;
+    }
+    for (int v = 0; v < nv; v++) {
+        BK_VEC r = acc[v];
+        if (bias) r += *(const BK_VEC *)(bias + v * BK_LANES);
+        if (act == FC_ACT_RELU) { /* the negative lanes' bits cleared */
+            const __typeof__(r < r) neg = r < (BK_VEC){0};
+            r = (BK_VEC)((__typeof__(neg))r & ~neg);
+        }
+        *(BK_VEC *)(yp + v * BK_LANES) = r;
+    }
+}
+
 int64_t BK_FN(blocked_lanes)(void) {
     return BK_LANES;
 }
@@ -170,8 +192,7 @@ BK_FN(block)(const BK_FN(blocked_call) * c, int64_t xoff, int64_t xstep, const F
         if (ic1 < cg) {
             for (int v = 0; v < nv; v++) *(BK_VEC *)(yp + p * ystep + v * BK_LANES) = acc[p][v];
         } else {
-            FC_FN(epilogue_store)((const FC_T *)acc[p], nv * BK_LANES, bias, c->act, yp + p * ystep,
-                                  1);
+            BK_FN(store)(acc[p], nv, bias, c->act, yp + p * ystep);
         }
     }
 }
@@ -234,7 +255,14 @@ static void BK_FN(run_wide)(const BK_FN(blocked_call) * c, int64_t xoff, int64_t
     case 9: BK_NVW(9) break;
     case 10: BK_NVW(10) break;
     case 11: BK_NVW(11) break;
-    default: BK_NVW(12) break;
+    default:
+        if (xstep == 1) { /* BK_UNIT */
+            xstep = 1;
+            BK_NVW(12)
+        } else {
+            BK_NVW(12)
+        }
+        break;
     }
 }
 #undef BK_NVW
@@ -281,7 +309,7 @@ BK_FN(singles)(const BK_FN(blocked_call) * c, int q, const int np, const int nv)
         if (ic1 < cg) {
             for (int v = 0; v < nv; v++) *(BK_VEC *)(yp[p] + v * BK_LANES) = acc[p][v];
         } else {
-            FC_FN(epilogue_store)((const FC_T *)acc[p], nv * BK_LANES, c->bias, c->act, yp[p], 1);
+            BK_FN(store)(acc[p], nv, c->bias, c->act, yp[p]);
         }
     }
 }
@@ -382,7 +410,7 @@ void BK_FN(blocked_rows)(const fc_conv_desc *d, const fc_view *x, const FC_T *w,
      * band reads all the weights, and r50-3x3-7's bands of 6 + 1 rows read its 9.4 MB
      * twice: 5.1 ms at 1 thread, 3.9 ms in one band. */
     const int64_t band_bytes = (oy1 - oy0) * y->w * BK_OB * BK_VBYTES;
-    const int64_t band_rows = band_bytes <= l2 / 8 ? oy1 - oy0 : BK_PX;
+    int64_t band_rows = band_bytes <= l2 / 8 ? oy1 - oy0 : BK_PX;
     BK_FN(blocked_call)
     c = {.tap_h = win->dil_h * x->sh,
          .tap_w = win->dil_w * x->sw,
@@ -406,6 +434,10 @@ void BK_FN(blocked_rows)(const fc_conv_desc *d, const fc_view *x, const FC_T *w,
     const int ob = c.wide ? BK_WOB : BK_OB;
     const int64_t chunk = chunk4 * BK_OB / ob; /* the block's weights: an eighth of L2 */
     c.px = c.wide ? BK_WPX : BK_PX;
+    /* One pass over the channels leaves no partial sums waiting in a band: the whole range is
+     * one band, so that an edge column's blocks run as long as the interior's (BK_WPX rows on
+     * lenet-c1, whose 28 rows of 32 channels made bands of 6 rows on a 1 MiB L2). */
+    if (chunk >= cg) band_rows = oy1 - oy0;
     /* Single pixels across the images from BK_SQ of them: fewer fill a block no better than
      * the singles' groups of BK_SQ pixels of one window shape do. */
     c.images = n1 - n0 >= BK_SQ ? n1 - n0 : 0;
