@@ -67,9 +67,8 @@ typedef FC_T BK_VEC __attribute__((vector_size(BK_VBYTES), aligned(sizeof(FC_T))
  * (the same operations, so the same bits, as epilogue_store's loop, which they skip: it read
  * the accumulators back from the stack they were spilled to); the other activations through
  * epilogue_store.  NaN passes ReLU (its compare is false). */
-static inline __attribute__((always_inline)) void BK_FN(store)(const BK_VEC *acc, const int nv,
-                                                               const FC_T *bias,
-                                                               fc_activation act, FC_T *yp) {
+static inline __attribute__((always_inline)) void
+BK_FN(store)(const BK_VEC *acc, const int nv, const FC_T *bias, fc_activation act, FC_T *yp) {
     if (act != FC_ACT_NONE && act != FC_ACT_RELU) {
         FC_FN(epilogue_store)((const FC_T *)acc, nv * BK_LANES, bias, act, yp, 1);
         return;
