@@ -168,6 +168,10 @@ int fc_have_openmp(void);
  * were kept waiting by other processes (0: none), how many calls on several threads it has
  * judged so since the process started, and how many calls ran on several threads. */
 void fc_parallel_stats(int *cap, int64_t *contended_calls, int64_t *parallel_calls);
+/* Feeds the contention rule one call's cost as if a call on `threads` threads had taken
+ * `wall` seconds and its threads `cpu` seconds of work: what every parallel call does, open
+ * so that tests can drive the rule without loading the machine. */
+void fc_parallel_observe(int threads, double wall, double cpu);
 
 /* CPU dispatch.  The best ISA the CPU supports is detected once; the environment variable
  * FASTCONV_ISA=avx512|avx2|baseline (or scalar, its old name; any case; read once) or fc_set_isa lowers it, so that

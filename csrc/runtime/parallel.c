@@ -12,10 +12,10 @@
  *    idle workers soon sleep and a call wakes them, which the scheduler favours;
  *  - each call measures what the team cost: if its wall time exceeds the CPU time all its
  *    threads spent working (the time one thread would have needed) by more than
- *    FC_CONTENTION_MIN_S, the threads were kept waiting by the scheduler, and later calls
- *    use half the team for a back-off period (doubling with each contended call, up to
- *    FC_BACKOFF_MAX_S, shrinking slowly with each good one), after which calls probe the
- *    full team again.
+ *    FC_CONTENTION_MIN_S, the threads were kept waiting by the scheduler; after two such
+ *    calls in a row, later calls use half the team for a back-off period (doubling with
+ *    each capping call, up to FC_BACKOFF_MAX_S, shrinking slowly with each good one), after
+ *    which calls probe the full team again.
  * docs/threads.md has the measurements behind these choices. */
 #include <sched.h>
 #include <time.h>
@@ -27,7 +27,10 @@
 
 /* A call is contended when its wall time exceeds the serial estimate by at least this:
  * scheduler delays come in time slices (milliseconds); waking a sleeping thread costs tens
- * of microseconds and must not count. */
+ * of microseconds and must not count.  In a virtual machine it can cost more, once: after an
+ * idle gap the host has parked the worker's virtual CPU (AMD EPYC KVM guest, lenet-c1 on 2
+ * threads after a 3 ms sleep: 3 of 6 calls over the threshold), which is why one contended
+ * call alone does not cap the team (fc_parallel_observe). */
 #define FC_CONTENTION_MIN_S 2.0e-4
 #define FC_BACKOFF_MIN_S 0.05
 #define FC_BACKOFF_MAX_S 2.0
@@ -59,6 +62,7 @@ static double cap_until; /* CLOCK_MONOTONIC seconds: teams are capped before thi
 static int cap_threads;  /* the cap */
 static double backoff = FC_BACKOFF_MIN_S;
 static int64_t contended_calls, parallel_calls;
+static int suspect; /* the last call observed was contended */
 
 static double load_d(const double *p) {
     double v;
@@ -81,15 +85,22 @@ static int team_size(int threads) {
 
 /* What a call on `threads` threads cost: `wall` seconds, `cpu` seconds of work summed over
  * its threads. */
-static void observe(int threads, double wall, double cpu) {
+void fc_parallel_observe(int threads, double wall, double cpu) {
     __atomic_add_fetch(&parallel_calls, 1, __ATOMIC_RELAXED);
     double b = load_d(&backoff);
     if (wall > cpu + FC_CONTENTION_MIN_S) {
         __atomic_add_fetch(&contended_calls, 1, __ATOMIC_RELAXED);
-        __atomic_store_n(&cap_threads, threads / 2, __ATOMIC_RELAXED);
-        store_d(&cap_until, clock_s(CLOCK_MONOTONIC) + b);
-        b *= 2;
+        /* Only a second contended call in a row caps the team: a worker asleep on a virtual
+         * CPU that the host has parked wakes late once, after an idle gap, and that is no
+         * sign of load (see FC_CONTENTION_MIN_S).  No good call clears the mark while the
+         * team is capped, so under lasting load each later probe caps again at once. */
+        if (__atomic_exchange_n(&suspect, 1, __ATOMIC_RELAXED)) {
+            __atomic_store_n(&cap_threads, threads / 2, __ATOMIC_RELAXED);
+            store_d(&cap_until, clock_s(CLOCK_MONOTONIC) + b);
+            b *= 2;
+        }
     } else {
+        __atomic_store_n(&suspect, 0, __ATOMIC_RELAXED);
         b *= FC_BACKOFF_DECAY;
     }
     if (b < FC_BACKOFF_MIN_S) b = FC_BACKOFF_MIN_S;
@@ -176,7 +187,7 @@ fc_status fc_parallel_run(const fc_parallel_job *job, int threads) {
 #pragma omp atomic
             cpu += used;
         }
-        observe(threads, clock_s(CLOCK_MONOTONIC) - start, cpu);
+        fc_parallel_observe(threads, clock_s(CLOCK_MONOTONIC) - start, cpu);
         return s.failed ? FC_ERR_NOMEM : FC_OK;
     }
 #endif

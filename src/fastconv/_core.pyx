@@ -101,6 +101,7 @@ cdef extern from "fastconv.h" nogil:
     int fc_cpus_available()
     int fc_have_openmp()
     void fc_parallel_stats(int *cap, int64_t *contended_calls, int64_t *parallel_calls)
+    void fc_parallel_observe(int threads, double wall, double cpu)
 
 
 # The C enums of fastconv.h by their Python names, with the values the compiler read from the
@@ -583,6 +584,12 @@ def parallel_stats():
     cdef int64_t contended, parallel
     fc_parallel_stats(&cap, &contended, &parallel)
     return {"cap": cap, "contended_calls": contended, "parallel_calls": parallel}
+
+
+def parallel_observe(int threads, double wall, double cpu):
+    """Feeds the contention rule one call's cost (wall seconds, summed CPU seconds of its
+    threads) as a call on `threads` threads would: for tests of the rule."""
+    fc_parallel_observe(threads, wall, cpu)
 
 
 def isa_names():
