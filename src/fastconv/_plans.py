@@ -53,7 +53,9 @@ def cached(op, arrays, args, make):
 # of a kernel spans two lines: keras-mnist-c1 (3.2 MB out) took 0.256 ms against 0.234
 # into an aligned array, shufflenet-1x1-28-g3 0.204 against 0.195 (1 thread, thread CPU
 # time, Xeon AVX-512), and a result's alignment, so its time, varied with the heap's
-# history.  Smaller ones are not worth the ~0.3 us an aligned one costs.
+# history.  Smaller ones were not worth the ~0.3 us an aligned one cost when it was made in
+# Python; made in C (_core.empty_aligned) it costs 700 instructions more than np.empty, and
+# the threshold has not been measured again since.
 _LINE = 64
 _ALIGN_FROM = 4096
 
@@ -65,14 +67,11 @@ def _aligned_from(shape, dtype: np.dtype) -> bool:
 
 def empty_aligned(shape, dtype) -> np.ndarray:
     """np.empty(shape, dtype), C-contiguous, its data on a 64-byte boundary where it has
-    _ALIGN_FROM bytes or more (then a view of a slightly longer array)."""
+    _ALIGN_FROM bytes or more (then a view of a slightly longer buffer)."""
     dtype = np.dtype(dtype)
     if not _aligned_from(shape, dtype):
         return np.empty(shape, dtype)
-    count = math.prod(shape)
-    buf = np.empty(count + _LINE // dtype.itemsize, dtype)
-    start = (-_core.data_address(buf) % _LINE) // dtype.itemsize
-    return buf[start : start + count].reshape(shape)
+    return _core.empty_aligned(tuple(shape), dtype, _LINE)
 
 
 class Destination:
@@ -93,7 +92,7 @@ class Destination:
     def _allocator(self, dtype: np.dtype):
         """empty_aligned(self.shape, dtype) as a call without arguments."""
         if _aligned_from(self.shape, dtype):
-            return partial(empty_aligned, self.shape, dtype)
+            return partial(_core.empty_aligned, self.shape, dtype, _LINE)
         return partial(np.empty, self.shape, dtype)
 
     def arrays(self, out, sources):
