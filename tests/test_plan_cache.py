@@ -46,11 +46,14 @@ def test_ops_with_equal_arguments_do_not_share_plans(cache, rng):
 
 
 def test_true_and_one_are_different_keys():
-    assert _plans.arg_key(True) != _plans.arg_key(1)
-    assert _plans.arg_key([1, 2]) == _plans.arg_key((1, 2))
-    # the flat key of scalar arguments keeps their types too
-    assert _plans._key("conv2d", (), (1, "SAME")) != _plans._key("conv2d", (), (True, "SAME"))
-    assert _plans._key("conv2d", (), (None, [1, 2])) == _plans._key("conv2d", (), (None, (1, 2)))
+    key = _plans._key
+    assert key("conv2d", (), (1, "SAME")) != key("conv2d", (), (True, "SAME"))
+    assert key("conv2d", (), (None, [1, 2])) == key("conv2d", (), (None, (1, 2)))
+    # inside lists and tuples too, at any depth
+    assert key("conv2d", (), ([1, 2],)) != key("conv2d", (), ([True, 2],))
+    assert key("conv2d", (), ([[1, 1], [0, 0]],)) != key("conv2d", (), ([[1, 1], [0, False]],))
+    # a sequence never stands for a scalar, nor the other way round
+    assert key("conv2d", (), ((1,),)) != key("conv2d", (), (1,))
 
 
 @pytest.mark.parametrize("first", [1, (1, 1)], ids=["int", "tuple"])

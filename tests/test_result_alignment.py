@@ -25,6 +25,15 @@ def test_empty_aligned(shape, dtype):
     del held
 
 
+@pytest.mark.parametrize("shape", [(2**31, 2**31), (1, 2**31 - 1, 2**31 - 1, 4096)])
+def test_empty_aligned_beyond_any_buffer(shape):
+    """The size in bytes is worked out in C (_core.empty_aligned): one that does not fit an
+    index is NumPy's error, never a view of a buffer of the wrapped size ((2**31, 2**31)
+    float32 is 2**64 bytes, 0 once wrapped)."""
+    with pytest.raises(ValueError, match="too big"):
+        empty_aligned(shape, np.float32)
+
+
 @pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
 def test_results_on_a_line_and_equal_to_out(dtype, rng):
     x = rng.standard_normal((4, 16, 16, 3)).astype(dtype)

@@ -10,7 +10,7 @@ read or write outside an array.
 """
 
 cimport numpy as cnp
-from libc.stdint cimport int64_t, uintptr_t
+from libc.stdint cimport PTRDIFF_MAX, int64_t, uintptr_t
 
 import numpy as np
 
@@ -124,11 +124,19 @@ ENUMS = {"fc_dtype": DTYPE_CODES, "fc_status": STATUS_CODES, "fc_activation": AC
          "fc_algorithm": ALGORITHM_CODES, "fc_pool_kind": POOL_CODES, "fc_isa": ISA_CODES}
 
 
+# The checks below read arrays through NumPy's C macros, not their Python attributes (dtype,
+# itemsize, shape): on the 8x8 single-channel layer (tiny-8x8) the attribute lookups, and the
+# tuples of Python ints they were compared with, cost 8,100 of ConvDesc.run's 20,400
+# instructions around a C call of 12,300; the checks cost 1,300 now (valgrind).
+
+
 cdef fc_dtype _dtype(cnp.ndarray a) except *:
-    if a.dtype.num == cnp.NPY_FLOAT32 and a.dtype.isnative:
-        return FC_FLOAT32
-    if a.dtype.num == cnp.NPY_FLOAT64 and a.dtype.isnative:
-        return FC_FLOAT64
+    cdef int num = cnp.PyArray_TYPE(a)
+    if cnp.PyArray_ISNOTSWAPPED(a):
+        if num == cnp.NPY_FLOAT32:
+            return FC_FLOAT32
+        if num == cnp.NPY_FLOAT64:
+            return FC_FLOAT64
     raise TypeError(f"internal: kernels take native float32 or float64, got {a.dtype}")
 
 
@@ -150,7 +158,7 @@ cdef int _check_view_layout(cnp.ndarray a, str name, bint output) except -1:
     if not cnp.PyArray_ISALIGNED(a):
         raise ValueError(f"internal: {name} is not aligned for its dtype")
     for i in range(4):
-        if a.strides[i] % a.itemsize:
+        if a.strides[i] % cnp.PyArray_ITEMSIZE(a):
             raise ValueError(f"internal: {name}'s strides are not whole elements")
     if output and not cnp.PyArray_ISWRITEABLE(a):
         raise ValueError(f"internal: {name} is not writeable")
@@ -164,19 +172,39 @@ cdef int _check_view_array(cnp.ndarray a, str name, fc_dtype dtype, bint output)
     return _check_view_layout(a, name, output)
 
 
-cdef int _check_dense(cnp.ndarray a, str name, fc_dtype dtype, tuple shape) except -1:
-    """A C-contiguous array of exactly `shape`."""
-    _check_array(a, name, dtype, len(shape))
-    if (<object>a).shape != shape:
-        raise ValueError(f"internal: {name} must have shape {shape}, got {(<object>a).shape}")
+cdef tuple _shape_tuple(int ndim, const int64_t *shape):
+    return tuple([shape[i] for i in range(ndim)])
+
+
+cdef int _check_dense(cnp.ndarray a, str name, fc_dtype dtype, int ndim,
+                      const int64_t *shape) except -1:
+    """A C-contiguous array of exactly `shape` (ndim sizes)."""
+    _check_array(a, name, dtype, ndim)
+    for i in range(ndim):
+        if a.shape[i] != shape[i]:
+            raise ValueError(f"internal: {name} must have shape {_shape_tuple(ndim, shape)}, "
+                             f"got {(<object>a).shape}")
     if not cnp.PyArray_IS_C_CONTIGUOUS(a):
         raise ValueError(f"internal: {name} must be C-contiguous")
     return 0
 
 
+cdef int _check_hwio(cnp.ndarray a, str name, fc_dtype dtype, const fc_window *win,
+                     int64_t in_channels, int64_t out_channels) except -1:
+    """Dense HWIO filters [k_h, k_w, in_channels, out_channels] (_check_dense)."""
+    cdef int64_t shape[4]
+    shape[0], shape[1], shape[2], shape[3] = win.k_h, win.k_w, in_channels, out_channels
+    return _check_dense(a, name, dtype, 4, shape)
+
+
+cdef int _check_vector(cnp.ndarray a, str name, fc_dtype dtype, int64_t size) except -1:
+    """A dense 1-D array of `size` elements (_check_dense)."""
+    return _check_dense(a, name, dtype, 1, &size)
+
+
 cdef void _view(cnp.ndarray a, fc_view *v):
     """An NHWC-ordered 4-D array as an fc_view (strides in elements)."""
-    cdef int64_t item = a.itemsize
+    cdef int64_t item = cnp.PyArray_ITEMSIZE(a)
     v.data = cnp.PyArray_DATA(a)
     v.n, v.h, v.w, v.c = a.shape[0], a.shape[1], a.shape[2], a.shape[3]
     v.sn, v.sh, v.sw, v.sc = (a.strides[0] // item, a.strides[1] // item,
@@ -292,8 +320,7 @@ cdef class ConvDesc:
             raise ValueError(f"internal: {in_channels} input channels do not fit "
                              f"{groups} group(s)")
         out_c = filters.shape[3] if filters.ndim == 4 else 0
-        _check_dense(filters, "filters", dt, (self.desc.win.k_h, self.desc.win.k_w,
-                                              in_channels // groups, out_c))
+        _check_hwio(filters, "filters", dt, &self.desc.win, in_channels // groups, out_c)
         nbytes = fc_conv2d_packed_size(dt, &self.desc, <fc_algorithm>algorithm,
                                        <fc_isa>ISA_CODES[isa], in_channels, out_c)
         if nbytes == 0:
@@ -345,16 +372,14 @@ cdef class ConvDesc:
             raise ValueError(f"internal: x {(<object>x).shape} and y {(<object>y).shape} "
                              f"do not fit one convolution of {groups} group(s)")
         # HWIO [k_h, k_w, forward input channels / groups, forward output channels]
-        _check_dense(filters, "filters", dt, (self.desc.win.k_h, self.desc.win.k_w,
-                                              y.shape[3] // groups if self.input_gradient
-                                              else x.shape[3] // groups,
-                                              x.shape[3] if self.input_gradient
-                                              else y.shape[3]))
+        _check_hwio(filters, "filters", dt, &self.desc.win,
+                    y.shape[3] // groups if self.input_gradient else x.shape[3] // groups,
+                    x.shape[3] if self.input_gradient else y.shape[3])
         w_ptr = cnp.PyArray_DATA(filters)
         if bias is not None:
             if not isinstance(bias, cnp.ndarray):
                 raise TypeError(f"internal: bias must be None or an ndarray, got {type(bias)}")
-            _check_dense(bias, "bias", dt, (y.shape[3],))
+            _check_vector(bias, "bias", dt, y.shape[3])
             bias_ptr = cnp.PyArray_DATA(<cnp.ndarray>bias)
         if packed is not None:
             if self.input_gradient:
@@ -413,14 +438,13 @@ cdef class BackpropFilterKernel:
         if x.shape[0] != dy.shape[0] or x.shape[3] % groups or dy.shape[3] % groups:
             raise ValueError(f"internal: x {(<object>x).shape} and dy {(<object>dy).shape} "
                              f"do not fit one convolution of {groups} group(s)")
-        _check_dense(dw, "dw", dt, (self.desc.win.k_h, self.desc.win.k_w,
-                                    x.shape[3] // groups, dy.shape[3]))
+        _check_hwio(dw, "dw", dt, &self.desc.win, x.shape[3] // groups, dy.shape[3])
         if not cnp.PyArray_ISWRITEABLE(dw):
             raise ValueError("internal: dw is not writeable")
         if db is not None:
             if not isinstance(db, cnp.ndarray):
                 raise TypeError(f"internal: db must be None or an ndarray, got {type(db)}")
-            _check_dense(db, "db", dt, (dy.shape[3],))
+            _check_vector(db, "db", dt, dy.shape[3])
             if not cnp.PyArray_ISWRITEABLE(<cnp.ndarray>db):
                 raise ValueError("internal: db is not writeable")
             db_ptr = cnp.PyArray_DATA(<cnp.ndarray>db)
@@ -433,7 +457,7 @@ cdef class BackpropFilterKernel:
 
 
 cdef int _check_same_shape(cnp.ndarray a, cnp.ndarray b, str what) except -1:
-    if (<object>a).shape != (<object>b).shape:
+    if not cnp.PyArray_SAMESHAPE(a, b):
         raise ValueError(f"internal: {what} {(<object>a).shape} and {(<object>b).shape} differ")
     return 0
 
@@ -548,9 +572,64 @@ cdef class ArgmaxKernel:
         _check(status)
 
 
-def data_address(cnp.ndarray a):
-    """The address of a's first element (NumPy's ctypes.data, without its ctypes object)."""
-    return <size_t>cnp.PyArray_DATA(a)
+# -- the plan cache's keys (fastconv._plans.cached) -------------------------------------------
+# Built here rather than in Python: the key of conv2d's tiny-8x8 call (three arrays, eight
+# arguments) cost 20,000 instructions in Python, a third of the call, and costs 4,400 here
+# (valgrind).
+
+
+cdef object _arg_key(value):
+    """A hashable stand-in for an argument: lists become tuples, and the type is kept, so
+    that True and 1 (which compare equal) never share a plan."""
+    if isinstance(value, (list, tuple)):
+        return tuple([_arg_key(v) for v in value])
+    return (type(value), value)
+
+
+def plan_key(op, tuple arrays, tuple args):
+    """The cache key of a call of `op`: each array's (shape, dtype) (None for an absent
+    one), then the other arguments, then their types (True and 1 are equal, with equal
+    hashes: the types keep them apart). A list or tuple argument stands as the tuple of
+    its items' _arg_key, its type as tuple: lists and tuples of the same items share a
+    plan."""
+    cdef list key = [op]
+    for a in arrays:
+        key.append(None if a is None else (a.shape, a.dtype))
+    for v in args:
+        key.append(_arg_key(v) if isinstance(v, (list, tuple)) else v)
+    for v in args:
+        key.append(tuple if isinstance(v, (list, tuple)) else type(v))
+    return tuple(key)
+
+
+def empty_aligned(tuple shape, cnp.dtype dtype, int line):
+    """An uninitialised C-contiguous array of `shape` and the native `dtype` (a built-in
+    one), its data on a `line`-byte boundary (a power of two): a view into a byte buffer
+    `line` bytes longer. Made with NumPy's C API: the same view made in Python (np.empty,
+    the address, a slice, a reshape) took 14,000 instructions, a fifth of a
+    kitten-avgpool-3x3s3 call, and takes 2,700 here (valgrind). A shape no buffer can
+    hold is handed to np.empty, which raises NumPy's own error for it."""
+    cdef cnp.npy_intp dims[cnp.NPY_MAXDIMS]
+    cdef cnp.npy_intp nbytes = dtype.itemsize
+    cdef int ndim = len(shape)
+    cdef char *data
+    if ndim > cnp.NPY_MAXDIMS or not cnp.PyDataType_ISNOTSWAPPED(dtype) or line < 1:
+        raise ValueError(f"internal: cannot allocate {shape} of {dtype} on {line} bytes")
+    # the most bytes the result may have (Cython reads PTRDIFF_MAX as an int: the cast)
+    cdef cnp.npy_intp room = <cnp.npy_intp>PTRDIFF_MAX - line
+    for i in range(ndim):
+        dims[i] = shape[i]
+        if dims[i] < 0 or (dims[i] > 0 and nbytes > room // dims[i]):
+            return np.empty(shape, dtype)
+        nbytes *= dims[i]
+    nbytes += line
+    buffer = cnp.PyArray_EMPTY(1, &nbytes, cnp.NPY_UINT8, 0)
+    data = <char *>cnp.PyArray_DATA(buffer)
+    data += (<uintptr_t>(-<uintptr_t>data)) % line
+    view = cnp.PyArray_New(np.ndarray, ndim, dims, dtype.type_num, NULL, data, 0,
+                           cnp.NPY_ARRAY_CARRAY, None)
+    cnp.set_array_base(view, buffer)
+    return view
 
 
 def set_num_threads(int n):

@@ -8,6 +8,9 @@ overhead of a tiny convolution is a few microseconds, not tens).
 
 from __future__ import annotations
 
+import math
+from functools import partial
+
 import numpy as np
 
 from . import _core
@@ -23,29 +26,9 @@ _CACHE: dict = {}
 _CACHE_LIMIT = 1024  # signatures; a program cycling through more just re-plans
 
 
-def arg_key(value):
-    """A hashable stand-in for a scalar argument: lists become tuples, and the type is kept,
-    so that True and 1 (which compare equal) never share a plan."""
-    kind = value.__class__
-    if kind is list or kind is tuple or isinstance(value, (list, tuple)):
-        return tuple(map(arg_key, value))
-    return (kind, value)
-
-
-_SEQUENCES = (list, tuple)
-
-
-def _key(op, arrays, args) -> tuple:
-    """The cache key of a call: the arrays' shapes and dtypes, then the arguments. Where no
-    argument is a list or tuple (the usual call: ints, strings, None), the arguments and
-    their types side by side, flat; otherwise arg_key of each. Keys of the two forms have
-    different lengths, so they never meet. The flat form is 1.3 us of a tiny layer's ~9 us
-    call cheaper (no small tuple per argument to build and hash)."""
-    shapes = [None if a is None else (a.shape, a.dtype) for a in arrays]
-    for v in args:
-        if v.__class__ in _SEQUENCES or isinstance(v, _SEQUENCES):
-            return (op, *shapes, *map(arg_key, args))
-    return (op, *shapes, *args, *map(type, args))
+# The cache key of a call: op, the arrays' shapes and dtypes, the other arguments and their
+# types (built in C: see _core.plan_key).
+_key = _core.plan_key
 
 
 def cached(op, arrays, args, make):
@@ -70,46 +53,71 @@ def cached(op, arrays, args, make):
 # of a kernel spans two lines: keras-mnist-c1 (3.2 MB out) took 0.256 ms against 0.234
 # into an aligned array, shufflenet-1x1-28-g3 0.204 against 0.195 (1 thread, thread CPU
 # time, Xeon AVX-512), and a result's alignment, so its time, varied with the heap's
-# history.  Smaller ones are not worth the ~0.3 us an aligned one costs.
+# history.  Smaller ones were not worth the ~0.3 us an aligned one cost when it was made in
+# Python; made in C (_core.empty_aligned) it costs 700 instructions more than np.empty, and
+# the threshold has not been measured again since.
 _LINE = 64
 _ALIGN_FROM = 4096
 
 
+def _aligned_from(shape, dtype: np.dtype) -> bool:
+    """Whether a result of this shape and dtype starts on a cache line (_ALIGN_FROM)."""
+    return math.prod(shape) * dtype.itemsize >= _ALIGN_FROM
+
+
 def empty_aligned(shape, dtype) -> np.ndarray:
     """np.empty(shape, dtype), C-contiguous, its data on a 64-byte boundary where it has
-    _ALIGN_FROM bytes or more (then a view of a slightly longer array)."""
+    _ALIGN_FROM bytes or more (then a view of a slightly longer buffer)."""
     dtype = np.dtype(dtype)
-    count = 1
-    for n in shape:
-        count *= n
-    if count * dtype.itemsize < _ALIGN_FROM:
+    if not _aligned_from(shape, dtype):
         return np.empty(shape, dtype)
-    buf = np.empty(count + _LINE // dtype.itemsize, dtype)
-    start = (-_core.data_address(buf) % _LINE) // dtype.itemsize
-    return buf[start : start + count].reshape(shape)
+    return _core.empty_aligned(tuple(shape), dtype, _LINE)
 
 
-def _destination(out, shape, result: np.dtype, work: np.dtype, sources):
-    """(result array, array the kernel writes): a temporary when `out` needs another dtype
-    than the kernels compute in, is misaligned, or overlaps an input."""
-    if out is None:
-        y = empty_aligned(shape, result)
-        return y, (y if work == result else empty_aligned(shape, work))
-    y = check_out(out, shape, result)
-    if not writes_in_place(y, work) or any(
-        s is not None and np.may_share_memory(y, s) for s in sources
-    ):
-        return y, empty_aligned(shape, work)
-    return y, y
+class Destination:
+    """Where a plan's kernel writes a result of one shape and dtype, computed in dtype
+    `work`: fresh arrays, or the caller's out= (with a temporary where the kernel cannot
+    write into it). Worked out once per plan: a fresh tiny-8x8 result took 5,400
+    instructions through empty_aligned on every call, and takes 2,000 from np.empty bound
+    to its arguments here (valgrind)."""
+
+    __slots__ = ("shape", "result", "work", "empty", "_fresh_result", "_fresh_work")
+
+    def __init__(self, shape, result: np.dtype, work: np.dtype):
+        self.shape, self.result, self.work = tuple(shape), result, work
+        self.empty = math.prod(shape) == 0  # nothing to compute
+        self._fresh_result = self._allocator(result)
+        self._fresh_work = None if work == result else self._allocator(work)
+
+    def _allocator(self, dtype: np.dtype):
+        """empty_aligned(self.shape, dtype) as a call without arguments."""
+        if _aligned_from(self.shape, dtype):
+            return partial(_core.empty_aligned, self.shape, dtype, _LINE)
+        return partial(np.empty, self.shape, dtype)
+
+    def arrays(self, out, sources):
+        """(result array, array the kernel writes): a temporary when `out` needs another
+        dtype than the kernels compute in, is misaligned, or overlaps one of `sources`."""
+        if out is None:
+            y = self._fresh_result()
+            return y, (y if self._fresh_work is None else self._fresh_work())
+        y = check_out(out, self.shape, self.result)
+        if not writes_in_place(y, self.work) or any(
+            s is not None and np.may_share_memory(y, s) for s in sources
+        ):
+            return y, empty_aligned(self.shape, self.work)
+        return y, y
 
 
 def _readable(a: np.ndarray, work: np.dtype) -> np.ndarray:
-    """`a` as the kernels can read it in place (any strides), copying only to cast or align."""
-    return a if a.dtype == work and a.flags.aligned else a.astype(work)
+    """`a` (from float_array: aligned) as the kernels can read it in place (any strides),
+    copying only to cast. Its alignment is not checked again: the flags object that check
+    builds cost 1,000 instructions per array, and the binding refuses a misaligned array."""
+    return a if a.dtype == work else a.astype(work)
 
 
-def _dense(a, work: np.dtype):
-    return None if a is None else np.ascontiguousarray(a, dtype=work)
+def _dense(a: np.ndarray, work: np.dtype) -> np.ndarray:
+    return np.ascontiguousarray(a, dtype=work)
 
 
 class ConvPlan:
@@ -117,7 +125,7 @@ class ConvPlan:
 
     __slots__ = (
         "desc",
-        "out_shape",
+        "destination",
         "result",
         "work",
         "axes",
@@ -131,11 +139,13 @@ class ConvPlan:
         self.desc = _core.ConvDesc(
             win, shape.groups, ACTIVATION_CODES[activation], ALGORITHM_CODES[algorithm]
         )
-        self.out_shape = join_shape(
-            win.batch, win.out_h, win.out_w, shape.out_channels, data_format
-        )
         self.result = result
         self.work = compute_dtype(result)
+        self.destination = Destination(
+            join_shape(win.batch, win.out_h, win.out_w, shape.out_channels, data_format),
+            result,
+            self.work,
+        )
         self.axes = None if data_format == "NHWC" else nhwc_axes(data_format)
         # depthwise filters are read as grouped HWIO [kh, kw, 1, C*M]; conv2d's as they are
         self.hwio = hwio
@@ -160,8 +170,9 @@ class ConvPlan:
     def __call__(self, x, f, b, out, packed=None):
         """packed: None, or f packed by self.desc.pack (fastconv.Conv2D): f is then dense
         HWIO of the dtype the kernels compute in."""
-        y, target = _destination(out, self.out_shape, self.result, self.work, (x, f, b))
-        if y.size == 0:
+        destination = self.destination
+        y, target = destination.arrays(out, (x, f, b))
+        if destination.empty:
             return y
         work, axes = self.work, self.axes
         xk = _readable(x, work)
@@ -169,7 +180,7 @@ class ConvPlan:
         self.desc.run(
             xk if axes is None else xk.transpose(axes),
             fk if self.hwio is None else fk.reshape(self.hwio),
-            _dense(b, work),
+            None if b is None else _dense(b, work),
             target if axes is None else target.transpose(axes),
             packed,
         )
@@ -181,19 +192,24 @@ class ConvPlan:
 class PoolPlan:
     """max_pool2d / avg_pool2d for one signature."""
 
-    __slots__ = ("kernel", "out_shape", "result", "work", "axes")
+    __slots__ = ("kernel", "destination", "result", "work", "axes")
 
     def __init__(self, kind, win, data_format, result, divisors=None):
         # divisors: None (the real cells) or the averages' (rows, columns) divisor arrays
         self.kernel = _core.PoolKernel(win, POOL_CODES[kind], *(divisors or ()))
-        self.out_shape = join_shape(win.batch, win.out_h, win.out_w, win.channels, data_format)
         self.result = result
         self.work = compute_dtype(result)
+        self.destination = Destination(
+            join_shape(win.batch, win.out_h, win.out_w, win.channels, data_format),
+            result,
+            self.work,
+        )
         self.axes = None if data_format == "NHWC" else nhwc_axes(data_format)
 
     def __call__(self, x, out):
-        y, target = _destination(out, self.out_shape, self.result, self.work, (x,))
-        if y.size == 0:
+        destination = self.destination
+        y, target = destination.arrays(out, (x,))
+        if destination.empty:
             return y
         xk, axes = _readable(x, self.work), self.axes
         self.kernel.run(

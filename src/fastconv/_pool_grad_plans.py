@@ -8,25 +8,29 @@ import numpy as np
 from . import _core
 from ._arrays import check_out, compute_dtype
 from ._geometry import join_shape, nhwc_axes
-from ._plans import POOL_CODES, _destination, _readable
+from ._plans import POOL_CODES, Destination, _readable
 
 
 class PoolGradPlan:
     """max_pool2d_grad / avg_pool2d_grad for one signature: dx of the input's shape."""
 
-    __slots__ = ("kernel", "in_shape", "result", "work", "axes")
+    __slots__ = ("kernel", "destination", "result", "work", "axes")
 
     def __init__(self, kind, win, data_format, result):
         self.kernel = _core.PoolGradKernel(win, POOL_CODES[kind])
-        self.in_shape = join_shape(win.batch, win.in_h, win.in_w, win.channels, data_format)
         self.result = result
         self.work = compute_dtype(result)
+        self.destination = Destination(
+            join_shape(win.batch, win.in_h, win.in_w, win.channels, data_format),
+            result,
+            self.work,
+        )
         self.axes = None if data_format == "NHWC" else nhwc_axes(data_format)
 
     def __call__(self, x, g, sources, out):
         """x: the forward input (max), or None (avg: only its shape matters)."""
-        dx, target = _destination(out, self.in_shape, self.result, self.work, sources)
-        if dx.size == 0:
+        dx, target = self.destination.arrays(out, sources)
+        if self.destination.empty:
             return dx
         work, axes = self.work, self.axes
         gk = _readable(g, work)
@@ -44,14 +48,18 @@ class PoolGradPlan:
 class ArgmaxPlan:
     """max_pool_with_argmax for one signature: (output, argmax)."""
 
-    __slots__ = ("kernel", "out_shape", "result", "work", "axes")
+    __slots__ = ("kernel", "destination", "result", "work", "axes")
 
     def __init__(self, win, data_format, result, index_strides):
         # index_strides: what each unit of n, y, x, c adds to an index (the convention)
         self.kernel = _core.ArgmaxKernel(win, index_strides)
-        self.out_shape = join_shape(win.batch, win.out_h, win.out_w, win.channels, data_format)
         self.result = result
         self.work = compute_dtype(result)
+        self.destination = Destination(
+            join_shape(win.batch, win.out_h, win.out_w, win.channels, data_format),
+            result,
+            self.work,
+        )
         self.axes = None if data_format == "NHWC" else nhwc_axes(data_format)
 
     def __call__(self, x, out):
@@ -59,10 +67,10 @@ class ArgmaxPlan:
             y_out = arg_out = None
         else:
             y_out, arg_out = _pair(out)
-            check_out(arg_out, self.out_shape, np.dtype(np.int64))
-        y, target = _destination(y_out, self.out_shape, self.result, self.work, (x,))
-        argmax = np.empty(self.out_shape, np.int64) if arg_out is None else arg_out
-        if y.size == 0:
+            check_out(arg_out, self.destination.shape, np.dtype(np.int64))
+        y, target = self.destination.arrays(y_out, (x,))
+        argmax = np.empty(self.destination.shape, np.int64) if arg_out is None else arg_out
+        if self.destination.empty:
             return y, argmax
         xk, axes = _readable(x, self.work), self.axes
         if axes is None:

@@ -25,7 +25,7 @@ from ._geometry import (
     normalize_filter_format,
     sizes_arg,
 )
-from ._plans import _destination, _readable, cached
+from ._plans import Destination, _readable, cached
 
 __all__ = ["conv2d_backprop_filter", "depthwise_conv2d_backprop_filter"]
 
@@ -219,6 +219,7 @@ class BackpropFilterPlan:
     __slots__ = (
         "kernel",
         "sizes",
+        "destination",
         "hwio",
         "out_channels",
         "result",
@@ -230,7 +231,8 @@ class BackpropFilterPlan:
 
     def __init__(self, shape, data_format, sizes, result, work, oihw):
         self.kernel = _core.BackpropFilterKernel(shape.win, shape.groups)
-        self.sizes = sizes
+        self.sizes = sizes  # dW's, in the filter format (fastconv.dask's tiles read them)
+        self.destination = Destination(sizes, result, work)
         # the kernel's HWIO view of dW: a depthwise [kh, kw, C, M] is [kh, kw, 1, C * M]
         self.hwio = (
             shape.win.k_h,
@@ -249,7 +251,7 @@ class BackpropFilterPlan:
         self.axes = None if data_format == "NHWC" else nhwc_axes(data_format)
 
     def __call__(self, x, dy, out, return_bias_grad):
-        dw, target = _destination(out, self.sizes, self.result, self.work, (x, dy))
+        dw, target = self.destination.arrays(out, (x, dy))
         if self.oihw:
             target = np.empty(self.hwio, self.work)
         db = np.empty(self.out_channels, self.work) if return_bias_grad else None

@@ -19,7 +19,7 @@ from ._geometry import (
     sizes_arg,
     transpose_sizes,
 )
-from ._plans import ACTIVATION_CODES, ALGORITHM_CODES, ConvPlan, cached
+from ._plans import ACTIVATION_CODES, ALGORITHM_CODES, ConvPlan, Destination, cached
 
 
 def conv2d_backprop_input(
@@ -280,9 +280,9 @@ class BackpropInputPlan(ConvPlan):
             ALGORITHM_CODES["auto"],
             input_gradient=True,
         )
-        self.out_shape = tuple(sizes)
         self.result = result
         self.work = compute_dtype(result)
+        self.destination = Destination(sizes, result, self.work)
         self.axes = None if data_format == "NHWC" else nhwc_axes(data_format)
         self.hwio = hwio
         self.filter_axes = filter_axes  # an OIHW filter's axes read as HWIO

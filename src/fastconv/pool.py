@@ -167,23 +167,9 @@ def _pool(
             pads=pads,
         )
     x = float_array(input, "input")
-    plan = cached(
-        kind,
-        (x,),
-        (ksize, strides, padding, data_format, dilations, ceil_mode, pads, count_include_pad),
-        lambda: _plan_pool(
-            kind,
-            x,
-            ksize,
-            strides,
-            padding,
-            data_format,
-            dilations,
-            ceil_mode,
-            pads,
-            count_include_pad,
-        ),
-    )
+    args = (ksize, strides, padding, data_format, dilations, ceil_mode, pads, count_include_pad)
+    # the planner closes over the tuple, not the names (conv2d_plan says why)
+    plan = cached(kind, (x,), args, lambda: _plan_pool(kind, x, *args))
     return plan(x, out)
 
 

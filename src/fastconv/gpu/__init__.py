@@ -217,7 +217,7 @@ def _device_array(cp, value, name):
 
 def _destination(cp, out, shape, rtype, sources):
     """(result array, array the kernels write): a temporary when `out` needs another dtype
-    than the kernels compute in, or overlaps an input (as _plans._destination on the CPU)."""
+    than the kernels compute in, or overlaps an input (as _plans.Destination on the CPU)."""
     work = compute_dtype(rtype)
     if out is None:
         y = cp.empty(shape, rtype)
