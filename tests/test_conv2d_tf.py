@@ -240,8 +240,15 @@ def test_conv2d_tile_edges(shape, kernel, c_out, algorithm, dtype, rng):
     # the same problem in NCHW and with a strided output (copies around the GEMM)
     xc = np.ascontiguousarray(x.transpose(0, 3, 1, 2))
     got = fastconv.conv2d(xc, f, 1, "SAME", "NCHW", bias=b, activation="tanh", algorithm=algorithm)
-    assert_close(
-        got, np.tanh(want).transpose(0, 3, 1, 2), kernel[0] * kernel[1] * shape[3] + 1, dtype
+    # tanh squashes the large sums to +-1 but keeps their rounding (it is 1-Lipschitz): the
+    # error scales with the sums, not with max|tanh| (1.13x over that bound on one AMD EPYC,
+    # whose cache sizes give the GEMM another k-blocking than the Xeon's)
+    testing.assert_allclose(
+        got,
+        np.tanh(want).transpose(0, 3, 1, 2),
+        reduction=kernel[0] * kernel[1] * shape[3] + 1,
+        scale=float(np.abs(want).max()),
+        dtype=dtype,
     )
 
 
