@@ -106,3 +106,64 @@ def test_bit_identical_for_any_thread_count(isa, rng, restore_threads):
     assert_same_bits_for_any_thread_count(
         lambda: fastconv.conv2d(x, w, (1, 2), "SAME", algorithm="direct")
     )
+
+
+@pytest.mark.parametrize("c_in,c_out", [(1, 1), (1, 2), (3, 3), (2, 4)])
+@pytest.mark.parametrize("strides,dilations", [(1, 1), (1, (2, 1)), (2, 1), ((1, 3), 1)])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_register_blocks(isa, c_in, c_out, strides, dilations, dtype, rng):
+    """Rows wide enough for the register blocks (several blocks of vectors, single vectors and
+    a last vector overlapping the one before), 11 rows (a last block of fewer rows), blocks of
+    rows that share input rows (stride 1) or of output channels (stride 2 on a 3x3 window),
+    the bias and ReLU written from the registers (NCHW planes and one-channel rows) or
+    through the accumulator rows (interleaved NHWC channels)."""
+    x = _image(rng, (2, 11, 157, c_in), dtype)
+    w, b = _image(rng, (3, 3, c_in, c_out), dtype), _image(rng, c_out, dtype)
+    nchw = np.ascontiguousarray(x.transpose(0, 3, 1, 2))
+    for padding in ("SAME", "VALID", [[2, 0], [1, 2]]):
+        for activation in (None, "relu", "tanh"):
+            kw = dict(bias=b, activation=activation, dilations=dilations)
+            msg = f"{padding} {activation}"
+            got = fastconv.conv2d(x, w, strides, padding, algorithm="direct", **kw)
+            want = reference.conv2d(x, w, strides, padding, **kw)
+            assert_close(got, want, 9 * c_in + 1, dtype, err_msg=msg)
+            got = fastconv.conv2d(nchw, w, strides, padding, "NCHW", algorithm="direct", **kw)
+            want = reference.conv2d(nchw, w, strides, padding, "NCHW", **kw)
+            assert_close(got, want, 9 * c_in + 1, dtype, err_msg="NCHW " + msg)
+
+
+def test_rows_in_the_padding_and_infinite_weights(isa, rng):
+    """Output rows whose whole window lies in the padding are the bias alone; a padding tap
+    contributes nothing even against an infinite weight (no 0 * inf)."""
+    x, w, b = _image(rng, (1, 4, 90, 1)), _image(rng, (3, 3, 1, 1)), _image(rng, 1)
+    w[0, 0, 0, 0] = np.inf
+    w[2, 2, 0, 0] = -np.inf
+    pads = [[5, 6], [1, 1]]
+    got = fastconv.conv2d(x, w, 1, pads, bias=b, algorithm="direct")
+    want = reference.conv2d(x, w, 1, pads, bias=b)
+    np.testing.assert_array_equal(np.isnan(got), np.isnan(want))
+    np.testing.assert_array_equal(got[:, :3], np.broadcast_to(b, got[:, :3].shape))
+    np.testing.assert_array_equal(got[:, -4:], np.broadcast_to(b, got[:, -4:].shape))
+    # row 5, column 0: its +inf tap (top left) is padding, its -inf tap (bottom right) real
+    assert got[0, 5, 0, 0] == -np.inf
+    finite = np.isfinite(want)
+    assert_close(got[finite], want[finite], 10, np.float32)
+
+
+@pytest.mark.parametrize("c_out,layout", [(1, "NHWC"), (2, "NCHW"), (3, "NHWC")])
+def test_register_blocks_same_bits_for_any_thread_count(isa, c_out, layout, rng, restore_threads):
+    x, w = _image(rng, (2, 37, 150, 2)), _image(rng, (5, 5, 2, c_out))
+    if layout == "NCHW":
+        x = np.ascontiguousarray(x.transpose(0, 3, 1, 2))
+    assert_same_bits_for_any_thread_count(
+        lambda: fastconv.conv2d(
+            x,
+            w,
+            1,
+            "SAME",
+            layout,
+            bias=np.ones(c_out, np.float32),
+            activation="relu",
+            algorithm="direct",
+        )
+    )

@@ -3,5 +3,6 @@
 #include "fc_conv_filter.h"
 
 #define FL_ISA avx2
+#define FL_VBYTES 32
 #define FC_TEMPLATE "filter_tmpl.h"
 #include "fc_instantiate.h"

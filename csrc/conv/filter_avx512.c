@@ -3,5 +3,6 @@
 #include "fc_conv_filter.h"
 
 #define FL_ISA avx512
+#define FL_VBYTES 64
 #define FC_TEMPLATE "filter_tmpl.h"
 #include "fc_instantiate.h"
