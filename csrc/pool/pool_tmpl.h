@@ -106,6 +106,45 @@ PL_AI FC_T PL_FN(pl_smax)(FC_T acc, FC_T v) {
     return v != v ? v : m;
 }
 
+/* A store that bypasses the caches (non-temporal) where the ISA has one; p is aligned to
+ * the vector's size. */
+PL_AI void PL_FN(pl_store_nt)(FC_T *p, PL_VEC v) {
+#if PL_VBYTES == 64 && defined(__AVX512F__) && FC_T_IS_DOUBLE
+    _mm512_stream_pd(p, (__m512d)v);
+#elif PL_VBYTES == 64 && defined(__AVX512F__)
+    _mm512_stream_ps(p, (__m512)v);
+#elif PL_VBYTES == 32 && defined(__AVX__) && FC_T_IS_DOUBLE
+    _mm256_stream_pd(p, (__m256d)v);
+#elif PL_VBYTES == 32 && defined(__AVX__)
+    _mm256_stream_ps(p, (__m256)v);
+#elif PL_VBYTES == 16 && defined(__SSE2__) && FC_T_IS_DOUBLE
+    _mm_stream_pd(p, (__m128d)v);
+#elif PL_VBYTES == 16 && defined(__SSE2__)
+    _mm_stream_ps(p, (__m128)v);
+#else
+    PL_STORE(p, v);
+#endif
+}
+
+/* Orders the non-temporal stores before whatever follows (the parallel layer's hand-over
+ * of a finished task is a plain release, which x86 does not order them by). */
+PL_AI void PL_FN(pl_store_nt_fence)(void) {
+#if defined(__SSE2__)
+    _mm_sfence();
+#endif
+}
+
+/* d[i] = s[i] for i < n: plain stores up to d's first vector-aligned cell and after its
+ * last whole aligned vector, non-temporal ones between (whole cache lines, which other
+ * tasks' plain stores at the ends of their runs never share).  d is aligned to FC_T. */
+PL_AI void PL_FN(pl_copy_nt)(const FC_T *s, FC_T *d, int64_t n) {
+    int64_t i = (int64_t)((0 - (uintptr_t)d) % PL_VBYTES) / (int64_t)sizeof(FC_T);
+    i = i < n ? i : n;
+    for (int64_t t = 0; t < i; t++) d[t] = s[t];
+    for (; i + PL_LANES <= n; i += PL_LANES) PL_FN(pl_store_nt)(d + i, PL_LOAD(s + i));
+    for (; i < n; i++) d[i] = s[i];
+}
+
 /* The reduction of the pooling kind: max, or a sum divided at the end. */
 #define PL_VOP(avg, a, b) ((avg) ? (a) + (b) : PL_FN(pl_vmax)(a, b))
 #define PL_SOP(avg, a, b) ((avg) ? (a) + (b) : PL_FN(pl_smax)(a, b))
@@ -281,11 +320,19 @@ PL_AI void PL_FN(pl_channels)(const fc_pool_job *j, int64_t n, int64_t oy0, int6
             const int64_t i0 = o0 * s - w->pad_left;
             PL_FN(pl_vertical)(j, r, nky, i0, (o1 - 1) * s - w->pad_left + k, E, x->sc, buf,
                                j->slack, avg);
-            PL_FN(pl_cols_e)(buf, E, o1 - o0, k, s, yrow + o0 * y->sw, y->sw, y->sc,
-                             (const FC_T *)j->col_cells + o0, ((const FC_T *)j->row_cells)[oy],
-                             avg);
+            const FC_T *col_cells = (const FC_T *)j->col_cells + o0;
+            const FC_T row_cells = ((const FC_T *)j->row_cells)[oy];
+            if (j->nt) { /* output pixels contiguous: E cells each */
+                FC_T *stage = buf + ((j->block_cols - 1) * s + k) * E + 2 * j->slack;
+                PL_FN(pl_cols_e)(buf, E, o1 - o0, k, s, stage, E, 1, col_cells, row_cells, avg);
+                PL_FN(pl_copy_nt)(stage, yrow + o0 * E, (o1 - o0) * E);
+            } else {
+                PL_FN(pl_cols_e)(buf, E, o1 - o0, k, s, yrow + o0 * y->sw, y->sw, y->sc, col_cells,
+                                 row_cells, avg);
+            }
         }
     }
+    if (j->nt) PL_FN(pl_store_nt_fence)();
 }
 
 /* Width mode: rows [oy0, oy1) of one channel plane, batch_rows at a time: the vertical
