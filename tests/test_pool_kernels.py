@@ -211,3 +211,49 @@ def test_windows_with_one_real_cell(kind, fmt, rng):
     x = rng.standard_normal((2, 4, 5, 18) if fmt == "NHWC" else (2, 18, 4, 5)).astype(np.float32)
     for k in [2, 3, 4]:
         check(kind, x, k, 1, ((k - 1, k - 1), (k - 1, k - 1)), fmt)
+
+
+def _l3_bytes():
+    """The last-level cache as the kernels' operator reads it (runtime/cpu.c: Linux's sysfs
+    first); None where sysfs does not say."""
+    from pathlib import Path
+
+    for index in sorted(Path("/sys/devices/system/cpu/cpu0/cache").glob("index*")):
+        try:
+            level = (index / "level").read_text().strip()
+            kind = (index / "type").read_text().strip()
+            size = (index / "size").read_text().strip()
+        except OSError:
+            continue
+        if level == "3" and kind != "Instruction":
+            scale = {"K": 1 << 10, "M": 1 << 20, "G": 1 << 30}.get(size[-1], 1)
+            return int(size.rstrip("KMG")) * scale
+    return None
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("kind", ["max", "avg"])
+def test_output_past_the_last_level_cache(kind, dtype, restore_threads):
+    """An NHWC output larger than the L3 is written with non-temporal stores (a block at a
+    time through the buffer, plain stores at the unaligned ends): the same bits as the NCHW
+    path (plain stores) at 1 and 2 threads, into a fresh array and into an out= whose cells
+    start one element past a vector boundary, NaN and signed zeros included."""
+    l3 = _l3_bytes()
+    if l3 is None or l3 > 128 << 20:
+        pytest.skip("last-level cache unknown or too large for a test-sized output")
+    h = w = 160
+    c = int(1.25 * l3 / (h * w * np.dtype(dtype).itemsize)) | 1  # odd: a scalar tail
+    x = np.random.default_rng(7).standard_normal((1, h, w, c)).astype(dtype)
+    x[0, 5, 5, 3] = np.nan
+    x[0, 9, 9, 1], x[0, 9, 10, 1] = -0.0, 0.0
+    want = FAST[kind](np.ascontiguousarray(x.transpose(0, 3, 1, 2)), 3, 1, "SAME", "NCHW")
+    want = want.transpose(0, 2, 3, 1)
+    assert want.nbytes > l3
+    for threads in (1, 2):
+        fastconv.set_num_threads(threads)
+        got = FAST[kind](x, 3, 1, "SAME")
+        np.testing.assert_array_equal(got.view(np.uint8), np.ascontiguousarray(want).view(np.uint8))
+        store = np.empty(got.size + 1, dtype)
+        out = store[1:].reshape(got.shape)
+        FAST[kind](x, 3, 1, "SAME", out=out)
+        np.testing.assert_array_equal(out.view(np.uint8), got.view(np.uint8))

@@ -21,6 +21,10 @@ typedef struct {
     const void *col_cells, *row_cells, *divs;
     int64_t block_cols, batch_rows, pitch, row_len, slack;
     int64_t prefetch; /* how far ahead of its loads the vertical pass prefetches */
+    int prefetch_l2;  /* whether into L2 only (the lines are used too late for L1) */
+    /* Channels mode with contiguous output pixels: write the output with non-temporal
+     * stores (the horizontal pass into the buffer's staging area, then a copy). */
+    int nt;
 } fc_pool_job;
 
 /* The entry point, per dtype, forwarding to the call context's ISA. */

@@ -5,7 +5,8 @@
 
 #include "fc_internal.h"
 
-/* The data cache of each core, in bytes: level 1 (L1d) or 2 (runtime/cpu.c). */
+/* Data cache sizes in bytes (runtime/cpu.c): level 1 (L1d) or 2, each core's, or 3, the
+ * last level, shared (the whole of it, as the OS reports it). */
 size_t fc_cache_bytes(int level);
 
 /* Per-thread buffers kept across calls (runtime/scratch.c), one per use. */

@@ -4,6 +4,7 @@
 #include <string.h>
 #include "fc_pool.h"
 #include "fc_parallel.h"
+#include "fc_runtime.h"
 
 #define FC_TEMPLATE "pool2d_tmpl.h"
 #include "fc_instantiate.h"

@@ -7,6 +7,7 @@
  * enough to amortize taking a task, few enough that two threads get many tasks (taken
  * dynamically: a core that another process shares just takes fewer). */
 #define PL_TASK_CELLS 32768
+#define PL_SHARED_ROWS 8 /* see pool2d_run: row blocks where windows share rows */
 /* The kernel's buffer of vertically reduced columns: 4 KiB stays in L1 next to the input
  * rows streaming through it (measured: 1.2x faster than 16 KiB on 8x56x56x256). */
 #define PL_BUF_BYTES 4096
@@ -62,9 +63,23 @@ static fc_status FC_FN(pool2d_run)(const fc_cntx *cx, fc_pool_kind kind, const f
     cols = cols < 1 ? 1 : cols > wo ? wo : cols;
     cols = (wo + (wo + cols - 1) / cols - 1) / ((wo + cols - 1) / cols);
     batch = batch < 1 ? 1 : batch > y->h ? y->h : batch;
-    /* width mode: the rows, the slack, then the staging area (flat: pitch outputs a row) */
-    const int64_t buf_len =
-        width ? batch * (row_len + pitch) + 2 * slack : ((cols - 1) * s + k) * e + 2 * slack;
+    /* Non-temporal output stores where the output is larger than the last-level cache: it
+     * cannot wait there for the next layer anyway, and plain stores would read each line in
+     * first and push the input out.  Measured on an AMD EPYC (Zen 4) KVM guest, 32 MiB L3,
+     * max 3x3 stride 1 SAME on 4x112x112x256 (51 MB each way), best of 4 processes: 1 thread
+     * 9.4 -> 7.1 ms, 11.5 -> 9.2 ms followed by a NumPy sum of the output; 2 threads 10.1 ->
+     * 9.3 ms.  Under the L3 size it only moves the cost: max-3x3s2-b8's 6.4 MB output took
+     * the pool 1.73 -> 1.35 ms (avg-2x2s2-b8: 1.20 -> 0.90 ms) but the sum after it read the
+     * output from memory, 1.88 -> 1.96 ms for both (1.42 -> 1.45 ms), so such outputs stay
+     * cached.  Needs contiguous output pixels, cells aligned to FC_T (the copy aligns whole
+     * vectors from there). */
+    const double y_bytes = (double)(y->n * y->h * y->w * y->c) * sizeof(FC_T);
+    const int nt = !width && y->sc == 1 && y->sw == x->c &&
+                   (uintptr_t)y->data % sizeof(FC_T) == 0 && y_bytes > (double)fc_cache_bytes(3);
+    /* width mode: the rows, the slack, then the staging area (flat: pitch outputs a row);
+     * channels mode: the input columns, the slack, then (nt) a block's outputs */
+    const int64_t buf_len = width ? batch * (row_len + pitch) + 2 * slack
+                                  : ((cols - 1) * s + k) * e + 2 * slack + (nt ? cols * e : 0);
     /* The averages' divisors, once per call: each output column's and row's factor (the
      * caller's, or the real input columns and rows: cells, rows), and for flat batches every
      * window's product of the two (divs).  Products of small integers: exact. */
@@ -88,17 +103,47 @@ static fc_status FC_FN(pool2d_run)(const fc_cntx *cx, fc_pool_kind kind, const f
      * (1.6x faster from DRAM); channels mode prefetches the next output row's window rows
      * at the same columns, unless they are far ahead (their lines would wait in L1 while
      * the current rows pass) and the input small enough to come from cache: measured 1.1x
-     * faster at 26 MB and 1.2x slower at 3 MB with rows 57 KB apart.  0: none. */
+     * faster at 26 MB and 1.2x slower at 3 MB with rows 57 KB apart.  0: none.
+     * In channels mode only where windows share rows (k_h > stride_h), and into L2 where
+     * the distance passes half the L1 (the current rows need the rest): rows read once, in
+     * order, are streamed by the hardware prefetcher, and prefetching them too only cost.
+     * Measured on an AMD EPYC (Zen 4) KVM guest, 1 thread, median of 8 processes' best of
+     * 50 calls, a benchmark running on the other core: avg 2x2 stride 2 on 8x56x56x256 1.65
+     * -> 1.35 ms without prefetch (2 threads: 0.94 -> 0.74), max 2x2 stride 2 on
+     * 8x112x112x64 1.73 -> 1.51; max 3x3 stride 2 SAME on 8x112x112x64 2.22 -> 1.68 ms
+     * prefetching into L2 instead of L1 (57 KB ahead), avg 3x3 stride 2 SAME on 8x56x56x256
+     * 2.05 -> 1.96 (min 1.91 -> 1.55). */
     int64_t pf = width ? (int64_t)(PL_PF_BYTES / sizeof(FC_T)) : win->stride_h * x->sh;
     const double x_bytes = (double)(x->n * x->h * x->w * x->c) * sizeof(FC_T);
-    if (!width && (pf < 0 ? -pf : pf) * sizeof(FC_T) > 2 * PL_PF_BYTES && x_bytes < PL_PF_MIN_BYTES)
+    const int64_t pf_bytes = (pf < 0 ? -pf : pf) * (int64_t)sizeof(FC_T);
+    if (!width &&
+        ((pf_bytes > 2 * PL_PF_BYTES && x_bytes < PL_PF_MIN_BYTES) || win->k_h <= win->stride_h))
         pf = 0;
-    const fc_pool_job job = {kind, win,  x,     y,     width,   flat,  cells, rows_div,
-                             divs, cols, batch, pitch, row_len, slack, pf};
+    const int pf_l2 = !width && pf_bytes > (int64_t)fc_cache_bytes(1) / 2;
+    const fc_pool_job job = {kind, win,   x,     y,       width, flat, cells, rows_div, divs,
+                             cols, batch, pitch, row_len, slack, pf,   pf_l2, nt};
 
     const int64_t planes = width ? y->n * y->c : y->n;
     const int64_t row_cells = wo * e * win->k_h * win->k_w;
     int64_t rows = PL_TASK_CELLS / row_cells;
+    /* Windows that share rows (k_h > stride_h): a row block's first output row reads
+     * k_h - stride_h input rows that the block before it read, which two threads taking
+     * consecutive tasks fetch from the other core or memory instead of their own L2.  Blocks
+     * of PL_SHARED_ROWS (k_h - stride_h) / stride_h output rows or more keep those under
+     * 1 / PL_SHARED_ROWS of the rows a block reads.  Measured on an AMD EPYC (Zen 4) KVM
+     * guest, 2 threads, max-3x3s2-b8 (1 -> 4 output rows a task), 24 alternating processes
+     * with a benchmark on one core: median of their best of 50 calls 1.45 -> 1.00 ms, median
+     * of medians 1.93 -> 1.17; avg-2x2s2-b8 in the same processes, its split unchanged,
+     * drifted 1.11 -> 0.91 ms, so the gain is partly noise.  Never below 4 tasks a thread,
+     * so that small calls still split. */
+    const int threads = fc_threads_for((double)(planes * y->h * row_cells));
+    if (win->k_h > win->stride_h) {
+        const int64_t over = win->k_h - win->stride_h, s_h = win->stride_h;
+        int64_t least = (PL_SHARED_ROWS * over + s_h - 1) / s_h;
+        const int64_t most = planes * y->h / (4 * (int64_t)threads);
+        least = least > most ? most : least;
+        rows = rows < least ? least : rows;
+    }
     rows = rows < 1 ? 1 : rows > y->h ? y->h : rows;
     const int64_t blocks = (y->h + rows - 1) / rows, units = planes * blocks;
     /* a task: whole units (a row block of a plane) adding up to PL_TASK_CELLS or more */
@@ -107,7 +152,6 @@ static fc_status FC_FN(pool2d_run)(const fc_cntx *cx, fc_pool_kind kind, const f
     const FC_FN(pool_call) call = {cx, &job, blocks, rows, units, per_task};
     fc_parallel_job pj = {.phases = 0, .ws_bytes = sizeof(FC_T) * (size_t)buf_len};
     fc_job_add(&pj, tasks, FC_FN(pool_task), &call);
-    const int threads = fc_threads_for((double)(planes * y->h * row_cells));
     const fc_status status = fc_parallel_run(&pj, threads);
     free(cells);
     return status;

@@ -106,6 +106,45 @@ PL_AI FC_T PL_FN(pl_smax)(FC_T acc, FC_T v) {
     return v != v ? v : m;
 }
 
+/* A store that bypasses the caches (non-temporal) where the ISA has one; p is aligned to
+ * the vector's size. */
+PL_AI void PL_FN(pl_store_nt)(FC_T *p, PL_VEC v) {
+#if PL_VBYTES == 64 && defined(__AVX512F__) && FC_T_IS_DOUBLE
+    _mm512_stream_pd(p, (__m512d)v);
+#elif PL_VBYTES == 64 && defined(__AVX512F__)
+    _mm512_stream_ps(p, (__m512)v);
+#elif PL_VBYTES == 32 && defined(__AVX__) && FC_T_IS_DOUBLE
+    _mm256_stream_pd(p, (__m256d)v);
+#elif PL_VBYTES == 32 && defined(__AVX__)
+    _mm256_stream_ps(p, (__m256)v);
+#elif PL_VBYTES == 16 && defined(__SSE2__) && FC_T_IS_DOUBLE
+    _mm_stream_pd(p, (__m128d)v);
+#elif PL_VBYTES == 16 && defined(__SSE2__)
+    _mm_stream_ps(p, (__m128)v);
+#else
+    PL_STORE(p, v);
+#endif
+}
+
+/* Orders the non-temporal stores before whatever follows (the parallel layer's hand-over
+ * of a finished task is a plain release, which x86 does not order them by). */
+PL_AI void PL_FN(pl_store_nt_fence)(void) {
+#if defined(__SSE2__)
+    _mm_sfence();
+#endif
+}
+
+/* d[i] = s[i] for i < n: plain stores up to d's first vector-aligned cell and after its
+ * last whole aligned vector, non-temporal ones between (whole cache lines, which other
+ * tasks' plain stores at the ends of their runs never share).  d is aligned to FC_T. */
+PL_AI void PL_FN(pl_copy_nt)(const FC_T *s, FC_T *d, int64_t n) {
+    int64_t i = (int64_t)((0 - (uintptr_t)d) % PL_VBYTES) / (int64_t)sizeof(FC_T);
+    i = i < n ? i : n;
+    for (int64_t t = 0; t < i; t++) d[t] = s[t];
+    for (; i + PL_LANES <= n; i += PL_LANES) PL_FN(pl_store_nt)(d + i, PL_LOAD(s + i));
+    for (; i < n; i++) d[i] = s[i];
+}
+
 /* The reduction of the pooling kind: max, or a sum divided at the end. */
 #define PL_VOP(avg, a, b) ((avg) ? (a) + (b) : PL_FN(pl_vmax)(a, b))
 #define PL_SOP(avg, a, b) ((avg) ? (a) + (b) : PL_FN(pl_smax)(a, b))
@@ -114,14 +153,17 @@ PL_AI FC_T PL_FN(pl_smax)(FC_T acc, FC_T v) {
  * before (it recomputes a few values, identically) instead of a scalar tail. */
 #define PL_LAST(i, len) ((i) < (len) - PL_LANES ? (i) : (len) - PL_LANES)
 
+/* Prefetches p into L1, or with `far` (used too late to wait in L1) into L2 only. */
+#define PL_PREFETCH(p, far) ((far) ? __builtin_prefetch(p, 0, 1) : __builtin_prefetch(p, 0, 3))
+
 /* b[v + i] = reduction over the nky rows (sh apart) of r[v + i], for one vector's i; the
- * input pf cells ahead is prefetched (the operator's choice; 0: none). */
+ * input pf cells ahead is prefetched (the operator's choice; 0: none), into L2 if far. */
 PL_AI void PL_FN(pl_rows_vec)(const FC_T *r, int64_t sh, int64_t nky, int64_t v, FC_T *b,
-                              int64_t pf, const int avg) {
-    if (pf) __builtin_prefetch(r + v + pf, 0, 3);
+                              int64_t pf, int far, const int avg) {
+    if (pf) PL_PREFETCH(r + v + pf, far);
     PL_VEC a = PL_LOAD(r + v);
     for (int64_t ky = 1; ky < nky; ky++) {
-        if (pf) __builtin_prefetch(r + ky * sh + v + pf, 0, 3);
+        if (pf) PL_PREFETCH(r + ky * sh + v + pf, far);
         a = PL_VOP(avg, a, PL_LOAD(r + ky * sh + v));
     }
     PL_STORE(b + v, a);
@@ -129,17 +171,17 @@ PL_AI void PL_FN(pl_rows_vec)(const FC_T *r, int64_t sh, int64_t nky, int64_t v,
 
 /* b[i] = reduction over the nky rows of r[i], for i < len. */
 PL_AI void PL_FN(pl_rows_n)(const FC_T *r, int64_t sh, int64_t nky, int64_t len, FC_T *b,
-                            int64_t pf, const int align, const int avg) {
+                            int64_t pf, int far, const int align, const int avg) {
     int64_t i = 0;
     if (align && len >= 8 * PL_LANES) {
         /* Long runs (align: channels mode) load aligned vectors: NumPy's big arrays start
          * 16 bytes into a cache line, and split loads cost 10%.  One vector at 0, then on
          * from the first aligned cell; width mode's short rows lose more than they gain. */
         i = (int64_t)((0 - (uintptr_t)r) % PL_VBYTES) / (int64_t)sizeof(FC_T);
-        if (i) PL_FN(pl_rows_vec)(r, sh, nky, 0, b, pf, avg);
+        if (i) PL_FN(pl_rows_vec)(r, sh, nky, 0, b, pf, far, avg);
     }
     for (; len >= PL_LANES && i < len; i += PL_LANES)
-        PL_FN(pl_rows_vec)(r, sh, nky, PL_LAST(i, len), b, pf, avg);
+        PL_FN(pl_rows_vec)(r, sh, nky, PL_LAST(i, len), b, pf, far, avg);
     for (; i < len; i++) {
         FC_T a = r[i];
         for (int64_t ky = 1; ky < nky; ky++) a = PL_SOP(avg, a, r[ky * sh + i]);
@@ -150,10 +192,10 @@ PL_AI void PL_FN(pl_rows_n)(const FC_T *r, int64_t sh, int64_t nky, int64_t len,
 /* Windows 2 and 3 rows tall (most pools) get copies of the loop with that trip count,
  * which the compiler unrolls; so do windows 2 and 3 columns wide below. */
 PL_AI void PL_FN(pl_rows)(const FC_T *r, int64_t sh, int64_t nky, int64_t len, FC_T *b, int64_t pf,
-                          const int align, const int avg) {
-    if (nky == 2) PL_FN(pl_rows_n)(r, sh, 2, len, b, pf, align, avg);
-    else if (nky == 3) PL_FN(pl_rows_n)(r, sh, 3, len, b, pf, align, avg);
-    else PL_FN(pl_rows_n)(r, sh, nky, len, b, pf, align, avg);
+                          int far, const int align, const int avg) {
+    if (nky == 2) PL_FN(pl_rows_n)(r, sh, 2, len, b, pf, far, align, avg);
+    else if (nky == 3) PL_FN(pl_rows_n)(r, sh, 3, len, b, pf, far, align, avg);
+    else PL_FN(pl_rows_n)(r, sh, nky, len, b, pf, far, align, avg);
 }
 
 /* Width mode: out[o] = reduction over kx < k of h[o * s + kx], for o < count, divided by
@@ -240,10 +282,11 @@ PL_AI void PL_FN(pl_vertical)(const fc_pool_job *j, const FC_T *r, int64_t nky, 
     for (int64_t i = (b - i0) * E; i < (i1 - i0) * E + slack; i += PL_LANES) PL_STORE(buf + i, idv);
     FC_T *h = buf + (a - i0) * E;
     if (se == 1 && (sw == E || b - a == 1)) { /* the columns are one contiguous run */
-        PL_FN(pl_rows)(r + a * sw, sh, nky, (b - a) * E, h, j->prefetch, 1, avg);
+        PL_FN(pl_rows)(r + a * sw, sh, nky, (b - a) * E, h, j->prefetch, j->prefetch_l2, 1, avg);
     } else if (se == 1) {
         for (int64_t i = a; i < b; i++)
-            PL_FN(pl_rows)(r + i * sw, sh, nky, E, h + (i - a) * E, j->prefetch, 1, avg);
+            PL_FN(pl_rows)(r + i * sw, sh, nky, E, h + (i - a) * E, j->prefetch, j->prefetch_l2, 1,
+                           avg);
     } else { /* a view with strided channels: scalar */
         for (int64_t i = a; i < b; i++)
             for (int64_t e = 0; e < E; e++) {
@@ -281,11 +324,19 @@ PL_AI void PL_FN(pl_channels)(const fc_pool_job *j, int64_t n, int64_t oy0, int6
             const int64_t i0 = o0 * s - w->pad_left;
             PL_FN(pl_vertical)(j, r, nky, i0, (o1 - 1) * s - w->pad_left + k, E, x->sc, buf,
                                j->slack, avg);
-            PL_FN(pl_cols_e)(buf, E, o1 - o0, k, s, yrow + o0 * y->sw, y->sw, y->sc,
-                             (const FC_T *)j->col_cells + o0, ((const FC_T *)j->row_cells)[oy],
-                             avg);
+            const FC_T *col_cells = (const FC_T *)j->col_cells + o0;
+            const FC_T row_cells = ((const FC_T *)j->row_cells)[oy];
+            if (j->nt) { /* output pixels contiguous: E cells each */
+                FC_T *stage = buf + ((j->block_cols - 1) * s + k) * E + 2 * j->slack;
+                PL_FN(pl_cols_e)(buf, E, o1 - o0, k, s, stage, E, 1, col_cells, row_cells, avg);
+                PL_FN(pl_copy_nt)(stage, yrow + o0 * E, (o1 - o0) * E);
+            } else {
+                PL_FN(pl_cols_e)(buf, E, o1 - o0, k, s, yrow + o0 * y->sw, y->sw, y->sc, col_cells,
+                                 row_cells, avg);
+            }
         }
     }
+    if (j->nt) PL_FN(pl_store_nt_fence)();
 }
 
 /* Width mode: rows [oy0, oy1) of one channel plane, batch_rows at a time: the vertical
@@ -317,7 +368,7 @@ PL_AI void PL_FN(pl_width)(const fc_pool_job *j, int64_t plane, int64_t oy0, int
             const FC_T *r = PL_FN(pl_window_rows)(j, xp, b0 + i, &nky);
             FC_T *bi = buf + i * P;
             for (int64_t m = 0; m < pl; m += PL_LANES) PL_STORE(bi + m, idv);
-            PL_FN(pl_rows)(r, x->sh, nky, W, bi + pl, j->prefetch, 0, avg);
+            PL_FN(pl_rows)(r, x->sh, nky, W, bi + pl, j->prefetch, 0, 0, avg);
             for (int64_t m = pl + W; m < P; m += PL_LANES) PL_STORE(bi + m, idv);
             if (!j->flat) stage[i] = ((const FC_T *)j->row_cells)[b0 + i];
         }
