@@ -357,7 +357,7 @@ void FL_FN(filter_rows)(const fc_conv_desc *d, const fc_view *x, const FC_T *w, 
     /* In vectors: blocks of FL_NB, single ones, and one more ending at hi where the interior
      * is not whole vectors (it recomputes a few columns, in the same order, so the same bits) */
     const int64_t vecs = hi > lo ? (hi - lo) / FL_LANES : 0;
-    if (!vecs) lo = hi = wo; /* no interior: the edge kernel takes the whole row */
+    if (!vecs) lo = hi = wo; /* no interior: fl_row_taps takes the whole row */
     const int64_t blocks = vecs / FL_NB, mid = lo + vecs * FL_LANES, tail = vecs && mid < hi;
     for (int64_t oy = oy0; oy < oy1; oy += b.rows) {
         b.n_rows = oy1 - oy < b.rows ? oy1 - oy : b.rows;
