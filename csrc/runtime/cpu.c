@@ -74,7 +74,7 @@ static size_t cache_or(int name, size_t fallback) {
 
 /* The size of cpu0's level-3 data or unified cache as Linux's sysfs lists it (one
  * instance: what the cores sharing it share), 0 where unknown.  Preferred to glibc's figure,
- * which on this session's KVM guest of an AMD EPYC (Zen 4) read 320 MiB where sysfs and lscpu
+ * which on a KVM guest of an AMD EPYC (Zen 4) read 320 MiB where sysfs and lscpu
  * read the 32 MiB that a core can use. */
 static size_t sysfs_l3(void) {
     for (int i = 0; i < 16; i++) {
