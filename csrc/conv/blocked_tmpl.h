@@ -76,10 +76,7 @@ BK_FN(store)(const BK_VEC *acc, const int nv, const FC_T *bias, fc_activation ac
     for (int v = 0; v < nv; v++) {
         BK_VEC r = acc[v];
         if (bias) r += *(const BK_VEC *)(bias + v * BK_LANES);
-        if (act == FC_ACT_RELU) { /* the negative lanes' bits cleared */
-            const __typeof__(r < r) neg = r < (BK_VEC){0};
-            r = (BK_VEC)((__typeof__(neg))r & ~neg);
-        }
+        if (act == FC_ACT_RELU) r = FC_VEC_RELU(r);
         *(BK_VEC *)(yp + v * BK_LANES) = r;
     }
 }

@@ -133,8 +133,7 @@ static void FC_FN(fp_fill)(const fc_conv_desc *d, const fc_view *x, const FC_T *
 /* ReLU and ReLU6 in the vector, as fc_epilogue_tmpl.h computes them (NaN and -0 pass
  * through); other activations are the shared epilogue's (fp_block). */
 static inline __attribute__((always_inline)) FP_VEC FC_FN(fp_relu)(FP_VEC v, fc_activation act) {
-    if (act == FC_ACT_RELU || act == FC_ACT_RELU6)
-        v = (FP_VEC)((FP_IVEC)v & ~(FP_IVEC)(v < (FC_T)0));
+    if (act == FC_ACT_RELU || act == FC_ACT_RELU6) v = FC_VEC_RELU(v);
     if (act == FC_ACT_RELU6) {
         const FP_IVEC big = (FP_IVEC)(v > (FC_T)6);
         v = (FP_VEC)(((FP_IVEC)v & ~big) | ((FP_IVEC)((FP_VEC){0} + (FC_T)6) & big));

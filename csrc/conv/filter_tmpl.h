@@ -198,10 +198,7 @@ static inline __attribute__((always_inline)) void FL_FN(fl_block)(const FL_ROWS_
             FL_VEC y = acc[j][v];
             if (b->bias) y += b->bias[oc + o];
             y += (FL_VEC){0};
-            if (b->act == FC_ACT_RELU) {
-                const __typeof__(y < y) neg = y < (FL_VEC){0};
-                y = (FL_VEC)((__typeof__(neg))y & ~neg);
-            }
+            if (b->act == FC_ACT_RELU) y = FC_VEC_RELU(y);
             *(FL_VEC *)(yp + v * FL_LANES) = y;
         }
     }

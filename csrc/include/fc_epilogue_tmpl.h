@@ -4,6 +4,13 @@
  * through ReLU and ReLU6, as in TensorFlow. */
 #include <tgmath.h>
 
+#ifndef FC_VEC_RELU
+/* ReLU of a GCC vector of FC_T as epilogue_store's loop computes it, for the kernels that
+ * store from registers: the negative lanes' bits cleared (NaN and -0 pass: their compare
+ * is false).  v: a variable (it is read three times). */
+#define FC_VEC_RELU(v) ((__typeof__(v))((__typeof__((v) < (v)))(v) & ~((v) < (__typeof__(v)){0})))
+#endif
+
 static inline void FC_FN(epilogue_store)(const FC_T *acc, int64_t count, const FC_T *bias,
                                          fc_activation act, FC_T *out, int64_t out_stride) {
 #define FC_EPILOGUE_LOOP(EXPR)                                                                     \
