@@ -196,3 +196,39 @@ def test_padding_taps_skipped_per_panel(isa, dtype, hw, restore_threads, rng):
     assert np.array_equal(
         fastconv.conv2d(x, w, 1, pads, bias=b, activation="relu", algorithm="im2col"), got
     )
+
+
+EDGE_COLUMN_CASES = [
+    # input, filter, strides, dilations, pads, activation
+    ((2, 12, 9, 301), (3, 5, 301, 70), 1, 1, [[2, 2], [2, 2]], "relu"),  # channel blocks
+    ((1, 15, 30, 96), (5, 5, 48, 140), 1, 1, [[2, 2], [2, 2]], "sigmoid"),  # 2 groups
+    ((2, 20, 11, 40), (3, 3, 40, 70), (2, 1), (1, 2), [[1, 3], [4, 0]], None),
+    ((1, 14, 12, 20), (5, 5, 20, 64), 1, 1, [[2, 2], [5, 5]], None),  # 10 edge columns
+]
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("case", EDGE_COLUMN_CASES, ids=range(len(EDGE_COLUMN_CASES)))
+def test_edge_columns_skip_their_padding_taps(isa, dtype, case, restore_threads, rng):
+    """Where at least MR rows have every vertical tap inside the image, the GEMM visits each
+    edge column on its own, down the column (conv/pixel_order.h), so that a tile's pixels
+    share their left or right padding taps and skip them. The same bits as the call on the
+    zero-padded input with VALID padding (nothing skipped, row-major order), several
+    channel blocks accumulated through tiles whose rows are not equally spaced, groups,
+    strides and dilation, an activation applied after the store; more edge columns than the
+    order splits (row-major then); 1 and 2 threads."""
+    shape, wshape, strides, dilations, pads, activation = case
+    x = rng.standard_normal(shape).astype(dtype)
+    w = rng.standard_normal(wshape).astype(dtype)
+    b = rng.standard_normal(wshape[3]).astype(dtype)
+    args = dict(dilations=dilations, bias=b, activation=activation, algorithm="im2col")
+    padded = np.pad(x, [(0, 0), *pads, (0, 0)])
+    fastconv.set_num_threads(1)
+    got = fastconv.conv2d(x, w, strides, pads, **args)
+    expected = reference.conv2d(
+        x, w, strides, pads, dilations=dilations, bias=b, activation=activation
+    )
+    assert_close(got, expected, wshape[0] * wshape[1] * wshape[2] + 1, dtype)
+    assert np.array_equal(got, fastconv.conv2d(padded, w, strides, "VALID", **args))
+    fastconv.set_num_threads(2)
+    assert np.array_equal(fastconv.conv2d(x, w, strides, pads, **args), got)

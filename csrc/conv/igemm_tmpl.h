@@ -16,6 +16,7 @@
  * K.  W is packed once per call, laid out [group][channel block][panel][tap][block
  * channels][NR], and shared by all images. */
 #include <string.h>
+#include "pixel_order.h"
 
 /* Below this many channels per group, patches are packed (see above). */
 #define IM2COL_PACK_BELOW 16
@@ -128,9 +129,10 @@ int FC_FN(igemm_pack_weights)(const fc_cntx *cx, const fc_conv_desc *d, const fc
 }
 
 /* Where a block's weights are packed in the workspace of a task that packs its own: past
- * the indirection buffer and zero row, on a cache line. */
+ * the indirection buffer, the output row pointers and the zero row, on a cache line. */
 static size_t FC_FN(own_offset)(const FC_FN(igemm_dims) * s, int64_t rows) {
-    const size_t bytes = sizeof(FC_T *) * (size_t)(rows * s->taps) + sizeof(FC_T) * (size_t)s->cg;
+    const size_t bytes =
+        sizeof(FC_T *) * (size_t)(rows * (s->taps + 1)) + sizeof(FC_T) * (size_t)s->cg;
     return (bytes + 63) / 64 * 64;
 }
 
@@ -140,7 +142,8 @@ int FC_FN(igemm_can_pack_own)(const fc_cntx *cx, const fc_conv_desc *d, const fc
     return !FC_FN(dims)(cx, d, x, y).packed;
 }
 
-/* Bytes per thread: the indirection buffer of an mc-pixel block and a zero row, and where
+/* Bytes per thread: the indirection buffer of an mc-pixel block, its output row pointers
+ * and a zero row, and where
  * the task packs its own weights, one channel block of `own_panels` panels; or, when
  * packing patches, their row pointers and the patches. */
 size_t FC_FN(igemm_workspace)(const fc_cntx *cx, const fc_conv_desc *d, const fc_view *x,
@@ -195,12 +198,15 @@ static void FC_FN(pack_patches)(const fc_conv_desc *d, const fc_view *x, const f
     }
 }
 
-/* For rows [m0, m1) rounded up to whole panels: ind[panel][tap][MR] -> the channels of
- * group g at the input pixel under that tap, or the zero row.  Walks pixels and taps
+/* For rows [m0, m1) rounded up to whole panels, the pixels at positions [m0, m1) of order
+ * po (pixel_order.h): ind[panel][tap][MR] -> the channels of group g at the input pixel
+ * under that tap, or the zero row; and, unless the order is row-major, crow[row] -> the
+ * output pixel's values in yd (`ldy` values per pixel).  Walks pixels and taps
  * incrementally: no division per entry. */
 static void FC_FN(build_indirection)(const fc_conv_desc *d, const fc_view *x, const fc_view *y,
-                                     const FC_FN(igemm_dims) * s, int64_t g, int64_t m0, int64_t m1,
-                                     const FC_T *zero, const FC_T **ind) {
+                                     const FC_FN(igemm_dims) * s, const po_order *po, int64_t g,
+                                     int64_t m0, int64_t m1, const FC_T *zero, const FC_T **ind,
+                                     FC_T *yd, int64_t ldy, FC_T **crow) {
     const fc_window *win = &d->win;
     const int64_t rows = (m1 - m0 + s->mr - 1) / s->mr * s->mr;
     /* A 1x1 window at stride 1 without padding over dense images reads output pixel m's own
@@ -211,24 +217,25 @@ static void FC_FN(build_indirection)(const fc_conv_desc *d, const fc_view *x, co
         for (int64_t r = 0; r < rows; r++) ind[r] = m0 + r < m1 ? x0 + (m0 + r) * x->sw : zero;
         return;
     }
-    int64_t n = m0 / (y->h * y->w), oy = m0 % (y->h * y->w) / y->w, ox = m0 % y->w;
+    po_walk p = po_start(po, m0);
     for (int64_t r = 0; r < rows; r++) {
         const FC_T **slot = ind + (r / s->mr) * s->taps * s->mr + r % s->mr;
         if (m0 + r >= m1) {
             for (int64_t t = 0; t < s->taps; t++) slot[t * s->mr] = zero;
             continue;
         }
-        const FC_T *xn = (const FC_T *)x->data + n * x->sn + g * s->cg;
+        if (!po->row_major) crow[r] = yd + ((p.n * y->h + p.oy) * y->w + p.ox) * ldy;
+        const FC_T *xn = (const FC_T *)x->data + p.n * x->sn + g * s->cg;
         for (int64_t ky = 0, t = 0; ky < win->k_h; ky++) {
-            const int64_t iy = oy * win->stride_h - win->pad_top + ky * win->dil_h;
+            const int64_t iy = p.oy * win->stride_h - win->pad_top + ky * win->dil_h;
             const int row_in = iy >= 0 && iy < x->h;
             for (int64_t kx = 0; kx < win->k_w; kx++, t++) {
-                const int64_t ix = ox * win->stride_w - win->pad_left + kx * win->dil_w;
+                const int64_t ix = p.ox * win->stride_w - win->pad_left + kx * win->dil_w;
                 slot[t * s->mr] =
                     (row_in && ix >= 0 && ix < x->w) ? xn + iy * x->sh + ix * x->sw : zero;
             }
         }
-        fc_next_pixel(&n, &oy, &ox, y->h, y->w);
+        po_next(po, &p);
     }
 }
 
@@ -249,7 +256,6 @@ int FC_FN(igemm_conv_block)(const fc_cntx *cx, const fc_conv_desc *d, const fc_v
     const FC_FN(igemm_dims) s = FC_FN(dims)(cx, d, x, y);
     const int64_t rows = (m1 - m0 + s.mr - 1) / s.mr * s.mr;
     const FC_T **ind = ws;
-    FC_T *zero = (FC_T *)(ind + rows * s.taps);
     const int64_t j0 = p0 * s.nr, cols = (p1 * s.nr < s.og ? p1 * s.nr : s.og) - j0;
 
     if (s.packed) { /* one channel block: K = taps x cg, laid out as the B panels are */
@@ -258,12 +264,16 @@ int FC_FN(igemm_conv_block)(const fc_cntx *cx, const fc_conv_desc *d, const fc_v
         FC_FN(pack_patches)(d, x, y, &s, g, m0, m1, patches, rows_out);
         FC_FN(gemm_macro)(uk, m1 - m0, cols, 1, s.taps * s.cg, rows_out, 0,
                           wpack + FC_FN(panel_offset)(&s, g, 0, p0), s.taps * s.cg * s.nr,
-                          yd + m0 * y->c + g * s.og + j0, y->c, 0, 1,
+                          yd + m0 * y->c + g * s.og + j0, y->c, NULL, 0, 1,
                           bias ? bias + g * s.og + j0 : NULL, d->activation, 0, NULL);
         return 0;
     }
+    FC_T **crow = (FC_T **)(ind + rows * s.taps);
+    FC_T *zero = (FC_T *)(crow + rows);
     memset(zero, 0, sizeof(FC_T) * (size_t)s.cg);
-    FC_FN(build_indirection)(d, x, y, &s, g, m0, m1, zero, ind);
+    const po_order po = po_make(&d->win, x, y, s.mr);
+    FC_FN(build_indirection)(d, x, y, &s, &po, g, m0, m1, zero, ind, yd + g * s.og + j0, y->c,
+                             crow);
     FC_T *block = (FC_T *)((char *)ws + FC_FN(own_offset)(&s, rows));
     int nonfinite = 0;
     for (int64_t cb = 0; cb < s.nblocks; cb++) {
@@ -273,9 +283,9 @@ int FC_FN(igemm_conv_block)(const fc_cntx *cx, const fc_conv_desc *d, const fc_v
                 nonfinite |= FC_FN(pack_tap)(&s, w, y->c, g, cb, t, p0, p1, block);
         FC_FN(gemm_macro)(uk, m1 - m0, cols, s.taps, kc, ind, c0,
                           own ? block : wpack + FC_FN(panel_offset)(&s, g, cb, p0),
-                          s.taps * kc * s.nr, yd + m0 * y->c + g * s.og + j0, y->c, cb > 0,
-                          cb == s.nblocks - 1, bias ? bias + g * s.og + j0 : NULL, d->activation, 1,
-                          zero);
+                          s.taps * kc * s.nr, yd + m0 * y->c + g * s.og + j0, y->c,
+                          po.row_major ? NULL : crow, cb > 0, cb == s.nblocks - 1,
+                          bias ? bias + g * s.og + j0 : NULL, d->activation, 1, zero);
     }
     return nonfinite;
 }

@@ -120,7 +120,7 @@ static void FC_FN(pw_copied)(const FC_FN(fc_ukernel) * uk, const FC_FN(pw_ws) * 
         for (int64_t j = 0; j < len; j++) dst[j] = src[j];
         for (int64_t j = len; j < nr; j++) dst[j] = 0;
     }
-    FC_FN(gemm_macro)(uk, og, len, 1, cg, w->ind, 0, w->bp, cg * nr, yg + q, ldc, 0, 1, NULL,
+    FC_FN(gemm_macro)(uk, og, len, 1, cg, w->ind, 0, w->bp, cg * nr, yg + q, ldc, NULL, 0, 1, NULL,
                       FC_ACT_NONE, 0, NULL);
 }
 

@@ -420,7 +420,7 @@ int WP_FN(winograd_planes_block)(const fc_cntx *cx, const fc_conv_desc *d, const
     for (int xi = 0; xi < 16; xi++) {
         for (int64_t r = 0; r < rows; r++) ind[r] = r < o_n ? ut + (xi * o_n + r) * c_n : zero;
         FC_FN(gemm_macro)(uk, o_n, nt, 1, c_n, ind, 0, vt + xi * vs, c_n * nr, mt + xi * ms,
-                          WP_TILES, 0, 1, NULL, FC_ACT_NONE, 0, NULL);
+                          WP_TILES, NULL, 0, 1, NULL, FC_ACT_NONE, 0, NULL);
     }
     int nonfinite = 0;
     for (int64_t o = 0; o < o_n; o++)

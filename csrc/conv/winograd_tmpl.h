@@ -273,9 +273,9 @@ int WG_FN(winograd_block)(const fc_cntx *cx, const fc_conv_desc *d, const fc_vie
     for (int xi = 0; xi < 16; xi++) {
         const int64_t rows = (nt + s.mr - 1) / s.mr * s.mr;
         for (int64_t r = 0; r < rows; r++) ind[r] = r < nt ? v + (xi * WG_TILES + r) * s.c : zero;
-        FC_FN(gemm_macro)(uk, nt, o1 - o0, 1, s.c, ind, 0,
-                          upack + (xi * s.npanel + p0) * s.c * s.nr, s.c * s.nr,
-                          m + xi * WG_TILES * s.o + o0, s.o, 0, 1, NULL, FC_ACT_NONE, 0, NULL);
+        FC_FN(gemm_macro)(
+            uk, nt, o1 - o0, 1, s.c, ind, 0, upack + (xi * s.npanel + p0) * s.c * s.nr, s.c * s.nr,
+            m + xi * WG_TILES * s.o + o0, s.o, NULL, 0, 1, NULL, FC_ACT_NONE, 0, NULL);
     }
     return FC_FN(output_transform)(d, y, &s, t0, nt, m, bias, o0, o1, tile_out);
 }

@@ -12,12 +12,17 @@
  * block, while it is still in L1.  With `prefetch`, the micro-kernel prefetches the next
  * tile's rows of A: for rows read in place from an input larger than L2, not for rows a
  * caller has just built in its workspace (there it only costs 1-2%).  With `zero` (the zero
- * row that stands for padding in `ind`), the taps at either end of a row panel whose MR
- * rows all point at it are skipped: they would add 0 * w = +-0 to every accumulator, which
- * changes no bit (a sum that starts at +0 never becomes -0, and x + -0 = x), so the result
- * is the same.  A panel of output pixels in an image's top or bottom rows thus skips the
- * window rows that overhang the image: AlexNet's 27x27 5x5 SAME layer has 4.4% of its taps
- * there (2.99 -> 2.83 ms, r50-3x3-7 2.36 -> 2.24; 1 thread, thread CPU time, Xeon AVX-512).
+ * row that stands for padding in `ind`), the taps of a row panel whose MR rows all point at
+ * it are skipped: they would add 0 * w = +-0 to every accumulator, which changes no bit (a
+ * sum that starts at +0 never becomes -0, and x + -0 = x), so the result is the same.  Each
+ * run of taps between skipped ones is one micro-kernel call, the later ones adding to the
+ * tile the earlier ones stored.  A panel of output pixels in an image's top or bottom rows
+ * thus skips the window rows that overhang the image: AlexNet's 27x27 5x5 SAME layer has
+ * 4.4% of its taps there (2.99 -> 2.83 ms, r50-3x3-7 2.36 -> 2.24; 1 thread, thread CPU
+ * time, Xeon AVX-512); and a panel down an edge column (conv/pixel_order.h) the window
+ * columns left or right of it, 4.4% more (3.93 -> 3.80 ms, AMD Zen 4).  With `crow`, row r
+ * of C is at crow[r] instead of c + r * ldc: a tile whose rows are equally spaced is
+ * computed in place (ldc = their spacing), the others in a local tile.
  *
  * Where a 1x1 layer's time goes (mbv1-pw-56: M = 3136, K = N = 128; 1 thread, Xeon AVX-512
  * with a measured 176 GFLOP/s FMA peak, 0.584 ms of FMAs): the 6x64 micro-kernel runs a tile
@@ -40,10 +45,37 @@ static int FC_FN(all_zero)(const FC_T *const *p, int64_t n, const FC_T *zero) {
     return 1;
 }
 
+/* The first tap from t on at which some of the MR rows at `a` read the image (ntaps: none).
+ * Without a zero row every tap reads it. */
+static int64_t FC_FN(next_read)(const FC_T *const *a, int64_t MR, int64_t t, int64_t ntaps,
+                                const FC_T *zero) {
+    while (zero && t < ntaps && FC_FN(all_zero)(a + t * MR, MR, zero)) t++;
+    return t;
+}
+
+/* The first tap from t on at which all MR rows at `a` are padding (ntaps: none). */
+static int64_t FC_FN(next_skip)(const FC_T *const *a, int64_t MR, int64_t t, int64_t ntaps,
+                                const FC_T *zero) {
+    while (zero && t < ntaps && !FC_FN(all_zero)(a + t * MR, MR, zero)) t++;
+    return zero ? t : ntaps;
+}
+
+/* Rows [i, i + mr) of C at rows `crow` (or ldc apart from c): where they are equally spaced,
+ * the spacing (0 where they are not, or there is one row: the caller uses a tile). */
+static int64_t FC_FN(row_spacing)(FC_T *const *crow, int64_t i, int64_t mr, int64_t ldc) {
+    if (!crow) return ldc;
+    if (mr < 2) return 0;
+    const int64_t step = crow[i + 1] - crow[i];
+    for (int64_t r = 2; r < mr; r++)
+        if (crow[i + r] - crow[i] != r * step) return 0;
+    return step;
+}
+
 void FC_FN(gemm_macro)(const FC_FN(fc_ukernel) * uk, int64_t m, int64_t n, int64_t ntaps,
                        int64_t kc, const FC_T *const *ind, int64_t a_off, const FC_T *bp,
-                       int64_t panel_stride, FC_T *c, int64_t ldc, int accumulate, int finish,
-                       const FC_T *bias, fc_activation act, int prefetch, const FC_T *zero) {
+                       int64_t panel_stride, FC_T *c, int64_t ldc, FC_T *const *crow,
+                       int accumulate, int finish, const FC_T *bias, fc_activation act,
+                       int prefetch, const FC_T *zero) {
     const int64_t MR = uk->mr, NR = uk->nr;
     FC_T tile[FC_MAX_TILE] __attribute__((aligned(64))) = {0};
     FC_T edge_bias[64] __attribute__((aligned(64))) = {0}; /* >= NR: bias of a partial panel */
@@ -68,38 +100,52 @@ void FC_FN(gemm_macro)(const FC_FN(fc_ukernel) * uk, int64_t m, int64_t n, int64
         for (int64_t i = 0; i < m; i += MR) {
             const int64_t mr = m - i < MR ? m - i : MR;
             const FC_T *const *ai = ind + (i / MR) * ntaps * MR;
-            int64_t t0 = 0, t1 = ntaps; /* the panel's taps that read the image */
-            if (zero) {
-                while (t0 < t1 && FC_FN(all_zero)(ai + t0 * MR, MR, zero)) t0++;
-                while (t1 > t0 && FC_FN(all_zero)(ai + (t1 - 1) * MR, MR, zero)) t1--;
-            }
-            FC_T *cij = c + i * ldc + j;
+#define C_ROW(r) (crow ? crow[i + (r)] + j : c + (i + (r)) * ldc + j)
+            const int64_t spacing = FC_FN(row_spacing)(crow, i, mr, ldc);
+            const int in_place = mr == MR && nr == NR && spacing > 0;
+            FC_T *const cij = in_place ? C_ROW(0) : tile;
+            const int64_t ldt = in_place ? spacing : NR;
             /* the tile after this one, whose rows the micro-kernel prefetches: the next row
              * panel, else the first of the next B panel (the block's last tile: itself) */
             const FC_T *const *an = !prefetch    ? NULL
                                     : i + MR < m ? ai + ntaps * MR
                                     : j + NR < n ? ind
                                                  : ai;
-            const int64_t nt = t1 - t0; /* 0: every tap in the padding, C = bias */
-            const FC_T *const *at = ai + t0 * MR, *const *ant = an ? an + t0 * MR : NULL;
-            const FC_T *bt = bj + t0 * kc * NR;
-            if (mr == MR && nr == NR) {
-                uk->run(nt, kc, at, ant, a_off, bt, cij, ldc, accumulate, uk_bias, uk_act);
-            } else {
-                if (accumulate)
-                    for (int64_t r = 0; r < mr; r++)
-                        memcpy(tile + r * NR, cij + r * ldc, sizeof(FC_T) * (size_t)nr);
-                if (3 * mr <= MR) /* 1 or 2 rows of 6: a row at a time (ukernel_tmpl.h) */
-                    for (int64_t r = 0; r < mr; r++)
-                        uk->run_row(nt, kc, at + r, NULL, a_off, bt, tile + r * NR, NR, accumulate,
-                                    uk_bias, uk_act);
-                else uk->run(nt, kc, at, ant, a_off, bt, tile, NR, accumulate, uk_bias, uk_act);
+            if (!in_place && accumulate)
                 for (int64_t r = 0; r < mr; r++)
-                    memcpy(cij + r * ldc, tile + r * NR, sizeof(FC_T) * (size_t)nr);
+                    memcpy(tile + r * NR, C_ROW(r), sizeof(FC_T) * (size_t)nr);
+            /* The runs of taps that read the image, one micro-kernel call each: the first
+             * starts from C as the caller asks, the others add to it, and the last adds
+             * bias and activation.  None (every tap in the padding): C = bias. */
+            int64_t t0 = FC_FN(next_read)(ai, MR, 0, ntaps, zero);
+            int first = 1;
+            for (;;) {
+                const int64_t t1 = FC_FN(next_skip)(ai, MR, t0, ntaps, zero);
+                const int64_t next = FC_FN(next_read)(ai, MR, t1, ntaps, zero);
+                const int last = next == ntaps;
+                const FC_T *const *at = ai + t0 * MR, *const *ant = an ? an + t0 * MR : NULL;
+                const FC_T *bt = bj + t0 * kc * NR;
+                const int acc = first ? accumulate : 1;
+                const FC_T *rb = last ? uk_bias : NULL;
+                const fc_activation ra = last ? uk_act : FC_ACT_NONE;
+                if (in_place || 3 * mr > MR) {
+                    uk->run(t1 - t0, kc, at, ant, a_off, bt, cij, ldt, acc, rb, ra);
+                } else { /* 1 or 2 rows of 6: a row at a time (ukernel_tmpl.h) */
+                    for (int64_t r = 0; r < mr; r++)
+                        uk->run_row(t1 - t0, kc, at + r, NULL, a_off, bt, tile + r * NR, NR, acc,
+                                    rb, ra);
+                }
+                if (last) break;
+                t0 = next;
+                first = 0;
             }
+            if (!in_place)
+                for (int64_t r = 0; r < mr; r++)
+                    memcpy(C_ROW(r), tile + r * NR, sizeof(FC_T) * (size_t)nr);
             if (after) /* bias is already in */
                 for (int64_t r = 0; r < mr; r++)
-                    FC_FN(epilogue_store)(cij + r * ldc, nr, NULL, act, cij + r * ldc, 1);
+                    FC_FN(epilogue_store)(C_ROW(r), nr, NULL, act, C_ROW(r), 1);
+#undef C_ROW
         }
     }
 }

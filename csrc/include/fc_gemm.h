@@ -25,8 +25,8 @@ const fc_ukernel_f64 *fc_ukernel_for_f64(fc_isa isa);
     void FC_CAT(gemm_macro, SFX)(const FC_CAT(fc_ukernel, SFX) * uk, int64_t m, int64_t n,         \
                                  int64_t ntaps, int64_t kc, const T *const *ind, int64_t a_off,    \
                                  const T *bp, int64_t panel_stride, T *c, int64_t ldc,             \
-                                 int accumulate, int finish, const T *bias, fc_activation act,     \
-                                 int prefetch, const T *zero);
+                                 T *const *crow, int accumulate, int finish, const T *bias,        \
+                                 fc_activation act, int prefetch, const T *zero);
 FC_DECLARE_GEMM(float, f32)
 FC_DECLARE_GEMM(double, f64)
 

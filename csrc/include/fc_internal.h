@@ -170,16 +170,23 @@ static inline int64_t fc_gcd(int64_t a, int64_t b) {
     return a;
 }
 
-/* Output columns [*lo, *hi) whose taps all lie inside the input row (no padding tap): the
- * first whose first tap is at or right of column 0, up to the last whose last tap is left
- * of x_w.  Direct kernels block these pixels and treat the others one at a time. */
+/* Outputs [*lo, *hi) of a dimension whose taps all lie inside the input (no padding tap):
+ * the first whose first tap is at or after input 0, up to the last whose last tap is
+ * before x_len.  Empty ranges come back as lo == hi. */
+static inline void fc_interior_range(int64_t pad, int64_t k, int64_t dil, int64_t stride,
+                                     int64_t x_len, int64_t y_len, int64_t *lo, int64_t *hi) {
+    const int64_t reach = pad - (k - 1) * dil + x_len - 1;
+    *lo = (pad + stride - 1) / stride;
+    *hi = reach < 0 ? 0 : reach / stride + 1;
+    if (*hi > y_len) *hi = y_len;
+    if (*lo > *hi) *lo = *hi;
+}
+
+/* Output columns [*lo, *hi) whose taps all lie inside the input row.  Direct kernels block
+ * these pixels and treat the others one at a time. */
 static inline void fc_interior_cols(const fc_window *win, int64_t x_w, int64_t y_w, int64_t *lo,
                                     int64_t *hi) {
-    const int64_t reach = win->pad_left - (win->k_w - 1) * win->dil_w + x_w - 1;
-    *lo = (win->pad_left + win->stride_w - 1) / win->stride_w;
-    *hi = reach < 0 ? 0 : reach / win->stride_w + 1;
-    if (*hi > y_w) *hi = y_w;
-    if (*lo > *hi) *lo = *hi;
+    fc_interior_range(win->pad_left, win->k_w, win->dil_w, win->stride_w, x_w, y_w, lo, hi);
 }
 
 /* Whether output pixel (oy, ox) reads input pixel (oy, ox) alone: a 1x1 window at stride 1,

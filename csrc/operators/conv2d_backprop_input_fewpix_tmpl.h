@@ -98,8 +98,8 @@ static void FC_FN(bpi_fp_task)(const void *ctx, int64_t task, void *ws) {
         for (int64_t q = 0; q < c->panels; q++) {
             const int64_t cols = c->pixels - q * nr < nr ? c->pixels - q * nr : nr;
             FC_FN(bpi_fp_pack)(c, nr, q * nr, o0, kc, b);
-            FC_FN(gemm_macro)(uk, rows, cols, taps, kc, ind, o0, b, 0, ct + q * nr, ldc, kb > 0, 0,
-                              NULL, FC_ACT_NONE, 0, NULL);
+            FC_FN(gemm_macro)(uk, rows, cols, taps, kc, ind, o0, b, 0, ct + q * nr, ldc, NULL,
+                              kb > 0, 0, NULL, FC_ACT_NONE, 0, NULL);
         }
     }
     FC_FN(bpi_fp_store)(c, ct, ldc, i0, rows);
