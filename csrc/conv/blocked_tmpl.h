@@ -172,6 +172,14 @@ BK_FN(block)(const BK_FN(blocked_call) * c, int64_t xoff, int64_t xstep, const F
     for (int p = 0; p < np; p++)
         for (int v = 0; v < nv; v++)
             acc[p][v] = ic0 == 0 ? (BK_VEC){0} : *(BK_VEC *)(yp + p * ystep + v * BK_LANES);
+    /* The block's output lines, fetched for writing while it computes: stored cold at its
+     * end, the 24 lines of a 6 x 4 block filled the store buffer and stalled the next block
+     * (r50-conv1, 3.2 MB of output: 4.2% of its samples on the next block's first
+     * instructions, 1.2% with this; 1 thread, AMD Zen 4, about 1.5% faster). */
+    if (ic0 == 0)
+        for (int p = 0; p < np; p++)
+            for (int v = 0; v < nv; v += 64 / BK_VBYTES)
+                __builtin_prefetch(yp + p * ystep + v * BK_LANES, 1, 3);
     if (c->merge && ic0 == 0 && ic1 == cg) { /* taps along a row: one run of inputs */
         for (int64_t ky = ky0; ky < ky1; ky++)
             BK_FN(run)(acc, c->xn + (xoff + ky * c->tap_h + kx0 * cg), xstep,
