@@ -98,7 +98,8 @@ def test_single_pixels_gathered(isa, shape, window, padding, dtype, rng, restore
         ((13, 14, 14, 32), (5, 5, 32, 64), "NHWC"),  # LeNet's second layer: blocks of 6 images
         ((13, 14, 14, 64), (5, 5, 64, 32), "NHWC"),  # its input gradient: the wide block
         ((6, 9, 7, 1), (5, 5, 1, 16), "NHWC"),  # merged taps
-        ((5, 6, 5, 100), (5, 5, 100, 16), "NHWC"),  # channel chunks: partial sums in the output
+        # channel chunks (weights over half of L2 on every ISA): partial sums in the output
+        ((5, 6, 5, 2400), (5, 5, 2400, 16), "NHWC"),
         ((40, 6, 6, 16), (3, 3, 16, 16), "NHWC"),  # image blocks on several threads too
         ((7, 5, 6, 24), (3, 3, 24, 32), "NCHW"),  # each image's rows into its planes
     ],
@@ -122,8 +123,8 @@ def test_single_pixels_across_images(isa, shape, window, data_format, dtype, rng
 
 
 def test_single_pixels_over_channel_chunks(isa, rng):
-    """Input channels in several passes (a 5x5 window's weights over an eighth of L2 need
-    more than one for 2048 channels): the singles' partial sums wait in the output."""
+    """Input channels in several passes (a 5x5 window's weights for 2048 channels outgrow
+    half of L2): the singles' partial sums wait in the output."""
     x, w = _randn(rng, (1, 5, 5, 2048)), _randn(rng, (5, 5, 2048, 16))
     got = fastconv.conv2d(x, w, 1, "SAME", algorithm="direct")
     assert_close(got, reference.conv2d(x, w, 1, "SAME"), 25 * 2048, np.float32)
