@@ -9,6 +9,10 @@
  * last level, shared (the whole of it, as the OS reports it). */
 size_t fc_cache_bytes(int level);
 
+/* Whether the direct kernels copy filters that do not start on a cache line to an aligned
+ * buffer before a call (runtime/cpu.c; FASTCONV_ALIGNED_FILTERS=0 or 1 overrides it). */
+int fc_align_filters(void);
+
 /* Per-thread buffers kept across calls (runtime/scratch.c), one per use. */
 typedef enum {
     FC_SCRATCH_WEIGHTS = 0,  /* packed GEMM weights (calling thread) */

@@ -243,11 +243,12 @@ static fc_status FC_FN(direct_plan)(FC_FN(conv_call) * c, int threads, fc_parall
      * has at least CV_ALIGN_BLOCKS blocks of pixels to read them: alexnet-c2-g2 (1.2 MB,
      * 729 pixels) 3.32 -> 2.77, r50-3x3-14 (2.4 MB, 196 pixels) 1.72 -> 1.57.  Not fewer
      * pixels: 2x2x512 -> 512 3x3 (9.4 MB, 4 pixels) 0.80 -> 1.37, 4x4x256 -> 256 (16) no
-     * better, r50-3x3-7 (49) about even (1 thread, thread CPU time, Xeon AVX-512). */
+     * better, r50-3x3-7 (49) about even (1 thread, thread CPU time, Xeon AVX-512).  Only on
+     * CPUs where that pays (fc_align_filters: not AMD Zen 4). */
     const size_t wbytes = FC_FN(filter_bytes)(c);
     const int64_t pixels = y->n * y->h * y->w;
     if ((c->direct_kernel == DK_BLOCKED || c->direct_kernel == DK_POINTWISE) &&
-        (uintptr_t)c->w % 64 &&
+        (uintptr_t)c->w % 64 && fc_align_filters() &&
         (wbytes <= fc_cache_bytes(2) / 2 || pixels >= CV_ALIGN_BLOCKS * FC_BLOCKED_BAND)) {
         c->wpack = fc_scratch(FC_SCRATCH_WEIGHTS, wbytes);
         if (!c->wpack) return FC_ERR_NOMEM;

@@ -102,6 +102,34 @@ static size_t sysfs_l3(void) {
     return 0;
 }
 
+/* Vector loads that straddle two cache lines cost an Intel Xeon (AVX-512) enough that
+ * copying misaligned filters first paid (1 thread: alexnet-c2-g2 3.32 -> 2.77 ms, AlexNet
+ * 11x11/4 1.04 -> 0.96, lenet-c1 1.01 -> 0.94; conv2d_tmpl.h, direct_plan).  Not on AMD:
+ * Zen 4, whose 256-bit datapath splits a 64-byte load in any case, ran those layers at the
+ * same speed either way at 1 thread (1.244 ms, 0.89, alexnet-c2-g2 3.72-3.78 against
+ * 3.73-3.85), and at 2 threads the copy, written by one core and read by both, made them
+ * slower (AlexNet 11x11/4 0.70 ms against 0.66, alexnet-c2-g2 1.97-2.36 against
+ * 1.94-1.98).  Other CPUs keep the copy.  FASTCONV_ALIGNED_FILTERS=0 or 1 decides instead
+ * (tests run both ways on any CPU).  Read once. */
+int fc_align_filters(void) {
+    static int decided = -1;
+    int v = __atomic_load_n(&decided, __ATOMIC_RELAXED);
+    if (v >= 0) return v;
+    const char *env = getenv("FASTCONV_ALIGNED_FILTERS");
+    if (env && (!strcmp(env, "0") || !strcmp(env, "1"))) {
+        v = env[0] == '1';
+    } else {
+#if FC_X86_KERNELS
+        __builtin_cpu_init();
+        v = !__builtin_cpu_is("amd");
+#else
+        v = 1;
+#endif
+    }
+    __atomic_store_n(&decided, v, __ATOMIC_RELAXED);
+    return v;
+}
+
 size_t fc_cache_bytes(int level) {
     static size_t l1, l2, l3; /* 0: not read yet (a race only reads them twice) */
     if (!__atomic_load_n(&l1, __ATOMIC_ACQUIRE)) {
