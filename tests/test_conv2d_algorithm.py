@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 import fastconv
+from fastconv import _core
 
 
 def zeros(*shape, dtype=np.float32):
@@ -40,29 +41,66 @@ def test_the_rule(x, w, strides, expected):
     )
 
 
+# Register blocks of the direct kernel: output channels per block, by ISA and dtype (4
+# vectors on AVX-512, 2 elsewhere).
+BLOCK_CHANNELS = {
+    ("avx512", "float32"): 64,
+    ("avx512", "float64"): 32,
+    ("avx2", "float32"): 16,
+    ("avx2", "float64"): 8,
+    ("baseline", "float32"): 8,
+    ("baseline", "float64"): 4,
+}
+
+
+def _l2_bytes():
+    """L2 as the GEMM sizes its weight panels from it (an eighth of it)."""
+    return 8 * _core.gemm_blocking("float32")["panel_bytes"]
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
 @pytest.mark.parametrize(
-    "x,w,padded",
+    "x,w,direct_blocks",
     [
-        (zeros(4, 14, 14, 32), zeros(5, 5, 32, 64), True),  # lenet-c2: 16% padding taps
-        (zeros(2, 28, 28, 32), zeros(5, 5, 32, 64), True),  # 8%
-        (zeros(2, 56, 56, 32), zeros(5, 5, 32, 64), False),  # 4%
-        (zeros(8, 7, 7, 64), zeros(5, 5, 64, 64), False),  # corner pixels: 23% of the work
-        (zeros(4, 14, 14, 32), zeros(5, 5, 32, 128), False),  # 2 blocks of 64 channels
+        # lenet-c2 (16% padding taps): one block of 64 on AVX-512 (float32), two of 32
+        # (float64) over a 100 KB input; 4 and more blocks on AVX2 and baseline: the GEMM
+        ((4, 14, 14, 32), (5, 5, 32, 64), 2),
+        ((2, 56, 56, 32), (5, 5, 32, 64), 1),  # 4% padding; 2 blocks over 1.6 MB: the GEMM
+        ((8, 7, 7, 64), (5, 5, 64, 64), 0),  # corner pixels: 23% of the work, the GEMM
+        ((4, 14, 14, 32), (5, 5, 32, 128), 2),  # 2 blocks of 64 over a 100 KB input
     ],
 )
-def test_padding_taps_skipped_by_the_direct_kernel(x, w, padded, isa):
-    """Small images with padding taps run the direct kernel where the output channels are
-    one register block of it: 64 lanes on AVX-512 (float32), 16 on AVX2, 8 on baseline."""
-    expected = "direct" if padded and isa == "avx512" else "im2col"
+def test_5x5_windows_run_the_direct_kernel(x, w, direct_blocks, dtype, isa):
+    """Windows of 25 taps or more whose weights for one register block of output channels
+    fit in half of L2 (one pass over the input channels), into one block a group, or two
+    over an input in half of L2, without corner pixels over a sixteenth of the work: the
+    direct kernel, which skips the padding taps and reads the filters in place. Here every
+    block's weights fit in 512 KiB halves of L2; direct_blocks: the most blocks (per group)
+    with which the case runs direct (0: never)."""
+    blocks = -(-w[3] // BLOCK_CHANNELS[(isa, dtype)])
+    expected = "direct" if blocks <= direct_blocks else "im2col"
+    x, w = zeros(*x, dtype=dtype), zeros(*w, dtype=dtype)
     assert fastconv.conv2d_algorithm(x, w, 1, "SAME") == expected
-    assert fastconv.conv2d_algorithm(x.astype(np.float64), w.astype(np.float64), 1, "SAME") == (
-        "im2col"  # float64: 32 lanes on AVX-512
-    )
     rng = np.random.default_rng(1)
-    x, w = rng.standard_normal(x.shape, np.float32), rng.standard_normal(w.shape, np.float32)
+    x, w = rng.standard_normal(x.shape).astype(dtype), rng.standard_normal(w.shape).astype(dtype)
     np.testing.assert_array_equal(
         fastconv.conv2d(x, w, 1, "SAME"), fastconv.conv2d(x, w, 1, "SAME", algorithm=expected)
     )
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_alexnet_grouped_5x5(dtype, isa):
+    """AlexNet's 2 groups of 48 -> 128 channels, 5x5 on 27x27 (a 280 KB float32 input): the
+    direct kernel where a group is at most 2 blocks whose weights (5 x 5 x 48 x block
+    channels) fit in half of L2, else the GEMM."""
+    x, w = zeros(1, 27, 27, 96, dtype=dtype), zeros(5, 5, 48, 256, dtype=dtype)
+    block = BLOCK_CHANNELS[(isa, dtype)]
+    itemsize = np.dtype(dtype).itemsize
+    one_pass = 2 * 25 * 48 * block * itemsize <= _l2_bytes()
+    small_input = 2 * x.nbytes <= _l2_bytes()
+    direct = one_pass and (128 <= block or (128 <= 2 * block and small_input))
+    assert fastconv.conv2d_algorithm(x, w, 1, "SAME") == ("direct" if direct else "im2col")
+    assert fastconv.Conv2D(w, 1, "SAME").algorithm_for(x) == "im2col"  # packed: no rule
 
 
 @pytest.mark.parametrize(

@@ -150,12 +150,36 @@ static fc_algorithm choose(const fc_cntx *cx, fc_dtype dtype, const fc_conv_desc
     if (blocked && d->groups == 1 && y->c <= block_channels &&
         16 * (taps.all - taps.inside) >= taps.all && 16 * taps.corners <= taps.inside)
         return FC_ALGO_DIRECT;
+    /* Windows of 25 taps or more whose weights for a register block of output channels, over
+     * all of a group's input channels, fit in half of L2 (the blocked kernel then makes one
+     * pass over the channels, blocked_tmpl.h), into one register block a group, or two that
+     * read an input that fits in half of L2: the blocked kernel reads the filters in place and
+     * skips every padding tap, where the GEMM packs the filters on every call and multiplies
+     * the padding taps of tiles that mix edge and interior pixels.  Direct against the GEMM,
+     * 1 thread (2 threads), min of alternating processes, AMD Zen 4 (1 MiB L2), AVX-512:
+     * alexnet-c2-g2 3.66 ms against 3.92 (1.94 against 1.92), 1x56x56x64 -> 64 5x5 5.37
+     * against 5.68 (2.69 against 2.83), 4x14x14x32 -> 128 1.19 against 1.33.  Each further
+     * block reads the input again: on AVX2 (16-channel blocks, 8 a group) alexnet-c2-g2 took
+     * 4.43 against 3.85.  Not more blocks nor bigger inputs (the Xeon's 16x14x14x128 -> 128
+     * above), nor where corner pixels take over a sixteenth of the work (the Xeon's 8x7x7x64
+     * -> 64), though on Zen 4 the direct kernel won those (20.4 against 20.8, 0.59 against
+     * 0.66). */
+    const int64_t og = y->c / d->groups, panels = (og + nr - 1) / nr;
+    const int64_t blocks = (og + block_channels - 1) / block_channels;
+    const size_t elem = dtype == FC_FLOAT64 ? sizeof(double) : sizeof(float);
+    const size_t l2 = fc_cache_bytes(2);
+    const size_t pass_bytes =
+        (size_t)(d->win.k_h * d->win.k_w * (x->c / d->groups) * block_channels) * elem;
+    const size_t x_bytes = (size_t)(x->n * x->h * x->w * x->c) * elem;
+    if (blocked && !prepacked && d->win.k_h * d->win.k_w >= 25 && 2 * pass_bytes <= l2 &&
+        (blocks == 1 || (blocks == 2 && 2 * x_bytes <= l2)) && 16 * taps.corners <= taps.inside)
+        return FC_ALGO_DIRECT;
     /* Groups of whole vectors whose output channels fill under 3/4 of the GEMM's panels (2
      * groups of 32, 56x56: 0.85 ms against 1.71; ShuffleNet's 3 groups of 80, 1x1: 0.26
      * against 0.37 before the five-vector 1x1 kernel took them, 64-wide panels); full panels
      * favour the GEMM (AlexNet's 2 groups of 128, 5x5: 2.72 ms against 2.77 direct with its
-     * filters copied aligned, 3.3 without). */
-    const int64_t og = y->c / d->groups, panels = (og + nr - 1) / nr;
+     * filters copied aligned, 3.3 without, Xeon; where its blocks' weights fit in half of L2
+     * the rule above runs it direct, in one pass over the channels). */
     if (blocked && d->groups > 1 && 4 * og < 3 * panels * nr) return FC_ALGO_DIRECT;
     const int grouped =
         dtype == FC_FLOAT64 ? grouped_applies_f64(cx, d, x, y) : grouped_applies_f32(cx, d, x, y);
