@@ -9,6 +9,10 @@
  * last level, shared (the whole of it, as the OS reports it). */
 size_t fc_cache_bytes(int level);
 
+/* Whether the CPU is an AMD one (x86-64 builds; 0 elsewhere): where the kernels' costs were
+ * measured to differ from an Intel Xeon's, the rules that depend on them ask this. */
+int fc_cpu_is_amd(void);
+
 /* Whether the direct kernels copy filters that do not start on a cache line to an aligned
  * buffer before a call (runtime/cpu.c; FASTCONV_ALIGNED_FILTERS=0 or 1 overrides it). */
 int fc_align_filters(void);

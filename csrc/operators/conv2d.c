@@ -127,12 +127,19 @@ static fc_algorithm choose(const fc_cntx *cx, fc_dtype dtype, const fc_conv_desc
      * inside) 3.0 ms against 3.7.  Where padding takes a quarter of the taps or more the
      * direct kernel, which skips them, still wins (4x4x256 -> 256: 0.53 ms against 0.65;
      * 2x2x512 -> 512: 0.90 against 2.4), and so it does on 1 MB of weights (7x7x1024 -> 256
-     * 1x1: 0.30 against 0.42); 1 thread, thread CPU time, Xeon AVX-512. */
+     * 1x1: 0.30 against 0.42); 1 thread, thread CPU time, Xeon AVX-512.  On AMD (Zen 4) the
+     * direct kernel, streaming the weights from L3, beat the GEMM's packing on every such
+     * window but 1x1 (direct against the GEMM, 1 thread (2 threads), min of alternating
+     * processes): r50-3x3-7 1.96 ms against 2.34 (0.99 against 1.18), 8x8x512 -> 512 3x3
+     * 2.50 against 3.04 (1.27 against 1.53), 6x6x384 -> 384 0.78 against 0.98 (0.47 against
+     * 0.50), 7x7x256 -> 256 0.46 against 0.58 (0.31 against 0.30); but 7x7x1024 -> 1024
+     * 1x1 1.58 against 1.11 (0.83 against 0.56): there only 1x1 windows keep the GEMM. */
     const tap_counts taps = count_taps(&d->win, x, y);
     const size_t wbytes = (size_t)(d->win.k_h * d->win.k_w * x->c * y->c) *
                           (dtype == FC_FLOAT64 ? sizeof(double) : sizeof(float));
     if (blocked && !prepacked && d->groups == 1 && y->n * y->h * y->w <= FC_GEMM_MC &&
-        wbytes > fc_cache_bytes(2) && 4 * taps.inside >= 3 * taps.all)
+        wbytes > fc_cache_bytes(2) && 4 * taps.inside >= 3 * taps.all &&
+        (d->win.k_h * d->win.k_w == 1 || !fc_cpu_is_amd()))
         return FC_ALGO_IM2COL;
     if (blocked && !prepacked && y->n * y->h * y->w <= 2 * FC_GEMM_MC) return FC_ALGO_DIRECT;
     /* A window that overhangs small images by a sixteenth of its taps or more, into at most

@@ -102,6 +102,15 @@ static size_t sysfs_l3(void) {
     return 0;
 }
 
+int fc_cpu_is_amd(void) {
+#if FC_X86_KERNELS
+    __builtin_cpu_init();
+    return __builtin_cpu_is("amd");
+#else
+    return 0;
+#endif
+}
+
 /* Vector loads that straddle two cache lines cost an Intel Xeon (AVX-512) enough that
  * copying misaligned filters first paid (1 thread: alexnet-c2-g2 3.32 -> 2.77 ms, AlexNet
  * 11x11/4 1.04 -> 0.96, lenet-c1 1.01 -> 0.94; conv2d_tmpl.h, direct_plan).  Not on AMD:
@@ -119,12 +128,7 @@ int fc_align_filters(void) {
     if (env && (!strcmp(env, "0") || !strcmp(env, "1"))) {
         v = env[0] == '1';
     } else {
-#if FC_X86_KERNELS
-        __builtin_cpu_init();
-        v = !__builtin_cpu_is("amd");
-#else
-        v = 1;
-#endif
+        v = !fc_cpu_is_amd();
     }
     __atomic_store_n(&decided, v, __ATOMIC_RELAXED);
     return v;
