@@ -45,6 +45,7 @@ def test_quick_run_prints_the_table_and_writes_json(tmp_path):
     for noise in ("oneDNN", "absl::InitializeLog", "I0000", "cpu_feature_guard"):
         assert noise not in done.stderr, done.stderr
     assert "vs TF fn" in done.stdout and "geomean" in done.stdout
+    assert "against each row's fastest peer: " in done.stdout
     assert _row(done.stdout, "tiny-8x8")[0] == "tiny-8x8"
 
     doc = json.loads(report.read_text())
@@ -57,6 +58,7 @@ def test_quick_run_prints_the_table_and_writes_json(tmp_path):
         "missing",
         "layers",
         "geomean_speedups",
+        "geomean_speedups_fastest",
         "timing_policy",
         "wall_seconds",
     ):
@@ -66,6 +68,10 @@ def test_quick_run_prints_the_table_and_writes_json(tmp_path):
     assert layer["name"] == "tiny-8x8" and layer["flops"] == 2 * 8 * 8 * 9
     assert layer["timings"]["fastconv"]["median_ms"] > 0
     assert layer["error_baseline"] == "tf-fn" and layer["errors"]["fastconv"] < 1e-5
+    # the fastest peer per row: no better than any peer's own column
+    fastest, columns = doc["geomean_speedups_fastest"], doc["geomean_speedups"]
+    assert fastest["all"] == min(columns.values())  # one layer: the smallest speedup
+    assert fastest["tf"] == min(columns["tf-fn"], columns["tf-eager"])
     if extra:
         assert (tmp_path / "bench.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
