@@ -413,9 +413,9 @@ void BK_FN(blocked_rows)(const fc_conv_desc *d, const fc_view *x, const FC_T *w,
      * 1 thread, min of alternating processes) alexnet-c2-g2 (2 x 48 channels, 300 KB a block)
      * 3.67 ms against 3.79 in passes of 20 + 20 + 8, lenet-c2 (32 channels, 200 KB) 9.44
      * against 9.75 in 20 + 12. */
-    const int64_t chunk4 = cg * tap_bytes <= l2 / 2 ? cg
-                           : l2 / 8 / tap_bytes > 1 ? l2 / 8 / tap_bytes
-                                                    : 1;
+    const int64_t chunk4 = fc_blocked_one_pass(win, cg, BK_OB * BK_VBYTES) ? cg
+                           : l2 / 8 / tap_bytes > 1                        ? l2 / 8 / tap_bytes
+                                                                           : 1;
     /* A small image's rows in one band when their partial sums fit beside the weights: each
      * band reads all the weights, and r50-3x3-7's bands of 6 + 1 rows read its 9.4 MB
      * twice: 5.1 ms at 1 thread, 3.9 ms in one band. */

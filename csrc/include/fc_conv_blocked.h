@@ -15,6 +15,14 @@
  * blocks' height, conv/blocked_tmpl.h); its thread split keeps whole bands. */
 #define FC_BLOCKED_BAND 6
 
+/* Whether the register-blocked kernel takes all of a group's cg input channels in one pass:
+ * a register block's weights for them (block_bytes per tap and channel: its output vectors)
+ * fit in half of L2 (conv/blocked_tmpl.h, blocked_rows; the auto rule for 5x5 windows,
+ * operators/conv2d.c, asks it too). */
+static inline int fc_blocked_one_pass(const fc_window *win, int64_t cg, int64_t block_bytes) {
+    return 2 * (size_t)(win->k_h * win->k_w * cg * block_bytes) <= fc_cache_bytes(2);
+}
+
 /* The entry points, per dtype, forwarding to the call context's ISA. */
 #define FC_DECLARE_CONV_BLOCKED(T, SFX)                                                            \
     void FC_CAT(blocked_rows, SFX)(const fc_cntx *cx, const fc_conv_desc *d, const fc_view *x,     \

@@ -135,8 +135,8 @@ static fc_algorithm choose(const fc_cntx *cx, fc_dtype dtype, const fc_conv_desc
      * 0.50), 7x7x256 -> 256 0.46 against 0.58 (0.31 against 0.30); but 7x7x1024 -> 1024
      * 1x1 1.58 against 1.11 (0.83 against 0.56): there only 1x1 windows keep the GEMM. */
     const tap_counts taps = count_taps(&d->win, x, y);
-    const size_t wbytes = (size_t)(d->win.k_h * d->win.k_w * x->c * y->c) *
-                          (dtype == FC_FLOAT64 ? sizeof(double) : sizeof(float));
+    const size_t elem = dtype == FC_FLOAT64 ? sizeof(double) : sizeof(float);
+    const size_t wbytes = (size_t)(d->win.k_h * d->win.k_w * x->c * y->c) * elem;
     if (blocked && !prepacked && d->groups == 1 && y->n * y->h * y->w <= FC_GEMM_MC &&
         wbytes > fc_cache_bytes(2) && 4 * taps.inside >= 3 * taps.all &&
         (d->win.k_h * d->win.k_w == 1 || !fc_cpu_is_amd()))
@@ -173,13 +173,11 @@ static fc_algorithm choose(const fc_cntx *cx, fc_dtype dtype, const fc_conv_desc
      * 0.66). */
     const int64_t og = y->c / d->groups, panels = (og + nr - 1) / nr;
     const int64_t blocks = (og + block_channels - 1) / block_channels;
-    const size_t elem = dtype == FC_FLOAT64 ? sizeof(double) : sizeof(float);
-    const size_t l2 = fc_cache_bytes(2);
-    const size_t pass_bytes =
-        (size_t)(d->win.k_h * d->win.k_w * (x->c / d->groups) * block_channels) * elem;
     const size_t x_bytes = (size_t)(x->n * x->h * x->w * x->c) * elem;
-    if (blocked && !prepacked && d->win.k_h * d->win.k_w >= 25 && 2 * pass_bytes <= l2 &&
-        (blocks == 1 || (blocks == 2 && 2 * x_bytes <= l2)) && 16 * taps.corners <= taps.inside)
+    if (blocked && !prepacked && d->win.k_h * d->win.k_w >= 25 &&
+        fc_blocked_one_pass(&d->win, x->c / d->groups, block_channels * (int64_t)elem) &&
+        (blocks == 1 || (blocks == 2 && 2 * x_bytes <= fc_cache_bytes(2))) &&
+        16 * taps.corners <= taps.inside)
         return FC_ALGO_DIRECT;
     /* Groups of whole vectors whose output channels fill under 3/4 of the GEMM's panels (2
      * groups of 32, 56x56: 0.85 ms against 1.71; ShuffleNet's 3 groups of 80, 1x1: 0.26

@@ -174,13 +174,13 @@ static void FC_FN(blocked_split)(FC_FN(conv_call) * c, int threads) {
     const int64_t band = FC_BLOCKED_BAND, want = 4 * threads;
     const int64_t unit = FC_FN(blocked_block_channels)(c->cx);
     const int64_t rows = (y->h + c->row_blocks - 1) / c->row_blocks;
-    if (FC_FN(filter_bytes)(c) > fc_cache_bytes(2) / 8) /* else a task re-reads them from L2 */
+    const size_t wbytes = FC_FN(filter_bytes)(c);
+    if (wbytes > fc_cache_bytes(2) / 8) /* else a task re-reads them from L2 */
         c->row_blocks = (y->h + band - 1) / ((rows + band - 1) / band * band);
     int64_t tasks = y->n * c->row_blocks;
     const int64_t units = (y->c + unit - 1) / unit;
     if (tasks < want && units >= 2) {
         int64_t s = (want + tasks - 1) / tasks < units ? (want + tasks - 1) / tasks : units;
-        const size_t wbytes = FC_FN(filter_bytes)(c);
         const size_t xbytes = sizeof(FC_T) * (size_t)(c->x->n * c->x->h * c->x->w * c->x->c);
         if (wbytes > fc_cache_bytes(2) / 8 && wbytes > xbytes) { /* channels first */
             s = want < units ? want : units;

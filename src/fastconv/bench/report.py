@@ -112,14 +112,14 @@ def format_notes(results: list[LayerResult], missing: dict[str, str]) -> str:
     failures and caveats per layer."""
     baselines = sorted({r.baseline for r in results if r.baseline})
     beyond = " beyond the --busy spinners" if any(r.spinners for r in results) else ""
+    fastest = geomean_fastest(results)
     lines = [
         "speedup = peer's median time / fastconv's (above 1: fastconv is faster); "
         "rate and ms are fastconv's (algorithm auto)",
         "rate: direct-convolution FLOPs (2 per multiply-add, padding taps included) or compulsory "
         "bytes per second; a kernel doing less arithmetic (Winograd) can exceed the FMA peak",
-        "geomean against each row's faster TF mode: {}; against each row's fastest peer: {}".format(
-            *map(_x, geomean_fastest(results).values())
-        ),
+        f"geomean against each row's faster TF mode: {_x(fastest['tf'])}; against each row's "
+        f"fastest peer: {_x(fastest['all'])}",
         "* noisy row: some library's rounds disagreed (median > 1.5x the fastest round) or other "
         f"processes took CPU{beyond} meanwhile",
         f"max rel err = max|fastconv - baseline| / max|baseline|, baseline: "
