@@ -167,3 +167,57 @@ def test_register_blocks_same_bits_for_any_thread_count(isa, c_out, layout, rng,
             algorithm="direct",
         )
     )
+
+
+@pytest.mark.parametrize("k", [3, 5, 7])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_unrolled_square_windows_keep_the_generic_bits(isa, k, dtype, rng):
+    """One channel in and out through a k x k window (3, 5, 7) at stride 1: on AVX-512, blocks
+    of rows whose windows lie in the image run an unrolled loop whose taps are lane shifts of
+    each input row's vectors, the row's two end vectors adding only their real taps.  Its sums
+    are the generic block's, so its bits are output channel 0's of the same filter among two
+    output channels (which runs the generic block): widths of one vector to several blocks,
+    every padding form, bias and ReLU, infinite weights on padding taps, NCHW planes and a
+    view whose columns are not adjacent (read through phase rows)."""
+    for width in (8, 16, 17, 40, 150):
+        x = _image(rng, (2, 23, width, 1), dtype)
+        w, b = _image(rng, (k, k, 1, 1), dtype), _image(rng, 1, dtype)
+        w2 = np.concatenate([w, _image(rng, (k, k, 1, 1), dtype)], axis=3)
+        b2 = np.concatenate([b, np.zeros(1, dtype)])
+        for padding in ("SAME", "VALID", [[2, 1], [k - 1, 0]]):
+            for activation in (None, "relu"):
+                kw = dict(bias=b, activation=activation, algorithm="direct")
+                msg = f"width {width} {padding} {activation}"
+                got = fastconv.conv2d(x, w, 1, padding, **kw)
+                two = fastconv.conv2d(x, w2, 1, padding, **{**kw, "bias": b2})
+                np.testing.assert_array_equal(got, two[..., :1], err_msg=msg)
+                want = reference.conv2d(x, w, 1, padding, bias=b, activation=activation)
+                assert_close(got, want, k * k + 1, dtype, err_msg=msg)
+        # a padding tap is skipped, even against an infinite weight (no 0 * inf)
+        inf = w.copy(), w2.copy()
+        for a in inf:
+            a[0, 0], a[-1, -2] = np.inf, -np.inf
+        got = fastconv.conv2d(x, inf[0], 1, "SAME", algorithm="direct")
+        two = fastconv.conv2d(x, inf[1], 1, "SAME", algorithm="direct")
+        np.testing.assert_array_equal(got, two[..., :1])
+        want = reference.conv2d(x, inf[0], 1, "SAME")
+        np.testing.assert_array_equal(np.isnan(got), np.isnan(want))
+        np.testing.assert_array_equal(np.isinf(got), np.isinf(want))
+        got = fastconv.conv2d(x, w, 1, "SAME", algorithm="direct")
+        planes = np.ascontiguousarray(x.transpose(0, 3, 1, 2))
+        got_nchw = fastconv.conv2d(planes, w, 1, "SAME", "NCHW", algorithm="direct")
+        np.testing.assert_array_equal(got_nchw, got.transpose(0, 3, 1, 2))
+        spaced = np.concatenate([x, x], axis=3)[..., :1]  # columns 2 elements apart
+        np.testing.assert_array_equal(
+            fastconv.conv2d(spaced, w, 1, "SAME", algorithm="direct"), got
+        )
+
+
+@pytest.mark.parametrize("k", [3, 5, 7])
+def test_unrolled_square_windows_same_bits_for_any_thread_count(isa, k, rng, restore_threads):
+    """The thread split moves the row blocks, and with them which rows the unrolled loop
+    takes; the bits stay."""
+    x, w = _image(rng, (1, 103, 150, 1)), _image(rng, (k, k, 1, 1))
+    assert_same_bits_for_any_thread_count(
+        lambda: fastconv.conv2d(x, w, 1, "SAME", bias=np.ones(1, np.float32), algorithm="direct")
+    )
