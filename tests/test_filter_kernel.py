@@ -177,14 +177,16 @@ def test_unrolled_square_windows_keep_the_generic_bits(isa, k, dtype, rng):
     each input row's vectors, the row's two end vectors adding only their real taps.  Its sums
     are the generic block's, so its bits are output channel 0's of the same filter among two
     output channels (which runs the generic block): widths of one vector to several blocks,
-    every padding form, bias and ReLU, infinite weights on padding taps, NCHW planes and a
-    view whose columns are not adjacent (read through phase rows)."""
+    every padding form (columns whose whole window is padding too), bias and ReLU, infinite
+    weights on padding taps, NCHW planes and a view whose columns are not adjacent (read
+    through phase rows)."""
     for width in (8, 16, 17, 40, 150):
         x = _image(rng, (2, 23, width, 1), dtype)
         w, b = _image(rng, (k, k, 1, 1), dtype), _image(rng, 1, dtype)
         w2 = np.concatenate([w, _image(rng, (k, k, 1, 1), dtype)], axis=3)
         b2 = np.concatenate([b, np.zeros(1, dtype)])
-        for padding in ("SAME", "VALID", [[2, 1], [k - 1, 0]]):
+        # explicit padding, with whole vectors of columns in it at both ends of the last one
+        for padding in ("SAME", "VALID", [[2, 1], [k - 1, 0]], [[1, 0], [k + 20, 30]]):
             for activation in (None, "relu"):
                 kw = dict(bias=b, activation=activation, algorithm="direct")
                 msg = f"width {width} {padding} {activation}"

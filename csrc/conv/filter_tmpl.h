@@ -267,10 +267,10 @@ static inline unsigned FL_FN(fl_lanes_in)(int64_t col0, int64_t x_w) {
 
 /* fl_block for a block of FL_SUMS rows of one output channel whose windows lie wholly in
  * the image, at stride 1 without dilation, the k x k window unrolled: which filter row each
- * input row meets is then known when compiling, without fl_block's per-row tests.  A block at either
- * end of the row (`ends`) adds each tap only in the lanes whose input column is real, and
- * loads only those: its padding taps are skipped, as fl_columns skips them, which it
- * replaces there (a scalar loop per column that took 13% of the 720p filter's time on 4 of
+ * input row meets is then known when compiling, without fl_block's per-row tests.  A block
+ * at either end of the row (`ends`) adds each tap only in the lanes whose input column is
+ * real, and loads only those: its padding taps are skipped, as fl_columns skips them, which
+ * it replaces there (a scalar loop per column that took 13% of the 720p filter's time on 4 of
  * its 1280 columns).  The same sums in the same (ky, kx) order as fl_block, stored as it
  * stores them. */
 static inline __attribute__((always_inline)) void
