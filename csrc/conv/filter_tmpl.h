@@ -50,7 +50,7 @@ typedef struct {
     int64_t ky0[FL_SUMS], ky1[FL_SUMS];          /* row r's valid vertical taps */
     int64_t sum_row[FL_SUMS], sum_chan[FL_SUMS]; /* sum j's row, and channel from oc */
     int64_t iy0, iy1;                            /* the input rows the block reads */
-    int64_t c_in, c_out, stride, phase_step, chan_step, wo, x_w;
+    int64_t c_in, c_out, stride, phase_step, chan_step, wo, x_w; /* x_w: input columns */
     /* Tap kx = 0 of output column c reads phase phase0 at c + shift0; each next tap's offset
      * moves by dil_w: dil_w / stride places and dil_w % stride phases (no division per tap). */
     int64_t phase0, shift0, step_div, step_mod;
@@ -114,15 +114,14 @@ static inline const FC_T *FL_FN(fl_tap)(const FL_ROWS_T *b, const FC_T *row, int
 }
 
 /* The output columns [lo, hi) whose tap kx reads a real input column. */
-static inline void FL_FN(fl_tap_columns)(const FL_ROWS_T *b, int64_t x_w, int64_t kx, int64_t *lo,
-                                         int64_t *hi) {
+static inline void FL_FN(fl_tap_columns)(const FL_ROWS_T *b, int64_t kx, int64_t *lo, int64_t *hi) {
     const int64_t s = b->stride, off = kx * b->d->win.dil_w - b->d->win.pad_left;
     if (s == 1) {
         *lo = off < 0 ? -off : 0;
-        *hi = off >= x_w ? 0 : x_w - off;
+        *hi = off >= b->x_w ? 0 : b->x_w - off;
     } else {
         *lo = off < 0 ? (-off + s - 1) / s : 0;
-        *hi = off >= x_w ? 0 : (x_w - 1 - off) / s + 1;
+        *hi = off >= b->x_w ? 0 : (b->x_w - 1 - off) / s + 1;
     }
     if (*hi > b->wo) *hi = b->wo;
 }
@@ -259,10 +258,11 @@ static inline __attribute__((always_inline)) void FL_FN(fl_block)(const FL_ROWS_
 }
 
 #if FL_SHIFTS
-/* The lanes i of a vector whose input column col0 + i lies in the row [0, x_w). */
-static inline unsigned FL_FN(fl_lanes_in)(int64_t col0, int64_t x_w) {
-    const int64_t lo = col0 < 0 ? -col0 : 0, hi = x_w - col0 < FL_LANES ? x_w - col0 : FL_LANES;
-    return hi > lo ? ((1u << hi) - 1) & ~((1u << lo) - 1) : 0;
+/* The lanes i of a vector from column `first` whose column first + i lies in [lo, hi). */
+static inline unsigned FL_FN(fl_lanes_in)(int64_t first, int64_t lo, int64_t hi) {
+    const int64_t a = lo > first ? lo - first : 0,
+                  e = hi - first < FL_LANES ? hi - first : FL_LANES;
+    return e > a ? ((1u << e) - 1) & ~((1u << a) - 1) : 0;
 }
 
 /* fl_block for a block of FL_SUMS rows of one output channel whose windows lie wholly in
@@ -278,12 +278,14 @@ FL_FN(fl_block_full)(const FL_ROWS_T *b, const FC_T *w, int64_t c, const int nb,
                      const int ends, FC_T *acc_rows) {
     const int64_t col0 = c + b->shift0;    /* lane 0's input column at tap 0 */
     unsigned tap[FL_NB][8], ld[FL_NB + 1]; /* the lanes each tap adds, each load reads */
-    for (int v = 0; v <= nb; v++)
-        ld[v] = ends ? FL_FN(fl_lanes_in)(col0 + v * FL_LANES, b->x_w) : ~0u;
-    ld[nb] &= (1u << (k - 1)) - 1; /* the lanes the taps reach */
-    for (int v = 0; v < nb && ends; v++)
-        for (int kx = 0; kx < k; kx++)
-            tap[v][kx] = FL_FN(fl_lanes_in)(col0 + v * FL_LANES + kx, b->x_w);
+    for (int v = 0; v <= nb; v++)          /* input columns in the row */
+        ld[v] = ends ? FL_FN(fl_lanes_in)(col0 + v * FL_LANES, 0, b->x_w) : ~0u;
+    ld[nb] &= (1u << (k - 1)) - 1;           /* the lanes the taps reach */
+    for (int kx = 0; kx < k && ends; kx++) { /* output columns whose tap kx is real */
+        int64_t lo, hi;
+        FL_FN(fl_tap_columns)(b, kx, &lo, &hi);
+        for (int v = 0; v < nb; v++) tap[v][kx] = FL_FN(fl_lanes_in)(c + v * FL_LANES, lo, hi);
+    }
     FL_VEC acc[FL_SUMS][FL_NB];
     for (int r = 0; r < FL_SUMS; r++)
         for (int v = 0; v < nb; v++) acc[r][v] = (FL_VEC){0};
@@ -381,7 +383,7 @@ static inline int FL_FN(fl_full_width)(const FL_ROWS_T *b) {
  * vector).  Input row by input row, each column's sums in scalars over the row's taps and
  * channels, then back to the accumulator rows: the same (ky, kx, ic) order as fl_block. */
 static void FL_FN(fl_columns)(const FL_ROWS_T *b, const FC_T *w, int64_t oc, int64_t c0, int64_t c1,
-                              int64_t x_w, FC_T *acc_rows) {
+                              FC_T *acc_rows) {
     const fc_window *win = &b->d->win;
     const int64_t tap_step = b->c_in * b->c_out;
     const int64_t chans = oc + b->chans <= b->c_out ? b->chans : b->c_out - oc;
@@ -399,7 +401,7 @@ static void FL_FN(fl_columns)(const FL_ROWS_T *b, const FC_T *w, int64_t oc, int
         const FC_T *row = FL_FN(fl_row)(b, iy);
         for (int64_t ox = c0; ox < c1; ox++) {
             int64_t kx0, kx1;
-            fc_valid_taps(ox, b->stride, win->pad_left, win->dil_w, win->k_w, x_w, &kx0, &kx1);
+            fc_valid_taps(ox, b->stride, win->pad_left, win->dil_w, win->k_w, b->x_w, &kx0, &kx1);
             FC_T acc[FL_SUMS];
             for (int j = 0; j < FL_SUMS; j++) acc[j] = wr[j] ? ar[j][ox] : 0;
             for (int64_t kx = kx0; kx < kx1; kx++) {
@@ -420,15 +422,14 @@ static void FL_FN(fl_columns)(const FL_ROWS_T *b, const FC_T *w, int64_t oc, int
  * columns each tap reaches: rows too narrow for a vector of interior columns (an 8x8
  * image: 3.7 us a call against 4.4 with fl_columns, whose per-column work costs more than
  * these few short loops). */
-static void FL_FN(fl_row_taps)(const FL_ROWS_T *b, const FC_T *w, int64_t r, int64_t x_w,
-                               FC_T *acc) {
+static void FL_FN(fl_row_taps)(const FL_ROWS_T *b, const FC_T *w, int64_t r, FC_T *acc) {
     const fc_window *win = &b->d->win;
     for (int64_t i = 0; i < b->c_out * b->wo; i++) acc[i] = 0;
     for (int64_t ky = b->ky0[r]; ky < b->ky1[r]; ky++) {
         const FC_T *row = FL_FN(fl_row)(b, b->base[r] + ky * win->dil_h);
         for (int64_t kx = 0; kx < win->k_w; kx++) {
             int64_t lo, hi;
-            FL_FN(fl_tap_columns)(b, x_w, kx, &lo, &hi);
+            FL_FN(fl_tap_columns)(b, kx, &lo, &hi);
             if (lo >= hi) continue;
             const FC_T *src = FL_FN(fl_tap)(b, row, kx, lo);
             const FC_T *wk = w + (ky * win->k_w + kx) * b->c_in * b->c_out;
@@ -520,7 +521,7 @@ void FL_FN(filter_rows)(const fc_conv_desc *d, const fc_view *x, const FC_T *w, 
     int64_t lo = 0, hi = wo;
     for (int64_t kx = 0; kx < win->k_w; kx++) {
         int64_t l, h;
-        FL_FN(fl_tap_columns)(&b, x->w, kx, &l, &h);
+        FL_FN(fl_tap_columns)(&b, kx, &l, &h);
         if (l > lo) lo = l;
         if (h < hi) hi = h;
     }
@@ -568,13 +569,13 @@ void FL_FN(filter_rows)(const fc_conv_desc *d, const fc_view *x, const FC_T *w, 
             for (; c < mid; c += FL_LANES) FL_FN(fl_block)(&b, w, oc, c, 1, acc);
             if (tail) FL_FN(fl_block)(&b, w, oc, hi - FL_LANES, 1, acc);
             if (vecs) { /* else fl_row_taps below */
-                FL_FN(fl_columns)(&b, w, oc, 0, lo, x->w, acc);
-                FL_FN(fl_columns)(&b, w, oc, hi, wo, x->w, acc);
+                FL_FN(fl_columns)(&b, w, oc, 0, lo, acc);
+                FL_FN(fl_columns)(&b, w, oc, hi, wo, acc);
             }
         }
         for (int64_t r = 0; r < b.n_rows; r++) {
             FC_T *ar = acc + r * c_out * wo, *yr = yn + (oy + r) * y->sh;
-            if (!vecs) FL_FN(fl_row_taps)(&b, w, r, x->w, ar);
+            if (!vecs) FL_FN(fl_row_taps)(&b, w, r, ar);
             for (int64_t oc = 0; oc < c_out; oc++) {
                 FC_T *a = ar + oc * wo, *yc = yr + oc * y->sc;
                 if (b.direct && kb) {  /* out already, every column */
